@@ -1,0 +1,51 @@
+"""Errors that graphc raises on purpose.
+
+Every error a user can provoke is a :class:`GraphcError` (itself a ``ValueError``), so one
+``except graphc.GraphcError`` catches them all. A :class:`ParseError` also knows where in the
+formula the problem is and shows it with a caret.
+"""
+
+from __future__ import annotations
+
+
+class GraphcError(ValueError):
+    """Base class of every error graphc raises for bad input."""
+
+
+class ParseError(GraphcError):
+    """A formula that graphc cannot read.
+
+    ``line`` and ``column`` are 1-based and point at the offending character; the message
+    quotes that line of the formula with a caret under the spot and says what was expected.
+    """
+
+    def __init__(self, message: str, text: str, offset: int, hint: str | None = None):
+        self.reason = message
+        self.text = text
+        self.offset = max(0, min(offset, len(text)))
+        line_start = text.rfind("\n", 0, self.offset) + 1
+        line_end = text.find("\n", self.offset)
+        if line_end == -1:
+            line_end = len(text)
+        self.line = text.count("\n", 0, self.offset) + 1
+        self.column = self.offset - line_start + 1
+        self.hint = hint
+        shown = text[line_start:line_end]
+        caret_pad = self.column - 1
+        # Long lines are cut around the spot so the caret stays readable.
+        if len(shown) > 100:
+            lo = max(0, caret_pad - 50)
+            hi = min(len(shown), lo + 100)
+            shown = ("..." if lo else "") + shown[lo:hi] + ("..." if hi < len(shown) else "")
+            caret_pad = caret_pad - lo + (3 if lo else 0)
+        # Tabs and other control characters would misalign the caret.
+        shown = "".join(ch if ch.isprintable() else " " for ch in shown)
+        where = f"line {self.line}, column {self.column}" if "\n" in text else f"column {self.column}"
+        lines = [f"{message} (at {where})", "  " + shown, "  " + " " * caret_pad + "^"]
+        if hint:
+            lines.append(hint)
+        super().__init__("\n".join(lines))
+
+
+class DomainError(GraphcError, ArithmeticError):
+    """A value outside an operation's domain met at evaluation time (math backend)."""

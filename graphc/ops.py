@@ -1,0 +1,185 @@
+"""The primitive operations: one record per op, everything graphc knows about it in one place.
+
+Each :class:`Op` says how the op is written in a formula, how it prints for the ``math`` and
+``numpy`` backends, how SymPy spells it, how to evaluate it on Python floats (for constant
+folding), and its derivative rules. The rules are written with graph operations, so
+differentiating a derivative needs nothing new: that is where higher derivatives come from.
+
+The derivative rule for argument ``i`` is a function ``rule(b, g, out, *args)`` that returns
+``g`` times the partial derivative of the op's output with respect to ``args[i]``, as a graph
+node. For a scalar op that one line serves both modes: in forward mode ``g`` is the argument's
+tangent and the result is its share of the output's tangent; in reverse mode ``g`` is the
+output's adjoint and the result is the argument's share of it. Writing the rule with ``g``
+inside (``g / y`` rather than ``g * (1/y)``) is what keeps gradient code short.
+``b`` builds nodes: ``b.cos(x)``, ``b.mul(x, y)``, one function per op in this table; a Python
+``float`` passed to them is a constant, an ``int`` is a node. ``out`` is the node's own output,
+so ``exp' = exp`` reuses it. An op with ``derivatives=None`` is piecewise constant: its
+derivative is zero wherever it exists.
+
+Conventions at kinks and ties (the one-sided derivatives differ there):
+``abs'(0) = 0`` and ``relu'(0) = 0`` (the subgradient 0); ``max(a, b)`` and ``min(a, b)`` at
+``a == b`` send half of the derivative to each argument, so ``max(x, x)`` has derivative 1.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import sympy
+
+Rule = Callable[..., object]
+Printer = Callable[[list], str]
+
+
+@dataclass(frozen=True, eq=False)
+class Op:
+    """Everything about one primitive operation."""
+
+    name: str
+    arity: int
+    math: str | Printer
+    numpy: str | Printer
+    sympy: Callable[..., sympy.Expr]
+    evaluate: Callable[..., float]
+    derivatives: Optional[tuple[Rule, ...]]
+    spellings: tuple[str, ...] = ()
+    commutative: bool = False
+    doc: str = ""
+    formula: str = field(default="")
+
+    def __repr__(self) -> str:
+        return f"<op {self.name}>"
+
+    def print(self, backend: str, args: list[str]) -> str:
+        """The backend expression that computes this op from already-printed arguments."""
+        template = self.math if backend == "math" else self.numpy
+        if callable(template):
+            return template(args)
+        return template.format(*args)
+
+    @property
+    def differentiable(self) -> bool:
+        return self.derivatives is not None
+
+
+_INTEGER_LITERAL = re.compile(r"\(?-?\d+\)?")
+
+
+def _math_pow(args: list[str]) -> str:
+    # ``a ** b`` on floats returns a complex number for a negative base and a fractional
+    # exponent; ``math.pow`` raises instead. An integer exponent is exact and reads better.
+    base, exponent = args
+    if _INTEGER_LITERAL.fullmatch(exponent):
+        return f"{base} ** {exponent}"
+    return f"math.pow({base}, {exponent})"
+
+
+def _sigmoid(x: float) -> float:
+    # 1/(1+exp(-x)) overflows for x < -709; this form does not.
+    return 0.5 * math.tanh(0.5 * x) + 0.5
+
+
+def _sign(x: float) -> float:
+    return float((x > 0) - (x < 0))
+
+
+def _share(b, g, winner, loser):
+    """g * (1 + sign(winner - loser))/2: all of g where the argument wins, half at a tie."""
+    return b.mul(g, b.mul(0.5, b.add(1.0, b.sign(b.sub(winner, loser)))))
+
+
+OPS: tuple[Op, ...] = (
+    # Arithmetic. ``formula`` is the operator as written between (or before) the operands.
+    Op("add", 2, "{0} + {1}", "{0} + {1}", lambda a, b: a + b, lambda a, b: a + b,
+       (lambda b, g, out, x, y: g, lambda b, g, out, x, y: g),
+       commutative=True, formula="+", doc="a + b"),
+    Op("sub", 2, "{0} - {1}", "{0} - {1}", lambda a, b: a - b, lambda a, b: a - b,
+       (lambda b, g, out, x, y: g, lambda b, g, out, x, y: b.neg(g)),
+       formula="-", doc="a - b"),
+    Op("mul", 2, "{0} * {1}", "{0} * {1}", lambda a, b: a * b, lambda a, b: a * b,
+       (lambda b, g, out, x, y: b.mul(g, y), lambda b, g, out, x, y: b.mul(g, x)),
+       commutative=True, formula="*", doc="a * b"),
+    Op("div", 2, "{0} / {1}", "{0} / {1}", lambda a, b: a / b, lambda a, b: a / b,
+       (lambda b, g, out, x, y: b.div(g, y),
+        lambda b, g, out, x, y: b.neg(b.mul(b.div(g, y), out))),
+       formula="/", doc="a / b"),
+    Op("neg", 1, "-{0}", "-{0}", lambda a: -a, lambda a: -a,
+       (lambda b, g, out, x: b.neg(g),),
+       formula="-", doc="-a"),
+    Op("pow", 2, _math_pow, "{0} ** {1}", lambda a, b: a**b, math.pow,
+       (lambda b, g, out, x, p: b.mul(g, b.mul(p, b.pow(x, b.sub(p, 1.0)))),
+        lambda b, g, out, x, p: b.mul(g, b.mul(out, b.log(x)))),
+       spellings=("pow",), formula="**", doc="a ** b, also written a ^ b or pow(a, b)"),
+    # Elementary functions.
+    Op("exp", 1, "math.exp({0})", "np.exp({0})", sympy.exp, math.exp,
+       (lambda b, g, out, x: b.mul(g, out),), spellings=("exp",), doc="e to the power x"),
+    Op("log", 1, "math.log({0})", "np.log({0})", sympy.log, math.log,
+       (lambda b, g, out, x: b.div(g, x),), spellings=("log", "ln"), doc="natural logarithm"),
+    Op("sqrt", 1, "math.sqrt({0})", "np.sqrt({0})", sympy.sqrt, math.sqrt,
+       (lambda b, g, out, x: b.div(g, b.mul(2.0, out)),), spellings=("sqrt",), doc="square root"),
+    Op("sin", 1, "math.sin({0})", "np.sin({0})", sympy.sin, math.sin,
+       (lambda b, g, out, x: b.mul(g, b.cos(x)),), spellings=("sin",), doc="sine"),
+    Op("cos", 1, "math.cos({0})", "np.cos({0})", sympy.cos, math.cos,
+       (lambda b, g, out, x: b.neg(b.mul(g, b.sin(x))),), spellings=("cos",), doc="cosine"),
+    Op("tan", 1, "math.tan({0})", "np.tan({0})", sympy.tan, math.tan,
+       (lambda b, g, out, x: b.mul(g, b.add(1.0, b.mul(out, out))),), spellings=("tan",), doc="tangent"),
+    Op("asin", 1, "math.asin({0})", "np.arcsin({0})", sympy.asin, math.asin,
+       (lambda b, g, out, x: b.div(g, b.sqrt(b.sub(1.0, b.mul(x, x)))),),
+       spellings=("asin", "arcsin"), doc="inverse sine"),
+    Op("acos", 1, "math.acos({0})", "np.arccos({0})", sympy.acos, math.acos,
+       (lambda b, g, out, x: b.neg(b.div(g, b.sqrt(b.sub(1.0, b.mul(x, x))))),),
+       spellings=("acos", "arccos"), doc="inverse cosine"),
+    Op("atan", 1, "math.atan({0})", "np.arctan({0})", sympy.atan, math.atan,
+       (lambda b, g, out, x: b.div(g, b.add(1.0, b.mul(x, x))),),
+       spellings=("atan", "arctan"), doc="inverse tangent"),
+    Op("sinh", 1, "math.sinh({0})", "np.sinh({0})", sympy.sinh, math.sinh,
+       (lambda b, g, out, x: b.mul(g, b.cosh(x)),), spellings=("sinh",), doc="hyperbolic sine"),
+    Op("cosh", 1, "math.cosh({0})", "np.cosh({0})", sympy.cosh, math.cosh,
+       (lambda b, g, out, x: b.mul(g, b.sinh(x)),), spellings=("cosh",), doc="hyperbolic cosine"),
+    Op("tanh", 1, "math.tanh({0})", "np.tanh({0})", sympy.tanh, math.tanh,
+       (lambda b, g, out, x: b.mul(g, b.sub(1.0, b.mul(out, out))),), spellings=("tanh",),
+       doc="hyperbolic tangent"),
+    Op("sigmoid", 1, "0.5 * math.tanh(0.5 * {0}) + 0.5", "0.5 * np.tanh(0.5 * {0}) + 0.5",
+       lambda x: 1 / (1 + sympy.exp(-x)), _sigmoid,
+       (lambda b, g, out, x: b.mul(g, b.mul(out, b.sub(1.0, out))),), spellings=("sigmoid",),
+       doc="logistic function 1/(1 + exp(-x))"),
+    Op("relu", 1, "max({0}, 0.0)", "np.maximum({0}, 0.0)",
+       lambda x: sympy.Max(x, 0), lambda x: max(x, 0.0),
+       (lambda b, g, out, x: b.mul(g, b.step(x)),), spellings=("relu",),
+       doc="max(x, 0); derivative 0 at x = 0"),
+    Op("abs", 1, "abs({0})", "np.abs({0})", sympy.Abs, abs,
+       (lambda b, g, out, x: b.mul(g, b.sign(x)),), spellings=("abs",), doc="|x|; derivative 0 at x = 0"),
+    Op("max", 2, "max({0}, {1})", "np.maximum({0}, {1})", sympy.Max, max,
+       (lambda b, g, out, x, y: _share(b, g, x, y),
+        lambda b, g, out, x, y: _share(b, g, y, x)),
+       spellings=("max",), commutative=True,
+       doc="larger of a and b; at a tie each gets half of the derivative"),
+    Op("min", 2, "min({0}, {1})", "np.minimum({0}, {1})", sympy.Min, min,
+       (lambda b, g, out, x, y: _share(b, g, y, x),
+        lambda b, g, out, x, y: _share(b, g, x, y)),
+       spellings=("min",), commutative=True,
+       doc="smaller of a and b; at a tie each gets half of the derivative"),
+    # Piecewise-constant helpers that derivative rules need; not written in formulas.
+    Op("sign", 1, "float(({0} > 0) - ({0} < 0))", "np.sign({0})", sympy.sign, _sign,
+       None, doc="-1, 0 or 1 (derivative rule of abs)"),
+    Op("step", 1, "float({0} > 0)", "np.heaviside({0}, 0.0)",
+       lambda x: sympy.Heaviside(x, 0), lambda x: float(x > 0),
+       None, doc="1 where x > 0, else 0 (derivative rule of relu)"),
+)
+
+BY_NAME: dict[str, Op] = {op.name: op for op in OPS}
+
+#: How functions are spelled in formulas: every spelling maps to its op.
+FUNCTIONS: dict[str, Op] = {s: op for op in OPS for s in op.spellings}
+
+#: Named constants a formula may use (a declared variable of the same name wins).
+CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
+
+#: How the named constants print for each backend and in SymPy.
+CONSTANT_PRINT = {
+    "pi": {"math": "math.pi", "numpy": "np.pi", "sympy": sympy.pi},
+    "e": {"math": "math.e", "numpy": "np.e", "sympy": sympy.E},
+}
