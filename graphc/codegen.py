@@ -1,0 +1,201 @@
+"""Code generation: print a graph as a straight-line Python function, and compile exactly that.
+
+One assignment per operation node, no loops or branches, constants written inline, and only the
+nodes the returned values need. Forward values come first, in the order the formula computes
+them; then the backward (or tangent) section. The naming convention, after Griewank and
+Tangent, is deterministic and documented in the user guide:
+
+==============================  =================================================
+input variable                  its own name (``x``)
+assigned intermediate           its name in the program (``a``)
+other forward value             ``v1``, ``v2``, ... numbered in forward order
+adjoint of a value ``u``        ``b_u`` (the "bar" of reverse mode)
+tangent of a value ``u``        ``d_u`` (forward mode; ``d_x`` seeds input ``x``)
+other backward temporary        ``t1``, ``t2``, ... in the order printed
+==============================  =================================================
+
+A user's name is kept unless it is a Python keyword or builtin or the name of a backend module;
+then it gets a trailing ``_``. A generated name that meets a name already taken gets trailing
+``_`` until it is free, so generated code never clashes with a user's variable.
+"""
+
+from __future__ import annotations
+
+import builtins
+import itertools
+import keyword
+import linecache
+import math
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from graphc.graph import Graph, Node
+from graphc.ops import CONSTANT_PRINT
+
+BACKENDS = ("math", "numpy")
+MODULES = {"math": {"math": math}, "numpy": {"np": np}}
+RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {"math", "np", "numpy"}
+
+_counter = itertools.count(1)
+
+
+def _free(candidate: str, taken: set[str]) -> str:
+    while candidate in taken or candidate in RESERVED:
+        candidate += "_"
+    taken.add(candidate)
+    return candidate
+
+
+def python_name(name: str, taken: set[str]) -> str:
+    """A Python identifier for a user's name, distinct from every name in ``taken``."""
+    # Python folds identifiers to NFKC, so two distinct spellings may meet there.
+    folded = unicodedata.normalize("NFKC", name)
+    if not folded.isidentifier():
+        folded = "_" + "".join(ch if ("a" + ch).isidentifier() else "_" for ch in folded)
+    return _free(folded, taken)
+
+
+@dataclass
+class Names:
+    """Names of the forward values of one function; every generated program starts from it."""
+
+    of: dict[Node, str] = field(default_factory=dict)
+    taken: set[str] = field(default_factory=set)
+
+    @classmethod
+    def for_function(cls, graph: Graph, inputs: Sequence[Node], primal: Sequence[Node],
+                     intermediates: Mapping[Node, str]) -> "Names":
+        names = cls()
+        for node in inputs:
+            names.of[node] = python_name(graph.name(node), names.taken)
+        for node in primal:
+            if node in intermediates and node not in names.of:
+                names.of[node] = python_name(intermediates[node], names.taken)
+        counter = 0
+        for node in primal:
+            if graph.kind(node) == "op":
+                counter += 1
+                if node not in names.of:
+                    names.of[node] = _free(f"v{counter}", names.taken)
+        return names
+
+
+@dataclass
+class Program:
+    """What to print: a function of ``params`` returning ``returns`` filled with ``outputs``."""
+
+    name: str
+    params: list[Node]
+    outputs: list[Node]
+    returns: str                    # e.g. "{0}, ({1}, {2})"
+    forward: set[Node]              # nodes that belong to the forward section
+    section: str = "backward"       # title of the second section
+    adjoints: Mapping[Node, Node] = field(default_factory=dict)   # primal -> adjoint
+    tangents: Mapping[Node, Node] = field(default_factory=dict)   # primal -> tangent
+
+
+def _literal(graph: Graph, node: Node, backend: str, in_return: bool) -> str:
+    name = graph.name(node)
+    if name is not None:
+        return CONSTANT_PRINT[name][backend]
+    value = graph.value(node)
+    if math.isinf(value):
+        text = f"{'math' if backend == 'math' else 'np'}.inf"
+        return f"(-{text})" if value < 0 else text
+    if value != value:
+        return "math.nan" if backend == "math" else "np.nan"
+    if not in_return and value.is_integer() and abs(value) < 1e15:
+        text = str(int(value))
+    else:
+        text = repr(value)
+    return f"({text})" if value < 0 else text
+
+
+def _order(graph: Graph, program: Program) -> tuple[list[Node], list[Node]]:
+    """Live operation nodes: the forward section in node order, then the rest depth-first.
+
+    Depth-first post-order from the outputs makes the second section independent of the order
+    in which transforms happened to create its nodes, so the printed code is deterministic.
+    """
+    live = graph.ancestors(program.outputs)
+    first = [n for n in live if n in program.forward and graph.kind(n) == "op"]
+    done = set(first)
+    second: list[Node] = []
+    for root in program.outputs:
+        stack = [(root, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if node in done:
+                continue
+            if graph.kind(node) != "op":
+                done.add(node)
+                continue
+            if expanded:
+                done.add(node)
+                second.append(node)
+                continue
+            stack.append((node, True))
+            for arg in reversed(graph.args(node)):
+                if arg not in done:
+                    stack.append((arg, False))
+    return first, second
+
+
+def emit(graph: Graph, program: Program, names: Names, backend: str) -> str:
+    """The Python source of ``program`` for ``backend`` (``"math"`` or ``"numpy"``)."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
+    first, second = _order(graph, program)
+    of = dict(names.of)
+    taken = set(names.taken)
+    for node in program.params:
+        if node not in of:  # a tangent seed
+            of[node] = _free(f"d_{of[_primal_of_seed(graph, node, names)]}", taken)
+    derived = {}
+    for primal, adjoint in sorted(program.adjoints.items(), reverse=True):
+        derived.setdefault(adjoint, f"b_{of.get(primal, '')}" if primal in of else None)
+    for primal, tangent in sorted(program.tangents.items()):
+        derived.setdefault(tangent, f"d_{of[primal]}" if primal in of else None)
+    temporaries = itertools.count(1)
+
+    def name_of(node: Node) -> str:
+        if node not in of:
+            preferred = derived.get(node) or f"t{next(temporaries)}"
+            of[node] = _free(preferred, taken)
+        return of[node]
+
+    def arg_text(node: Node, in_return: bool = False) -> str:
+        if graph.kind(node) == "const":
+            return _literal(graph, node, backend, in_return)
+        return of[node] if node in of else name_of(node)
+
+    lines = [f"def {program.name}({', '.join(of[p] for p in program.params)}):"]
+    for title, nodes in (("forward", first), (program.section, second)):
+        if not nodes:
+            continue
+        lines.append(f"    # {title}")
+        for node in nodes:
+            args = [arg_text(a) for a in graph.args(node)]
+            lines.append(f"    {name_of(node)} = {graph.op(node).print(backend, args)}")
+    outputs = [arg_text(o, in_return=True) for o in program.outputs]
+    lines.append(f"    return {program.returns.format(*outputs)}")
+    return "\n".join(lines) + "\n"
+
+
+def _primal_of_seed(graph: Graph, seed: Node, names: Names) -> Node:
+    return graph.input(graph.name(seed), role="primal")
+
+
+def compile_source(source: str, name: str, backend: str, label: str):
+    """Compile generated source into a function; tracebacks show its lines."""
+    filename = f"<graphc {label} {backend} #{next(_counter)}>"
+    code = compile(source, filename, "exec")
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace = dict(MODULES[backend])
+    exec(code, namespace)  # the source is printed from the graph, never user text
+    function = namespace[name]
+    function.__graphc_source__ = source
+    return function

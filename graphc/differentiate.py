@@ -1,0 +1,80 @@
+"""Differentiation as a transform from graph to graph.
+
+:func:`reverse` is backpropagation: it seeds the output's adjoint with 1 and walks the graph in
+reverse topological order, adding each node's contribution ``adjoint * partial`` to the adjoints
+of its arguments. :func:`forward` is the dual-number method: it walks in topological order and
+gives every node the tangent ``sum(partial * tangent of argument)``.
+
+Both add their nodes to the same interned graph as the function, so a value the backward pass
+needs (``exp(x*z)`` for the adjoint of ``exp``, say) is the forward pass's own node, and both
+return graph nodes, so their results can be differentiated again: forward over reverse gives
+Hessian-vector products, reverse over reverse gives second derivatives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from graphc.graph import Graph, Node
+
+
+@dataclass
+class Adjoints:
+    """The result of :func:`reverse`: gradient nodes, and every adjoint for readable code."""
+
+    gradient: tuple[Node, ...]      # d output / d wrt[i], in the order of ``wrt``
+    of: dict[Node, Node]            # node -> its adjoint node (nodes that got one)
+
+
+def _apply_rule(graph: Graph, node: Node, i: int, g: Node) -> Node:
+    """``g`` times d node / d argument ``i``, as the op's rule writes it."""
+    rule = graph.op(node).derivatives[i]
+    return rule(graph.build, g, node, *graph.args(node))
+
+
+def reverse(graph: Graph, output: Node, wrt: Sequence[Node]) -> Adjoints:
+    """Reverse mode: adjoints of ``output`` with respect to the nodes ``wrt``."""
+    b = graph.build
+    within = graph.ancestors([output])
+    active = graph.dependents(wrt, within)
+    adjoint: dict[Node, Node] = {output: graph.const(1.0)}
+    for node in reversed(within):
+        g = adjoint.get(node)
+        if g is None or graph.kind(node) != "op" or graph.is_const(g, 0.0):
+            continue
+        op = graph.op(node)
+        if not op.differentiable:
+            continue
+        for i, arg in enumerate(graph.args(node)):
+            if arg not in active:
+                continue
+            contribution = _apply_rule(graph, node, i, g)
+            previous = adjoint.get(arg)
+            adjoint[arg] = contribution if previous is None else b.add(previous, contribution)
+    zero = graph.const(0.0)
+    return Adjoints(tuple(adjoint.get(w, zero) for w in wrt), adjoint)
+
+
+def forward(graph: Graph, outputs: Sequence[Node], seeds: Mapping[Node, Node]) -> tuple[Node, ...]:
+    """Forward mode: the tangents of ``outputs`` given the tangent node of each seeded input."""
+    b = graph.build
+    within = graph.ancestors(outputs)
+    tangent: dict[Node, Node] = dict(seeds)
+    for node in within:
+        if node in tangent or graph.kind(node) != "op":
+            continue
+        op = graph.op(node)
+        if not op.differentiable:
+            continue
+        total = None
+        for i, arg in enumerate(graph.args(node)):
+            t = tangent.get(arg)
+            if t is None or graph.is_const(t, 0.0):
+                continue
+            term = _apply_rule(graph, node, i, t)
+            total = term if total is None else b.add(total, term)
+        if total is not None:
+            tangent[node] = total
+    zero = graph.const(0.0)
+    return tuple(tangent.get(o, zero) for o in outputs)
