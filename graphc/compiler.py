@@ -47,21 +47,6 @@ class GraphBuilder:
         return value
 
 
-def _variable_names(variables: Sequence[str] | str | None) -> tuple[str, ...] | None:
-    if variables is None:
-        return None
-    if isinstance(variables, str):
-        variables = variables.replace(",", " ").split()
-    names = tuple(variables)
-    for name in names:
-        if not isinstance(name, str) or not name.isidentifier():
-            raise GraphcError(f"variable names are identifiers such as x or theta1, not {name!r}")
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise GraphcError(f"variable {duplicates[0]!r} is declared twice")
-    return names
-
-
 def compile(formula, variables: Sequence[str] | str | None = None) -> Function:
     """Compile a formula to value and gradient code.
 
@@ -71,7 +56,7 @@ def compile(formula, variables: Sequence[str] | str | None = None) -> Function:
     turns on slide notation (``2x``, ``xz``, ``log x``). Without it, variables are taken in
     order of first appearance (alphabetically for a SymPy expression).
     """
-    declared = _variable_names(variables)
+    declared = parser.declared_names(variables)
     graph = Graph()
     if isinstance(formula, sympy.Basic):
         from graphc.sympy_bridge import from_sympy
