@@ -13,12 +13,13 @@ the code generator prints the graph as one assignment per node and compiles exac
 
 from graphc.check import CheckReport, check
 from graphc.compiler import compile
-from graphc.errors import DomainError, GraphcError, ParseError
+from graphc.errors import DomainError, GraphcError, LimitError, ParseError
 from graphc.function import Function
+from graphc.limits import Limits
 from graphc.reading import Reading, read
 
 __all__ = [
-    "CheckReport", "DomainError", "Function", "GraphcError", "ParseError", "Reading",
-    "check", "compile", "read",
+    "CheckReport", "DomainError", "Function", "GraphcError", "LimitError", "Limits", "ParseError",
+    "Reading", "check", "compile", "read",
 ]
 __version__ = "0.1.0"

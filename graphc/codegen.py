@@ -14,9 +14,13 @@ tangent of a value ``u``        ``d_u`` (forward mode; ``d_x`` seeds input ``x``
 other backward temporary        ``t1``, ``t2``, ... in the order printed
 ==============================  =================================================
 
-A user's name is kept unless it is a Python keyword or builtin or the name of a backend module;
-then it gets a trailing ``_``. A generated name that meets a name already taken gets trailing
-``_`` until it is free, so generated code never clashes with a user's variable.
+A user's name is kept unless it is a Python keyword or builtin, a dunder name, or the name of a
+backend module, or Python would read it as another name (identifiers are folded to NFKC, so
+``ﬁ`` is ``fi``); then it gets a trailing ``_`` (after folding) until it is free, and a comment
+under the ``def`` line lists every such renaming. Names Python keeps as written are placed
+first, so a renamed name never displaces one of them. A generated name that meets a name
+already taken gets trailing ``_`` until it is free, so generated code never clashes with a
+user's variable.
 """
 
 from __future__ import annotations
@@ -42,11 +46,22 @@ RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {"math", "np",
 _counter = itertools.count(1)
 
 
+def _reserved(name: str) -> bool:
+    # Dunder names (__builtins__, __debug__, ...) mean something to Python itself.
+    return name in RESERVED or (name.startswith("__") and name.endswith("__"))
+
+
 def _free(candidate: str, taken: set[str]) -> str:
-    while candidate in taken or candidate in RESERVED:
+    while candidate in taken or _reserved(candidate):
         candidate += "_"
     taken.add(candidate)
     return candidate
+
+
+def keeps(name: str) -> bool:
+    """Whether generated code can use ``name`` exactly as the user wrote it."""
+    return (name.isidentifier() and unicodedata.normalize("NFKC", name) == name
+            and not _reserved(name))
 
 
 def python_name(name: str, taken: set[str]) -> str:
@@ -58,22 +73,34 @@ def python_name(name: str, taken: set[str]) -> str:
     return _free(folded, taken)
 
 
+def shown(name: str) -> str:
+    """A user's name as a comment may show it: quoted and escaped unless an identifier."""
+    return name if name.isidentifier() and name.isprintable() else repr(name)
+
+
 @dataclass
 class Names:
     """Names of the forward values of one function; every generated program starts from it."""
 
     of: dict[Node, str] = field(default_factory=dict)
     taken: set[str] = field(default_factory=set)
+    renamed: dict[str, str] = field(default_factory=dict)   # user's name -> name in the code
 
     @classmethod
     def for_function(cls, graph: Graph, inputs: Sequence[Node], primal: Sequence[Node],
                      intermediates: Mapping[Node, str]) -> "Names":
         names = cls()
-        for node in inputs:
-            names.of[node] = python_name(graph.name(node), names.taken)
-        for node in primal:
-            if node in intermediates and node not in names.of:
-                names.of[node] = python_name(intermediates[node], names.taken)
+        wanted = [(node, graph.name(node)) for node in inputs]
+        wanted += [(node, intermediates[node]) for node in primal
+                   if node in intermediates and graph.kind(node) == "op"]
+        for node, name in wanted:  # names Python keeps as written go first
+            if node not in names.of and keeps(name) and name not in names.taken:
+                names.of[node] = name
+                names.taken.add(name)
+        for node, name in wanted:
+            if node not in names.of:
+                names.of[node] = python_name(name, names.taken)
+                names.renamed[name] = names.of[node]
         counter = 0
         for node in primal:
             if graph.kind(node) == "op":
@@ -95,6 +122,15 @@ class Program:
     section: str = "backward"       # title of the second section
     adjoints: Mapping[Node, Node] = field(default_factory=dict)   # primal -> adjoint
     tangents: Mapping[Node, Node] = field(default_factory=dict)   # primal -> tangent
+    checks: Sequence[Node] = ()     # forward values computed only to raise their domain errors
+
+
+@dataclass
+class Listing:
+    """Where the lines of generated code come from, filled in by :func:`emit` when asked."""
+
+    nodes: list = field(default_factory=list)   # per line (0-based): the node it assigns, or None
+    names: dict = field(default_factory=dict)   # node -> its name in the code
 
 
 def _literal(graph: Graph, node: Node, backend: str, in_return: bool) -> str:
@@ -120,7 +156,7 @@ def _order(graph: Graph, program: Program) -> tuple[list[Node], list[Node]]:
     Depth-first post-order from the outputs makes the second section independent of the order
     in which transforms happened to create its nodes, so the printed code is deterministic.
     """
-    live = graph.ancestors(program.outputs)
+    live = graph.ancestors(list(program.outputs) + list(program.checks))
     first = [n for n in live if n in program.forward and graph.kind(n) == "op"]
     done = set(first)
     second: list[Node] = []
@@ -144,8 +180,12 @@ def _order(graph: Graph, program: Program) -> tuple[list[Node], list[Node]]:
     return first, second
 
 
-def emit(graph: Graph, program: Program, names: Names, backend: str) -> str:
-    """The Python source of ``program`` for ``backend`` (``"math"`` or ``"numpy"``)."""
+def emit(graph: Graph, program: Program, names: Names, backend: str,
+         listing: Listing | None = None) -> str:
+    """The Python source of ``program`` for ``backend`` (``"math"`` or ``"numpy"``).
+
+    If ``listing`` is given, it is filled with the node behind each line and each node's name.
+    """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
     first, second = _order(graph, program)
@@ -173,15 +213,24 @@ def emit(graph: Graph, program: Program, names: Names, backend: str) -> str:
         return of[node] if node in of else name_of(node)
 
     lines = [f"def {program.name}({', '.join(of[p] for p in program.params)}):"]
+    if names.renamed:
+        renamings = ", ".join(f"{shown(user)} -> {code}" for user, code in names.renamed.items())
+        lines.append(f"    # names: {renamings}")
+    assigns: list = [None] * len(lines)
     for title, nodes in (("forward", first), (program.section, second)):
         if not nodes:
             continue
         lines.append(f"    # {title}")
+        assigns.append(None)
         for node in nodes:
             args = [arg_text(a) for a in graph.args(node)]
             lines.append(f"    {name_of(node)} = {graph.op(node).print(backend, args)}")
+            assigns.append(node)
     outputs = [arg_text(o, in_return=True) for o in program.outputs]
     lines.append(f"    return {program.returns.format(*outputs)}")
+    if listing is not None:
+        listing.nodes = assigns + [None]
+        listing.names = of
     return "\n".join(lines) + "\n"
 
 

@@ -8,9 +8,10 @@ from typing import Sequence
 import sympy
 
 from graphc import parser
-from graphc.errors import GraphcError, ParseError
+from graphc.errors import GraphcError, LimitError, ParseError
 from graphc.function import Function
 from graphc.graph import Graph, Node
+from graphc.limits import DEFAULT as DEFAULT_LIMITS, Limits
 from graphc.parser import Span
 
 
@@ -22,7 +23,14 @@ class GraphBuilder:
         self.graph = graph
         self.intermediates: dict[Node, str] = {}
 
-    def _written(self, node: Node, span: Span) -> Node:
+    def _written(self, span: Span, make, *args) -> Node:
+        """The node ``make(*args)`` builds, remembering where it was first written."""
+        try:
+            node = make(*args)
+        except LimitError:  # say where in the text the graph grew too large
+            raise ParseError(f"the graph of this formula would have more than "
+                             f"{self.graph.max_nodes:,} nodes", self.text, span[0],
+                             "graphc.Limits(nodes=...) sets the limit") from None
         self.graph.attrs(node).setdefault("span", span)
         return node
 
@@ -30,16 +38,16 @@ class GraphBuilder:
         if not math.isfinite(value):
             raise ParseError("this number is too large for a float", self.text, span[0],
                              hint="numbers must be finite; the largest is about 1.8e308")
-        return self._written(self.graph.const(value), span)
+        return self._written(span, self.graph.const, value)
 
     def constant(self, name: str, span: Span) -> Node:
-        return self._written(self.graph.const(0.0, name=name), span)
+        return self._written(span, self.graph.const, 0.0, name)
 
     def variable(self, name: str, span: Span) -> Node:
-        return self._written(self.graph.input(name), span)
+        return self._written(span, self.graph.input, name)
 
     def apply(self, op: str, args: list[Node], span: Span) -> Node:
-        return self._written(self.graph.apply(op, *args), span)
+        return self._written(span, self.graph.apply, op, *args)
 
     def assign(self, name: str, value: Node, span: Span) -> Node:
         if self.graph.kind(value) == "op":
@@ -47,7 +55,8 @@ class GraphBuilder:
         return value
 
 
-def compile(formula, variables: Sequence[str] | str | None = None) -> Function:
+def compile(formula, variables: Sequence[str] | str | None = None, *,
+            limits: Limits | None = None, on_domain_error: str = "numpy") -> Function:
     """Compile a formula to value and gradient code.
 
     ``formula`` is text such as ``"exp(x*z) + x*z/log(x)"``, a program such as
@@ -55,9 +64,17 @@ def compile(formula, variables: Sequence[str] | str | None = None) -> Function:
     the variables and their order (a sequence, or a string ``"x z"``); declaring them also
     turns on slide notation (``2x``, ``xz``, ``log x``). Without it, variables are taken in
     order of first appearance (alphabetically for a SymPy expression).
+
+    ``limits`` (a :class:`graphc.Limits`) bounds the formula's length, nesting depth and graph
+    size. ``on_domain_error`` says what the numpy backend does where an operation leaves its
+    domain or overflows: ``"numpy"`` (the default) gives numpy's nan or inf under numpy's
+    error state, ``"raise"`` raises :class:`graphc.DomainError` as the math backend always does.
     """
+    if not isinstance(limits, (Limits, type(None))):
+        raise GraphcError(f"limits= takes a graphc.Limits, not {type(limits).__name__}")
+    limits = limits or DEFAULT_LIMITS
     declared = parser.declared_names(variables)
-    graph = Graph()
+    graph = Graph(max_nodes=limits.nodes)
     if isinstance(formula, sympy.Basic):
         from graphc.sympy_bridge import from_sympy
 
@@ -71,12 +88,14 @@ def compile(formula, variables: Sequence[str] | str | None = None) -> Function:
                 raise GraphcError(f"the expression uses {', '.join(unknown)}, which are not among "
                                   f"the declared variables ({', '.join(names)})")
         inputs = [graph.input(n) for n in names]
-        return Function(graph, output, inputs, formula=str(formula))
+        return Function(graph, output, inputs, formula=str(formula),
+                        on_domain_error=on_domain_error)
     if not isinstance(formula, str):
         raise GraphcError(f"graphc compiles a formula string or a SymPy expression, "
                           f"not {type(formula).__name__}")
     builder = GraphBuilder(formula, graph)
-    parsed = parser.parse(formula, builder, declared)
+    parsed = parser.parse(formula, builder, declared, limits)
     inputs = [graph.input(n) for n in parsed.variables]
     return Function(graph, parsed.output, inputs, formula=formula,
-                    intermediates=builder.intermediates, output_name=parsed.output_name)
+                    intermediates=builder.intermediates, output_name=parsed.output_name,
+                    on_domain_error=on_domain_error)

@@ -28,9 +28,17 @@ class Adjoints:
 
 
 def _apply_rule(graph: Graph, node: Node, i: int, g: Node) -> Node:
-    """``g`` times d node / d argument ``i``, as the op's rule writes it."""
+    """``g`` times d node / d argument ``i``, as the op's rule writes it.
+
+    Nodes the rule creates remember ``derivative_of = node``, so that an error met while
+    evaluating them can name the subexpression whose derivative it was.
+    """
     rule = graph.op(node).derivatives[i]
-    return rule(graph.build, g, node, *graph.args(node))
+    first_new = len(graph)
+    result = rule(graph.build, g, node, *graph.args(node))
+    for new in range(first_new, len(graph)):
+        graph.attrs(new).setdefault("derivative_of", node)
+    return result
 
 
 def reverse(graph: Graph, output: Node, wrt: Sequence[Node]) -> Adjoints:

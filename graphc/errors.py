@@ -48,4 +48,21 @@ class ParseError(GraphcError):
 
 
 class DomainError(GraphcError, ArithmeticError):
-    """A value outside an operation's domain met at evaluation time (math backend)."""
+    """A value outside an operation's domain met at evaluation time.
+
+    Raised by the math backend always and by the numpy backend when asked to
+    (``on_domain_error="raise"``). The message names the subexpression as written in the
+    formula (or the one whose derivative failed) and the values it met; ``.expression`` holds
+    that text, or None when the failing operation was not written in the formula.
+    """
+
+    def __init__(self, message: str, expression: str | None = None):
+        super().__init__(message)
+        self.expression = expression
+
+
+class LimitError(GraphcError):
+    """A graph larger than :class:`graphc.Limits` allows, built other than by parsing text.
+
+    Text past a limit raises :class:`ParseError` instead, pointing where the limit was crossed.
+    """

@@ -8,22 +8,27 @@ backend, on first use, and ``source()`` returns exactly the text that was compil
 Scalars run on the ``math`` backend (Python floats). If any argument is a numpy array or a
 list, the ``numpy`` backend runs instead, with numpy broadcasting, so one call evaluates a
 whole batch of points, and every result has the broadcast shape of the arguments.
+
+Where evaluation leaves an operation's domain or overflows, the math backend raises
+:class:`~graphc.errors.DomainError` naming the subexpression as written (see
+:mod:`graphc.domain`); the numpy backend gives numpy's nan or inf, or raises the same error when
+compiled with ``on_domain_error="raise"``. NaN arguments are refused wherever errors raise.
 """
 
 from __future__ import annotations
 
-import linecache
-import re
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import numpy as np
 
 from graphc import codegen, differentiate
+from graphc.domain import domain_error
 from graphc.errors import DomainError, GraphcError
 from graphc.graph import Graph, Node
 
 KINDS = ("value", "grad", "value_and_grad", "jvp")
+ON_DOMAIN_ERROR = ("numpy", "raise")
 
 
 @dataclass
@@ -31,13 +36,20 @@ class _Compiled:
     source: str
     run: object
     ops: int
+    listing: codegen.Listing
 
 
 class Function:
     """A formula compiled to straight-line value and derivative code."""
 
     def __init__(self, graph: Graph, output: Node, inputs: Sequence[Node], formula: str,
-                 intermediates: Mapping[Node, str] | None = None, output_name: str | None = None):
+                 intermediates: Mapping[Node, str] | None = None, output_name: str | None = None,
+                 on_domain_error: str = "numpy"):
+        if on_domain_error not in ON_DOMAIN_ERROR:
+            raise GraphcError(f"on_domain_error is one of {', '.join(map(repr, ON_DOMAIN_ERROR))}, "
+                              f"not {on_domain_error!r}")
+        #: What the numpy backend does outside an op's domain: "numpy" (nan/inf) or "raise".
+        self.on_domain_error = on_domain_error
         self._graph = graph
         self.output = output
         self.inputs = tuple(inputs)
@@ -50,6 +62,7 @@ class Function:
         if output_name and output not in names and graph.kind(output) == "op":
             names[output] = output_name
         self._names = codegen.Names.for_function(graph, self.inputs, forward_order, names)
+        self._intermediates = names
         self._adjoints: differentiate.Adjoints | None = None
         self._tangent: Node | None = None
         self._seeds: tuple[Node, ...] = ()
@@ -90,8 +103,13 @@ class Function:
             gradient = list(self.gradient_nodes())
             adjoints = {p: a for p, a in self._adjoints.of.items() if p in self._primal}
             if kind == "grad":
+                # Forward values that can fail are computed even where only their derivatives
+                # are needed: outside the function's domain there is no gradient either.
+                g = self._graph
+                checks = [p for p in sorted(self._primal)
+                          if g.kind(p) == "op" and not g.op(p).total]
                 return codegen.Program("grad", params, gradient, _tuple(0, n), self._primal,
-                                       adjoints=adjoints)
+                                       adjoints=adjoints, checks=checks)
             return codegen.Program("value_and_grad", params, [self.output] + gradient,
                                    "{0}, " + _tuple(1, n), self._primal, adjoints=adjoints)
         if kind == "jvp":
@@ -107,10 +125,12 @@ class Function:
             if backend not in codegen.BACKENDS:
                 raise GraphcError(f"unknown backend {backend!r}; use one of {', '.join(codegen.BACKENDS)}")
             program = self._program(kind)
-            source = codegen.emit(self._graph, program, self._names, backend)
+            listing = codegen.Listing()
+            source = codegen.emit(self._graph, program, self._names, backend, listing)
             run = codegen.compile_source(source, program.name, backend, kind)
-            ops = self._graph.count_ops(self._graph.ancestors(program.outputs))
-            compiled = self._compiled[key] = _Compiled(source, run, ops)
+            live = list(program.outputs) + list(program.checks)
+            ops = self._graph.count_ops(self._graph.ancestors(live))
+            compiled = self._compiled[key] = _Compiled(source, run, ops, listing)
         return compiled
 
     def source(self, kind: str = "grad", backend: str = "math") -> str:
@@ -147,16 +167,43 @@ class Function:
                 arrays = [np.asarray(v, dtype=float) for v in values]
             else:
                 arrays = [float(v) for v in values]
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise GraphcError(f"graphc evaluates real numbers or arrays of them: {exc}") from None
         compiled = self._get(kind, "numpy" if batched else "math")
         if not batched:
+            if any(a != a for a in arrays):
+                raise self._nan_error(kind, arrays, "the math backend")
             try:
                 return compiled.run(*arrays)
             except (ArithmeticError, ValueError) as exc:
-                raise _domain_error(exc, kind) from exc
-        shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
-        return _broadcast(compiled.run(*arrays), shape)
+                raise self._domain_error(exc, kind, compiled, None) from exc
+        try:
+            shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
+        except ValueError:
+            shapes = ", ".join(str(a.shape) for a in arrays)
+            raise GraphcError(f"the arrays' shapes {shapes} do not broadcast together") from None
+        try:
+            if self.on_domain_error == "raise":
+                if any(np.isnan(a).any() for a in arrays):
+                    raise self._nan_error(kind, arrays, 'on_domain_error="raise"')
+                with np.errstate(divide="raise", over="raise", invalid="raise"):
+                    result = compiled.run(*arrays)
+            else:
+                result = compiled.run(*arrays)
+        except FloatingPointError as exc:  # asked for, or numpy's own error state says raise
+            raise self._domain_error(exc, kind, compiled, shape) from exc
+        return _broadcast(result, shape)
+
+    def _domain_error(self, exc, kind, compiled, shape) -> DomainError:
+        return domain_error(exc, kind, self._graph, self.formula, compiled.listing, shape,
+                            self._intermediates)
+
+    def _nan_error(self, kind: str, values: list, where: str) -> DomainError:
+        names = self.variables + tuple(f"d_{v}" for v in self.variables)
+        nan = [n for n, v in zip(names, values) if np.isnan(v).any()]
+        return DomainError(f"{', '.join(nan)} {'is' if len(nan) == 1 else 'are'} NaN, and "
+                           f"{where} raises rather than compute with NaN; arrays on the numpy "
+                           "backend (with the default on_domain_error) propagate it")
 
     def __call__(self, *args, **kwargs):
         """The value at a point: ``f(2, 3)``, ``f(x=2, z=3)``, or arrays for many points."""
@@ -207,22 +254,3 @@ def _broadcast(result, shape: tuple):
     if array.shape != shape:
         array = np.broadcast_to(array, shape).copy()
     return array
-
-
-def _domain_error(exc: BaseException, kind: str) -> DomainError:
-    """Say which generated line failed and with which values, instead of a bare traceback."""
-    tb = exc.__traceback__
-    frame = lineno = None
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename.startswith("<graphc"):
-            frame, lineno = tb.tb_frame, tb.tb_lineno
-        tb = tb.tb_next
-    if frame is None:
-        return DomainError(f"evaluating {kind} failed: {exc}")
-    line = linecache.getline(frame.f_code.co_filename, lineno).strip()
-    used = set(re.findall(r"\w+", line.split("=", 1)[-1]))
-    values = ", ".join(f"{k} = {v!r}" for k, v in frame.f_locals.items()
-                       if k in used and isinstance(v, float))
-    return DomainError(f"{exc} in generated {kind} code at `{line}`"
-                       + (f" with {values}" if values else ""))
-

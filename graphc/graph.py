@@ -6,15 +6,18 @@ loop over node numbers, never a recursion, whatever the depth of the formula.
 
 Construction is hash-consed: asking for an op on arguments that already has a node returns
 that node, with the arguments of commutative ops in canonical order, so ``x*z`` written three
-times, or as ``z*x``, is one node (printed as first written). Constant arguments fold, and identities that are exact for
-every finite input simplify (``x + 0``, ``x * 1``, ``x * 0``, ``x ** 1``, ``-(-x)``); signs move
-outward exactly (``a + -b`` is ``a - b``, ``a * -b`` is ``-(a*b)``), which keeps derivative code
-free of needless negations.
+times, or as ``z*x``, is one node (printed as first written). Constant arguments fold, naive
+forms that lose accuracy become stable ops (:mod:`graphc.rewrites`), and identities that are
+exact for every finite input simplify (``x + 0``, ``x * 1``, ``x * 0``, ``x ** 1``,
+``-(-x)``); signs move outward exactly (``a + -b`` is ``a - b``, ``a * -b`` is ``-(a*b)``),
+which keeps derivative code free of needless negations.
 
 Node attributes in the ``DiGraph``: ``kind`` is ``"const"``, ``"input"`` or ``"op"``; an op node
 has ``op`` (an :class:`~graphc.ops.Op`) and ``args`` (its argument nodes, in order; edges run
 from each argument to the node); a constant has ``value`` and, for ``pi`` and ``e``, ``name``;
 an input has ``name`` and ``role`` (``"primal"``, or ``"tangent"`` for forward-mode seeds).
+A node the parser built has ``span``, where in the formula it was first written; a node a
+derivative rule built has ``derivative_of``, the node whose rule it was.
 ``shape`` is ``()`` for every node today: there is room for tensors.
 """
 
@@ -26,7 +29,9 @@ from typing import Iterable, Sequence
 
 import networkx as nx
 
+from graphc.errors import LimitError
 from graphc.ops import BY_NAME, CONSTANTS, OPS, Op
+from graphc.rewrites import stable_form
 
 Node = int
 
@@ -34,8 +39,10 @@ Node = int
 class Graph:
     """An interned DAG of primitive ops; :attr:`nx` is the underlying ``networkx.DiGraph``."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_nodes: int | None = None) -> None:
         self.nx = nx.DiGraph()
+        #: Creating more nodes than this raises :class:`~graphc.errors.LimitError`.
+        self.max_nodes = max_nodes
         self._interned: dict[tuple, Node] = {}
         # node -> its attribute dict: the very dicts the DiGraph holds, indexed by a list
         # because NodeView lookups dominate every pass otherwise.
@@ -104,6 +111,9 @@ class Graph:
     # ------------------------------------------------------------------ building nodes
     def _new(self, key: tuple, **attrs) -> Node:
         node = len(self._attrs)
+        if self.max_nodes is not None and node >= self.max_nodes:
+            raise LimitError(f"the graph would have more than {self.max_nodes:,} nodes; "
+                             "graphc.Limits(nodes=...) sets the limit")
         self._interned[key] = node
         self.nx.add_node(node, shape=(), **attrs)
         self._attrs.append(self.nx.nodes[node])
@@ -180,6 +190,9 @@ class Graph:
         folded = self._folded(op, nodes)
         if folded is not None:
             return folded
+        stable = stable_form(self, op.name, nodes)  # more accurate forms, graphc.rewrites
+        if stable is not None:
+            return stable
         is_const = self.is_const
         name = op.name
         neg = BY_NAME["neg"]

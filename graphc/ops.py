@@ -19,6 +19,14 @@ derivative is zero wherever it exists.
 Conventions at kinks and ties (the one-sided derivatives differ there):
 ``abs'(0) = 0`` and ``relu'(0) = 0`` (the subgradient 0); ``max(a, b)`` and ``min(a, b)`` at
 ``a == b`` send half of the derivative to each argument, so ``max(x, x)`` has derivative 1.
+At ``x = 0`` the derivative of ``x ** y`` in ``y`` is 0 (exact wherever ``y > 0``), and in
+``x`` it is 0 when ``y == 0``; ``sqrt'(0)`` is infinite. docs/security.md compares these with
+JAX's choices.
+
+Numerically stable forms: ``sigmoid`` never subtracts from 1 (its value and its derivative
+``sigmoid(x) * sigmoid(-x)`` keep their relative accuracy for large ``|x|``), and
+``softplus`` (``log(1 + exp(x))``) and ``log_sigmoid`` neither overflow nor lose the tail.
+:mod:`graphc.rewrites` turns the naive spellings into these ops as the graph is built.
 """
 
 from __future__ import annotations
@@ -49,6 +57,10 @@ class Op:
     commutative: bool = False
     doc: str = ""
     formula: str = field(default="")
+    #: Defined for every finite input, so evaluating it can never raise (on the math backend).
+    #: Gradient code evaluates the other ops even where only their derivatives are needed, so
+    #: that a point outside the function's domain raises instead of giving a gradient.
+    total: bool = False
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -77,9 +89,38 @@ def _math_pow(args: list[str]) -> str:
     return f"math.pow({base}, {exponent})"
 
 
+# 1/(1 + exp(-x)) overflows for x < -709, and 0.5*tanh(x/2) + 0.5 cancels to 0 for x < -37.
+# exp(min(x, 0)) / (1 + exp(-|x|)) is 1/(1 + exp(-x)) for x >= 0 and exp(x)/(1 + exp(x)) for
+# x < 0: no overflow, no cancellation, a few ulps everywhere.
+_SIGMOID = "{e}({min}({0}, 0.0)) / (1.0 + {e}(-{abs}({0})))"
+# log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)): exp never overflows, and the tail exp(x)
+# for x << 0 keeps its relative accuracy (log(1 + tiny) would round it away).
+_SOFTPLUS = "{max}({0}, 0.0) + {log1p}({e}(-{abs}({0})))"
+_LOG_SIGMOID = "{min}({0}, 0.0) - {log1p}({e}(-{abs}({0})))"
+_MATH = {"e": "math.exp", "log1p": "math.log1p", "max": "max", "min": "min", "abs": "abs"}
+_NUMPY = {"e": "np.exp", "log1p": "np.log1p", "max": "np.maximum", "min": "np.minimum",
+          "abs": "np.abs"}
+
+
+def _template(form: str, names: dict) -> str:
+    """A printing template from a form written with backend-neutral function names."""
+    return form.replace("{0}", "{{0}}").format(**names)
+
+
 def _sigmoid(x: float) -> float:
-    # 1/(1+exp(-x)) overflows for x < -709; this form does not.
-    return 0.5 * math.tanh(0.5 * x) + 0.5
+    return math.exp(min(x, 0.0)) / (1.0 + math.exp(-abs(x)))
+
+
+def _softplus(x: float) -> float:
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def _log_sigmoid(x: float) -> float:
+    return min(x, 0.0) - math.log1p(math.exp(-abs(x)))
+
+
+def _replace_zero(x: float) -> float:
+    return x + (x == 0)
 
 
 def _sign(x: float) -> float:
@@ -95,23 +136,23 @@ OPS: tuple[Op, ...] = (
     # Arithmetic. ``formula`` is the operator as written between (or before) the operands.
     Op("add", 2, "{0} + {1}", "{0} + {1}", lambda a, b: a + b, lambda a, b: a + b,
        (lambda b, g, out, x, y: g, lambda b, g, out, x, y: g),
-       commutative=True, formula="+", doc="a + b"),
+       commutative=True, formula="+", doc="a + b", total=True),
     Op("sub", 2, "{0} - {1}", "{0} - {1}", lambda a, b: a - b, lambda a, b: a - b,
        (lambda b, g, out, x, y: g, lambda b, g, out, x, y: b.neg(g)),
-       formula="-", doc="a - b"),
+       formula="-", doc="a - b", total=True),
     Op("mul", 2, "{0} * {1}", "{0} * {1}", lambda a, b: a * b, lambda a, b: a * b,
        (lambda b, g, out, x, y: b.mul(g, y), lambda b, g, out, x, y: b.mul(g, x)),
-       commutative=True, formula="*", doc="a * b"),
+       commutative=True, formula="*", doc="a * b", total=True),
     Op("div", 2, "{0} / {1}", "{0} / {1}", lambda a, b: a / b, lambda a, b: a / b,
        (lambda b, g, out, x, y: b.div(g, y),
         lambda b, g, out, x, y: b.neg(b.mul(b.div(g, y), out))),
        formula="/", doc="a / b"),
     Op("neg", 1, "-{0}", "-{0}", lambda a: -a, lambda a: -a,
        (lambda b, g, out, x: b.neg(g),),
-       formula="-", doc="-a"),
+       formula="-", doc="-a", total=True),
     Op("pow", 2, _math_pow, "{0} ** {1}", lambda a, b: a**b, math.pow,
-       (lambda b, g, out, x, p: b.mul(g, b.mul(p, b.pow(x, b.sub(p, 1.0)))),
-        lambda b, g, out, x, p: b.mul(g, b.mul(out, b.log(x)))),
+       (lambda b, g, out, x, p: b.mul(g, b.mul(p, b.pow(x, b.sub(b.replace_zero(p), 1.0)))),
+        lambda b, g, out, x, p: b.mul(g, b.mul(out, b.log(b.replace_zero(x))))),
        spellings=("pow",), formula="**", doc="a ** b, also written a ^ b or pow(a, b)"),
     # Elementary functions.
     Op("exp", 1, "math.exp({0})", "np.exp({0})", sympy.exp, math.exp,
@@ -121,11 +162,13 @@ OPS: tuple[Op, ...] = (
     Op("sqrt", 1, "math.sqrt({0})", "np.sqrt({0})", sympy.sqrt, math.sqrt,
        (lambda b, g, out, x: b.div(g, b.mul(2.0, out)),), spellings=("sqrt",), doc="square root"),
     Op("sin", 1, "math.sin({0})", "np.sin({0})", sympy.sin, math.sin,
-       (lambda b, g, out, x: b.mul(g, b.cos(x)),), spellings=("sin",), doc="sine"),
+       (lambda b, g, out, x: b.mul(g, b.cos(x)),), spellings=("sin",), doc="sine", total=True),
     Op("cos", 1, "math.cos({0})", "np.cos({0})", sympy.cos, math.cos,
-       (lambda b, g, out, x: b.neg(b.mul(g, b.sin(x))),), spellings=("cos",), doc="cosine"),
+       (lambda b, g, out, x: b.neg(b.mul(g, b.sin(x))),), spellings=("cos",), doc="cosine",
+       total=True),
     Op("tan", 1, "math.tan({0})", "np.tan({0})", sympy.tan, math.tan,
-       (lambda b, g, out, x: b.mul(g, b.add(1.0, b.mul(out, out))),), spellings=("tan",), doc="tangent"),
+       (lambda b, g, out, x: b.mul(g, b.add(1.0, b.mul(out, out))),), spellings=("tan",), doc="tangent",
+       total=True),
     Op("asin", 1, "math.asin({0})", "np.arcsin({0})", sympy.asin, math.asin,
        (lambda b, g, out, x: b.div(g, b.sqrt(b.sub(1.0, b.mul(x, x)))),),
        spellings=("asin", "arcsin"), doc="inverse sine"),
@@ -134,40 +177,54 @@ OPS: tuple[Op, ...] = (
        spellings=("acos", "arccos"), doc="inverse cosine"),
     Op("atan", 1, "math.atan({0})", "np.arctan({0})", sympy.atan, math.atan,
        (lambda b, g, out, x: b.div(g, b.add(1.0, b.mul(x, x))),),
-       spellings=("atan", "arctan"), doc="inverse tangent"),
+       spellings=("atan", "arctan"), doc="inverse tangent", total=True),
     Op("sinh", 1, "math.sinh({0})", "np.sinh({0})", sympy.sinh, math.sinh,
        (lambda b, g, out, x: b.mul(g, b.cosh(x)),), spellings=("sinh",), doc="hyperbolic sine"),
     Op("cosh", 1, "math.cosh({0})", "np.cosh({0})", sympy.cosh, math.cosh,
        (lambda b, g, out, x: b.mul(g, b.sinh(x)),), spellings=("cosh",), doc="hyperbolic cosine"),
     Op("tanh", 1, "math.tanh({0})", "np.tanh({0})", sympy.tanh, math.tanh,
        (lambda b, g, out, x: b.mul(g, b.sub(1.0, b.mul(out, out))),), spellings=("tanh",),
-       doc="hyperbolic tangent"),
-    Op("sigmoid", 1, "0.5 * math.tanh(0.5 * {0}) + 0.5", "0.5 * np.tanh(0.5 * {0}) + 0.5",
+       doc="hyperbolic tangent", total=True),
+    Op("sigmoid", 1, _template(_SIGMOID, _MATH), _template(_SIGMOID, _NUMPY),
        lambda x: 1 / (1 + sympy.exp(-x)), _sigmoid,
-       (lambda b, g, out, x: b.mul(g, b.mul(out, b.sub(1.0, out))),), spellings=("sigmoid",),
-       doc="logistic function 1/(1 + exp(-x))"),
+       (lambda b, g, out, x: b.mul(g, b.mul(out, b.sigmoid(b.neg(x)))),), spellings=("sigmoid",),
+       doc="logistic function 1/(1 + exp(-x)), stable for large |x|", total=True),
+    Op("softplus", 1, _template(_SOFTPLUS, _MATH), _template(_SOFTPLUS, _NUMPY),
+       lambda x: sympy.log(1 + sympy.exp(x)), _softplus,
+       (lambda b, g, out, x: b.mul(g, b.sigmoid(x)),), spellings=("softplus",),
+       doc="log(1 + exp(x)), stable: written log(1 + exp(x)) it becomes this op", total=True),
+    Op("log_sigmoid", 1, _template(_LOG_SIGMOID, _MATH), _template(_LOG_SIGMOID, _NUMPY),
+       lambda x: -sympy.log(1 + sympy.exp(-x)), _log_sigmoid,
+       (lambda b, g, out, x: b.mul(g, b.sigmoid(b.neg(x))),), spellings=("log_sigmoid",),
+       doc="log(sigmoid(x)), stable: written log(sigmoid(x)) it becomes this op", total=True),
     Op("relu", 1, "max({0}, 0.0)", "np.maximum({0}, 0.0)",
        lambda x: sympy.Max(x, 0), lambda x: max(x, 0.0),
        (lambda b, g, out, x: b.mul(g, b.step(x)),), spellings=("relu",),
-       doc="max(x, 0); derivative 0 at x = 0"),
+       doc="max(x, 0); derivative 0 at x = 0", total=True),
     Op("abs", 1, "abs({0})", "np.abs({0})", sympy.Abs, abs,
-       (lambda b, g, out, x: b.mul(g, b.sign(x)),), spellings=("abs",), doc="|x|; derivative 0 at x = 0"),
+       (lambda b, g, out, x: b.mul(g, b.sign(x)),), spellings=("abs",), doc="|x|; derivative 0 at x = 0",
+       total=True),
     Op("max", 2, "max({0}, {1})", "np.maximum({0}, {1})", sympy.Max, max,
        (lambda b, g, out, x, y: _share(b, g, x, y),
         lambda b, g, out, x, y: _share(b, g, y, x)),
        spellings=("max",), commutative=True,
-       doc="larger of a and b; at a tie each gets half of the derivative"),
+       doc="larger of a and b; at a tie each gets half of the derivative", total=True),
     Op("min", 2, "min({0}, {1})", "np.minimum({0}, {1})", sympy.Min, min,
        (lambda b, g, out, x, y: _share(b, g, y, x),
         lambda b, g, out, x, y: _share(b, g, x, y)),
        spellings=("min",), commutative=True,
-       doc="smaller of a and b; at a tie each gets half of the derivative"),
+       doc="smaller of a and b; at a tie each gets half of the derivative", total=True),
     # Piecewise-constant helpers that derivative rules need; not written in formulas.
     Op("sign", 1, "float(({0} > 0) - ({0} < 0))", "np.sign({0})", sympy.sign, _sign,
-       None, doc="-1, 0 or 1 (derivative rule of abs)"),
+       None, doc="-1, 0 or 1 (derivative rule of abs)", total=True),
     Op("step", 1, "float({0} > 0)", "np.heaviside({0}, 0.0)",
        lambda x: sympy.Heaviside(x, 0), lambda x: float(x > 0),
-       None, doc="1 where x > 0, else 0 (derivative rule of relu)"),
+       None, doc="1 where x > 0, else 0 (derivative rule of relu)", total=True),
+    Op("replace_zero", 1, "({0} + ({0} == 0))", "({0} + ({0} == 0))",
+       lambda x: sympy.Piecewise((1, sympy.Eq(x, 0)), (x, True)), _replace_zero,
+       (lambda b, g, out, x: g,),
+       doc="x, or 1 where x == 0 (derivative rules of x ** y, after JAX's _replace_zero)",
+       total=True),
 )
 
 BY_NAME: dict[str, Op] = {op.name: op for op in OPS}

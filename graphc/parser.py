@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Generic, NamedTuple, Protocol, Sequence, TypeVar
 
 from graphc.errors import GraphcError, ParseError
+from graphc.limits import DEFAULT as DEFAULT_LIMITS, Limits
 from graphc.ops import CONSTANTS, FUNCTIONS
 
 T = TypeVar("T")
@@ -117,8 +118,11 @@ _CHARACTER_HINTS = {
 }
 
 
-def tokenize(text: str) -> Tokens:
-    """Split ``text`` into tokens in one pass; a newline inside parentheses is only space."""
+def tokenize(text: str, max_depth: int | None = None) -> Tokens:
+    """Split ``text`` into tokens in one pass; a newline inside parentheses is only space.
+
+    More than ``max_depth`` parentheses open at once is a :class:`ParseError`.
+    """
     tokens = Tokens()
     kinds, texts, starts = tokens.kinds, tokens.texts, tokens.starts
     depth, pos, n = 0, 0, len(text)
@@ -131,6 +135,8 @@ def tokenize(text: str) -> Tokens:
                 kind = _PUNCT_KIND[lexeme]
                 if kind == "(":
                     depth += 1
+                    if max_depth is not None and depth > max_depth:
+                        raise _too_deep(text, pos, max_depth)
                 elif kind == ")" and depth:
                     depth -= 1
             elif group == "name" and lexeme.isascii() and text[end:end + 1].isascii():
@@ -183,6 +189,12 @@ def _check_number(text: str, lexeme: str, start: int, end: int) -> None:
                          hint="numbers must be finite; the largest is about 1.8e308")
 
 
+def _too_deep(text: str, pos: int, max_depth: int) -> ParseError:
+    return ParseError(f"parentheses nest more than {max_depth:,} deep here", text, pos,
+                      "graphc.Limits(depth=...) sets the limit; a program of assignments "
+                      "('a = ...; b = f(a)') needs no nesting")
+
+
 def _unexpected_character(text: str, pos: int) -> ParseError:
     ch = text[pos]
     shown = f"'{ch}'" if ch.isprintable() and not ch.isspace() else f"{ch!r} (U+{ord(ch):04X})"
@@ -209,15 +221,24 @@ def declared_names(variables: Sequence[str] | str | None) -> tuple[str, ...] | N
     return names
 
 
-def parse(text: str, builder: Builder[T],
-          variables: Sequence[str] | str | None = None) -> Parsed[T]:
+def parse(text: str, builder: Builder[T], variables: Sequence[str] | str | None = None,
+          limits: Limits | None = None) -> Parsed[T]:
     """Read ``text`` and build it with ``builder``.
 
     ``variables`` declares the variables and their order (``"x z"``, ``"x, z"`` or a sequence);
     declaring them turns on slide notation. Without it every name that is not a function, a
     constant or an assigned intermediate is a variable, in order of first appearance.
+    ``limits`` bounds the length and the nesting depth of ``text`` (default
+    :data:`graphc.limits.DEFAULT`).
     """
-    return _Parser(text, builder, declared_names(variables)).program()
+    if not isinstance(text, str):
+        raise GraphcError(f"a formula is a string, not {type(text).__name__}")
+    limits = limits or DEFAULT_LIMITS
+    if len(text) > limits.length:
+        raise ParseError(f"the formula is {len(text):,} characters long; graphc reads at most "
+                         f"{limits.length:,}", text, limits.length,
+                         "graphc.Limits(length=...) sets the limit")
+    return _Parser(text, builder, declared_names(variables), limits.depth).program()
 
 
 class _Waiting(NamedTuple):
@@ -240,13 +261,14 @@ Operand = tuple  # (builder value, start, end); the extent includes surrounding 
 class _Parser(Generic[T]):
     """One reading of one text: the statements, then each expression by shunting-yard."""
 
-    def __init__(self, text: str, builder: Builder[T], declared: tuple[str, ...] | None):
+    def __init__(self, text: str, builder: Builder[T], declared: tuple[str, ...] | None,
+                 max_depth: int | None = None):
         self.text = text
         self.builder = builder
         self.declared = declared
         self.is_declared = dict.fromkeys(declared or ())
         self.slide = declared is not None
-        self.tokens = tokenize(text)
+        self.tokens = tokenize(text, max_depth)
         self.seen: dict[str, None] = {}  # undeclared variables in order of first appearance
         self.bound: dict[str, T] = {}  # intermediates assigned so far
         self.assigning: str | None = None  # the name the current statement assigns

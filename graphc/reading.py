@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+from graphc.limits import Limits
 from graphc.parser import Span, parse
 
 
@@ -177,10 +178,14 @@ class Reading:
         return f"<Reading {self.sexpr()[:200]} variables={self.variables}>"
 
 
-def read(text: str, variables: Sequence[str] | str | None = None) -> Reading:
-    """Parse ``text`` (with ``variables`` declared, if given) into a :class:`Reading`."""
+def read(text: str, variables: Sequence[str] | str | None = None, *,
+         limits: Limits | None = None) -> Reading:
+    """Parse ``text`` (with ``variables`` declared, if given) into a :class:`Reading`.
+
+    ``limits`` bounds the length and nesting depth of ``text`` as in :func:`graphc.compile`.
+    """
     builder = SyntaxBuilder()
-    parsed = parse(text, builder, variables)
+    parsed = parse(text, builder, variables, limits)
     statements: list[tuple[str | None, Syntax]] = list(builder.assignments)
     if parsed.output_name is None:
         statements.append((None, parsed.output))
