@@ -31,6 +31,7 @@ import keyword
 import linecache
 import math
 import unicodedata
+import weakref
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -46,14 +47,21 @@ RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {"math", "np",
 _counter = itertools.count(1)
 
 
+def _dunder(name: str) -> bool:
+    # Dunder names (__builtins__, __debug__, ...) mean something to Python itself; names of
+    # underscores only (_, __, ___) do not.
+    return name.startswith("__") and name.endswith("__") and name.strip("_") != ""
+
+
 def _reserved(name: str) -> bool:
-    # Dunder names (__builtins__, __debug__, ...) mean something to Python itself.
-    return name in RESERVED or (name.startswith("__") and name.endswith("__"))
+    return name in RESERVED or _dunder(name)
 
 
 def _free(candidate: str, taken: set[str]) -> str:
     while candidate in taken or _reserved(candidate):
-        candidate += "_"
+        # A trailing "_" leaves a dunder name a dunder name: drop a leading one instead. Leading
+        # underscores never increase (a name of underscores only is no dunder), so this ends.
+        candidate = candidate[1:] if _dunder(candidate) else candidate + "_"
     taken.add(candidate)
     return candidate
 
@@ -247,4 +255,7 @@ def compile_source(source: str, name: str, backend: str, label: str):
     exec(code, namespace)  # the source is printed from the graph, never user text
     function = namespace[name]
     function.__graphc_source__ = source
+    # The lines stay readable for tracebacks while the function lives, and no longer: a
+    # process that compiles formulas without end must not keep every source.
+    weakref.finalize(function, linecache.cache.pop, filename, None)
     return function

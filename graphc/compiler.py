@@ -29,7 +29,8 @@ class GraphBuilder:
             node = make(*args)
         except LimitError:  # say where in the text the graph grew too large
             raise ParseError(f"the graph of this formula would have more than "
-                             f"{self.graph.max_nodes:,} nodes", self.text, span[0],
+                             f"{self.graph.max_nodes:,} nodes by here", self.text,
+                             max(span[0], span[1] - 1),
                              "graphc.Limits(nodes=...) sets the limit") from None
         self.graph.attrs(node).setdefault("span", span)
         return node

@@ -179,9 +179,11 @@ def domain_error(exc: BaseException, kind: str, graph: Graph, formula: str,
 
 
 def _number(value) -> str:
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray) and value.ndim:
         return f"array of shape {value.shape}"
-    return repr(float(value))
+    if isinstance(value, (float, np.floating, np.ndarray)):
+        return repr(float(value))
+    return repr(value)
 
 
 def _mentions(text: str, name: str) -> bool:

@@ -83,10 +83,30 @@ _INTEGER_LITERAL = re.compile(r"\(?-?\d+\)?")
 def _math_pow(args: list[str]) -> str:
     # ``a ** b`` on floats returns a complex number for a negative base and a fractional
     # exponent; ``math.pow`` raises instead. An integer exponent is exact and reads better.
+    # Two integer literals (a power too large to fold, such as 3**1000000000) would be exact
+    # integer arithmetic, slow enough to hang: ``math.pow`` overflows at once instead.
     base, exponent = args
-    if _INTEGER_LITERAL.fullmatch(exponent):
+    if _INTEGER_LITERAL.fullmatch(exponent) and not _INTEGER_LITERAL.fullmatch(base):
         return f"{base} ** {exponent}"
     return f"math.pow({base}, {exponent})"
+
+
+def _floats(function: str):
+    """A printer for Python's ``max``/``min``, which return an argument as it is: an integer
+    literal is written as a float so that the result is always a float."""
+    def print_call(args: list[str]) -> str:
+        texts = [repr(float(a.strip("()"))) if _INTEGER_LITERAL.fullmatch(a) else a for a in args]
+        texts = [f"({t})" if t.startswith("-") else t for t in texts]
+        return f"{function}({', '.join(texts)})"
+
+    return print_call
+
+
+def _numpy_pow(args: list[str]) -> str:
+    base, exponent = args
+    if _INTEGER_LITERAL.fullmatch(base) and _INTEGER_LITERAL.fullmatch(exponent):
+        return f"np.power({float(base.strip('()'))!r}, {exponent})"  # floats, as in _math_pow
+    return f"{base} ** {exponent}"
 
 
 # 1/(1 + exp(-x)) overflows for x < -709, and 0.5*tanh(x/2) + 0.5 cancels to 0 for x < -37.
@@ -127,6 +147,13 @@ def _sign(x: float) -> float:
     return float((x > 0) - (x < 0))
 
 
+def _tanh_derivative(b, g, out, x):
+    """g * (1 - tanh(x)**2), as 4 sigmoid(2x) sigmoid(-2x): 1 - out*out cancels as |out|
+    nears 1 (8 ulps off at |x| = 2), this form keeps a few ulps and never overflows."""
+    twice = b.mul(2.0, x)
+    return b.mul(g, b.mul(4.0, b.mul(b.sigmoid(twice), b.sigmoid(b.neg(twice)))))
+
+
 def _share(b, g, winner, loser):
     """g * (1 + sign(winner - loser))/2: all of g where the argument wins, half at a tie."""
     return b.mul(g, b.mul(0.5, b.add(1.0, b.sign(b.sub(winner, loser)))))
@@ -150,7 +177,7 @@ OPS: tuple[Op, ...] = (
     Op("neg", 1, "-{0}", "-{0}", lambda a: -a, lambda a: -a,
        (lambda b, g, out, x: b.neg(g),),
        formula="-", doc="-a", total=True),
-    Op("pow", 2, _math_pow, "{0} ** {1}", lambda a, b: a**b, math.pow,
+    Op("pow", 2, _math_pow, _numpy_pow, lambda a, b: a**b, math.pow,
        (lambda b, g, out, x, p: b.mul(g, b.mul(p, b.pow(x, b.sub(b.replace_zero(p), 1.0)))),
         lambda b, g, out, x, p: b.mul(g, b.mul(out, b.log(b.replace_zero(x))))),
        spellings=("pow",), formula="**", doc="a ** b, also written a ^ b or pow(a, b)"),
@@ -183,7 +210,7 @@ OPS: tuple[Op, ...] = (
     Op("cosh", 1, "math.cosh({0})", "np.cosh({0})", sympy.cosh, math.cosh,
        (lambda b, g, out, x: b.mul(g, b.sinh(x)),), spellings=("cosh",), doc="hyperbolic cosine"),
     Op("tanh", 1, "math.tanh({0})", "np.tanh({0})", sympy.tanh, math.tanh,
-       (lambda b, g, out, x: b.mul(g, b.sub(1.0, b.mul(out, out))),), spellings=("tanh",),
+       (_tanh_derivative,), spellings=("tanh",),
        doc="hyperbolic tangent", total=True),
     Op("sigmoid", 1, _template(_SIGMOID, _MATH), _template(_SIGMOID, _NUMPY),
        lambda x: 1 / (1 + sympy.exp(-x)), _sigmoid,
@@ -204,12 +231,12 @@ OPS: tuple[Op, ...] = (
     Op("abs", 1, "abs({0})", "np.abs({0})", sympy.Abs, abs,
        (lambda b, g, out, x: b.mul(g, b.sign(x)),), spellings=("abs",), doc="|x|; derivative 0 at x = 0",
        total=True),
-    Op("max", 2, "max({0}, {1})", "np.maximum({0}, {1})", sympy.Max, max,
+    Op("max", 2, _floats("max"), "np.maximum({0}, {1})", sympy.Max, max,
        (lambda b, g, out, x, y: _share(b, g, x, y),
         lambda b, g, out, x, y: _share(b, g, y, x)),
        spellings=("max",), commutative=True,
        doc="larger of a and b; at a tie each gets half of the derivative", total=True),
-    Op("min", 2, "min({0}, {1})", "np.minimum({0}, {1})", sympy.Min, min,
+    Op("min", 2, _floats("min"), "np.minimum({0}, {1})", sympy.Min, min,
        (lambda b, g, out, x, y: _share(b, g, y, x),
         lambda b, g, out, x, y: _share(b, g, x, y)),
        spellings=("min",), commutative=True,

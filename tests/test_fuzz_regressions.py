@@ -1,0 +1,111 @@
+"""Inputs that once broke graphc, each pinned to the behaviour that fixed it.
+
+Found by the hypothesis suite (tests/test_fuzz_parser.py), by the atheris target
+(fuzz/fuzz_parser.py), or while writing them; docs/security.md lists them with the fix.
+A regression of one of the hangs below would hang this file rather than fail it: CI's time
+limit is what catches that.
+"""
+
+from __future__ import annotations
+
+import gc
+import linecache
+import math
+
+import numpy as np
+import pytest
+
+import graphc
+from graphc.safety import check_source
+
+
+@pytest.mark.parametrize("formula", [
+    "__x__ * x",                                           # hypothesis: dunder renaming looped
+    "bda*x + da*x + _bdsep +_*im_bdsep +mulport*x + __",  # atheris: '__' next to '_' looped
+    "__ + _ + ___ + __x__ + _x__ + __x + __x_",
+])
+def test_renaming_underscore_names_ends(formula):
+    f = graphc.compile(formula)
+    for kind in ("value", "grad", "jvp"):
+        check_source(f.source(kind))
+    names = f.source("value").splitlines()[0]
+    assert len(set(names[names.index("(") + 1:-2].split(", "))) == len(f.variables)
+    point = [1.0 + i for i in range(len(f.variables))]
+    assert f(*point) == pytest.approx(eval_by_hand(formula, f.variables, point), rel=1e-15)
+
+
+def eval_by_hand(formula, names, point):
+    """The three formulas above are sums of products of variables: evaluate them directly."""
+    values = dict(zip(names, point))
+    total = 0.0
+    for term in formula.split("+"):
+        product = 1.0
+        for factor in term.split("*"):
+            product *= values[factor.strip()]
+        total += product
+    return total
+
+
+def test_max_and_min_of_an_integer_literal_return_floats():
+    # hypothesis: max(x, 1) returned the int 1, as Python's max returns an argument.
+    f = graphc.compile("max(x, 1) + min(2, x) * 0 + min(x, -3)")
+    value = f(0.5)
+    assert type(value) is float and value == 1.0 - 3.0
+    assert all(type(g) is float for g in f.grad(0.5))
+
+
+@pytest.mark.parametrize("formula, expression", [
+    ("x + 3**1000000000", "3**1000000000"),   # found while fuzzing: exact integer power, a hang
+    ("2**2**2**2**2 * x", "2**2**2**2**2"),   # hypothesis: an integer 2**65536 in float code
+    ("2**1100", "2**1100"),
+])
+def test_powers_too_large_to_fold_overflow_instead_of_computing_integers(formula, expression):
+    f = graphc.compile(formula)
+    point = [1.0] * len(f.variables)
+    with pytest.raises(graphc.DomainError) as info:
+        f(*point)
+    assert info.value.expression == expression and "overflows" in str(info.value)
+    with np.errstate(over="ignore"):
+        batch = f(*[np.array([1.0])] * len(f.variables)) if f.variables else None
+    assert batch is None or batch[0] == math.inf
+
+
+def test_a_gradient_outside_the_domain_is_not_answered():
+    # Found while writing the domain tests: grad of log(x) at -1 gave -1 (1/x), because the
+    # gradient code did not compute log(x) itself.
+    with pytest.raises(graphc.DomainError, match="`log\\(x\\)` is undefined at x = -1.0"):
+        graphc.compile("log(x)").grad(-1.0)
+
+
+def test_huge_integers_and_mismatched_shapes_are_graphc_errors():
+    # float(10**400) raised a bare OverflowError; arrays that do not broadcast, a bare
+    # ValueError from inside the generated code.
+    f = graphc.compile("x * y")
+    with pytest.raises(graphc.GraphcError, match="real numbers"):
+        f(10**400, 1.0)
+    with pytest.raises(graphc.GraphcError, match="do not broadcast"):
+        f(np.zeros(2), np.zeros(3))
+
+
+def test_the_sigmoid_tail_is_not_zero():
+    # 0.5*tanh(x/2) + 0.5 gave 0.0 at x = -40; the exact value is 4.248354255291589e-18.
+    assert graphc.compile("sigmoid(x)")(-40.0) == pytest.approx(4.248354255291589e-18, rel=1e-15)
+
+
+def test_a_node_limit_met_while_parsing_points_where_reading_had_got_to():
+    # atheris: the node limit can be met before a syntax error further on (both ParseErrors).
+    with pytest.raises(graphc.ParseError) as info:
+        graphc.compile("a+b+c+d+e+f+g+h+", limits=graphc.Limits(nodes=6))
+    assert "nodes" in info.value.reason and info.value.column > 1
+
+
+def test_compiled_sources_leave_the_line_cache_with_their_function():
+    # A process that compiles formulas without end kept every source in linecache.
+    before = set(linecache.cache)
+    f = graphc.compile("sin(x) * 3")
+    f.grad(1.0)
+    mine = set(linecache.cache) - before
+    assert mine
+    del f
+    gc.collect()
+    assert not mine & set(linecache.cache)
