@@ -232,6 +232,10 @@ def emit(graph: Graph, program: Program, names: Names, backend: str,
         assigns.append(None)
         for node in nodes:
             args = [arg_text(a) for a in graph.args(node)]
+            if backend == "numpy" and all(graph.kind(a) == "const" for a in graph.args(node)):
+                # Constants that could not fold (0/0, (-8)**0.5): numpy's nan/inf, not Python's
+                # ZeroDivisionError, complex number or exact integer power.
+                args[0] = f"np.float64({args[0]})"
             lines.append(f"    {name_of(node)} = {graph.op(node).print(backend, args)}")
             assigns.append(node)
     outputs = [arg_text(o, in_return=True) for o in program.outputs]

@@ -102,13 +102,6 @@ def _floats(function: str):
     return print_call
 
 
-def _numpy_pow(args: list[str]) -> str:
-    base, exponent = args
-    if _INTEGER_LITERAL.fullmatch(base) and _INTEGER_LITERAL.fullmatch(exponent):
-        return f"np.power({float(base.strip('()'))!r}, {exponent})"  # floats, as in _math_pow
-    return f"{base} ** {exponent}"
-
-
 # 1/(1 + exp(-x)) overflows for x < -709, and 0.5*tanh(x/2) + 0.5 cancels to 0 for x < -37.
 # exp(min(x, 0)) / (1 + exp(-|x|)) is 1/(1 + exp(-x)) for x >= 0 and exp(x)/(1 + exp(x)) for
 # x < 0: no overflow, no cancellation, a few ulps everywhere.
@@ -177,7 +170,7 @@ OPS: tuple[Op, ...] = (
     Op("neg", 1, "-{0}", "-{0}", lambda a: -a, lambda a: -a,
        (lambda b, g, out, x: b.neg(g),),
        formula="-", doc="-a", total=True),
-    Op("pow", 2, _math_pow, _numpy_pow, lambda a, b: a**b, math.pow,
+    Op("pow", 2, _math_pow, "{0} ** {1}", lambda a, b: a**b, math.pow,
        (lambda b, g, out, x, p: b.mul(g, b.mul(p, b.pow(x, b.sub(b.replace_zero(p), 1.0)))),
         lambda b, g, out, x, p: b.mul(g, b.mul(out, b.log(b.replace_zero(x))))),
        spellings=("pow",), formula="**", doc="a ** b, also written a ^ b or pow(a, b)"),

@@ -41,7 +41,8 @@ def allowed() -> tuple[frozenset, frozenset]:
     """The ``module.attribute`` pairs and the builtin names that op printers use."""
     from graphc.ops import CONSTANT_PRINT, OPS
 
-    attributes = {("math", "inf"), ("math", "nan"), ("np", "inf"), ("np", "nan")}
+    # Besides the printers: infinities and nan as literals, and numpy's float for constants.
+    attributes = {("math", "inf"), ("math", "nan"), ("np", "inf"), ("np", "nan"), ("np", "float64")}
     builtins: set[str] = set()
     texts = [op.print(backend, args[: op.arity]) for op in OPS for backend in ("math", "numpy")
              for args in (["a", "b"], ["2", "3"])]

@@ -109,3 +109,19 @@ def test_compiled_sources_leave_the_line_cache_with_their_function():
     del f
     gc.collect()
     assert not mine & set(linecache.cache)
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ("x + 0/0", math.nan),          # hypothesis: ZeroDivisionError escaped the numpy backend
+    ("x + (-8)**0.5", math.nan),    # would have been a Python complex number
+    ("x * 3**1000000000", math.inf),
+])
+def test_constants_that_cannot_fold_follow_each_backend(formula, expected):
+    f = graphc.compile(formula)
+    with np.errstate(all="ignore"):
+        value = f(np.array([1.0]))[0]
+    assert value == expected or (math.isnan(expected) and math.isnan(value))
+    with pytest.raises(graphc.DomainError):
+        f(1.0)
+    with pytest.raises(graphc.DomainError):
+        graphc.compile(formula, on_domain_error="raise")(np.array([1.0]))
