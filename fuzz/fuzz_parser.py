@@ -8,8 +8,8 @@ Each input is split into a formula and a choice of declared variables and limits
 is the one ``tests/test_fuzz_parser.py`` checks with hypothesis: reading and compiling give a
 result or a ``graphc.ParseError`` (the same one), nothing else; a formula that compiles prints
 only straight-line arithmetic (``graphc.safety.check_source``), and running it gives floats or a
-``graphc.DomainError`` (or a ``graphc.LimitError`` when the derivatives outgrow a small node
-limit). Anything else is a crash that libFuzzer saves as ``crash-<hash>``; a
+``graphc.DomainError`` on scalars and numbers, nan or inf on a batch (or a ``graphc.LimitError``
+when the derivatives outgrow a small node limit). Anything else is a crash that libFuzzer saves as ``crash-<hash>``; a
 run longer than ``-timeout`` seconds (default 1200; CI uses 10) is a hang. Inputs that found
 bugs become cases in ``tests/test_fuzz_regressions.py``.
 
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import atheris
 import networkx  # noqa: F401  (imported before instrumenting: only graphc is instrumented)
-import numpy  # noqa: F401
+import numpy
 import sympy  # noqa: F401
 
 with atheris.instrument_imports(include=["graphc"]):
@@ -68,10 +68,15 @@ def one_input(data: bytes) -> None:
     point = [0.7 + 0.1 * i for i in range(len(f.variables))]
     try:
         value, gradient = f.value_and_grad(*point)
+        if not (isinstance(value, float) and all(isinstance(g, float) for g in gradient)):
+            raise AssertionError(f"non-float results {value!r}, {gradient!r}")
     except graphc.DomainError:
-        return
-    if not (isinstance(value, float) and all(isinstance(g, float) for g in gradient)):
-        raise AssertionError(f"non-float results {value!r}, {gradient!r}")
+        pass
+    if point:  # the numpy backend on a batch of two points: numbers, nan or inf, no exception
+        with numpy.errstate(all="ignore"):
+            value, gradient = f.value_and_grad(*(numpy.array([p, -p]) for p in point))
+        if value.shape != (2,) or any(g.shape != (2,) for g in gradient):
+            raise AssertionError(f"wrong shapes {value!r}, {gradient!r}")
 
 
 def seeds(directory: Path) -> None:

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# CI: the atheris fuzz target for a fixed budget (fuzz/fuzz_parser.py; docs/security.md).
+# .ci/run runs this inside its fresh virtual environment, from the project root.
+set -euo pipefail
+budget="${GRAPHC_FUZZ_SECONDS:-60}"
+python -m pip install --quiet ".[fuzz]"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/corpus" "$work/artifacts"
+# libFuzzer exits non-zero, printing the input, on any crash, and on any input that runs
+# longer than -timeout seconds.
+python fuzz/fuzz_parser.py -max_total_time="$budget" -timeout=10 -rss_limit_mb=2048 \
+  -artifact_prefix="$work/artifacts/" -print_final_stats=1 "$work/corpus" 2>&1 \
+  | grep -v '^INFO: Instrumenting' | tail -n 60
