@@ -27,6 +27,7 @@ def parse_point(text: str) -> dict[str, float]:
 
 def _grad(args) -> int:
     f = compile_formula(args.formula, variables=args.variables)
+    f.style = "assign"  # one line per operation, for reading; it is also the code that runs here
     print(f.source("value_and_grad"))
     if args.at is not None:
         point = parse_point(args.at)

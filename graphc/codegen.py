@@ -32,8 +32,9 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from graphc import inline
 from graphc.graph import Graph, Node
-from graphc.ops import CONSTANT_PRINT
+from graphc.ops import ANY, CONSTANT_PRINT
 
 BACKENDS = ("math", "numpy")
 MODULES = {"math": {"math": math}, "numpy": {"np": np}}
@@ -64,6 +65,7 @@ class Names:
 
     of: dict[Node, str] = field(default_factory=dict)
     taken: set[str] = field(default_factory=set)
+    assigned: set[Node] = field(default_factory=set)   # named by the user's program: kept
 
     @classmethod
     def for_function(cls, graph: Graph, inputs: Sequence[Node], primal: Sequence[Node],
@@ -74,6 +76,7 @@ class Names:
         for node in primal:
             if node in intermediates and node not in names.of:
                 names.of[node] = python_name(intermediates[node], names.taken)
+                names.assigned.add(node)
         counter = 0
         for node in primal:
             if graph.kind(node) == "op":
@@ -120,8 +123,9 @@ def _order(graph: Graph, program: Program) -> tuple[list[Node], list[Node]]:
     Depth-first post-order from the outputs makes the second section independent of the order
     in which transforms happened to create its nodes, so the printed code is deterministic.
     """
-    live = graph.ancestors(program.outputs)
-    first = [n for n in live if n in program.forward and graph.kind(n) == "op"]
+    kinds, _, arguments = graph.columns()
+    forward = program.forward
+    first = [n for n in graph.ancestors(program.outputs) if kinds[n] == "op" and n in forward]
     done = set(first)
     second: list[Node] = []
     for root in program.outputs:
@@ -130,7 +134,7 @@ def _order(graph: Graph, program: Program) -> tuple[list[Node], list[Node]]:
             node, expanded = stack.pop()
             if node in done:
                 continue
-            if graph.kind(node) != "op":
+            if kinds[node] != "op":
                 done.add(node)
                 continue
             if expanded:
@@ -138,16 +142,23 @@ def _order(graph: Graph, program: Program) -> tuple[list[Node], list[Node]]:
                 second.append(node)
                 continue
             stack.append((node, True))
-            for arg in reversed(graph.args(node)):
+            for arg in reversed(arguments[node]):
                 if arg not in done:
                     stack.append((arg, False))
     return first, second
 
 
-def emit(graph: Graph, program: Program, names: Names, backend: str) -> str:
-    """The Python source of ``program`` for ``backend`` (``"math"`` or ``"numpy"``)."""
+def emit(graph: Graph, program: Program, names: Names, backend: str, style: str = "assign") -> str:
+    """The Python source of ``program`` for ``backend`` (``"math"`` or ``"numpy"``).
+
+    ``style="assign"`` prints one assignment per operation; ``style="inline"`` nests each
+    value used once into its use (see :mod:`graphc.inline`). numpy code ``del``-etes each
+    intermediate array after its last use, so peak memory is bounded by the live values.
+    """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
+    if style not in inline.STYLES:
+        raise ValueError(f"unknown style {style!r}; use one of {', '.join(inline.STYLES)}")
     first, second = _order(graph, program)
     of = dict(names.of)
     taken = set(names.taken)
@@ -160,6 +171,9 @@ def emit(graph: Graph, program: Program, names: Names, backend: str) -> str:
     for primal, tangent in sorted(program.tangents.items()):
         derived.setdefault(tangent, f"d_{of[primal]}" if primal in of else None)
     temporaries = itertools.count(1)
+    nested = (inline.plan(graph, [first, second], program.outputs, names.assigned)
+              if style == "inline" else set())
+    expressions: dict[Node, tuple[str, int, list[str]]] = {}  # nested node -> text, level, reads
 
     def name_of(node: Node) -> str:
         if node not in of:
@@ -167,21 +181,56 @@ def emit(graph: Graph, program: Program, names: Names, backend: str) -> str:
             of[node] = _free(preferred, taken)
         return of[node]
 
-    def arg_text(node: Node, in_return: bool = False) -> str:
-        if graph.kind(node) == "const":
-            return _literal(graph, node, backend, in_return)
-        return of[node] if node in of else name_of(node)
+    literals: dict[Node, str] = {}
+    kinds, ops, arguments = graph.columns()
 
-    lines = [f"def {program.name}({', '.join(of[p] for p in program.params)}):"]
+    def operand(node: Node, slot: int | None, reads: list[str], in_return: bool = False) -> str:
+        if node in expressions:
+            text, level, inner = expressions.pop(node)
+            reads.extend(inner)
+            return text if slot is not None and level >= slot else f"({text})"
+        if kinds[node] == "const":
+            if in_return:
+                return _literal(graph, node, backend, in_return)
+            text = literals.get(node)
+            if text is None:
+                text = literals[node] = _literal(graph, node, backend, False)
+            return text
+        name = of[node] if node in of else name_of(node)
+        reads.append(name)
+        return name
+
+    sections: list[tuple[str, list[tuple[str, str, list[str]]]]] = []
     for title, nodes in (("forward", first), (program.section, second)):
-        if not nodes:
-            continue
-        lines.append(f"    # {title}")
+        statements = []
         for node in nodes:
-            args = [arg_text(a) for a in graph.args(node)]
-            lines.append(f"    {name_of(node)} = {graph.op(node).print(backend, args)}")
-    outputs = [arg_text(o, in_return=True) for o in program.outputs]
-    lines.append(f"    return {program.returns.format(*outputs)}")
+            op, reads = ops[node], []
+            args = [operand(a, slot, reads) for a, slot in zip(arguments[node], op.slots)]
+            text = op.print(backend, args)
+            if node in nested:
+                expressions[node] = (text, op.precedence, reads)
+            else:
+                statements.append((name_of(node), text, reads))
+        sections.append((title, statements))
+    reads: list[str] = []
+    outputs = [operand(o, ANY, reads, in_return=True) for o in program.outputs]
+    returned = f"return {program.returns.format(*outputs)}"
+
+    released: list[list[str]] = []
+    if backend == "numpy":
+        every = [r for _, statements in sections for _, _, r in statements]
+        released = inline.last_uses(every, [of[p] for p in program.params] + reads)
+    lines = [f"def {program.name}({', '.join(of[p] for p in program.params)}):"]
+    index = 0
+    for title, statements in sections:
+        if statements:
+            lines.append(f"    # {title}")
+        for name, text, _ in statements:
+            lines.append(f"    {name} = {text}")
+            if released and released[index]:
+                lines.append(f"    del {', '.join(released[index])}")
+            index += 1
+    lines.append(f"    {returned}")
     return "\n".join(lines) + "\n"
 
 

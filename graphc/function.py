@@ -3,7 +3,10 @@
 A :class:`Function` holds the interned graph of one formula. Asking for a gradient runs the
 reverse-mode transform once and adds its nodes to the same graph; asking for a directional
 derivative runs the forward-mode transform. Each kind of code is printed and compiled once per
-backend, on first use, and ``source()`` returns exactly the text that was compiled.
+backend and style, on first use, and ``source()`` returns exactly the text that was compiled.
+The code that runs is in :attr:`Function.style`, ``"inline"`` unless set: each value used once
+is nested into its use, which Python compiles and runs faster; ``"assign"`` is one assignment
+per operation, for reading (both give identical numbers).
 
 Scalars run on the ``math`` backend (Python floats). If any argument is a numpy array or a
 list, the ``numpy`` backend runs instead, with numpy broadcasting, so one call evaluates a
@@ -19,7 +22,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from graphc import codegen, differentiate
+from graphc import codegen, differentiate, inline
 from graphc.errors import DomainError, GraphcError
 from graphc.graph import Graph, Node
 
@@ -53,7 +56,19 @@ class Function:
         self._adjoints: differentiate.Adjoints | None = None
         self._tangent: Node | None = None
         self._seeds: tuple[Node, ...] = ()
-        self._compiled: dict[tuple[str, str], _Compiled] = {}
+        self._compiled: dict[tuple[str, str, str], _Compiled] = {}
+        self._style = "inline"
+
+    @property
+    def style(self) -> str:
+        """The style of the code that runs: ``"inline"`` (the default) or ``"assign"``."""
+        return self._style
+
+    @style.setter
+    def style(self, style: str) -> None:
+        if style not in inline.STYLES:
+            raise GraphcError(f"unknown style {style!r}; use one of {', '.join(inline.STYLES)}")
+        self._style = style
 
     # --------------------------------------------------------------------- the graph
     @property
@@ -100,22 +115,29 @@ class Function:
                                    "{0}, {1}", self._primal, section="tangent")
         raise GraphcError(f"unknown kind of code {kind!r}; graphc prints {', '.join(KINDS)}")
 
-    def _get(self, kind: str, backend: str) -> _Compiled:
-        key = (kind, backend)
+    def _get(self, kind: str, backend: str, style: str | None = None) -> _Compiled:
+        style = self._style if style is None else style
+        key = (kind, backend, style)
         compiled = self._compiled.get(key)
         if compiled is None:
             if backend not in codegen.BACKENDS:
                 raise GraphcError(f"unknown backend {backend!r}; use one of {', '.join(codegen.BACKENDS)}")
+            if style not in inline.STYLES:
+                raise GraphcError(f"unknown style {style!r}; use one of {', '.join(inline.STYLES)}")
             program = self._program(kind)
-            source = codegen.emit(self._graph, program, self._names, backend)
+            source = codegen.emit(self._graph, program, self._names, backend, style)
             run = codegen.compile_source(source, program.name, backend, kind)
             ops = self._graph.count_ops(self._graph.ancestors(program.outputs))
             compiled = self._compiled[key] = _Compiled(source, run, ops)
         return compiled
 
-    def source(self, kind: str = "grad", backend: str = "math") -> str:
-        """The Python source of ``kind`` (value, grad, value_and_grad, jvp) that runs."""
-        return self._get(kind, backend).source
+    def source(self, kind: str = "grad", backend: str = "math", style: str | None = None) -> str:
+        """The Python source of ``kind`` (value, grad, value_and_grad, jvp).
+
+        With ``style`` left out it is the code that runs (see :attr:`style`); ``style="assign"``
+        gives one assignment per operation, ``style="inline"`` the nested form.
+        """
+        return self._get(kind, backend, style).source
 
     def op_count(self, kind: str = "value") -> int:
         """How many operations the generated ``kind`` code performs."""

@@ -33,6 +33,13 @@ import sympy
 Rule = Callable[..., object]
 Printer = Callable[[list], str]
 
+# Python's operator precedence as levels, loosest first. An op's printed form has a level, and
+# each of its operand slots requires one: an expression nested into a slot whose requirement is
+# above the expression's own level gets parentheses. Only the expression style of generated
+# code (graphc.inline) nests expressions; the assignment style passes names and literals, which
+# are atoms. A slot of ``None`` takes only atoms because its template repeats the operand.
+ANY, SUM, PRODUCT, UNARY, POWER, ATOM = range(6)
+
 
 @dataclass(frozen=True, eq=False)
 class Op:
@@ -49,6 +56,10 @@ class Op:
     commutative: bool = False
     doc: str = ""
     formula: str = field(default="")
+    #: The level of the printed form, and the level each operand slot requires (``None``:
+    #: every slot is ``ANY``). One pair serves both backends, so it is the stricter of the two.
+    precedence: int = ATOM
+    operands: Optional[tuple[Optional[int], ...]] = None
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -59,6 +70,14 @@ class Op:
         if callable(template):
             return template(args)
         return template.format(*args)
+
+    def __post_init__(self) -> None:
+        slots = (ANY,) * self.arity if self.operands is None else self.operands
+        object.__setattr__(self, "slots", slots)
+
+    def slot(self, i: int) -> Optional[int]:
+        """The precedence level operand ``i`` must have to be printed without parentheses."""
+        return self.slots[i]
 
     @property
     def differentiable(self) -> bool:
@@ -95,24 +114,26 @@ OPS: tuple[Op, ...] = (
     # Arithmetic. ``formula`` is the operator as written between (or before) the operands.
     Op("add", 2, "{0} + {1}", "{0} + {1}", lambda a, b: a + b, lambda a, b: a + b,
        (lambda b, g, out, x, y: g, lambda b, g, out, x, y: g),
-       commutative=True, formula="+", doc="a + b"),
+       commutative=True, formula="+", doc="a + b", precedence=SUM, operands=(SUM, PRODUCT)),
     Op("sub", 2, "{0} - {1}", "{0} - {1}", lambda a, b: a - b, lambda a, b: a - b,
        (lambda b, g, out, x, y: g, lambda b, g, out, x, y: b.neg(g)),
-       formula="-", doc="a - b"),
+       formula="-", doc="a - b", precedence=SUM, operands=(SUM, PRODUCT)),
     Op("mul", 2, "{0} * {1}", "{0} * {1}", lambda a, b: a * b, lambda a, b: a * b,
        (lambda b, g, out, x, y: b.mul(g, y), lambda b, g, out, x, y: b.mul(g, x)),
-       commutative=True, formula="*", doc="a * b"),
+       commutative=True, formula="*", doc="a * b", precedence=PRODUCT,
+       operands=(PRODUCT, UNARY)),
     Op("div", 2, "{0} / {1}", "{0} / {1}", lambda a, b: a / b, lambda a, b: a / b,
        (lambda b, g, out, x, y: b.div(g, y),
         lambda b, g, out, x, y: b.neg(b.mul(b.div(g, y), out))),
-       formula="/", doc="a / b"),
+       formula="/", doc="a / b", precedence=PRODUCT, operands=(PRODUCT, UNARY)),
     Op("neg", 1, "-{0}", "-{0}", lambda a: -a, lambda a: -a,
        (lambda b, g, out, x: b.neg(g),),
-       formula="-", doc="-a"),
+       formula="-", doc="-a", precedence=UNARY, operands=(UNARY,)),
     Op("pow", 2, _math_pow, "{0} ** {1}", lambda a, b: a**b, math.pow,
        (lambda b, g, out, x, p: b.mul(g, b.mul(p, b.pow(x, b.sub(p, 1.0)))),
         lambda b, g, out, x, p: b.mul(g, b.mul(out, b.log(x)))),
-       spellings=("pow",), formula="**", doc="a ** b, also written a ^ b or pow(a, b)"),
+       spellings=("pow",), formula="**", doc="a ** b, also written a ^ b or pow(a, b)",
+       precedence=POWER, operands=(ATOM, UNARY)),
     # Elementary functions.
     Op("exp", 1, "math.exp({0})", "np.exp({0})", sympy.exp, math.exp,
        (lambda b, g, out, x: b.mul(g, out),), spellings=("exp",), doc="e to the power x"),
@@ -145,7 +166,7 @@ OPS: tuple[Op, ...] = (
     Op("sigmoid", 1, "0.5 * math.tanh(0.5 * {0}) + 0.5", "0.5 * np.tanh(0.5 * {0}) + 0.5",
        lambda x: 1 / (1 + sympy.exp(-x)), _sigmoid,
        (lambda b, g, out, x: b.mul(g, b.mul(out, b.sub(1.0, out))),), spellings=("sigmoid",),
-       doc="logistic function 1/(1 + exp(-x))"),
+       doc="logistic function 1/(1 + exp(-x))", precedence=SUM, operands=(UNARY,)),
     Op("relu", 1, "max({0}, 0.0)", "np.maximum({0}, 0.0)",
        lambda x: sympy.Max(x, 0), lambda x: max(x, 0.0),
        (lambda b, g, out, x: b.mul(g, b.step(x)),), spellings=("relu",),
@@ -164,10 +185,10 @@ OPS: tuple[Op, ...] = (
        doc="smaller of a and b; at a tie each gets half of the derivative"),
     # Piecewise-constant helpers that derivative rules need; not written in formulas.
     Op("sign", 1, "float(({0} > 0) - ({0} < 0))", "np.sign({0})", sympy.sign, _sign,
-       None, doc="-1, 0 or 1 (derivative rule of abs)"),
+       None, doc="-1, 0 or 1 (derivative rule of abs)", operands=(None,)),
     Op("step", 1, "float({0} > 0)", "np.heaviside({0}, 0.0)",
        lambda x: sympy.Heaviside(x, 0), lambda x: float(x > 0),
-       None, doc="1 where x > 0, else 0 (derivative rule of relu)"),
+       None, doc="1 where x > 0, else 0 (derivative rule of relu)", operands=(SUM,)),
 )
 
 BY_NAME: dict[str, Op] = {op.name: op for op in OPS}
