@@ -201,11 +201,29 @@ def emit(graph: Graph, program: Program, names: Names, backend: str, style: str 
         return name
 
     sections: list[tuple[str, list[tuple[str, str, list[str]]]]] = []
+    track = backend == "numpy"  # which names each statement reads, to release arrays
+    pop = expressions.pop
     for title, nodes in (("forward", first), (program.section, second)):
         statements = []
-        for node in nodes:
-            op, reads = ops[node], []
-            args = [operand(a, slot, reads) for a, slot in zip(arguments[node], op.slots)]
+        for node in nodes:  # the loop of operand() written out: it runs once per operand
+            op, reads, args = ops[node], [], []
+            for arg, slot in zip(arguments[node], op.slots):
+                nested_arg = pop(arg, None)
+                if nested_arg is not None:
+                    text, level, inner = nested_arg
+                    if track:
+                        reads += inner
+                    args.append(text if slot is not None and level >= slot else f"({text})")
+                elif kinds[arg] == "const":
+                    text = literals.get(arg)
+                    if text is None:
+                        text = literals[arg] = _literal(graph, arg, backend, False)
+                    args.append(text)
+                else:
+                    name = of[arg] if arg in of else name_of(arg)
+                    if track:
+                        reads.append(name)
+                    args.append(name)
             text = op.print(backend, args)
             if node in nested:
                 expressions[node] = (text, op.precedence, reads)

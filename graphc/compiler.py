@@ -7,7 +7,7 @@ from typing import Sequence
 
 import sympy
 
-from graphc import parser
+from graphc import gcpause, parser
 from graphc.errors import GraphcError, ParseError
 from graphc.function import Function
 from graphc.graph import Graph, Node
@@ -91,7 +91,8 @@ def compile(formula, variables: Sequence[str] | str | None = None) -> Function:
         raise GraphcError(f"graphc compiles a formula string or a SymPy expression, "
                           f"not {type(formula).__name__}")
     builder = GraphBuilder(formula, graph)
-    parsed = parser.parse(formula, builder, declared)
-    inputs = [graph.input(n) for n in parsed.variables]
-    return Function(graph, parsed.output, inputs, formula=formula,
-                    intermediates=builder.intermediates, output_name=parsed.output_name)
+    with gcpause.paused():
+        parsed = parser.parse(formula, builder, declared)
+        inputs = [graph.input(n) for n in parsed.variables]
+        return Function(graph, parsed.output, inputs, formula=formula,
+                        intermediates=builder.intermediates, output_name=parsed.output_name)

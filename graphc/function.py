@@ -22,7 +22,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from graphc import codegen, differentiate, inline
+from graphc import codegen, differentiate, gcpause, inline
 from graphc.errors import DomainError, GraphcError
 from graphc.graph import Graph, Node
 
@@ -84,7 +84,8 @@ class Function:
     def gradient_nodes(self) -> tuple[Node, ...]:
         """The graph nodes of the gradient (reverse mode runs the first time it is asked)."""
         if self._adjoints is None:
-            self._adjoints = differentiate.reverse(self._graph, self.output, self.inputs)
+            with gcpause.paused():
+                self._adjoints = differentiate.reverse(self._graph, self.output, self.inputs)
         return self._adjoints.gradient
 
     def tangent_node(self) -> tuple[Node, tuple[Node, ...]]:
@@ -92,7 +93,9 @@ class Function:
         if self._tangent is None:
             g = self._graph
             self._seeds = tuple(g.input(g.name(n), role="tangent") for n in self.inputs)
-            (self._tangent,) = differentiate.forward(g, [self.output], dict(zip(self.inputs, self._seeds)))
+            with gcpause.paused():
+                (self._tangent,) = differentiate.forward(g, [self.output],
+                                                         dict(zip(self.inputs, self._seeds)))
         return self._tangent, self._seeds
 
     # ------------------------------------------------------------------------- code
@@ -125,8 +128,9 @@ class Function:
             if style not in inline.STYLES:
                 raise GraphcError(f"unknown style {style!r}; use one of {', '.join(inline.STYLES)}")
             program = self._program(kind)
-            source = codegen.emit(self._graph, program, self._names, backend, style)
-            run = codegen.compile_source(source, program.name, backend, kind)
+            with gcpause.paused():
+                source = codegen.emit(self._graph, program, self._names, backend, style)
+                run = codegen.compile_source(source, program.name, backend, kind)
             ops = self._graph.count_ops(self._graph.ancestors(program.outputs))
             compiled = self._compiled[key] = _Compiled(source, run, ops)
         return compiled
