@@ -40,7 +40,8 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help="tiny sizes, one round, graphc and SymPy only unless --systems says")
     parser.add_argument("--systems", help=f"comma-separated, from {','.join(SYSTEMS)} (default: all installed)")
-    parser.add_argument("--limit", type=float, default=60.0, help="seconds per cell (default 60)")
+    parser.add_argument("--limit", type=float, default=30.0,
+                        help="seconds per cell (default 30; more for the largest cases)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds for small cases (default 3)")
     parser.add_argument("--cases", help="comma-separated case names (default: all)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"), help="markdown output")

@@ -38,6 +38,12 @@ class Case:
     def aggregate(self) -> bool:
         return bool(self.parts)
 
+    @property
+    def approx_ops(self) -> int:
+        """Operations in the function, from the family's formula (the same for every system)."""
+        per_size = {"nest": 7 * self.size, "mlp": 12 * self.size + 6, "wide": 5 * self.size}
+        return per_size.get(self.family, 10)
+
 
 QUIZ = "exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)"
 
@@ -132,7 +138,10 @@ def feynman() -> Case | None:
             count = int(row["n_variables"])
             names = [row[f"v{i}_name"] for i in range(1, count + 1)]
             ranges = [(float(row[f"v{i}_low"]), float(row[f"v{i}_high"])) for i in range(1, count + 1)]
-            point = [lo + 0.37 * (hi - lo) for lo, hi in ranges]
+            # A different fraction of each range, so that no difference of two variables
+            # with the same range is zero at the point.
+            point = [lo + (0.23 + 0.618 * i) % 0.7 * (hi - lo) + 0.1 * (hi - lo)
+                     for i, (lo, hi) in enumerate(ranges)]
             parts.append(Case(row["aifeynman_id"] or row["pmlb_dataset"], "feynman", 0, names,
                               row["formula"], None, point, ranges, sympy_text=row["formula"]))
     return Case(f"Feynman corpus ({len(parts)} formulas)", "feynman", len(parts), [], "", None,

@@ -77,6 +77,8 @@ def _agree(cell) -> str:
 
 
 def _throughput(cell) -> str:
+    if cell is not None and cell.get("batch_skipped") and not cell.get("batch_s"):
+        return "not run (over 2·10^5 ops)"
     if cell is None or not cell.get("batch_s"):
         return _status(cell) or "–"
     rate = cell["batch_points"] / cell["batch_s"]
@@ -107,7 +109,7 @@ def _verdict(rows, need, higher_is_better=True):
     return worst, "met" if ok else "missed"
 
 
-def targets(results, systems) -> list[str]:
+def targets(results, systems, meta_elapsed: float | None = None) -> list[str]:
     lines = ["## Targets", "",
              "Ratios are from this run. \"Worst\" is the case with the least margin; a missed target "
              "says by how much in that case.", "",
@@ -144,7 +146,7 @@ def targets(results, systems) -> list[str]:
     per_op = [(c, cell["prepare_s"] / cell["ops"]) for c, cell in wide.items() if cell.get("ops", 0) >= 5000]
     if len(per_op) >= 2:
         lo, hi = min(r for _, r in per_op), max(r for _, r in per_op)
-        lines.append(f"| prepare linear in size (time per op across wide(1000..))| "
+        lines.append(f"| prepare linear in size (graphc's time per operation, wide(1000) and up) | "
                      f"{', '.join(c for c, _ in per_op)} | {lo * 1e6:.3g} to {hi * 1e6:.3g} µs/op | "
                      + ("met (within 1.5×)" if hi <= 1.5 * lo else f"**missed**: {hi / lo:.3g}× spread") + " |")
     big = max((cell for cell in wide.values() if cell.get("nodes")), key=lambda cell: cell["nodes"], default=None)
@@ -156,6 +158,10 @@ def targets(results, systems) -> list[str]:
                         else "not measured at 10^6 nodes") + " |")
     add("scalar latency faster than SymPy's lambdified gradient (every case)",
         _ratio_rows(results, "latency_s", "graphc", "sympy"), 1.0)
+    api = [(c, r["sympy"]["latency_s"] / r["graphc"]["latency_api_s"]) for c, r in results.items()
+           if r.get("graphc", {}).get("latency_api_s") and r.get("sympy", {}).get("latency_s")]
+    add("… the same through `f.value_and_grad` (names and types checked) rather than "
+        "`f.compiled()`", api, 1.0)
     if "jax" in systems:
         add("scalar latency faster than JAX (every case)", _ratio_rows(results, "latency_s", "graphc", "jax"), 1.0)
     if "casadi" in systems:
@@ -178,10 +184,16 @@ def targets(results, systems) -> list[str]:
         add(f"batch throughput ≥ {label} (graphc points/s ÷ theirs)", rows, 1.0)
     quiz = results.get("quiz", {}).get("graphc")
     if quiz and quiz.get("peak_mib") is not None:
-        arrays = quiz["peak_mib"] * 2**20 / (8 * quiz["batch_points"])
+        peak = quiz.get("traced_peak_mib") or quiz["peak_mib"]
+        arrays = peak * 2**20 / (8 * quiz["batch_points"])
         lines.append(f"| batch peak memory bounded by live values: the quiz over {quiz['batch_points']:,} points | quiz | "
-                     f"{quiz['peak_mib']:.0f} MiB = {arrays:.1f} arrays of the batch | "
-                     f"stated (value code has {quiz.get('ops', '?')} ops, gradient code {quiz.get('grad_ops', '?')}) |")
+                     f"{peak:.0f} MiB = {arrays:.1f} arrays of the batch | "
+                     f"stated: its 3 outputs and the forward values the backward pass reads "
+                     f"(value code {quiz.get('ops', '?')} ops, gradient code {quiz.get('grad_ops', '?')}) |")
+    if meta_elapsed is not None:
+        minutes = meta_elapsed / 60
+        lines.append(f"| the suite runs in under 15 minutes on 2 cores | whole run | {minutes:.1f} min | "
+                     + ("met" if minutes < 15 else f"**missed** by {minutes / 15:.3g}×") + " |")
     return lines + [""]
 
 
@@ -191,7 +203,7 @@ def markdown(results, systems, meta: dict) -> str:
              f"Run on {meta['machine']}, Python {platform.python_version()}, "
              f"{meta['versions']}; cell limit {meta['limit']:.0f} s; took {meta['elapsed']:.0f} s.",
              meta.get("note", ""), ""]
-    lines += targets(results, systems)
+    lines += targets(results, systems, meta.get("elapsed"))
     lines += ["## Measurements", ""]
     lines += ["### Operations: function / gradient code", "",
               "graphc: operations in its value code / in its gradient code. SymPy: `count_ops` of the "
@@ -207,13 +219,28 @@ def markdown(results, systems, meta: dict) -> str:
                     "graphc: parse, differentiate, emit, compile, first call. SymPy: build, `diff`, "
                     "`lambdify(cse=True)` (math), first call. JAX: `jit(value_and_grad)` first call. "
                     "PyTorch: first eager call. CasADi: SX build, `gradient`, `Function`, first call.")
-    lines += _table(results, systems, "Scalar latency: one value-and-gradient call", "latency_s", _time,
-                    "Median over 5 timing loops of about 20 ms each; Python floats in. For the Feynman row, "
-                    "the sum over its formulas.")
+    lines += _table(results, systems, "Scalar latency: one value-and-gradient call", "latency_s",
+                    _time, "Median over 5 timing loops of about 20 ms each; Python floats in; each "
+                    "system's compiled function called directly (graphc: `f.compiled()`, SymPy: the "
+                    "lambdified function, CasADi: the `Function`, JAX: the jitted function and "
+                    "`block_until_ready`, PyTorch: leaf tensors, forward, `autograd.grad`). For the "
+                    "Feynman row, the sum over its formulas.")
+    lines += ["graphc through its `Function` (`f.value_and_grad(...)`, which checks names and "
+              "types and routes arrays to numpy code): "
+              + ", ".join(f"{case} {_time(row['graphc']['latency_api_s'])}" for case, row in results.items()
+                          if row.get("graphc", {}).get("latency_api_s")) + ".", ""]
     lines += ["### Batch: value and gradient over many points (throughput, peak memory)", "",
               "10^6 points for small formulas, fewer for large ones (about 3·10^7 point-operations per "
-              "call; the same count for every system). Peak memory is the resident memory the call "
-              "adds above what was live before it (inputs excluded, outputs included).", "",
+              "call; the same count for every system); the Feynman row runs every fourth formula on "
+              f"20 000 points. Peak memory is the resident memory the call adds above what was live "
+              "before it (inputs excluded, outputs included); memory a library already holds from "
+              "earlier calls (allocator pools) does not show, so small numbers, 0 included, are lower "
+              "bounds. For graphc and SymPy, whose arrays are numpy's, tracemalloc's exact peak is "
+              "also given: "
+              + ", ".join(f"{case} {row['graphc']['traced_peak_mib']:.0f} MiB (SymPy "
+                          + (f"{row['sympy']['traced_peak_mib']:.0f} MiB" if row.get("sympy", {}).get("traced_peak_mib") else "–")
+                          + ")" for case, row in results.items()
+                          if row.get("graphc", {}).get("traced_peak_mib")) + ".", "",
               "| case | points | " + " | ".join(LABELS[s] for s in systems) + " |",
               "|---" * (len(systems) + 2) + "|"]
     for case, row in results.items():

@@ -60,9 +60,11 @@ def _namespace(system: str) -> SimpleNamespace:
     elif system == "torch":
         import torch as lib
 
-        names = dict(exp=lib.exp, log=lib.log, sin=lib.sin, cos=lib.cos, sqrt=lib.sqrt,
-                     tanh=lib.tanh, asin=lib.asin, acos=lib.acos, atan=lib.atan,
-                     sigmoid=lib.sigmoid)
+        def tensor_function(function):  # torch's functions refuse Python numbers: sqrt(2*pi)
+            return lambda x: function(x if isinstance(x, lib.Tensor) else lib.tensor(x, dtype=lib.float64))
+
+        names = {name: tensor_function(getattr(lib, name)) for name in
+                 ("exp", "log", "sin", "cos", "sqrt", "tanh", "asin", "acos", "atan", "sigmoid")}
     elif system == "casadi":
         import casadi as lib
 
@@ -90,6 +92,7 @@ def _builder(case: Case, system: str):
 # --------------------------------------------------------------------------- graphc
 class Graphc:
     name = "graphc"
+    cheap_counts = True
 
     def __init__(self) -> None:
         import graphc
@@ -105,6 +108,12 @@ class Graphc:
         return {"ops": f.op_count("value"), "grad_ops": f.op_count("grad"), "nodes": len(f.ir)}
 
     def scalar(self, case, f):
+        """The generated function itself, as lambdify's and CasADi's functions are called."""
+        point, run = case.point, f.compiled("value_and_grad")
+        return lambda: run(*point)
+
+    def scalar_api(self, case, f):
+        """The same call through the Function (names, types, errors checked)."""
         point = case.point
         return lambda: f.value_and_grad(*point)
 
@@ -138,7 +147,9 @@ class Sympy:
         symbols = sympy.symbols(case.variables, real=True)
         expr = _sympy_expr(case, symbols)
         grads = [sympy.diff(expr, s) for s in symbols]
-        run = sympy.lambdify(symbols, [expr, grads], modules="math", cse=True)
+        # A flat list: lambdify's cse does not look inside a nested one, and printing the
+        # derivatives without it is many times slower.
+        run = sympy.lambdify(symbols, [expr, *grads], modules="math", cse=True)
         run(*case.point)
         return SimpleNamespace(symbols=symbols, expr=expr, grads=grads, run=run)
 
@@ -157,19 +168,17 @@ class Sympy:
         return lambda: h.run(*point)
 
     def scalar_floats(self, result):
-        value, grad = result
-        return [float(value), *map(float, grad)]
+        return [float(r) for r in result]
 
     def batch(self, case, h, arrays):
         import sympy
 
-        run = sympy.lambdify(h.symbols, [h.expr, h.grads], modules="numpy", cse=True)
+        run = sympy.lambdify(h.symbols, [h.expr, *h.grads], modules="numpy", cse=True)
         return lambda: run(*arrays)
 
     def batch_arrays(self, result):
-        value, grad = result
-        shape = np.broadcast_shapes(np.shape(value), *map(np.shape, grad))
-        return [np.broadcast_to(np.asarray(r, dtype=float), shape) for r in [value, *grad]]
+        shape = np.broadcast_shapes(*map(np.shape, result))
+        return [np.broadcast_to(np.asarray(r, dtype=float), shape) for r in result]
 
 
 # ------------------------------------------------------------------------------ JAX
@@ -220,6 +229,7 @@ class Jax:
 # -------------------------------------------------------------------------- PyTorch
 class Torch:
     name = "torch"
+    cheap_counts = True
 
     def __init__(self) -> None:
         import torch
@@ -261,6 +271,7 @@ class Torch:
 # --------------------------------------------------------------------------- CasADi
 class Casadi:
     name = "casadi"
+    cheap_counts = True
 
     def __init__(self) -> None:
         import casadi

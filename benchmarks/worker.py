@@ -14,6 +14,7 @@ import json
 import statistics
 import sys
 import time
+import tracemalloc
 import traceback
 
 import numpy as np
@@ -26,12 +27,14 @@ LATENCY_REPEATS = 5
 BATCH_REPEATS = 3
 
 
+BATCH_MAX_OPS = 200_000   # larger functions get no batch row: 1000 points would take minutes
+FEYNMAN_POINTS = 20_000
+
+
 def batch_size(case) -> int:
     """Points in the batch: 10^6 for small formulas, fewer as they grow (about 3e7
     point-operations per call), at least 1000, and inputs within 256 MiB."""
-    approx = {"nest": 7 * case.size, "mlp": 12 * case.size + 6, "wide": 5 * case.size}
-    ops = approx.get(case.family, 10)
-    n = max(1000, min(10**6, 3 * 10**7 // max(ops, 1)))
+    n = max(1000, min(10**6, 3 * 10**7 // max(case.approx_ops, 1)))
     return min(n, 2**25 // max(len(case.variables), 1))
 
 
@@ -40,13 +43,13 @@ def batch_points(case, n: int) -> list[np.ndarray]:
     return [rng.uniform(lo, hi, n) for lo, hi in case.ranges]
 
 
-def latency(call) -> float:
-    """Median seconds per call over several loops of about LATENCY_TARGET each."""
+def latency(call, target: float = LATENCY_TARGET, repeats: int = LATENCY_REPEATS) -> float:
+    """Median seconds per call over several loops of about ``target`` seconds each."""
     start = time.perf_counter()
     call()
     once = time.perf_counter() - start
-    loops = max(1, int(LATENCY_TARGET / max(once, 1e-7)))
-    repeats = LATENCY_REPEATS if once < 0.5 else 1
+    loops = max(1, int(target / max(once, 1e-7)))
+    repeats = repeats if once < 0.5 else 1
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -87,8 +90,22 @@ def peak_memory(call) -> tuple[object, float | None]:
     return result, max(0, _status()["VmHWM"] - before) / 2**20
 
 
-def measure(adapter, case, emit) -> dict:
-    """Every measurement of one formula, reported stage by stage through ``emit``."""
+def traced_peak(call) -> float:
+    """Peak of the memory Python and numpy allocate during ``call`` (MiB), by tracemalloc."""
+    tracemalloc.start()
+    try:
+        call()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def measure(adapter, case, emit, light: bool = False, batch: bool = True) -> dict:
+    """Every measurement of one formula, reported stage by stage through ``emit``.
+
+    ``light`` (the formulas of an aggregate row) times shorter loops; ``batch=False`` leaves
+    the batch out.
+    """
     out: dict = {}
     before = _reset_peak()
     start = time.perf_counter()
@@ -99,24 +116,38 @@ def measure(adapter, case, emit) -> dict:
     scalar = adapter.scalar(case, handle)
     out["check"] = adapter.scalar_floats(scalar())
     emit(out)
-    out["latency_s"] = latency(scalar)
+    if getattr(adapter, "cheap_counts", False):
+        out.update(adapter.counts(case, handle))
+        emit(out)
+    timing = dict(target=0.005, repeats=3) if light else {}
+    out["latency_s"] = latency(scalar, **timing)
+    if hasattr(adapter, "scalar_api"):
+        out["latency_api_s"] = latency(adapter.scalar_api(case, handle), **timing)
     emit(out)
-    n = batch_size(case) if not case.family == "feynman" else 20_000
-    arrays = batch_points(case, n)
-    call = adapter.batch(case, handle, arrays)
-    result, peak = peak_memory(call)
-    times = []
-    for _ in range(BATCH_REPEATS - 1):
+    if not batch or case.approx_ops > BATCH_MAX_OPS:
+        out["batch_skipped"] = True
+    else:
+        n = FEYNMAN_POINTS if case.family == "feynman" else batch_size(case)
+        arrays = batch_points(case, n)
+        call = adapter.batch(case, handle, arrays)
         start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    first = [a[:3].tolist() for a in adapter.batch_arrays(result)]
-    out.update(batch_points=n, batch_s=statistics.median(times) if times else None,
-               peak_mib=peak, batch_check=first)
-    del result, call, arrays
+        result, peak = peak_memory(call)
+        times = [time.perf_counter() - start]
+        while len(times) < BATCH_REPEATS and sum(times) < 1.0:  # slow calls: fewer repeats
+            start = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - start)
+        first = [a[:3].tolist() for a in adapter.batch_arrays(result)]
+        del result
+        out.update(batch_points=n, batch_s=statistics.median(times), peak_mib=peak,
+                   batch_check=first)
+        if adapter.name in ("graphc", "sympy") and times[0] < 2.0:
+            out["traced_peak_mib"] = traced_peak(call)
+        del call, arrays
     emit(out)
-    out.update(adapter.counts(case, handle))
-    emit(out)
+    if not getattr(adapter, "cheap_counts", False):
+        out.update(adapter.counts(case, handle))
+        emit(out)
     return out
 
 
@@ -124,23 +155,27 @@ def measure_aggregate(adapter, case, emit) -> dict:
     """Sums over the formulas of an aggregate row; formulas a system cannot do are counted."""
     total: dict = {"prepare_s": 0.0, "latency_s": 0.0, "batch_s": 0.0, "batch_points": 0,
                    "peak_mib": 0.0, "check": [], "batch_check": [], "failed": []}
-    for part in case.parts:
+    for number, part in enumerate(case.parts):
         try:
-            one = measure(adapter, part, lambda _: None)
+            # Every formula is prepared and timed; every fourth also runs a batch (the same
+            # formulas for every system), which keeps the row within its time limit.
+            one = measure(adapter, part, lambda _: None, light=True, batch=number % 4 == 0)
         except Exception as exc:  # a formula this system cannot build: named in the report
             total["failed"].append(f"{part.name}: {type(exc).__name__}: {str(exc)[:80]}")
             total["check"].append(None)
             total["batch_check"].append(None)
             continue
-        for key in ("prepare_s", "latency_s", "batch_s"):
-            total[key] += one.get(key) or 0.0
-        total["batch_points"] += one["batch_points"]
+        for key in ("prepare_s", "latency_s", "latency_api_s", "batch_s"):
+            if one.get(key) is not None:
+                total[key] = total.get(key, 0.0) + one[key]
+        total["batch_points"] += one.get("batch_points", 0)
+        total["traced_peak_mib"] = max(total.get("traced_peak_mib", 0.0), one.get("traced_peak_mib") or 0.0)
         total["peak_mib"] = max(total["peak_mib"], one.get("peak_mib") or 0.0)
         for key in ("ops", "grad_ops", "grad_ops_cse"):
             if key in one:
                 total[key] = total.get(key, 0) + one[key]
         total["check"].append(one["check"])
-        total["batch_check"].append(one["batch_check"])
+        total["batch_check"].append(one.get("batch_check"))
         emit(total)
     return total
 

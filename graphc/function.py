@@ -145,6 +145,16 @@ class Function:
         """
         return self._get(kind, backend, style).source
 
+    def compiled(self, kind: str = "value_and_grad", backend: str = "math", style: str | None = None):
+        """The generated function itself, compiled from exactly ``source(kind, backend, style)``.
+
+        It takes the values positionally in :attr:`variables` order and checks nothing: no
+        names, no conversion, no choice of backend, no :class:`~graphc.DomainError`. It is for
+        hot loops, like the function ``sympy.lambdify`` returns; calls through the
+        :class:`Function` are about a microsecond slower and safer.
+        """
+        return self._get(kind, backend, style).run
+
     def op_count(self, kind: str = "value") -> int:
         """How many operations the generated ``kind`` code performs."""
         return self._get(kind, "math").ops
@@ -168,19 +178,6 @@ class Function:
                               f"the variables are ({', '.join(names)})")
         return [values[n] for n in names]
 
-    def _scalar_run(self, kind: str, args: tuple, kwargs: dict):
-        """The compiled math code for a positional call on Python floats, else None: the fast
-        path that skips binding and conversion (a few microseconds on small formulas)."""
-        if kwargs or len(args) != len(self.inputs):
-            return None
-        for arg in args:
-            if arg.__class__ is not float:
-                return None
-        run = self._scalar_runs.get(kind)
-        if run is None:
-            run = self._scalar_runs[kind] = self._get(kind, "math").run
-        return run
-
     def _run(self, kind: str, values: list):
         batched = any(isinstance(v, (np.ndarray, list, tuple)) for v in values)
         try:
@@ -199,26 +196,56 @@ class Function:
         shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
         return _broadcast(compiled.run(*arrays), shape)
 
+    # The three calls below share one fast path, written out in each because it is what a
+    # scalar call costs: positional Python floats go straight to the compiled math code (a
+    # microsecond or two less than binding and converting them); anything else takes _call.
     def __call__(self, *args, **kwargs):
         """The value at a point: ``f(2, 3)``, ``f(x=2, z=3)``, or arrays for many points."""
+        run = self._scalar_runs.get("value")
+        if run is not None and not kwargs and len(args) == len(self.inputs):
+            for arg in args:
+                if arg.__class__ is not float:
+                    break
+            else:
+                try:
+                    return run(*args)
+                except (ArithmeticError, ValueError) as exc:
+                    raise _domain_error(exc, "value") from exc
         return self._call("value", args, kwargs)
 
     def grad(self, *args, **kwargs) -> tuple:
         """The gradient by reverse mode, one entry per variable in :attr:`variables` order."""
+        run = self._scalar_runs.get("grad")
+        if run is not None and not kwargs and len(args) == len(self.inputs):
+            for arg in args:
+                if arg.__class__ is not float:
+                    break
+            else:
+                try:
+                    return run(*args)
+                except (ArithmeticError, ValueError) as exc:
+                    raise _domain_error(exc, "grad") from exc
         return self._call("grad", args, kwargs)
 
     def value_and_grad(self, *args, **kwargs) -> tuple:
         """``(value, gradient)`` from one pass of generated code."""
+        run = self._scalar_runs.get("value_and_grad")
+        if run is not None and not kwargs and len(args) == len(self.inputs):
+            for arg in args:
+                if arg.__class__ is not float:
+                    break
+            else:
+                try:
+                    return run(*args)
+                except (ArithmeticError, ValueError) as exc:
+                    raise _domain_error(exc, "value_and_grad") from exc
         return self._call("value_and_grad", args, kwargs)
 
     def _call(self, kind: str, args: tuple, kwargs: dict):
-        run = self._scalar_run(kind, args, kwargs)
-        if run is None:
-            return self._run(kind, self._bind(args, kwargs))
-        try:
-            return run(*args)
-        except (ArithmeticError, ValueError) as exc:
-            raise _domain_error(exc, kind) from exc
+        values = self._bind(args, kwargs)
+        if all(v.__class__ is float for v in values):  # arm the fast path for the next call
+            self._scalar_runs[kind] = self._get(kind, "math").run
+        return self._run(kind, values)
 
     def jvp(self, point, tangent) -> tuple:
         """``(value, directional derivative along tangent)`` by forward mode."""
