@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import sys
 import time
 from importlib import metadata
@@ -66,6 +67,8 @@ def main(argv=None) -> int:
     print(f"benchmarks: {len(cases)} cases x {', '.join(systems)}"
           + (f" ({', '.join(absent)} not run)" if absent else ""), flush=True)
 
+    # A terminated run stops its workers too (run_suite's finally), not only an interrupted one.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
     results = run_suite(cases, systems, args.limit, args.quick, rounds,
                         log=lambda line: print(line, flush=True))

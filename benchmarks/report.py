@@ -245,7 +245,7 @@ def markdown(results, systems, meta: dict) -> str:
               "|---" * (len(systems) + 2) + "|"]
     for case, row in results.items():
         points = next((c.get("batch_points") for c in row.values() if c.get("batch_points")), None)
-        lines.append(f"| {case} | {points if points is None else f'{points:,}'} | "
+        lines.append(f"| {case} | {'–' if points is None else f'{points:,}'} | "
                      + " | ".join(_throughput(row.get(s)) for s in systems) + " |")
     lines.append("")
     lines += ["### Agreement", "",

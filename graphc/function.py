@@ -156,8 +156,13 @@ class Function:
         return self._get(kind, backend, style).run
 
     def op_count(self, kind: str = "value") -> int:
-        """How many operations the generated ``kind`` code performs."""
-        return self._get(kind, "math").ops
+        """How many operations the generated ``kind`` code performs (counted on the graph, so
+        asking does not print or compile the code)."""
+        for (compiled_kind, _, _), compiled in self._compiled.items():
+            if compiled_kind == kind:
+                return compiled.ops
+        outputs = self._program(kind).outputs
+        return self._graph.count_ops(self._graph.ancestors(outputs))
 
     # ------------------------------------------------------------------------ calls
     def _bind(self, args: Sequence, kwargs: Mapping, what: str = "point") -> list:

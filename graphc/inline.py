@@ -23,8 +23,9 @@ from typing import Iterable, Sequence
 
 from graphc.graph import Graph, Node
 
-#: The deepest nesting of operations in one expression. CPython's parser refuses about 200
-#: nested parentheses; a small height also keeps lines readable.
+#: The deepest nesting of operations in one expression. CPython's tokenizer refuses more than
+#: 200 nested parentheses (MAXLEVEL in Parser/lexer/state.h); a small height also keeps lines
+#: readable.
 MAX_HEIGHT = 12
 
 STYLES = ("inline", "assign")

@@ -229,3 +229,14 @@ def test_every_combination_of_two_levels_round_trips():
             f = graphc.compile(text)
             inline_result, assign_result = _both_styles(f, "value_and_grad", (1.3, 0.7, 1.9))
             assert _same(inline_result, assign_result), text
+
+
+def test_compiled_is_the_generated_function_of_the_source_shown():
+    f = graphc.compile("exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)")
+    run = f.compiled("value_and_grad")
+    assert run.__graphc_source__ == f.source("value_and_grad")
+    assert run(2.0, 3.0) == f.value_and_grad(2.0, 3.0)
+    batch = f.compiled("grad", "numpy", style="assign")
+    assert batch.__graphc_source__ == f.source("grad", "numpy", style="assign")
+    xs = np.array([2.0, 2.5])
+    assert _same(batch(xs, 3.0), f.grad(xs, 3.0))
