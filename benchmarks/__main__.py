@@ -86,7 +86,10 @@ def main(argv=None) -> int:
     if plot(results, systems, picture):
         meta["plot"] = picture.name
     out.write_text(markdown(results, systems, meta))
-    out.with_suffix(".json").write_text(json.dumps(results, indent=1, default=str))
+    # The raw numbers beside the report, without the value vectors the cross-check compared.
+    raw = {case: {system: {k: v for k, v in cell.items() if k not in ("check", "batch_check", "trace")}
+                  for system, cell in row.items()} for case, row in results.items()}
+    out.with_suffix(".json").write_text(json.dumps(raw, indent=1, default=str) + "\n")
     disagree = [(case, s) for case, row in results.items() for s, c in row.items()
                 if c.get("agrees") is False]
     print(f"benchmarks: wrote {out} in {elapsed:.0f} s", flush=True)
