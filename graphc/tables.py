@@ -5,7 +5,9 @@ them: its name, the operation that makes it, and its value. The backward table l
 adjoint ``b_u = d output / d u`` of reverse mode, from the output's seed back to the
 variables: how it is accumulated from the adjoints of the values that use ``u`` (one chain-rule
 term per use, in the order reverse mode adds them), its value, and how the generated code holds
-it (under its own name, under the name of an equal value, or as a constant it folded away).
+it: under its own name, under the name of an equal value, as a constant, or not on its own at
+all ("folded in") when exact simplification moved a sign or a constant factor of that adjoint
+into the lines that use it.
 
 Names are the generated code's own (``v1``, ``b_v3``, a program's ``a``, ``b``), so the code and
 the tables read side by side. Values come from evaluating the very graph the code is printed
@@ -40,7 +42,7 @@ class BackwardRow:
     of: str            # u
     accumulated: str   # the sum of chain-rule terms, in the order reverse mode adds them
     value: float
-    code: str          # the name or constant the generated code uses for it, or "" if unused
+    code: str          # the name or constant the code uses for it; "" if folded into later lines
 
 
 @dataclass(frozen=True)
@@ -79,10 +81,11 @@ class Tables:
         forward = _aligned(["name", "operation", "value"],
                            [[r.name, r.operation, number(r.value)] for r in self.forward])
         backward = _aligned(["adjoint", "accumulated", "value", "in the code"],
-                            [[r.name, r.accumulated, number(r.value), r.code or "(not needed)"]
+                            [[r.name, r.accumulated, number(r.value), r.code or "(folded in)"]
                              for r in self.backward])
         return "\n".join([f"forward pass at {at}" if at else "forward pass", *forward, "",
-                          f"backward pass: b_u = d{self.output}/du, the adjoint of u", *backward])
+                          f"backward pass: b_<name> = d{self.output}/d<name>, the adjoint of <name>",
+                          *backward])
 
     def _repr_pretty_(self, printer, cycle) -> None:
         printer.text(str(self))
@@ -250,7 +253,7 @@ def build(f, point: Sequence[float]) -> Tables:
         if adjoint is None:
             value, code = 0.0, "0"
         elif graph.kind(adjoint) == "const":
-            value, code = values[adjoint], operand(graph, adjoint, names)
+            value, code = values[adjoint], operand(graph, adjoint, names).strip("()")
         else:
             value, code = values[adjoint], names.get(adjoint, "")
         backward.append(BackwardRow(row_name[node], names[node], accumulated, value, code))
