@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 import sys
 
 import pytest
@@ -136,3 +137,8 @@ def test_jupyter_shows_the_code_and_the_graph():
         assert "<svg" in html and "&lt;" not in html.split("<svg")[0].split("<pre>")[0]
     else:
         assert html is None
+
+
+def test_the_committed_quiz_picture_source_is_current():
+    committed = (Path(__file__).resolve().parents[1] / "docs" / "quiz_graph.dot").read_text()
+    assert committed == graphc.compile(QUIZ).draw(None, x=2, z=3).dot()
