@@ -65,10 +65,9 @@ class Picture:
         for box in self.nodes:
             label = "\\n".join(_dot_escape(line) for line in box.lines)
             lines.append(f'  n{box.node} [label="{label}", fillcolor="{FILL[box.kind]}"];')
-        for layer in sorted({b.layer for b in self.nodes}):
-            members = " ".join(f"n{b.node};" for b in sorted(self.nodes, key=lambda b: b.y)
-                               if b.layer == layer)
-            lines.append(f"  {{ rank=same; {members} }}")
+        for layer, members in sorted(_by_layer(self.nodes).items()):
+            ranked = " ".join(f"n{b.node};" for b in sorted(members, key=lambda b: b.y))
+            lines.append(f"  {{ rank=same; {ranked} }}")
         for source, target in self.edges:
             lines.append(f"  n{source} -> n{target};")
         lines.append("}")
@@ -103,9 +102,9 @@ class Picture:
         char_w, line_h, pad = 0.6 * FONT_SIZE / 72, 1.25 * FONT_SIZE / 72, 0.08
         size = {b.node: (max(len(s) for s in b.lines) * char_w + 2 * pad,
                          len(b.lines) * line_h + 2 * pad) for b in self.nodes}
-        layers = sorted({b.layer for b in self.nodes})
-        column_w = {layer: max(size[b.node][0] for b in self.nodes if b.layer == layer)
-                    for layer in layers}
+        grouped = _by_layer(self.nodes)
+        layers = sorted(grouped)
+        column_w = {layer: max(size[b.node][0] for b in grouped[layer]) for layer in layers}
         row_h = max(h for _, h in size.values()) + 0.3
         gap, margin = 0.5, 0.3
         x_of, x = {}, margin
@@ -148,6 +147,13 @@ class Picture:
                                            shrinkA=0, shrinkB=0, color="#555555", lw=0.8,
                                            connectionstyle=f"arc3,rad={bend}", zorder=1))
         return figure
+
+
+def _by_layer(boxes) -> dict[int, list[Box]]:
+    grouped: dict[int, list[Box]] = {}
+    for box in boxes:
+        grouped.setdefault(box.layer, []).append(box)
+    return grouped
 
 
 def _edge_point(centre, size, towards):
@@ -213,8 +219,11 @@ def order_within_layers(graph, nodes, layer, inputs) -> dict[int, float]:
         for a in graph.args(node):
             users.setdefault(a, []).append(node)
     input_rank = {n: i for i, n in enumerate(inputs)}
-    for depth in sorted(set(layer.values())):
-        members = [n for n in sorted(nodes) if layer[n] == depth]
+    members_of: dict[int, list[int]] = {}
+    for node in sorted(nodes):
+        members_of.setdefault(layer[node], []).append(node)
+    for depth in sorted(members_of):
+        members = members_of[depth]
 
         def anchor(node: int) -> float:
             placed = [y[a] for a in graph.args(node) if a in y]

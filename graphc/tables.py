@@ -229,11 +229,13 @@ def build(f, point: Sequence[float]) -> Tables:
         if given.rstrip("_") == wanted:
             row_name[node] = given
             continue
-        while wanted in taken or wanted in row_name.values():
+        while wanted in taken:
             wanted += "_"
         row_name[node] = wanted
+        taken.add(wanted)
 
     backward = []
+    scratch = Graph()  # chain-rule terms over named placeholders; one graph for every row
     for node in row_name:
         adjoint = adjoint_of.get(node)
         if node == output:
@@ -241,7 +243,6 @@ def build(f, point: Sequence[float]) -> Tables:
         elif node not in uses:
             accumulated = "0 (the output does not depend on it)"
         else:
-            scratch = Graph()
             terms = []
             for user, i in uses[node]:
                 args = [scratch.const(graph.value(a), graph.name(a)) if graph.kind(a) == "const"
