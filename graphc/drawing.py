@@ -227,9 +227,8 @@ def order_within_layers(graph, nodes, layer, inputs) -> dict[int, float]:
 
         def anchor(node: int) -> float:
             placed = [y[a] for a in graph.args(node) if a in y]
-            if graph.kind(node) == "const":  # beside the other arguments of its first user
-                user = users[node][0]
-                placed = [y[a] for a in graph.args(user) if a in y]
+            if graph.kind(node) == "const" and node in users:  # beside its first user's arguments
+                placed = [y[a] for a in graph.args(users[node][0]) if a in y]
             if node in input_rank:
                 return float(input_rank[node])
             return sum(placed) / len(placed) if placed else float(node)

@@ -53,12 +53,9 @@ class Tables:
     variables: tuple[str, ...]
     point: tuple[float, ...]
     output: str
+    value: float
     forward: tuple[ForwardRow, ...]
     backward: tuple[BackwardRow, ...]
-
-    @property
-    def value(self) -> float:
-        return self.forward[-1].value
 
     @property
     def gradient(self) -> tuple[float, ...]:
@@ -72,6 +69,7 @@ class Tables:
             "variables": list(self.variables),
             "point": dict(zip(self.variables, self.point)),
             "output": self.output,
+            "value": self.value,
             "forward": [asdict(row) for row in self.forward],
             "backward": [asdict(row) for row in self.backward],
         }
@@ -260,7 +258,7 @@ def build(f, point: Sequence[float]) -> Tables:
         backward.append(BackwardRow(row_name[node], names[node], accumulated, value, code))
 
     return Tables(f.formula, f.variables, tuple(float(p) for p in point), output_name,
-                  tuple(forward), tuple(backward))
+                  values[output], tuple(forward), tuple(backward))
 
 
 def point_of(f, args: Sequence, kwargs: Mapping) -> tuple[float, ...]:

@@ -30,7 +30,7 @@ def test_the_quiz_is_laid_out_in_its_topological_layers():
     assert len(picture.edges) == 13  # one arrow per argument of each operation
 
 
-@pytest.mark.parametrize("formula", [QUIZ, "cos(sin(x**2) + 3*x**2)", "x*x + 2",
+@pytest.mark.parametrize("formula", [QUIZ, "cos(sin(x**2) + 3*x**2)", "x*x + 2", "2", "x",
                                      "a = x*y; b = a*a; c = b*a + y; d = sin(c)*b"])
 def test_every_arrow_goes_to_a_later_layer_and_heights_are_distinct(formula):
     picture = graphc.compile(formula).draw()

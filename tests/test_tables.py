@@ -185,3 +185,22 @@ def test_the_tables_leave_the_generated_code_unchanged():
 def test_bad_points_are_graphc_errors(call, message):
     with pytest.raises(graphc.GraphcError, match=message):
         call(graphc.compile(QUIZ))
+
+
+def test_a_constant_or_a_bare_variable_has_tables_too():
+    constant = graphc.compile("2 + 3", variables="x").table(7)
+    assert constant.value == 5.0 and constant.gradient == (0.0,)
+    assert [r.name for r in constant.forward] == ["x"]
+    bare = graphc.compile("x").table(2)
+    assert bare.value == 2.0 and bare.gradient == (1.0,)
+    assert bare.backward[0].accumulated == "1 (seed)"
+
+
+def test_an_adjoint_equal_to_a_forward_value_is_named_as_the_code_names_it():
+    # d(v1*x)/dx = v1 = sin(pi): the code returns the forward value v1 as b_x.
+    f = graphc.compile("sin(pi)*x")
+    tables = f.table(3)
+    row = tables.backward[-1]
+    assert row.name == "b_x" and row.code == "v1"
+    assert row.value == pytest.approx(math.sin(math.pi), abs=1e-30)
+    assert "return v2, (v1,)" in f.source("value_and_grad")
