@@ -277,7 +277,8 @@ def picture(f, *args, **kwargs) -> Picture:
         drawn_kind = "output" if node == f.output and kind == "op" else kind
         boxes.append(Box(node, drawn_kind, tuple(lines), layer[node], y[node]))
     edges = tuple((a, node) for node in nodes for a in graph.args(node))
-    title = f.formula if len(f.formula) <= 80 else f.formula[:77] + "..."
+    formula = "; ".join(line.strip() for line in f.formula.splitlines() if line.strip())
+    title = formula if len(formula) <= 80 else formula[:77] + "..."
     if point is not None and f.variables:
         title += "   at " + ", ".join(f"{v} = {short(p)}" for v, p in zip(f.variables, point))
     return Picture(title, tuple(boxes), edges)

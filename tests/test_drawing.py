@@ -142,3 +142,8 @@ def test_jupyter_shows_the_code_and_the_graph():
 def test_the_committed_quiz_picture_source_is_current():
     committed = (Path(__file__).resolve().parents[1] / "docs" / "quiz_graph.dot").read_text()
     assert committed == graphc.compile(QUIZ).draw(None, x=2, z=3).dot()
+
+
+def test_a_program_written_on_several_lines_has_a_one_line_title():
+    picture = graphc.compile("a = x*z\nb = log(x)\ny = exp(a) + a/b").draw()
+    assert picture.title == "a = x*z; b = log(x); y = exp(a) + a/b"
