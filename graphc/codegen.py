@@ -144,8 +144,13 @@ def _order(graph: Graph, program: Program) -> tuple[list[Node], list[Node]]:
     return first, second
 
 
-def emit(graph: Graph, program: Program, names: Names, backend: str) -> str:
-    """The Python source of ``program`` for ``backend`` (``"math"`` or ``"numpy"``)."""
+def emit(graph: Graph, program: Program, names: Names, backend: str,
+         names_out: dict | None = None) -> str:
+    """The Python source of ``program`` for ``backend`` (``"math"`` or ``"numpy"``).
+
+    If ``names_out`` is a dict, it receives the name of every node the code names, so that
+    tables and pictures can call each value what the code calls it.
+    """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
     first, second = _order(graph, program)
@@ -182,6 +187,8 @@ def emit(graph: Graph, program: Program, names: Names, backend: str) -> str:
             lines.append(f"    {name_of(node)} = {graph.op(node).print(backend, args)}")
     outputs = [arg_text(o, in_return=True) for o in program.outputs]
     lines.append(f"    return {program.returns.format(*outputs)}")
+    if names_out is not None:
+        names_out.update(of)
     return "\n".join(lines) + "\n"
 
 

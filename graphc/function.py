@@ -187,6 +187,57 @@ class Function:
         formula = self.formula if len(self.formula) <= 60 else self.formula[:57] + "..."
         return f"graphc.Function({formula!r}, variables={self.variables!r})"
 
+    # ----------------------------------------------------------- tables and pictures
+    def code_names(self, kind: str = "value_and_grad") -> dict[Node, str]:
+        """The name each graph node has in the generated ``kind`` code."""
+        names: dict[Node, str] = {}
+        codegen.emit(self._graph, self._program(kind), self._names, "math", names_out=names)
+        return names
+
+    def table(self, *args, **kwargs):
+        """The forward and backward tables at a point: ``print(f.table(2, 3))``, ``.to_dict()``."""
+        from graphc import tables
+
+        return tables.build(self, tables.point_of(self, args, kwargs))
+
+    def draw(self, path=None, *args, **kwargs):
+        """A picture of the graph, labelled with values and adjoints at a point if one is given.
+
+        ``f.draw("graph.png", 2, 3)`` writes it (``.dot`` needs nothing; ``.png`` and ``.svg``
+        need matplotlib, ``pip install graphc[plot]``) and returns the
+        :class:`~graphc.drawing.Picture`; ``f.draw()`` only returns it.
+        """
+        from graphc import drawing
+
+        picture = drawing.picture(self, *args, **kwargs)
+        if path is not None:
+            picture.save(path)
+        return picture
+
+    _SVG_NODE_LIMIT = 150  # larger graphs are not drawn inline: the picture would be unreadable
+
+    def _repr_markdown_(self) -> str:
+        formula = self.formula if len(self.formula) <= 200 else self.formula[:197] + "..."
+        return (f"**graphc.Function** of ({', '.join(self.variables)}): `{formula}`\n\n"
+                f"```python\n{self.source('value_and_grad')}```\n")
+
+    def _repr_html_(self) -> str | None:
+        """Code and an SVG of the graph when matplotlib is present; else Jupyter uses markdown."""
+        from graphc import drawing
+
+        if not drawing.have_matplotlib():
+            return None
+        import html
+
+        formula = self.formula if len(self.formula) <= 200 else self.formula[:197] + "..."
+        parts = [f"<p><b>graphc.Function</b> of ({html.escape(', '.join(self.variables))}): "
+                 f"<code>{html.escape(formula)}</code></p>",
+                 f"<pre>{html.escape(self.source('value_and_grad'))}</pre>"]
+        picture = drawing.picture(self)
+        if len(picture.nodes) <= self._SVG_NODE_LIMIT:
+            parts.append(picture.svg())
+        return "\n".join(parts)
+
 
 def _tuple(first: int, n: int) -> str:
     """A format for a Python tuple of ``n`` outputs numbered from ``first``."""
