@@ -95,6 +95,10 @@ class Program:
     section: str = "backward"       # title of the second section
     adjoints: Mapping[Node, Node] = field(default_factory=dict)   # primal -> adjoint
     tangents: Mapping[Node, Node] = field(default_factory=dict)   # primal -> tangent
+    # More derived names, in priority order: (prefix, [(base, node), ...]) names ``node``
+    # prefix + the name of ``base``, which is a value or a node named earlier in this list
+    # (so the tangent of adjoint ``b_v1`` can be ``d_b_v1``).
+    derived: Sequence[tuple[str, Sequence[tuple[Node, Node]]]] = ()
 
 
 def _literal(graph: Graph, node: Node, backend: str, in_return: bool) -> str:
@@ -159,6 +163,11 @@ def emit(graph: Graph, program: Program, names: Names, backend: str) -> str:
         derived.setdefault(adjoint, f"b_{of.get(primal, '')}" if primal in of else None)
     for primal, tangent in sorted(program.tangents.items()):
         derived.setdefault(tangent, f"d_{of[primal]}" if primal in of else None)
+    for prefix, pairs in program.derived:
+        for base, node in pairs:
+            base_name = of.get(base) or derived.get(base)
+            if base_name and not derived.get(node):
+                derived[node] = prefix + base_name
     temporaries = itertools.count(1)
 
     def name_of(node: Node) -> str:
