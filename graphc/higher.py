@@ -1,7 +1,8 @@
 """Beyond the gradient: Hessian-vector products, Hessians, and derivatives as functions.
 
 All of it is forward mode run over the graph of the reverse-mode gradient ("forward over
-reverse", Griewank and Walther, *Evaluating Derivatives*, 2nd ed., 2008, ch. 5). The gradient's
+reverse", the second-order adjoint mode of Griewank and Walther, *Evaluating Derivatives*,
+2nd ed., SIAM 2008). The gradient's
 entries are ordinary graph nodes, so their tangents along a direction ``v`` are the entries of
 the Hessian-vector product ``H v``:
 
