@@ -107,17 +107,16 @@ class Function:
             return codegen.Program("jvp", params + list(seeds), [self.output, tangent], "{0}, {1}",
                                    self._primal, section="tangent", tangents=self._tangents)
         if kind in ("hvp", "hessian"):
-            for stage in BUILD_ORDER[: BUILD_ORDER.index(kind) + 1]:
-                if stage == "jvp":
-                    self.tangent_node()
-                elif stage != "grad" and stage not in self._higher:
-                    gradient = self.gradient_nodes()
-                    adjoints = {p: a for p, a in self._adjoints.of.items() if p in self._primal}
-                    self._higher[stage] = (
-                        higher.hvp_program(self._graph, self.inputs, self._primal, adjoints,
-                                           gradient) if stage == "hvp" else
-                        higher.hessian_program(self._graph, self.inputs, self._names,
-                                               self._primal, adjoints, gradient))
+            if kind not in self._higher:
+                if kind == "hessian":  # first what comes before it in BUILD_ORDER
+                    self._program("hvp")
+                self.tangent_node()
+                gradient = self.gradient_nodes()
+                adjoints = {p: a for p, a in self._adjoints.of.items() if p in self._primal}
+                self._higher[kind] = (
+                    higher.hvp_program(self._graph, self.inputs, self._primal, adjoints, gradient)
+                    if kind == "hvp" else higher.hessian_program(
+                        self._graph, self.inputs, self._names, self._primal, adjoints, gradient))
             return self._higher[kind]
         raise GraphcError(f"unknown kind of code {kind!r}; graphc prints {', '.join(KINDS)}")
 

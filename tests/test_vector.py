@@ -173,6 +173,7 @@ def test_batched_jacobian():
     (lambda: graphc.compile(["x", "y"]).vjp((1, 2), {"f1": 1, "g": 2}), "unknown: g"),
     (lambda: graphc.compile(["x", "y"]).jvp((1, 2), (1,)), "no value for y in the tangent"),
     (lambda: graphc.compile(["x", "y"]).source("hessian"), "unknown kind"),
+    (lambda: graphc.check(graphc.compile(["x", "y"])), r"check each: graphc.check\(F\[k\]\)"),
     (lambda: graphc.compile(["x", "y"], variables="x").jacobian(1), "y"),
 ])
 def test_bad_input_says_what_is_wrong(call, message):
