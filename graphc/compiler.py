@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import sympy
 
@@ -47,16 +47,22 @@ class GraphBuilder:
         return value
 
 
-def compile(formula, variables: Sequence[str] | str | None = None) -> Function:
+def compile(formula, variables: Sequence[str] | str | None = None):
     """Compile a formula to value and gradient code.
 
     ``formula`` is text such as ``"exp(x*z) + x*z/log(x)"``, a program such as
-    ``"a = x*z; b = log(x); y = exp(a) + a/b"``, or a SymPy expression. ``variables`` declares
+    ``"a = x*z; b = log(x); y = exp(a) + a/b"``, or a SymPy expression. A list of them, or a
+    mapping of output names to them, compiles to a :class:`~graphc.vector.VectorFunction`
+    whose outputs share one graph. ``variables`` declares
     the variables and their order (a sequence, or a string ``"x z"``); declaring them also
     turns on slide notation (``2x``, ``xz``, ``log x``). Without it, variables are taken in
     order of first appearance (alphabetically for a SymPy expression).
     """
     declared = parser.declared_names(variables)
+    if isinstance(formula, (list, tuple, Mapping)):
+        from graphc.vector import compile_vector
+
+        return compile_vector(formula, declared)
     graph = Graph()
     if isinstance(formula, sympy.Basic):
         from graphc.sympy_bridge import from_sympy

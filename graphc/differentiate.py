@@ -35,10 +35,19 @@ def _apply_rule(graph: Graph, node: Node, i: int, g: Node) -> Node:
 
 def reverse(graph: Graph, output: Node, wrt: Sequence[Node]) -> Adjoints:
     """Reverse mode: adjoints of ``output`` with respect to the nodes ``wrt``."""
+    return pullback(graph, {output: graph.const(1.0)}, wrt)
+
+
+def pullback(graph: Graph, seeds: Mapping[Node, Node], wrt: Sequence[Node]) -> Adjoints:
+    """Reverse mode from several outputs at once, each seeded with the given adjoint node.
+
+    With a cotangent input per output this is the vector-Jacobian product; with one output
+    seeded by 1 it is the gradient (:func:`reverse`).
+    """
     b = graph.build
-    within = graph.ancestors([output])
+    within = graph.ancestors(seeds)
     active = graph.dependents(wrt, within)
-    adjoint: dict[Node, Node] = {output: graph.const(1.0)}
+    adjoint: dict[Node, Node] = dict(seeds)
     for node in reversed(within):
         g = adjoint.get(node)
         if g is None or graph.kind(node) != "op" or graph.is_const(g, 0.0):
@@ -58,6 +67,13 @@ def reverse(graph: Graph, output: Node, wrt: Sequence[Node]) -> Adjoints:
 
 def forward(graph: Graph, outputs: Sequence[Node], seeds: Mapping[Node, Node]) -> tuple[Node, ...]:
     """Forward mode: the tangents of ``outputs`` given the tangent node of each seeded input."""
+    tangent = tangents(graph, outputs, seeds)
+    zero = graph.const(0.0)
+    return tuple(tangent.get(o, zero) for o in outputs)
+
+
+def tangents(graph: Graph, outputs: Sequence[Node], seeds: Mapping[Node, Node]) -> dict[Node, Node]:
+    """Forward mode's every tangent: node -> its tangent node, for the nodes that got one."""
     b = graph.build
     within = graph.ancestors(outputs)
     tangent: dict[Node, Node] = dict(seeds)
@@ -76,5 +92,4 @@ def forward(graph: Graph, outputs: Sequence[Node], seeds: Mapping[Node, Node]) -
             total = term if total is None else b.add(total, term)
         if total is not None:
             tangent[node] = total
-    zero = graph.const(0.0)
-    return tuple(tangent.get(o, zero) for o in outputs)
+    return tangent

@@ -19,11 +19,14 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from graphc import codegen, differentiate
+from graphc import codegen, differentiate, higher
 from graphc.errors import DomainError, GraphcError
 from graphc.graph import Graph, Node
 
-KINDS = ("value", "grad", "value_and_grad", "jvp")
+KINDS = ("value", "grad", "value_and_grad", "jvp", "hvp", "hessian")
+#: The transforms run in this order, each after all those before it, so a node that two of them
+#: share is always made by the same one: the printed code cannot depend on what was asked first.
+BUILD_ORDER = ("grad", "jvp", "hvp", "hessian")
 
 
 @dataclass
@@ -47,12 +50,14 @@ class Function:
         self._primal = set(graph.ancestors([output])) | set(self.inputs)
         forward_order = sorted(self._primal)
         names = dict(intermediates or {})
+        self._intermediates = dict(names)
         if output_name and output not in names and graph.kind(output) == "op":
             names[output] = output_name
         self._names = codegen.Names.for_function(graph, self.inputs, forward_order, names)
         self._adjoints: differentiate.Adjoints | None = None
         self._tangent: Node | None = None
         self._seeds: tuple[Node, ...] = ()
+        self._higher: dict[str, codegen.Program] = {}
         self._compiled: dict[tuple[str, str], _Compiled] = {}
 
     # --------------------------------------------------------------------- the graph
@@ -75,9 +80,12 @@ class Function:
     def tangent_node(self) -> tuple[Node, tuple[Node, ...]]:
         """The forward-mode tangent of the output and the seed inputs ``d_x, d_z, ...``."""
         if self._tangent is None:
+            self.gradient_nodes()  # first, as BUILD_ORDER says
             g = self._graph
             self._seeds = tuple(g.input(g.name(n), role="tangent") for n in self.inputs)
-            (self._tangent,) = differentiate.forward(g, [self.output], dict(zip(self.inputs, self._seeds)))
+            tangents = differentiate.tangents(g, [self.output], dict(zip(self.inputs, self._seeds)))
+            self._tangents = {u: t for u, t in tangents.items() if u in self._primal}
+            self._tangent = tangents.get(self.output, g.const(0.0))
         return self._tangent, self._seeds
 
     # ------------------------------------------------------------------------- code
@@ -96,8 +104,20 @@ class Function:
                                    "{0}, " + _tuple(1, n), self._primal, adjoints=adjoints)
         if kind == "jvp":
             tangent, seeds = self.tangent_node()
-            return codegen.Program("jvp", params + list(seeds), [self.output, tangent],
-                                   "{0}, {1}", self._primal, section="tangent")
+            return codegen.Program("jvp", params + list(seeds), [self.output, tangent], "{0}, {1}",
+                                   self._primal, section="tangent", tangents=self._tangents)
+        if kind in ("hvp", "hessian"):
+            if kind not in self._higher:
+                if kind == "hessian":  # first what comes before it in BUILD_ORDER
+                    self._program("hvp")
+                self.tangent_node()
+                gradient = self.gradient_nodes()
+                adjoints = {p: a for p, a in self._adjoints.of.items() if p in self._primal}
+                self._higher[kind] = (
+                    higher.hvp_program(self._graph, self.inputs, self._primal, adjoints, gradient)
+                    if kind == "hvp" else higher.hessian_program(
+                        self._graph, self.inputs, self._names, self._primal, adjoints, gradient))
+            return self._higher[kind]
         raise GraphcError(f"unknown kind of code {kind!r}; graphc prints {', '.join(KINDS)}")
 
     def _get(self, kind: str, backend: str) -> _Compiled:
@@ -114,7 +134,7 @@ class Function:
         return compiled
 
     def source(self, kind: str = "grad", backend: str = "math") -> str:
-        """The Python source of ``kind`` (value, grad, value_and_grad, jvp) that runs."""
+        """The Python source of ``kind`` (value, grad, value_and_grad, jvp, hvp, hessian)."""
         return self._get(kind, backend).source
 
     def op_count(self, kind: str = "value") -> int:
@@ -175,6 +195,35 @@ class Function:
         values = self._bind(*_as_call(point), what="point")
         direction = self._bind(*_as_call(tangent), what="tangent")
         return self._run("jvp", values + direction)
+
+    def hvp(self, point, v) -> tuple:
+        """The Hessian times ``v``, by forward over reverse, in one pass; no Hessian is formed."""
+        values = self._bind(*_as_call(point), what="point")
+        direction = self._bind(*_as_call(v), what="direction")
+        return self._run("hvp", values + direction)
+
+    def hessian(self, *args, **kwargs) -> np.ndarray:
+        """The Hessian matrix (variables x variables), by forward over reverse.
+
+        With arrays for arguments the shape is ``(n, n) + the broadcast shape``.
+        """
+        result = np.asarray(self._run("hessian", self._bind(args, kwargs)), dtype=float)
+        return result.reshape(0, 0) if not self.inputs else result
+
+    def derivative(self, *names: str) -> "Function":
+        """d f / d names[0] (then d / d names[1], ...) as a function of the same variables."""
+        if not names:
+            raise GraphcError("derivative needs a variable name, e.g. f.derivative('x')")
+        f = self
+        for name in names:
+            if name not in f.variables:
+                raise GraphcError(f"cannot differentiate with respect to {name!r}; "
+                                  f"the variables are ({', '.join(f.variables)})")
+            node = f.gradient_nodes()[f.variables.index(name)]
+            graph, output, inputs, intermediates = higher.copy_function(
+                f._graph, node, f.inputs, f._primal, f._intermediates)
+            f = Function(graph, output, inputs, f"d/d{name} ({f.formula})", intermediates)
+        return f
 
     # ----------------------------------------------------------------------- views
     def to_sympy(self):

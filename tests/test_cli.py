@@ -180,7 +180,7 @@ def test_bad_input_exits_2_with_the_library_message(capsys, argv, message):
     assert "Traceback" not in err
 
 
-@pytest.mark.parametrize("argv", [["grad"], ["table", QUIZ], ["code", QUIZ, "--kind", "hessian"],
+@pytest.mark.parametrize("argv", [["grad"], ["table", QUIZ], ["code", QUIZ, "--kind", "laplacian"],
                                   ["draw", QUIZ], ["frobnicate", QUIZ], ["grad", QUIZ, "--mode", "sideways"]])
 def test_bad_usage_exits_2(capsys, argv):
     with pytest.raises(SystemExit) as exited:
