@@ -5,9 +5,11 @@
     graphc table FORMULA --at x=2,z=3          the forward and backward tables
     graphc draw  FORMULA --at x=2,z=3 -o g.png a picture of the graph (.dot, .png, .svg)
     graphc check FORMULA                       comparison with SymPy and finite differences
+    graphc hessian FORMULA --at x=2,z=3        forward-over-reverse Hessian code and matrix
+    graphc jacobian F1 F2 ... --at x=1,y=2     Jacobian of several formulas, by the cheaper mode
 
 Every subcommand takes ``--var``/``--variables`` to declare the variables (which turns on slide
-notation); ``grad``, ``table`` and ``check`` take ``--json``. A formula or option graphc cannot
+notation); ``grad``, ``table``, ``check``, ``hessian`` and ``jacobian`` take ``--json``. A formula or option graphc cannot
 use ends with exit status 2 and the library's own message (with a caret under the spot in the
 formula), never a traceback; ``check`` exits 1 when graphc and its oracles disagree.
 """
@@ -36,6 +38,10 @@ EXAMPLES = {
     "draw": [f'graphc draw "{QUIZ}" --at x=2,z=3 -o quiz.png',
              f'graphc draw "{QUIZ}" -o quiz.dot && dot -Tsvg quiz.dot > quiz.svg'],
     "check": [f'graphc check "{QUIZ}"', f'graphc check "{QUIZ}" --at x=2,z=3 --json'],
+    "hessian": [f'graphc hessian "{QUIZ}" --at x=2,z=3',
+                f'graphc code "{QUIZ}" --kind hvp   # Hessian-vector products only'],
+    "jacobian": ['graphc jacobian "20 - x - x*y/(1 + 0.5*x**2)" "10 - x*y/(1 + 0.5*x**2)" '
+                 '--at x=1,y=2'],
 }
 
 
@@ -175,6 +181,39 @@ def _check(args) -> int:
     return 0 if report.ok else 1
 
 
+def _hessian(args) -> int:
+    f = _function(args)
+    point = parse_point(args.at)
+    matrix = f.hessian(**point)
+    if args.json:
+        _print_json({"formula": f.formula, "variables": list(f.variables), "point": point,
+                     "source": f.source("hessian"), "hessian": matrix.tolist()})
+        return 0
+    print(f.source("hessian"))
+    print(f"Hessian at {_at_text(point)}, rows and columns in order ({', '.join(f.variables)}):")
+    for name, row in zip(f.variables, matrix):
+        print(f"  d/d{name}: [{', '.join(repr(float(v)) for v in row)}]")
+    return 0
+
+
+def _jacobian(args) -> int:
+    F = compile_formula(list(args.formula), variables=args.variables)
+    point = parse_point(args.at)
+    matrix = F.jacobian(**point)
+    if args.json:
+        _print_json({"formulas": list(args.formula), "variables": list(F.variables),
+                     "mode": F.mode, "explain": F.explain(), "point": point,
+                     "source": F.source("jacobian"), "jacobian": matrix.tolist()})
+        return 0
+    print(F.explain())
+    print()
+    print(F.source("jacobian"))
+    print(f"Jacobian at {_at_text(point)}, columns in order ({', '.join(F.variables)}):")
+    for k, row in enumerate(matrix):
+        print(f"  F[{k}]: [{', '.join(repr(float(v)) for v in row)}]")
+    return 0
+
+
 # -------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -183,12 +222,15 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, help: str, run, at: str | None, json_flag: bool):
+    def command(name: str, help: str, run, at: str | None, json_flag: bool, several=False):
         p = sub.add_parser(name, help=help, description=help,
                            epilog="examples:\n  " + "\n  ".join(EXAMPLES[name]),
                            formatter_class=argparse.RawDescriptionHelpFormatter)
-        p.add_argument("formula", help="a formula such as \"exp(x*z) + x*z/log(x)\", "
-                                       "or a program \"a = x*z; y = exp(a) + a\"")
+        if several:
+            p.add_argument("formula", nargs="+", help="the formulas, one output each")
+        else:
+            p.add_argument("formula", help="a formula such as \"exp(x*z) + x*z/log(x)\", "
+                                           "or a program \"a = x*z; y = exp(a) + a\"")
         p.add_argument("--var", "--variables", dest="variables", metavar="NAMES",
                        help="declare the variables in order, e.g. \"x z\" (turns on slide notation)")
         if at == "optional":
@@ -220,6 +262,11 @@ def build_parser() -> argparse.ArgumentParser:
                       help="graph.dot (no dependency), graph.png or graph.svg (matplotlib)")
     command("check", "compare with SymPy and finite differences, and compare derivative sizes",
             _check, "repeat", True)
+    command("hessian", "print forward-over-reverse Hessian code and the Hessian at a point",
+            _hessian, "required", True)
+    command("jacobian", "print the Jacobian code of several formulas (forward or reverse mode, "
+            "whichever has fewer operations) and the Jacobian at a point",
+            _jacobian, "required", True, several=True)
     return parser
 
 

@@ -189,7 +189,7 @@ def test_bad_usage_exits_2(capsys, argv):
     assert "usage: graphc" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", ["grad", "code", "table", "draw", "check"])
+@pytest.mark.parametrize("command", ["grad", "code", "table", "draw", "check", "hessian", "jacobian"])
 def test_each_subcommand_help_shows_an_example(capsys, command):
     with pytest.raises(SystemExit) as exited:
         cli.main([command, "--help"])
@@ -205,3 +205,31 @@ def test_python_dash_m_graphc_is_the_same_command():
     assert "b_x" in result.stdout and math.isclose(
         float(re.search(r"^  b_z +\S+ +(\S+) +b_z$", result.stdout, flags=re.M).group(1)),
         809.7074792, rel_tol=1e-9)
+
+
+def test_hessian_prints_code_and_the_matrix_sympy_gives(capsys):
+    status, out, _ = run(capsys, "hessian", QUIZ, "--at", "x=2,z=3")
+    assert status == 0 and "def hessian(x, z):" in out
+    subs = {x_: 2.0, z_: 3.0}
+    expected = [[float(sympy.diff(QUIZ_SYMPY, a, b).evalf(30, subs=subs)) for b in (x_, z_)]
+                for a in (x_, z_)]
+    rows = [line for line in out.splitlines() if line.strip().startswith("d/d")]
+    got = [[float(v) for v in re.findall(r"-?[\d.]+(?:e[-+]?\d+)?", row.split(":", 1)[1])]
+           for row in rows]
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    status, out, _ = run(capsys, "hessian", QUIZ, "--at", "x=2,z=3", "--json")
+    np.testing.assert_allclose(json.loads(out)["hessian"], expected, rtol=1e-12)
+
+
+def test_jacobian_of_the_bacterial_respiration_system(capsys):
+    # Strogatz's bacres system; by hand at (1, 2): with q = 1 + x^2/2 = 1.5,
+    # d/dx of x*y/q is y*(1 - x^2/2)/q^2 = 2*0.5/2.25, and d/dy is x/q.
+    f1, f2 = "20 - x - x*y/(1 + 0.5*x**2)", "10 - x*y/(1 + 0.5*x**2)"
+    status, out, _ = run(capsys, "jacobian", f1, f2, "--at", "x=1,y=2", "--json")
+    data = json.loads(out)
+    assert status == 0 and data["variables"] == ["x", "y"] and data["mode"] in ("forward", "reverse")
+    expected = [[-1 - 1 / 2.25, -1 / 1.5], [-1 / 2.25, -1 / 1.5]]
+    np.testing.assert_allclose(data["jacobian"], expected, rtol=1e-14)
+    status, out, _ = run(capsys, "jacobian", f1, f2, "--at", "x=1,y=2")
+    assert "Jacobian, forward mode" in out and "Jacobian, reverse mode" in out
+    assert "def jacobian" in out
