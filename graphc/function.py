@@ -8,6 +8,10 @@ backend, on first use, and ``source()`` returns exactly the text that was compil
 Scalars run on the ``math`` backend (Python floats). If any argument is a numpy array or a
 list, the ``numpy`` backend runs instead, with numpy broadcasting, so one call evaluates a
 whole batch of points, and every result has the broadcast shape of the arguments.
+
+A formula with vectors or matrices (declared with ``shapes=``) always runs on ``numpy``: its
+arguments must have the declared shapes (a named size such as a batch takes any length, the
+same wherever it appears), and each gradient entry has the shape of its variable.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import numpy as np
 from graphc import codegen, differentiate
 from graphc.errors import DomainError, GraphcError
 from graphc.graph import Graph, Node
+from graphc.shapes import bind, shape_text
 
 KINDS = ("value", "grad", "value_and_grad", "jvp")
 
@@ -37,19 +42,29 @@ class Function:
     """A formula compiled to straight-line value and derivative code."""
 
     def __init__(self, graph: Graph, output: Node, inputs: Sequence[Node], formula: str,
-                 intermediates: Mapping[Node, str] | None = None, output_name: str | None = None):
+                 intermediates: Mapping[Node, str] | None = None, output_name: str | None = None,
+                 wrt: Sequence[str] | None = None):
         self._graph = graph
         self.output = output
         self.inputs = tuple(inputs)
         self.formula = formula
         self.output_name = output_name
         self.variables = tuple(graph.name(n) for n in self.inputs)
+        #: Each variable's declared shape, ``()`` for a scalar.
+        self.shapes = {graph.name(n): graph.shape(n) for n in self.inputs}
+        #: The variables the gradient is taken with respect to, in its order.
+        self.wrt = tuple(wrt) if wrt is not None else self.variables
+        self._wrt = tuple(self.inputs[self.variables.index(name)] for name in self.wrt)
+        self.tensor = any(self.shapes.values()) or bool(graph.shape(output))
         self._primal = set(graph.ancestors([output])) | set(self.inputs)
         forward_order = sorted(self._primal)
         names = dict(intermediates or {})
         if output_name and output not in names and graph.kind(output) == "op":
             names[output] = output_name
         self._names = codegen.Names.for_function(graph, self.inputs, forward_order, names)
+        for size, node in graph.sizes.items():  # ``n = X.shape[0]``: a named size reads as itself
+            self._names.of[node] = codegen.python_name(size, self._names.taken)
+            self._primal.add(node)
         self._adjoints: differentiate.Adjoints | None = None
         self._tangent: Node | None = None
         self._seeds: tuple[Node, ...] = ()
@@ -69,20 +84,21 @@ class Function:
     def gradient_nodes(self) -> tuple[Node, ...]:
         """The graph nodes of the gradient (reverse mode runs the first time it is asked)."""
         if self._adjoints is None:
-            self._adjoints = differentiate.reverse(self._graph, self.output, self.inputs)
+            self._adjoints = differentiate.reverse(self._graph, self.output, self._wrt)
         return self._adjoints.gradient
 
     def tangent_node(self) -> tuple[Node, tuple[Node, ...]]:
         """The forward-mode tangent of the output and the seed inputs ``d_x, d_z, ...``."""
         if self._tangent is None:
             g = self._graph
-            self._seeds = tuple(g.input(g.name(n), role="tangent") for n in self.inputs)
+            self._seeds = tuple(g.input(g.name(n), role="tangent", shape=g.shape(n))
+                                for n in self.inputs)
             (self._tangent,) = differentiate.forward(g, [self.output], dict(zip(self.inputs, self._seeds)))
         return self._tangent, self._seeds
 
     # ------------------------------------------------------------------------- code
     def _program(self, kind: str) -> codegen.Program:
-        n = len(self.inputs)
+        n = len(self.wrt)
         params = list(self.inputs)
         if kind == "value":
             return codegen.Program("value", params, [self.output], "{0}", self._primal)
@@ -106,6 +122,9 @@ class Function:
         if compiled is None:
             if backend not in codegen.BACKENDS:
                 raise GraphcError(f"unknown backend {backend!r}; use one of {', '.join(codegen.BACKENDS)}")
+            if backend == "math" and self.tensor:
+                raise GraphcError("the math backend computes scalars; this formula has vectors or "
+                                  "matrices, so it runs on backend='numpy'")
             program = self._program(kind)
             source = codegen.emit(self._graph, program, self._names, backend)
             run = codegen.compile_source(source, program.name, backend, kind)
@@ -113,13 +132,21 @@ class Function:
             compiled = self._compiled[key] = _Compiled(source, run, ops)
         return compiled
 
-    def source(self, kind: str = "grad", backend: str = "math") -> str:
-        """The Python source of ``kind`` (value, grad, value_and_grad, jvp) that runs."""
-        return self._get(kind, backend).source
+    def source(self, kind: str = "grad", backend: str | None = None) -> str:
+        """The Python source of ``kind`` (value, grad, value_and_grad, jvp) that runs.
+
+        ``backend`` is ``"math"`` or ``"numpy"``; by default ``math`` for a scalar formula and
+        ``numpy`` for one with vectors or matrices.
+        """
+        return self._get(kind, backend or self._default_backend).source
 
     def op_count(self, kind: str = "value") -> int:
         """How many operations the generated ``kind`` code performs."""
-        return self._get(kind, "math").ops
+        return self._get(kind, self._default_backend).ops
+
+    @property
+    def _default_backend(self) -> str:
+        return "numpy" if self.tensor else "math"
 
     # ------------------------------------------------------------------------ calls
     def _bind(self, args: Sequence, kwargs: Mapping, what: str = "point") -> list:
@@ -141,6 +168,8 @@ class Function:
         return [values[n] for n in names]
 
     def _run(self, kind: str, values: list):
+        if self.tensor:
+            return self._run_arrays(kind, values)
         batched = any(isinstance(v, (np.ndarray, list, tuple)) for v in values)
         try:
             if batched:
@@ -157,6 +186,31 @@ class Function:
                 raise _domain_error(exc, kind) from exc
         shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
         return _broadcast(compiled.run(*arrays), shape)
+
+    def _run_arrays(self, kind: str, values: list):
+        """Run numpy code on arrays of the declared shapes; results do not alias arguments."""
+        labels = list(self.variables)
+        if kind == "jvp":
+            labels += [f"the direction's {name}" for name in self.variables]
+        declared = [self.shapes[name] for name in self.variables] * (2 if kind == "jvp" else 1)
+        arrays = []
+        for label, shape, value in zip(labels, declared, values):
+            try:
+                array = np.asarray(value, dtype=float)
+            except (TypeError, ValueError) as exc:
+                raise GraphcError(f"{label}: graphc evaluates real numbers or arrays of them: "
+                                  f"{exc}") from None
+            if not shape:
+                if array.shape != ():
+                    raise GraphcError(f"{label} is a scalar (it is not in shapes), but the "
+                                      f"value given has shape {array.shape}")
+                array = float(array)
+            arrays.append(array)
+        bind(dict(zip(labels, declared)),
+             {label: np.shape(a) for label, a in zip(labels, arrays)})
+        result = self._get(kind, "numpy").run(*arrays)
+        owners = [a for a in arrays if isinstance(a, np.ndarray)]
+        return _own(result, owners)
 
     def __call__(self, *args, **kwargs):
         """The value at a point: ``f(2, 3)``, ``f(x=2, z=3)``, or arrays for many points."""
@@ -178,8 +232,13 @@ class Function:
 
     # ----------------------------------------------------------------------- views
     def to_sympy(self):
-        """The same function as a SymPy expression."""
+        """The same function as a SymPy expression (scalar formulas only)."""
         from graphc.sympy_bridge import to_sympy
+
+        if self.tensor:
+            shapes = ", ".join(f"{k}: {shape_text(v)}" for k, v in self.shapes.items() if v)
+            raise GraphcError(f"to_sympy and check cover scalar formulas; this one has vectors or "
+                              f"matrices ({shapes})")
 
         return to_sympy(self._graph, [self.output])[0]
 
@@ -207,6 +266,21 @@ def _broadcast(result, shape: tuple):
     if array.shape != shape:
         array = np.broadcast_to(array, shape).copy()
     return array
+
+
+def _own(result, owners: list):
+    """Results as floats and writable arrays that share no memory with the arguments."""
+    if isinstance(result, tuple):
+        return tuple(_own(r, owners) for r in result)
+    if not isinstance(result, np.ndarray):
+        return float(result)
+    if result.ndim == 0:
+        return float(result)
+    base = result.base
+    if not result.flags.writeable or any(
+            result is a or (base is not None and (base is a or base is a.base)) for a in owners):
+        return np.array(result)
+    return result
 
 
 def _domain_error(exc: BaseException, kind: str) -> DomainError:
