@@ -47,7 +47,21 @@ class GraphBuilder:
             raise ParseError(self._shape_message(exc, args, span), self.text, span[0]) from None
         if op == "pow" and self.graph.shape(args[0]):
             self._check_transpose_spelling(args, span)
+        if op == "mul" and all(self.graph.shape(a) for a in args) and self._juxtaposed(span):
+            raise ParseError(f"{self._quote(span)} multiplies two arrays side by side, which could "
+                             f"mean the matrix product or the elementwise one", self.text, span[0],
+                             hint="write @ for the matrix product, * for the elementwise product")
         return self._written(node, span)
+
+    def _juxtaposed(self, span: Span) -> bool:
+        """Whether a product was written without '*' (slide notation: ``W x`` or ``xz``)."""
+        depth = 0
+        text = self.text[span[0]:span[1]].replace("**", "  ")
+        for ch in text:
+            depth += (ch == "(") - (ch == ")")
+            if ch == "*" and depth == 0:
+                return False
+        return True
 
     def _quote(self, span: Span) -> str:
         text = " ".join(self.text[span[0]:span[1]].split())

@@ -479,6 +479,8 @@ class _Parser(Generic[T]):
             close = difflib.get_close_matches(name, FUNCTIONS, n=1)
             hint = (f"did you mean the function '{close[0]}'?" if close else
                     "declare it, or write it as a product of declared variables like 'xz'")
+            if name == "T" and i > 0 and self.tokens.texts[i - 1] in ("^", "**"):
+                hint = "to transpose, write A.T or transpose(A)"
             raise self.error(f"'{name}' is not a declared variable (declared: {declared})",
                              start, hint)
         value, offset = None, start
