@@ -49,25 +49,32 @@ def scalar(expr) -> sympy.Expr:
     return expr.item() if isinstance(expr, np.ndarray) else sympy.sympify(expr)
 
 
-def sympy_value_and_gradient(reference, point: dict[str, np.ndarray]):
+def sympy_value_and_gradient(reference, point: dict[str, np.ndarray], data=()):
     """The value of the scalar ``reference(**symbol arrays)`` at ``point``, and its gradient
-    with respect to every array in ``point`` (each with that array's shape), by SymPy."""
-    arrays = {name: symbols(name, np.shape(value)) for name, value in point.items()}
+    with respect to every array in ``point`` (each with that array's shape), by SymPy.
+
+    Arrays named in ``data`` enter as numbers, not symbols (inputs and labels of a network),
+    which keeps SymPy's expressions small; they get no gradient.
+    """
+    arrays = {name: (np.asarray(value, dtype=float).astype(object) if name in data
+                     else symbols(name, np.shape(value))) for name, value in point.items()}
     expr = scalar(reference(**arrays))
     subs = {}
     for name, value in point.items():
-        for sym, number in zip(np.ravel(arrays[name]), np.ravel(value)):
-            subs[sym] = number
+        if name not in data:
+            for sym, number in zip(np.ravel(arrays[name]), np.ravel(value)):
+                subs[sym] = number
     ordered = list(subs)
     values = [subs[s] for s in ordered]
     derivatives = [sympy.diff(expr, s) for s in ordered]
-    evaluate = sympy.lambdify(ordered, [expr, *derivatives], modules="mpmath")
+    evaluate = sympy.lambdify(ordered, [expr, *derivatives], modules="mpmath", cse=True)
     numbers = [float(v) for v in evaluate(*values)]
     gradient, k = {}, 1
     for name, value in point.items():
-        size = int(np.size(value))
-        gradient[name] = np.array(numbers[k:k + size]).reshape(np.shape(value))
-        k += size
+        if name not in data:
+            size = int(np.size(value))
+            gradient[name] = np.array(numbers[k:k + size]).reshape(np.shape(value))
+            k += size
     return numbers[0], gradient
 
 
