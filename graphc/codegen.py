@@ -19,7 +19,8 @@ then it gets a trailing ``_``. A generated name that meets a name already taken 
 ``_`` until it is free, so generated code never clashes with a user's variable.
 
 Code for vectors and matrices says the shape of every value: a comment after each assignment,
-and one line listing the parameters' shapes. Scalar code has no such comments.
+and one line listing the parameters' shapes, and uses an op's ``array`` template where it has
+one (a faster numpy form). Scalar code has neither.
 """
 
 from __future__ import annotations
@@ -189,7 +190,8 @@ def emit(graph: Graph, program: Program, names: Names, backend: str) -> str:
         for node in nodes:
             args = [arg_text(a) for a in graph.args(node)]
             assignments.append((len(lines), node))
-            lines.append(f"    {name_of(node)} = {graph.op(node).print(backend, args)}")
+            text = graph.op(node).print(backend, args, array=shaped)
+            lines.append(f"    {name_of(node)} = {text}")
     if shaped and assignments:
         width = min(max(len(lines[i]) for i, _ in assignments), 60)
         for i, node in assignments:

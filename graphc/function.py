@@ -189,28 +189,55 @@ class Function:
 
     def _run_arrays(self, kind: str, values: list):
         """Run numpy code on arrays of the declared shapes; results do not alias arguments."""
+        declared = [self.shapes[name] for name in self.variables]
+        if kind == "jvp":
+            declared += declared
+        arrays, sizes, fits = [], {}, True
+        for want, value in zip(declared, values):
+            try:
+                array = (value if type(value) is np.ndarray and value.dtype == np.float64
+                         else np.asarray(value, dtype=float))
+            except (TypeError, ValueError):
+                fits = False  # _explain_arguments says which argument and why
+                break
+            if not want:
+                if array.shape != ():
+                    fits = False
+                    break
+                array = float(array)
+            elif array.ndim != len(want):
+                fits = False
+            else:
+                for size, have in zip(want, array.shape):
+                    if size.__class__ is int:
+                        fits = fits and size == have
+                    else:
+                        fits = fits and sizes.setdefault(size, have) == have
+            arrays.append(array)
+        if not fits:
+            self._explain_arguments(kind, values)
+        result = self._get(kind, "numpy").run(*arrays)
+        return _own(result, [a for a in arrays if type(a) is np.ndarray])
+
+    def _explain_arguments(self, kind: str, values: list) -> None:
+        """Raise the error that says which argument does not have its declared shape."""
         labels = list(self.variables)
         if kind == "jvp":
             labels += [f"the direction's {name}" for name in self.variables]
         declared = [self.shapes[name] for name in self.variables] * (2 if kind == "jvp" else 1)
-        arrays = []
-        for label, shape, value in zip(labels, declared, values):
+        actual = {}
+        for label, want, value in zip(labels, declared, values):
             try:
                 array = np.asarray(value, dtype=float)
             except (TypeError, ValueError) as exc:
                 raise GraphcError(f"{label}: graphc evaluates real numbers or arrays of them: "
                                   f"{exc}") from None
-            if not shape:
-                if array.shape != ():
-                    raise GraphcError(f"{label} is a scalar (it is not in shapes), but the "
-                                      f"value given has shape {array.shape}")
-                array = float(array)
-            arrays.append(array)
-        bind(dict(zip(labels, declared)),
-             {label: np.shape(a) for label, a in zip(labels, arrays)})
-        result = self._get(kind, "numpy").run(*arrays)
-        owners = [a for a in arrays if isinstance(a, np.ndarray)]
-        return _own(result, owners)
+            if not want and array.shape != ():
+                raise GraphcError(f"{label} is a scalar (it is not in shapes), but the "
+                                  f"value given has shape {array.shape}")
+            actual[label] = array.shape
+        bind(dict(zip(labels, declared)), actual)
+        raise GraphcError("the arguments do not have their declared shapes")  # bind names which
 
     def __call__(self, *args, **kwargs):
         """The value at a point: ``f(2, 3)``, ``f(x=2, z=3)``, or arrays for many points."""
@@ -270,15 +297,15 @@ def _broadcast(result, shape: tuple):
 
 def _own(result, owners: list):
     """Results as floats and writable arrays that share no memory with the arguments."""
-    if isinstance(result, tuple):
+    if type(result) is tuple:
         return tuple(_own(r, owners) for r in result)
-    if not isinstance(result, np.ndarray):
-        return float(result)
-    if result.ndim == 0:
+    if not isinstance(result, np.ndarray) or result.ndim == 0:
         return float(result)
     base = result.base
-    if not result.flags.writeable or any(
-            result is a or (base is not None and (base is a or base is a.base)) for a in owners):
+    for a in owners:
+        if result is a or (base is not None and (base is a or base is a.base)):
+            return np.array(result)
+    if base is not None and not result.flags.writeable:  # np.broadcast_to gives read-only views
         return np.array(result)
     return result
 

@@ -62,13 +62,17 @@ class Op:
     simplify: Optional[Callable] = None   # exact rewrites (graph, args) -> node or None
     composite: Optional[Callable] = None  # built from other ops (b, *args): no node of its own
     usage: str = ""                       # how a call is written, for messages
+    array: str | Printer = ""             # numpy template in code with vectors and matrices
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
 
-    def print(self, backend: str, args: list[str]) -> str:
-        """The backend expression that computes this op from already-printed arguments."""
+    def print(self, backend: str, args: list[str], array: bool = False) -> str:
+        """The backend expression that computes this op from already-printed arguments
+        (``array``: in code with vectors and matrices, where an op may print differently)."""
         template = self.math if backend == "math" else self.numpy
+        if array and self.array and backend == "numpy":
+            template = self.array
         if callable(template):
             return template(args)
         return template.format(*args)
@@ -158,7 +162,10 @@ OPS: tuple[Op, ...] = (
     Op("sigmoid", 1, "0.5 * math.tanh(0.5 * {0}) + 0.5", "0.5 * np.tanh(0.5 * {0}) + 0.5",
        lambda x: 1 / (1 + sympy.exp(-x)), _sigmoid,
        (lambda b, g, out, x: b.mul(g, b.mul(out, b.sub(1.0, out))),), spellings=("sigmoid",),
-       doc="logistic function 1/(1 + exp(-x))"),
+       doc="logistic function 1/(1 + exp(-x))",
+       # On arrays, the form people write by hand: numpy's exp is several times faster than
+       # its tanh. For x < -709 exp overflows (numpy warns) and the result is 0, not ~1e-308.
+       array="1 / (1 + np.exp(-{0}))"),
     Op("relu", 1, "max({0}, 0.0)", "np.maximum({0}, 0.0)",
        lambda x: sympy.Max(x, 0), lambda x: max(x, 0.0),
        (lambda b, g, out, x: b.mul(g, b.step(x)),), spellings=("relu",),
