@@ -24,8 +24,9 @@ from pathlib import Path
 
 # One BLAS thread for both sides: on a shared 2-core machine, OpenBLAS's threads turn small
 # matrix products into scheduling noise (a 128x64 product took milliseconds). Set before numpy.
-for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_variable, "1")
+if __name__ == "__main__":
+    for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_variable, "1")
 
 import numpy as np  # noqa: E402
 
