@@ -7,9 +7,11 @@ Both sides compute the batch loss and its gradient with respect to the three wei
 then apply the same SGD update; graphc's side is called through its public API
 (``Function.value_and_grad``, which checks argument shapes) and, separately, as the bare generated
 function, to show what the API's checks cost. Before timing, every gradient is checked against
-the hand-written one. Sides are timed interleaved, in rounds, and each reported time is the
-median over rounds of the mean over a round's steps; ratios are taken within one run. BLAS runs
-on one thread (unless OPENBLAS_NUM_THREADS or the like is set), for both sides alike.
+the hand-written one. Sides are timed interleaved, in rounds (in an order that rotates from
+round to round); a reported time is the median over rounds of the mean time of a round's steps,
+and a reported ratio is the median over rounds of the ratio within the round, which the load of
+a shared machine drifting between rounds does not bias. BLAS runs on one thread (unless
+OPENBLAS_NUM_THREADS or the like is set), for both sides alike.
 """
 
 from __future__ import annotations
@@ -83,36 +85,41 @@ def sgd_steps(step, X, t, weights, batches, rate=0.1) -> None:
             weights[name] -= rate * g
 
 
-def measure(hidden: int, batch: int, rounds: int, steps_per_round: int) -> dict[str, float]:
+def measure(hidden: int, batch: int, rounds: int, steps_per_round: int):
+    """Median seconds per step of each side, and median per-round ratio to the hand-written."""
     X, t = example.make_data(batch * steps_per_round, seed=3)
     rng = np.random.default_rng(4)
     batches = [rng.permutation(len(t))[:batch] for _ in range(steps_per_round)]
     functions = sides(hidden)
     check_agreement(functions, X[:batch], t[:batch], example.init_weights(hidden, 5))
-    times: dict[str, list[float]] = {name: [] for name in functions}
-    for _ in range(rounds):
-        for name, step in functions.items():  # interleaved: each round runs every side once
+    names = list(functions)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[:r % len(names)]:  # every side, every round
             weights = example.init_weights(hidden, 5)
             started = time.perf_counter()
-            sgd_steps(step, X, t, weights, batches)
+            sgd_steps(functions[name], X, t, weights, batches)
             times[name].append((time.perf_counter() - started) / steps_per_round)
-    return {name: statistics.median(samples) for name, samples in times.items()}
+    medians = {name: statistics.median(samples) for name, samples in times.items()}
+    ratios = {name: statistics.median(a / b for a, b in zip(samples, times["by hand"]))
+              for name, samples in times.items()}
+    return medians, ratios
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds, for a smoke test")
     args = parser.parse_args(argv)
-    rounds, steps = (3, 20) if args.quick else (15, 100)
+    rounds, steps = (3, 10) if args.quick else (41, 25)
     print("| hidden | batch | graphc µs/step | bare code µs/step | by hand µs/step "
           "| graphc / by hand | bare / by hand |")
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for hidden, batch in CASES:
-        t = measure(hidden, batch, rounds, steps)
-        api, bare, hand = t["graphc"], t["graphc (bare code)"], t["by hand"]
-        print(f"| {hidden} | {batch} | {api * 1e6:.0f} | {bare * 1e6:.0f} | {hand * 1e6:.0f} "
-              f"| {api / hand:.2f} | {bare / hand:.2f} |", flush=True)
-    print(f"\nnumpy {np.__version__}, Python {sys.version.split()[0]}; median of {rounds} "
+        t, ratio = measure(hidden, batch, rounds, steps)
+        print(f"| {hidden} | {batch} | {t['graphc'] * 1e6:.0f} | {t['graphc (bare code)'] * 1e6:.0f} "
+              f"| {t['by hand'] * 1e6:.0f} | {ratio['graphc']:.2f} "
+              f"| {ratio['graphc (bare code)']:.2f} |", flush=True)
+    print(f"\nnumpy {np.__version__}, Python {sys.version.split()[0]}; medians over {rounds} "
           f"interleaved rounds of {steps} SGD steps each")
     return 0
 

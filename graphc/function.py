@@ -189,22 +189,24 @@ class Function:
 
     def _run_arrays(self, kind: str, values: list):
         """Run numpy code on arrays of the declared shapes; results do not alias arguments."""
-        declared = [self.shapes[name] for name in self.variables]
-        if kind == "jvp":
-            declared += declared
+        plan = self._plan if kind != "jvp" else self._plan + self._plan
         arrays, sizes, fits = [], {}, True
-        for want, value in zip(declared, values):
-            try:
-                array = (value if type(value) is np.ndarray and value.dtype == np.float64
-                         else np.asarray(value, dtype=float))
-            except (TypeError, ValueError):
-                fits = False  # _explain_arguments says which argument and why
-                break
+        for (want, numbers_only), value in zip(plan, values):
+            if type(value) is np.ndarray and value.dtype == _FLOAT:
+                array = value
+            else:
+                try:
+                    array = np.asarray(value, dtype=float)
+                except (TypeError, ValueError):
+                    fits = False  # _explain_arguments says which argument and why
+                    break
             if not want:
                 if array.shape != ():
                     fits = False
                     break
                 array = float(array)
+            elif numbers_only:
+                fits = fits and array.shape == want
             elif array.ndim != len(want):
                 fits = False
             else:
@@ -218,6 +220,16 @@ class Function:
             self._explain_arguments(kind, values)
         result = self._get(kind, "numpy").run(*arrays)
         return _own(result, [a for a in arrays if type(a) is np.ndarray])
+
+    @property
+    def _plan(self) -> list[tuple[tuple, bool]]:
+        """Each variable's declared shape, and whether its sizes are all numbers."""
+        plan = self.__dict__.get("_plan_cache")
+        if plan is None:
+            plan = self.__dict__["_plan_cache"] = [
+                (shape, all(isinstance(size, int) for size in shape))
+                for shape in (self.shapes[name] for name in self.variables)]
+        return plan
 
     def _explain_arguments(self, kind: str, values: list) -> None:
         """Raise the error that says which argument does not have its declared shape."""
@@ -295,10 +307,13 @@ def _broadcast(result, shape: tuple):
     return array
 
 
+_FLOAT = np.dtype(np.float64)
+
+
 def _own(result, owners: list):
     """Results as floats and writable arrays that share no memory with the arguments."""
     if type(result) is tuple:
-        return tuple(_own(r, owners) for r in result)
+        return tuple([_own(r, owners) for r in result])
     if not isinstance(result, np.ndarray) or result.ndim == 0:
         return float(result)
     base = result.base

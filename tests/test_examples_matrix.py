@@ -74,5 +74,6 @@ def test_the_benchmark_compares_functions_that_agree():
     assert set(steps) == {"graphc", "graphc (bare code)", "by hand"}
     X, t = module.example.make_data(8, 0)
     module.check_agreement(steps, X, t, module.example.init_weights(4, 1))
-    times = module.measure(hidden=4, batch=8, rounds=1, steps_per_round=2)
-    assert set(times) == set(steps) and all(v > 0 for v in times.values())
+    times, ratios = module.measure(hidden=4, batch=8, rounds=1, steps_per_round=2)
+    assert set(times) == set(ratios) == set(steps) and all(v > 0 for v in times.values())
+    assert ratios["by hand"] == 1.0
