@@ -116,9 +116,9 @@ def main(argv=None) -> int:
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for hidden, batch in CASES:
         t, ratio = measure(hidden, batch, rounds, steps)
-        print(f"| {hidden} | {batch} | {t['graphc'] * 1e6:.0f} | {t['graphc (bare code)'] * 1e6:.0f} "
-              f"| {t['by hand'] * 1e6:.0f} | {ratio['graphc']:.2f} "
-              f"| {ratio['graphc (bare code)']:.2f} |", flush=True)
+        api, bare, hand = (t[name] * 1e6 for name in ("graphc", "graphc (bare code)", "by hand"))
+        print(f"| {hidden} | {batch} | {api:.0f} | {bare:.0f} | {hand:.0f} "
+              f"| {ratio['graphc']:.2f} | {ratio['graphc (bare code)']:.2f} |", flush=True)
     print(f"\nnumpy {np.__version__}, Python {sys.version.split()[0]}; medians over {rounds} "
           f"interleaved rounds of {steps} SGD steps each")
     return 0

@@ -166,6 +166,6 @@ def _wrt(wrt: Sequence[str] | str | None, variables: Sequence[str]) -> tuple[str
     names = _variable_names(wrt)
     unknown = [n for n in names if n not in variables]
     if unknown:
-        raise GraphcError(f"wrt names {', '.join(unknown)}, which is not a variable of the formula "
-                          f"(its variables: {', '.join(variables) or 'none'})")
+        raise GraphcError(f"wrt names {', '.join(unknown)}, not among the formula's variables "
+                          f"({', '.join(variables) or 'none'})")
     return names

@@ -56,6 +56,9 @@ class Function:
         self.wrt = tuple(wrt) if wrt is not None else self.variables
         self._wrt = tuple(self.inputs[self.variables.index(name)] for name in self.wrt)
         self.tensor = any(self.shapes.values()) or bool(graph.shape(output))
+        # For checking arguments: each declared shape, and whether its sizes are all numbers.
+        self._plan = [(shape, all(isinstance(size, int) for size in shape))
+                      for shape in self.shapes.values()]
         self._primal = set(graph.ancestors([output])) | set(self.inputs)
         forward_order = sorted(self._primal)
         names = dict(intermediates or {})
@@ -220,16 +223,6 @@ class Function:
             self._explain_arguments(kind, values)
         result = self._get(kind, "numpy").run(*arrays)
         return _own(result, [a for a in arrays if type(a) is np.ndarray])
-
-    @property
-    def _plan(self) -> list[tuple[tuple, bool]]:
-        """Each variable's declared shape, and whether its sizes are all numbers."""
-        plan = self.__dict__.get("_plan_cache")
-        if plan is None:
-            plan = self.__dict__["_plan_cache"] = [
-                (shape, all(isinstance(size, int) for size in shape))
-                for shape in (self.shapes[name] for name in self.variables)]
-        return plan
 
     def _explain_arguments(self, kind: str, values: list) -> None:
         """Raise the error that says which argument does not have its declared shape."""

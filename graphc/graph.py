@@ -170,8 +170,8 @@ class Graph:
         if isinstance(op, str):
             op = BY_NAME[op]
         nodes = tuple(self.const(a) if isinstance(a, float) else a for a in args)
-        if len(nodes) != op.arity and not (
-                op.arity - op.optional <= len(nodes) and (len(nodes) <= op.arity or op.variadic)):
+        least, most = op.arity - op.optional, math.inf if op.variadic else op.arity
+        if not least <= len(nodes) <= most:
             raise TypeError(f"{op.name} takes {op.arity} arguments, got {len(nodes)}")
         shape = self._shape_of(op, nodes)  # a ShapeError says what does not fit
         if op.composite is not None:

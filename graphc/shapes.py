@@ -56,7 +56,8 @@ def declared(shapes: Mapping | None) -> dict[str, Shape]:
     if shapes is None:
         return {}
     if not isinstance(shapes, Mapping):
-        raise GraphcError("shapes maps variable names to shapes, as in shapes={'x': (3,), 'A': (3, 4)}")
+        raise GraphcError("shapes maps variable names to shapes, "
+                          "as in shapes={'x': (3,), 'A': (3, 4)}")
     tidy: dict[str, Shape] = {}
     for name, shape in shapes.items():
         if not isinstance(name, str) or not name.isidentifier():
@@ -72,7 +73,8 @@ def declared(shapes: Mapping | None) -> dict[str, Shape]:
                 raise GraphcError(f"shapes: a size is a positive whole number or a name such as "
                                   f"'n', not {size!r} (in the shape of {name})")
             if isinstance(size, int) and size < 1:
-                raise GraphcError(f"shapes: sizes are at least 1, not {size} (in the shape of {name})")
+                raise GraphcError(f"shapes: sizes are at least 1, not {size} "
+                                  f"(in the shape of {name})")
             if isinstance(size, str) and not size.isidentifier():
                 raise GraphcError(f"shapes: a named size is an identifier such as 'n' or 'batch', "
                                   f"not {size!r} (in the shape of {name})")

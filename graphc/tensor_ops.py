@@ -97,7 +97,8 @@ def _canonical_axes(graph, nodes, op_name: str):
     if list(given) != wanted:
         return graph.apply(op_name, nodes[0], *wanted)
     inner = graph.op(nodes[0])
-    if inner is not None and inner.name == "expand_dims" and graph.args(nodes[0])[1:] == tuple(wanted):
+    if inner is not None and inner.name == "expand_dims" and graph.args(nodes[0])[1:] == tuple(
+            wanted):
         return graph.args(nodes[0])[0]  # summing or averaging over an axis of size 1 undoes it
     return None
 

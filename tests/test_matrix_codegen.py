@@ -34,7 +34,8 @@ def test_shape_comments_are_the_shapes_at_run_time():
     rng = np.random.default_rng(0)
     n = 6
     env = {"np": np, "n": n, "X": rng.normal(size=(n, 4)), "W1": rng.normal(size=(4, 5)),
-           "b1": rng.normal(size=5), "W2": rng.normal(size=(5, 3)), "Y": np.eye(3)[[0, 1, 2, 0, 1, 2]]}
+           "b1": rng.normal(size=5), "W2": rng.normal(size=(5, 3)),
+           "Y": np.eye(3)[[0, 1, 2, 0, 1, 2]]}
     for line in f.source("value_and_grad").splitlines():
         match = ASSIGNMENT.match(line)
         if match:

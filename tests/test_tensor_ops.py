@@ -70,7 +70,8 @@ CASES = {
     "broadcast_power": ("x ** p", {"x": (3,)}, lambda x, p: x ** p, {"x": POSITIVE}),
     "elementwise_functions": ("exp(A) + tanh(A) * sigmoid(A) - log(B) * sin(A)",
                               {"A": (2, 3), "B": (2, 3)},
-                              lambda A, B: T.exp(A) + T.tanh(A) * T.sigmoid(A) - T.log(B) * T.sin(A),
+                              lambda A, B: (T.exp(A) + T.tanh(A) * T.sigmoid(A)
+                                            - T.log(B) * T.sin(A)),
                               {"B": POSITIVE}),
     "elementwise_max": ("max(A, B)", {"A": (2, 3), "B": (2, 3)}, lambda A, B: T.maximum(A, B), {}),
     "exact_rewrites_keep_shapes": ("A - A + A * 0 + B ** 1", {"A": (2, 3), "B": (2, 3)},
