@@ -100,6 +100,12 @@ class Program:
     section: str = "backward"       # title of the second section
     adjoints: Mapping[Node, Node] = field(default_factory=dict)   # primal -> adjoint
     tangents: Mapping[Node, Node] = field(default_factory=dict)   # primal -> tangent
+    # More derived names, in priority order: (prefix, [(base, node), ...]) names ``node``
+    # prefix + the name of ``base``, which is a value or a node named earlier in this list
+    # (so the tangent of adjoint ``b_v1`` can be ``d_b_v1``).
+    derived: Sequence[tuple[str, Sequence[tuple[Node, Node]]]] = ()
+    # Sections printed between the forward one and the last one: (title, roots).
+    stages: Sequence[tuple[str, Sequence[Node]]] = ()
 
 
 def _literal(graph: Graph, node: Node, backend: str, in_return: bool) -> str:
@@ -125,35 +131,56 @@ def _order(graph: Graph, program: Program) -> tuple[list[Node], list[Node]]:
     Depth-first post-order from the outputs makes the second section independent of the order
     in which transforms happened to create its nodes, so the printed code is deterministic.
     """
-    live = graph.ancestors(program.outputs)
-    first = [n for n in live if n in program.forward and graph.kind(n) == "op"]
+    sections = _sections(graph, program)
+    return sections[0][1], [n for _, nodes in sections[1:] for n in nodes]
+
+
+def _sections(graph: Graph, program: Program) -> list[tuple[str, list[Node]]]:
+    """``(title, nodes)`` per section: forward, each of ``program.stages``, then the last one.
+
+    A stage lists the live nodes its roots need that no earlier section printed, depth-first
+    from its roots (which need not be live themselves): so a Hessian's code can show the
+    backward pass, then the tangents along each variable in turn.
+    """
+    ordered = graph.ancestors(program.outputs)
+    live = set(ordered)
+    first = [n for n in ordered if n in program.forward and graph.kind(n) == "op"]
     done = set(first)
-    second: list[Node] = []
-    for root in program.outputs:
-        stack = [(root, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if node in done:
-                continue
-            if graph.kind(node) != "op":
-                done.add(node)
-                continue
-            if expanded:
-                done.add(node)
-                second.append(node)
-                continue
-            stack.append((node, True))
-            for arg in reversed(graph.args(node)):
-                if arg not in done:
-                    stack.append((arg, False))
-    return first, second
+    sections = [("forward", first)]
+    for title, roots in [*program.stages, (program.section, program.outputs)]:
+        nodes: list[Node] = []
+        for root in roots:
+            stack = [(root, False)]
+            while stack:
+                node, expanded = stack.pop()
+                if node in done:
+                    continue
+                if graph.kind(node) != "op":
+                    done.add(node)
+                    continue
+                if expanded:
+                    done.add(node)
+                    if node in live:
+                        nodes.append(node)
+                    continue
+                stack.append((node, True))
+                for arg in reversed(graph.args(node)):
+                    if arg not in done:
+                        stack.append((arg, False))
+        sections.append((title, nodes))
+    return sections
 
 
-def emit(graph: Graph, program: Program, names: Names, backend: str) -> str:
-    """The Python source of ``program`` for ``backend`` (``"math"`` or ``"numpy"``)."""
+def emit(graph: Graph, program: Program, names: Names, backend: str,
+         names_out: dict | None = None) -> str:
+    """The Python source of ``program`` for ``backend`` (``"math"`` or ``"numpy"``).
+
+    If ``names_out`` is a dict, it receives the name of every node the code names, so that
+    tables and pictures can call each value what the code calls it.
+    """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
-    first, second = _order(graph, program)
+    sections = _sections(graph, program)
     of = dict(names.of)
     taken = set(names.taken)
     for node in program.params:
@@ -164,6 +191,11 @@ def emit(graph: Graph, program: Program, names: Names, backend: str) -> str:
         derived.setdefault(adjoint, f"b_{of.get(primal, '')}" if primal in of else None)
     for primal, tangent in sorted(program.tangents.items()):
         derived.setdefault(tangent, f"d_{of[primal]}" if primal in of else None)
+    for prefix, pairs in program.derived:
+        for base, node in pairs:
+            base_name = of.get(base) or derived.get(base)
+            if base_name and not derived.get(node):
+                derived[node] = prefix + base_name
     temporaries = itertools.count(1)
 
     def name_of(node: Node) -> str:
@@ -178,12 +210,13 @@ def emit(graph: Graph, program: Program, names: Names, backend: str) -> str:
         return of[node] if node in of else name_of(node)
 
     lines = [f"def {program.name}({', '.join(of[p] for p in program.params)}):"]
-    shaped = any(graph.shape(n) for n in itertools.chain(program.params, first, second))
+    shaped = any(graph.shape(n) for n in itertools.chain(
+        program.params, *(nodes for _, nodes in sections)))
     if shaped:
         lines.append("    # shapes: " + ", ".join(f"{of[p]} {shape_text(graph.shape(p))}"
                                                   for p in program.params))
     assignments: list[tuple[int, Node]] = []  # (line index, node) of each assignment
-    for title, nodes in (("forward", first), (program.section, second)):
+    for title, nodes in sections:
         if not nodes:
             continue
         lines.append(f"    # {title}")
@@ -198,6 +231,8 @@ def emit(graph: Graph, program: Program, names: Names, backend: str) -> str:
             lines[i] = f"{lines[i].ljust(width)}  # {shape_text(graph.shape(node))}"
     outputs = [arg_text(o, in_return=True) for o in program.outputs]
     lines.append(f"    return {program.returns.format(*outputs)}")
+    if names_out is not None:
+        names_out.update(of)
     return "\n".join(lines) + "\n"
 
 

@@ -91,27 +91,14 @@ class GraphBuilder:
         return value
 
 
-def _variable_names(variables: Sequence[str] | str | None) -> tuple[str, ...] | None:
-    if variables is None:
-        return None
-    if isinstance(variables, str):
-        variables = variables.replace(",", " ").split()
-    names = tuple(variables)
-    for name in names:
-        if not isinstance(name, str) or not name.isidentifier():
-            raise GraphcError(f"variable names are identifiers such as x or theta1, not {name!r}")
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise GraphcError(f"variable {duplicates[0]!r} is declared twice")
-    return names
-
-
 def compile(formula, variables: Sequence[str] | str | None = None, *,
-            shapes: Mapping | None = None, wrt: Sequence[str] | str | None = None) -> Function:
+            shapes: Mapping | None = None, wrt: Sequence[str] | str | None = None):
     """Compile a formula to value and gradient code.
 
     ``formula`` is text such as ``"exp(x*z) + x*z/log(x)"``, a program such as
-    ``"a = x*z; b = log(x); y = exp(a) + a/b"``, or a SymPy expression. ``variables`` declares
+    ``"a = x*z; b = log(x); y = exp(a) + a/b"``, or a SymPy expression. A list of them, or a
+    mapping of output names to them, compiles to a :class:`~graphc.vector.VectorFunction`
+    whose outputs share one graph. ``variables`` declares
     the variables and their order (a sequence, or a string ``"x z"``); declaring them also
     turns on slide notation (``2x``, ``xz``, ``log x``). Without it, variables are taken in
     order of first appearance (alphabetically for a SymPy expression).
@@ -121,8 +108,14 @@ def compile(formula, variables: Sequence[str] | str | None = None, *,
     there is a scalar. ``wrt`` names the variables the gradient is taken with respect to (all
     of them by default), in the order the gradient lists them.
     """
-    declared = _variable_names(variables)
+    declared = parser.declared_names(variables)
     declared_shapes = shapes_module.declared(shapes)
+    if isinstance(formula, (list, tuple, Mapping)):
+        if declared_shapes or wrt is not None:
+            raise GraphcError("shapes and wrt apply to one formula, not to a list of them")
+        from graphc.vector import compile_vector
+
+        return compile_vector(formula, declared)
     graph = Graph()
     if isinstance(formula, sympy.Basic) and declared_shapes:
         raise GraphcError("shapes apply to formulas written as text; SymPy expressions are scalar")
@@ -163,7 +156,7 @@ def _wrt(wrt: Sequence[str] | str | None, variables: Sequence[str]) -> tuple[str
     """The names ``wrt`` lists, checked against the variables; None means all of them."""
     if wrt is None:
         return None
-    names = _variable_names(wrt)
+    names = parser.declared_names(wrt)
     unknown = [n for n in names if n not in variables]
     if unknown:
         raise GraphcError(f"wrt names {', '.join(unknown)}, not among the formula's variables "

@@ -47,13 +47,22 @@ def _apply_rule(graph: Graph, node: Node, i: int, g: Node, reverse: bool = False
 
 def reverse(graph: Graph, output: Node, wrt: Sequence[Node]) -> Adjoints:
     """Reverse mode: adjoints of ``output`` with respect to the nodes ``wrt``."""
-    b = graph.build
     if graph.shape(output):
         raise GraphcError(f"the gradient is of a scalar, but this value has shape "
                           f"{shape_text(graph.shape(output))}: sum or mean it first")
-    within = graph.ancestors([output])
+    return pullback(graph, {output: graph.const(1.0)}, wrt)
+
+
+def pullback(graph: Graph, seeds: Mapping[Node, Node], wrt: Sequence[Node]) -> Adjoints:
+    """Reverse mode from several outputs at once, each seeded with the given adjoint node.
+
+    With a cotangent input per output this is the vector-Jacobian product; with one output
+    seeded by 1 it is the gradient (:func:`reverse`).
+    """
+    b = graph.build
+    within = graph.ancestors(seeds)
     active = graph.dependents(wrt, within)
-    adjoint: dict[Node, Node] = {output: graph.const(1.0)}
+    adjoint: dict[Node, Node] = dict(seeds)
     for node in reversed(within):
         g = adjoint.get(node)
         if g is None or graph.kind(node) != "op" or graph.is_const(g, 0.0):
@@ -76,6 +85,13 @@ def reverse(graph: Graph, output: Node, wrt: Sequence[Node]) -> Adjoints:
 
 def forward(graph: Graph, outputs: Sequence[Node], seeds: Mapping[Node, Node]) -> tuple[Node, ...]:
     """Forward mode: the tangents of ``outputs`` given the tangent node of each seeded input."""
+    tangent = tangents(graph, outputs, seeds)
+    zero = graph.const(0.0)
+    return tuple(fit(graph.build, tangent.get(o, zero), o) for o in outputs)
+
+
+def tangents(graph: Graph, outputs: Sequence[Node], seeds: Mapping[Node, Node]) -> dict[Node, Node]:
+    """Forward mode's every tangent: node -> its tangent node, for the nodes that got one."""
     b = graph.build
     within = graph.ancestors(outputs)
     tangent: dict[Node, Node] = dict(seeds)
@@ -96,5 +112,4 @@ def forward(graph: Graph, outputs: Sequence[Node], seeds: Mapping[Node, Node]) -
             total = term if total is None else b.add(total, term)
         if total is not None:
             tangent[node] = fit(b, total, node)
-    zero = graph.const(0.0)
-    return tuple(fit(b, tangent.get(o, zero), o) for o in outputs)
+    return tangent

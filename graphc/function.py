@@ -23,12 +23,16 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from graphc import codegen, differentiate
+from graphc import codegen, differentiate, higher
 from graphc.errors import DomainError, GraphcError
 from graphc.graph import Graph, Node
 from graphc.shapes import bind, shape_text
+from graphc.tensor_ops import fit
 
-KINDS = ("value", "grad", "value_and_grad", "jvp")
+KINDS = ("value", "grad", "value_and_grad", "jvp", "hvp", "hessian")
+#: The transforms run in this order, each after all those before it, so a node that two of them
+#: share is always made by the same one: the printed code cannot depend on what was asked first.
+BUILD_ORDER = ("grad", "jvp", "hvp", "hessian")
 
 
 @dataclass
@@ -62,6 +66,7 @@ class Function:
         self._primal = set(graph.ancestors([output])) | set(self.inputs)
         forward_order = sorted(self._primal)
         names = dict(intermediates or {})
+        self._intermediates = dict(names)
         if output_name and output not in names and graph.kind(output) == "op":
             names[output] = output_name
         self._names = codegen.Names.for_function(graph, self.inputs, forward_order, names)
@@ -71,6 +76,7 @@ class Function:
         self._adjoints: differentiate.Adjoints | None = None
         self._tangent: Node | None = None
         self._seeds: tuple[Node, ...] = ()
+        self._higher: dict[str, codegen.Program] = {}
         self._compiled: dict[tuple[str, str], _Compiled] = {}
 
     # --------------------------------------------------------------------- the graph
@@ -93,10 +99,14 @@ class Function:
     def tangent_node(self) -> tuple[Node, tuple[Node, ...]]:
         """The forward-mode tangent of the output and the seed inputs ``d_x, d_z, ...``."""
         if self._tangent is None:
+            if not self._graph.shape(self.output):  # a gradient needs a scalar
+                self.gradient_nodes()  # first, as BUILD_ORDER says
             g = self._graph
             self._seeds = tuple(g.input(g.name(n), role="tangent", shape=g.shape(n))
                                 for n in self.inputs)
-            (self._tangent,) = differentiate.forward(g, [self.output], dict(zip(self.inputs, self._seeds)))
+            tangents = differentiate.tangents(g, [self.output], dict(zip(self.inputs, self._seeds)))
+            self._tangents = {u: t for u, t in tangents.items() if u in self._primal}
+            self._tangent = fit(g.build, tangents.get(self.output, g.const(0.0)), self.output)
         return self._tangent, self._seeds
 
     # ------------------------------------------------------------------------- code
@@ -115,8 +125,23 @@ class Function:
                                    "{0}, " + _tuple(1, n), self._primal, adjoints=adjoints)
         if kind == "jvp":
             tangent, seeds = self.tangent_node()
-            return codegen.Program("jvp", params + list(seeds), [self.output, tangent],
-                                   "{0}, {1}", self._primal, section="tangent")
+            return codegen.Program("jvp", params + list(seeds), [self.output, tangent], "{0}, {1}",
+                                   self._primal, section="tangent", tangents=self._tangents)
+        if kind in ("hvp", "hessian"):
+            if kind == "hessian" and (self.tensor or self.wrt != self.variables):
+                raise GraphcError("the Hessian matrix is over all the variables of a formula of "
+                                  "scalars; for vectors and matrices, or with wrt, use hvp")
+            if kind not in self._higher:
+                if kind == "hessian":  # first what comes before it in BUILD_ORDER
+                    self._program("hvp")
+                self.tangent_node()
+                gradient = self.gradient_nodes()
+                adjoints = {p: a for p, a in self._adjoints.of.items() if p in self._primal}
+                self._higher[kind] = (
+                    higher.hvp_program(self._graph, self.inputs, self._primal, adjoints, gradient)
+                    if kind == "hvp" else higher.hessian_program(
+                        self._graph, self.inputs, self._names, self._primal, adjoints, gradient))
+            return self._higher[kind]
         raise GraphcError(f"unknown kind of code {kind!r}; graphc prints {', '.join(KINDS)}")
 
     def _get(self, kind: str, backend: str) -> _Compiled:
@@ -136,7 +161,7 @@ class Function:
         return compiled
 
     def source(self, kind: str = "grad", backend: str | None = None) -> str:
-        """The Python source of ``kind`` (value, grad, value_and_grad, jvp) that runs.
+        """The Python source of ``kind`` (value, grad, value_and_grad, jvp, hvp, hessian).
 
         ``backend`` is ``"math"`` or ``"numpy"``; by default ``math`` for a scalar formula and
         ``numpy`` for one with vectors or matrices.
@@ -171,7 +196,7 @@ class Function:
         return [values[n] for n in names]
 
     def _run(self, kind: str, values: list):
-        if self.tensor:
+        if getattr(self, "tensor", False):  # VectorFunction borrows _run; it has scalars only
             return self._run_arrays(kind, values)
         batched = any(isinstance(v, (np.ndarray, list, tuple)) for v in values)
         try:
@@ -192,7 +217,7 @@ class Function:
 
     def _run_arrays(self, kind: str, values: list):
         """Run numpy code on arrays of the declared shapes; results do not alias arguments."""
-        plan = self._plan if kind != "jvp" else self._plan + self._plan
+        plan = self._plan + self._plan if kind in ("jvp", "hvp") else self._plan
         arrays, sizes, fits = [], {}, True
         for (want, numbers_only), value in zip(plan, values):
             if type(value) is np.ndarray and value.dtype == _FLOAT:
@@ -227,9 +252,10 @@ class Function:
     def _explain_arguments(self, kind: str, values: list) -> None:
         """Raise the error that says which argument does not have its declared shape."""
         labels = list(self.variables)
-        if kind == "jvp":
+        directional = kind in ("jvp", "hvp")
+        if directional:
             labels += [f"the direction's {name}" for name in self.variables]
-        declared = [self.shapes[name] for name in self.variables] * (2 if kind == "jvp" else 1)
+        declared = [self.shapes[name] for name in self.variables] * (2 if directional else 1)
         actual = {}
         for label, want, value in zip(labels, declared, values):
             try:
@@ -262,6 +288,40 @@ class Function:
         direction = self._bind(*_as_call(tangent), what="tangent")
         return self._run("jvp", values + direction)
 
+    def hvp(self, point, v) -> tuple:
+        """The Hessian times ``v``, by forward over reverse, in one pass; no Hessian is formed."""
+        values = self._bind(*_as_call(point), what="point")
+        direction = self._bind(*_as_call(v), what="direction")
+        return self._run("hvp", values + direction)
+
+    def hessian(self, *args, **kwargs) -> np.ndarray:
+        """The Hessian matrix (variables x variables), by forward over reverse.
+
+        With arrays for arguments the shape is ``(n, n) + the broadcast shape``.
+        """
+        result = np.asarray(self._run("hessian", self._bind(args, kwargs)), dtype=float)
+        return result.reshape(0, 0) if not self.inputs else result
+
+    def derivative(self, *names: str) -> "Function":
+        """d f / d names[0] (then d / d names[1], ...) as a function of the same variables."""
+        if not names:
+            raise GraphcError("derivative needs a variable name, e.g. f.derivative('x')")
+        if self.tensor:
+            raise GraphcError("derivative covers formulas of scalars; for vectors and matrices, "
+                              "take grad, jvp or hvp")
+        f = self
+        for name in names:
+            if name not in f.wrt:
+                among = ("the variables are" if f.wrt == f.variables else
+                         "this function was compiled with wrt =")
+                raise GraphcError(f"cannot differentiate with respect to {name!r}; "
+                                  f"{among} ({', '.join(f.wrt)})")
+            node = f.gradient_nodes()[f.wrt.index(name)]
+            graph, output, inputs, intermediates = higher.copy_function(
+                f._graph, node, f.inputs, f._primal, f._intermediates)
+            f = Function(graph, output, inputs, f"d/d{name} ({f.formula})", intermediates)
+        return f
+
     # ----------------------------------------------------------------------- views
     def to_sympy(self):
         """The same function as a SymPy expression (scalar formulas only)."""
@@ -277,6 +337,63 @@ class Function:
     def __repr__(self) -> str:
         formula = self.formula if len(self.formula) <= 60 else self.formula[:57] + "..."
         return f"graphc.Function({formula!r}, variables={self.variables!r})"
+
+    # ----------------------------------------------------------- tables and pictures
+    def code_names(self, kind: str = "value_and_grad") -> dict[Node, str]:
+        """The name each graph node has in the generated ``kind`` code."""
+        names: dict[Node, str] = {}
+        codegen.emit(self._graph, self._program(kind), self._names, self._default_backend,
+                     names_out=names)
+        return names
+
+    def table(self, *args, **kwargs):
+        """The forward and backward tables at a point: ``print(f.table(2, 3))``, ``.to_dict()``."""
+        from graphc import tables
+
+        return tables.build(self, tables.point_of(self, args, kwargs))
+
+    def draw(self, path=None, *args, **kwargs):
+        """A picture of the graph, labelled with values and adjoints at a point if one is given.
+
+        ``f.draw("graph.png", 2, 3)`` writes it (``.dot`` needs nothing; ``.png`` and ``.svg``
+        need matplotlib, ``pip install graphc[plot]``) and returns the
+        :class:`~graphc.drawing.Picture`; ``f.draw()`` only returns it.
+        """
+        from graphc import drawing
+
+        picture = drawing.picture(self, *args, **kwargs)
+        if path is not None:
+            picture.save(path)
+        return picture
+
+    @property
+    def _shown_kind(self) -> str:
+        """What notebooks show: value and gradient, or the value alone if it is not a scalar."""
+        return "value" if self._graph.shape(self.output) else "value_and_grad"
+
+    _SVG_NODE_LIMIT = 150  # larger graphs are not drawn inline: the picture would be unreadable
+
+    def _repr_markdown_(self) -> str:
+        formula = self.formula if len(self.formula) <= 200 else self.formula[:197] + "..."
+        return (f"**graphc.Function** of ({', '.join(self.variables)}): `{formula}`\n\n"
+                f"```python\n{self.source(self._shown_kind)}```\n")
+
+    def _repr_html_(self) -> str | None:
+        """Code and an SVG of the graph when matplotlib is present; else Jupyter uses markdown."""
+        from graphc import drawing
+
+        if not drawing.have_matplotlib():
+            return None
+        import html
+
+        formula = self.formula if len(self.formula) <= 200 else self.formula[:197] + "..."
+        parts = [f"<p><b>graphc.Function</b> of ({html.escape(', '.join(self.variables))}): "
+                 f"<code>{html.escape(formula)}</code></p>",
+                 f"<pre>{html.escape(self.source(self._shown_kind))}</pre>"]
+        picture = drawing.picture(self)
+        if len(picture.nodes) <= self._SVG_NODE_LIMIT:
+            parts.append(picture.svg())
+        return "\n".join(parts)
 
 
 def _tuple(first: int, n: int) -> str:

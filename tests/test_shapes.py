@@ -279,3 +279,18 @@ def test_tensor_formulas_run_on_numpy_only():
         f.to_sympy()
     with pytest.raises(GraphcError, match="cover scalar formulas"):
         graphc.check(f)
+
+
+def test_hessian_and_derivative_are_for_scalar_formulas_and_follow_wrt():
+    f = graphc.compile("sum(A @ x)", shapes={"A": (2, 3), "x": (3,)})
+    with pytest.raises(GraphcError, match="use hvp"):
+        f.hessian(np.ones((2, 3)), np.ones(3))
+    with pytest.raises(GraphcError, match="derivative covers formulas of scalars"):
+        f.derivative("x")
+    g = graphc.compile("x*y*z", wrt="z x")
+    assert g.grad(1.0, 2.0, 3.0) == (2.0, 6.0)  # d/dz = xy, d/dx = yz, by hand
+    assert g.derivative("x")(1.0, 2.0, 3.0) == 6.0
+    with pytest.raises(GraphcError, match=r"compiled with wrt = \(z, x\)"):
+        g.derivative("y")
+    with pytest.raises(GraphcError, match="use hvp"):
+        g.hessian(1.0, 2.0, 3.0)

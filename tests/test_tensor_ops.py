@@ -275,3 +275,21 @@ def test_softmax_family_is_stable_where_the_plain_formula_overflows():
     want = np.exp([0.0, 1.0, -1.0]) / (1 + np.e + 1 / np.e)
     assert T.relative_error(g, want) < 1e-15
     assert T.relative_error(s(x), want) < 1e-15
+
+
+def test_hvp_of_a_matrix_formula_matches_sympy():
+    # Function.hvp: forward over reverse in one generated function, shapes kept.
+    f = graphc.compile("sum(sigmoid(A @ x))", shapes={"A": (2, 3), "x": (3,)})
+    rng = np.random.default_rng(8)
+    point = {"A": rng.normal(size=(2, 3)), "x": rng.normal(size=3)}
+    direction = {"A": rng.normal(size=(2, 3)), "x": rng.normal(size=3)}
+    hA, hx = f.hvp(point, direction)
+    symbols = {k: T.symbols(k, v.shape) for k, v in point.items()}
+    expr = T.scalar(T.sigmoid(symbols["A"] @ symbols["x"]).sum())
+    subs = {s: v for k in point for s, v in zip(np.ravel(symbols[k]), np.ravel(point[k]))}
+    pairs = [(t, dv) for k in point for t, dv in zip(np.ravel(symbols[k]), np.ravel(direction[k]))]
+    for name, got in (("A", hA), ("x", hx)):
+        want = [sum(float(expr.diff(s, t).evalf(30, subs=subs)) * dv for t, dv in pairs)
+                for s in np.ravel(symbols[name])]
+        assert got.shape == point[name].shape
+        assert T.relative_error(got, np.array(want).reshape(got.shape)) < 1e-12
