@@ -17,6 +17,10 @@ other backward temporary        ``t1``, ``t2``, ... in the order printed
 A user's name is kept unless it is a Python keyword or builtin or the name of a backend module;
 then it gets a trailing ``_``. A generated name that meets a name already taken gets trailing
 ``_`` until it is free, so generated code never clashes with a user's variable.
+
+Code for vectors and matrices says the shape of every value: a comment after each assignment,
+and one line listing the parameters' shapes, and uses an op's ``array`` template where it has
+one (a faster numpy form). Scalar code has neither.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import numpy as np
 
 from graphc.graph import Graph, Node
 from graphc.ops import CONSTANT_PRINT
+from graphc.shapes import shape_text
 
 BACKENDS = ("math", "numpy")
 MODULES = {"math": {"math": math}, "numpy": {"np": np}}
@@ -205,13 +210,25 @@ def emit(graph: Graph, program: Program, names: Names, backend: str,
         return of[node] if node in of else name_of(node)
 
     lines = [f"def {program.name}({', '.join(of[p] for p in program.params)}):"]
+    shaped = any(graph.shape(n) for n in itertools.chain(
+        program.params, *(nodes for _, nodes in sections)))
+    if shaped:
+        lines.append("    # shapes: " + ", ".join(f"{of[p]} {shape_text(graph.shape(p))}"
+                                                  for p in program.params))
+    assignments: list[tuple[int, Node]] = []  # (line index, node) of each assignment
     for title, nodes in sections:
         if not nodes:
             continue
         lines.append(f"    # {title}")
         for node in nodes:
             args = [arg_text(a) for a in graph.args(node)]
-            lines.append(f"    {name_of(node)} = {graph.op(node).print(backend, args)}")
+            assignments.append((len(lines), node))
+            text = graph.op(node).print(backend, args, array=shaped)
+            lines.append(f"    {name_of(node)} = {text}")
+    if shaped and assignments:
+        width = min(max(len(lines[i]) for i, _ in assignments), 60)
+        for i, node in assignments:
+            lines[i] = f"{lines[i].ljust(width)}  # {shape_text(graph.shape(node))}"
     outputs = [arg_text(o, in_return=True) for o in program.outputs]
     lines.append(f"    return {program.returns.format(*outputs)}")
     if names_out is not None:

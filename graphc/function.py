@@ -8,6 +8,10 @@ backend, on first use, and ``source()`` returns exactly the text that was compil
 Scalars run on the ``math`` backend (Python floats). If any argument is a numpy array or a
 list, the ``numpy`` backend runs instead, with numpy broadcasting, so one call evaluates a
 whole batch of points, and every result has the broadcast shape of the arguments.
+
+A formula with vectors or matrices (declared with ``shapes=``) always runs on ``numpy``: its
+arguments must have the declared shapes (a named size such as a batch takes any length, the
+same wherever it appears), and each gradient entry has the shape of its variable.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ import numpy as np
 from graphc import codegen, differentiate, higher
 from graphc.errors import DomainError, GraphcError
 from graphc.graph import Graph, Node
+from graphc.shapes import bind, shape_text
+from graphc.tensor_ops import fit
 
 KINDS = ("value", "grad", "value_and_grad", "jvp", "hvp", "hessian")
 #: The transforms run in this order, each after all those before it, so a node that two of them
@@ -40,13 +46,23 @@ class Function:
     """A formula compiled to straight-line value and derivative code."""
 
     def __init__(self, graph: Graph, output: Node, inputs: Sequence[Node], formula: str,
-                 intermediates: Mapping[Node, str] | None = None, output_name: str | None = None):
+                 intermediates: Mapping[Node, str] | None = None, output_name: str | None = None,
+                 wrt: Sequence[str] | None = None):
         self._graph = graph
         self.output = output
         self.inputs = tuple(inputs)
         self.formula = formula
         self.output_name = output_name
         self.variables = tuple(graph.name(n) for n in self.inputs)
+        #: Each variable's declared shape, ``()`` for a scalar.
+        self.shapes = {graph.name(n): graph.shape(n) for n in self.inputs}
+        #: The variables the gradient is taken with respect to, in its order.
+        self.wrt = tuple(wrt) if wrt is not None else self.variables
+        self._wrt = tuple(self.inputs[self.variables.index(name)] for name in self.wrt)
+        self.tensor = any(self.shapes.values()) or bool(graph.shape(output))
+        # For checking arguments: each declared shape, and whether its sizes are all numbers.
+        self._plan = [(shape, all(isinstance(size, int) for size in shape))
+                      for shape in self.shapes.values()]
         self._primal = set(graph.ancestors([output])) | set(self.inputs)
         forward_order = sorted(self._primal)
         names = dict(intermediates or {})
@@ -54,6 +70,9 @@ class Function:
         if output_name and output not in names and graph.kind(output) == "op":
             names[output] = output_name
         self._names = codegen.Names.for_function(graph, self.inputs, forward_order, names)
+        for size, node in graph.sizes.items():  # ``n = X.shape[0]``: a named size reads as itself
+            self._names.of[node] = codegen.python_name(size, self._names.taken)
+            self._primal.add(node)
         self._adjoints: differentiate.Adjoints | None = None
         self._tangent: Node | None = None
         self._seeds: tuple[Node, ...] = ()
@@ -74,23 +93,25 @@ class Function:
     def gradient_nodes(self) -> tuple[Node, ...]:
         """The graph nodes of the gradient (reverse mode runs the first time it is asked)."""
         if self._adjoints is None:
-            self._adjoints = differentiate.reverse(self._graph, self.output, self.inputs)
+            self._adjoints = differentiate.reverse(self._graph, self.output, self._wrt)
         return self._adjoints.gradient
 
     def tangent_node(self) -> tuple[Node, tuple[Node, ...]]:
         """The forward-mode tangent of the output and the seed inputs ``d_x, d_z, ...``."""
         if self._tangent is None:
-            self.gradient_nodes()  # first, as BUILD_ORDER says
+            if not self._graph.shape(self.output):  # a gradient needs a scalar
+                self.gradient_nodes()  # first, as BUILD_ORDER says
             g = self._graph
-            self._seeds = tuple(g.input(g.name(n), role="tangent") for n in self.inputs)
+            self._seeds = tuple(g.input(g.name(n), role="tangent", shape=g.shape(n))
+                                for n in self.inputs)
             tangents = differentiate.tangents(g, [self.output], dict(zip(self.inputs, self._seeds)))
             self._tangents = {u: t for u, t in tangents.items() if u in self._primal}
-            self._tangent = tangents.get(self.output, g.const(0.0))
+            self._tangent = fit(g.build, tangents.get(self.output, g.const(0.0)), self.output)
         return self._tangent, self._seeds
 
     # ------------------------------------------------------------------------- code
     def _program(self, kind: str) -> codegen.Program:
-        n = len(self.inputs)
+        n = len(self.wrt)
         params = list(self.inputs)
         if kind == "value":
             return codegen.Program("value", params, [self.output], "{0}", self._primal)
@@ -107,6 +128,9 @@ class Function:
             return codegen.Program("jvp", params + list(seeds), [self.output, tangent], "{0}, {1}",
                                    self._primal, section="tangent", tangents=self._tangents)
         if kind in ("hvp", "hessian"):
+            if kind == "hessian" and (self.tensor or self.wrt != self.variables):
+                raise GraphcError("the Hessian matrix is over all the variables of a formula of "
+                                  "scalars; for vectors and matrices, or with wrt, use hvp")
             if kind not in self._higher:
                 if kind == "hessian":  # first what comes before it in BUILD_ORDER
                     self._program("hvp")
@@ -126,6 +150,9 @@ class Function:
         if compiled is None:
             if backend not in codegen.BACKENDS:
                 raise GraphcError(f"unknown backend {backend!r}; use one of {', '.join(codegen.BACKENDS)}")
+            if backend == "math" and self.tensor:
+                raise GraphcError("the math backend computes scalars; this formula has vectors or "
+                                  "matrices, so it runs on backend='numpy'")
             program = self._program(kind)
             source = codegen.emit(self._graph, program, self._names, backend)
             run = codegen.compile_source(source, program.name, backend, kind)
@@ -133,13 +160,21 @@ class Function:
             compiled = self._compiled[key] = _Compiled(source, run, ops)
         return compiled
 
-    def source(self, kind: str = "grad", backend: str = "math") -> str:
-        """The Python source of ``kind`` (value, grad, value_and_grad, jvp, hvp, hessian)."""
-        return self._get(kind, backend).source
+    def source(self, kind: str = "grad", backend: str | None = None) -> str:
+        """The Python source of ``kind`` (value, grad, value_and_grad, jvp, hvp, hessian).
+
+        ``backend`` is ``"math"`` or ``"numpy"``; by default ``math`` for a scalar formula and
+        ``numpy`` for one with vectors or matrices.
+        """
+        return self._get(kind, backend or self._default_backend).source
 
     def op_count(self, kind: str = "value") -> int:
         """How many operations the generated ``kind`` code performs."""
-        return self._get(kind, "math").ops
+        return self._get(kind, self._default_backend).ops
+
+    @property
+    def _default_backend(self) -> str:
+        return "numpy" if self.tensor else "math"
 
     # ------------------------------------------------------------------------ calls
     def _bind(self, args: Sequence, kwargs: Mapping, what: str = "point") -> list:
@@ -161,6 +196,8 @@ class Function:
         return [values[n] for n in names]
 
     def _run(self, kind: str, values: list):
+        if getattr(self, "tensor", False):  # VectorFunction borrows _run; it has scalars only
+            return self._run_arrays(kind, values)
         batched = any(isinstance(v, (np.ndarray, list, tuple)) for v in values)
         try:
             if batched:
@@ -177,6 +214,61 @@ class Function:
                 raise _domain_error(exc, kind) from exc
         shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
         return _broadcast(compiled.run(*arrays), shape)
+
+    def _run_arrays(self, kind: str, values: list):
+        """Run numpy code on arrays of the declared shapes; results do not alias arguments."""
+        plan = self._plan + self._plan if kind in ("jvp", "hvp") else self._plan
+        arrays, sizes, fits = [], {}, True
+        for (want, numbers_only), value in zip(plan, values):
+            if type(value) is np.ndarray and value.dtype == _FLOAT:
+                array = value
+            else:
+                try:
+                    array = np.asarray(value, dtype=float)
+                except (TypeError, ValueError):
+                    fits = False  # _explain_arguments says which argument and why
+                    break
+            if not want:
+                if array.shape != ():
+                    fits = False
+                    break
+                array = float(array)
+            elif numbers_only:
+                fits = fits and array.shape == want
+            elif array.ndim != len(want):
+                fits = False
+            else:
+                for size, have in zip(want, array.shape):
+                    if size.__class__ is int:
+                        fits = fits and size == have
+                    else:
+                        fits = fits and sizes.setdefault(size, have) == have
+            arrays.append(array)
+        if not fits:
+            self._explain_arguments(kind, values)
+        result = self._get(kind, "numpy").run(*arrays)
+        return _own(result, [a for a in arrays if type(a) is np.ndarray])
+
+    def _explain_arguments(self, kind: str, values: list) -> None:
+        """Raise the error that says which argument does not have its declared shape."""
+        labels = list(self.variables)
+        directional = kind in ("jvp", "hvp")
+        if directional:
+            labels += [f"the direction's {name}" for name in self.variables]
+        declared = [self.shapes[name] for name in self.variables] * (2 if directional else 1)
+        actual = {}
+        for label, want, value in zip(labels, declared, values):
+            try:
+                array = np.asarray(value, dtype=float)
+            except (TypeError, ValueError) as exc:
+                raise GraphcError(f"{label}: graphc evaluates real numbers or arrays of them: "
+                                  f"{exc}") from None
+            if not want and array.shape != ():
+                raise GraphcError(f"{label} is a scalar (it is not in shapes), but the "
+                                  f"value given has shape {array.shape}")
+            actual[label] = array.shape
+        bind(dict(zip(labels, declared)), actual)
+        raise GraphcError("the arguments do not have their declared shapes")  # bind names which
 
     def __call__(self, *args, **kwargs):
         """The value at a point: ``f(2, 3)``, ``f(x=2, z=3)``, or arrays for many points."""
@@ -214,12 +306,17 @@ class Function:
         """d f / d names[0] (then d / d names[1], ...) as a function of the same variables."""
         if not names:
             raise GraphcError("derivative needs a variable name, e.g. f.derivative('x')")
+        if self.tensor:
+            raise GraphcError("derivative covers formulas of scalars; for vectors and matrices, "
+                              "take grad, jvp or hvp")
         f = self
         for name in names:
-            if name not in f.variables:
+            if name not in f.wrt:
+                among = ("the variables are" if f.wrt == f.variables else
+                         "this function was compiled with wrt =")
                 raise GraphcError(f"cannot differentiate with respect to {name!r}; "
-                                  f"the variables are ({', '.join(f.variables)})")
-            node = f.gradient_nodes()[f.variables.index(name)]
+                                  f"{among} ({', '.join(f.wrt)})")
+            node = f.gradient_nodes()[f.wrt.index(name)]
             graph, output, inputs, intermediates = higher.copy_function(
                 f._graph, node, f.inputs, f._primal, f._intermediates)
             f = Function(graph, output, inputs, f"d/d{name} ({f.formula})", intermediates)
@@ -227,8 +324,13 @@ class Function:
 
     # ----------------------------------------------------------------------- views
     def to_sympy(self):
-        """The same function as a SymPy expression."""
+        """The same function as a SymPy expression (scalar formulas only)."""
         from graphc.sympy_bridge import to_sympy
+
+        if self.tensor:
+            shapes = ", ".join(f"{k}: {shape_text(v)}" for k, v in self.shapes.items() if v)
+            raise GraphcError(f"to_sympy and check cover scalar formulas; this one has vectors or "
+                              f"matrices ({shapes})")
 
         return to_sympy(self._graph, [self.output])[0]
 
@@ -240,7 +342,8 @@ class Function:
     def code_names(self, kind: str = "value_and_grad") -> dict[Node, str]:
         """The name each graph node has in the generated ``kind`` code."""
         names: dict[Node, str] = {}
-        codegen.emit(self._graph, self._program(kind), self._names, "math", names_out=names)
+        codegen.emit(self._graph, self._program(kind), self._names, self._default_backend,
+                     names_out=names)
         return names
 
     def table(self, *args, **kwargs):
@@ -263,12 +366,17 @@ class Function:
             picture.save(path)
         return picture
 
+    @property
+    def _shown_kind(self) -> str:
+        """What notebooks show: value and gradient, or the value alone if it is not a scalar."""
+        return "value" if self._graph.shape(self.output) else "value_and_grad"
+
     _SVG_NODE_LIMIT = 150  # larger graphs are not drawn inline: the picture would be unreadable
 
     def _repr_markdown_(self) -> str:
         formula = self.formula if len(self.formula) <= 200 else self.formula[:197] + "..."
         return (f"**graphc.Function** of ({', '.join(self.variables)}): `{formula}`\n\n"
-                f"```python\n{self.source('value_and_grad')}```\n")
+                f"```python\n{self.source(self._shown_kind)}```\n")
 
     def _repr_html_(self) -> str | None:
         """Code and an SVG of the graph when matplotlib is present; else Jupyter uses markdown."""
@@ -281,7 +389,7 @@ class Function:
         formula = self.formula if len(self.formula) <= 200 else self.formula[:197] + "..."
         parts = [f"<p><b>graphc.Function</b> of ({html.escape(', '.join(self.variables))}): "
                  f"<code>{html.escape(formula)}</code></p>",
-                 f"<pre>{html.escape(self.source('value_and_grad'))}</pre>"]
+                 f"<pre>{html.escape(self.source(self._shown_kind))}</pre>"]
         picture = drawing.picture(self)
         if len(picture.nodes) <= self._SVG_NODE_LIMIT:
             parts.append(picture.svg())
@@ -307,6 +415,24 @@ def _broadcast(result, shape: tuple):
     if array.shape != shape:
         array = np.broadcast_to(array, shape).copy()
     return array
+
+
+_FLOAT = np.dtype(np.float64)
+
+
+def _own(result, owners: list):
+    """Results as floats and writable arrays that share no memory with the arguments."""
+    if type(result) is tuple:
+        return tuple([_own(r, owners) for r in result])
+    if not isinstance(result, np.ndarray) or result.ndim == 0:
+        return float(result)
+    base = result.base
+    for a in owners:
+        if result is a or (base is not None and (base is a or base is a.base)):
+            return np.array(result)
+    if base is not None and not result.flags.writeable:  # np.broadcast_to gives read-only views
+        return np.array(result)
+    return result
 
 
 def _domain_error(exc: BaseException, kind: str) -> DomainError:

@@ -34,7 +34,7 @@ import numpy as np
 from graphc.errors import DomainError, GraphcError
 from graphc.function import Function
 from graphc.graph import Graph, Node
-from graphc.ops import BY_NAME, FUNCTIONS, Op
+from graphc.ops import BY_NAME, FUNCTIONS, SOFT_FUNCTIONS, Op
 
 _PIECEWISE = "graphc.max, graphc.min, graphc.relu or graphc.abs"
 
@@ -236,8 +236,10 @@ def _function(op: Op, spelling: str) -> Callable:
     return apply
 
 
-#: graphc.exp, graphc.log, ...: one function per spelling a formula may use.
-FUNCTION_OF: dict[str, Callable] = {s: _function(op, s) for s, op in FUNCTIONS.items()}
+#: graphc.exp, graphc.log, ...: one function per spelling a formula may use (of scalars: the
+#: functions of vectors and matrices, sum, mean, ..., are for formulas with declared shapes).
+FUNCTION_OF: dict[str, Callable] = {s: _function(op, s) for s, op in FUNCTIONS.items()
+                                    if s not in SOFT_FUNCTIONS}
 
 # numpy's ufuncs that are graphc ops: np.exp(x) on a traced x, or np.float64(2) * x.
 _UFUNCS = {
