@@ -17,6 +17,10 @@ other backward temporary        ``t1``, ``t2``, ... in the order printed
 A user's name is kept unless it is a Python keyword or builtin or the name of a backend module;
 then it gets a trailing ``_``. A generated name that meets a name already taken gets trailing
 ``_`` until it is free, so generated code never clashes with a user's variable.
+
+Code for vectors and matrices says the shape of every value: a comment after each assignment,
+and one line listing the parameters' shapes, and uses an op's ``array`` template where it has
+one (a faster numpy form). Scalar code has neither.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import numpy as np
 from graphc import inline
 from graphc.graph import Graph, Node
 from graphc.ops import ANY, CONSTANT_PRINT
+from graphc.shapes import shape_text
 
 BACKENDS = ("math", "numpy")
 MODULES = {"math": {"math": math}, "numpy": {"np": np}}
@@ -98,6 +103,12 @@ class Program:
     section: str = "backward"       # title of the second section
     adjoints: Mapping[Node, Node] = field(default_factory=dict)   # primal -> adjoint
     tangents: Mapping[Node, Node] = field(default_factory=dict)   # primal -> tangent
+    # More derived names, in priority order: (prefix, [(base, node), ...]) names ``node``
+    # prefix + the name of ``base``, which is a value or a node named earlier in this list
+    # (so the tangent of adjoint ``b_v1`` can be ``d_b_v1``).
+    derived: Sequence[tuple[str, Sequence[tuple[Node, Node]]]] = ()
+    # Sections printed between the forward one and the last one: (title, roots).
+    stages: Sequence[tuple[str, Sequence[Node]]] = ()
 
 
 def _literal(graph: Graph, node: Node, backend: str, in_return: bool) -> str:
@@ -123,43 +134,64 @@ def _order(graph: Graph, program: Program) -> tuple[list[Node], list[Node]]:
     Depth-first post-order from the outputs makes the second section independent of the order
     in which transforms happened to create its nodes, so the printed code is deterministic.
     """
-    kinds, _, arguments = graph.columns()
-    forward = program.forward
-    first = [n for n in graph.ancestors(program.outputs) if kinds[n] == "op" and n in forward]
+    sections = _sections(graph, program)
+    return sections[0][1], [n for _, nodes in sections[1:] for n in nodes]
+
+
+def _sections(graph: Graph, program: Program) -> list[tuple[str, list[Node]]]:
+    """``(title, nodes)`` per section: forward, each of ``program.stages``, then the last one.
+
+    A stage lists the live nodes its roots need that no earlier section printed, depth-first
+    from its roots (which need not be live themselves): so a Hessian's code can show the
+    backward pass, then the tangents along each variable in turn.
+    """
+    ordered = graph.ancestors(program.outputs)
+    live = set(ordered)
+    first = [n for n in ordered if n in program.forward and graph.kind(n) == "op"]
     done = set(first)
-    second: list[Node] = []
-    for root in program.outputs:
-        stack = [(root, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if node in done:
-                continue
-            if kinds[node] != "op":
-                done.add(node)
-                continue
-            if expanded:
-                done.add(node)
-                second.append(node)
-                continue
-            stack.append((node, True))
-            for arg in reversed(arguments[node]):
-                if arg not in done:
-                    stack.append((arg, False))
-    return first, second
+    sections = [("forward", first)]
+    for title, roots in [*program.stages, (program.section, program.outputs)]:
+        nodes: list[Node] = []
+        for root in roots:
+            stack = [(root, False)]
+            while stack:
+                node, expanded = stack.pop()
+                if node in done:
+                    continue
+                if graph.kind(node) != "op":
+                    done.add(node)
+                    continue
+                if expanded:
+                    done.add(node)
+                    if node in live:
+                        nodes.append(node)
+                    continue
+                stack.append((node, True))
+                for arg in reversed(graph.args(node)):
+                    if arg not in done:
+                        stack.append((arg, False))
+        sections.append((title, nodes))
+    return sections
 
 
-def emit(graph: Graph, program: Program, names: Names, backend: str, style: str = "assign") -> str:
+def emit(graph: Graph, program: Program, names: Names, backend: str, style: str = "assign",
+         names_out: dict | None = None) -> str:
     """The Python source of ``program`` for ``backend`` (``"math"`` or ``"numpy"``).
 
     ``style="assign"`` prints one assignment per operation; ``style="inline"`` nests each
-    value used once into its use (see :mod:`graphc.inline`). numpy code ``del``-etes each
-    intermediate array after its last use, so peak memory is bounded by the live values.
+    value used once into its use (see :mod:`graphc.inline`; code with vectors or matrices is
+    always printed one assignment per operation, each with its shape). numpy code ``del``-etes
+    each intermediate array after its last use, so peak memory is bounded by the live values.
+    If ``names_out`` is a dict, it receives the name of every node the code names, so that
+    tables and pictures can call each value what the code calls it.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
     if style not in inline.STYLES:
         raise ValueError(f"unknown style {style!r}; use one of {', '.join(inline.STYLES)}")
-    first, second = _order(graph, program)
+    sections = _sections(graph, program)
+    shaped = any(graph.shape(n) for n in itertools.chain(
+        program.params, *(nodes for _, nodes in sections)))
     of = dict(names.of)
     taken = set(names.taken)
     for node in program.params:
@@ -170,9 +202,14 @@ def emit(graph: Graph, program: Program, names: Names, backend: str, style: str 
         derived.setdefault(adjoint, f"b_{of.get(primal, '')}" if primal in of else None)
     for primal, tangent in sorted(program.tangents.items()):
         derived.setdefault(tangent, f"d_{of[primal]}" if primal in of else None)
+    for prefix, pairs in program.derived:
+        for base, node in pairs:
+            base_name = of.get(base) or derived.get(base)
+            if base_name and not derived.get(node):
+                derived[node] = prefix + base_name
     temporaries = itertools.count(1)
-    nested = (inline.plan(graph, [first, second], program.outputs, names.assigned)
-              if style == "inline" else set())
+    nested = (inline.plan(graph, [nodes for _, nodes in sections], program.outputs,
+                          names.assigned) if style == "inline" and not shaped else set())
     expressions: dict[Node, tuple[str, int, list[str]]] = {}  # nested node -> text, level, reads
 
     def name_of(node: Node) -> str:
@@ -200,14 +237,16 @@ def emit(graph: Graph, program: Program, names: Names, backend: str, style: str 
         reads.append(name)
         return name
 
-    sections: list[tuple[str, list[tuple[str, str, list[str]]]]] = []
+    printed: list[tuple[str, list[tuple[Node, str, str, list[str]]]]] = []
     track = backend == "numpy"  # which names each statement reads, to release arrays
     pop = expressions.pop
-    for title, nodes in (("forward", first), (program.section, second)):
+    for title, nodes in sections:
         statements = []
         for node in nodes:  # the loop of operand() written out: it runs once per operand
             op, reads, args = ops[node], [], []
-            for arg, slot in zip(arguments[node], op.slots):
+            # Tensor ops may take more operands than their arity (an axis); they never nest.
+            slots = op.slots if not shaped else (None,) * len(arguments[node])
+            for arg, slot in zip(arguments[node], slots):
                 nested_arg = pop(arg, None)
                 if nested_arg is not None:
                     text, level, inner = nested_arg
@@ -224,31 +263,41 @@ def emit(graph: Graph, program: Program, names: Names, backend: str, style: str 
                     if track:
                         reads.append(name)
                     args.append(name)
-            text = op.print(backend, args)
+            text = op.print(backend, args, array=shaped)
             if node in nested:
                 expressions[node] = (text, op.precedence, reads)
             else:
-                statements.append((name_of(node), text, reads))
-        sections.append((title, statements))
+                statements.append((node, name_of(node), text, reads))
+        printed.append((title, statements))
     reads: list[str] = []
     outputs = [operand(o, ANY, reads, in_return=True) for o in program.outputs]
     returned = f"return {program.returns.format(*outputs)}"
 
     released: list[list[str]] = []
-    if backend == "numpy":
-        every = [r for _, statements in sections for _, _, r in statements]
+    if backend == "numpy" and not shaped:  # shaped code keeps one commented line per op
+        every = [r for _, statements in printed for _, _, _, r in statements]
         released = inline.last_uses(every, [of[p] for p in program.params] + reads)
     lines = [f"def {program.name}({', '.join(of[p] for p in program.params)}):"]
+    if shaped:
+        lines.append("    # shapes: " + ", ".join(f"{of[p]} {shape_text(graph.shape(p))}"
+                                                  for p in program.params))
+        width = min(max((len(f"    {name} = {text}") for _, statements in printed
+                         for _, name, text, _ in statements), default=0), 60)
     index = 0
-    for title, statements in sections:
+    for title, statements in printed:
         if statements:
             lines.append(f"    # {title}")
-        for name, text, _ in statements:
-            lines.append(f"    {name} = {text}")
+        for node, name, text, _ in statements:
+            line = f"    {name} = {text}"
+            if shaped:
+                line = f"{line.ljust(width)}  # {shape_text(graph.shape(node))}"
+            lines.append(line)
             if released and released[index]:
                 lines.append(f"    del {', '.join(released[index])}")
             index += 1
     lines.append(f"    {returned}")
+    if names_out is not None:
+        names_out.update(of)
     return "\n".join(lines) + "\n"
 
 

@@ -15,7 +15,9 @@ Node attributes in the ``DiGraph``: ``kind`` is ``"const"``, ``"input"`` or ``"o
 has ``op`` (an :class:`~graphc.ops.Op`) and ``args`` (its argument nodes, in order; edges run
 from each argument to the node); a constant has ``value`` and, for ``pi`` and ``e``, ``name``;
 an input has ``name`` and ``role`` (``"primal"``, or ``"tangent"`` for forward-mode seeds).
-``shape`` is ``()`` for every node today: there is room for tensors.
+``shape`` is the node's shape, inferred at construction from its op's shape rule (``()`` for a
+scalar; see :mod:`graphc.shapes`); a size named in the declared shapes (a batch of any length)
+is the node :meth:`Graph.dimension` gives, with its name in ``size_name``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from typing import Iterable, Sequence
 
 import networkx as nx
 
-from graphc.ops import BY_NAME, CONSTANTS, OPS, Op
+from graphc.errors import GraphcError
+from graphc.ops import ALL_OPS, BY_NAME, CONSTANTS, Op
+from graphc.shapes import broadcast
 
 Node = int
 
@@ -45,8 +49,11 @@ class Graph:
         self._ops: list[Op | None] = []
         self._args: list[tuple[Node, ...]] = []
         self._values: list[float | None] = []  # a constant's value, else None
-        #: ``self.build.cos(x)`` and so on: one constructor per op, for derivative rules.
-        self.build = SimpleNamespace(**{op.name: self._constructor(op) for op in OPS})
+        self._sizes: dict[str, Node] = {}  # named size -> the node that reads it at run time
+        #: ``self.build.cos(x)`` and so on: one constructor per op, for derivative rules, and
+        #: ``shape``, ``value`` and ``dimension`` for the rules of tensor ops.
+        self.build = SimpleNamespace(**{op.name: self._constructor(op) for op in ALL_OPS},
+                                     shape=self.shape, value=self.value, dimension=self.dimension)
 
     # ----------------------------------------------------------------- reading the graph
     @property
@@ -100,6 +107,10 @@ class Graph:
     def name(self, node: Node) -> str | None:
         return self._attrs[node].get("name")
 
+    def shape(self, node: Node) -> tuple:
+        """The node's shape: ``()`` for a scalar, ``(3,)``, ``(3, 4)``, ``("n", 3)``."""
+        return self._attrs[node]["shape"]
+
     def role(self, node: Node) -> str | None:
         """``"primal"`` or ``"tangent"`` for an input node, else None."""
         return self._attrs[node].get("role")
@@ -146,14 +157,14 @@ class Graph:
 
     # ------------------------------------------------------------------ building nodes
     def _new(self, key: tuple, kind: str, op: Op | None = None, args: tuple = (),
-             value: float | None = None, **attrs) -> Node:
+             value: float | None = None, shape: tuple = (), **attrs) -> Node:
         node = len(self._attrs)
         self._interned[key] = node
         if kind == "op":
-            self._attrs.append({"kind": kind, "op": op, "args": args, "shape": ()})
+            self._attrs.append({"kind": kind, "op": op, "args": args, "shape": shape})
         else:
-            self._attrs.append({"kind": kind, "shape": (), **attrs} if value is None else
-                               {"kind": kind, "value": value, "shape": (), **attrs})
+            self._attrs.append({"kind": kind, "shape": shape, **attrs} if value is None else
+                               {"kind": kind, "value": value, "shape": shape, **attrs})
         self._kinds.append(kind)
         self._ops.append(op)
         self._args.append(args)
@@ -174,13 +185,36 @@ class Graph:
             node = self._new(key, "const", value=CONSTANTS[name] if name else value, name=name)
         return node
 
-    def input(self, name: str, role: str = "primal") -> Node:
-        """The input variable ``name`` (``role="tangent"`` for a forward-mode seed of it)."""
+    def input(self, name: str, role: str = "primal", shape: tuple = ()) -> Node:
+        """The input variable ``name`` (``role="tangent"`` for a forward-mode seed of it).
+
+        ``shape`` is its shape when it is first made; later calls return that node as it is.
+        """
         key = ("input", role, name)
         node = self._interned.get(key)
         if node is None:
-            node = self._new(key, "input", name=name, role=role)
+            node = self._new(key, "input", shape=tuple(shape), name=name, role=role)
         return node
+
+    def declare_size(self, size: str, source: Node, axis: int) -> Node:
+        """Name axis ``axis`` of the input ``source``: the size ``size`` is read from it."""
+        node = self.apply("size", source, float(axis))
+        self._attrs[node]["size_name"] = size
+        self._sizes[size] = node
+        return node
+
+    def dimension(self, size: int | str) -> Node:
+        """A size as a node: a constant for a number, the declared reader for a name."""
+        if isinstance(size, str):
+            if size not in self._sizes:
+                raise GraphcError(f"the size {size!r} was never declared")
+            return self._sizes[size]
+        return self.const(float(size))
+
+    @property
+    def sizes(self) -> dict[str, Node]:
+        """Each named size and the node that reads it."""
+        return dict(self._sizes)
 
     def apply(self, op: Op | str, *args: Node | float) -> Node:
         """The node for ``op(*args)``: an existing one if possible, simplified if exact."""
@@ -191,11 +225,22 @@ class Graph:
             if a.__class__ is not int:
                 nodes = tuple(self.const(a) if isinstance(a, float) else a for a in args)
                 break
-        if len(nodes) != op.arity:
+        if len(nodes) != op.arity and not (
+                op.arity - op.optional <= len(nodes) and (op.variadic or len(nodes) <= op.arity)):
             raise TypeError(f"{op.name} takes {op.arity} arguments, got {len(nodes)}")
+        shape = self._shape_of(op, nodes)  # a ShapeError says what does not fit
+        if op.composite is not None:
+            return op.composite(self.build, *nodes)
+        if shape and op.shape is None:
+            nodes = self._implicit_broadcasts(nodes, shape)
         simpler = self._simplify(op, nodes)
-        if simpler is not None:
+        # A rewrite may drop a broadcast (x * 0 is 0): then it does not apply to arrays.
+        if simpler is not None and (not shape or self._attrs[simpler]["shape"] == shape):
             return simpler
+        if op.simplify is not None:
+            simpler = op.simplify(self, nodes)
+            if simpler is not None:
+                return simpler
         # Commutative arguments meet in canonical order; the node keeps them as first written.
         if op.commutative and nodes[0] > nodes[1]:
             key = (op.name, (nodes[1], nodes[0]))
@@ -203,8 +248,25 @@ class Graph:
             key = (op.name, nodes)
         node = self._interned.get(key)
         if node is None:
-            node = self._new(key, "op", op, nodes)
+            node = self._new(key, "op", op, nodes, shape=shape)
         return node
+
+    def _shape_of(self, op: Op, nodes: tuple[Node, ...]) -> tuple:
+        if op.shape is not None:
+            return op.shape(self, nodes)
+        shapes = [self._attrs[n]["shape"] for n in nodes]
+        return broadcast(*shapes) if any(shapes) else ()
+
+    def _implicit_broadcasts(self, nodes: tuple[Node, ...], shape: tuple) -> tuple[Node, ...]:
+        """An elementwise op broadcasts its operands itself: ``broadcast(a) * y`` is ``a * y``
+        when the result keeps its shape."""
+        stretch = BY_NAME["broadcast"]
+        for i, node in enumerate(nodes):
+            if self._attrs[node].get("op") is stretch:
+                narrower = nodes[:i] + (self._attrs[node]["args"][0],) + nodes[i + 1:]
+                if broadcast(*(self._attrs[n]["shape"] for n in narrower)) == shape:
+                    nodes = narrower
+        return nodes
 
     def _constructor(self, op: Op):
         def construct(*args: Node | float) -> Node:
@@ -234,18 +296,20 @@ class Graph:
     def _simplify(self, op: Op, nodes: tuple[Node, ...]) -> Node | None:
         """A node equal to ``op(*nodes)`` for every finite input, if one exists already."""
         values, ops, args = self._values, self._ops, self._args
-        if op.arity == 2:
+        if len(nodes) == 2:
             a, b = nodes
             va, vb = values[a], values[b]
             if va is not None and vb is not None:
                 folded = self._folded(op, nodes)
                 if folded is not None:
                     return folded
-        else:
+        elif len(nodes) == 1:
             (a,) = nodes
             va = values[a]
             if va is not None:
                 return self._folded(op, nodes)
+        else:  # tensor ops with parameters: only folding applies
+            return self._folded(op, nodes) if all(values[n] is not None for n in nodes) else None
         name = op.name
         if name == "add":
             if vb == 0.0:

@@ -16,6 +16,11 @@ inside (``g / y`` rather than ``g * (1/y)``) is what keeps gradient code short.
 so ``exp' = exp`` reuses it. An op with ``derivatives=None`` is piecewise constant: its
 derivative is zero wherever it exists.
 
+``OPS`` holds the scalar ops; ``TENSOR_OPS`` (in :mod:`graphc.tensor_ops`) the ops on vectors and
+matrices, whose forward (JVP) and reverse (VJP) rules differ and whose shapes need rules of their
+own; ``ALL_OPS`` is both. Scalar ops apply elementwise to vectors and matrices, with numpy's
+broadcasting, and their rules serve unchanged.
+
 Conventions at kinks and ties (the one-sided derivatives differ there):
 ``abs'(0) = 0`` and ``relu'(0) = 0`` (the subgradient 0); ``max(a, b)`` and ``min(a, b)`` at
 ``a == b`` send half of the derivative to each argument, so ``max(x, x)`` has derivative 1.
@@ -60,13 +65,25 @@ class Op:
     #: every slot is ``ANY``). One pair serves both backends, so it is the stricter of the two.
     precedence: int = ATOM
     operands: Optional[tuple[Optional[int], ...]] = None
+    # Ops on vectors and matrices (graphc.tensor_ops) also use these; scalar ops leave them be.
+    shape: Optional[Callable] = None      # shape rule (graph, args) -> shape; None: elementwise
+    vjp: Optional[tuple[Rule, ...]] = None  # reverse rules, when they differ from ``derivatives``
+    optional: int = 0                     # trailing arguments a formula may leave out (an axis)
+    variadic: bool = False                # further trailing arguments: parameters, no derivative
+    simplify: Optional[Callable] = None   # exact rewrites (graph, args) -> node or None
+    composite: Optional[Callable] = None  # built from other ops (b, *args): no node of its own
+    usage: str = ""                       # how a call is written, for messages
+    array: str | Printer = ""             # numpy template in code with vectors and matrices
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
 
-    def print(self, backend: str, args: list[str]) -> str:
-        """The backend expression that computes this op from already-printed arguments."""
+    def print(self, backend: str, args: list[str], array: bool = False) -> str:
+        """The backend expression that computes this op from already-printed arguments
+        (``array``: in code with vectors and matrices, where an op may print differently)."""
         template = self.math if backend == "math" else self.numpy
+        if array and self.array and backend == "numpy":
+            template = self.array
         if callable(template):
             return template(args)
         return template.format(*args)
@@ -147,6 +164,9 @@ OPS: tuple[Op, ...] = (
        (lambda b, g, out, x: b.neg(b.mul(g, b.sin(x))),), spellings=("cos",), doc="cosine"),
     Op("tan", 1, "math.tan({0})", "np.tan({0})", sympy.tan, math.tan,
        (lambda b, g, out, x: b.mul(g, b.add(1.0, b.mul(out, out))),), spellings=("tan",), doc="tangent"),
+    Op("cot", 1, "1 / math.tan({0})", "1 / np.tan({0})", sympy.cot, lambda a: 1 / math.tan(a),
+       (lambda b, g, out, x: b.neg(b.mul(g, b.add(1.0, b.mul(out, out)))),), spellings=("cot",),
+       doc="cotangent 1/tan(x)"),
     Op("asin", 1, "math.asin({0})", "np.arcsin({0})", sympy.asin, math.asin,
        (lambda b, g, out, x: b.div(g, b.sqrt(b.sub(1.0, b.mul(x, x)))),),
        spellings=("asin", "arcsin"), doc="inverse sine"),
@@ -166,7 +186,10 @@ OPS: tuple[Op, ...] = (
     Op("sigmoid", 1, "0.5 * math.tanh(0.5 * {0}) + 0.5", "0.5 * np.tanh(0.5 * {0}) + 0.5",
        lambda x: 1 / (1 + sympy.exp(-x)), _sigmoid,
        (lambda b, g, out, x: b.mul(g, b.mul(out, b.sub(1.0, out))),), spellings=("sigmoid",),
-       doc="logistic function 1/(1 + exp(-x))", precedence=SUM, operands=(UNARY,)),
+       doc="logistic function 1/(1 + exp(-x))", precedence=SUM, operands=(UNARY,),
+       # On arrays, the form people write by hand: numpy's exp is several times faster than
+       # its tanh. For x < -709 exp overflows (numpy warns) and the result is 0, not ~1e-308.
+       array="1 / (1 + np.exp(-{0}))"),
     Op("relu", 1, "max({0}, 0.0)", "np.maximum({0}, 0.0)",
        lambda x: sympy.Max(x, 0), lambda x: max(x, 0.0),
        (lambda b, g, out, x: b.mul(g, b.step(x)),), spellings=("relu",),
@@ -191,10 +214,21 @@ OPS: tuple[Op, ...] = (
        None, doc="1 where x > 0, else 0 (derivative rule of relu)", operands=(SUM,)),
 )
 
-BY_NAME: dict[str, Op] = {op.name: op for op in OPS}
+# The ops on vectors and matrices live in their own table; it imports Op from here.
+from graphc.tensor_ops import TENSOR_OPS  # noqa: E402
+
+#: Every op, scalar and tensor.
+ALL_OPS: tuple[Op, ...] = OPS + TENSOR_OPS
+
+BY_NAME: dict[str, Op] = {op.name: op for op in ALL_OPS}
 
 #: How functions are spelled in formulas: every spelling maps to its op.
-FUNCTIONS: dict[str, Op] = {s: op for op in OPS for s in op.spellings}
+FUNCTIONS: dict[str, Op] = {s: op for op in ALL_OPS for s in op.spellings}
+
+#: Function names that came with vectors and matrices (``sum``, ``mean``, ...): they read as
+#: functions only where they are called, ``sum(a)``, so formulas that use them as variable
+#: names mean what they meant before.
+SOFT_FUNCTIONS: frozenset[str] = frozenset(s for op in TENSOR_OPS for s in op.spellings)
 
 #: Named constants a formula may use (a declared variable of the same name wins).
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
