@@ -6,7 +6,7 @@ Run it with one command, from the project root (after ``pip install ".[fuzz]"``)
 
 Each input is split into a formula and a choice of declared variables and limits. The property
 is the one ``tests/test_fuzz_parser.py`` checks with hypothesis: reading and compiling give a
-result or a ``graphc.ParseError`` (the same one), nothing else; a formula that compiles prints
+result or a ``graphc.ParseError``, nothing else, and compiling never succeeds where reading fails; a formula that compiles prints
 only straight-line arithmetic (``graphc.safety.check_source``), and running it gives floats or a
 ``graphc.DomainError`` on scalars and numbers, nan or inf on a batch (or a ``graphc.LimitError``
 when the derivatives outgrow a small node limit). Anything else is a crash that libFuzzer saves as ``crash-<hash>``; a
@@ -48,13 +48,9 @@ def one_input(data: bytes) -> None:
         read_error = str(exc)
     try:
         f = graphc.compile(text, variables, limits=limits)
-    except graphc.ParseError as exc:
-        if "nodes" in exc.reason:  # only the graph has a node limit; it may come first
-            return
-        if read_error is None:
-            raise AssertionError(f"read succeeded but compile failed: {exc}") from exc
-        if str(exc) != read_error:
-            raise AssertionError(f"read and compile disagree:\n{read_error}\n{exc}") from exc
+    except graphc.ParseError:
+        # Compiling may fail where reading succeeds, and sooner: the graph checks shapes,
+        # `A^T` and the node limit as the parser goes.
         return
     if read_error is not None:
         raise AssertionError(f"compile succeeded but read failed: {read_error}")

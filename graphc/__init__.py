@@ -9,6 +9,8 @@
 The formula is parsed (never evaluated) into an interned DAG of primitive ops held in a
 ``networkx.DiGraph``; reverse and forward mode are transforms that add nodes to that graph;
 the code generator prints the graph as one assignment per node and compiles exactly that text.
+Hessians and Hessian-vector products are forward mode over the gradient's graph; a list of
+formulas is a vector function with a Jacobian; ``@graphc.function`` traces Python code.
 """
 
 from graphc.check import CheckReport, check
@@ -17,9 +19,22 @@ from graphc.errors import DomainError, GraphcError, LimitError, ParseError
 from graphc.function import Function
 from graphc.limits import Limits
 from graphc.reading import Reading, read
+from graphc.tracing import FUNCTION_OF as _FUNCTION_OF
+from graphc.tracing import Traced, function
+from graphc.vector import VectorFunction
+
+# For traced functions (and on numbers or arrays): one function per spelling a formula may use.
+# abs, max, min and pow are not in __all__: a star import must not shadow the builtins.
+(exp, log, ln, sqrt, sin, cos, tan, cot, asin, arcsin, acos, arccos, atan, arctan, sinh, cosh,
+ tanh, sigmoid, softplus, log_sigmoid, relu, abs, max, min, pow) = (_FUNCTION_OF[s] for s in (
+    "exp", "log", "ln", "sqrt", "sin", "cos", "tan", "cot", "asin", "arcsin", "acos", "arccos",
+    "atan", "arctan", "sinh", "cosh", "tanh", "sigmoid", "softplus", "log_sigmoid", "relu", "abs",
+    "max", "min", "pow"))
 
 __all__ = [
     "CheckReport", "DomainError", "Function", "GraphcError", "LimitError", "Limits", "ParseError",
-    "Reading", "check", "compile", "read",
+    "Reading", "Traced", "VectorFunction", "check", "compile", "function", "read",
+    "exp", "log", "ln", "sqrt", "sin", "cos", "tan", "cot", "asin", "arcsin", "acos", "arccos",
+    "atan", "arctan", "sinh", "cosh", "tanh", "sigmoid", "softplus", "log_sigmoid", "relu",
 ]
 __version__ = "0.1.0"

@@ -112,7 +112,8 @@ def check(f: Function, points: Sequence[Sequence[float]] | None = None, *, n: in
     point where SymPy's value is not a finite real number is drawn again.
     """
     if not isinstance(f, Function):
-        raise GraphcError("graphc.check takes a function made by graphc.compile")
+        raise GraphcError("graphc.check takes a function of one output made by graphc.compile "
+                          "(for several outputs, check each: graphc.check(F[k]))")
     expr = f.to_sympy()
     symbols = [symbol(v) for v in f.variables]
     derivatives = [sympy.diff(expr, s) for s in symbols]

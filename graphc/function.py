@@ -3,11 +3,18 @@
 A :class:`Function` holds the interned graph of one formula. Asking for a gradient runs the
 reverse-mode transform once and adds its nodes to the same graph; asking for a directional
 derivative runs the forward-mode transform. Each kind of code is printed and compiled once per
-backend, on first use, and ``source()`` returns exactly the text that was compiled.
+backend and style, on first use, and ``source()`` returns exactly the text that was compiled.
+The code that runs is in :attr:`Function.style`, ``"inline"`` unless set: each value used once
+is nested into its use, which Python compiles and runs faster; ``"assign"`` is one assignment
+per operation, for reading (both give identical numbers).
 
 Scalars run on the ``math`` backend (Python floats). If any argument is a numpy array or a
 list, the ``numpy`` backend runs instead, with numpy broadcasting, so one call evaluates a
 whole batch of points, and every result has the broadcast shape of the arguments.
+
+A formula with vectors or matrices (declared with ``shapes=``) always runs on ``numpy``: its
+arguments must have the declared shapes (a named size such as a batch takes any length, the
+same wherever it appears), and each gradient entry has the shape of its variable.
 
 Where evaluation leaves an operation's domain or overflows, the math backend raises
 :class:`~graphc.errors.DomainError` naming the subexpression as written (see
@@ -17,17 +24,24 @@ compiled with ``on_domain_error="raise"``. NaN arguments are refused wherever er
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import numpy as np
 
-from graphc import codegen, differentiate
+from graphc import codegen, differentiate, gcpause, higher, inline
 from graphc.domain import domain_error
 from graphc.errors import DomainError, GraphcError
 from graphc.graph import Graph, Node
+from graphc.shapes import bind, shape_text
+from graphc.tensor_ops import fit
 
-KINDS = ("value", "grad", "value_and_grad", "jvp")
+KINDS = ("value", "grad", "value_and_grad", "jvp", "hvp", "hessian")
+#: The transforms run in this order, each after all those before it, so a node that two of them
+#: share is always made by the same one: the printed code cannot depend on what was asked first.
+BUILD_ORDER = ("grad", "jvp", "hvp", "hessian")
+#: What the numpy backend does where an operation leaves its domain: numpy's nan/inf, or raise.
 ON_DOMAIN_ERROR = ("numpy", "raise")
 
 
@@ -36,7 +50,7 @@ class _Compiled:
     source: str
     run: object
     ops: int
-    listing: codegen.Listing
+    listing: codegen.Listing | None = None  # the node behind each line, for DomainError
 
 
 class Function:
@@ -44,7 +58,7 @@ class Function:
 
     def __init__(self, graph: Graph, output: Node, inputs: Sequence[Node], formula: str,
                  intermediates: Mapping[Node, str] | None = None, output_name: str | None = None,
-                 on_domain_error: str = "numpy"):
+                 wrt: Sequence[str] | None = None, on_domain_error: str = "numpy"):
         if on_domain_error not in ON_DOMAIN_ERROR:
             raise GraphcError(f"on_domain_error is one of {', '.join(map(repr, ON_DOMAIN_ERROR))}, "
                               f"not {on_domain_error!r}")
@@ -56,17 +70,44 @@ class Function:
         self.formula = formula
         self.output_name = output_name
         self.variables = tuple(graph.name(n) for n in self.inputs)
+        #: Each variable's declared shape, ``()`` for a scalar.
+        self.shapes = {graph.name(n): graph.shape(n) for n in self.inputs}
+        #: The variables the gradient is taken with respect to, in its order.
+        self.wrt = tuple(wrt) if wrt is not None else self.variables
+        self._wrt = tuple(self.inputs[self.variables.index(name)] for name in self.wrt)
+        self.tensor = any(self.shapes.values()) or bool(graph.shape(output))
+        # For checking arguments: each declared shape, and whether its sizes are all numbers.
+        self._plan = [(shape, all(isinstance(size, int) for size in shape))
+                      for shape in self.shapes.values()]
         self._primal = set(graph.ancestors([output])) | set(self.inputs)
         forward_order = sorted(self._primal)
         names = dict(intermediates or {})
+        self._intermediates = dict(names)
         if output_name and output not in names and graph.kind(output) == "op":
             names[output] = output_name
         self._names = codegen.Names.for_function(graph, self.inputs, forward_order, names)
-        self._intermediates = names
+        for size, node in graph.sizes.items():  # ``n = X.shape[0]``: a named size reads as itself
+            self._names.of[node] = codegen.python_name(size, self._names.taken)
+            self._primal.add(node)
         self._adjoints: differentiate.Adjoints | None = None
         self._tangent: Node | None = None
         self._seeds: tuple[Node, ...] = ()
-        self._compiled: dict[tuple[str, str], _Compiled] = {}
+        self._higher: dict[str, codegen.Program] = {}
+        self._compiled: dict[tuple[str, str, str], _Compiled] = {}
+        self._style = "assign"
+        self._scalar_runs: dict[str, object] = {}  # kind -> compiled math code in this style
+
+    @property
+    def style(self) -> str:
+        """The style of the code that runs: ``"assign"`` (the default: one line per operation) or ``"inline"`` (nested, faster for large formulas)."""
+        return self._style
+
+    @style.setter
+    def style(self, style: str) -> None:
+        if style not in inline.STYLES:
+            raise GraphcError(f"unknown style {style!r}; use one of {', '.join(inline.STYLES)}")
+        self._style = style
+        self._scalar_runs.clear()
 
     # --------------------------------------------------------------------- the graph
     @property
@@ -82,20 +123,28 @@ class Function:
     def gradient_nodes(self) -> tuple[Node, ...]:
         """The graph nodes of the gradient (reverse mode runs the first time it is asked)."""
         if self._adjoints is None:
-            self._adjoints = differentiate.reverse(self._graph, self.output, self.inputs)
+            with gcpause.paused():
+                self._adjoints = differentiate.reverse(self._graph, self.output, self._wrt)
         return self._adjoints.gradient
 
     def tangent_node(self) -> tuple[Node, tuple[Node, ...]]:
         """The forward-mode tangent of the output and the seed inputs ``d_x, d_z, ...``."""
         if self._tangent is None:
+            if not self._graph.shape(self.output):  # a gradient needs a scalar
+                self.gradient_nodes()  # first, as BUILD_ORDER says
             g = self._graph
-            self._seeds = tuple(g.input(g.name(n), role="tangent") for n in self.inputs)
-            (self._tangent,) = differentiate.forward(g, [self.output], dict(zip(self.inputs, self._seeds)))
+            self._seeds = tuple(g.input(g.name(n), role="tangent", shape=g.shape(n))
+                                for n in self.inputs)
+            with gcpause.paused():
+                tangents = differentiate.tangents(g, [self.output],
+                                                  dict(zip(self.inputs, self._seeds)))
+            self._tangents = {u: t for u, t in tangents.items() if u in self._primal}
+            self._tangent = fit(g.build, tangents.get(self.output, g.const(0.0)), self.output)
         return self._tangent, self._seeds
 
     # ------------------------------------------------------------------------- code
     def _program(self, kind: str) -> codegen.Program:
-        n = len(self.inputs)
+        n = len(self.wrt)
         params = list(self.inputs)
         if kind == "value":
             return codegen.Program("value", params, [self.output], "{0}", self._primal)
@@ -105,41 +154,91 @@ class Function:
             if kind == "grad":
                 # Forward values that can fail are computed even where only their derivatives
                 # are needed: outside the function's domain there is no gradient either.
-                g = self._graph
-                checks = [p for p in sorted(self._primal)
-                          if g.kind(p) == "op" and not g.op(p).total]
+                ops = self._graph.columns()[1]
+                checks = [p for p in sorted(self._primal) if ops[p] is not None
+                          and not ops[p].total and ops[p].shape is None]
                 return codegen.Program("grad", params, gradient, _tuple(0, n), self._primal,
                                        adjoints=adjoints, checks=checks)
             return codegen.Program("value_and_grad", params, [self.output] + gradient,
                                    "{0}, " + _tuple(1, n), self._primal, adjoints=adjoints)
         if kind == "jvp":
             tangent, seeds = self.tangent_node()
-            return codegen.Program("jvp", params + list(seeds), [self.output, tangent],
-                                   "{0}, {1}", self._primal, section="tangent")
+            return codegen.Program("jvp", params + list(seeds), [self.output, tangent], "{0}, {1}",
+                                   self._primal, section="tangent", tangents=self._tangents)
+        if kind in ("hvp", "hessian"):
+            if kind == "hessian" and (self.tensor or self.wrt != self.variables):
+                raise GraphcError("the Hessian matrix is over all the variables of a formula of "
+                                  "scalars; for vectors and matrices, or with wrt, use hvp")
+            if kind not in self._higher:
+                if kind == "hessian":  # first what comes before it in BUILD_ORDER
+                    self._program("hvp")
+                self.tangent_node()
+                gradient = self.gradient_nodes()
+                adjoints = {p: a for p, a in self._adjoints.of.items() if p in self._primal}
+                self._higher[kind] = (
+                    higher.hvp_program(self._graph, self.inputs, self._primal, adjoints, gradient)
+                    if kind == "hvp" else higher.hessian_program(
+                        self._graph, self.inputs, self._names, self._primal, adjoints, gradient))
+            return self._higher[kind]
         raise GraphcError(f"unknown kind of code {kind!r}; graphc prints {', '.join(KINDS)}")
 
-    def _get(self, kind: str, backend: str) -> _Compiled:
-        key = (kind, backend)
+    def _get(self, kind: str, backend: str, style: str | None = None) -> _Compiled:
+        style = self._style if style is None else style
+        key = (kind, backend, style)
         compiled = self._compiled.get(key)
         if compiled is None:
             if backend not in codegen.BACKENDS:
                 raise GraphcError(f"unknown backend {backend!r}; use one of {', '.join(codegen.BACKENDS)}")
+            if style not in inline.STYLES:
+                raise GraphcError(f"unknown style {style!r}; use one of {', '.join(inline.STYLES)}")
+            if backend == "math" and self.tensor:
+                raise GraphcError("the math backend computes scalars; this formula has vectors or "
+                                  "matrices, so it runs on backend='numpy'")
             program = self._program(kind)
             listing = codegen.Listing()
-            source = codegen.emit(self._graph, program, self._names, backend, listing)
-            run = codegen.compile_source(source, program.name, backend, kind)
+            with gcpause.paused():
+                source = codegen.emit(self._graph, program, self._names, backend, style,
+                                      listing=listing)
+                run = codegen.compile_source(source, program.name, backend, kind)
             live = list(program.outputs) + list(program.checks)
             ops = self._graph.count_ops(self._graph.ancestors(live))
             compiled = self._compiled[key] = _Compiled(source, run, ops, listing)
         return compiled
 
-    def source(self, kind: str = "grad", backend: str = "math") -> str:
-        """The Python source of ``kind`` (value, grad, value_and_grad, jvp) that runs."""
-        return self._get(kind, backend).source
+    def source(self, kind: str = "grad", backend: str | None = None, style: str | None = None) -> str:
+        """The Python source of ``kind`` (value, grad, value_and_grad, jvp, hvp, hessian).
+
+        ``backend`` is ``"math"`` or ``"numpy"``; by default ``math`` for a scalar formula and
+        ``numpy`` for one with vectors or matrices. With ``style`` left out it is the code that
+        runs (see :attr:`style`); ``style="assign"`` gives one assignment per operation,
+        ``style="inline"`` the nested form.
+        """
+        return self._get(kind, backend or self._default_backend, style).source
+
+    def compiled(self, kind: str = "value_and_grad", backend: str | None = None,
+                 style: str | None = None):
+        """The generated function itself, compiled from exactly ``source(kind, backend, style)``.
+
+        It takes the values positionally in :attr:`variables` order and checks nothing: no
+        names, no conversion, no choice of backend, no :class:`~graphc.DomainError`. It is for
+        hot loops, like the function ``sympy.lambdify`` returns; calls through the
+        :class:`Function` are about a microsecond slower and safer.
+        """
+        return self._get(kind, backend or self._default_backend, style).run
 
     def op_count(self, kind: str = "value") -> int:
-        """How many operations the generated ``kind`` code performs."""
-        return self._get(kind, "math").ops
+        """How many operations the generated ``kind`` code performs (counted on the graph, so
+        asking does not print or compile the code)."""
+        for (compiled_kind, _, _), compiled in self._compiled.items():
+            if compiled_kind == kind:
+                return compiled.ops
+        program = self._program(kind)
+        return self._graph.count_ops(self._graph.ancestors(list(program.outputs)
+                                                           + list(program.checks)))
+
+    @property
+    def _default_backend(self) -> str:
+        return "numpy" if self.tensor else "math"
 
     # ------------------------------------------------------------------------ calls
     def _bind(self, args: Sequence, kwargs: Mapping, what: str = "point") -> list:
@@ -161,6 +260,8 @@ class Function:
         return [values[n] for n in names]
 
     def _run(self, kind: str, values: list):
+        if getattr(self, "tensor", False):  # VectorFunction borrows _run; it has scalars only
+            return self._run_arrays(kind, values)
         batched = any(isinstance(v, (np.ndarray, list, tuple)) for v in values)
         try:
             if batched:
@@ -172,50 +273,166 @@ class Function:
         compiled = self._get(kind, "numpy" if batched else "math")
         if not batched:
             if any(a != a for a in arrays):
-                raise self._nan_error(kind, arrays, "the math backend")
+                raise self._nan_error(arrays, "the math backend")
             try:
                 return compiled.run(*arrays)
             except (ArithmeticError, ValueError) as exc:
-                raise self._domain_error(exc, kind, compiled, None) from exc
+                raise self._domain_error(exc, kind, "math", arrays) from exc
         try:
             shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
         except ValueError:
             shapes = ", ".join(str(a.shape) for a in arrays)
             raise GraphcError(f"the arrays' shapes {shapes} do not broadcast together") from None
+        if self.on_domain_error == "raise" and any(np.isnan(a).any() for a in arrays):
+            raise self._nan_error(arrays, 'on_domain_error="raise"')
         try:
-            if self.on_domain_error == "raise":
-                if any(np.isnan(a).any() for a in arrays):
-                    raise self._nan_error(kind, arrays, 'on_domain_error="raise"')
-                with np.errstate(divide="raise", over="raise", invalid="raise"):
-                    result = compiled.run(*arrays)
-            else:
+            with self._numpy_errors():
                 result = compiled.run(*arrays)
         except FloatingPointError as exc:  # asked for, or numpy's own error state says raise
-            raise self._domain_error(exc, kind, compiled, shape) from exc
+            raise self._domain_error(exc, kind, "numpy", arrays, shape) from exc
         return _broadcast(result, shape)
 
-    def _domain_error(self, exc, kind, compiled, shape) -> DomainError:
-        return domain_error(exc, kind, self._graph, self.formula, compiled.listing, shape,
-                            self._intermediates)
+    def _numpy_errors(self):
+        """numpy's error state for generated code: raise where asked, else numpy's own."""
+        if self.on_domain_error == "raise":
+            return np.errstate(divide="raise", over="raise", invalid="raise")
+        return nullcontext()
 
-    def _nan_error(self, kind: str, values: list, where: str) -> DomainError:
+    def _domain_error(self, exc: BaseException, kind: str, backend: str, arrays: list,
+                      shape: tuple | None = None) -> DomainError:
+        """A DomainError naming the subexpression of the formula that ``exc`` came from."""
+        compiled = self._get(kind, backend)
+        if self._style != "assign":
+            # A line of nested expressions holds several operations: run the same arithmetic
+            # one operation per line (it gives identical numbers) to find the one that failed.
+            assign = self._get(kind, backend, "assign")
+            try:
+                with self._numpy_errors():
+                    assign.run(*arrays)
+            except (ArithmeticError, ValueError) as again:
+                exc, compiled = again, assign
+        formula = getattr(self, "formula", None) or "; ".join(getattr(self, "formulas", ()))
+        return domain_error(exc, kind, self._graph, formula, compiled.listing, shape,
+                            getattr(self, "_intermediates", None))
+
+    def _nan_error(self, values: list, where: str) -> DomainError:
         names = self.variables + tuple(f"d_{v}" for v in self.variables)
         nan = [n for n, v in zip(names, values) if np.isnan(v).any()]
         return DomainError(f"{', '.join(nan)} {'is' if len(nan) == 1 else 'are'} NaN, and "
                            f"{where} raises rather than compute with NaN; arrays on the numpy "
                            "backend (with the default on_domain_error) propagate it")
 
+    def _run_arrays(self, kind: str, values: list):
+        """Run numpy code on arrays of the declared shapes; results do not alias arguments."""
+        plan = self._plan + self._plan if kind in ("jvp", "hvp") else self._plan
+        arrays, sizes, fits = [], {}, True
+        for (want, numbers_only), value in zip(plan, values):
+            if type(value) is np.ndarray and value.dtype == _FLOAT:
+                array = value
+            else:
+                try:
+                    array = np.asarray(value, dtype=float)
+                except (TypeError, ValueError):
+                    fits = False  # _explain_arguments says which argument and why
+                    break
+            if not want:
+                if array.shape != ():
+                    fits = False
+                    break
+                array = float(array)
+            elif numbers_only:
+                fits = fits and array.shape == want
+            elif array.ndim != len(want):
+                fits = False
+            else:
+                for size, have in zip(want, array.shape):
+                    if size.__class__ is int:
+                        fits = fits and size == have
+                    else:
+                        fits = fits and sizes.setdefault(size, have) == have
+            arrays.append(array)
+        if not fits:
+            self._explain_arguments(kind, values)
+        if self.on_domain_error == "raise" and any(np.isnan(a).any() for a in arrays):
+            raise self._nan_error(arrays, 'on_domain_error="raise"')
+        try:
+            with self._numpy_errors():
+                result = self._get(kind, "numpy").run(*arrays)
+        except FloatingPointError as exc:
+            raise self._domain_error(exc, kind, "numpy", arrays) from exc
+        return _own(result, [a for a in arrays if type(a) is np.ndarray])
+
+    def _explain_arguments(self, kind: str, values: list) -> None:
+        """Raise the error that says which argument does not have its declared shape."""
+        labels = list(self.variables)
+        directional = kind in ("jvp", "hvp")
+        if directional:
+            labels += [f"the direction's {name}" for name in self.variables]
+        declared = [self.shapes[name] for name in self.variables] * (2 if directional else 1)
+        actual = {}
+        for label, want, value in zip(labels, declared, values):
+            try:
+                array = np.asarray(value, dtype=float)
+            except (TypeError, ValueError) as exc:
+                raise GraphcError(f"{label}: graphc evaluates real numbers or arrays of them: "
+                                  f"{exc}") from None
+            if not want and array.shape != ():
+                raise GraphcError(f"{label} is a scalar (it is not in shapes), but the "
+                                  f"value given has shape {array.shape}")
+            actual[label] = array.shape
+        bind(dict(zip(labels, declared)), actual)
+        raise GraphcError("the arguments do not have their declared shapes")  # bind names which
+
+    # The three calls below share one fast path, written out in each because it is what a
+    # scalar call costs: positional Python floats go straight to the compiled math code (a
+    # microsecond or two less than binding and converting them); anything else takes _call.
     def __call__(self, *args, **kwargs):
         """The value at a point: ``f(2, 3)``, ``f(x=2, z=3)``, or arrays for many points."""
-        return self._run("value", self._bind(args, kwargs))
+        run = self._scalar_runs.get("value")
+        if run is not None and not kwargs and len(args) == len(self.inputs):
+            for arg in args:
+                if arg.__class__ is not float or arg != arg:  # NaN: _run refuses it
+                    break
+            else:
+                try:
+                    return run(*args)
+                except (ArithmeticError, ValueError) as exc:
+                    raise self._domain_error(exc, "value", "math", list(args)) from exc
+        return self._call("value", args, kwargs)
 
     def grad(self, *args, **kwargs) -> tuple:
         """The gradient by reverse mode, one entry per variable in :attr:`variables` order."""
-        return self._run("grad", self._bind(args, kwargs))
+        run = self._scalar_runs.get("grad")
+        if run is not None and not kwargs and len(args) == len(self.inputs):
+            for arg in args:
+                if arg.__class__ is not float or arg != arg:  # NaN: _run refuses it
+                    break
+            else:
+                try:
+                    return run(*args)
+                except (ArithmeticError, ValueError) as exc:
+                    raise self._domain_error(exc, "grad", "math", list(args)) from exc
+        return self._call("grad", args, kwargs)
 
     def value_and_grad(self, *args, **kwargs) -> tuple:
         """``(value, gradient)`` from one pass of generated code."""
-        return self._run("value_and_grad", self._bind(args, kwargs))
+        run = self._scalar_runs.get("value_and_grad")
+        if run is not None and not kwargs and len(args) == len(self.inputs):
+            for arg in args:
+                if arg.__class__ is not float or arg != arg:  # NaN: _run refuses it
+                    break
+            else:
+                try:
+                    return run(*args)
+                except (ArithmeticError, ValueError) as exc:
+                    raise self._domain_error(exc, "value_and_grad", "math", list(args)) from exc
+        return self._call("value_and_grad", args, kwargs)
+
+    def _call(self, kind: str, args: tuple, kwargs: dict):
+        values = self._bind(args, kwargs)
+        if all(v.__class__ is float for v in values):  # arm the fast path for the next call
+            self._scalar_runs[kind] = self._get(kind, "math").run
+        return self._run(kind, values)
 
     def jvp(self, point, tangent) -> tuple:
         """``(value, directional derivative along tangent)`` by forward mode."""
@@ -223,16 +440,113 @@ class Function:
         direction = self._bind(*_as_call(tangent), what="tangent")
         return self._run("jvp", values + direction)
 
+    def hvp(self, point, v) -> tuple:
+        """The Hessian times ``v``, by forward over reverse, in one pass; no Hessian is formed."""
+        values = self._bind(*_as_call(point), what="point")
+        direction = self._bind(*_as_call(v), what="direction")
+        return self._run("hvp", values + direction)
+
+    def hessian(self, *args, **kwargs) -> np.ndarray:
+        """The Hessian matrix (variables x variables), by forward over reverse.
+
+        With arrays for arguments the shape is ``(n, n) + the broadcast shape``.
+        """
+        result = np.asarray(self._run("hessian", self._bind(args, kwargs)), dtype=float)
+        return result.reshape(0, 0) if not self.inputs else result
+
+    def derivative(self, *names: str) -> "Function":
+        """d f / d names[0] (then d / d names[1], ...) as a function of the same variables."""
+        if not names:
+            raise GraphcError("derivative needs a variable name, e.g. f.derivative('x')")
+        if self.tensor:
+            raise GraphcError("derivative covers formulas of scalars; for vectors and matrices, "
+                              "take grad, jvp or hvp")
+        f = self
+        for name in names:
+            if name not in f.wrt:
+                among = ("the variables are" if f.wrt == f.variables else
+                         "this function was compiled with wrt =")
+                raise GraphcError(f"cannot differentiate with respect to {name!r}; "
+                                  f"{among} ({', '.join(f.wrt)})")
+            node = f.gradient_nodes()[f.wrt.index(name)]
+            graph, output, inputs, intermediates = higher.copy_function(
+                f._graph, node, f.inputs, f._primal, f._intermediates)
+            f = Function(graph, output, inputs, f"d/d{name} ({f.formula})", intermediates,
+                         on_domain_error=f.on_domain_error)
+        return f
+
     # ----------------------------------------------------------------------- views
     def to_sympy(self):
-        """The same function as a SymPy expression."""
+        """The same function as a SymPy expression (scalar formulas only)."""
         from graphc.sympy_bridge import to_sympy
+
+        if self.tensor:
+            shapes = ", ".join(f"{k}: {shape_text(v)}" for k, v in self.shapes.items() if v)
+            raise GraphcError(f"to_sympy and check cover scalar formulas; this one has vectors or "
+                              f"matrices ({shapes})")
 
         return to_sympy(self._graph, [self.output])[0]
 
     def __repr__(self) -> str:
         formula = self.formula if len(self.formula) <= 60 else self.formula[:57] + "..."
         return f"graphc.Function({formula!r}, variables={self.variables!r})"
+
+    # ----------------------------------------------------------- tables and pictures
+    def code_names(self, kind: str = "value_and_grad") -> dict[Node, str]:
+        """The name each graph node has in the generated ``kind`` code."""
+        names: dict[Node, str] = {}
+        codegen.emit(self._graph, self._program(kind), self._names, self._default_backend,
+                     names_out=names)
+        return names
+
+    def table(self, *args, **kwargs):
+        """The forward and backward tables at a point: ``print(f.table(2, 3))``, ``.to_dict()``."""
+        from graphc import tables
+
+        return tables.build(self, tables.point_of(self, args, kwargs))
+
+    def draw(self, path=None, *args, **kwargs):
+        """A picture of the graph, labelled with values and adjoints at a point if one is given.
+
+        ``f.draw("graph.png", 2, 3)`` writes it (``.dot`` needs nothing; ``.png`` and ``.svg``
+        need matplotlib, ``pip install graphc[plot]``) and returns the
+        :class:`~graphc.drawing.Picture`; ``f.draw()`` only returns it.
+        """
+        from graphc import drawing
+
+        picture = drawing.picture(self, *args, **kwargs)
+        if path is not None:
+            picture.save(path)
+        return picture
+
+    @property
+    def _shown_kind(self) -> str:
+        """What notebooks show: value and gradient, or the value alone if it is not a scalar."""
+        return "value" if self._graph.shape(self.output) else "value_and_grad"
+
+    _SVG_NODE_LIMIT = 150  # larger graphs are not drawn inline: the picture would be unreadable
+
+    def _repr_markdown_(self) -> str:
+        formula = self.formula if len(self.formula) <= 200 else self.formula[:197] + "..."
+        return (f"**graphc.Function** of ({', '.join(self.variables)}): `{formula}`\n\n"
+                f"```python\n{self.source(self._shown_kind)}```\n")
+
+    def _repr_html_(self) -> str | None:
+        """Code and an SVG of the graph when matplotlib is present; else Jupyter uses markdown."""
+        from graphc import drawing
+
+        if not drawing.have_matplotlib():
+            return None
+        import html
+
+        formula = self.formula if len(self.formula) <= 200 else self.formula[:197] + "..."
+        parts = [f"<p><b>graphc.Function</b> of ({html.escape(', '.join(self.variables))}): "
+                 f"<code>{html.escape(formula)}</code></p>",
+                 f"<pre>{html.escape(self.source(self._shown_kind))}</pre>"]
+        picture = drawing.picture(self)
+        if len(picture.nodes) <= self._SVG_NODE_LIMIT:
+            parts.append(picture.svg())
+        return "\n".join(parts)
 
 
 def _tuple(first: int, n: int) -> str:
@@ -254,3 +568,21 @@ def _broadcast(result, shape: tuple):
     if array.shape != shape:
         array = np.broadcast_to(array, shape).copy()
     return array
+
+
+_FLOAT = np.dtype(np.float64)
+
+
+def _own(result, owners: list):
+    """Results as floats and writable arrays that share no memory with the arguments."""
+    if type(result) is tuple:
+        return tuple([_own(r, owners) for r in result])
+    if not isinstance(result, np.ndarray) or result.ndim == 0:
+        return float(result)
+    base = result.base
+    for a in owners:
+        if result is a or (base is not None and (base is a or base is a.base)):
+            return np.array(result)
+    if base is not None and not result.flags.writeable:  # np.broadcast_to gives read-only views
+        return np.array(result)
+    return result

@@ -18,7 +18,9 @@ from each argument to the node); a constant has ``value`` and, for ``pi`` and ``
 an input has ``name`` and ``role`` (``"primal"``, or ``"tangent"`` for forward-mode seeds).
 A node the parser built has ``span``, where in the formula it was first written; a node a
 derivative rule built has ``derivative_of``, the node whose rule it was.
-``shape`` is ``()`` for every node today: there is room for tensors.
+``shape`` is the node's shape, inferred at construction from its op's shape rule (``()`` for a
+scalar; see :mod:`graphc.shapes`); a size named in the declared shapes (a batch of any length)
+is the node :meth:`Graph.dimension` gives, with its name in ``size_name``.
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ from typing import Iterable, Sequence
 
 import networkx as nx
 
-from graphc.errors import LimitError
-from graphc.ops import BY_NAME, CONSTANTS, OPS, Op
+from graphc.errors import GraphcError, LimitError
+from graphc.ops import ALL_OPS, BY_NAME, CONSTANTS, Op
 from graphc.rewrites import stable_form
+from graphc.shapes import broadcast
 
 Node = int
 
@@ -40,83 +43,141 @@ class Graph:
     """An interned DAG of primitive ops; :attr:`nx` is the underlying ``networkx.DiGraph``."""
 
     def __init__(self, max_nodes: int | None = None) -> None:
-        self.nx = nx.DiGraph()
         #: Creating more nodes than this raises :class:`~graphc.errors.LimitError`.
         self.max_nodes = max_nodes
+        self._digraph = nx.DiGraph()
+        self._synced = 0  # how many nodes (from 0) the DiGraph holds with their edges
         self._interned: dict[tuple, Node] = {}
-        # node -> its attribute dict: the very dicts the DiGraph holds, indexed by a list
-        # because NodeView lookups dominate every pass otherwise.
+        # Per node, in parallel lists: the passes read these, which is several times faster
+        # than the DiGraph's views. ``_attrs`` holds the attribute dicts the DiGraph shows.
         self._attrs: list[dict] = []
-        #: ``self.build.cos(x)`` and so on: one constructor per op, for derivative rules.
-        self.build = SimpleNamespace(**{op.name: self._constructor(op) for op in OPS})
+        self._kinds: list[str] = []
+        self._ops: list[Op | None] = []
+        self._args: list[tuple[Node, ...]] = []
+        self._values: list[float | None] = []  # a constant's value, else None
+        self._sizes: dict[str, Node] = {}  # named size -> the node that reads it at run time
+        #: ``self.build.cos(x)`` and so on: one constructor per op, for derivative rules, and
+        #: ``shape``, ``value`` and ``dimension`` for the rules of tensor ops.
+        self.build = SimpleNamespace(**{op.name: self._constructor(op) for op in ALL_OPS},
+                                     shape=self.shape, value=self.value, dimension=self.dimension)
 
     # ----------------------------------------------------------------- reading the graph
+    @property
+    def nx(self) -> nx.DiGraph:
+        """The ``networkx.DiGraph``, brought up to date with every node made so far.
+
+        Building nodes only appends to plain lists; the DiGraph gets the new nodes and their
+        edges in one batch when it is read, which keeps interning at about a microsecond per
+        node (networkx's ``add_node``/``add_edge`` cost several). A DiGraph read earlier does not
+        see nodes made after it: read this property again.
+        """
+        if self._synced < len(self._attrs):
+            self._sync()
+        return self._digraph
+
+    def _sync(self) -> None:
+        digraph, attrs, args = self._digraph, self._attrs, self._args
+        new = range(self._synced, len(attrs))
+        digraph.add_nodes_from((n, attrs[n]) for n in new)
+        view = digraph.nodes
+        for n in new:  # the DiGraph copies attribute dicts: from now on share its own
+            attrs[n] = view[n]
+        digraph.add_edges_from((a, n) for n in new for a in dict.fromkeys(args[n]))
+        self._synced = len(attrs)
+
     def __len__(self) -> int:
         return len(self._attrs)
 
+    def columns(self) -> tuple[list[str], list[Op | None], list[tuple[Node, ...]]]:
+        """Every node's kind, op and arguments as lists indexed by node, for passes that
+        visit many nodes (read them; never change them)."""
+        return self._kinds, self._ops, self._args
+
     def attrs(self, node: Node) -> dict:
-        """The node's attribute dict in :attr:`nx`."""
+        """The node's attribute dict, as :attr:`nx` shows it."""
         return self._attrs[node]
 
     def kind(self, node: Node) -> str:
-        return self._attrs[node]["kind"]
+        return self._kinds[node]
 
     def op(self, node: Node) -> Op | None:
-        return self._attrs[node].get("op")
+        return self._ops[node]
 
     def args(self, node: Node) -> tuple[Node, ...]:
-        return self._attrs[node].get("args", ())
+        return self._args[node]
 
     def value(self, node: Node) -> float | None:
         """The value of a constant node, else None."""
-        return self._attrs[node].get("value")
+        return self._values[node]
 
     def name(self, node: Node) -> str | None:
         return self._attrs[node].get("name")
+
+    def shape(self, node: Node) -> tuple:
+        """The node's shape: ``()`` for a scalar, ``(3,)``, ``(3, 4)``, ``("n", 3)``."""
+        return self._attrs[node]["shape"]
 
     def role(self, node: Node) -> str | None:
         """``"primal"`` or ``"tangent"`` for an input node, else None."""
         return self._attrs[node].get("role")
 
     def is_const(self, node: Node, value: float | None = None) -> bool:
-        attrs = self._attrs[node]
-        if attrs["kind"] != "const":
-            return False
-        return value is None or attrs["value"] == value
+        if value is None:
+            return self._kinds[node] == "const"
+        return self._values[node] == value
 
     def ancestors(self, outputs: Iterable[Node]) -> list[Node]:
         """Every node the outputs depend on (outputs included), in increasing order."""
-        seen = set()
-        stack = [n for n in outputs]
+        args = self._args
+        seen = bytearray(len(args))
+        found = []
+        stack = list(outputs)
         while stack:
             node = stack.pop()
-            if node in seen:
+            if seen[node]:
                 continue
-            seen.add(node)
-            stack.extend(self.args(node))
-        return sorted(seen)
+            seen[node] = 1
+            found.append(node)
+            stack.extend(args[node])
+        found.sort()
+        return found
 
     def dependents(self, sources: Iterable[Node], within: Sequence[Node]) -> set[Node]:
         """The nodes of ``within`` (in increasing order) that depend on any of ``sources``."""
-        active = set(sources)
+        args = self._args
+        marked = bytearray(len(args))
+        for s in sources:
+            marked[s] = 1
         for node in within:
-            if node not in active and any(a in active for a in self.args(node)):
-                active.add(node)
-        return active
+            if not marked[node]:
+                for a in args[node]:
+                    if marked[a]:
+                        marked[node] = 1
+                        break
+        return {n for n in within if marked[n]} | set(sources)
 
     def count_ops(self, nodes: Iterable[Node]) -> int:
         """How many of ``nodes`` are operations (constants and inputs cost nothing)."""
-        return sum(1 for n in nodes if self._attrs[n]["kind"] == "op")
+        kinds = self._kinds
+        return sum(1 for n in nodes if kinds[n] == "op")
 
     # ------------------------------------------------------------------ building nodes
-    def _new(self, key: tuple, **attrs) -> Node:
+    def _new(self, key: tuple, kind: str, op: Op | None = None, args: tuple = (),
+             value: float | None = None, shape: tuple = (), **attrs) -> Node:
         node = len(self._attrs)
         if self.max_nodes is not None and node >= self.max_nodes:
             raise LimitError(f"the graph would have more than {self.max_nodes:,} nodes; "
                              "graphc.Limits(nodes=...) sets the limit")
         self._interned[key] = node
-        self.nx.add_node(node, shape=(), **attrs)
-        self._attrs.append(self.nx.nodes[node])
+        if kind == "op":
+            self._attrs.append({"kind": kind, "op": op, "args": args, "shape": shape})
+        else:
+            self._attrs.append({"kind": kind, "shape": shape, **attrs} if value is None else
+                               {"kind": kind, "value": value, "shape": shape, **attrs})
+        self._kinds.append(kind)
+        self._ops.append(op)
+        self._args.append(args)
+        self._values.append(value)
         return node
 
     def const(self, value: float, name: str | None = None) -> Node:
@@ -130,35 +191,91 @@ class Graph:
             key = ("const", value.hex())
         node = self._interned.get(key)
         if node is None:
-            node = self._new(key, kind="const", value=CONSTANTS[name] if name else value, name=name)
+            node = self._new(key, "const", value=CONSTANTS[name] if name else value, name=name)
         return node
 
-    def input(self, name: str, role: str = "primal") -> Node:
-        """The input variable ``name`` (``role="tangent"`` for a forward-mode seed of it)."""
+    def input(self, name: str, role: str = "primal", shape: tuple = ()) -> Node:
+        """The input variable ``name`` (``role="tangent"`` for a forward-mode seed of it).
+
+        ``shape`` is its shape when it is first made; later calls return that node as it is.
+        """
         key = ("input", role, name)
         node = self._interned.get(key)
         if node is None:
-            node = self._new(key, kind="input", name=name, role=role)
+            node = self._new(key, "input", shape=tuple(shape), name=name, role=role)
         return node
+
+    def declare_size(self, size: str, source: Node, axis: int) -> Node:
+        """Name axis ``axis`` of the input ``source``: the size ``size`` is read from it."""
+        node = self.apply("size", source, float(axis))
+        self._attrs[node]["size_name"] = size
+        self._sizes[size] = node
+        return node
+
+    def dimension(self, size: int | str) -> Node:
+        """A size as a node: a constant for a number, the declared reader for a name."""
+        if isinstance(size, str):
+            if size not in self._sizes:
+                raise GraphcError(f"the size {size!r} was never declared")
+            return self._sizes[size]
+        return self.const(float(size))
+
+    @property
+    def sizes(self) -> dict[str, Node]:
+        """Each named size and the node that reads it."""
+        return dict(self._sizes)
 
     def apply(self, op: Op | str, *args: Node | float) -> Node:
         """The node for ``op(*args)``: an existing one if possible, simplified if exact."""
-        if isinstance(op, str):
+        if op.__class__ is str:
             op = BY_NAME[op]
-        nodes = tuple(self.const(a) if isinstance(a, float) else a for a in args)
-        if len(nodes) != op.arity:
+        nodes = args
+        for a in args:
+            if a.__class__ is not int:
+                nodes = tuple(self.const(a) if isinstance(a, float) else a for a in args)
+                break
+        if len(nodes) != op.arity and not (
+                op.arity - op.optional <= len(nodes) and (op.variadic or len(nodes) <= op.arity)):
             raise TypeError(f"{op.name} takes {op.arity} arguments, got {len(nodes)}")
+        shape = self._shape_of(op, nodes)  # a ShapeError says what does not fit
+        if op.composite is not None:
+            return op.composite(self.build, *nodes)
+        if shape and op.shape is None:
+            nodes = self._implicit_broadcasts(nodes, shape)
         simpler = self._simplify(op, nodes)
-        if simpler is not None:
+        # A rewrite may drop a broadcast (x * 0 is 0): then it does not apply to arrays.
+        if simpler is not None and (not shape or self._attrs[simpler]["shape"] == shape):
             return simpler
+        if op.simplify is not None:
+            simpler = op.simplify(self, nodes)
+            if simpler is not None:
+                return simpler
         # Commutative arguments meet in canonical order; the node keeps them as first written.
-        key = (op.name, tuple(sorted(nodes)) if op.commutative else nodes)
+        if op.commutative and nodes[0] > nodes[1]:
+            key = (op.name, (nodes[1], nodes[0]))
+        else:
+            key = (op.name, nodes)
         node = self._interned.get(key)
         if node is None:
-            node = self._new(key, kind="op", op=op, args=nodes)
-            for arg in set(nodes):
-                self.nx.add_edge(arg, node)
+            node = self._new(key, "op", op, nodes, shape=shape)
         return node
+
+    def _shape_of(self, op: Op, nodes: tuple[Node, ...]) -> tuple:
+        if op.shape is not None:
+            return op.shape(self, nodes)
+        shapes = [self._attrs[n]["shape"] for n in nodes]
+        return broadcast(*shapes) if any(shapes) else ()
+
+    def _implicit_broadcasts(self, nodes: tuple[Node, ...], shape: tuple) -> tuple[Node, ...]:
+        """An elementwise op broadcasts its operands itself: ``broadcast(a) * y`` is ``a * y``
+        when the result keeps its shape."""
+        stretch = BY_NAME["broadcast"]
+        for i, node in enumerate(nodes):
+            if self._attrs[node].get("op") is stretch:
+                narrower = nodes[:i] + (self._attrs[node]["args"][0],) + nodes[i + 1:]
+                if broadcast(*(self._attrs[n]["shape"] for n in narrower)) == shape:
+                    nodes = narrower
+        return nodes
 
     def _constructor(self, op: Op):
         def construct(*args: Node | float) -> Node:
@@ -173,10 +290,10 @@ class Graph:
         """Evaluate an op on unnamed constants, unless that fails (then it runs later)."""
         values = []
         for n in nodes:
-            attrs = self._attrs[n]
-            if attrs["kind"] != "const" or attrs["name"] is not None:
+            value = self._values[n]
+            if value is None or self._attrs[n].get("name") is not None:
                 return None
-            values.append(attrs["value"])
+            values.append(value)
         try:
             result = op.evaluate(*values)
         except (ArithmeticError, ValueError):
@@ -187,68 +304,77 @@ class Graph:
 
     def _simplify(self, op: Op, nodes: tuple[Node, ...]) -> Node | None:
         """A node equal to ``op(*nodes)`` for every finite input, if one exists already."""
-        folded = self._folded(op, nodes)
-        if folded is not None:
-            return folded
+        values, ops, args = self._values, self._ops, self._args
         stable = stable_form(self, op.name, nodes)  # more accurate forms, graphc.rewrites
         if stable is not None:
             return stable
-        is_const = self.is_const
-        name = op.name
-        neg = BY_NAME["neg"]
-        if name == "add":
+        if len(nodes) == 2:
             a, b = nodes
-            if is_const(b, 0.0):
+            va, vb = values[a], values[b]
+            if va is not None and vb is not None:
+                folded = self._folded(op, nodes)
+                if folded is not None:
+                    return folded
+        elif len(nodes) == 1:
+            (a,) = nodes
+            va = values[a]
+            if va is not None:
+                return self._folded(op, nodes)
+        else:  # tensor ops with parameters: only folding applies
+            return self._folded(op, nodes) if all(values[n] is not None for n in nodes) else None
+        name = op.name
+        if name == "add":
+            if vb == 0.0:
                 return a
-            if is_const(a, 0.0):
+            if va == 0.0:
                 return b
             # IEEE defines a - b as a + (-b), so these are exact.
-            if self.op(b) is neg:
-                return self.apply(BY_NAME["sub"], a, self.args(b)[0])
-            if self.op(a) is neg:
-                return self.apply(BY_NAME["sub"], b, self.args(a)[0])
+            if ops[b] is _NEG:
+                return self.apply(_SUB, a, args[b][0])
+            if ops[a] is _NEG:
+                return self.apply(_SUB, b, args[a][0])
         elif name == "sub":
-            a, b = nodes
-            if is_const(b, 0.0):
+            if vb == 0.0:
                 return a
-            if is_const(a, 0.0):
-                return self.apply(neg, b)
+            if va == 0.0:
+                return self.apply(_NEG, b)
             if a == b:
                 return self.const(0.0)
-            if self.op(b) is neg:
-                return self.apply(BY_NAME["add"], a, self.args(b)[0])
+            if ops[b] is _NEG:
+                return self.apply(_ADD, a, args[b][0])
         elif name == "mul":
-            a, b = nodes
-            for x, y in ((a, b), (b, a)):
-                if is_const(y, 1.0):
+            for x, y, vy in ((a, b, vb), (b, a, va)):
+                if vy is None:
+                    continue
+                if vy == 1.0:
                     return x
-                if is_const(y, 0.0):
+                if vy == 0.0:
                     return y
-                if is_const(y, -1.0):
-                    return self.apply(neg, x)
+                if vy == -1.0:
+                    return self.apply(_NEG, x)
             # Rounding is symmetric, so a sign moves out of a product or quotient exactly.
-            if self.op(b) is neg:
-                return self.apply(neg, self.apply(op, a, self.args(b)[0]))
-            if self.op(a) is neg:
-                return self.apply(neg, self.apply(op, self.args(a)[0], b))
+            if ops[b] is _NEG:
+                return self.apply(_NEG, self.apply(op, a, args[b][0]))
+            if ops[a] is _NEG:
+                return self.apply(_NEG, self.apply(op, args[a][0], b))
         elif name == "div":
-            a, b = nodes
-            if is_const(b, 1.0):
+            if vb == 1.0:
                 return a
-            if is_const(b, -1.0):
-                return self.apply(neg, a)
-            if self.op(b) is neg:
-                return self.apply(neg, self.apply(op, a, self.args(b)[0]))
-            if self.op(a) is neg:
-                return self.apply(neg, self.apply(op, self.args(a)[0], b))
+            if vb == -1.0:
+                return self.apply(_NEG, a)
+            if ops[b] is _NEG:
+                return self.apply(_NEG, self.apply(op, a, args[b][0]))
+            if ops[a] is _NEG:
+                return self.apply(_NEG, self.apply(op, args[a][0], b))
         elif name == "neg":
-            (a,) = nodes
-            if self.op(a) is neg:
-                return self.args(a)[0]
+            if ops[a] is _NEG:
+                return args[a][0]
         elif name == "pow":
-            a, b = nodes
-            if is_const(b, 1.0):
+            if vb == 1.0:
                 return a
-            if is_const(b, 0.0):
+            if vb == 0.0:
                 return self.const(1.0)
         return None
+
+
+_ADD, _SUB, _NEG = BY_NAME["add"], BY_NAME["sub"], BY_NAME["neg"]

@@ -16,6 +16,11 @@ inside (``g / y`` rather than ``g * (1/y)``) is what keeps gradient code short.
 so ``exp' = exp`` reuses it. An op with ``derivatives=None`` is piecewise constant: its
 derivative is zero wherever it exists.
 
+``OPS`` holds the scalar ops; ``TENSOR_OPS`` (in :mod:`graphc.tensor_ops`) the ops on vectors and
+matrices, whose forward (JVP) and reverse (VJP) rules differ and whose shapes need rules of their
+own; ``ALL_OPS`` is both. Scalar ops apply elementwise to vectors and matrices, with numpy's
+broadcasting, and their rules serve unchanged.
+
 Conventions at kinks and ties (the one-sided derivatives differ there):
 ``abs'(0) = 0`` and ``relu'(0) = 0`` (the subgradient 0); ``max(a, b)`` and ``min(a, b)`` at
 ``a == b`` send half of the derivative to each argument, so ``max(x, x)`` has derivative 1.
@@ -24,9 +29,10 @@ At ``x = 0`` the derivative of ``x ** y`` in ``y`` is 0 (exact wherever ``y > 0`
 JAX's choices.
 
 Numerically stable forms: ``sigmoid`` never subtracts from 1 (its value and its derivative
-``sigmoid(x) * sigmoid(-x)`` keep their relative accuracy for large ``|x|``), and
-``softplus`` (``log(1 + exp(x))``) and ``log_sigmoid`` neither overflow nor lose the tail.
-:mod:`graphc.rewrites` turns the naive spellings into these ops as the graph is built.
+``sigmoid(x) * sigmoid(-x)`` keep their relative accuracy for large ``|x|``), ``softplus``
+(``log(1 + exp(x))``) and ``log_sigmoid`` neither overflow nor lose the tail, and ``tanh'`` is
+``4 sigmoid(2x) sigmoid(-2x)``. :mod:`graphc.rewrites` turns the naive spellings into these ops
+as the graph is built.
 """
 
 from __future__ import annotations
@@ -40,6 +46,13 @@ import sympy
 
 Rule = Callable[..., object]
 Printer = Callable[[list], str]
+
+# Python's operator precedence as levels, loosest first. An op's printed form has a level, and
+# each of its operand slots requires one: an expression nested into a slot whose requirement is
+# above the expression's own level gets parentheses. Only the expression style of generated
+# code (graphc.inline) nests expressions; the assignment style passes names and literals, which
+# are atoms. A slot of ``None`` takes only atoms because its template repeats the operand.
+ANY, SUM, PRODUCT, UNARY, POWER, ATOM = range(6)
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,6 +70,19 @@ class Op:
     commutative: bool = False
     doc: str = ""
     formula: str = field(default="")
+    #: The level of the printed form, and the level each operand slot requires (``None``:
+    #: every slot is ``ANY``). One pair serves both backends, so it is the stricter of the two.
+    precedence: int = ATOM
+    operands: Optional[tuple[Optional[int], ...]] = None
+    # Ops on vectors and matrices (graphc.tensor_ops) also use these; scalar ops leave them be.
+    shape: Optional[Callable] = None      # shape rule (graph, args) -> shape; None: elementwise
+    vjp: Optional[tuple[Rule, ...]] = None  # reverse rules, when they differ from ``derivatives``
+    optional: int = 0                     # trailing arguments a formula may leave out (an axis)
+    variadic: bool = False                # further trailing arguments: parameters, no derivative
+    simplify: Optional[Callable] = None   # exact rewrites (graph, args) -> node or None
+    composite: Optional[Callable] = None  # built from other ops (b, *args): no node of its own
+    usage: str = ""                       # how a call is written, for messages
+    array: str | Printer = ""             # numpy template in code with vectors and matrices
     #: Defined for every finite input, so evaluating it can never raise (on the math backend).
     #: Gradient code evaluates the other ops even where only their derivatives are needed, so
     #: that a point outside the function's domain raises instead of giving a gradient.
@@ -65,12 +91,23 @@ class Op:
     def __repr__(self) -> str:
         return f"<op {self.name}>"
 
-    def print(self, backend: str, args: list[str]) -> str:
-        """The backend expression that computes this op from already-printed arguments."""
+    def print(self, backend: str, args: list[str], array: bool = False) -> str:
+        """The backend expression that computes this op from already-printed arguments
+        (``array``: in code with vectors and matrices, where an op may print differently)."""
         template = self.math if backend == "math" else self.numpy
+        if array and self.array and backend == "numpy":
+            template = self.array
         if callable(template):
             return template(args)
         return template.format(*args)
+
+    def __post_init__(self) -> None:
+        slots = (ANY,) * self.arity if self.operands is None else self.operands
+        object.__setattr__(self, "slots", slots)
+
+    def slot(self, i: int) -> Optional[int]:
+        """The precedence level operand ``i`` must have to be printed without parentheses."""
+        return self.slots[i]
 
     @property
     def differentiable(self) -> bool:
@@ -156,24 +193,27 @@ OPS: tuple[Op, ...] = (
     # Arithmetic. ``formula`` is the operator as written between (or before) the operands.
     Op("add", 2, "{0} + {1}", "{0} + {1}", lambda a, b: a + b, lambda a, b: a + b,
        (lambda b, g, out, x, y: g, lambda b, g, out, x, y: g),
-       commutative=True, formula="+", doc="a + b", total=True),
+       commutative=True, formula="+", doc="a + b", precedence=SUM, operands=(SUM, PRODUCT),
+       total=True),
     Op("sub", 2, "{0} - {1}", "{0} - {1}", lambda a, b: a - b, lambda a, b: a - b,
        (lambda b, g, out, x, y: g, lambda b, g, out, x, y: b.neg(g)),
-       formula="-", doc="a - b", total=True),
+       formula="-", doc="a - b", precedence=SUM, operands=(SUM, PRODUCT), total=True),
     Op("mul", 2, "{0} * {1}", "{0} * {1}", lambda a, b: a * b, lambda a, b: a * b,
        (lambda b, g, out, x, y: b.mul(g, y), lambda b, g, out, x, y: b.mul(g, x)),
-       commutative=True, formula="*", doc="a * b", total=True),
+       commutative=True, formula="*", doc="a * b", precedence=PRODUCT,
+       operands=(PRODUCT, UNARY), total=True),
     Op("div", 2, "{0} / {1}", "{0} / {1}", lambda a, b: a / b, lambda a, b: a / b,
        (lambda b, g, out, x, y: b.div(g, y),
         lambda b, g, out, x, y: b.neg(b.mul(b.div(g, y), out))),
-       formula="/", doc="a / b"),
+       formula="/", doc="a / b", precedence=PRODUCT, operands=(PRODUCT, UNARY)),
     Op("neg", 1, "-{0}", "-{0}", lambda a: -a, lambda a: -a,
        (lambda b, g, out, x: b.neg(g),),
-       formula="-", doc="-a", total=True),
+       formula="-", doc="-a", precedence=UNARY, operands=(UNARY,), total=True),
     Op("pow", 2, _math_pow, "{0} ** {1}", lambda a, b: a**b, math.pow,
        (lambda b, g, out, x, p: b.mul(g, b.mul(p, b.pow(x, b.sub(b.replace_zero(p), 1.0)))),
         lambda b, g, out, x, p: b.mul(g, b.mul(out, b.log(b.replace_zero(x))))),
-       spellings=("pow",), formula="**", doc="a ** b, also written a ^ b or pow(a, b)"),
+       spellings=("pow",), formula="**", doc="a ** b, also written a ^ b or pow(a, b)",
+       precedence=POWER, operands=(ATOM, UNARY)),
     # Elementary functions.
     Op("exp", 1, "math.exp({0})", "np.exp({0})", sympy.exp, math.exp,
        (lambda b, g, out, x: b.mul(g, out),), spellings=("exp",), doc="e to the power x"),
@@ -187,8 +227,11 @@ OPS: tuple[Op, ...] = (
        (lambda b, g, out, x: b.neg(b.mul(g, b.sin(x))),), spellings=("cos",), doc="cosine",
        total=True),
     Op("tan", 1, "math.tan({0})", "np.tan({0})", sympy.tan, math.tan,
-       (lambda b, g, out, x: b.mul(g, b.add(1.0, b.mul(out, out))),), spellings=("tan",), doc="tangent",
-       total=True),
+       (lambda b, g, out, x: b.mul(g, b.add(1.0, b.mul(out, out))),), spellings=("tan",),
+       doc="tangent", total=True),
+    Op("cot", 1, "1 / math.tan({0})", "1 / np.tan({0})", sympy.cot, lambda a: 1 / math.tan(a),
+       (lambda b, g, out, x: b.neg(b.mul(g, b.add(1.0, b.mul(out, out)))),), spellings=("cot",),
+       doc="cotangent 1/tan(x)"),
     Op("asin", 1, "math.asin({0})", "np.arcsin({0})", sympy.asin, math.asin,
        (lambda b, g, out, x: b.div(g, b.sqrt(b.sub(1.0, b.mul(x, x)))),),
        spellings=("asin", "arcsin"), doc="inverse sine"),
@@ -203,27 +246,32 @@ OPS: tuple[Op, ...] = (
     Op("cosh", 1, "math.cosh({0})", "np.cosh({0})", sympy.cosh, math.cosh,
        (lambda b, g, out, x: b.mul(g, b.sinh(x)),), spellings=("cosh",), doc="hyperbolic cosine"),
     Op("tanh", 1, "math.tanh({0})", "np.tanh({0})", sympy.tanh, math.tanh,
-       (_tanh_derivative,), spellings=("tanh",),
-       doc="hyperbolic tangent", total=True),
+       (_tanh_derivative,), spellings=("tanh",), doc="hyperbolic tangent", total=True),
     Op("sigmoid", 1, _template(_SIGMOID, _MATH), _template(_SIGMOID, _NUMPY),
        lambda x: 1 / (1 + sympy.exp(-x)), _sigmoid,
        (lambda b, g, out, x: b.mul(g, b.mul(out, b.sigmoid(b.neg(x)))),), spellings=("sigmoid",),
-       doc="logistic function 1/(1 + exp(-x)), stable for large |x|", total=True),
+       doc="logistic function 1/(1 + exp(-x)), stable for large |x|", precedence=PRODUCT,
+       operands=(None,), total=True,
+       # On arrays, the form people write by hand: one exp instead of two. Relatively accurate
+       # too, but for x < -709 exp overflows (numpy warns) and the result is 0, not ~1e-308.
+       array="1 / (1 + np.exp(-{0}))"),
     Op("softplus", 1, _template(_SOFTPLUS, _MATH), _template(_SOFTPLUS, _NUMPY),
        lambda x: sympy.log(1 + sympy.exp(x)), _softplus,
        (lambda b, g, out, x: b.mul(g, b.sigmoid(x)),), spellings=("softplus",),
-       doc="log(1 + exp(x)), stable: written log(1 + exp(x)) it becomes this op", total=True),
+       doc="log(1 + exp(x)), stable: written log(1 + exp(x)) it becomes this op",
+       precedence=SUM, operands=(None,), total=True),
     Op("log_sigmoid", 1, _template(_LOG_SIGMOID, _MATH), _template(_LOG_SIGMOID, _NUMPY),
        lambda x: -sympy.log(1 + sympy.exp(-x)), _log_sigmoid,
        (lambda b, g, out, x: b.mul(g, b.sigmoid(b.neg(x))),), spellings=("log_sigmoid",),
-       doc="log(sigmoid(x)), stable: written log(sigmoid(x)) it becomes this op", total=True),
+       doc="log(sigmoid(x)), stable: written log(sigmoid(x)) it becomes this op",
+       precedence=SUM, operands=(None,), total=True),
     Op("relu", 1, "max({0}, 0.0)", "np.maximum({0}, 0.0)",
        lambda x: sympy.Max(x, 0), lambda x: max(x, 0.0),
        (lambda b, g, out, x: b.mul(g, b.step(x)),), spellings=("relu",),
        doc="max(x, 0); derivative 0 at x = 0", total=True),
     Op("abs", 1, "abs({0})", "np.abs({0})", sympy.Abs, abs,
-       (lambda b, g, out, x: b.mul(g, b.sign(x)),), spellings=("abs",), doc="|x|; derivative 0 at x = 0",
-       total=True),
+       (lambda b, g, out, x: b.mul(g, b.sign(x)),), spellings=("abs",),
+       doc="|x|; derivative 0 at x = 0", total=True),
     Op("max", 2, _floats("max"), "np.maximum({0}, {1})", sympy.Max, max,
        (lambda b, g, out, x, y: _share(b, g, x, y),
         lambda b, g, out, x, y: _share(b, g, y, x)),
@@ -236,21 +284,32 @@ OPS: tuple[Op, ...] = (
        doc="smaller of a and b; at a tie each gets half of the derivative", total=True),
     # Piecewise-constant helpers that derivative rules need; not written in formulas.
     Op("sign", 1, "float(({0} > 0) - ({0} < 0))", "np.sign({0})", sympy.sign, _sign,
-       None, doc="-1, 0 or 1 (derivative rule of abs)", total=True),
+       None, doc="-1, 0 or 1 (derivative rule of abs)", operands=(None,), total=True),
     Op("step", 1, "float({0} > 0)", "np.heaviside({0}, 0.0)",
        lambda x: sympy.Heaviside(x, 0), lambda x: float(x > 0),
-       None, doc="1 where x > 0, else 0 (derivative rule of relu)", total=True),
+       None, doc="1 where x > 0, else 0 (derivative rule of relu)", operands=(SUM,),
+       total=True),
     Op("replace_zero", 1, "({0} + ({0} == 0))", "({0} + ({0} == 0))",
        lambda x: sympy.Piecewise((1, sympy.Eq(x, 0)), (x, True)), _replace_zero,
-       (lambda b, g, out, x: g,),
-       doc="x, or 1 where x == 0 (derivative rules of x ** y, after JAX's _replace_zero)",
-       total=True),
+       (lambda b, g, out, x: g,), operands=(None,), total=True,
+       doc="x, or 1 where x == 0 (derivative rules of x ** y, after JAX's _replace_zero)"),
 )
 
-BY_NAME: dict[str, Op] = {op.name: op for op in OPS}
+# The ops on vectors and matrices live in their own table; it imports Op from here.
+from graphc.tensor_ops import TENSOR_OPS  # noqa: E402
+
+#: Every op, scalar and tensor.
+ALL_OPS: tuple[Op, ...] = OPS + TENSOR_OPS
+
+BY_NAME: dict[str, Op] = {op.name: op for op in ALL_OPS}
 
 #: How functions are spelled in formulas: every spelling maps to its op.
-FUNCTIONS: dict[str, Op] = {s: op for op in OPS for s in op.spellings}
+FUNCTIONS: dict[str, Op] = {s: op for op in ALL_OPS for s in op.spellings}
+
+#: Function names that came with vectors and matrices (``sum``, ``mean``, ...): they read as
+#: functions only where they are called, ``sum(a)``, so formulas that use them as variable
+#: names mean what they meant before.
+SOFT_FUNCTIONS: frozenset[str] = frozenset(s for op in TENSOR_OPS for s in op.spellings)
 
 #: Named constants a formula may use (a declared variable of the same name wins).
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}

@@ -22,7 +22,7 @@ from typing import Generic, NamedTuple, Protocol, Sequence, TypeVar
 
 from graphc.errors import GraphcError, ParseError
 from graphc.limits import DEFAULT as DEFAULT_LIMITS, Limits
-from graphc.ops import CONSTANTS, FUNCTIONS
+from graphc.ops import CONSTANTS, FUNCTIONS, SOFT_FUNCTIONS
 
 T = TypeVar("T")
 Span = tuple[int, int]  # (start, end) character offsets into the whole text, end exclusive
@@ -56,6 +56,7 @@ INFIX: dict[str, tuple[str, int, int]] = {  # token -> (op, left power, right po
     "-": ("sub", 10, 10),
     "*": ("mul", 20, 20),
     "/": ("div", 20, 20),
+    "@": ("matmul", 20, 20),  # as in Python: with * and /, left-associative
     "**": ("pow", 50, 49),
     "^": ("pow", 50, 49),
 }
@@ -67,12 +68,13 @@ JUXTAPOSE = 30  # slide notation `2x`, `x y`: tighter than * and /, looser than 
 JUXTAPOSE_FUNCTION = 29  # `sin x cos x`: a function name ends the operand of the function before
 FUNCTION_OPERAND = 29  # `log x y`: a function without parentheses takes the product after it
 BRACKET = -1  # '(' and calls on the stack: nothing is applied across them
+POSTFIX = {".T": "transpose"}  # binds tightest, like Python's attribute: -A.T is -(A.T)
 
 
 class Token(NamedTuple):
     """One token, as error messages see it."""
 
-    kind: str  # number, name, op, (, ), ',', =, ==, sep (a newline or ';'), end
+    kind: str  # number, name, op, postfix, (, ), ',', =, ==, sep (a newline or ';'), end
     text: str  # as written; "\n" for any line break
     start: int
     after_break: bool  # a line break inside parentheses came just before it
@@ -99,13 +101,14 @@ class Tokens:
 _TOKEN = re.compile(r"""
     [ \t]*                  # spaces and tabs before a token are skipped with it
     (?: (?P<name>[^\W\d]\w*)
-      | (?P<punct>\*\*|==|[-+*/^(),=;])
+      | (?P<punct>\*\*|==|\.T(?!\w)|[-+*/^(),=;@])
       | (?P<number>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
       | (?P<newline>[\r\n])
       | (?P<other>.)
       | (?P<last>\Z)
     )""", re.VERBOSE | re.DOTALL)
 _PUNCT_KIND = {"**": "op", "+": "op", "-": "op", "*": "op", "/": "op", "^": "op", ";": "sep",
+               "@": "op", ".T": "postfix",
                "(": "(", ")": ")", ",": ",", "=": "=", "==": "=="}
 
 _CHARACTER_HINTS = {
@@ -213,7 +216,7 @@ def declared_names(variables: Sequence[str] | str | None) -> tuple[str, ...] | N
             ("a" + ch).isidentifier() for ch in name[1:])
         if not valid:
             raise GraphcError(f"variable names are names such as x or theta1, not {name!r}")
-        if name in FUNCTIONS:
+        if name in FUNCTIONS and name not in SOFT_FUNCTIONS:
             raise GraphcError(f"variable {name!r} cannot be declared: it is a function")
     if len(set(names)) != len(names):
         twice = next(n for i, n in enumerate(names) if n in names[:i])
@@ -324,7 +327,7 @@ class _Parser(Generic[T]):
 
     def _check_assignable(self, tok: Token) -> None:
         name = tok.text
-        if name in FUNCTIONS:
+        if name in FUNCTIONS and name not in SOFT_FUNCTIONS:
             raise self.error(f"cannot assign '{name}': it is a function", tok.start)
         if name in self.is_declared:
             raise self.error(f"cannot assign '{name}': it is a declared variable", tok.start,
@@ -349,7 +352,7 @@ class _Parser(Generic[T]):
             kind = kinds[i]
             if expect_operand:
                 if kind == "name":
-                    if texts[i] in FUNCTIONS:
+                    if self._is_call(i):
                         i = self._function(i, operators, len(operands))
                     else:
                         operands.append(self._name(i))
@@ -371,6 +374,10 @@ class _Parser(Generic[T]):
                     reduce(operators, operands, left)
                 operators.append(_new(_Waiting, ("infix", op, right, i, 0, 0, -1)))
                 expect_operand = True
+            elif kind == "postfix":  # applies at once to the operand just read
+                value, start, _ = operands[-1]
+                end = starts[i] + len(texts[i])
+                operands[-1] = (builder.apply(POSTFIX[texts[i]], [value], (start, end)), start, end)
             elif kind == ")":
                 self._close(i, operators, operands)
             elif kind == ",":
@@ -384,7 +391,7 @@ class _Parser(Generic[T]):
             elif self.slide and (kind == "name" or kind == "("):
                 if self.tokens.runs_on(i) and kinds[i + 1] == "=":
                     raise self._expected_operator(i, operators)
-                power = JUXTAPOSE_FUNCTION if texts[i] in FUNCTIONS else JUXTAPOSE
+                power = JUXTAPOSE_FUNCTION if self._is_call(i) else JUXTAPOSE
                 reduce(operators, operands, power)
                 operators.append(_new(_Waiting, ("infix", "mul", power, i, 0, 0, -1)))
                 expect_operand = True
@@ -393,6 +400,13 @@ class _Parser(Generic[T]):
                 raise self._expected_operator(i, operators)
             before = i
             i += 1
+
+    def _is_call(self, i: int) -> bool:
+        """Whether the name at ``i`` is a function here (a soft name only when called)."""
+        name = self.tokens.texts[i]
+        if name not in FUNCTIONS:
+            return False
+        return name not in SOFT_FUNCTIONS or self.tokens.kinds[i + 1] == "("
 
     def _reduce(self, operators: list[_Waiting], operands: list[Operand], power: int) -> None:
         """Apply the waiting operators that bind at least as tightly as ``power``."""
@@ -422,7 +436,7 @@ class _Parser(Generic[T]):
             operands[-1] = (operands[-1][0], start, end)
             return
         count = len(operands) - bracket.base
-        if count < bracket.arity:
+        if count < bracket.arity - FUNCTIONS[self.tokens.texts[bracket.at]].optional:
             raise self._arity_error(bracket, i, count)
         args = [value for value, _, _ in operands[bracket.base:]]
         del operands[bracket.base:]
@@ -448,7 +462,7 @@ class _Parser(Generic[T]):
             operators.append(_new(_Waiting, call))
             return i + 1
         after = self.tokens[i + 1]
-        if not self.slide or op.arity != 1:
+        if not self.slide or op.arity - op.optional != 1:
             hint = (f"'{name}' takes {op.arity} arguments: {_usage(name)}" if self.slide else
                     f"call it as {_usage(name)}, or declare the variables to write slide "
                     "notation like 'log x'")
@@ -487,6 +501,8 @@ class _Parser(Generic[T]):
             close = difflib.get_close_matches(name, FUNCTIONS, n=1)
             hint = (f"did you mean the function '{close[0]}'?" if close else
                     "declare it, or write it as a product of declared variables like 'xz'")
+            if name == "T" and i > 0 and self.tokens.texts[i - 1] in ("^", "**"):
+                hint = "to transpose, write A.T or transpose(A)"
             raise self.error(f"'{name}' is not a declared variable (declared: {declared})",
                              start, hint)
         value, offset = None, start
@@ -589,7 +605,10 @@ class _Parser(Generic[T]):
     def _arity_error(self, call: _Waiting, i: int, given: int | None) -> ParseError:
         """Too few arguments (``given`` of them) at ')', or too many (None) at a ','."""
         name = self.tokens.texts[call.at]
-        takes = f"{call.arity} argument" + ("s" if call.arity != 1 else "")
+        least = call.arity - FUNCTIONS[name].optional
+        takes = (f"{least} or {call.arity} arguments" if least == call.arity - 1 else
+                 f"{least} to {call.arity} arguments" if least != call.arity else
+                 f"{call.arity} argument" + ("s" if call.arity != 1 else ""))
         message = (f"too many arguments: '{name}' takes {takes}" if given is None else
                    f"too few arguments: '{name}' takes {takes}, not {given}")
         return self.error(message, self.tokens.starts[i], f"call it as {_usage(name)}")
@@ -616,5 +635,7 @@ def _describe(tok: Token) -> str:
 
 
 def _usage(name: str) -> str:
+    if FUNCTIONS[name].usage:
+        return FUNCTIONS[name].usage
     arguments = ("a", "b") if FUNCTIONS[name].arity == 2 else ("x",)
     return f"{name}({', '.join(arguments)})"

@@ -66,10 +66,10 @@ class SyntaxBuilder:
 
 
 # How each op prints. S-expressions use the operator for arithmetic, the op name otherwise.
-SEXPR_HEAD = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
+SEXPR_HEAD = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@"}
 # Infix: (text between the operands, precedence). Calls and atoms bind tightest.
 INFIX_PRINT = {"add": (" + ", 1), "sub": (" - ", 1), "mul": ("*", 2), "div": ("/", 2),
-               "pow": ("**", 4)}
+               "matmul": (" @ ", 2), "pow": ("**", 4)}
 NEG_PRECEDENCE, ATOM_PRECEDENCE = 3, 5
 
 
@@ -129,6 +129,9 @@ def infix_pieces(root: Syntax, out: list[str]) -> None:
         elif item.label == "neg":
             push(item.args[0], _precedence(item.args[0]) < NEG_PRECEDENCE)
             stack.append("-")
+        elif item.label == "transpose":  # postfix A.T, tighter than everything
+            stack.append(".T")
+            push(item.args[0], _precedence(item.args[0]) < ATOM_PRECEDENCE)
         else:  # a function call
             stack.append(")")
             for position, arg in enumerate(reversed(item.args)):

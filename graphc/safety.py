@@ -6,7 +6,8 @@ every operation prints from the op table. :func:`check_source` verifies that pro
 result. It parses the source and accepts exactly one shape of program:
 
 - one ``def`` with plain positional parameters, no defaults, no decorators;
-- assignments of an expression to a fresh plain name, then one ``return``;
+- assignments of an expression to a fresh plain name, ``del`` of names bound before (numpy
+  code releases arrays after their last use), then one ``return``;
 - expressions made of numbers, names already bound, ``+ - * / **``, unary ``-``, the
   comparisons ``> < ==``, and calls without keywords of the functions the op table prints
   (``math.exp``, ``np.maximum``, ``max``, ``float``, ...), which are collected from the op
@@ -81,11 +82,21 @@ def check_tree(tree: ast.Module) -> None:
         if argument.annotation is not None:
             _fail(argument, "parameters carry no annotations")
     *assignments, last = function.body
+    released: set[str] = set()
     for statement in assignments:
+        if isinstance(statement, ast.Delete):
+            for target in statement.targets:
+                if not isinstance(target, ast.Name) or target.id not in bound:
+                    _fail(statement, "del releases only names bound before")
+                bound.discard(target.id)
+                released.add(target.id)
+            continue
         if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1
                 and isinstance(statement.targets[0], ast.Name)):
-            _fail(statement, "every statement but the last assigns one name")
+            _fail(statement, "every statement but the last assigns one name or dels names")
         _check_expression(statement.value, bound, attributes, builtins)
+        if statement.targets[0].id in released:
+            _fail(statement, f"the name {statement.targets[0].id!r} is bound again after del")
         _fresh(statement.targets[0].id, bound, builtins, statement)
     if not isinstance(last, ast.Return) or last.value is None:
         _fail(last, "the last statement returns the results")

@@ -17,7 +17,7 @@ from graphc.ops import CONSTANT_PRINT
 # SymPy classes that are exactly one graphc op of the same arity.
 _UNARY = {
     sympy.exp: "exp", sympy.log: "log", sympy.sin: "sin", sympy.cos: "cos", sympy.tan: "tan",
-    sympy.asin: "asin", sympy.acos: "acos", sympy.atan: "atan", sympy.sinh: "sinh",
+    sympy.cot: "cot", sympy.asin: "asin", sympy.acos: "acos", sympy.atan: "atan", sympy.sinh: "sinh",
     sympy.cosh: "cosh", sympy.tanh: "tanh", sympy.Abs: "abs", sympy.sign: "sign",
 }
 _FOLDED = {sympy.Max: "max", sympy.Min: "min"}

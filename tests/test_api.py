@@ -32,7 +32,7 @@ def test_calls_by_position_and_by_name_agree():
     (lambda f: f(2, w=3), "unknown variable 'w'"),
     (lambda f: f(2, x=3), "given twice"),
     (lambda f: f("two", 3), "real numbers"),
-    (lambda f: f.source("hessian"), "unknown kind"),
+    (lambda f: f.source("laplacian"), "unknown kind"),
     (lambda f: f.source("grad", backend="torch"), "unknown backend"),
 ])
 def test_bad_calls_say_what_is_wrong(call, message):

@@ -29,11 +29,11 @@ def value(x, z):
 
 
 def test_quiz_value_code_is_golden():
-    assert graphc.compile(QUIZ).source("value") == QUIZ_VALUE
+    assert graphc.compile(QUIZ).source("value", style="assign") == QUIZ_VALUE
 
 
 def test_quiz_gradient_code_reads_as_backpropagation():
-    source = graphc.compile(QUIZ).source("grad")
+    source = graphc.compile(QUIZ).source("grad", style="assign")
     lines = [line.strip() for line in source.splitlines()]
     assert lines[0] == "def grad(x, z):"
     assert lines[1] == "# forward"

@@ -80,7 +80,7 @@ def test_lecture_program_keeps_its_names():
     got_value, got_grads = f.value_and_grad(2, 3)
     assert got_value == pytest.approx(value, rel=1e-13)
     assert rel_err(got_grads, grads) < 1e-13
-    source = f.source("value_and_grad")
+    source = f.source("value_and_grad", style="assign")
     for line in ["a = x * z", "b = math.log(x)", "c = math.sin(b)", "d = math.exp(a)",
                  "e = a / b", "f = c / a", "v7 = d + e", "y = v7 + f"]:
         assert "    " + line in source, line

@@ -33,6 +33,7 @@ OP_TABLE = {
     "sin": ("sin(a)", sympy.sin(a), [(-2, 2)], "autograd test_systematic sin [-2;2]"),
     "cos": ("cos(a)", sympy.cos(a), [(-2, 2)], "autograd test_systematic cos [-2;2]"),
     "tan": ("tan(a)", sympy.tan(a), [(-1.1, 1.1)], "autograd test_systematic tan [-1.1;1.1]"),
+    "cot": ("cot(a)", sympy.cot(a), [(0.3, 2.8)], "own choice: between the poles at 0 and pi"),
     "asin": ("asin(a)", sympy.asin(a), [(-0.9, 0.9)], "jax asin U(-1.3;1.3), where defined"),
     "acos": ("acos(a)", sympy.acos(a), [(-0.9, 0.9)], "jax acos U(-1.3;1.3), where defined"),
     "atan": ("atan(a)", sympy.atan(a), [(-2, 2)], "autograd arctan x=0.2; jax special 0, 1000"),

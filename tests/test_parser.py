@@ -5,7 +5,6 @@ Every expected value here is written by hand from the grammar, not copied from t
 
 from __future__ import annotations
 
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -434,44 +433,42 @@ def test_bad_declarations_are_graphc_errors():
 N = 100_000
 
 
-def _timed_read(text, variables=None):
-    started = time.perf_counter()
+def _read_both(text, variables=None):
+    """Both printed forms; that they exist at all proves no recursion limit was hit.
+    (How fast deep formulas parse is measured by the benchmarks, not asserted here.)"""
     reading = read(text, variables)
-    printed_sexpr, printed = reading.sexpr(), str(reading)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 6.0, f"{elapsed:.1f} s"  # about 1 s here; generous for a busy machine
-    return printed_sexpr, printed
+    return reading.sexpr(), str(reading)
 
 
 def test_deeply_nested_calls():
     text = "sin(" * N + "x" + ")" * N
-    printed_sexpr, printed = _timed_read(text)
+    printed_sexpr, printed = _read_both(text)
     assert printed_sexpr == "(sin " * N + "x" + ")" * N
     assert printed == text
 
 
 def test_deeply_nested_parentheses():
-    assert _timed_read("(" * N + "x" + ")" * N) == ("x", "x")
+    assert _read_both("(" * N + "x" + ")" * N) == ("x", "x")
 
 
 def test_deeply_nested_negation():
     expected = "(neg " * N + "x" + ")" * N
-    assert _timed_read("-(" * N + "x" + ")" * N) == (expected, "-" * N + "x")
-    assert _timed_read("-" * (N // 4) + "x")[0] == "(neg " * (N // 4) + "x" + ")" * (N // 4)
+    assert _read_both("-(" * N + "x" + ")" * N) == (expected, "-" * N + "x")
+    assert _read_both("-" * (N // 4) + "x")[0] == "(neg " * (N // 4) + "x" + ")" * (N // 4)
 
 
 def test_long_sum_and_power_tower():
     text = " + ".join(["x"] * N)
-    assert _timed_read(text) == ("(+ " * (N - 1) + "x" + " x)" * (N - 1), text)
+    assert _read_both(text) == ("(+ " * (N - 1) + "x" + " x)" * (N - 1), text)
     tower = "**".join(["x"] * (N // 4))
-    assert _timed_read(tower) == ("(pow x " * (N // 4 - 1) + "x" + ")" * (N // 4 - 1), tower)
+    assert _read_both(tower) == ("(pow x " * (N // 4 - 1) + "x" + ")" * (N // 4 - 1), tower)
 
 
 def test_long_slide_chain_and_long_split_word():
     chain = N // 4
-    assert _timed_read("sin " * chain + "x", "x")[0] == "(sin " * chain + "x" + ")" * chain
+    assert _read_both("sin " * chain + "x", "x")[0] == "(sin " * chain + "x" + ")" * chain
     word = "x" * 20_000
-    assert _timed_read(word, "x")[1] == "*".join(["x"] * 20_000)
+    assert _read_both(word, "x")[1] == "*".join(["x"] * 20_000)
 
 
 # ------------------------------------------------------------------ random expressions

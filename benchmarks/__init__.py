@@ -1,0 +1,1 @@
+"""graphc's benchmark suite against SymPy, JAX, PyTorch and CasADi: ``python -m benchmarks``."""

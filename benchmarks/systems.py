@@ -1,0 +1,315 @@
+"""graphc and its peers behind one interface: prepare a case, count its operations, and hand
+back the calls to time.
+
+Every adapter's ``prepare`` does all the work its system needs before a first answer (parse or
+build, differentiate, print or trace, compile, first call), so the worker times it whole.
+``scalar`` and ``batch`` return zero-argument callables that compute the value and the full
+gradient at one point or at every point of a batch; ``scalar_floats`` and ``batch_arrays`` turn
+their results into plain numbers for the cross-check.
+"""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+
+from benchmarks.cases import Case
+
+SYSTEMS = ("graphc", "sympy", "jax", "torch", "casadi")
+
+
+def installed(system: str) -> bool:
+    """Whether a peer can be imported here (graphc and SymPy always can)."""
+    module = {"jax": "jax", "torch": "torch", "casadi": "casadi"}.get(system)
+    if module is None:
+        return True
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def _sympy_expr(case: Case, symbols):
+    import sympy
+
+    if case.build is not None:
+        return case.build(_namespace("sympy"), *symbols)
+    local = {name: symbol for name, symbol in zip(case.variables, symbols)}
+    local.update({"ln": sympy.log, "arcsin": sympy.asin, "arccos": sympy.acos,
+                  "arctan": sympy.atan, "pi": sympy.pi})
+    # Corpus text (trusted benchmark data), read by SymPy for the peers, never by graphc.
+    return sympy.parse_expr(case.sympy_text.replace("^", "**"), local_dict=local)
+
+
+def _namespace(system: str) -> SimpleNamespace:
+    """The math functions of one system under common names, for the cases' ``build``."""
+    if system == "sympy":
+        import sympy as lib
+
+        names = dict(exp=lib.exp, log=lib.log, sin=lib.sin, cos=lib.cos, sqrt=lib.sqrt,
+                     tanh=lib.tanh, asin=lib.asin, acos=lib.acos, atan=lib.atan)
+        names["sigmoid"] = lambda x: 1 / (1 + lib.exp(-x))
+    elif system == "jax":
+        import jax
+        import jax.numpy as lib
+
+        names = dict(exp=lib.exp, log=lib.log, sin=lib.sin, cos=lib.cos, sqrt=lib.sqrt,
+                     tanh=lib.tanh, asin=lib.arcsin, acos=lib.arccos, atan=lib.arctan,
+                     sigmoid=jax.nn.sigmoid)
+    elif system == "torch":
+        import torch as lib
+
+        def tensor_function(function):  # torch's functions refuse Python numbers: sqrt(2*pi)
+            return lambda x: function(x if isinstance(x, lib.Tensor) else lib.tensor(x, dtype=lib.float64))
+
+        names = {name: tensor_function(getattr(lib, name)) for name in
+                 ("exp", "log", "sin", "cos", "sqrt", "tanh", "asin", "acos", "atan", "sigmoid")}
+    elif system == "casadi":
+        import casadi as lib
+
+        names = dict(exp=lib.exp, log=lib.log, sin=lib.sin, cos=lib.cos, sqrt=lib.sqrt,
+                     tanh=lib.tanh, asin=lib.asin, acos=lib.acos, atan=lib.atan)
+        names["sigmoid"] = lambda x: 1 / (1 + lib.exp(-x))
+    else:
+        raise ValueError(system)
+    return SimpleNamespace(**names)
+
+
+def _builder(case: Case, system: str):
+    """``build(*variables)`` in ``system``'s functions; Feynman formulas via lambdify."""
+    m = _namespace(system)
+    if case.build is not None:
+        return lambda *xs: case.build(m, *xs)
+    import sympy
+
+    symbols = sympy.symbols(case.variables, real=True)
+    expr = _sympy_expr(case, symbols)
+    table = dict(vars(m), pi=math.pi, E=math.e, Abs=abs)
+    return sympy.lambdify(symbols, expr, modules=[table])
+
+
+# --------------------------------------------------------------------------- graphc
+class Graphc:
+    name = "graphc"
+    cheap_counts = True
+
+    def __init__(self) -> None:
+        import graphc
+
+        self.graphc = graphc
+
+    def prepare(self, case: Case):
+        f = self.graphc.compile(case.text, variables=case.variables)
+        f.style = "inline"  # the fast style the benchmark table reports (the default is "assign")
+        f.value_and_grad(*case.point)
+        return f
+
+    def counts(self, case, f) -> dict:
+        return {"ops": f.op_count("value"), "grad_ops": f.op_count("grad"), "nodes": len(f.ir)}
+
+    def scalar(self, case, f):
+        """The generated function itself, as lambdify's and CasADi's functions are called."""
+        point, run = case.point, f.compiled("value_and_grad")
+        return lambda: run(*point)
+
+    def scalar_api(self, case, f):
+        """The same call through the Function (names, types, errors checked)."""
+        point = case.point
+        return lambda: f.value_and_grad(*point)
+
+    def scalar_floats(self, result):
+        value, grad = result
+        return [float(value), *map(float, grad)]
+
+    def batch(self, case, f, arrays):
+        f.value_and_grad(*(a[:2] for a in arrays))  # compile the numpy code first
+        return lambda: f.value_and_grad(*arrays)
+
+    def batch_arrays(self, result):
+        value, grad = result
+        return [np.asarray(value), *map(np.asarray, grad)]
+
+
+# ---------------------------------------------------------------------------- SymPy
+class Sympy:
+    name = "sympy"
+
+    def __init__(self) -> None:
+        import sympy
+
+        sympy.lambdify([], 0, modules="math")  # the first lambdify imports its printers
+
+    def prepare(self, case: Case):
+        import sympy
+        from sympy.core.cache import clear_cache
+
+        clear_cache()  # no help from derivatives an earlier round left in SymPy's cache
+        symbols = sympy.symbols(case.variables, real=True)
+        expr = _sympy_expr(case, symbols)
+        grads = [sympy.diff(expr, s) for s in symbols]
+        # A flat list: lambdify's cse does not look inside a nested one, and printing the
+        # derivatives without it is many times slower.
+        run = sympy.lambdify(symbols, [expr, *grads], modules="math", cse=True)
+        run(*case.point)
+        return SimpleNamespace(symbols=symbols, expr=expr, grads=grads, run=run)
+
+    def counts(self, case, h) -> dict:
+        import sympy
+
+        ops = int(sympy.count_ops(h.expr))
+        plain = sum(int(sympy.count_ops(g)) for g in h.grads)
+        replacements, reduced = sympy.cse([h.expr, *h.grads])
+        after = sum(int(sympy.count_ops(r)) for _, r in replacements)
+        after += sum(int(sympy.count_ops(r)) for r in reduced)
+        return {"ops": ops, "grad_ops": plain, "grad_ops_cse": after}
+
+    def scalar(self, case, h):
+        point = case.point
+        return lambda: h.run(*point)
+
+    def scalar_floats(self, result):
+        return [float(r) for r in result]
+
+    def batch(self, case, h, arrays):
+        import sympy
+
+        run = sympy.lambdify(h.symbols, [h.expr, *h.grads], modules="numpy", cse=True)
+        return lambda: run(*arrays)
+
+    def batch_arrays(self, result):
+        shape = np.broadcast_shapes(*map(np.shape, result))
+        return [np.broadcast_to(np.asarray(r, dtype=float), shape) for r in result]
+
+
+# ------------------------------------------------------------------------------ JAX
+class Jax:
+    name = "jax"
+
+    def __init__(self) -> None:
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+        jax.config.update("jax_platforms", "cpu")
+        self.jax = jax
+
+    def prepare(self, case: Case):
+        jax = self.jax
+        f = _builder(case, "jax")
+        argnums = tuple(range(len(case.variables)))
+        run = jax.jit(jax.value_and_grad(f, argnums=argnums))
+        jax.block_until_ready(run(*case.point))
+        return SimpleNamespace(f=f, run=run, argnums=argnums)
+
+    def counts(self, case, h) -> dict:
+        jax = self.jax
+        ops = len(jax.make_jaxpr(h.f)(*case.point).jaxpr.eqns)
+        grad = jax.make_jaxpr(jax.value_and_grad(h.f, argnums=h.argnums))(*case.point)
+        return {"ops": ops, "grad_ops": len(grad.jaxpr.eqns)}
+
+    def scalar(self, case, h):
+        point, run, ready = case.point, h.run, self.jax.block_until_ready
+        return lambda: ready(run(*point))
+
+    def scalar_floats(self, result):
+        value, grad = result
+        return [float(value), *map(float, grad)]
+
+    def batch(self, case, h, arrays):
+        jax = self.jax
+        run = jax.jit(jax.vmap(jax.value_and_grad(h.f, argnums=h.argnums)))
+        device = [jax.numpy.asarray(a) for a in arrays]
+        jax.block_until_ready(run(*(d[:2] for d in device)))
+        return lambda: jax.block_until_ready(run(*device))
+
+    def batch_arrays(self, result):
+        value, grad = result
+        return [np.asarray(value), *map(np.asarray, grad)]
+
+
+# -------------------------------------------------------------------------- PyTorch
+class Torch:
+    name = "torch"
+    cheap_counts = True
+
+    def __init__(self) -> None:
+        import torch
+
+        self.torch = torch
+
+    def _run(self, f, values):
+        torch = self.torch
+        leaves = [torch.as_tensor(v, dtype=torch.float64).requires_grad_() for v in values]
+        out = f(*leaves)
+        grads = torch.autograd.grad(out, leaves, grad_outputs=torch.ones_like(out),
+                                    allow_unused=True, materialize_grads=True)
+        return out.detach(), grads
+
+    def prepare(self, case: Case):
+        f = _builder(case, "torch")
+        self._run(f, case.point)
+        return f
+
+    def counts(self, case, f) -> dict:
+        return {}
+
+    def scalar(self, case, f):
+        point = case.point
+        return lambda: self._run(f, point)
+
+    def scalar_floats(self, result):
+        value, grad = result
+        return [float(value), *(float(g) for g in grad)]
+
+    def batch(self, case, f, arrays):
+        return lambda: self._run(f, arrays)
+
+    def batch_arrays(self, result):
+        value, grad = result
+        return [value.numpy(), *(g.detach().numpy() for g in grad)]
+
+
+# --------------------------------------------------------------------------- CasADi
+class Casadi:
+    name = "casadi"
+    cheap_counts = True
+
+    def __init__(self) -> None:
+        import casadi
+
+        self.ca = casadi
+
+    def prepare(self, case: Case):
+        ca = self.ca
+        symbols = [ca.SX.sym(name) for name in case.variables]
+        expr = _builder(case, "casadi")(*symbols)
+        gradient = ca.gradient(expr, ca.vertcat(*symbols))
+        run = ca.Function("value_and_grad", symbols, [expr, gradient])
+        run(*case.point)
+        return SimpleNamespace(symbols=symbols, expr=expr, run=run)
+
+    def counts(self, case, h) -> dict:
+        value = self.ca.Function("value", h.symbols, [h.expr])
+        return {"ops": int(value.n_instructions()), "grad_ops": int(h.run.n_instructions())}
+
+    def scalar(self, case, h):
+        point, run = case.point, h.run
+        return lambda: run(*point)
+
+    def scalar_floats(self, result):
+        value, grad = result
+        return [float(value), *np.asarray(grad, dtype=float).ravel()]
+
+    def batch(self, case, h, arrays):
+        ca = self.ca
+        run = h.run.map(len(arrays[0]))
+        rows = [ca.DM(a.reshape(1, -1)) for a in arrays]
+        return lambda: run(*rows)
+
+    def batch_arrays(self, result):
+        value, grad = result
+        grad = np.asarray(grad)
+        return [np.asarray(value).ravel(), *grad]
+
+
+ADAPTERS = {"graphc": Graphc, "sympy": Sympy, "jax": Jax, "torch": Torch, "casadi": Casadi}
