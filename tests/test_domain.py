@@ -157,3 +157,42 @@ def test_sympy_input_has_no_formula_text_but_still_says_what_failed():
     with pytest.raises(graphc.DomainError) as info:
         f(0.0)
     assert "math domain error" in str(info.value) and "math.log(x)" in str(info.value)
+
+
+def test_the_expression_style_names_the_same_subexpression():
+    # A line of nested expressions holds several operations: the error comes from the
+    # one-operation-per-line form of the same arithmetic.
+    f = graphc.compile("y + 2 * log(x - 1)")
+    f.style = "inline"
+    assert f.source("value").splitlines()[1] == "    return y + 2 * math.log(x - 1)"
+    with pytest.raises(graphc.DomainError) as info:
+        f(x=0.5, y=1.0)
+    assert info.value.expression == "log(x - 1)" and "x - 1 = -0.5" in str(info.value)
+    assert "generated value code, line 4: v2 = math.log(v1)" in str(info.value)
+
+
+def test_the_scalar_fast_path_keeps_the_policy():
+    f = graphc.compile("log(x)")
+    assert f(1.0) == 0.0 and f(1.0) == 0.0  # the second call takes the fast path
+    with pytest.raises(graphc.DomainError, match="x is NaN"):
+        f(math.nan)
+    with pytest.raises(graphc.DomainError, match="`log\\(x\\)` is undefined at x = 0.0"):
+        f(0.0)
+
+
+def test_vectors_and_matrices_raise_when_asked():
+    f = graphc.compile("sum(log(x))", shapes={"x": (3,)}, on_domain_error="raise")
+    assert f(np.array([1.0, 1.0, math.e])) == pytest.approx(1.0, rel=1e-15)
+    with pytest.raises(graphc.DomainError) as info:
+        f(np.array([1.0, -1.0, 2.0]))
+    assert info.value.expression == "log(x)"
+    with pytest.warns(RuntimeWarning):
+        assert math.isnan(graphc.compile("sum(log(x))", shapes={"x": (3,)})(np.array([1.0, -1.0, 2.0])))
+
+
+def test_several_formulas_follow_numpy_and_say_so_when_asked_to_raise():
+    with pytest.raises(graphc.GraphcError, match="on_domain_error apply to one formula"):
+        graphc.compile(["log(x)", "x"], on_domain_error="raise")
+    F = graphc.compile(["log(x)", "x*y"])
+    with pytest.raises(graphc.DomainError):
+        F(0.0, 1.0)

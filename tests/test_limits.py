@@ -90,3 +90,12 @@ def test_limits_and_formulas_of_the_wrong_type_are_graphc_errors():
         graphc.compile("x", limits={"length": 10})
     with pytest.raises(graphc.GraphcError, match="a formula is a string"):
         graphc.read(b"x + 1")
+
+
+def test_several_formulas_share_the_limits():
+    with pytest.raises(graphc.ParseError, match="at most 5"):
+        graphc.compile(["x + y", "x*y*x*y"], limits=graphc.Limits(length=5))
+    # x, y, x + y, x*y: four nodes in the shared graph.
+    with pytest.raises(graphc.ParseError, match="more than 3 nodes"):
+        graphc.compile(["x + y", "x*y"], limits=graphc.Limits(nodes=3))
+    assert graphc.compile(["x + y", "x*y"], limits=graphc.Limits(nodes=4))(2.0, 3.0) == (5.0, 6.0)
