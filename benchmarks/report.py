@@ -220,7 +220,8 @@ def markdown(results, systems, meta: dict) -> str:
                     "`lambdify(cse=True)` (math), first call. JAX: `jit(value_and_grad)` first call. "
                     "PyTorch: first eager call. CasADi: SX build, `gradient`, `Function`, first call.")
     lines += _table(results, systems, "Scalar latency: one value-and-gradient call", "latency_s",
-                    _time, "Median over 5 timing loops of about 20 ms each; Python floats in; each "
+                    _time, "Median over 5 timing loops of about 20 ms each (one call where a call takes over "
+                    "0.5 s); Python floats in; each "
                     "system's compiled function called directly (graphc: `f.compiled()`, SymPy: the "
                     "lambdified function, CasADi: the `Function`, JAX: the jitted function and "
                     "`block_until_ready`, PyTorch: leaf tensors, forward, `autograd.grad`). For the "
@@ -231,7 +232,7 @@ def markdown(results, systems, meta: dict) -> str:
                           if row.get("graphc", {}).get("latency_api_s")) + ".", ""]
     lines += ["### Batch: value and gradient over many points (throughput, peak memory)", "",
               "10^6 points for small formulas, fewer for large ones (about 3·10^7 point-operations per "
-              "call; the same count for every system); the Feynman row runs every fourth formula on "
+              "call; the same count for every system); the Feynman row runs every eighth formula on "
               f"20 000 points. Peak memory is the resident memory the call adds above what was live "
               "before it (inputs excluded, outputs included); memory a library already holds from "
               "earlier calls (allocator pools) does not show, so small numbers, 0 included, are lower "
