@@ -53,6 +53,8 @@ OP_TABLE = {
     "max": ("max(a, b)", sympy.Max(a, b), [(-2, 2), (-2, 2)], "jax max 3*N(0;1), no ties"),
     "min": ("min(a, b)", sympy.Min(a, b), [(-2, 2), (-2, 2)], "jax min 3*N(0;1), no ties"),
 }
+
+
 def test_every_formula_op_is_in_the_table():
     covered = set(OP_TABLE) | {key.split("_")[0] for key in OP_TABLE}
     formula_ops = {op.name for op in OPS if op.spellings or op.formula}  # not rule helpers
