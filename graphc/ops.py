@@ -184,6 +184,16 @@ def _tanh_derivative(b, g, out, x):
     return b.mul(g, b.mul(4.0, b.mul(b.sigmoid(twice), b.sigmoid(b.neg(twice)))))
 
 
+def _sigmoid_derivative(b, g, out, x):
+    """g * out * sigmoid(-x) in scalar code: the slide's out * (1 - out) without its
+    cancellation (1 - out is 0 for x > 37). In code with vectors or matrices, the slide's form
+    itself, as the lecture writes it and as PyTorch computes it: there its error is an ulp of
+    out, not of the derivative (docs/security.md)."""
+    if b.arrays():
+        return b.mul(g, b.mul(out, b.sub(1.0, out)))
+    return b.mul(g, b.mul(out, b.sigmoid(b.neg(x))))
+
+
 def _share(b, g, winner, loser):
     """g * (1 + sign(winner - loser))/2: all of g where the argument wins, half at a tie."""
     return b.mul(g, b.mul(0.5, b.add(1.0, b.sign(b.sub(winner, loser)))))
@@ -249,8 +259,9 @@ OPS: tuple[Op, ...] = (
        (_tanh_derivative,), spellings=("tanh",), doc="hyperbolic tangent", total=True),
     Op("sigmoid", 1, _template(_SIGMOID, _MATH), _template(_SIGMOID, _NUMPY),
        lambda x: 1 / (1 + sympy.exp(-x)), _sigmoid,
-       (lambda b, g, out, x: b.mul(g, b.mul(out, b.sigmoid(b.neg(x)))),), spellings=("sigmoid",),
-       doc="logistic function 1/(1 + exp(-x)), stable for large |x|", precedence=PRODUCT,
+       (_sigmoid_derivative,), spellings=("sigmoid",),
+       doc="logistic function 1/(1 + exp(-x)), stable for large |x|; in code with arrays "
+           "the lecture's 1/(1 + np.exp(-x)) and y*(1 - y)", precedence=PRODUCT,
        operands=(None,), total=True,
        # On arrays, the form people write by hand: one exp instead of two. Relatively accurate
        # too, but for x < -709 exp overflows (numpy warns) and the result is 0, not ~1e-308.

@@ -10,12 +10,16 @@ written                            becomes                          why
 ``log(1 + exp(u))``                ``softplus(u)``                  exp overflows for u > 709;
                                                                     log(1 + tiny) loses the tail
 ``log(sigmoid(u))``                ``log_sigmoid(u)``               sigmoid underflows to 0
-``1 - sigmoid(u)``                 ``sigmoid(-u)``                  cancels for large u
+``1 - sigmoid(u)``, scalar code    ``sigmoid(-u)``                  cancels for large u
+``log(1 - sigmoid(u))``            ``log_sigmoid(-u)``              sigmoid(u) rounds to 1
 ``1 / (1 + exp(u))``               ``sigmoid(-u)``                  exp overflows
 =================================  ===============================  ===========================
 
 so ``log(1 - sigmoid(u))``, the other half of a cross-entropy, becomes ``log_sigmoid(-u)``, and
-``1/(1 + exp(-u))`` becomes ``sigmoid(u)``. :func:`stable_form` is called by
+``1/(1 + exp(-u))`` becomes ``sigmoid(u)``. In a graph with vectors or matrices
+``1 - sigmoid(u)`` stays as written: array code keeps the lecture's forms (sigmoid's adjoint ``h * (1 - h)``, see
+:mod:`graphc.ops`), and only the logarithm of it, where the cancellation would give ``log(0)``,
+is rewritten. :func:`stable_form` is called by
 :meth:`graphc.graph.Graph.apply` for every new node; a rule sees the op and its argument nodes
 and returns a replacement node, or None.
 """
@@ -49,12 +53,17 @@ def _log(graph, nodes):
             return graph.apply("softplus", graph.args(rest)[0])
     elif op.name == "sigmoid":  # log(sigmoid(u)) -> log_sigmoid(u)
         return graph.apply("log_sigmoid", graph.args(arg)[0])
+    elif op.name == "sub":  # log(1 - sigmoid(u)) -> log_sigmoid(-u), array code (see _sub)
+        one, rest = graph.args(arg)
+        if _is_one(graph, one) and graph.op(rest) is not None and graph.op(rest).name == "sigmoid":
+            return graph.apply("log_sigmoid", graph.apply("neg", graph.args(rest)[0]))
     return None
 
 
 def _sub(graph, nodes):
-    a, b = nodes  # 1 - sigmoid(u) -> sigmoid(-u)
-    if _is_one(graph, a) and graph.op(b) is not None and graph.op(b).name == "sigmoid":
+    a, b = nodes  # 1 - sigmoid(u) -> sigmoid(-u), in scalar code only
+    if (_is_one(graph, a) and graph.op(b) is not None and graph.op(b).name == "sigmoid"
+            and not graph.has_arrays):
         return graph.apply("sigmoid", graph.apply("neg", graph.args(b)[0]))
     return None
 

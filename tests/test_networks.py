@@ -72,12 +72,10 @@ def point(shapes, seed, n=2):
 
 # ------------------------------------------------------------------------------ printed code
 # The grad code of the lecture's formula, written out by hand from the rules in
-# graphc/tensor_ops.py and graphc/ops.py and the naming convention: forward values v1..v7 and
-# the output y; the adjoint of each sigmoid's input is b_v = b_h * (h * sigmoid(-v)), the
-# slide's h * (1 - h) computed without the cancellation of 1 - h (docs/security.md); the
-# matrix rules give b_h1 = A2 @ b_v5 (W^T dL/dh with W = A2^T, whose transpose twice is A2
-# itself) and b_A2 = np.outer(h1, b_v5) (dL/dW = dL/dh h1^T, transposed back to A2's
-# orientation).
+# graphc/tensor_ops.py and the naming convention: forward values v1..v7 and the output y;
+# the adjoint of each sigmoid's input is b_v = b_h * (h * (1 - h)); the matrix rules give
+# b_h1 = A2 @ b_v5 (W^T dL/dh with W = A2^T, whose transpose twice is A2 itself) and
+# b_A2 = np.outer(h1, b_v5) (dL/dW = dL/dh h1^T, transposed back to A2's orientation).
 LECTURE_GRAD = """\
 def grad(beta, A2, A1, x):
     # shapes: beta (4,), A2 (4, 4), A1 (3, 4), x (3,)
@@ -91,19 +89,16 @@ def grad(beta, A2, A1, x):
     v7 = beta @ v6              # ()
     y = 1 / (1 + np.exp(-v7))   # ()
     # backward
-    t1 = -v7                    # ()
-    t2 = 1 / (1 + np.exp(-t1))  # ()
-    b_v7 = y * t2               # ()
+    t1 = 1 - y                  # ()
+    b_v7 = y * t1               # ()
     b_v6 = b_v7 * beta          # (4,)
-    t3 = -v5                    # (4,)
-    t4 = 1 / (1 + np.exp(-t3))  # (4,)
-    t5 = v6 * t4                # (4,)
-    b_v5 = b_v6 * t5            # (4,)
+    t2 = 1 - v6                 # (4,)
+    t3 = v6 * t2                # (4,)
+    b_v5 = b_v6 * t3            # (4,)
     b_v4 = A2 @ b_v5            # (4,)
-    t6 = -v3                    # (4,)
-    t7 = 1 / (1 + np.exp(-t6))  # (4,)
-    t8 = v4 * t7                # (4,)
-    b_v3 = b_v4 * t8            # (4,)
+    t4 = 1 - v4                 # (4,)
+    t5 = v4 * t4                # (4,)
+    b_v3 = b_v4 * t5            # (4,)
     b_A1 = np.outer(x, b_v3)    # (3, 4)
     b_A2 = np.outer(v4, b_v5)   # (4, 4)
     b_beta = b_v7 * v6          # (4,)
@@ -120,7 +115,7 @@ def test_lecture_program_names_its_layers_in_the_code():
     f = graphc.compile(LECTURE_LOSS, shapes=lecture_shapes(), wrt=WEIGHTS)
     lines = [line.split("#")[0].strip() for line in f.source("value_and_grad").splitlines()]
     for line in ["b_h1 = A2 @ b_v5", "b_A2 = np.outer(h1, b_v5)", "b_A1 = np.outer(x, b_v2)",
-                 "t7 = h2 * t6", "t5 = -v5", "b_v5 = b_h2 * t7", "b_h2 = b_v7 * beta",
+                 "t6 = h2 * t5", "t5 = 1 - h2", "b_v5 = b_h2 * t6", "b_h2 = b_v7 * beta",
                  "b_beta = b_v7 * h2"]:
         assert line in lines, line
     assert not any(word in f.source("value_and_grad") for word in ("for ", "while ", "if "))

@@ -111,6 +111,30 @@ def test_cross_entropy_gradient_at_confident_logits():
         assert ulps(dz, exact_s - y) <= OP_ULPS
 
 
+def test_array_code_keeps_the_lecture_forms_but_its_cross_entropy_is_stable():
+    # With vectors, sigmoid's adjoint is the slide's h * (1 - h) and 1 - sigmoid(u) stays as
+    # written; log(1 - sigmoid(u)), the half of a cross-entropy that would be log(0), is still
+    # rewritten. Expected: dL/dz = sigmoid(z) - y entry by entry, by hand, exact in mpmath.
+    f = graphc.compile("sum(-(y*log(sigmoid(z)) + (1 - y)*log(1 - sigmoid(z))))",
+                       shapes={"z": (3,), "y": (3,)}, wrt=["z"])
+    assert "log_sigmoid" in ops_in(f) and "log" not in ops_in(f)
+    code = f.source("value_and_grad")
+    assert "np.log(" not in code and "np.log1p(" in code
+    z, y = [40.0, -40.0, 0.5], [0.0, 1.0, 1.0]
+    loss, (dz,) = f.value_and_grad(y, z)  # arguments in order of appearance
+    with mpmath.workdps(400):
+        s = [1 / (1 + mpmath.exp(-mpmath.mpf(v))) for v in z]
+        exact_loss = -sum(t * mpmath.log(p) + (1 - t) * mpmath.log(1 - p) for t, p in zip(y, s))
+    assert ulps(float(loss), exact_loss) <= OP_ULPS
+    assert all(ulps(float(d), p - t) <= OP_ULPS for d, p, t in zip(dz, s, y))
+
+    layer = graphc.compile("sum(sigmoid(z))", shapes={"z": (3,)})
+    lines = [line.split("#")[0].strip() for line in layer.source("grad").splitlines()]
+    assert any(line.endswith("= 1 - v1") for line in lines), lines  # v1 = sigmoid(z)
+    scalar = graphc.compile("sigmoid(z)")
+    assert "1 - " not in scalar.source("grad")  # out * sigmoid(-z): no cancellation
+
+
 def test_the_stable_printers_are_the_ops_float_rules():
     # Constant folding uses each op's float rule: it must be the same stable formula.
     for name, x in [("sigmoid", -40.0), ("softplus", 800.0), ("log_sigmoid", -800.0)]:
