@@ -53,6 +53,32 @@ class _Compiled:
     listing: codegen.Listing | None = None  # the node behind each line, for DomainError
 
 
+def _entry(kind: str, doc: str):
+    """``f(...)``, ``f.grad(...)`` or ``f.value_and_grad(...)``: the generated code of ``kind``.
+
+    One fast path for all three, made as a closure so that a scalar call costs no extra frame:
+    positional Python floats go straight to the compiled math code once a call with floats has
+    armed it (a microsecond or two less than binding and converting); anything else, NaN
+    included (which ``_run`` refuses), takes ``Function._call``."""
+    def call(self, *args, **kwargs):
+        run = self._scalar_runs.get(kind)
+        if run is not None and not kwargs and len(args) == len(self.inputs):
+            for arg in args:
+                if arg.__class__ is not float or arg != arg:
+                    break
+            else:
+                try:
+                    return run(*args)
+                except (ArithmeticError, ValueError) as exc:
+                    raise self._domain_error(exc, kind, "math", list(args)) from exc
+        return self._call(kind, args, kwargs)
+
+    call.__name__ = "__call__" if kind == "value" else kind
+    call.__qualname__ = f"Function.{call.__name__}"
+    call.__doc__ = doc
+    return call
+
+
 class Function:
     """A formula compiled to straight-line value and derivative code."""
 
@@ -383,50 +409,12 @@ class Function:
         bind(dict(zip(labels, declared)), actual)
         raise GraphcError("the arguments do not have their declared shapes")  # bind names which
 
-    # The three calls below share one fast path, written out in each because it is what a
-    # scalar call costs: positional Python floats go straight to the compiled math code (a
-    # microsecond or two less than binding and converting them); anything else takes _call.
-    def __call__(self, *args, **kwargs):
-        """The value at a point: ``f(2, 3)``, ``f(x=2, z=3)``, or arrays for many points."""
-        run = self._scalar_runs.get("value")
-        if run is not None and not kwargs and len(args) == len(self.inputs):
-            for arg in args:
-                if arg.__class__ is not float or arg != arg:  # NaN: _run refuses it
-                    break
-            else:
-                try:
-                    return run(*args)
-                except (ArithmeticError, ValueError) as exc:
-                    raise self._domain_error(exc, "value", "math", list(args)) from exc
-        return self._call("value", args, kwargs)
-
-    def grad(self, *args, **kwargs) -> tuple:
-        """The gradient by reverse mode, one entry per variable in :attr:`variables` order."""
-        run = self._scalar_runs.get("grad")
-        if run is not None and not kwargs and len(args) == len(self.inputs):
-            for arg in args:
-                if arg.__class__ is not float or arg != arg:  # NaN: _run refuses it
-                    break
-            else:
-                try:
-                    return run(*args)
-                except (ArithmeticError, ValueError) as exc:
-                    raise self._domain_error(exc, "grad", "math", list(args)) from exc
-        return self._call("grad", args, kwargs)
-
-    def value_and_grad(self, *args, **kwargs) -> tuple:
-        """``(value, gradient)`` from one pass of generated code."""
-        run = self._scalar_runs.get("value_and_grad")
-        if run is not None and not kwargs and len(args) == len(self.inputs):
-            for arg in args:
-                if arg.__class__ is not float or arg != arg:  # NaN: _run refuses it
-                    break
-            else:
-                try:
-                    return run(*args)
-                except (ArithmeticError, ValueError) as exc:
-                    raise self._domain_error(exc, "value_and_grad", "math", list(args)) from exc
-        return self._call("value_and_grad", args, kwargs)
+    __call__ = _entry("value", "The value at a point: ``f(2, 3)``, ``f(x=2, z=3)``, or arrays "
+                               "for many points.")
+    grad = _entry("grad", "The gradient by reverse mode, one entry per variable in "
+                          ":attr:`variables` order.")
+    value_and_grad = _entry("value_and_grad", "``(value, gradient)`` from one pass of generated "
+                                              "code.")
 
     def _call(self, kind: str, args: tuple, kwargs: dict):
         values = self._bind(args, kwargs)
