@@ -176,7 +176,13 @@ def compile(formula, variables: Sequence[str] | str | None = None, *,
     if unused:
         raise GraphcError(f"shapes names {', '.join(unused)}, which the formula does not use as "
                           f"variables (its variables: {', '.join(parsed.variables) or 'none'})")
-    inputs = [graph.input(n) for n in parsed.variables]
+    try:  # a declared variable the formula does not use is a node of its own
+        inputs = [graph.input(n) for n in parsed.variables]
+    except LimitError:
+        raise ParseError(f"the graph of this formula and its {len(parsed.variables)} declared "
+                         f"variables would have more than {graph.max_nodes:,} nodes", formula,
+                         max(len(formula) - 1, 0), "graphc.Limits(nodes=...) sets the limit; or "
+                         "declare only the variables the formula uses") from None
     return Function(graph, parsed.output, inputs, formula=formula,
                     intermediates=builder.intermediates, output_name=parsed.output_name,
                     wrt=_wrt(wrt, parsed.variables), on_domain_error=on_domain_error)

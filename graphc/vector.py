@@ -26,7 +26,7 @@ import sympy
 
 from graphc import codegen, differentiate, parser
 from graphc.codegen import Names, Program, python_name
-from graphc.errors import GraphcError
+from graphc.errors import GraphcError, LimitError
 from graphc.function import Function, _as_call, _Compiled
 from graphc.graph import Graph, Node
 from graphc.higher import copy_function, matrix_format, tuple_format, unit_passes
@@ -323,5 +323,10 @@ def compile_vector(formulas, declared: tuple[str, ...] | None, limits=None) -> V
         texts.append(text)
         labels.append(label)
     variables = declared if declared is not None else tuple(seen)
-    inputs = [graph.input(v) for v in variables]
+    try:  # a declared variable no formula uses is a node of its own
+        inputs = [graph.input(v) for v in variables]
+    except LimitError:
+        raise LimitError(f"the graph of these formulas and their {len(variables)} variables "
+                         f"would have more than {graph.max_nodes:,} nodes; graphc.Limits(nodes=...) "
+                         f"sets the limit; or declare only the variables the formulas use") from None
     return VectorFunction(graph, outputs, inputs, texts, labels, intermediates)

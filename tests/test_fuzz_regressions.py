@@ -99,6 +99,19 @@ def test_a_node_limit_met_while_parsing_points_where_reading_had_got_to():
     assert "nodes" in info.value.reason and info.value.column > 1
 
 
+def test_declared_variables_that_outgrow_the_node_limit_are_a_parse_error():
+    # atheris (CI, this stop): "x*2" uses 1 of 6 declared variables; the 5 unused ones are nodes
+    # too, and the limit met while adding them escaped as a LimitError.
+    with pytest.raises(graphc.ParseError) as info:
+        graphc.compile("x*2", "x y z a b c", limits=graphc.Limits(nodes=4))
+    assert "6 declared variables" in info.value.reason and "4 nodes" in info.value.reason
+    f = graphc.compile("x*2", "x y z a b c", limits=graphc.Limits(nodes=20))  # room for grad too
+    assert f.variables == ("x", "y", "z", "a", "b", "c")
+    assert f.grad(1.0, 2.0, 3.0, 4.0, 5.0, 6.0) == (2.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    with pytest.raises(graphc.LimitError, match="6 variables would have more than 4 nodes"):
+        graphc.compile(["x*2", "x"], "x y z a b c", limits=graphc.Limits(nodes=4))
+
+
 def test_compiled_sources_leave_the_line_cache_with_their_function():
     # A process that compiles formulas without end kept every source in linecache.
     before = set(linecache.cache)
