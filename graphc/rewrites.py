@@ -17,9 +17,9 @@ written                            becomes                          why
 
 so ``log(1 - sigmoid(u))``, the other half of a cross-entropy, becomes ``log_sigmoid(-u)``, and
 ``1/(1 + exp(-u))`` becomes ``sigmoid(u)``. In a graph with vectors or matrices
-``1 - sigmoid(u)`` stays as written: array code keeps the lecture's forms (sigmoid's adjoint ``h * (1 - h)``, see
-:mod:`graphc.ops`), and only the logarithm of it, where the cancellation would give ``log(0)``,
-is rewritten. :func:`stable_form` is called by
+``1 - sigmoid(u)`` stays as written: array code keeps the lecture's forms (sigmoid's adjoint
+``h * (1 - h)``, see :mod:`graphc.ops`), and only the logarithm of it, where the cancellation
+would give ``log(0)``, is rewritten. :func:`stable_form` is called by
 :meth:`graphc.graph.Graph.apply` for every new node; a rule sees the op and its argument nodes
 and returns a replacement node, or None.
 """

@@ -327,6 +327,7 @@ def compile_vector(formulas, declared: tuple[str, ...] | None, limits=None) -> V
         inputs = [graph.input(v) for v in variables]
     except LimitError:
         raise LimitError(f"the graph of these formulas and their {len(variables)} variables "
-                         f"would have more than {graph.max_nodes:,} nodes; graphc.Limits(nodes=...) "
-                         f"sets the limit; or declare only the variables the formulas use") from None
+                         f"would have more than {graph.max_nodes:,} nodes; "
+                         "graphc.Limits(nodes=...) sets the limit; or declare only the variables "
+                         "the formulas use") from None
     return VectorFunction(graph, outputs, inputs, texts, labels, intermediates)
