@@ -27,7 +27,8 @@ import sympy
 from graphc import codegen, differentiate, parser
 from graphc.codegen import Names, Program, python_name
 from graphc.errors import GraphcError, LimitError
-from graphc.function import Function, _as_call, _Compiled
+from graphc.calling import Calls, as_call
+from graphc.function import Function, _Compiled
 from graphc.graph import Graph, Node
 from graphc.higher import copy_function, matrix_format, tuple_format, unit_passes
 
@@ -37,7 +38,7 @@ KINDS = ("value", "jacobian", "jacobian_forward", "jacobian_reverse", "jvp", "vj
 BUILD_ORDER = ("jvp", "vjp", "jacobian_forward", "jacobian_reverse")
 
 
-class VectorFunction:
+class VectorFunction(Calls):
     """Formulas compiled together: values, Jacobian, vjp and jvp as straight-line code."""
 
     def __init__(self, graph: Graph, outputs: Sequence[Node], inputs: Sequence[Node],
@@ -206,12 +207,7 @@ class VectorFunction:
         ])
 
     # ------------------------------------------------------------------------ calls
-    # Binding arguments and choosing the backend work exactly as for a scalar Function.
-    _bind = Function._bind
-    _run = Function._run
-    _numpy_errors = Function._numpy_errors
-    _domain_error = Function._domain_error
-    _nan_error = Function._nan_error
+    # Binding arguments and choosing the backend: graphc.calling, as for a scalar Function.
     on_domain_error = "numpy"  # several formulas follow numpy; compile() refuses "raise" for them
     _style = "assign"
 
@@ -231,14 +227,14 @@ class VectorFunction:
 
     def jvp(self, point, tangent) -> tuple:
         """``(values, J @ tangent)`` by one forward pass."""
-        values = self._bind(*_as_call(point), what="point")
-        direction = self._bind(*_as_call(tangent), what="tangent")
+        values = self._bind(*as_call(point), what="point")
+        direction = self._bind(*as_call(tangent), what="tangent")
         return self._run("jvp", values + direction)
 
     def vjp(self, point, cotangent) -> tuple:
         """``(values, cotangent @ J)`` by one reverse pass; ``cotangent`` has one entry per
         output (a sequence, or a mapping from output names)."""
-        values = self._bind(*_as_call(point), what="point")
+        values = self._bind(*as_call(point), what="point")
         seeds = self._bind_outputs(cotangent)
         return self._run("vjp", values + seeds)
 
