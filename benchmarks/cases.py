@@ -41,7 +41,8 @@ class Case:
     @property
     def approx_ops(self) -> int:
         """Operations in the function, from the family's formula (the same for every system)."""
-        per_size = {"nest": 7 * self.size, "mlp": 12 * self.size + 6, "wide": 5 * self.size}
+        per_size = {"nest": 7 * self.size, "mlp": 12 * self.size + 6, "wide": 5 * self.size,
+                    "chain": 6 * self.size}
         return per_size.get(self.family, 10)
 
 
@@ -125,6 +126,24 @@ def wide(n: int) -> Case:
 
     return Case(f"wide({n})", "wide", n, ["x", "y"], f"s = exp(x*y)\nout = {terms}", build,
                 [0.3, 0.7], [(0.1, 0.9), (0.1, 0.9)])
+
+
+def chain(n: int) -> Case:
+    """``v1 = tanh(x)*w + log(1 + x*x); v2 = tanh(v1)*w + log(1 + v1*v1); ...``: a recurrence
+    written as a program of assignments, 6 ops a step (issue 13's user report)."""
+    lines, previous = [], "x"
+    for k in range(1, n + 1):
+        lines.append(f"v{k} = tanh({previous})*w + log(1 + {previous}*{previous})")
+        previous = f"v{k}"
+
+    def build(m, x, w):
+        v = x
+        for _ in range(n):
+            v = m.tanh(v) * w + m.log(1 + v * v)
+        return v
+
+    return Case(f"chain({n})", "chain", n, ["x", "w"], "\n".join(lines), build,
+                [0.3, 0.5], [(0.1, 0.9), (0.1, 0.9)])
 
 
 def feynman() -> Case | None:
