@@ -143,7 +143,7 @@ def chain(n: int) -> Case:
         return v
 
     return Case(f"chain({n})", "chain", n, ["x", "w"], "\n".join(lines), build,
-                [0.3, 0.5], [(0.1, 0.9), (0.1, 0.9)])
+                [0.3, 1.5], [(0.1, 0.9), (1.0, 2.0)])
 
 
 def feynman() -> Case | None:

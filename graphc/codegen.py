@@ -34,6 +34,7 @@ import itertools
 import keyword
 import linecache
 import math
+import types
 import unicodedata
 import weakref
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from graphc import inline
+from graphc import chunking, inline
 from graphc.graph import Graph, Node
 from graphc.ops import ANY, CONSTANT_PRINT
 from graphc.shapes import shape_text
@@ -283,7 +284,8 @@ def emit(graph: Graph, program: Program, names: Names, backend: str, style: str 
         return name
 
     printed: list[tuple[str, list[tuple[Node, str, str, list[str]]]]] = []
-    track = backend == "numpy"  # which names each statement reads, to release arrays
+    # Which names each statement reads: to release arrays, and to split a long program.
+    track = backend == "numpy" or sum(len(nodes) for _, nodes in sections) > chunking.PART
     pop = expressions.pop
     for title, nodes in sections:
         statements = []
@@ -322,19 +324,31 @@ def emit(graph: Graph, program: Program, names: Names, backend: str, style: str 
     outputs = [operand(o, ANY, reads, in_return=True) for o in program.outputs]
     returned = f"return {program.returns.format(*outputs)}"
 
+    header = []
+    if names.renamed:
+        renamings = ", ".join(f"{shown(user)} -> {code}" for user, code in names.renamed.items())
+        header.append(f"    # names: {renamings}")
+    if shaped:
+        header.append("    # shapes: " + ", ".join(f"{of[p]} {shape_text(graph.shape(p))}"
+                                                    for p in program.params))
+        width = min(max((len(f"    {name} = {text}") for _, statements in printed
+                         for _, name, text, _ in statements), default=0), 60)
+    if sum(len(statements) for _, statements in printed) > chunking.PART:
+        def line(statement) -> str:
+            node, name, text, _ = statement
+            if shaped:
+                return f"{f'    {name} = {text}'.ljust(width)}  # {shape_text(graph.shape(node))}"
+            return f"    {name} = {text}"
+
+        lines, assigns = chunking.lay_out(
+            program.name, [of[p] for p in program.params], header, printed, returned, reads,
+            taken, backend == "numpy" and not shaped, line, _free)
+        return _finish(lines, assigns, of, names_out, listing)
     released: list[list[str]] = []
     if backend == "numpy" and not shaped:  # shaped code keeps one commented line per op
         every = [r for _, statements in printed for _, _, _, r in statements]
         released = inline.last_uses(every, [of[p] for p in program.params] + reads)
-    lines = [f"def {program.name}({', '.join(of[p] for p in program.params)}):"]
-    if names.renamed:
-        renamings = ", ".join(f"{shown(user)} -> {code}" for user, code in names.renamed.items())
-        lines.append(f"    # names: {renamings}")
-    if shaped:
-        lines.append("    # shapes: " + ", ".join(f"{of[p]} {shape_text(graph.shape(p))}"
-                                                  for p in program.params))
-        width = min(max((len(f"    {name} = {text}") for _, statements in printed
-                         for _, name, text, _ in statements), default=0), 60)
+    lines = [f"def {program.name}({', '.join(of[p] for p in program.params)}):", *header]
     index = 0
     assigns: list = [None] * len(lines)
     for title, statements in printed:
@@ -352,10 +366,15 @@ def emit(graph: Graph, program: Program, names: Names, backend: str, style: str 
                 assigns.append(None)
             index += 1
     lines.append(f"    {returned}")
+    return _finish(lines, assigns + [None], of, names_out, listing)
+
+
+def _finish(lines: list[str], assigns: list, of: dict, names_out: dict | None,
+            listing: Listing | None) -> str:
     if names_out is not None:
         names_out.update(of)
     if listing is not None:
-        listing.nodes = assigns + [None]
+        listing.nodes = assigns
         listing.names = of
     return "\n".join(lines) + "\n"
 
@@ -367,13 +386,28 @@ def _primal_of_seed(graph: Graph, seed: Node, names: Names) -> Node:
 def compile_source(source: str, name: str, backend: str, label: str):
     """Compile generated source into a function; tracebacks show its lines."""
     filename = f"<graphc {label} {backend} #{next(_counter)}>"
-    code = compile(source, filename, "exec")
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace = dict(MODULES[backend])
-    exec(code, namespace)  # the source is printed from the graph, never user text
+    # A long program is a main function and its parts (graphc.chunking): each top-level def is
+    # compiled on its own, at its own line numbers, which bounds the compiler's memory.
+    first_line = 0
+    for piece in source.split("\ndef "):
+        text = piece if first_line == 0 else "def " + piece
+        code = compile(text, filename, "exec")
+        if first_line:
+            code = _moved(code, first_line)
+        exec(code, namespace)  # the source is printed from the graph, never user text
+        first_line += text.count("\n") + 1
     function = namespace[name]
     function.__graphc_source__ = source
     # The lines stay readable for tracebacks while the function lives, and no longer: a
     # process that compiles formulas without end must not keep every source.
     weakref.finalize(function, linecache.cache.pop, filename, None)
     return function
+
+
+def _moved(code: types.CodeType, lines: int) -> types.CodeType:
+    """``code`` with every line number ``lines`` later (its nested code objects too)."""
+    consts = tuple(_moved(c, lines) if isinstance(c, types.CodeType) else c
+                   for c in code.co_consts)
+    return code.replace(co_firstlineno=code.co_firstlineno + lines, co_consts=consts)

@@ -5,7 +5,9 @@ only as an identifier that :mod:`graphc.codegen` has checked (or in a comment, e
 every operation prints from the op table. :func:`check_source` verifies that promise on the
 result. It parses the source and accepts exactly one shape of program:
 
-- one ``def`` with plain positional parameters, no defaults, no decorators;
+- one ``def`` with plain positional parameters, no defaults, no decorators; or, for a long
+  program (:mod:`graphc.chunking`), a main ``def`` whose statements each call one of the
+  ``def``-s after it, once, on names bound before, and assign the results to fresh names;
 - assignments of an expression to a fresh plain name, ``del`` of names bound before (numpy
   code releases arrays after their last use), then one ``return``;
 - expressions made of numbers, names already bound, ``+ - * / **``, unary ``-``, the
@@ -68,28 +70,81 @@ def check_source(source: str) -> None:
 
 def check_tree(tree: ast.Module) -> None:
     """:func:`check_source` on an already parsed module."""
-    attributes, builtins = allowed()
-    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef):
-        _fail(tree, "the module must be one function definition")
-    function = tree.body[0]
+    if not tree.body or not all(isinstance(f, ast.FunctionDef) for f in tree.body):
+        _fail(tree, "the module must be function definitions only")
+    main, *parts = tree.body
+    if parts:  # a long program: a main function calling its parts in turn (graphc.chunking)
+        _check_main(main, {part.name for part in parts})
+    else:
+        _check_function(main)
+    for part in parts:
+        _check_function(part)
+
+
+def _check_main(function: ast.FunctionDef, parts: set[str]) -> None:
+    """The main function of a long program: each statement calls a part on bound names."""
+    _, builtins = allowed()
+    bound = _parameters(function, builtins)
+    if bound & parts or len(parts) != len(function.body) - sum(
+            isinstance(s, ast.Delete) for s in function.body):
+        _fail(function, "the main function calls each part once, and no name is a part's")
+    *statements, last = function.body
+    for statement in statements:
+        if isinstance(statement, ast.Delete):
+            _delete(statement, bound, set())
+            continue
+        value = statement.value if isinstance(statement, (ast.Assign, ast.Expr)) else None
+        _check_part_call(value, parts, bound)
+        if isinstance(statement, ast.Assign):
+            (target,) = statement.targets
+            names = target.elts if isinstance(target, ast.Tuple) else [target]
+            for name in names:
+                if not isinstance(name, ast.Name):
+                    _fail(statement, "a part's results are assigned to plain names")
+                _fresh(name.id, bound, builtins, statement)
+    if not isinstance(last, ast.Return):
+        _fail(last, "the main function returns what its last part returns")
+    _check_part_call(last.value, parts, bound)
+
+
+def _check_part_call(value, parts: set[str], bound: set) -> None:
+    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
+            and value.func.id in parts and not value.keywords
+            and all(isinstance(a, ast.Name) and a.id in bound for a in value.args)):
+        _fail(value, "the main function only calls its parts on names bound before")
+    parts.discard(value.func.id)
+
+
+def _parameters(function: ast.FunctionDef, builtins: frozenset) -> set:
     arguments = function.args
     if (function.decorator_list or function.returns or arguments.posonlyargs or arguments.vararg
             or arguments.kwonlyargs or arguments.kwarg or arguments.defaults):
         _fail(function, "the function must take plain positional parameters only")
-    bound = set()
+    bound: set[str] = set()
     for argument in arguments.args:
         _fresh(argument.arg, bound, builtins, argument)
         if argument.annotation is not None:
             _fail(argument, "parameters carry no annotations")
+    return bound
+
+
+def _delete(statement: ast.Delete, bound: set, released: set) -> None:
+    for target in statement.targets:
+        if not isinstance(target, ast.Name) or target.id not in bound:
+            _fail(statement, "del releases only names bound before")
+        bound.discard(target.id)
+        released.add(target.id)
+
+
+def _check_function(function: ast.FunctionDef) -> None:
+    """One straight-line function: assignments, ``del`` and a ``return``."""
+    attributes, builtins = allowed()
+    bound = _parameters(function, builtins)
     *assignments, last = function.body
     released: set[str] = set()
     for statement in assignments:
         if isinstance(statement, ast.Delete):
-            for target in statement.targets:
-                if not isinstance(target, ast.Name) or target.id not in bound:
-                    _fail(statement, "del releases only names bound before")
-                bound.discard(target.id)
-                released.add(target.id)
+            _delete(statement, bound, released)
             continue
         if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1
                 and isinstance(statement.targets[0], ast.Name)):
