@@ -48,8 +48,7 @@ def _apply_rule(graph: Graph, node: Node, i: int, g: Node, reverse: bool = False
         return None
     first_new = len(graph)
     result = rules[i](graph.build, g, node, *graph.args(node))
-    for new in range(first_new, len(graph)):
-        graph.attrs(new).setdefault("derivative_of", node)
+    graph.note_derivative(range(first_new, len(graph)), node)
     return result
 
 

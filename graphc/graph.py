@@ -47,14 +47,22 @@ class Graph:
         self.max_nodes = max_nodes
         self._digraph = nx.DiGraph()
         self._synced = 0  # how many nodes (from 0) the DiGraph holds with their edges
-        self._interned: dict[tuple, Node] = {}
+        self._interned: dict[tuple, Node] = {}  # constants and inputs
+        # Op nodes, interned per op name by their argument tuple: the key is the tuple the
+        # node keeps as its arguments (arguments swapped into canonical order excepted).
+        self._interned_ops: dict[str, dict[tuple, Node]] = {op.name: {} for op in ALL_OPS}
         # Per node, in parallel lists: the passes read these, which is several times faster
-        # than the DiGraph's views. ``_attrs`` holds the attribute dicts the DiGraph shows.
-        self._attrs: list[dict] = []
+        # than the DiGraph's views, and a node costs no dict of its own until one is asked for.
         self._kinds: list[str] = []
         self._ops: list[Op | None] = []
         self._args: list[tuple[Node, ...]] = []
         self._values: list[float | None] = []  # a constant's value, else None
+        self._shapes: list[tuple] = []
+        self._spans: list[tuple[int, int] | None] = []  # where the formula first wrote it
+        self._derivative_of: list[Node | None] = []  # whose derivative rule made it
+        # The attribute dicts made so far (constants' and inputs' at once, an op node's when
+        # asked for): :meth:`attrs` and the DiGraph show these very dicts.
+        self._dicts: dict[Node, dict] = {}
         self._sizes: dict[str, Node] = {}  # named size -> the node that reads it at run time
         #: True once any node is a vector or matrix: such code keeps the lecture's hand forms
         #: (sigmoid's adjoint h * (1 - h)), scalar code the stable ones (docs/security.md).
@@ -75,22 +83,23 @@ class Graph:
         node (networkx's ``add_node``/``add_edge`` cost several). A DiGraph read earlier does not
         see nodes made after it: read this property again.
         """
-        if self._synced < len(self._attrs):
+        if self._synced < len(self._kinds):
             self._sync()
         return self._digraph
 
     def _sync(self) -> None:
-        digraph, attrs, args = self._digraph, self._attrs, self._args
-        new = range(self._synced, len(attrs))
-        digraph.add_nodes_from((n, attrs[n]) for n in new)
+        digraph, args, dicts = self._digraph, self._args, self._dicts
+        new = range(self._synced, len(args))
+        attrs = self.attrs
+        digraph.add_nodes_from((n, attrs(n)) for n in new)
         view = digraph.nodes
         for n in new:  # the DiGraph copies attribute dicts: from now on share its own
-            attrs[n] = view[n]
+            dicts[n] = view[n]
         digraph.add_edges_from((a, n) for n in new for a in dict.fromkeys(args[n]))
-        self._synced = len(attrs)
+        self._synced = len(args)
 
     def __len__(self) -> int:
-        return len(self._attrs)
+        return len(self._kinds)
 
     def columns(self) -> tuple[list[str], list[Op | None], list[tuple[Node, ...]]]:
         """Every node's kind, op and arguments as lists indexed by node, for passes that
@@ -98,8 +107,39 @@ class Graph:
         return self._kinds, self._ops, self._args
 
     def attrs(self, node: Node) -> dict:
-        """The node's attribute dict, as :attr:`nx` shows it."""
-        return self._attrs[node]
+        """The node's attribute dict, as :attr:`nx` shows it (made when first asked for)."""
+        made = self._dicts.get(node)
+        if made is None:  # only op nodes are made without one
+            made = {"kind": "op", "op": self._ops[node], "args": self._args[node],
+                    "shape": self._shapes[node]}
+            if self._spans[node] is not None:
+                made["span"] = self._spans[node]
+            if self._derivative_of[node] is not None:
+                made["derivative_of"] = self._derivative_of[node]
+            self._dicts[node] = made
+        return made
+
+    def span(self, node: Node) -> tuple[int, int] | None:
+        """Where in the formula the node was first written, or None."""
+        return self._spans[node]
+
+    def note_span(self, node: Node, span: tuple[int, int]) -> None:
+        """Record where the formula wrote ``node``, unless it was written earlier."""
+        if self._spans[node] is None:
+            self._spans[node] = span
+            made = self._dicts.get(node)
+            if made is not None:
+                made["span"] = span
+
+    def note_derivative(self, nodes: range, of: Node) -> None:
+        """Record that a derivative rule of ``of`` made ``nodes`` (unless another one did)."""
+        derivative_of, dicts = self._derivative_of, self._dicts
+        for node in nodes:
+            if derivative_of[node] is None:
+                derivative_of[node] = of
+                made = dicts.get(node)
+                if made is not None:
+                    made["derivative_of"] = of
 
     def kind(self, node: Node) -> str:
         return self._kinds[node]
@@ -115,15 +155,17 @@ class Graph:
         return self._values[node]
 
     def name(self, node: Node) -> str | None:
-        return self._attrs[node].get("name")
+        made = self._dicts.get(node)
+        return None if made is None else made.get("name")
 
     def shape(self, node: Node) -> tuple:
         """The node's shape: ``()`` for a scalar, ``(3,)``, ``(3, 4)``, ``("n", 3)``."""
-        return self._attrs[node]["shape"]
+        return self._shapes[node]
 
     def role(self, node: Node) -> str | None:
         """``"primal"`` or ``"tangent"`` for an input node, else None."""
-        return self._attrs[node].get("role")
+        made = self._dicts.get(node)
+        return None if made is None else made.get("role")
 
     def is_const(self, node: Node, value: float | None = None) -> bool:
         if value is None:
@@ -166,24 +208,25 @@ class Graph:
         return sum(1 for n in nodes if kinds[n] == "op")
 
     # ------------------------------------------------------------------ building nodes
-    def _new(self, key: tuple, kind: str, op: Op | None = None, args: tuple = (),
+    def _new(self, table: dict, key: tuple, kind: str, op: Op | None = None, args: tuple = (),
              value: float | None = None, shape: tuple = (), **attrs) -> Node:
-        node = len(self._attrs)
+        node = len(self._kinds)
         if self.max_nodes is not None and node >= self.max_nodes:
             raise LimitError(f"the graph would have more than {self.max_nodes:,} nodes; "
                              "graphc.Limits(nodes=...) sets the limit")
-        self._interned[key] = node
+        table[key] = node
         if shape:
             self.has_arrays = True
-        if kind == "op":
-            self._attrs.append({"kind": kind, "op": op, "args": args, "shape": shape})
-        else:
-            self._attrs.append({"kind": kind, "shape": shape, **attrs} if value is None else
-                               {"kind": kind, "value": value, "shape": shape, **attrs})
+        if kind != "op":
+            self._dicts[node] = ({"kind": kind, "shape": shape, **attrs} if value is None else
+                                 {"kind": kind, "value": value, "shape": shape, **attrs})
         self._kinds.append(kind)
         self._ops.append(op)
         self._args.append(args)
         self._values.append(value)
+        self._shapes.append(shape)
+        self._spans.append(None)
+        self._derivative_of.append(None)
         return node
 
     def const(self, value: float, name: str | None = None) -> Node:
@@ -197,7 +240,8 @@ class Graph:
             key = ("const", value.hex())
         node = self._interned.get(key)
         if node is None:
-            node = self._new(key, "const", value=CONSTANTS[name] if name else value, name=name)
+            node = self._new(self._interned, key, "const",
+                             value=CONSTANTS[name] if name else value, name=name)
         return node
 
     def input(self, name: str, role: str = "primal", shape: tuple = ()) -> Node:
@@ -208,13 +252,14 @@ class Graph:
         key = ("input", role, name)
         node = self._interned.get(key)
         if node is None:
-            node = self._new(key, "input", shape=tuple(shape), name=name, role=role)
+            node = self._new(self._interned, key, "input", shape=tuple(shape), name=name,
+                             role=role)
         return node
 
     def declare_size(self, size: str, source: Node, axis: int) -> Node:
         """Name axis ``axis`` of the input ``source``: the size ``size`` is read from it."""
         node = self.apply("size", source, float(axis))
-        self._attrs[node]["size_name"] = size
+        self.attrs(node)["size_name"] = size
         self._sizes[size] = node
         return node
 
@@ -250,26 +295,24 @@ class Graph:
             nodes = self._implicit_broadcasts(nodes, shape)
         simpler = self._simplify(op, nodes)
         # A rewrite may drop a broadcast (x * 0 is 0): then it does not apply to arrays.
-        if simpler is not None and (not shape or self._attrs[simpler]["shape"] == shape):
+        if simpler is not None and (not shape or self._shapes[simpler] == shape):
             return simpler
         if op.simplify is not None:
             simpler = op.simplify(self, nodes)
             if simpler is not None:
                 return simpler
         # Commutative arguments meet in canonical order; the node keeps them as first written.
-        if op.commutative and nodes[0] > nodes[1]:
-            key = (op.name, (nodes[1], nodes[0]))
-        else:
-            key = (op.name, nodes)
-        node = self._interned.get(key)
+        key = (nodes[1], nodes[0]) if op.commutative and nodes[0] > nodes[1] else nodes
+        table = self._interned_ops[op.name]
+        node = table.get(key)
         if node is None:
-            node = self._new(key, "op", op, nodes, shape=shape)
+            node = self._new(table, key, "op", op, nodes, shape=shape)
         return node
 
     def _shape_of(self, op: Op, nodes: tuple[Node, ...]) -> tuple:
         if op.shape is not None:
             return op.shape(self, nodes)
-        shapes = [self._attrs[n]["shape"] for n in nodes]
+        shapes = [self._shapes[n] for n in nodes]
         return broadcast(*shapes) if any(shapes) else ()
 
     def _implicit_broadcasts(self, nodes: tuple[Node, ...], shape: tuple) -> tuple[Node, ...]:
@@ -277,9 +320,9 @@ class Graph:
         when the result keeps its shape."""
         stretch = BY_NAME["broadcast"]
         for i, node in enumerate(nodes):
-            if self._attrs[node].get("op") is stretch:
-                narrower = nodes[:i] + (self._attrs[node]["args"][0],) + nodes[i + 1:]
-                if broadcast(*(self._attrs[n]["shape"] for n in narrower)) == shape:
+            if self._ops[node] is stretch:
+                narrower = nodes[:i] + (self._args[node][0],) + nodes[i + 1:]
+                if broadcast(*(self._shapes[n] for n in narrower)) == shape:
                     nodes = narrower
         return nodes
 
@@ -297,7 +340,7 @@ class Graph:
         values = []
         for n in nodes:
             value = self._values[n]
-            if value is None or self._attrs[n].get("name") is not None:
+            if value is None or self.name(n) is not None:
                 return None
             values.append(value)
         try:
