@@ -5,7 +5,7 @@ instructions of the whole body are in memory at once (about 3 kB per line of gen
 Python 3.11), and each line costs more as the function grows, because every name is looked up
 in tables as large as the function (compiling the 2 000 000-line gradient of a 100 000-step
 chain took 10.7 µs a line against 9 µs at 200 000 lines, and peaked at 8 GB). So a program of
-more than :data:`PART` statements is printed as parts of at most :data:`PART` statements each,
+more than :data:`LONG` statements is printed as parts of at most :data:`PART` statements each,
 in the order the one-function program would run them, and a main function that calls the parts
 in turn:
 
@@ -33,9 +33,12 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-#: Statements per part. Python compiles a part of 10 000 lines in tables that stay small, and
-#: holds about 30 MB while doing it.
-PART = 10_000
+#: Programs of more statements than this are split.
+LONG = 10_000
+#: Statements per part. Python compiles parts of 1 000 lines 20% faster than one function of
+#: 300 000 (1.9 s against 2.4 s for the gradient of a chain of 10^5 operations; 300-line parts
+#: gain little more, 10 000-line parts half as much), holding about 3 MB while doing it.
+PART = 1_000
 #: Names per line in the main function's calls.
 _PER_LINE = 8
 
@@ -70,81 +73,79 @@ def _call(targets: Sequence[str], part: str, args: Sequence[str], head: str = ""
 def lay_out(name: str, params: Sequence[str], header: Sequence[str],
             printed: Sequence[tuple[str, Sequence[Statement]]], returned: str,
             return_reads: Sequence[str], taken: set[str], release: bool,
-            line: Callable[[Statement], str], free: Callable[[str, set[str]], str]
+            line: Callable[[Statement], str] | None, free: Callable[[str, set[str]], str]
             ) -> tuple[list[str], list]:
     """The lines of the program as a main function and its parts, and the node each line
     assigns (None for the others).
 
     ``header`` are the comment lines under the main ``def``; ``printed`` the sections' titles
     and statements; ``returned`` the return statement, whose names are ``return_reads``;
-    ``release`` asks for numpy's ``del`` lines; ``line`` prints a statement's line and ``free``
-    gives a name not in ``taken``.
+    ``release`` asks for numpy's ``del`` lines; ``line`` prints a statement's line (None: the
+    plain ``    name = text``) and ``free`` gives a name not in ``taken``.
     """
-    flat: list[tuple[str | None, Statement]] = []
-    for title, statements in printed:
-        for i, statement in enumerate(statements):
-            flat.append((title if i == 0 else None, statement))
-    parts = [flat[i:i + PART] for i in range(0, len(flat), PART)]
-    last = len(parts) - 1
-    part_names = [free(f"{name}_{i + 1}", taken) for i in range(len(parts))]
-    kept = set(params)
-    defined = dict.fromkeys(params, -1)
-    order = {param: i - len(params) for i, param in enumerate(params)}  # where each is made
-    last_read: dict[str, int] = {}
-    for index, part in enumerate(parts):
-        for _, (_, target, _, reads) in part:
-            for read in reads:
-                last_read[read] = index
-            defined[target] = index
-            order[target] = len(order)
+    statements: list[Statement] = []
+    titles: dict[int, str] = {}
+    for title, section in printed:
+        if section:
+            titles[len(statements)] = title
+            statements += section
+    count = len(statements)
+    bounds = list(range(0, count, PART)) + [count]
+    last = len(bounds) - 2
+    part_names = [free(f"{name}_{i + 1}", taken) for i in range(last + 1)]
+    made = {param: -1 - i for i, param in enumerate(reversed(params))}  # statement index
+    last_read: dict[str, int] = {}  # statement index of the last read; count: the return
+    for i, (_, target, _, reads) in enumerate(statements):
+        for read in reads:
+            last_read[read] = i
+        made[target] = i
     for read in return_reads:
-        last_read[read] = last + 1  # read after every part: never released
+        last_read[read] = count
+    kept = set(params)
     lines = [f"def {name}({', '.join(params)}):", *header]
     bodies: list[str] = []
     assigns: list = []
-    for index, part in enumerate(parts):
-        inputs: dict[str, None] = {}
-        last_here: dict[str, int] = {}
-        for position, (_, (_, _, _, reads)) in enumerate(part):
-            for read in reads:
-                if defined[read] != index:
-                    inputs.setdefault(read)
-                last_here[read] = position
+    for index in range(last + 1):
+        begin, end = bounds[index], bounds[index + 1]
+        part = statements[begin:end]
+        inputs = {read for _, _, _, reads in part for read in reads if made[read] < begin}
         if index == last:
-            for read in return_reads:
-                if defined[read] != index:
-                    inputs.setdefault(read)
-        outputs = [target for _, (_, target, _, _) in part if last_read.get(target, -1) > index
-                   and index != last]
-        args = sorted(inputs, key=order.__getitem__)  # in the order they were made
+            inputs.update(read for read in return_reads if made[read] < begin)
+            outputs = []
+        else:
+            outputs = [target for _, target, _, _ in part if last_read.get(target, -1) >= end]
+        args = sorted(inputs, key=made.__getitem__)  # in the order they were made
         if index == last:
             lines += _call([], part_names[index], args, head="return ")
         else:
             lines += _call(outputs, part_names[index], args)
-        if release and index != last:
-            done = [n for n in args if last_read.get(n) == index and n not in kept]
-            if done:
-                lines.append(f"    del {', '.join(done)}")
-        # The part itself.
-        released: list[list[str]] = [[] for _ in part]
-        if release:
-            returned_here = set(outputs)
-            for read, position in last_here.items():
-                if read not in kept and read not in returned_here and last_read[read] == index:
-                    released[position].append(read)
-        bodies.append("")
-        assigns.append(None)
-        bodies.append(f"def {part_names[index]}({', '.join(args)}):")
-        assigns.append(None)
-        for position, (title, statement) in enumerate(part):
-            if title is not None:
-                bodies.append(f"    # {title}")
-                assigns.append(None)
-            bodies.append(line(statement))
-            assigns.append(statement[0])
-            if released[position]:
-                bodies.append(f"    del {', '.join(released[position])}")
-                assigns.append(None)
+            if release:
+                done = [n for n in args if begin <= last_read[n] < end and n not in kept]
+                if done:
+                    lines.append(f"    del {', '.join(done)}")
+        bodies += ("", f"def {part_names[index]}({', '.join(args)}):")
+        assigns += (None, None)
+        if line is None and not release and not any(begin <= t < end for t in titles):
+            bodies += [f"    {target} = {text}" for _, target, text, _ in part]
+            assigns += [node for node, _, _, _ in part]
+        else:
+            released: dict[int, list[str]] = {}
+            if release:  # what this part reads for the last time, unless it returns it
+                returned_here = set(outputs)
+                for i in range(begin, end):
+                    for read in statements[i][3]:
+                        if last_read[read] == i and read not in kept and read not in returned_here:
+                            released.setdefault(i, []).append(read)
+            for i, statement in enumerate(part, begin):
+                if i in titles:
+                    bodies.append(f"    # {titles[i]}")
+                    assigns.append(None)
+                bodies.append(line(statement) if line is not None else
+                              f"    {statement[1]} = {statement[2]}")
+                assigns.append(statement[0])
+                if i in released:
+                    bodies.append(f"    del {', '.join(dict.fromkeys(released[i]))}")
+                    assigns.append(None)
         if index == last:
             bodies.append(f"    {returned}")
         elif not outputs:

@@ -285,7 +285,7 @@ def emit(graph: Graph, program: Program, names: Names, backend: str, style: str 
 
     printed: list[tuple[str, list[tuple[Node, str, str, list[str]]]]] = []
     # Which names each statement reads: to release arrays, and to split a long program.
-    track = backend == "numpy" or sum(len(nodes) for _, nodes in sections) > chunking.PART
+    track = backend == "numpy" or sum(len(nodes) for _, nodes in sections) > chunking.LONG
     pop = expressions.pop
     for title, nodes in sections:
         statements = []
@@ -333,7 +333,7 @@ def emit(graph: Graph, program: Program, names: Names, backend: str, style: str 
                                                     for p in program.params))
         width = min(max((len(f"    {name} = {text}") for _, statements in printed
                          for _, name, text, _ in statements), default=0), 60)
-    if sum(len(statements) for _, statements in printed) > chunking.PART:
+    if sum(len(statements) for _, statements in printed) > chunking.LONG:
         def line(statement) -> str:
             node, name, text, _ = statement
             if shaped:
@@ -342,7 +342,7 @@ def emit(graph: Graph, program: Program, names: Names, backend: str, style: str 
 
         lines, assigns = chunking.lay_out(
             program.name, [of[p] for p in program.params], header, printed, returned, reads,
-            taken, backend == "numpy" and not shaped, line, _free)
+            taken, backend == "numpy" and not shaped, line if shaped else None, _free)
         return _finish(lines, assigns, of, names_out, listing)
     released: list[list[str]] = []
     if backend == "numpy" and not shaped:  # shaped code keeps one commented line per op

@@ -36,6 +36,7 @@ def _arguments(kind: str, point: tuple) -> tuple:
 @pytest.fixture
 def small_parts(monkeypatch):
     """Parts of 7 statements, so that small programs are split as long ones are."""
+    monkeypatch.setattr(chunking, "LONG", 7)
     monkeypatch.setattr(chunking, "PART", 7)
 
 
@@ -56,6 +57,7 @@ def test_a_long_program_is_printed_as_a_main_function_and_its_parts(small_parts)
 def test_parts_compute_exactly_what_one_function_computes(monkeypatch, backend, style):
     point = (0.3, 1.5)
     whole = graphc.compile(CHAIN, "x w")
+    monkeypatch.setattr(chunking, "LONG", 5)
     monkeypatch.setattr(chunking, "PART", 5)
     split = graphc.compile(CHAIN, "x w")
     for kind in KINDS:
