@@ -26,6 +26,7 @@ is the node :meth:`Graph.dimension` gives, with its name in ``size_name``.
 from __future__ import annotations
 
 import math
+from functools import partial
 from types import SimpleNamespace
 from typing import Iterable, Sequence
 
@@ -69,7 +70,7 @@ class Graph:
         self.has_arrays = False
         #: ``self.build.cos(x)`` and so on: one constructor per op, for derivative rules;
         #: ``shape``, ``value`` and ``dimension`` for the rules of tensor ops, and ``arrays()``.
-        self.build = SimpleNamespace(**{op.name: self._constructor(op) for op in ALL_OPS},
+        self.build = SimpleNamespace(**{op.name: partial(self.apply, op) for op in ALL_OPS},
                                      shape=self.shape, value=self.value, dimension=self.dimension,
                                      arrays=lambda: self.has_arrays)
 
@@ -229,6 +230,22 @@ class Graph:
         self._derivative_of.append(None)
         return node
 
+    def _new_scalar_op(self, table: dict, key: tuple, op: Op, args: tuple) -> Node:
+        """:meth:`_new` for an op node of shape ``()``, the common case, with less to decide."""
+        node = len(self._kinds)
+        if self.max_nodes is not None and node >= self.max_nodes:
+            raise LimitError(f"the graph would have more than {self.max_nodes:,} nodes; "
+                             "graphc.Limits(nodes=...) sets the limit")
+        table[key] = node
+        self._kinds.append("op")
+        self._ops.append(op)
+        self._args.append(args)
+        self._values.append(None)
+        self._shapes.append(())
+        self._spans.append(None)
+        self._derivative_of.append(None)
+        return node
+
     def const(self, value: float, name: str | None = None) -> Node:
         """A constant; ``name`` is ``"pi"`` or ``"e"`` for the named constants."""
         value = float(value)
@@ -288,6 +305,19 @@ class Graph:
         if len(nodes) != op.arity and not (
                 op.arity - op.optional <= len(nodes) and (op.variadic or len(nodes) <= op.arity)):
             raise TypeError(f"{op.name} takes {op.arity} arguments, got {len(nodes)}")
+        if not self.has_arrays and op.shape is None and op.composite is None:
+            # The common path: every node so far is a scalar, and so is an elementwise op's.
+            simpler = self._simplify(op, nodes)
+            if simpler is not None:
+                return simpler
+            if op.simplify is not None:
+                simpler = op.simplify(self, nodes)
+                if simpler is not None:
+                    return simpler
+            key = (nodes[1], nodes[0]) if op.commutative and nodes[0] > nodes[1] else nodes
+            table = self._interned_ops[op.name]
+            node = table.get(key)
+            return self._new_scalar_op(table, key, op, nodes) if node is None else node
         shape = self._shape_of(op, nodes)  # a ShapeError says what does not fit
         if op.composite is not None:
             return op.composite(self.build, *nodes)
@@ -325,14 +355,6 @@ class Graph:
                 if broadcast(*(self._shapes[n] for n in narrower)) == shape:
                     nodes = narrower
         return nodes
-
-    def _constructor(self, op: Op):
-        def construct(*args: Node | float) -> Node:
-            return self.apply(op, *args)
-
-        construct.__name__ = op.name
-        construct.__doc__ = f"The node for {op.name}({', '.join('abcd'[:op.arity])})."
-        return construct
 
     # -------------------------------------------------------------- simplification
     def _folded(self, op: Op, nodes: tuple[Node, ...]) -> Node | None:
