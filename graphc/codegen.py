@@ -65,6 +65,9 @@ def _reserved(name: str) -> bool:
 
 
 def _free(candidate: str, taken: set[str]) -> str:
+    if candidate not in taken and candidate not in RESERVED and candidate[:2] != "__":
+        taken.add(candidate)  # the common case, decided without a call
+        return candidate
     while candidate in taken or _reserved(candidate):
         # A trailing "_" leaves a dunder name a dunder name: drop a leading one instead. Leading
         # underscores never increase (a name of underscores only is no dunder), so this ends.
@@ -118,12 +121,12 @@ class Names:
                 names.of[node] = python_name(name, names.taken)
                 names.renamed[name] = names.of[node]
         names.assigned.update(node for node, _ in wanted[len(inputs):])
-        counter = 0
+        counter, of, taken, kinds = 0, names.of, names.taken, graph.columns()[0]
         for node in primal:
-            if graph.kind(node) == "op":
+            if kinds[node] == "op":
                 counter += 1
-                if node not in names.of:
-                    names.of[node] = _free(f"v{counter}", names.taken)
+                if node not in of:
+                    of[node] = _free(f"v{counter}", taken)
         return names
 
 
@@ -190,31 +193,39 @@ def _sections(graph: Graph, program: Program) -> list[tuple[str, list[Node]]]:
     from its roots (which need not be live themselves): so a Hessian's code can show the
     backward pass, then the tangents along each variable in turn.
     """
+    kinds, _, arguments = graph.columns()
     ordered = graph.ancestors(list(program.outputs) + list(program.checks))
-    live = set(ordered)
-    first = [n for n in ordered if n in program.forward and graph.kind(n) == "op"]
-    done = set(first)
+    live = bytearray(len(kinds))
+    for n in ordered:
+        live[n] = 1
+    forward = program.forward
+    first = [n for n in ordered if kinds[n] == "op" and n in forward]
+    done = bytearray(len(kinds))
+    for n in first:
+        done[n] = 1
     sections = [("forward", first)]
     for title, roots in [*program.stages, (program.section, program.outputs)]:
         nodes: list[Node] = []
         for root in roots:
-            stack = [(root, False)]
+            stack = [root]  # a node, or ~node once its arguments are on the stack above it
             while stack:
-                node, expanded = stack.pop()
-                if node in done:
+                node = stack.pop()
+                if node < 0:
+                    node = ~node
+                    if not done[node]:
+                        done[node] = 1
+                        if live[node]:
+                            nodes.append(node)
                     continue
-                if graph.kind(node) != "op":
-                    done.add(node)
+                if done[node]:
                     continue
-                if expanded:
-                    done.add(node)
-                    if node in live:
-                        nodes.append(node)
+                if kinds[node] != "op":
+                    done[node] = 1
                     continue
-                stack.append((node, True))
-                for arg in reversed(graph.args(node)):
-                    if arg not in done:
-                        stack.append((arg, False))
+                stack.append(~node)
+                for arg in reversed(arguments[node]):
+                    if not done[arg]:
+                        stack.append(arg)
         sections.append((title, nodes))
     return sections
 
