@@ -34,7 +34,7 @@ import networkx as nx
 
 from graphc.errors import GraphcError, LimitError
 from graphc.ops import ALL_OPS, BY_NAME, CONSTANTS, Op
-from graphc.rewrites import stable_form
+from graphc.rewrites import RULES as STABLE_RULES, stable_form
 from graphc.shapes import broadcast
 
 Node = int
@@ -376,13 +376,19 @@ class Graph:
     def _simplify(self, op: Op, nodes: tuple[Node, ...]) -> Node | None:
         """A node equal to ``op(*nodes)`` for every finite input, if one exists already."""
         values, ops, args = self._values, self._ops, self._args
-        stable = stable_form(self, op.name, nodes)  # more accurate forms, graphc.rewrites
-        if stable is not None:
-            return stable
+        if op.name in STABLE_RULES:
+            stable = stable_form(self, op.name, nodes)  # more accurate forms, graphc.rewrites
+            if stable is not None:
+                return stable
         if len(nodes) == 2:
             a, b = nodes
             va, vb = values[a], values[b]
-            if va is not None and vb is not None:
+            if va is None and vb is None:
+                # Every rule below needs a constant or a negation among the arguments, except
+                # x - x; most nodes have none, and are decided here.
+                if ops[a] is not _NEG and ops[b] is not _NEG and (a != b or op is not _SUB):
+                    return None
+            elif va is not None and vb is not None:
                 folded = self._folded(op, nodes)
                 if folded is not None:
                     return folded
@@ -391,6 +397,8 @@ class Graph:
             va = values[a]
             if va is not None:
                 return self._folded(op, nodes)
+            if ops[a] is not _NEG:  # the one rule for a non-constant argument: -(-x)
+                return None
         else:  # tensor ops with parameters: only folding applies
             return self._folded(op, nodes) if all(values[n] is not None for n in nodes) else None
         name = op.name
