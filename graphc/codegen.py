@@ -30,6 +30,7 @@ one (a faster numpy form). Scalar code has neither.
 from __future__ import annotations
 
 import builtins
+import collections.abc
 import itertools
 import keyword
 import linecache
@@ -397,7 +398,7 @@ def _primal_of_seed(graph: Graph, seed: Node, names: Names) -> Node:
 def compile_source(source: str, name: str, backend: str, label: str):
     """Compile generated source into a function; tracebacks show its lines."""
     filename = f"<graphc {label} {backend} #{next(_counter)}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    linecache.cache[filename] = (len(source), None, _Lines(source), filename)
     namespace = dict(MODULES[backend])
     # A long program is a main function and its parts (graphc.chunking): each top-level def is
     # compiled on its own, at its own line numbers, which bounds the compiler's memory.
@@ -415,6 +416,26 @@ def compile_source(source: str, name: str, backend: str, label: str):
     # process that compiles formulas without end must not keep every source.
     weakref.finalize(function, linecache.cache.pop, filename, None)
     return function
+
+
+class _Lines(collections.abc.Sequence):
+    """A source's lines for ``linecache``, split when a traceback first reads them: a list of
+    lines costs about 95 bytes a line, more than the source itself, and is rarely read."""
+
+    def __init__(self, source: str):
+        self._source: str | None = source
+        self._lines: list[str] = []
+
+    def _split(self) -> list[str]:
+        if self._source is not None:
+            self._lines, self._source = self._source.splitlines(True), None
+        return self._lines
+
+    def __len__(self) -> int:
+        return len(self._split())
+
+    def __getitem__(self, index):
+        return self._split()[index]
 
 
 def _moved(code: types.CodeType, lines: int) -> types.CodeType:
