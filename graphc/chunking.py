@@ -43,7 +43,7 @@ PART = 1_000
 #: Names per line in the main function's calls.
 _PER_LINE = 8
 
-Statement = tuple  # (node, name, text, reads): as codegen.emit prints it
+Statement = tuple  # (node, name, its whole line, the names it reads): as codegen.emit prints it
 
 
 def _wrapped(names: Sequence[str], indent: str) -> list[str]:
@@ -71,6 +71,12 @@ def _call(targets: Sequence[str], part: str, args: Sequence[str], head: str = ""
     return [f"    ({names[0]}", *names[1:-1], f"{names[-1]}) = {call[0]}", *call[1:]]
 
 
+def _return(last: bool, returned: str, outputs: Sequence[str]) -> str:
+    if last:
+        return returned
+    return f"return {', '.join(outputs)}" if outputs else "return ()"
+
+
 def lay_out(name: str, params: Sequence[str], header: Sequence[str],
             printed: Sequence[tuple[str, Sequence[Statement]]], returned: str,
             return_reads: Sequence[str], taken: set[str], release: bool,
@@ -82,7 +88,7 @@ def lay_out(name: str, params: Sequence[str], header: Sequence[str],
     ``header`` are the comment lines under the main ``def``; ``printed`` the sections' titles
     and statements; ``returned`` the return statement, whose names are ``return_reads``;
     ``release`` asks for numpy's ``del`` lines; ``line`` prints a statement's line (None: the
-    plain ``    name = text``) and ``free`` gives a name not in ``taken``.
+    line it holds) and ``free`` gives a name not in ``taken``.
     """
     statements: list[Statement] = []
     titles: dict[int, str] = {}
@@ -135,7 +141,11 @@ def lay_out(name: str, params: Sequence[str], header: Sequence[str],
         bodies += ("", f"def {part_names[index]}({', '.join(args)}):")
         assigns += (None, None)
         if line is None and not release and not any(begin <= t < end for t in titles):
-            bodies += [f"    {target} = {text}" for _, target, text, _ in part]
+            bodies.append("\n".join([text for _, _, text, _ in part]))
+            assigns += [node for node, _, _, _ in part]
+            bodies.append(f"    {_return(index == last, returned, outputs)}")
+            assigns.append(None)
+            continue
             assigns += [node for node, _, _, _ in part]
         else:
             released: dict[int, list[str]] = {}
@@ -149,19 +159,11 @@ def lay_out(name: str, params: Sequence[str], header: Sequence[str],
                 if i in titles:
                     bodies.append(f"    # {titles[i]}")
                     assigns.append(None)
-                bodies.append(line(statement) if line is not None else
-                              f"    {statement[1]} = {statement[2]}")
+                bodies.append(line(statement) if line is not None else statement[2])
                 assigns.append(statement[0])
                 if i in released:
                     bodies.append(f"    del {', '.join(dict.fromkeys(released[i]))}")
                     assigns.append(None)
-        if index == last:
-            bodies.append(f"    {returned}")
-        elif not outputs:
-            bodies.append("    return ()")
-        elif len(outputs) == 1:
-            bodies.append(f"    return {outputs[0]}")
-        else:
-            bodies.append(f"    return {', '.join(outputs)}")
+        bodies.append(f"    {_return(index == last, returned, outputs)}")
         assigns.append(None)
     return lines + bodies, [None] * len(lines) + assigns

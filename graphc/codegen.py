@@ -330,7 +330,8 @@ def emit(graph: Graph, program: Program, names: Names, backend: str, style: str 
             if node in nested:
                 expressions[node] = (text, op.precedence, reads)
             else:
-                statements.append((node, name_of(node), text, reads))
+                name = name_of(node)  # the statement keeps its whole line: one string
+                statements.append((node, name, f"    {name} = {text}", reads if track else None))
         printed.append((title, statements))
     reads: list[str] = []
     outputs = [operand(o, ANY, reads, in_return=True) for o in program.outputs]
@@ -343,14 +344,11 @@ def emit(graph: Graph, program: Program, names: Names, backend: str, style: str 
     if shaped:
         header.append("    # shapes: " + ", ".join(f"{of[p]} {shape_text(graph.shape(p))}"
                                                     for p in program.params))
-        width = min(max((len(f"    {name} = {text}") for _, statements in printed
-                         for _, name, text, _ in statements), default=0), 60)
+        width = min(max((len(line) for _, statements in printed
+                         for _, _, line, _ in statements), default=0), 60)
     if sum(len(statements) for _, statements in printed) > chunking.LONG:
         def line(statement) -> str:
-            node, name, text, _ = statement
-            if shaped:
-                return f"{f'    {name} = {text}'.ljust(width)}  # {shape_text(graph.shape(node))}"
-            return f"    {name} = {text}"
+            return f"{statement[2].ljust(width)}  # {shape_text(graph.shape(statement[0]))}"
 
         lines, assigns = chunking.lay_out(
             program.name, [of[p] for p in program.params], header, printed, returned, reads,
@@ -367,8 +365,7 @@ def emit(graph: Graph, program: Program, names: Names, backend: str, style: str 
         if statements:
             lines.append(f"    # {title}")
             assigns.append(None)
-        for node, name, text, _ in statements:
-            line = f"    {name} = {text}"
+        for node, _, line, _ in statements:
             if shaped:
                 line = f"{line.ljust(width)}  # {shape_text(graph.shape(node))}"
             lines.append(line)
@@ -402,14 +399,15 @@ def compile_source(source: str, name: str, backend: str, label: str):
     namespace = dict(MODULES[backend])
     # A long program is a main function and its parts (graphc.chunking): each top-level def is
     # compiled on its own, at its own line numbers, which bounds the compiler's memory.
-    first_line = 0
-    for piece in source.split("\ndef "):
-        text = piece if first_line == 0 else "def " + piece
-        code = compile(text, filename, "exec")
+    start, first_line = 0, 0
+    while start < len(source):
+        end = source.find("\ndef ", start) + 1 or len(source)
+        piece = source[start:end]
+        code = compile(piece, filename, "exec")
         if first_line:
             code = _moved(code, first_line)
         exec(code, namespace)  # the source is printed from the graph, never user text
-        first_line += text.count("\n") + 1
+        start, first_line = end, first_line + piece.count("\n")
     function = namespace[name]
     function.__graphc_source__ = source
     # The lines stay readable for tracebacks while the function lives, and no longer: a
