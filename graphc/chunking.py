@@ -7,27 +7,36 @@ in tables as large as the function (compiling the 2 000 000-line gradient of a 1
 chain took 10.7 µs a line against 9 µs at 200 000 lines, and peaked at 8 GB). So a program of
 more than :data:`LONG` statements is printed as parts of at most :data:`PART` statements each,
 in the order the one-function program would run them, and a main function that calls the parts
-in turn (each part takes the names it reads from earlier parts, in the order it first reads
-them):
+in turn:
 
 .. code-block:: python
 
     def value_and_grad(x, w):
-        v1, v7 = value_and_grad_1(x, w)
-        return value_and_grad_2(w, v1, v7)
+        r1 = value_and_grad_1(x, w)
+        r2 = value_and_grad_2(w, r1)
+        return value_and_grad_3(x, r1, r2)
 
     def value_and_grad_1(x, w):
         # forward
-        v1 = math.tanh(x)
+        v1_ = math.tanh(x)
         ...
-        return v1, v7
+        return v1_, v4, v1, v7
 
-Every statement is still one assignment of the same text under the same name; a part takes the
-names it reads from earlier parts and returns those that later parts (or the result) read. The
+    def value_and_grad_2(w, r1):
+        _, _, v1, v7 = r1
+        v8 = v7 * w
+        ...
+
+Every statement is still one assignment of the same text under the same name. A part returns the
+values that later parts read (one value as itself, several as a tuple), and takes the main
+function's parameters it reads and the results of the earlier parts it reads from, which it
+unpacks first (``_`` for a value it does not read). The main function holds one name per part,
+so its size does not grow with the values that cross parts (a named value each, it needed
+130 MB to compile for a chain of 10^5 operations). The
 shown source is exactly what runs: :func:`graphc.codegen.compile_source` compiles it one
 top-level ``def`` at a time, at its own line numbers. In numpy code each part ``del``-etes what
-it alone still needed, and the main function ``del``-etes a value after the last part that
-reads it, so an array crossing parts lives until that part returns.
+it alone still needed, and the main function ``del``-etes a part's results after the last part
+that reads them, so an array that crosses parts lives until then.
 """
 
 from __future__ import annotations
@@ -55,20 +64,14 @@ def _wrapped(names: Sequence[str], indent: str) -> list[str]:
         indent + run + ("," if i < len(runs) - 2 else "") for i, run in enumerate(runs[1:])]
 
 
-def _call(targets: Sequence[str], part: str, args: Sequence[str], head: str = "") -> list[str]:
-    """The main function's call of ``part``: ``a, b = part(x, y)``, wrapped."""
-    arguments = _wrapped(args, " " * 8)
-    if len(arguments) == 1:
-        call = [f"{part}({arguments[0]})"]
-    else:
-        call = [f"{part}(", *("        " + a for a in arguments[:1]), *arguments[1:]]
-        call[-1] += ")"
-    if not targets:
-        return [f"    {head}{call[0]}", *call[1:]]
+def _unpack(targets: Sequence[str], value: str) -> list[str]:
+    """``a, _, b = value``, wrapped: a part takes what it reads from an earlier part's results."""
+    if len(targets) == 1:
+        return [f"    {targets[0]} = {value}"]
     names = _wrapped(targets, " " * 5)
     if len(names) == 1:
-        return [f"    {names[0]} = {call[0]}", *call[1:]]
-    return [f"    ({names[0]}", *names[1:-1], f"{names[-1]}) = {call[0]}", *call[1:]]
+        return [f"    {names[0]} = {value}"]
+    return [f"    ({names[0]}", *names[1:-1], f"{names[-1]}) = {value}"]
 
 
 def _return(last: bool, returned: str, outputs: Sequence[str]) -> str:
@@ -96,10 +99,13 @@ def lay_out(name: str, params: Sequence[str], header: Sequence[str],
         if section:
             titles[len(statements)] = title
             statements += section
+            section.clear()  # each statement is let go once its part is printed (below)
     count = len(statements)
     bounds = list(range(0, count, PART)) + [count]
     last = len(bounds) - 2
     part_names = [free(f"{name}_{i + 1}", taken) for i in range(last + 1)]
+    results = [free(f"r{i + 1}", taken) for i in range(last)]  # in the main function
+    skip = free("_", taken)  # an unpacked value a part does not read
     # One pass: what each part reads from before it, in the order it first reads it.
     part_of = dict.fromkeys(params, -1)
     inputs: list[dict[str, None]] = []
@@ -112,14 +118,12 @@ def lay_out(name: str, params: Sequence[str], header: Sequence[str],
             part_of[target] = index
         inputs.append(wanted)
     inputs[last].update((read, None) for read in return_reads if part_of[read] != last)
-    crossing = set(return_reads).union(*inputs)
-    last_read: dict[str, int] = {}  # numpy: statement index of the last read; count: return
-    if release:
-        for i, (_, _, _, reads) in enumerate(statements):
-            for read in reads:
-                last_read[read] = i
-        for read in return_reads:
-            last_read[read] = count
+    crossing = set().union(*inputs)
+    outputs = [[target for _, target, _, _ in statements[bounds[i]:bounds[i + 1]]
+                if target in crossing] for i in range(last)] + [[]]
+    sources = [sorted({part_of[read] for read in wanted if part_of[read] >= 0})
+               for wanted in inputs]
+    last_reader = {q: p for p in range(last + 1) for q in sources[p]}
     kept = set(params)
     lines = [f"def {name}({', '.join(params)}):", *header]
     bodies: list[str] = []
@@ -127,43 +131,55 @@ def lay_out(name: str, params: Sequence[str], header: Sequence[str],
     for index in range(last + 1):
         begin, end = bounds[index], bounds[index + 1]
         part = statements[begin:end]
-        outputs = [] if index == last else [
-            target for _, target, _, _ in part if target in crossing]
-        args = list(inputs[index])
+        wanted = inputs[index]
+        args = [read for read in wanted if part_of[read] < 0] + [
+            results[q] for q in sources[index]]
+        call = f"{part_names[index]}({', '.join(args)})"
         if index == last:
-            lines += _call([], part_names[index], args, head="return ")
+            lines.append(f"    return {call}")
         else:
-            lines += _call(outputs, part_names[index], args)
-            if release:
-                done = [n for n in args if begin <= last_read[n] < end and n not in kept]
-                if done:
-                    lines.append(f"    del {', '.join(done)}")
+            lines.append(f"    {results[index]} = {call}" if outputs[index] else f"    {call}")
+        if release and index != last:
+            done = [results[q] for q in sources[index] if last_reader[q] == index]
+            if done:
+                lines.append(f"    del {', '.join(done)}")
         bodies += ("", f"def {part_names[index]}({', '.join(args)}):")
         assigns += (None, None)
+        for q in sources[index]:
+            unpacked = _unpack([n if n in wanted else skip for n in outputs[q]], results[q])
+            bodies += unpacked
+            assigns += [None] * len(unpacked)
+        statements[begin:end] = [None] * (end - begin)
         if line is None and not release and not any(begin <= t < end for t in titles):
             bodies.append("\n".join([text for _, _, text, _ in part]))
             assigns += [node for node, _, _, _ in part]
-            bodies.append(f"    {_return(index == last, returned, outputs)}")
+            bodies.append(f"    {_return(index == last, returned, outputs[index])}")
             assigns.append(None)
             continue
-            assigns += [node for node, _, _, _ in part]
-        else:
-            released: dict[int, list[str]] = {}
-            if release:  # what this part reads for the last time, unless it returns it
-                returned_here = set(outputs)
-                for i in range(begin, end):
-                    for read in statements[i][3]:
-                        if last_read[read] == i and read not in kept and read not in returned_here:
-                            released.setdefault(i, []).append(read)
-            for i, statement in enumerate(part, begin):
-                if i in titles:
-                    bodies.append(f"    # {titles[i]}")
-                    assigns.append(None)
-                bodies.append(line(statement) if line is not None else statement[2])
-                assigns.append(statement[0])
-                if i in released:
-                    bodies.append(f"    del {', '.join(dict.fromkeys(released[i]))}")
-                    assigns.append(None)
-        bodies.append(f"    {_return(index == last, returned, outputs)}")
+        lines_before = len(bodies)
+        released: dict[int, list[str]] = {}
+        if release:  # what this part reads for the last time, unless it returns it
+            here: dict[str, int] = {}
+            for i, (_, _, _, reads) in enumerate(part, begin):
+                for read in reads:
+                    here[read] = i
+            if index == last:
+                for read in return_reads:
+                    here.pop(read, None)
+            returned_here = set(outputs[index])
+            for read, i in here.items():
+                if read not in kept and read not in returned_here:
+                    released.setdefault(i, []).append(read)
+        for i, statement in enumerate(part, begin):
+            if i in titles:
+                bodies.append(f"    # {titles[i]}")
+                assigns.append(None)
+            bodies.append(line(statement) if line is not None else statement[2])
+            assigns.append(statement[0])
+            if i in released:
+                bodies.append(f"    del {', '.join(released[i])}")
+                assigns.append(None)
+        bodies.append(f"    {_return(index == last, returned, outputs[index])}")
         assigns.append(None)
+        bodies[lines_before:] = ["\n".join(bodies[lines_before:])]
     return lines + bodies, [None] * len(lines) + assigns

@@ -331,7 +331,8 @@ def emit(graph: Graph, program: Program, names: Names, backend: str, style: str 
                 expressions[node] = (text, op.precedence, reads)
             else:
                 name = name_of(node)  # the statement keeps its whole line: one string
-                statements.append((node, name, f"    {name} = {text}", reads if track else None))
+                statements.append((node, name, f"    {name} = {text}",
+                                   tuple(reads) if track else None))
         printed.append((title, statements))
     reads: list[str] = []
     outputs = [operand(o, ANY, reads, in_return=True) for o in program.outputs]

@@ -7,7 +7,8 @@ result. It parses the source and accepts exactly one shape of program:
 
 - one ``def`` with plain positional parameters, no defaults, no decorators; or, for a long
   program (:mod:`graphc.chunking`), a main ``def`` whose statements each call one of the
-  ``def``-s after it, once, on names bound before, and assign the results to fresh names;
+  ``def``-s after it, once, on names bound before, and name its results, and parts that may
+  begin by unpacking earlier parts' results (``a, _, b = r1``) into fresh names;
 - assignments of an expression to a fresh plain name, ``del`` of names bound before (numpy
   code releases arrays after their last use), then one ``return``;
 - expressions made of numbers, names already bound, ``+ - * / **``, unary ``-``, the
@@ -82,7 +83,8 @@ def check_tree(tree: ast.Module) -> None:
 
 
 def _check_main(function: ast.FunctionDef, parts: set[str]) -> None:
-    """The main function of a long program: each statement calls a part on bound names."""
+    """The main function of a long program: each statement calls a part on bound names and
+    names its results, or ``del``-etes results no later part reads."""
     _, builtins = allowed()
     bound = _parameters(function, builtins)
     if bound & parts or len(parts) != len(function.body) - sum(
@@ -97,11 +99,9 @@ def _check_main(function: ast.FunctionDef, parts: set[str]) -> None:
         _check_part_call(value, parts, bound)
         if isinstance(statement, ast.Assign):
             (target,) = statement.targets
-            names = target.elts if isinstance(target, ast.Tuple) else [target]
-            for name in names:
-                if not isinstance(name, ast.Name):
-                    _fail(statement, "a part's results are assigned to plain names")
-                _fresh(name.id, bound, builtins, statement)
+            if not isinstance(target, ast.Name):
+                _fail(statement, "a part's results are assigned to one plain name")
+            _fresh(target.id, bound, builtins, statement)
     if not isinstance(last, ast.Return):
         _fail(last, "the main function returns what its last part returns")
     _check_part_call(last.value, parts, bound)
@@ -146,6 +146,10 @@ def _check_function(function: ast.FunctionDef) -> None:
         if isinstance(statement, ast.Delete):
             _delete(statement, bound, released)
             continue
+        if (isinstance(statement, ast.Assign) and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Tuple)):
+            _unpacking(statement, bound, builtins)
+            continue
         if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1
                 and isinstance(statement.targets[0], ast.Name)):
             _fail(statement, "every statement but the last assigns one name or dels names")
@@ -156,6 +160,20 @@ def _check_function(function: ast.FunctionDef) -> None:
     if not isinstance(last, ast.Return) or last.value is None:
         _fail(last, "the last statement returns the results")
     _check_expression(last.value, bound, attributes, builtins, tuples=True)
+
+
+def _unpacking(statement: ast.Assign, bound: set, builtins: frozenset) -> None:
+    """A part of a long program takes an earlier part's results: ``a, _, b = r1``. Names of
+    underscores only are values it does not read: never bound, so never read."""
+    value = statement.value
+    if not (isinstance(value, ast.Name) and value.id in bound):
+        _fail(statement, "only a parameter (an earlier part's results) is unpacked")
+    for target in statement.targets[0].elts:
+        if not isinstance(target, ast.Name):
+            _fail(statement, "a part's results unpack into plain names")
+        if target.id.strip("_") == "" and target.id not in bound:
+            continue
+        _fresh(target.id, bound, builtins, statement)
 
 
 def _fresh(name: str, bound: set, builtins: frozenset, where: ast.AST) -> None:
