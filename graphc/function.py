@@ -32,6 +32,7 @@ import numpy as np
 
 from graphc import codegen, differentiate, gcpause, higher, inline
 from graphc.calling import Calls, as_call
+from graphc.scale import is_dask
 from graphc.errors import GraphcError
 from graphc.graph import Graph, Node
 from graphc.shapes import shape_text
@@ -297,7 +298,10 @@ class Function(Calls):
 
         With arrays for arguments the shape is ``(n, n) + the broadcast shape``.
         """
-        result = np.asarray(self._run("hessian", self._bind(args, kwargs)), dtype=float)
+        result = self._run("hessian", self._bind(args, kwargs))
+        if is_dask(result):
+            return result
+        result = np.asarray(result, dtype=float)
         return result.reshape(0, 0) if not self.inputs else result
 
     def derivative(self, *names: str) -> "Function":

@@ -28,6 +28,7 @@ from graphc import codegen, differentiate, parser
 from graphc.codegen import Names, Program, python_name
 from graphc.errors import GraphcError, LimitError
 from graphc.calling import Calls, as_call
+from graphc.scale import is_dask
 from graphc.function import Function, _Compiled
 from graphc.graph import Graph, Node
 from graphc.higher import copy_function, matrix_format, tuple_format, unit_passes
@@ -220,7 +221,10 @@ class VectorFunction(Calls):
 
         With arrays for arguments the shape is ``(m, n) + the broadcast shape``.
         """
-        result = np.asarray(self._run("jacobian", self._bind(args, kwargs)), dtype=float)
+        result = self._run("jacobian", self._bind(args, kwargs))
+        if is_dask(result):
+            return result
+        result = np.asarray(result, dtype=float)
         if not self.inputs:
             result = result.reshape(len(self.output_nodes), 0)
         return result
