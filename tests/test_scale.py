@@ -5,8 +5,10 @@ out by hand in numpy, and from graphc's in-memory numpy call (the reference for 
 evaluation, as the Python backend is for a new backend). Chunks never divide the length evenly.
 """
 
+import importlib.util
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +20,14 @@ from graphc import scale
 QUIZ = "exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)"
 LOGISTIC = "z = X @ w + b; mean(-(y*log(sigmoid(z)) + (1 - y)*log(1 - sigmoid(z))))"
 LOGISTIC_SHAPES = {"X": ("n", 3), "y": ("n",), "w": (3,)}
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def load(name: str):
+    spec = importlib.util.spec_from_file_location(f"graphc_example_{name}", EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 da = pytest.importorskip("dask.array")
@@ -239,3 +249,29 @@ def test_the_result_arrives_and_is_right_after_a_worker_is_killed_mid_computatio
     _close(grad_b, by_hand_b, rtol=1e-12)
     client.wait_for_workers(2, timeout=60)
     assert pids[victim] not in client.run(os.getpid).values()
+
+
+# ------------------------------------------------------------------------------ the example
+def test_the_example_fits_the_generating_parameters_on_the_cluster(client, capsys):
+    pytest.importorskip("scipy.optimize")  # the example's optional L-BFGS; CI's dask step has it
+    example = load("dask_logistic_regression")
+    result = example.main(["--rows", "60001", "--chunk", "25000", "--method", "lbfgs"],
+                          client=client)
+    assert "generating" in capsys.readouterr().out
+    assert result["chunks"] == 3
+    assert result["losses"][0] == pytest.approx(np.log(2), rel=1e-14)  # w = 0, b = 0: log 2
+    fitted = np.append(result["w"], result["b"])
+    truth = np.append(example.TRUE_W, example.TRUE_B)
+    assert np.all(np.abs(fitted - truth) < 4 * result["standard_errors"])
+    # The optimum is where the hand-derived gradient vanishes, on the same data in memory.
+    X, y = (a.compute() for a in example.make_data(60_001, 25_000, 0))
+    _, _, _, grad_w, grad_b = _logistic_by_hand(X, y, result["w"], result["b"])
+    assert np.linalg.norm(np.append(grad_w, grad_b)) < 1e-5
+
+
+def test_the_example_by_gradient_descent_lowers_the_loss(client):
+    example = load("dask_logistic_regression")
+    result = example.main(["--rows", "20001", "--chunk", "7000", "--method", "gd",
+                           "--iterations", "5"], client=client)
+    losses = result["losses"]
+    assert all(b < a for a, b in zip(losses, losses[1:]))
