@@ -61,7 +61,7 @@ def cluster_of(workers: int):
     from distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None, memory_limit="3GiB") as cluster:
+                      dashboard_address=":0", memory_limit="3GiB") as cluster:
         with Client(cluster) as client:
             yield client
 

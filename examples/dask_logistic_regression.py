@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None, client=None) -> dict:
             client = Client(args.scheduler)
         else:
             cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1,
-                                   processes=True, host="127.0.0.1", dashboard_address=None,
+                                   processes=True, host="127.0.0.1", dashboard_address=":0",
                                    memory_limit=args.memory)
             client = Client(cluster)
     try:

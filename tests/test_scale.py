@@ -38,7 +38,7 @@ distributed = pytest.importorskip("distributed")
 @pytest.fixture(scope="module")
 def client():
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       host="127.0.0.1", dashboard_address=None,
+                                       host="127.0.0.1", dashboard_address=":0",
                                        memory_limit="1GiB")
     with distributed.Client(cluster) as c:
         yield c
@@ -275,3 +275,16 @@ def test_the_example_by_gradient_descent_lowers_the_loss(client):
                            "--iterations", "5"], client=client)
     losses = result["losses"]
     assert all(b < a for a, b in zip(losses, losses[1:]))
+
+
+def test_the_network_example_reaches_nearly_the_bayes_accuracy(client, capsys):
+    pytest.importorskip("scipy.optimize")
+    example = load("dask_network")
+    assert example.BAYES_ACCURACY == pytest.approx(0.9555, abs=1e-4)  # Phi(2)^2 + (1-Phi(2))^2
+    result = example.main(["--rows", "20001", "--chunk", "7000", "--iterations", "60",
+                           "--persist"], client=client)
+    assert "Bayes accuracy" in capsys.readouterr().out
+    losses = result["losses"]
+    assert losses[-1] < 0.5 * losses[0]
+    # 5000 fresh rows: one standard error of the accuracy is about 0.003
+    assert 0.93 <= result["test_accuracy"] <= example.BAYES_ACCURACY + 0.01
