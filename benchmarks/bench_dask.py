@@ -1,26 +1,28 @@
 """graphc over dask arrays on a LocalCluster, against the in-memory numpy call and dask-glm.
 
 Run from the project root: ``python benchmarks/bench_dask.py`` (``--quick`` for a short run;
-``--points`` and ``--rows`` set the sizes). Needs ``pip install ".[dask]"``; dask-glm is compared
-if it is installed.
+``--points``, ``--rows`` and ``--big`` set the sizes). Needs ``pip install ".[dask]"``;
+dask-glm is compared if it is installed.
 
 - **pointwise**: the lecture's quiz, value and gradient at every point of a vector x (z = 3, a
-  scalar beside it). In memory: ``f.value_and_grad(x, 3.0)`` on a numpy array made beforehand.
-  On the cluster: x is generated chunk by chunk by ``dask.array.random`` (so no machine holds it)
-  and each output is summed, so only three numbers travel back; the time to generate and sum x
-  alone is measured too and subtracted for the "net" throughput.
+  scalar beside it). In memory: ``f.value_and_grad(x, 3.0)`` on a numpy array. On a cluster:
+  the same x persisted in the workers' memory in chunks; each output is summed, so only three
+  numbers travel back.
 - **data-set gradient**: logistic regression's mean cross-entropy and its gradient with respect
-  to (w, b) over many rows of 4 features. In memory: one numpy call. On the cluster: on data
-  persisted in the workers' memory (the time of the gradient itself), and on data regenerated
-  chunk by chunk on every pass (10^8 rows do not fit: the time includes making them). dask-glm's
-  ``Logistic.gradient`` (its hand-written ``X.T @ (sigmoid(X @ beta) - y)``) runs on the same
-  persisted data; it computes no loss value.
-- **scaling**: each cluster figure with 1 and with 2 worker processes (one thread each).
+  to (w, b) over many rows of 4 features; in memory one numpy call, on a cluster the rows
+  persisted in chunks. dask-glm's ``Logistic.gradient`` (its hand-written
+  ``X.T @ (sigmoid(X @ beta) - y)``, no loss value) runs on the same persisted data.
+- **scaling**: a cluster of 1 and one of 2 worker processes (one thread each) are both up, and
+  the sides run interleaved, in rounds, in an order that rotates from round to round; a time is
+  the median over rounds, a ratio the median of the ratios within a round, which the load of a
+  shared machine drifting between rounds does not bias.
+- **beyond memory**: ``--big`` points and rows (10^8) generated chunk by chunk by
+  ``dask.array.random`` on every pass, one pass each on the 2-worker cluster, with the time to
+  generate the data alone.
 
-Peak memory per worker is the largest resident set size of its process (getrusage), read after
-each phase; each phase has a fresh cluster, so each figure is that phase's own. Times are
-the best of ``--repeats`` runs. The machine is shared with other work, so figures move between
-runs; compare ratios from the same run.
+Peak memory per worker is the high-water mark of its resident set (``VmHWM`` in
+``/proc/self/status``, Linux), reset before each measurement. The machine is shared with other
+work; compare ratios from the same run.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -48,59 +51,57 @@ LOSS = "z = X @ w + b; mean(-(y*log(sigmoid(z)) + (1 - y)*log(1 - sigmoid(z))))"
 FEATURES = 4
 
 
-def peak_rss() -> int:
-    """This process's largest resident set size so far, in bytes (Linux reports KiB)."""
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
-@contextlib.contextmanager
-def cluster_of(workers: int):
-    """A client of a fresh LocalCluster, so that each phase's peak memory is its own."""
-    from distributed import Client, LocalCluster
-
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=":0", memory_limit="3GiB") as cluster:
-        with Client(cluster) as client:
-            yield client
+def reset_peak() -> None:
+    """Start this process's resident-set high-water mark afresh (Linux: clear_refs 5)."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
 
 
-def best(repeats: int, run, warm: bool = True) -> float:
-    """The shortest of ``repeats`` timed runs, after one untimed run (compiling, first touch)."""
-    if warm:
-        run()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
+def peak() -> int:
+    """This process's resident-set high-water mark in bytes, since the last reset."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def mib(n: float) -> str:
     return f"{n / 2**20:,.0f}"
 
 
-def pointwise(client, points: int, chunk: int, repeats: int) -> dict:
-    import dask
-    import dask.array as da
+@contextlib.contextmanager
+def cluster_of(workers: int):
+    from distributed import Client, LocalCluster
 
-    f = graphc.compile(QUIZ)
-    x = da.random.default_rng(0).uniform(1.5, 3.0, points, chunks=chunk)
-    value, (dx, dz) = f.value_and_grad(x, 3.0)
-    total = best(repeats, lambda: dask.compute(value.sum(), dx.sum(), dz.sum()))
-    peak = max(client.run(peak_rss).values())
-    data = best(repeats, lambda: dask.compute(x.sum()))
-    return {"seconds": total, "data": data, "rate": points / total,
-            "net": points / max(total - data, 1e-9), "peak": peak}
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=":0", memory_limit="3GiB") as cluster:
+        with Client(cluster, set_as_default=False) as client:
+            yield client
 
 
-def in_memory_pointwise(points: int, repeats: int) -> float:
-    f = graphc.compile(QUIZ)
-    x = np.random.default_rng(0).uniform(1.5, 3.0, points)
-    f.value_and_grad(x[:10], 3.0)
-    return points / best(repeats, lambda: f.value_and_grad(x, 3.0))
+def timed(run) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
+def rounds(sides: dict, count: int) -> dict[str, list[float]]:
+    """Each side's time per round, the sides interleaved in an order rotating by round."""
+    names = list(sides)
+    for name in names:  # warm: compile, first touch
+        sides[name]()
+    times = {name: [] for name in names}
+    for r in range(count):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            times[name].append(timed(sides[name]))
+    return times
+
+
+def measured_peak(client, run) -> int:
+    client.run(reset_peak)
+    run()
+    return max(client.run(peak).values())
 
 
 def logistic_data(rows: int, chunk: int):
@@ -108,107 +109,102 @@ def logistic_data(rows: int, chunk: int):
 
     rng = da.random.default_rng(1)
     X = rng.standard_normal((rows, FEATURES), chunks=(chunk, FEATURES))
-    y = (rng.random(rows, chunks=chunk) < 1 / (1 + np.exp(-(X @ np.arange(1.0, 5.0))))).astype(float)
-    return X, y
+    y = (rng.random(rows, chunks=chunk) < 1 / (1 + np.exp(-(X @ np.arange(1.0, 5.0)))))
+    return X, y.astype(float)
 
 
-def logistic(client, rows: int, chunk: int, repeats: int, persist: bool, glm: bool) -> dict:
-    import dask
-
-    loss = graphc.compile(LOSS, shapes={"X": ("n", FEATURES), "y": ("n",), "w": (FEATURES,)},
-                          wrt="w b")
-    X, y = logistic_data(rows, chunk)
-    if persist:
-        X, y = client.persist([X, y])
-        dask.compute(X.sum(), y.sum())
-    w = np.full(FEATURES, 0.1)
-    value, (grad_w, grad_b) = loss.value_and_grad(X=X, y=y, w=w, b=0.2)
-    # repeats=0: a single pass, no warm-up (10^8 rows made per pass take minutes)
-    result = {"seconds": best(max(repeats, 1), lambda: dask.compute(value, grad_w, grad_b),
-                              warm=repeats > 0)}
-    result["peak"] = max(client.run(peak_rss).values())
-    if not persist:
-        result["data"] = best(1, lambda: dask.compute(X.sum(), y.sum()), warm=False)
-    if glm:
-        from dask_glm.families import Logistic
-
-        beta = np.append(w, 0.2)
-        import dask.array as da
-
-        Xb = da.concatenate([X, da.ones((rows, 1), chunks=(X.chunks[0], 1))], axis=1)
-        gradient = Logistic.gradient(Xb.dot(beta), Xb, y)
-        reference = np.append(*dask.compute(grad_w, grad_b)) * rows
-        got = gradient.compute()
-        assert np.allclose(got, reference, rtol=1e-9), (got, reference)  # the same gradient
-        result["glm"] = best(repeats, lambda: gradient.compute())
-    return result
-
-
-def in_memory_logistic(rows: int, repeats: int) -> float:
-    loss = graphc.compile(LOSS, shapes={"X": ("n", FEATURES), "y": ("n",), "w": (FEATURES,)},
-                          wrt="w b")
-    X, y = (a.compute() for a in logistic_data(rows, rows))
-    return best(repeats, lambda: loss.value_and_grad(X=X, y=y, w=np.full(FEATURES, 0.1), b=0.2))
+def report(title: str, times: dict, unit: float, what: str, peaks: dict) -> None:
+    base = times["in memory"]
+    print(f"| {title} | side | median s | {what} | vs in memory | peak MiB per worker |")
+    print("|---|---|---:|---:|---:|---:|")
+    for name, values in times.items():
+        ratio = statistics.median(a / b for a, b in zip(values, base))
+        median = statistics.median(values)
+        print(f"| | {name} | {median:.3f} | {unit / median / 1e6:.2f} | {ratio:.2f} | "
+              f"{mib(peaks[name]) if name in peaks else '–'} |")
+    print()
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="graphc on dask: throughput and memory")
-    parser.add_argument("--points", type=int, default=10**8)
-    parser.add_argument("--memory-points", type=int, default=10**7,
-                        help="points of the in-memory call")
-    parser.add_argument("--rows", type=int, default=10**7, help="rows of the persisted data set")
-    parser.add_argument("--big-rows", type=int, default=10**8, help="rows regenerated per pass")
+    parser.add_argument("--points", type=int, default=10**7)
+    parser.add_argument("--rows", type=int, default=10**7)
+    parser.add_argument("--big", type=int, default=10**8, help="points and rows made per pass")
     parser.add_argument("--chunk", type=int, default=10**6)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="small sizes, one repeat")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="small sizes, two rounds")
     args = parser.parse_args(argv)
     if args.quick:
-        args.points, args.memory_points, args.rows, args.big_rows = 10**6, 10**6, 10**6, 2 * 10**6
-        args.chunk, args.repeats = 2 * 10**5, 1
-    try:
-        import dask_glm  # noqa: F401
-        glm = True
-    except ImportError:
-        glm = False
+        args.points = args.rows = 10**6
+        args.big, args.chunk, args.rounds = 2 * 10**6, 2 * 10**5, 2
     import dask
+    import dask.array as da
     import distributed
 
+    try:
+        from dask_glm.families import Logistic
+    except ImportError:
+        Logistic = None
     print(f"graphc on dask {dask.__version__}, distributed {distributed.__version__}, numpy "
-          f"{np.__version__}, Python {sys.version.split()[0]}; {os.cpu_count()} cores, shared "
-          "with other work; one thread per worker; best of "
-          f"{args.repeats}; chunks of {args.chunk:,} points or rows\n")
-    memory_rate = in_memory_pointwise(args.memory_points, args.repeats)
-    memory_loss = in_memory_logistic(args.rows, args.repeats)
-    rows = []
-    for workers in (1, 2):
-        with cluster_of(workers) as client:
-            point = pointwise(client, args.points, args.chunk, args.repeats)
-        with cluster_of(workers) as client:
-            fit = logistic(client, args.rows, args.chunk, args.repeats, True, glm)
-        big = None
-        if workers == 2:
-            with cluster_of(workers) as client:
-                big = logistic(client, args.big_rows, args.chunk, 0, False, False)
-        rows.append((workers, point, fit, big))
-    print(f"## Pointwise: the quiz's value and gradient\n\nin memory (numpy, "
-          f"{args.memory_points:,} points): {memory_rate / 1e6:.2f} Mpt/s\n")
-    print("| workers | points | s | Mpt/s | vs in memory | Mpt/s net of making x | peak MiB "
-          "per worker |\n|---:|---:|---:|---:|---:|---:|---:|")
-    for workers, point, _, _ in rows:
-        print(f"| {workers} | {args.points:,} | {point['seconds']:.2f} | {point['rate'] / 1e6:.2f} "
-              f"| {point['rate'] / memory_rate:.2f} | {point['net'] / 1e6:.2f} | "
-              f"{mib(point['peak'])} |")
-    print(f"\n## Data-set gradient: logistic regression, {FEATURES} features\n\nin memory "
-          f"(numpy, {args.rows:,} rows): {memory_loss:.3f} s per loss and gradient\n")
-    print("| workers | rows | data | s per loss and gradient | vs in memory | dask-glm gradient s "
-          "| peak MiB per worker |\n|---:|---:|---|---:|---:|---:|---:|")
-    for workers, _, fit, big in rows:
-        glm_time = f"{fit['glm']:.3f}" if "glm" in fit else "–"
-        print(f"| {workers} | {args.rows:,} | persisted | {fit['seconds']:.3f} | "
-              f"{fit['seconds'] / memory_loss:.2f} | {glm_time} | {mib(fit['peak'])} |")
-        if big:
-            print(f"| {workers} | {args.big_rows:,} | made per pass ({big['data']:.1f} s of it "
-                  f"to make) | {big['seconds']:.2f} | – | – | {mib(big['peak'])} |")
+          f"{np.__version__}, Python {sys.version.split()[0]}; {os.cpu_count()} cores shared with "
+          f"other work; one thread per worker; {args.rounds} rounds; chunks of {args.chunk:,}\n")
+    f = graphc.compile(QUIZ)
+    loss = graphc.compile(LOSS, shapes={"X": ("n", FEATURES), "y": ("n",), "w": (FEATURES,)},
+                          wrt="w b")
+    w, b = np.full(FEATURES, 0.1), 0.2
+    # The same data in memory and on each cluster, made by the same generator (never shipped).
+    lazy_x = da.random.default_rng(0).uniform(1.5, 3.0, args.points, chunks=args.chunk)
+    lazy_X, lazy_y = logistic_data(args.rows, args.chunk)
+    x, X, y = dask.compute(lazy_x, lazy_X, lazy_y, scheduler="threads")
+    with cluster_of(1) as one, cluster_of(2) as two:
+        point_sides, loss_sides, point_peaks, loss_peaks = {}, {}, {}, {}
+        point_sides["in memory"] = lambda: f.value_and_grad(x, 3.0)
+        loss_sides["in memory"] = lambda: loss.value_and_grad(X=X, y=y, w=w, b=b)
+        for name, client in (("1 worker", one), ("2 workers", two)):
+            xd, Xd, yd = client.persist([lazy_x, lazy_X, lazy_y])
+            value, (dx, dz) = f.value_and_grad(xd, 3.0)
+            sums = [value.sum(), dx.sum(), dz.sum()]
+            point_sides[name] = lambda c=client, s=sums: c.compute(s, sync=True)
+            value, (gw, gb) = loss.value_and_grad(X=Xd, y=yd, w=w, b=b)
+            lazy = [value, gw, gb]
+            loss_sides[name] = lambda c=client, s=lazy: c.compute(s, sync=True)
+            if Logistic is not None:
+                ones = da.ones((args.rows, 1), chunks=(args.chunk, 1))
+                Xb = client.persist(da.concatenate([Xd, ones], axis=1))
+                gradient = Logistic.gradient(Xb.dot(np.append(w, b)), Xb, yd)
+                got = client.compute(gradient, sync=True)
+                expected = np.append(*client.compute(lazy[1:], sync=True)) * args.rows
+                assert np.allclose(got, expected, rtol=1e-9), (got, expected)  # same gradient
+                loss_sides[f"dask-glm, {name}"] = lambda c=client, g=gradient: c.compute(g, sync=True)
+            point_peaks[name] = measured_peak(client, point_sides[name])
+            loss_peaks[name] = measured_peak(client, loss_sides[name])
+        point_times = rounds(point_sides, args.rounds)
+        loss_times = rounds(loss_sides, args.rounds)
+        print(f"## Value and gradient of the quiz at {args.points:,} points (Mpt/s)\n")
+        report("pointwise", point_times, args.points, "Mpt/s", point_peaks)
+        print(f"## Logistic regression over {args.rows:,} rows, loss and gradient (Mrow/s)\n")
+        report("data set", loss_times, args.rows, "Mrow/s", loss_peaks)
+        del x, X, y
+        two.cancel(list(two.has_what()))
+        print(f"## {args.big:,} points and rows made chunk by chunk on every pass, 2 workers\n")
+        print("| case | s per pass | of which making the data | peak MiB per worker |")
+        print("|---|---:|---:|---:|")
+        xb = da.random.default_rng(0).uniform(1.5, 3.0, args.big, chunks=args.chunk)
+        value, (dx, dz) = f.value_and_grad(xb, 3.0)
+        sums = [value.sum(), dx.sum(), dz.sum()]
+        seconds = timed(lambda: two.compute(sums, sync=True))
+        memory = measured_peak(two, lambda: two.compute(xb.sum(), sync=True))
+        data = timed(lambda: two.compute(xb.sum(), sync=True))
+        memory = max(memory, measured_peak(two, lambda: two.compute(sums, sync=True)))
+        print(f"| quiz value and gradient | {seconds:.1f} | {data:.1f} | {mib(memory)} |")
+        Xl, yl = logistic_data(args.big, args.chunk)
+        value, (gw, gb) = loss.value_and_grad(X=Xl, y=yl, w=w, b=b)
+        two.run(reset_peak)
+        seconds = timed(lambda: two.compute([value, gw, gb], sync=True))
+        memory = max(two.run(peak).values())
+        data = timed(lambda: two.compute([Xl.sum(), yl.sum()], sync=True))
+        print(f"| logistic regression loss and gradient | {seconds:.1f} | {data:.1f} | "
+              f"{mib(memory)} |")
 
 
 if __name__ == "__main__":
