@@ -13,9 +13,10 @@ dask-glm is compared if it is installed.
   persisted in chunks. dask-glm's ``Logistic.gradient`` (its hand-written
   ``X.T @ (sigmoid(X @ beta) - y)``, no loss value) runs on the same persisted data.
 - **scaling**: a cluster of 1 and one of 2 worker processes (one thread each) are both up, and
-  the sides run interleaved, in rounds, in an order that rotates from round to round; a time is
-  the median over rounds, a ratio the median of the ratios within a round, which the load of a
-  shared machine drifting between rounds does not bias.
+  the sides run interleaved, in rounds, in an order that rotates from round to round (each side
+  twice in a row, the second timed: see :func:`rounds`); a time is the median over rounds, a
+  ratio the median of the ratios within a round, which the load of a shared machine drifting
+  between rounds does not bias.
 - **beyond memory**: ``--big`` points and rows (10^8) generated chunk by chunk by
   ``dask.array.random`` on every pass, one pass each on the 2-worker cluster, with the time to
   generate the data alone.
@@ -87,13 +88,17 @@ def timed(run) -> float:
 
 
 def rounds(sides: dict, count: int) -> dict[str, list[float]]:
-    """Each side's time per round, the sides interleaved in an order rotating by round."""
+    """Each side's time per round, the sides interleaved in an order rotating by round.
+
+    Within a round each side runs twice and the second run is timed: on this machine (a virtual
+    machine) the first touch of memory a process has not used lately is slow, which would charge
+    the in-memory call, whose temporaries are whole arrays of gigabytes, several seconds that a
+    second call does not pay; chunks' temporaries are small and reused."""
     names = list(sides)
-    for name in names:  # warm: compile, first touch
-        sides[name]()
     times = {name: [] for name in names}
     for r in range(count):
         for name in names[r % len(names):] + names[:r % len(names)]:
+            sides[name]()
             times[name].append(timed(sides[name]))
     return times
 

@@ -55,12 +55,14 @@ def _dask_array():
     return da
 
 
-def batch_backend() -> str:
-    """The backend whose batch code the chunks run.
+def batch_backend(fn) -> str:
+    """The backend whose batch code the chunks of ``fn`` run: the hook for a faster one.
 
-    numpy today. Where a faster batch backend is installed (the numba backend's fused loop over
-    points), return its name here; :class:`Kernel` compiles whatever source that backend prints
-    with ``codegen.compile_source`` on each worker, once per process.
+    numpy today. The numba backend (its fused, parallel loop over points) plugs in here: return
+    ``"numba"`` for a function that runs on numba, and let :meth:`Kernel.function` load that
+    backend's module from the source the task carries (the numba backend caches compiled modules
+    by their source, so a worker process compiles each once). Chunks then run its batch entry
+    with the same arguments; nothing else in this module depends on the backend.
     """
     return "numpy"
 
@@ -87,7 +89,7 @@ class Kernel:
 
     @classmethod
     def of(cls, fn, kind: str) -> "Kernel":
-        backend = batch_backend()
+        backend = batch_backend(fn)
         compiled = fn._get(kind, backend)
         formula = getattr(fn, "formula", None) or "; ".join(getattr(fn, "formulas", ()))
         kernel = cls(compiled.source, fn._program(kind).name, backend, kind, formula,
