@@ -365,6 +365,23 @@ class Function(Calls):
             picture.save(path)
         return picture
 
+    def html(self, *args, path=None, **kwargs) -> str:
+        """The interactive page of the forward and backward pass at a point, as one HTML file.
+
+        ``f.html(2, 3, path="quiz.html")`` writes it and returns its text; see
+        :mod:`graphc.page`.
+        """
+        from graphc import page
+
+        return page.write(self, path, args, kwargs) if path is not None else \
+            page.render(self, args, kwargs)
+
+    def show(self, *args, **kwargs):
+        """The same page inline in Jupyter: ``f.show(2, 3)`` (nothing is fetched)."""
+        from graphc import page
+
+        return page.Shown(page.render(self, args, kwargs))
+
     @property
     def _shown_kind(self) -> str:
         """What notebooks show: value and gradient, or the value alone if it is not a scalar."""

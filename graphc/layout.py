@@ -144,7 +144,7 @@ class Geometry:
 
 def geometry(picture, char_w: float, line_h: float, pad: float = 0.08, gap: float = 0.6,
              margin: float = 0.3, min_title_chars: int = 48,
-             title_char_w: float | None = None) -> Geometry:
+             title_char_w: float | None = None, row_gap: float = 0.3) -> Geometry:
     """Boxes sized to their text (monospace), columns per layer, and the routed arrows; the
     title wrapped to the picture's width (``title_char_w``: its character width, if its font is
     larger)."""
@@ -166,7 +166,7 @@ def geometry(picture, char_w: float, line_h: float, pad: float = 0.08, gap: floa
     text_chars = max(int((width - 2 * margin) / title_char_w), min_title_chars)
     title_lines = _wrap(picture.title, text_chars)
     width = max(width, max(len(s) for s in title_lines) * title_char_w + 2 * margin)
-    row_h = max(h for _, h in size.values()) + 0.3
+    row_h = max(h for _, h in size.values()) + row_gap
     rows = [b.y for b in picture.nodes] + [y for bend in picture.bends or () for y in bend]
     top, bottom = min(rows), max(rows)
     title_h = len(title_lines) * line_h * 1.15 + 0.1
