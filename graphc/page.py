@@ -114,7 +114,7 @@ def data(f, args=(), kwargs=None) -> dict:
         "inputs": [node for node in f.inputs], "output": names.get(f.output, ""),
         "code": code, "forward": forward, "backward": backward, "nodes": nodes,
         "program": program, "terms": term_program,
-        "python": _python_values(f, point, names, adjoint_of, backward_rows) if tensor else None,
+        "python": _python_values(f, point, within, adjoint_of) if tensor else None,
         "svg": svg,
     }
 
@@ -203,7 +203,7 @@ def _tensor_rows(f, names, within, adjoint_of, code, defined):
         elif graph.kind(adjoint) == "const":
             text = held = tables.number(graph.value(adjoint))
         else:
-            text, held = "(folded into the lines that use it)", ""
+            text, held = "(folded into later lines)", ""
         backward.append({"name": f"b_{names[node]}", "of": names[node], "accumulated": text,
                          "code": held, "terms": []})
     return forward, backward
@@ -216,28 +216,31 @@ def summary(value) -> str:
     if array.ndim == 0:
         return tables.number(float(array))
     flat = array.ravel()
-    entries = ", ".join(tables.number(v)[:12] for v in flat[:4]) + (", ..." if flat.size > 4 else "")
+    entries = ", ".join(f"{v:.4g}" for v in flat[:4]) + (", ..." if flat.size > 4 else "")
     shape = "(" + ", ".join(map(str, array.shape)) + ("," if array.ndim == 1 else "") + ")"
     return f"shape {shape}, norm {float(np.linalg.norm(flat)):.6g}, [{entries}]"
 
 
-def _python_values(f, point, names, adjoint_of, backward_rows) -> dict:
-    """Every named value of the numpy code at the point, summarised (for vectors and matrices)."""
+def _python_values(f, point, within, adjoint_of) -> dict:
+    """Every value and adjoint at the point, summarised (for vectors and matrices): graphc's
+    numpy code, printed with each of them as an output."""
     from graphc import codegen
 
-    source = f.source("value_and_grad", "numpy", style="assign")
-    lines = [line for line in source.splitlines() if not line.strip().startswith("del ")]
-    body = [line for line in lines if not line.strip().startswith("return ")]
-    body.append("    return locals()")
-    run = codegen.compile_source("\n".join(body) + "\n", "value_and_grad", "numpy", "page")
-    local = run(*point.values())
     graph = f.ir
-    out = {}
-    for node, name in names.items():
-        if name in local:
-            out[node] = summary(local[name])
-    for node, adjoint in adjoint_of.items():
-        if graph.kind(adjoint) == "const" and adjoint not in out:
+    known = set(within)
+    wanted = [n for n in dict.fromkeys([*within, *(a for n, a in adjoint_of.items() if n in known
+                                                    or n in f.inputs)])
+              if graph.kind(n) == "op"]
+    adjoints = {p: a for p, a in adjoint_of.items() if p in f._primal}
+    returns = "(" + "".join(f"{{{i}}}, " for i in range(len(wanted))) + ")"
+    program = codegen.Program("page_values", list(f.inputs), wanted, returns, f._primal,
+                              adjoints=adjoints)
+    source = codegen.emit(graph, program, f._names, "numpy")
+    results = codegen.compile_source(source, "page_values", "numpy", "page")(*point.values())
+    out = {node: summary(value) for node, value in zip(wanted, results)}
+    out.update((node, summary(value)) for node, value in zip(f.inputs, point.values()))
+    for adjoint in adjoint_of.values():
+        if graph.kind(adjoint) == "const":
             out[adjoint] = tables.number(graph.value(adjoint))
     return {str(k): v for k, v in out.items()}
 

@@ -298,8 +298,6 @@
     } else if (announce) {
       say(text.split("\n")[0], false);
     }
-    const row = now.pass === "forward" ? forwardRows[now.index] : now.pass === "backward" ? backwardRows[now.index - 1] : null;
-    if (row && row.scrollIntoView) row.scrollIntoView({ block: "nearest" });
   }
 
   function mark(tr, isCurrent, shown) {
@@ -315,11 +313,10 @@
     return now.pass + " pass, step " + now.index + " of " + (now.pass === "forward" ? F : B);
   }
 
+  // On an arrow: the value of the term it adds (six digits); the explanation spells it out.
   function termLabel(term) {
     const v = state.terms[term.term];
-    if (DATA.tensor || v === undefined) return term.text;
-    const value = fmt(v);
-    return term.text.length <= 14 ? term.text + " = " + value : value;
+    return DATA.tensor || v === undefined ? "" : fmt(v, 6);
   }
 
   function explain(now) {
@@ -414,6 +411,7 @@
     });
   }
 
+  document.body.classList.toggle("tensor", DATA.tensor);
   buildCode();
   buildTables();
   buildInputs();
