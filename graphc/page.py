@@ -37,7 +37,7 @@ from graphc.graph import Graph
 
 NODE_LIMIT = 400        # beyond this the page is unreadable; write a picture or the tables
 CHAR_W, LINE_H, PAD = 7.8, 16.0, 6.0   # pixels: 13px monospace
-VALUE_CHARS = 14        # room in a box for "= " and a value printed with six digits
+VALUE_CHARS = 12        # room in a box for a value printed with six digits (-1.23457e-05)
 _LINE = re.compile(r"^\s+([A-Za-z_]\w*) = ")
 
 
@@ -257,10 +257,11 @@ def _drawing(f, picture, names, adjoint_of, backward_rows):
         span = graph.attrs(node).get("span")
         name = names.get(node, label)
         lines = [label]
+        room = VALUE_CHARS + (5 if f.tensor else 0)  # an array shows "norm " and its norm
         if box.kind != "const":
-            lines += ["=".ljust(VALUE_CHARS)]
+            lines += ["= ".ljust(2 + room)]
             if name in adjoint_name:
-                lines.append(f"{adjoint_name[name]} =".ljust(len(adjoint_name[name]) + VALUE_CHARS))
+                lines.append(f"{adjoint_name[name]} = ".ljust(len(adjoint_name[name]) + 3 + room))
         if shape:
             lines.insert(1, "shape " + _shape_text(shape))
         nodes[node] = {"name": name, "label": label, "kind": box.kind,
@@ -274,8 +275,10 @@ def _drawing(f, picture, names, adjoint_of, backward_rows):
         raise GraphcError("the graph has too many long edges to draw on a page; use f.table")
     shape = layout.geometry(laid, CHAR_W, LINE_H, pad=PAD, gap=56.0, margin=12.0,
                             min_title_chars=0, row_gap=14.0)
+    # The graph shrinks to its panel, but not below 70% of its size: a wider one scrolls there.
     parts = [f'<svg id="graph" viewBox="0 {LINE_H:.0f} {shape.width:.1f} '
-             f'{shape.height - LINE_H:.1f}" role="group" aria-label="the computation graph">',
+             f'{shape.height - LINE_H:.1f}" style="min-width: {0.7 * shape.width:.0f}px" '
+             f'role="group" aria-label="the computation graph">',
              '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="9" '
              'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z"/>'
              '</marker></defs>']
@@ -318,7 +321,7 @@ def render(f, args=(), kwargs=None) -> str:
     svg = page_data.pop("svg")
     payload = json.dumps(page_data, allow_nan=False, separators=(",", ":"))
     payload = payload.replace("</", "<\\/")  # a formula cannot end the script element
-    title = " ".join(f.formula.split())
+    title = "; ".join(line.strip() for line in f.formula.splitlines() if line.strip())
     title = title if len(title) <= 120 else title[:117] + "..."
     replacements = {"TITLE": html.escape(title), "STYLE": asset("page.css"), "SVG": svg,
                     "DATA": payload, "SCRIPT": asset("page.js")}

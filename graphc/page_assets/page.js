@@ -71,6 +71,19 @@
     return fixed.includes(".") ? fixed.replace(/\.?0+$/, "") : fixed;
   }
 
+  // A number as Python's repr prints it: the shortest digits that read back to the same float.
+  function repr(v) {
+    if (!Number.isFinite(v)) return fmt(v);
+    if (v === 0) return Object.is(v, -0) ? "-0.0" : "0.0";
+    const [mantissa, e] = v.toExponential().split("e");
+    const exp = parseInt(e, 10);
+    if (exp < -4 || exp >= 16) {
+      return mantissa + "e" + (exp < 0 ? "-" : "+") + String(Math.abs(exp)).padStart(2, "0");
+    }
+    const text = String(v);
+    return text.includes(".") ? text : text + ".0";
+  }
+
   // ------------------------------------------------------------------------------ state
   const F = DATA.forward.length, B = DATA.backward.length;
   const state = { step: 0, values: {}, terms: {}, error: null, playing: null,
@@ -114,7 +127,7 @@
   function fullValue(node) {
     if (DATA.tensor) return valueOf(node);
     const v = state.values[node];
-    return v === undefined ? undefined : String(v);
+    return v === undefined ? undefined : repr(v);
   }
 
   // ------------------------------------------------------------------- building the page
@@ -287,6 +300,7 @@
       setText(tr.querySelector(".value"), shown ? (v === undefined ? "(not computed: domain error)" : v) : "");
       mark(tr, now.pass === "backward" && now.index === i + 1, shown);
     });
+    keepInView(document.querySelector("#graph .node.current"));
     setText($("counter"), counterText());
     $("prev").disabled = s === 0; $("first").disabled = s === 0;
     $("next").disabled = s === F + B; $("last").disabled = s === F + B;
@@ -298,6 +312,14 @@
     } else if (announce) {
       say(text.split("\n")[0], false);
     }
+  }
+
+  // A graph wider than its panel scrolls there (never the page): bring the current box in.
+  function keepInView(g) {
+    const box = $("graph-box");
+    if (!g || box.scrollWidth <= box.clientWidth) return;
+    const r = g.getBoundingClientRect(), b = box.getBoundingClientRect();
+    if (r.left < b.left || r.right > b.right) box.scrollLeft += (r.left + r.right) / 2 - (b.left + b.right) / 2;
   }
 
   function mark(tr, isCurrent, shown) {
@@ -351,7 +373,7 @@
       const at = backwardAt[node];
       if (at !== undefined) {
         const row = DATA.backward[at - 1];
-        const a = s - F >= at ? (full && !DATA.tensor && row.adjoint !== null ? String(state.values[row.adjoint]) : adjointOf(row)) : undefined;
+        const a = s - F >= at ? (full && !DATA.tensor && row.adjoint !== null ? repr(state.values[row.adjoint]) : adjointOf(row)) : undefined;
         lines.push("adjoint " + info.adjoint_name + ": " + (a === undefined ? "not computed yet" : a));
       }
     }
@@ -420,5 +442,5 @@
   render(false);
   say(explain(current()), false);
   // For tests and for the curious: the evaluator and the page's state.
-  window.graphc = { evaluate, fmt, OPS, data: DATA, state, go };
+  window.graphc = { evaluate, fmt, repr, OPS, data: DATA, state, go };
 })();
