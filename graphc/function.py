@@ -366,15 +366,11 @@ class Function(Calls):
         return picture
 
     def html(self, *args, path=None, **kwargs) -> str:
-        """The interactive page of the forward and backward pass at a point, as one HTML file.
-
-        ``f.html(2, 3, path="quiz.html")`` writes it and returns its text; see
-        :mod:`graphc.page`.
-        """
+        """The interactive page of both passes at a point (:mod:`graphc.page`), as HTML text;
+        ``f.html(2, 3, path="quiz.html")`` also writes it."""
         from graphc import page
 
-        return page.write(self, path, args, kwargs) if path is not None else \
-            page.render(self, args, kwargs)
+        return page.write(self, path, args, kwargs) if path else page.render(self, args, kwargs)
 
     def show(self, *args, **kwargs):
         """The same page inline in Jupyter: ``f.show(2, 3)`` (nothing is fetched)."""

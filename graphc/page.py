@@ -8,7 +8,7 @@ the backward pass each arrow shows the chain-rule term it adds to the adjoint.
 
 The page carries the program as data: every node of the graph the code is printed from (the
 forward values, every adjoint reverse mode built, and the chain-rule terms of the tables), and a
-small interpreter in its JavaScript (``page_assets/page.js``) evaluates them, op by op, as
+small interpreter in its JavaScript (``page_assets/evaluate.js``) evaluates them, op by op, as
 :func:`graphc.tables.evaluate` does in Python. So changing an input in the page re-runs both
 passes without a server. Nothing is fetched: the script, the style and the picture are in the
 file, which works offline and from ``file://``.
@@ -324,9 +324,10 @@ def render(f, args=(), kwargs=None) -> str:
     title = "; ".join(line.strip() for line in f.formula.splitlines() if line.strip())
     title = title if len(title) <= 120 else title[:117] + "..."
     replacements = {"TITLE": html.escape(title), "STYLE": asset("page.css"), "SVG": svg,
-                    "DATA": payload, "SCRIPT": asset("page.js")}
+                    "DATA": payload, "EVALUATOR": asset("evaluate.js"), "SCRIPT": asset("page.js")}
     text = asset("page.html")
-    return re.sub(r"@@(TITLE|STYLE|SVG|DATA|SCRIPT)@@", lambda m: replacements[m.group(1)], text)
+    return re.sub(r"@@(TITLE|STYLE|SVG|DATA|EVALUATOR|SCRIPT)@@", lambda m: replacements[m.group(1)],
+                  text)
 
 
 def write(f, path, args=(), kwargs=None) -> str:

@@ -173,5 +173,5 @@ def test_the_committed_example_pages_are_current(tmp_path):
 def test_the_page_assets_ship_with_the_package():
     text = (ROOT / "pyproject.toml").read_text()
     assert 'page_assets/*.js' in text and 'page_assets/*.html' in text and 'page_assets/*.css' in text
-    for name in ["page.html", "page.js", "page.css"]:
+    for name in ["page.html", "page.js", "evaluate.js", "page.css"]:
         assert page.asset(name)
