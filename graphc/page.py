@@ -157,12 +157,14 @@ def _rows(f, point, names, within, adjoint_of):
     backward = []
     for r in table.backward:
         node = of_name[r.of]
-        terms = []
-        if node != f.output:
+        terms, accumulated = [], r.accumulated
+        if node in f.inputs and node not in f._wrt:  # the code leaves this adjoint out
+            accumulated = "0 (not asked for: wrt leaves it out)"
+        elif node != f.output:
             for user, i in uses.get(node, []):
                 term = tables.chain_term(graph, scratch, user, i, names, row_name)
                 terms.append({"user": user, "text": tables.infix(scratch, term), "term": term})
-        backward.append({"name": r.name, "of": r.of, "accumulated": r.accumulated,
+        backward.append({"name": r.name, "of": r.of, "accumulated": accumulated,
                          "code": r.code, "terms": terms})
     forward = [{"name": r.name, "operation": r.operation} for r in table.forward]
     # placeholders of the scratch graph: a value (named as in the code) or an adjoint (b_u)
@@ -320,7 +322,7 @@ def render(f, args=(), kwargs=None) -> str:
     page_data = data(f, args, kwargs)
     svg = page_data.pop("svg")
     payload = json.dumps(page_data, allow_nan=False, separators=(",", ":"))
-    payload = payload.replace("</", "<\\/")  # a formula cannot end the script element
+    payload = payload.replace("<", "\\u003c")  # no text can end or comment the script element
     title = "; ".join(line.strip() for line in f.formula.splitlines() if line.strip())
     title = title if len(title) <= 120 else title[:117] + "..."
     replacements = {"TITLE": html.escape(title), "STYLE": asset("page.css"), "SVG": svg,

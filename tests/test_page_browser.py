@@ -297,6 +297,23 @@ def test_the_example_pages_load_and_step_to_the_end(browser):
         browser.save_screenshot(str(ARTIFACTS / name.replace(".html", ".png")))
 
 
+@pytest.mark.parametrize("formula, point, wrt", [("2", (), None), ("x", (1.5,), None),
+                                                 ("x*y + sin(x)", (1.0, 2.0), ["x"])])
+def test_small_pages_a_constant_one_variable_and_wrt(browser, tmp_path, formula, point, wrt):
+    f = graphc.compile(formula, wrt=wrt)
+    path = tmp_path / "small.html"
+    f.html(*point, path=path)
+    load(browser, path)
+    press(browser, "\ue010")
+    now = state(browser)
+    table = f.table(*point)
+    assert len(now["backward"]) == len(table.backward)
+    assert [v for _, v in now["forward"]] == [tables.number(r.value) for r in table.forward]
+    assert [v for _, v in now["backward"]] == [tables.number(r.value) for r in table.backward]
+    if wrt:
+        assert now["backward"][-2:] == [["b_x", tables.number(f.grad(*point)[0])], ["b_y", "0"]]
+
+
 def test_the_network_page_shows_numpys_summaries(browser, tmp_path):
     import importlib.util
 

@@ -265,8 +265,9 @@
 
   function explain(now) {
     if (now.pass === "start") {
-      return "Start: the inputs " + DATA.variables.map((v, i) => v + " = " + (valueOf(DATA.inputs[i]) ?? "?")).join(", ") +
-        ". Press \u2192 (or Next) to run the forward pass, one node at a time.";
+      if (!F) return "Start: nothing to compute (the formula has no operations).";
+      const given = DATA.variables.map((v, i) => v + " = " + (valueOf(DATA.inputs[i]) ?? "?")).join(", ");
+      return "Start: the inputs " + given + ". Press \u2192 (or Next) to run the forward pass, one node at a time.";
     }
     const row = now.row;
     if (now.pass === "forward") {
