@@ -99,28 +99,24 @@ def data(f, args=(), kwargs=None) -> dict:
         adjoint = adjoint_of.get(node)
         lines = sorted(defined[n] for n in _newly_needed(graph, adjoint, backward_lines, covered))
         terms = []
-        slots = {e: list(ks) for e, ks in edge_slots.items()}
-        for term in r.get("terms", []):
-            ks = slots.get((node, term["user"]), [])
+        for term in r.get("terms", []):  # an arrow node -> user carries one term (x*x: two)
+            ks = edge_slots.get((node, term["user"]), [])
             terms.append({**term, "edge": ks.pop(0) if ks else None})
         backward.append({**r, "node": node, "adjoint": adjoint, "lines": lines, "terms": terms})
 
-    program = [_instruction(graph, n) for n in graph.ancestors(
-        [f.output, *gradient, *(a for n, a in adjoint_of.items() if n in set(within))])]
+    known = set(within)
+    program = [] if tensor else [_instruction(graph, n) for n in graph.ancestors(
+        [f.output, *gradient, *(a for n, a in adjoint_of.items() if n in known)])]
     nodes, svg = _drawing(f, picture, names, adjoint_of, backward_rows)
     return {
         "formula": f.formula, "variables": list(f.variables), "tensor": tensor,
-        "point": [_plain_point(v) for v in point.values()] if not tensor else None,
+        "point": [float(v) for v in point.values()] if not tensor else None,
         "inputs": [node for node in f.inputs], "output": names.get(f.output, ""),
         "code": code, "forward": forward, "backward": backward, "nodes": nodes,
         "program": program, "terms": term_program,
         "python": _python_values(f, point, within, adjoint_of) if tensor else None,
         "svg": svg,
     }
-
-
-def _plain_point(value) -> float:
-    return float(value)
 
 
 def _instruction(graph: Graph, node) -> list:

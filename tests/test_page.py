@@ -175,3 +175,13 @@ def test_the_page_assets_ship_with_the_package():
     assert 'page_assets/*.js' in text and 'page_assets/*.html' in text and 'page_assets/*.css' in text
     for name in ["page.html", "page.js", "evaluate.js", "page.css"]:
         assert page.asset(name)
+
+
+def test_each_use_of_a_value_puts_its_term_on_its_own_arrow():
+    f = graphc.compile("x*x + sin(x)")
+    data = page.data(f, (0.7,))
+    picture = f.draw()
+    (b_x,) = [s for s in data["backward"] if s["name"] == "b_x"]
+    assert len(b_x["terms"]) == 3  # x*x uses x twice, sin once
+    edges = [t["edge"] for t in b_x["terms"]]
+    assert len(set(edges)) == 3 and all(picture.edges[k][0] == b_x["node"] for k in edges)
