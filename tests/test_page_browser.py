@@ -173,8 +173,10 @@ def test_stepping_through_the_quiz_shows_graphcs_values_at_every_step(browser, t
     browser.save_screenshot(str(shot))
     assert shot.stat().st_size > 10_000
     print(f"screenshot: {shot}", file=sys.stderr)
-    # the page asked for nothing but itself
-    assert [u for u in requests(browser) if not u.startswith(("file://", "data:"))] == []
+    # the page asked for nothing but itself (the log does record requests: the page's own)
+    urls = requests(browser)
+    assert path.resolve().as_uri() in urls
+    assert [u for u in urls if not u.startswith(("file://", "data:"))] == []
 
 
 def test_changing_an_input_recomputes_the_gradient(browser, tmp_path):
@@ -197,6 +199,20 @@ def test_changing_an_input_recomputes_the_gradient(browser, tmp_path):
     # at x = 3, z = -1 the student sees the adjoint of x change sign from x = 2, z = 3's
     assert float(now["backward"][-2][1]) < 0 < f.grad(2, 3)[0]
     assert [u for u in requests(browser) if not u.startswith(("file://", "data:"))] == []
+
+
+def test_a_remote_resource_would_be_caught(browser, tmp_path):
+    # The control for the no-network checks: the same page with one remote image added. Its
+    # policy refuses the load, and the browser log says so (load() fails on such entries).
+    text = graphc.compile(QUIZ).html(2, 3)
+    path = tmp_path / "tampered.html"
+    path.write_text(text.replace("<main>", '<main><img src="http://192.0.2.1/x.png" alt="">', 1),
+                    encoding="utf-8")
+    viewport(browser, 1280, 800)
+    browser.get_log("browser")
+    browser.get(path.as_uri())
+    log = " ".join(e["message"] for e in browser.get_log("browser"))
+    assert "192.0.2.1" in log and "Content Security Policy" in log
 
 
 def test_bad_inputs_are_named_not_computed(browser, tmp_path):
