@@ -232,6 +232,24 @@ def test_bad_inputs_are_named_not_computed(browser, tmp_path):
     assert now["status"].startswith("domain error at v3: log(-1)")
 
 
+def test_the_notebook_frame_runs_the_same_page(browser, tmp_path):
+    # What Jupyter does with f.show(2, 3): put its HTML into the output cell.
+    shown = graphc.compile(QUIZ).show(2, 3)
+    path = tmp_path / "notebook.html"
+    path.write_text(f"<!DOCTYPE html><html><body><p>a notebook cell</p>{shown._repr_html_()}"
+                    "</body></html>", encoding="utf-8")
+    viewport(browser, 1100, 900)
+    browser.get(path.as_uri())
+    browser.switch_to.frame(browser.find_element("css selector", "iframe"))
+    try:
+        browser.find_element("id", "last").click()
+        now = state(browser)
+        assert now["counter"] == "backward pass, step 10 of 10"
+        assert now["backward"][-2:] == [["b_x", "1208.381215"], ["b_z", "809.7074792"]]
+    finally:
+        browser.switch_to.default_content()
+
+
 def test_keys_buttons_and_play(browser, tmp_path):
     path = tmp_path / "quiz.html"
     graphc.compile(QUIZ).html(2, 3, path=path)

@@ -114,7 +114,6 @@
       const input = document.createElement("input");
       input.id = "input-" + v;
       input.name = v;
-      input.inputMode = "decimal";
       input.spellcheck = false;
       form.append(label, input);
       if (DATA.tensor) {
