@@ -10,7 +10,8 @@ Four steps, each a loop, none a recursion:
    "A technique for drawing directed graphs", 1993, section 3).
 3. **Order within layers.** Sweeps down and up the layers sort each layer by the barycentre of
    its neighbours in the layer just swept (Sugiyama et al.); after each sweep the arrow crossings
-   are counted and the best order seen is kept. Layer 0 keeps the inputs in variable order.
+   are counted and the best order seen is kept; then neighbours in a layer swap places while
+   that removes crossings. Layer 0 keeps the inputs in variable order.
 4. **Geometry.** Every box and dummy has its own row in its column. An arrow leaves its source
    box on the right, runs level to the edge of the column, crosses the gap to the next column as
    an S-shaped cubic Bezier curve, and runs level through each dummy's row. The curve lies
@@ -84,10 +85,39 @@ def order_rows(layer: dict[int, int], edges, first_rows: dict[int, float]):
             crossings = _crossings(order, down, position)
             if crossings < best_crossings:
                 best, best_crossings = {d: list(keys) for d, keys in order.items()}, crossings
-    position = _positions(best)
+    position = _transpose(best, depths, up, down)
     row = {key: position[key] for key in position if not isinstance(key, tuple)}
     bends = [tuple(position[key] for key in chains.get(i, [])) for i in range(len(edges))]
     return row, bends
+
+
+def _transpose(order: dict, depths, up: dict, down: dict) -> dict:
+    """Swap neighbours within a layer while that removes crossings (the "transpose" step of
+    Gansner et al., section 3); layer 0 keeps its order. Returns the final positions."""
+    position = _positions(order)
+    for _ in range(SWEEPS):
+        improved = False
+        for depth in depths[1:]:
+            keys = order[depth]
+            for i in range(len(keys) - 1):
+                u, v = keys[i], keys[i + 1]
+                if _pair_crossings(v, u, up, down, position) < _pair_crossings(u, v, up, down, position):
+                    keys[i], keys[i + 1] = v, u
+                    position[u], position[v] = position[v], position[u]
+                    improved = True
+        if not improved:
+            break
+    return position
+
+
+def _pair_crossings(first, second, up: dict, down: dict, position: dict) -> int:
+    """Crossings between the arrows of two neighbours when ``first`` is above ``second``."""
+    count = 0
+    for neighbours in (up, down):
+        for a in neighbours.get(first, ()):
+            for b in neighbours.get(second, ()):
+                count += position[a] > position[b]
+    return count
 
 
 def _rank(key) -> tuple:
