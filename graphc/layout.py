@@ -31,6 +31,7 @@ from dataclasses import dataclass
 #: linear time: a value used in every one of n layers needs n * n / 2 dummies).
 DUMMY_LIMIT = 20000
 SWEEPS = 4
+PAIR_LIMIT = 1024  # the transpose step compares two neighbours' arrows pairwise, up to this many
 
 
 def order_rows(layer: dict[int, int], edges, first_rows: dict[int, float]):
@@ -101,6 +102,8 @@ def _transpose(order: dict, depths, up: dict, down: dict) -> dict:
             keys = order[depth]
             for i in range(len(keys) - 1):
                 u, v = keys[i], keys[i + 1]
+                if _degree(u, up, down) * _degree(v, up, down) > PAIR_LIMIT:
+                    continue  # a value with hundreds of users: comparing them costs too much
                 if _pair_crossings(v, u, up, down, position) < _pair_crossings(u, v, up, down, position):
                     keys[i], keys[i + 1] = v, u
                     position[u], position[v] = position[v], position[u]
@@ -108,6 +111,10 @@ def _transpose(order: dict, depths, up: dict, down: dict) -> dict:
         if not improved:
             break
     return position
+
+
+def _degree(key, up: dict, down: dict) -> int:
+    return len(up.get(key, ())) + len(down.get(key, ()))
 
 
 def _pair_crossings(first, second, up: dict, down: dict, position: dict) -> int:
