@@ -105,7 +105,7 @@ class Picture:
         return text[text.index("<svg"):]
 
     def _figure(self):
-        Figure, FancyBboxPatch, FancyArrowPatch, Path = _matplotlib()
+        Figure, FancyBboxPatch, FancyArrowPatch, CurvePath = _matplotlib()
         if self.bends is None:
             raise GraphcError(f"the graph has too many long edges to draw as a picture "
                               f"({len(self.nodes)} nodes); write .dot instead")
@@ -134,13 +134,13 @@ class Picture:
                                           zorder=2))
             axes.text(cx, cy, "\n".join(b.lines), ha="center", va="center",
                       fontsize=FONT_SIZE, family="monospace", linespacing=1.1, zorder=3)
-        codes = {"M": Path.MOVETO, "L": Path.LINETO, "C": Path.CURVE4}
+        codes = {"M": CurvePath.MOVETO, "L": CurvePath.LINETO, "C": CurvePath.CURVE4}
         for path in shape.paths:
             vertices, kinds = [], []
             for kind, *points in path:
                 vertices += [flip(p) for p in points]
                 kinds += [codes[kind]] * len(points)
-            axes.add_patch(FancyArrowPatch(path=Path(vertices, kinds), arrowstyle="-|>",
+            axes.add_patch(FancyArrowPatch(path=CurvePath(vertices, kinds), arrowstyle="-|>",
                                            mutation_scale=9, color="#555555", lw=0.8, zorder=1))
         return figure
 
@@ -173,11 +173,11 @@ def _matplotlib():
     try:
         from matplotlib.figure import Figure
         from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
-        from matplotlib.path import Path
+        from matplotlib.path import Path as CurvePath
     except ImportError:
         raise GraphcError("drawing PNG or SVG needs matplotlib, which is not installed: "
                           "pip install 'graphc[plot]' (a .dot file needs nothing)") from None
-    return Figure, FancyBboxPatch, FancyArrowPatch, Path
+    return Figure, FancyBboxPatch, FancyArrowPatch, CurvePath
 
 
 def layers(graph, nodes, inputs) -> dict[int, int]:
