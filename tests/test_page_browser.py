@@ -215,6 +215,23 @@ def test_a_remote_resource_would_be_caught(browser, tmp_path):
     assert "192.0.2.1" in log and "Content Security Policy" in log
 
 
+def test_enter_in_the_only_input_box_keeps_the_page(browser, tmp_path):
+    # A form with one text box submits on Enter, which would reload the page and lose the step.
+    f = graphc.compile("cos(sin(x**2) + 3*x**2)")
+    path = tmp_path / "j.html"
+    f.html(2.0, path=path)
+    load(browser, path)
+    press(browser, "\ue010")
+    box = browser.find_element("id", "input-x")
+    box.clear()
+    box.send_keys("1.25\ue007")  # and Enter
+    now = state(browser)
+    assert now["counter"] == f"backward pass, step {len(page.data(f, (2.0,))['backward'])} of " \
+        f"{len(page.data(f, (2.0,))['backward'])}"
+    assert now["backward"][-1] == ["b_x", tables.number(f.grad(1.25)[0])]
+    assert browser.current_url == path.as_uri()
+
+
 def test_bad_inputs_are_named_not_computed(browser, tmp_path):
     path = tmp_path / "quiz.html"
     graphc.compile(QUIZ).html(2, 3, path=path)

@@ -107,6 +107,7 @@
 
   function buildInputs() {
     const form = $("inputs");
+    form.addEventListener("submit", (event) => event.preventDefault());  // Enter in a box
     DATA.variables.forEach((v, i) => {
       const label = document.createElement("label");
       label.htmlFor = "input-" + v;
