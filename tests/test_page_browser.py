@@ -139,6 +139,10 @@ def test_stepping_through_the_quiz_shows_graphcs_values_at_every_step(browser, t
                                     "mark": "\u25b6"}]
             assert now["boxes"][str(expected["node"])][0] == f"= {row.value:.6g}"
             assert f"{row.name} = {row.operation} = {value}" in now["explain"]
+            # screen readers: the live region announces the step; the box's label has the value
+            assert now["status"] == now["explain"].splitlines()[0]
+            label = browser.find_element("id", f"node-{expected['node']}").get_attribute("aria-label")
+            assert label.startswith(f"{row.name} = ") and f"value: {value}" in label
             # values appear as they are computed: later rows are still empty
             assert [v for _, v in now["forward"][2 + step:]] == [""] * (F - step)
         else:
