@@ -39,6 +39,13 @@ NODE_LIMIT = 400        # beyond this the page is unreadable; write a picture or
 CHAR_W, LINE_H, PAD = 7.8, 16.0, 6.0   # pixels: 13px monospace
 VALUE_CHARS = 12        # room in a box for a value printed with six digits (-1.23457e-05)
 _LINE = re.compile(r"^\s+([A-Za-z_]\w*) = ")
+#: The ops the page's script computes (``page_assets/evaluate.js``; a browser test holds the two
+#: to the same list, and to graphc's scalar ops). A graph with another op shows graphc's values
+#: at its point, with the inputs fixed.
+PAGE_OPS = frozenset({
+    "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "sin", "cos", "tan", "cot",
+    "asin", "acos", "atan", "sinh", "cosh", "tanh", "sigmoid", "softplus", "log_sigmoid", "relu",
+    "abs", "max", "min", "sign", "step", "replace_zero"})
 
 
 def asset(name: str) -> str:
@@ -79,7 +86,7 @@ def data(f, args=(), kwargs=None) -> dict:
 
     if tensor:
         forward_rows, backward_rows = _tensor_rows(f, names, within, adjoint_of, code, defined)
-        term_program = []
+        term_program, scratch, refs = [], None, None
     else:
         forward_rows, backward_rows, scratch, refs = _rows(f, point, names, within, adjoint_of)
         term_program = _term_program(scratch, refs)
@@ -108,6 +115,7 @@ def data(f, args=(), kwargs=None) -> dict:
     program = [] if tensor else [_instruction(graph, n) for n in graph.ancestors(
         [f.output, *gradient, *(a for n, a in adjoint_of.items() if n in known)])]
     nodes, svg = _drawing(f, picture, names, adjoint_of, backward_rows)
+    missing = sorted({i[2] for i in program + term_program if i[1] == "o"} - PAGE_OPS)
     return {
         "formula": f.formula, "variables": list(f.variables), "tensor": tensor,
         "point": [float(v) for v in point.values()] if not tensor else None,
@@ -115,6 +123,7 @@ def data(f, args=(), kwargs=None) -> dict:
         "code": code, "forward": forward, "backward": backward, "nodes": nodes,
         "program": program, "terms": term_program,
         "python": _python_values(f, point, within, adjoint_of) if tensor else None,
+        "fixed": _fixed(f, point, program, scratch, refs, missing) if missing else None,
         "svg": svg,
     }
 
@@ -182,6 +191,22 @@ def _term_program(scratch: Graph, refs: dict) -> list:
         else:
             program.append(_instruction(scratch, node))
     return program
+
+
+def _fixed(f, point, program, scratch, refs, missing) -> dict:
+    """graphc's values of the page's program and terms at the point, for a graph with an op the
+    page's script does not compute."""
+    graph = f.ir
+    inputs = dict(zip(f.inputs, point.values()))
+    values = tables.evaluate(graph, [i[0] for i in program], inputs)
+    placeholders = {}
+    for node in range(len(scratch.columns()[0])):
+        if scratch.kind(node) == "input":
+            kind, ref = refs[scratch.name(node)]
+            placeholders[node] = values[ref] if kind == "v" else ref
+    terms = tables.evaluate(scratch, list(range(len(scratch.columns()[0]))), placeholders)
+    return {"missing": missing, "values": {str(k): v for k, v in values.items()},
+            "terms": {str(k): v for k, v in terms.items()}}
 
 
 def _tensor_rows(f, names, within, adjoint_of, code, defined):

@@ -438,6 +438,24 @@ def test_the_pages_evaluator_matches_graphc_on_every_op_of_the_op_table(browser,
     scalar_ops = {op.name for op in graphc.ops.OPS}
     assert checked == scalar_ops  # every scalar op, the rule helpers sign, step, replace_zero too
     assert set(browser.execute_script("return Object.keys(window.graphc.OPS)")) == scalar_ops
+    assert page.PAGE_OPS == scalar_ops  # what the Python side believes the script computes
+
+
+def test_an_op_the_script_lacks_gives_graphcs_values_and_fixed_inputs(browser, tmp_path,
+                                                                      monkeypatch):
+    # As if the script had no sine (as it would have no op added to graphc after it).
+    monkeypatch.setattr(page, "PAGE_OPS", page.PAGE_OPS - {"sin"})
+    f = graphc.compile(QUIZ)
+    path = tmp_path / "quiz.html"
+    f.html(2, 3, path=path)
+    load(browser, path)
+    press(browser, "\ue010")
+    now = state(browser)
+    table = f.table(2, 3)
+    assert [v for _, v in now["forward"]] == [tables.number(r.value) for r in table.forward]
+    assert [v for _, v in now["backward"]] == [tables.number(r.value) for r in table.backward]
+    assert browser.find_element("id", "input-x").get_attribute("disabled") == "true"
+    assert "cannot compute sin" in browser.find_element("id", "fixed-note").text
 
 
 def test_the_pages_evaluator_reports_what_python_refuses(browser, tmp_path):

@@ -17,6 +17,11 @@
 
   function compute() {
     if (DATA.tensor) return;
+    if (DATA.fixed) {  // an op the page cannot compute: graphc's values at the given point
+      state.values = DATA.fixed.values;
+      state.terms = DATA.fixed.terms;
+      return;
+    }
     const inputs = {};
     DATA.variables.forEach((v, i) => { inputs[v] = state.point[i]; });
     const run = evaluate(DATA.program, inputs, {});
@@ -117,8 +122,8 @@
       input.name = v;
       input.spellcheck = false;
       form.append(label, input);
-      if (DATA.tensor) {
-        input.value = DATA.nodes[DATA.inputs[i]].shape || "scalar";
+      if (DATA.tensor || DATA.fixed) {
+        input.value = DATA.tensor ? DATA.nodes[DATA.inputs[i]].shape || "scalar" : String(state.point[i]);
         input.disabled = true;
         input.setAttribute("aria-describedby", "fixed-note");
         return;
@@ -138,11 +143,13 @@
         render(true);
       });
     });
-    if (DATA.tensor) {
+    if (DATA.tensor || DATA.fixed) {
       const note = document.createElement("span");
       note.id = "fixed-note";
       note.className = "fixed";
-      note.textContent = "(inputs with vectors and matrices are fixed: the page re-evaluates scalar formulas)";
+      note.textContent = DATA.tensor
+        ? "(inputs with vectors and matrices are fixed: the page re-evaluates scalar formulas)"
+        : "(inputs are fixed: the page cannot compute " + DATA.fixed.missing.join(", ") + ")";
       form.appendChild(note);
     }
   }
