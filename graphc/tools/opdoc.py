@@ -1,6 +1,6 @@
 """The op reference, docs/ops.md, generated from the op table so that it cannot drift.
 
-``python -m graphc.opdoc > docs/ops.md`` rewrites it; a test fails when the committed file
+``python -m graphc.tools.opdoc > docs/ops.md`` rewrites it; a test fails when the committed file
 differs from what this prints. Everything in the reference is read off :data:`graphc.ops.OPS`:
 the printed forms come from calling each op's printers on placeholder names, the SymPy form
 from its SymPy function, and each derivative rule is applied to placeholder inputs in a small
@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import sympy
 
-from graphc.graph import Graph
+from graphc.frontend.parser import INFIX, PREFIX
+from graphc.graph.graph import Graph
 from graphc.ops import CONSTANTS, OPS, Op
-from graphc.parser import INFIX, PREFIX
-from graphc.tables import infix
+from graphc.tools.tables import infix
 
 PLACEHOLDERS = ("a", "b")
 HEADER = """# Op reference
 
-Generated from the op table (`graphc/ops.py`) by `python -m graphc.opdoc > docs/ops.md`; a test
+Generated from the op table (`graphc/ops/scalar.py`) by `python -m graphc.tools.opdoc > docs/ops.md`; a test
 checks that this file is what the generator prints, so it describes the code that runs. To add
 an op, see [the design page](design.md#adding-an-op).
 

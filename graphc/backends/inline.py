@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from graphc.graph import Graph, Node
+from graphc.graph.graph import Graph, Node
 
 #: The deepest nesting of operations in one expression. CPython's tokenizer refuses more than
 #: 200 nested parentheses (MAXLEVEL in Parser/lexer/state.h); a small height also keeps lines

@@ -16,7 +16,7 @@ inside (``g / y`` rather than ``g * (1/y)``) is what keeps gradient code short.
 so ``exp' = exp`` reuses it. An op with ``derivatives=None`` is piecewise constant: its
 derivative is zero wherever it exists.
 
-``OPS`` holds the scalar ops; ``TENSOR_OPS`` (in :mod:`graphc.tensor_ops`) the ops on vectors and
+``OPS`` holds the scalar ops; ``TENSOR_OPS`` (in :mod:`graphc.ops.tensor`) the ops on vectors and
 matrices, whose forward (JVP) and reverse (VJP) rules differ and whose shapes need rules of their
 own; ``ALL_OPS`` is both. Scalar ops apply elementwise to vectors and matrices, with numpy's
 broadcasting, and their rules serve unchanged.
@@ -31,7 +31,7 @@ JAX's choices.
 Numerically stable forms: ``sigmoid`` never subtracts from 1 (its value and its derivative
 ``sigmoid(x) * sigmoid(-x)`` keep their relative accuracy for large ``|x|``), ``softplus``
 (``log(1 + exp(x))``) and ``log_sigmoid`` neither overflow nor lose the tail, and ``tanh'`` is
-``4 sigmoid(2x) sigmoid(-2x)``. :mod:`graphc.rewrites` turns the naive spellings into these ops
+``4 sigmoid(2x) sigmoid(-2x)``. :mod:`graphc.graph.rewrites` turns the naive spellings into these ops
 as the graph is built.
 """
 
@@ -39,79 +39,10 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
-from typing import Callable, Optional
 
 import sympy
 
-Rule = Callable[..., object]
-Printer = Callable[[list], str]
-
-# Python's operator precedence as levels, loosest first. An op's printed form has a level, and
-# each of its operand slots requires one: an expression nested into a slot whose requirement is
-# above the expression's own level gets parentheses. Only the expression style of generated
-# code (graphc.inline) nests expressions; the assignment style passes names and literals, which
-# are atoms. A slot of ``None`` takes only atoms because its template repeats the operand.
-ANY, SUM, PRODUCT, UNARY, POWER, ATOM = range(6)
-
-
-@dataclass(frozen=True, eq=False)
-class Op:
-    """Everything about one primitive operation."""
-
-    name: str
-    arity: int
-    math: str | Printer
-    numpy: str | Printer
-    sympy: Callable[..., sympy.Expr]
-    evaluate: Callable[..., float]
-    derivatives: Optional[tuple[Rule, ...]]
-    spellings: tuple[str, ...] = ()
-    commutative: bool = False
-    doc: str = ""
-    formula: str = field(default="")
-    #: The level of the printed form, and the level each operand slot requires (``None``:
-    #: every slot is ``ANY``). One pair serves both backends, so it is the stricter of the two.
-    precedence: int = ATOM
-    operands: Optional[tuple[Optional[int], ...]] = None
-    # Ops on vectors and matrices (graphc.tensor_ops) also use these; scalar ops leave them be.
-    shape: Optional[Callable] = None      # shape rule (graph, args) -> shape; None: elementwise
-    vjp: Optional[tuple[Rule, ...]] = None  # reverse rules, when they differ from ``derivatives``
-    optional: int = 0                     # trailing arguments a formula may leave out (an axis)
-    variadic: bool = False                # further trailing arguments: parameters, no derivative
-    simplify: Optional[Callable] = None   # exact rewrites (graph, args) -> node or None
-    composite: Optional[Callable] = None  # built from other ops (b, *args): no node of its own
-    usage: str = ""                       # how a call is written, for messages
-    array: str | Printer = ""             # numpy template in code with vectors and matrices
-    #: Defined for every finite input, so evaluating it can never raise (on the math backend).
-    #: Gradient code evaluates the other ops even where only their derivatives are needed, so
-    #: that a point outside the function's domain raises instead of giving a gradient.
-    total: bool = False
-
-    def __repr__(self) -> str:
-        return f"<op {self.name}>"
-
-    def print(self, backend: str, args: list[str], array: bool = False) -> str:
-        """The backend expression that computes this op from already-printed arguments
-        (``array``: in code with vectors and matrices, where an op may print differently)."""
-        template = self.math if backend == "math" else self.numpy
-        if array and self.array and backend == "numpy":
-            template = self.array
-        if callable(template):
-            return template(args)
-        return template.format(*args)
-
-    def __post_init__(self) -> None:
-        slots = (ANY,) * self.arity if self.operands is None else self.operands
-        object.__setattr__(self, "slots", slots)
-
-    def slot(self, i: int) -> Optional[int]:
-        """The precedence level operand ``i`` must have to be printed without parentheses."""
-        return self.slots[i]
-
-    @property
-    def differentiable(self) -> bool:
-        return self.derivatives is not None
+from graphc.ops.record import ANY, ATOM, POWER, PRODUCT, SUM, UNARY, Op  # noqa: F401
 
 
 _INTEGER_LITERAL = re.compile(r"\(?-?\d+\)?")
@@ -305,28 +236,3 @@ OPS: tuple[Op, ...] = (
        (lambda b, g, out, x: g,), operands=(None,), total=True,
        doc="x, or 1 where x == 0 (derivative rules of x ** y, after JAX's _replace_zero)"),
 )
-
-# The ops on vectors and matrices live in their own table; it imports Op from here.
-from graphc.tensor_ops import TENSOR_OPS  # noqa: E402
-
-#: Every op, scalar and tensor.
-ALL_OPS: tuple[Op, ...] = OPS + TENSOR_OPS
-
-BY_NAME: dict[str, Op] = {op.name: op for op in ALL_OPS}
-
-#: How functions are spelled in formulas: every spelling maps to its op.
-FUNCTIONS: dict[str, Op] = {s: op for op in ALL_OPS for s in op.spellings}
-
-#: Function names that came with vectors and matrices (``sum``, ``mean``, ...): they read as
-#: functions only where they are called, ``sum(a)``, so formulas that use them as variable
-#: names mean what they meant before.
-SOFT_FUNCTIONS: frozenset[str] = frozenset(s for op in TENSOR_OPS for s in op.spellings)
-
-#: Named constants a formula may use (a declared variable of the same name wins).
-CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
-
-#: How the named constants print for each backend and in SymPy.
-CONSTANT_PRINT = {
-    "pi": {"math": "math.pi", "numpy": "np.pi", "sympy": sympy.pi},
-    "e": {"math": "math.e", "numpy": "np.e", "sympy": sympy.E},
-}

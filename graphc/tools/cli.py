@@ -23,9 +23,9 @@ import math
 import sys
 from typing import Sequence
 
-from graphc.compiler import compile as compile_formula
+from graphc.api.compiler import compile as compile_formula
+from graphc.api.function import KINDS
 from graphc.errors import GraphcError
-from graphc.function import KINDS
 
 QUIZ = "exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)"
 EXAMPLES = {
@@ -167,7 +167,7 @@ def _html(args) -> int:
 
 
 def _check(args) -> int:
-    from graphc.check import check
+    from graphc.tools.check import check
 
     f = _function(args)
     points = None

@@ -6,7 +6,7 @@ function is called (a batch of any length), and two sizes with the same name are
 Shape inference therefore treats a named size as unknown but definite: it matches itself and
 broadcasts against 1, and it does not match a number or another name.
 
-Every op has a shape rule (see :mod:`graphc.tensor_ops`); elementwise ops use :func:`broadcast`.
+Every op has a shape rule (see :mod:`graphc.ops.tensor`); elementwise ops use :func:`broadcast`.
 A rule that cannot give a shape raises :class:`ShapeError` with what went wrong; the compiler
 turns that into a :class:`~graphc.errors.ParseError` pointing at the subexpression.
 """

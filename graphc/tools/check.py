@@ -20,9 +20,9 @@ from typing import Mapping, Sequence
 
 import sympy
 
+from graphc.api.function import Function
 from graphc.errors import GraphcError
-from graphc.function import Function
-from graphc.sympy_bridge import symbol
+from graphc.frontend.sympy_bridge import symbol
 
 DEFAULT_RANGE = (0.1, 0.9)
 DIGITS = 30

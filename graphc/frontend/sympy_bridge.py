@@ -11,7 +11,7 @@ from typing import Sequence
 import sympy
 
 from graphc.errors import GraphcError
-from graphc.graph import Graph, Node
+from graphc.graph.graph import Graph, Node
 from graphc.ops import CONSTANT_PRINT
 
 # SymPy classes that are exactly one graphc op of the same arity.

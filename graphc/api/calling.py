@@ -1,8 +1,8 @@
 """Calling generated code: binding arguments, choosing the backend, checking shapes, and
 turning a failure into a :class:`~graphc.errors.DomainError` in the formula's words.
 
-:class:`Calls` is shared by :class:`~graphc.function.Function` and
-:class:`~graphc.vector.VectorFunction`: both bind a point the same way (positional or by name,
+:class:`Calls` is shared by :class:`~graphc.api.function.Function` and
+:class:`~graphc.api.vector.VectorFunction`: both bind a point the same way (positional or by name,
 each variable once), run Python floats on the ``math`` backend and arrays or lists on ``numpy``
 with broadcasting, and report domain errors alike. A class using it provides ``variables``,
 ``on_domain_error``, ``_style``, ``_graph`` and ``_get(kind, backend, style=None)``; a
@@ -17,14 +17,14 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from graphc.domain import domain_error
+from graphc.backends.domain import domain_error
 from graphc.errors import DomainError, GraphcError
-from graphc.shapes import bind
+from graphc.ops.shapes import bind
 
 
 class Calls:
-    """Binding and running, for :class:`~graphc.function.Function` and
-    :class:`~graphc.vector.VectorFunction`."""
+    """Binding and running, for :class:`~graphc.api.function.Function` and
+    :class:`~graphc.api.vector.VectorFunction`."""
 
     tensor = False  # a Function with vectors or matrices sets it
 

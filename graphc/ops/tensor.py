@@ -13,7 +13,7 @@ differentiated again. ``b.shape(node)``, ``b.value(node)`` and ``b.dimension(siz
 shapes; a rule may return None for an argument that is a parameter (an axis, a size).
 
 Each op has a shape rule ``shape(graph, args)`` that returns the result's shape or raises
-:class:`~graphc.shapes.ShapeError`, and may have exact rewrites (``simplify``): the transpose of a
+:class:`~graphc.ops.shapes.ShapeError`, and may have exact rewrites (``simplify``): the transpose of a
 vector is itself, ``(A.T).T`` is ``A``. ``softmax``, ``logsumexp`` and ``log_softmax`` are
 composites, written with the ops above in the numerically stable form (shift by the largest
 entry), so their rules come from their parts.
@@ -27,8 +27,8 @@ from __future__ import annotations
 import re
 
 from graphc.errors import GraphcError
-from graphc.ops import Op
-from graphc.shapes import ShapeError, broadcast, shape_text
+from graphc.ops.record import Op
+from graphc.ops.shapes import ShapeError, broadcast, shape_text
 
 
 _INTEGER = re.compile(r"\(?-?\d+\)?")

@@ -31,9 +31,9 @@ from typing import Callable
 
 import numpy as np
 
+from graphc.api.function import Function
 from graphc.errors import DomainError, GraphcError
-from graphc.function import Function
-from graphc.graph import Graph, Node
+from graphc.graph.graph import Graph, Node
 from graphc.ops import BY_NAME, FUNCTIONS, SOFT_FUNCTIONS, Op
 
 _PIECEWISE = "graphc.max, graphc.min, graphc.relu or graphc.abs"
@@ -292,9 +292,9 @@ def function(fn: Callable):
     """Trace a Python function of scalars into a :class:`~graphc.Function` (use as a decorator).
 
     Its parameters are the variables, in order. A function that returns a tuple, a list or a
-    dict of values becomes a :class:`~graphc.vector.VectorFunction`.
+    dict of values becomes a :class:`~graphc.api.vector.VectorFunction`.
     """
-    from graphc.vector import VectorFunction
+    from graphc.api.vector import VectorFunction
 
     code = getattr(fn, "__code__", None)
     if code is None or not callable(fn):

@@ -3,7 +3,7 @@
 The picture shows the forward graph, the one the lecture draws: inputs, constants and one box
 per operation, named as the generated code names them (``v4 = v1 / v3``), with an arrow from
 each argument to its user. Given a point, each box also shows its value and its adjoint
-(``b_v4``), taken from the same evaluation as :mod:`graphc.tables`.
+(``b_v4``), taken from the same evaluation as :mod:`graphc.tools.tables`.
 
 Layout is in topological layers, computed by one loop over node numbers: an input is in layer 0,
 an operation one layer after its deepest argument, and a constant just before its first user,
@@ -27,7 +27,7 @@ from pathlib import Path
 
 from graphc import layout
 from graphc.errors import GraphcError
-from graphc.tables import operand, operation
+from graphc.tools.tables import operand, operation
 
 FORMATS = (".dot", ".png", ".svg")
 FILL = {"input": "#d6e9f8", "const": "#eeeeee", "op": "#ffffff", "output": "#fde2c4"}
@@ -228,7 +228,7 @@ def order_within_layers(graph, nodes, layer, inputs) -> dict[int, float]:
 
 def picture(f, *args, **kwargs) -> Picture:
     """Lay out the forward graph of ``f``; with a point, label boxes with values and adjoints."""
-    from graphc import tables
+    from graphc.tools import tables
 
     graph = f.ir
     point = tables.point_of(f, args, kwargs) if (args or kwargs or not f.variables) else None

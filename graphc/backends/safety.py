@@ -1,7 +1,7 @@
 """Prove that a generated source is only straight-line arithmetic, before anyone runs it.
 
 graphc prints code from its graph, never from the user's text: a user's name reaches the code
-only as an identifier that :mod:`graphc.codegen` has checked (or in a comment, escaped), and
+only as an identifier that :mod:`graphc.backends.codegen` has checked (or in a comment, escaped), and
 every operation prints from the op table. :func:`check_source` verifies that promise on the
 result. It parses the source and accepts exactly one shape of program:
 
@@ -18,7 +18,7 @@ comprehensions, imports or other statements. The tests and the fuzz target run t
 every fuzzed formula through it. graphc does not run it on every compile: building Python's
 syntax tree costs about twice as much as compiling the source (30 s against 12 s for the
 300 000 lines of a 100 000-deep formula's gradient), so it is a check for tests and for
-callers who want it (``graphc.safety.check_source(f.source("grad"))``).
+callers who want it (``graphc.backends.safety.check_source(f.source("grad"))``).
 """
 
 from __future__ import annotations

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from typing import Generic, NamedTuple, Protocol, Sequence, TypeVar
 
 from graphc.errors import GraphcError, ParseError
+from graphc.frontend.tokens import Token, tokenize
 from graphc.limits import DEFAULT as DEFAULT_LIMITS, Limits
 from graphc.ops import CONSTANTS, FUNCTIONS, SOFT_FUNCTIONS
-from graphc.tokens import Token, tokenize
 
 T = TypeVar("T")
 Span = tuple[int, int]  # (start, end) character offsets into the whole text, end exclusive

@@ -1,7 +1,7 @@
 """Split formula text into tokens, in one pass and without recursion.
 
 :func:`tokenize` turns ``exp(x*z) + 2x`` into parallel lists of kinds, texts and offsets
-(:class:`Tokens`), which :mod:`graphc.parser` reads. It also rejects what no formula can hold,
+(:class:`Tokens`), which :mod:`graphc.frontend.parser` reads. It also rejects what no formula can hold,
 with a caret at the character: a character that starts no token (with a hint for look-alikes
 such as ``×`` and the Unicode minus), a number with two decimal points or too large for a
 float, and parentheses nested deeper than the limit. Names follow Python's rules for

@@ -19,8 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+from graphc.frontend.parser import Span, parse
 from graphc.limits import Limits
-from graphc.parser import Span, parse
 
 
 @dataclass(eq=False, slots=True)  # not frozen: a frozen dataclass is three times slower to make

@@ -24,13 +24,16 @@ from typing import Mapping, Sequence
 import numpy as np
 import sympy
 
-from graphc import codegen, differentiate, parser
-from graphc.codegen import Names, Program, python_name
+from graphc.api.calling import Calls, as_call
+from graphc.api.function import Function, _Compiled
+from graphc.backends import codegen
+from graphc.backends.codegen import Names, Program, python_name
+from graphc.differentiate import reverse as differentiate
+from graphc.differentiate.higher import copy_function, matrix_format, tuple_format, unit_passes
 from graphc.errors import GraphcError, LimitError
-from graphc.calling import Calls, as_call
-from graphc.function import Function, _Compiled
-from graphc.graph import Graph, Node
-from graphc.higher import copy_function, matrix_format, tuple_format, unit_passes
+from graphc.frontend import parser
+from graphc.frontend.builder import GraphBuilder
+from graphc.graph.graph import Graph, Node
 
 KINDS = ("value", "jacobian", "jacobian_forward", "jacobian_reverse", "jvp", "vjp")
 #: The transforms run in this order, each after all those before it (as for Function), so the
@@ -207,7 +210,7 @@ class VectorFunction(Calls):
         ])
 
     # ------------------------------------------------------------------------ calls
-    # Binding arguments and choosing the backend: graphc.calling, as for a scalar Function.
+    # Binding arguments and choosing the backend: graphc.api.calling, as for a scalar Function.
     on_domain_error = "numpy"  # several formulas follow numpy; compile() refuses "raise" for them
     _style = "assign"
 
@@ -257,7 +260,7 @@ class VectorFunction(Calls):
     # ----------------------------------------------------------------------- views
     def to_sympy(self) -> list:
         """The outputs as SymPy expressions."""
-        from graphc.sympy_bridge import to_sympy
+        from graphc.frontend.sympy_bridge import to_sympy
 
         return to_sympy(self._graph, list(self.output_nodes))
 
@@ -272,8 +275,6 @@ class VectorFunction(Calls):
 def compile_vector(formulas, declared: tuple[str, ...] | None, limits=None) -> VectorFunction:
     """Compile a sequence of formulas, or a mapping of output names to formulas, into one graph
     (``limits``, a :class:`graphc.Limits`, bounds each formula and the graph they share)."""
-    from graphc.compiler import GraphBuilder
-
     if isinstance(formulas, Mapping):
         items = list(formulas.items())
         for label, _ in items:
@@ -289,7 +290,7 @@ def compile_vector(formulas, declared: tuple[str, ...] | None, limits=None) -> V
     intermediates: dict[Node, str] = {}
     for k, (label, formula) in enumerate(items):
         if isinstance(formula, sympy.Basic):
-            from graphc.sympy_bridge import from_sympy
+            from graphc.frontend.sympy_bridge import from_sympy
 
             names = sorted(str(s) for s in formula.free_symbols)
             if declared is not None:

@@ -41,10 +41,10 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from graphc import inline
-from graphc.graph import Graph, Node
+from graphc.backends import inline
+from graphc.graph.graph import Graph, Node
 from graphc.ops import ANY, CONSTANT_PRINT
-from graphc.shapes import shape_text
+from graphc.ops.shapes import shape_text
 
 BACKENDS = ("math", "numpy")
 MODULES = {"math": {"math": math}, "numpy": {"np": np}}
@@ -223,7 +223,7 @@ def emit(graph: Graph, program: Program, names: Names, backend: str, style: str 
     """The Python source of ``program`` for ``backend`` (``"math"`` or ``"numpy"``).
 
     ``style="assign"`` prints one assignment per operation; ``style="inline"`` nests each
-    value used once into its use (see :mod:`graphc.inline`; code with vectors or matrices is
+    value used once into its use (see :mod:`graphc.backends.inline`; code with vectors or matrices is
     always printed one assignment per operation, each with its shape). numpy code ``del``-etes
     each intermediate array after its last use, so peak memory is bounded by the live values.
     If ``names_out`` is a dict, it receives the name of every node the code names, so that

@@ -7,7 +7,7 @@ loop over node numbers, never a recursion, whatever the depth of the formula.
 Construction is hash-consed: asking for an op on arguments that already has a node returns
 that node, with the arguments of commutative ops in canonical order, so ``x*z`` written three
 times, or as ``z*x``, is one node (printed as first written). Constant arguments fold, naive
-forms that lose accuracy become stable ops (:mod:`graphc.rewrites`), and identities that are
+forms that lose accuracy become stable ops (:mod:`graphc.graph.rewrites`), and identities that are
 exact for every finite input simplify (``x + 0``, ``x * 1``, ``x * 0``, ``x ** 1``,
 ``-(-x)``); signs move outward exactly (``a + -b`` is ``a - b``, ``a * -b`` is ``-(a*b)``),
 which keeps derivative code free of needless negations.
@@ -19,7 +19,7 @@ an input has ``name`` and ``role`` (``"primal"``, or ``"tangent"`` for forward-m
 A node the parser built has ``span``, where in the formula it was first written; a node a
 derivative rule built has ``derivative_of``, the node whose rule it was.
 ``shape`` is the node's shape, inferred at construction from its op's shape rule (``()`` for a
-scalar; see :mod:`graphc.shapes`); a size named in the declared shapes (a batch of any length)
+scalar; see :mod:`graphc.ops.shapes`); a size named in the declared shapes (a batch of any length)
 is the node :meth:`Graph.dimension` gives, with its name in ``size_name``.
 """
 
@@ -32,9 +32,9 @@ from typing import Iterable, Sequence
 import networkx as nx
 
 from graphc.errors import GraphcError, LimitError
+from graphc.graph.rewrites import stable_form
 from graphc.ops import ALL_OPS, BY_NAME, CONSTANTS, Op
-from graphc.rewrites import stable_form
-from graphc.shapes import broadcast
+from graphc.ops.shapes import broadcast
 
 Node = int
 
@@ -311,7 +311,7 @@ class Graph:
     def _simplify(self, op: Op, nodes: tuple[Node, ...]) -> Node | None:
         """A node equal to ``op(*nodes)`` for every finite input, if one exists already."""
         values, ops, args = self._values, self._ops, self._args
-        stable = stable_form(self, op.name, nodes)  # more accurate forms, graphc.rewrites
+        stable = stable_form(self, op.name, nodes)  # more accurate forms, graphc.graph.rewrites
         if stable is not None:
             return stable
         if len(nodes) == 2:

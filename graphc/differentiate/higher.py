@@ -16,7 +16,7 @@ the Hessian-vector product ``H v``:
   code prints them, so ``f.derivative("x")`` is a function of its own whose code and names do
   not depend on what else was asked of ``f``.
 
-Names in the generated code extend the convention of :mod:`graphc.codegen`: ``d_u`` is the
+Names in the generated code extend the convention of :mod:`graphc.backends.codegen`: ``d_u`` is the
 tangent of ``u`` along the direction, so ``d_b_v1`` is the tangent of the adjoint ``b_v1``; in
 the Hessian, ``dz_u`` is the tangent of ``u`` along the variable ``z``, so ``dz_b_x`` is
 d²f/dx dz.
@@ -26,9 +26,10 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
-from graphc import codegen, differentiate
-from graphc.codegen import Names, Program
-from graphc.graph import Graph, Node
+from graphc.backends import codegen
+from graphc.backends.codegen import Names, Program
+from graphc.differentiate import reverse as differentiate
+from graphc.graph.graph import Graph, Node
 
 
 def tuple_format(first: int, n: int) -> str:

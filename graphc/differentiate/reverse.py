@@ -13,7 +13,7 @@ Hessian-vector products, reverse over reverse gives second derivatives.
 On vectors and matrices every adjoint and every tangent has exactly the shape of its value. An
 op's reverse rule is its ``vjp`` rule where it has one (matrix ops), else its one rule; an
 elementwise rule's result has the shape of the op's output, so an argument that numpy's
-broadcasting stretched gets it summed back over the stretched axes (:func:`~graphc.tensor_ops.fit`).
+broadcasting stretched gets it summed back over the stretched axes (:func:`~graphc.ops.tensor.fit`).
 For scalars all shapes are ``()`` and none of this adds a node.
 """
 
@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from graphc.errors import GraphcError
-from graphc.graph import Graph, Node
-from graphc.shapes import shape_text
-from graphc.tensor_ops import fit
+from graphc.graph.graph import Graph, Node
+from graphc.ops.shapes import shape_text
+from graphc.ops.tensor import fit
 
 
 @dataclass

@@ -16,10 +16,10 @@ A formula with vectors or matrices (declared with ``shapes=``) always runs on ``
 arguments must have the declared shapes (a named size such as a batch takes any length, the
 same wherever it appears), and each gradient entry has the shape of its variable.
 
-Calling (binding arguments, backends, shapes, errors) is :mod:`graphc.calling`. Where
+Calling (binding arguments, backends, shapes, errors) is :mod:`graphc.api.calling`. Where
 evaluation leaves an operation's domain or overflows, the math backend raises
 :class:`~graphc.errors.DomainError` naming the subexpression as written (see
-:mod:`graphc.domain`); the numpy backend gives numpy's nan or inf, or raises the same error when
+:mod:`graphc.backends.domain`); the numpy backend gives numpy's nan or inf, or raises the same error when
 compiled with ``on_domain_error="raise"``. NaN arguments are refused wherever errors raise.
 """
 
@@ -30,12 +30,16 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from graphc import codegen, differentiate, gcpause, higher, inline
-from graphc.calling import Calls, as_call
+from graphc.api.calling import Calls, as_call
+from graphc.backends import codegen
+from graphc.backends import inline
+from graphc.differentiate import reverse as differentiate
+from graphc.differentiate import higher
 from graphc.errors import GraphcError
-from graphc.graph import Graph, Node
-from graphc.shapes import shape_text
-from graphc.tensor_ops import fit
+from graphc.graph import gcpause
+from graphc.graph.graph import Graph, Node
+from graphc.ops.shapes import shape_text
+from graphc.ops.tensor import fit
 
 KINDS = ("value", "grad", "value_and_grad", "jvp", "hvp", "hessian")
 #: The transforms run in this order, each after all those before it, so a node that two of them
@@ -324,7 +328,7 @@ class Function(Calls):
     # ----------------------------------------------------------------------- views
     def to_sympy(self):
         """The same function as a SymPy expression (scalar formulas only)."""
-        from graphc.sympy_bridge import to_sympy
+        from graphc.frontend.sympy_bridge import to_sympy
 
         if self.tensor:
             shapes = ", ".join(f"{k}: {shape_text(v)}" for k, v in self.shapes.items() if v)
@@ -347,7 +351,7 @@ class Function(Calls):
 
     def table(self, *args, **kwargs):
         """The forward and backward tables at a point: ``print(f.table(2, 3))``, ``.to_dict()``."""
-        from graphc import tables
+        from graphc.tools import tables
 
         return tables.build(self, tables.point_of(self, args, kwargs))
 
@@ -356,9 +360,9 @@ class Function(Calls):
 
         ``f.draw("graph.png", 2, 3)`` writes it (``.dot`` needs nothing; ``.png`` and ``.svg``
         need matplotlib, ``pip install graphc[plot]``) and returns the
-        :class:`~graphc.drawing.Picture`; ``f.draw()`` only returns it.
+        :class:`~graphc.tools.drawing.Picture`; ``f.draw()`` only returns it.
         """
-        from graphc import drawing
+        from graphc.tools import drawing
 
         picture = drawing.picture(self, *args, **kwargs)
         if path is not None:
@@ -392,7 +396,7 @@ class Function(Calls):
 
     def _repr_html_(self) -> str | None:
         """Code and an SVG of the graph when matplotlib is present; else Jupyter uses markdown."""
-        from graphc import drawing
+        from graphc.tools import drawing
 
         if not drawing.have_matplotlib():
             return None

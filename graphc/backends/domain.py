@@ -19,9 +19,9 @@ from typing import Optional
 
 import numpy as np
 
-from graphc.codegen import Listing
+from graphc.backends.codegen import Listing
 from graphc.errors import DomainError
-from graphc.graph import Graph, Node
+from graphc.graph.graph import Graph, Node
 
 _SEARCH = 64  # how many users of an unwritten node to look through for a written one
 

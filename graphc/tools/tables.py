@@ -21,8 +21,8 @@ from dataclasses import asdict, dataclass
 from typing import Mapping, Sequence
 
 from graphc.errors import DomainError, GraphcError
-from graphc.graph import Graph, Node
-from graphc.reading import Syntax, infix_pieces, number_text
+from graphc.frontend.reading import Syntax, infix_pieces, number_text
+from graphc.graph.graph import Graph, Node
 
 
 @dataclass(frozen=True)
