@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import graphc
-from graphc import layout
+from graphc.tools import layout
 
 QUIZ = "exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)"
 LECTURE = "a = x*z; b = log(x); c = sin(b); d = exp(a); e = a/b; f = c/a; y = d + e + f"

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import graphc
-from graphc import cli, page, tables
+from graphc.tools import cli, page, tables
 
 ROOT = Path(__file__).resolve().parents[1]
 QUIZ = "exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)"

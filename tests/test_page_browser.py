@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 import graphc
-from graphc import page, tables
+from graphc.tools import page, tables
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
@@ -110,7 +110,7 @@ def state(driver) -> dict:
 
 
 def test_stepping_through_the_quiz_shows_graphcs_values_at_every_step(browser, tmp_path):
-    from graphc import cli
+    from graphc.tools import cli
 
     path = tmp_path / "quiz.html"
     assert cli.main(["html", QUIZ, "--at", "x=2,z=3", "-o", str(path)]) == 0

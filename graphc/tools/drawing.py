@@ -9,7 +9,7 @@ Layout is in topological layers, computed by one loop over node numbers: an inpu
 an operation one layer after its deepest argument, and a constant just before its first user,
 so constants do not pull long arrows across the picture. Within a layer, boxes start in the
 order of the mean height of the arguments they use (the barycentre heuristic of Sugiyama-style
-layered drawing); :mod:`graphc.layout` then routes every arrow that spans several layers through
+layered drawing); :mod:`graphc.tools.layout` then routes every arrow that spans several layers through
 a dummy node per layer it crosses, reduces crossings by further sweeps, and draws arrows that
 never pass behind a box they do not end at. A long title is wrapped to the picture's width.
 
@@ -25,7 +25,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from graphc import layout
+from graphc.tools import layout
 from graphc.errors import GraphcError
 from graphc.tools.tables import operand, operation
 
@@ -54,7 +54,7 @@ class Picture:
     title: str
     nodes: tuple[Box, ...]
     edges: tuple[tuple[int, int], ...]
-    #: The rows of each edge's dummy nodes, one per layer it crosses (see graphc.layout);
+    #: The rows of each edge's dummy nodes, one per layer it crosses (see graphc.tools.layout);
     #: None when the graph has too many long edges to route.
     bends: tuple[tuple[float, ...], ...] | None = None
 

@@ -2,7 +2,7 @@
 
 Four steps, each a loop, none a recursion:
 
-1. **Layers.** :func:`graphc.drawing.layers` puts each node in a column: an operation one
+1. **Layers.** :func:`graphc.tools.drawing.layers` puts each node in a column: an operation one
    layer after its deepest argument.
 2. **Dummy nodes.** An arrow that spans several layers gets one dummy node in each layer it
    crosses, so that it is routed through a free slot of every column in between instead of
@@ -18,7 +18,7 @@ Four steps, each a loop, none a recursion:
    within the gap (a Bezier curve stays in the convex hull of its control points), and the level
    parts lie in rows no other box occupies, so no arrow crosses a box it does not end at.
 
-:func:`geometry` turns a :class:`~graphc.drawing.Picture` into sizes and paths in inches, with
+:func:`geometry` turns a :class:`~graphc.tools.drawing.Picture` into sizes and paths in inches, with
 the y axis pointing down; the PNG/SVG drawing and the HTML page both draw from it.
 """
 

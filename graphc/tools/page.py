@@ -9,7 +9,7 @@ the backward pass each arrow shows the chain-rule term it adds to the adjoint.
 The page carries the program as data: every node of the graph the code is printed from (the
 forward values, every adjoint reverse mode built, and the chain-rule terms of the tables), and a
 small interpreter in its JavaScript (``page_assets/evaluate.js``) evaluates them, op by op, as
-:func:`graphc.tables.evaluate` does in Python. So changing an input in the page re-runs both
+:func:`graphc.tools.tables.evaluate` does in Python. So changing an input in the page re-runs both
 passes without a server. Nothing is fetched: the script, the style and the picture are in the
 file, which works offline and from ``file://``.
 
@@ -30,10 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
-from graphc import layout, tables
-from graphc.drawing import picture as draw_picture
 from graphc.errors import GraphcError
-from graphc.graph import Graph
+from graphc.graph.graph import Graph
+from graphc.tools import layout, tables
+from graphc.tools.drawing import picture as draw_picture
 
 NODE_LIMIT = 400        # beyond this the page is unreadable; write a picture or the tables
 CHAR_W, LINE_H, PAD = 7.8, 16.0, 6.0   # pixels: 13px monospace
@@ -50,7 +50,7 @@ PAGE_OPS = frozenset({
 
 def asset(name: str) -> str:
     """A file of the page's template (shipped with the package)."""
-    return resources.files("graphc").joinpath("page_assets", name).read_text(encoding="utf-8")
+    return resources.files("graphc.tools").joinpath("page_assets", name).read_text(encoding="utf-8")
 
 
 # ------------------------------------------------------------------------------ the data
@@ -247,7 +247,7 @@ def summary(value) -> str:
 def _python_values(f, point, within, adjoint_of) -> dict:
     """Every value and adjoint at the point, summarised (for vectors and matrices): graphc's
     numpy code, printed with each of them as an output."""
-    from graphc import codegen
+    from graphc.backends import codegen
 
     graph = f.ir
     known = set(within)
@@ -270,7 +270,7 @@ def _python_values(f, point, within, adjoint_of) -> dict:
 
 # -------------------------------------------------------------------------- the picture
 def _drawing(f, picture, names, adjoint_of, backward_rows):
-    """Node records for the page and the SVG of the graph, laid out by graphc.layout."""
+    """Node records for the page and the SVG of the graph, laid out by graphc.tools.layout."""
     graph = f.ir
     adjoint_name = {r["of"]: r["name"] for r in backward_rows}
     nodes, sized = {}, []

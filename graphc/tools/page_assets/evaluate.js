@@ -1,5 +1,5 @@
 // The page's evaluator: the program graphc wrote into the page (every node of the graph:
-// constants, inputs, ops over earlier nodes) evaluated op by op, as graphc.tables.evaluate does
+// constants, inputs, ops over earlier nodes) evaluated op by op, as graphc.tools.tables.evaluate does
 // in Python, and numbers printed as Python prints them.
 window.graphcEvaluator = (function () {
   "use strict";
@@ -53,7 +53,7 @@ window.graphcEvaluator = (function () {
     return { values, error: null };
   }
 
-  // A number as Python's "%.10g" prints it (graphc.tables.number), or "%.6g" for digits = 6.
+  // A number as Python's "%.10g" prints it (graphc.tools.tables.number), or "%.6g" for digits = 6.
   function fmt(v, digits) {
     const p = digits || 10;
     if (typeof v !== "number") return String(v);
