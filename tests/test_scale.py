@@ -134,6 +134,15 @@ def test_other_dask_collections_and_unknown_shapes_are_refused():
         f(X, np.ones(3))
 
 
+def test_on_domain_error_raise_raises_in_the_chunk_that_leaves_the_domain():
+    f = graphc.compile("log(x) * z", on_domain_error="raise")
+    X = da.from_array(np.array([1.0, 2.0, 3.0, -1.0, 5.0]), chunks=2)
+    value = f(X, 2.0)  # lazy: nothing raises yet
+    with pytest.raises(graphc.DomainError, match=r"log\(x\) \* z.*chunk of shape \(2,\)"):
+        value.compute(scheduler="sync")
+    _close(f(X[:3], 2.0).compute(scheduler="sync"), 2 * np.log([1.0, 2.0, 3.0]), rtol=1e-15)
+
+
 # ------------------------------------------------------------------------ over a data set
 def _logistic_by_hand(X, y, w, b):
     z = X @ w + b
