@@ -7,7 +7,7 @@ from typing import Mapping, Sequence
 
 import sympy
 
-from graphc import gcpause, parser, shapes as shapes_module
+from graphc import dialects, gcpause, parser, shapes as shapes_module
 from graphc.errors import GraphcError, LimitError, ParseError
 from graphc.function import Function
 from graphc.graph import Graph, Node
@@ -19,9 +19,11 @@ from graphc.shapes import ShapeError, shape_text
 class GraphBuilder:
     """What the parser calls to build the interned graph; remembers where each node was written."""
 
-    def __init__(self, text: str, graph: Graph, declared: Sequence[str] = ()):
+    def __init__(self, text: str, graph: Graph, declared: Sequence[str] = (),
+                 dialect: dialects.Dialect | None = None):
         self.text = text
         self.graph = graph
+        self.macros = dialects.macros(dialect)  # ops a dialect builds from graphc's ops
         self.intermediates: dict[Node, str] = {}
         self.declared = frozenset(declared)
 
@@ -58,7 +60,7 @@ class GraphBuilder:
 
     def apply(self, op: str, args: list[Node], span: Span) -> Node:
         try:
-            node = self.graph.apply(op, *args)
+            node = self.graph.apply(self.macros.get(op, op), *args)
         except ShapeError as exc:
             raise ParseError(self._shape_message(exc, args, span), self.text, span[0]) from None
         except LimitError:
@@ -111,7 +113,8 @@ class GraphBuilder:
 
 def compile(formula, variables: Sequence[str] | str | None = None, *,
             shapes: Mapping | None = None, wrt: Sequence[str] | str | None = None,
-            limits: Limits | None = None, on_domain_error: str = "numpy"):
+            limits: Limits | None = None, on_domain_error: str = "numpy",
+            dialect: str | None = None):
     """Compile a formula to value and gradient code.
 
     ``formula`` is text such as ``"exp(x*z) + x*z/log(x)"``, a program such as
@@ -131,10 +134,15 @@ def compile(formula, variables: Sequence[str] | str | None = None, *,
     size. ``on_domain_error`` says what the numpy backend does where an operation leaves its
     domain or overflows: ``"numpy"`` (the default) gives numpy's nan or inf under numpy's
     error state, ``"raise"`` raises :class:`graphc.DomainError` as the math backend always does.
+
+    ``dialect`` reads a symbolic-regression tool's output: ``"gplearn"``, ``"dso"`` or
+    ``"pysr"``, with that tool's function names, semantics and variable numbering
+    (:mod:`graphc.dialects`; docs/guide.md).
     """
     if not isinstance(limits, (Limits, type(None))):
         raise GraphcError(f"limits= takes a graphc.Limits, not {type(limits).__name__}")
     limits = limits or DEFAULT_LIMITS
+    chosen = dialects.dialect(dialect)
     declared = parser.declared_names(variables)
     declared_shapes = shapes_module.declared(shapes)
     if isinstance(formula, (list, tuple, Mapping)):
@@ -143,8 +151,10 @@ def compile(formula, variables: Sequence[str] | str | None = None, *,
                               "list of them")
         from graphc.vector import compile_vector
 
-        return compile_vector(formula, declared, limits)
+        return compile_vector(formula, declared, limits, chosen)
     graph = Graph(max_nodes=limits.nodes)
+    if isinstance(formula, sympy.Basic) and chosen is not None:
+        raise GraphcError("a dialect applies to formulas written as text, not to SymPy expressions")
     if isinstance(formula, sympy.Basic) and declared_shapes:
         raise GraphcError("shapes apply to formulas written as text; SymPy expressions are scalar")
     if isinstance(formula, sympy.Basic):
@@ -169,9 +179,11 @@ def compile(formula, variables: Sequence[str] | str | None = None, *,
         graph.input(name, shape=shape)
     for size, (name, axis) in shapes_module.named_sizes(declared_shapes).items():
         graph.declare_size(size, graph.input(name), axis)
-    builder = GraphBuilder(formula, graph, (declared or ()) + tuple(declared_shapes))
+    builder = GraphBuilder(formula, graph, (declared or ()) + tuple(declared_shapes), chosen)
     with gcpause.paused():
-        parsed = parser.parse(formula, builder, declared, limits)
+        parsed = parser.parse(formula, builder, declared, limits, chosen)
+    if declared is None:
+        parsed.variables = dialects.order(chosen, parsed.variables)
     unused = [name for name in declared_shapes if name not in parsed.variables]
     if unused:
         raise GraphcError(f"shapes names {', '.join(unused)}, which the formula does not use as "

@@ -18,6 +18,7 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Generic, NamedTuple, Protocol, Sequence, TypeVar
 
+from graphc import dialects
 from graphc.errors import GraphcError, ParseError
 from graphc.limits import DEFAULT as DEFAULT_LIMITS, Limits
 from graphc.ops import CONSTANTS, FUNCTIONS, SOFT_FUNCTIONS
@@ -91,14 +92,15 @@ def declared_names(variables: Sequence[str] | str | None) -> tuple[str, ...] | N
 
 
 def parse(text: str, builder: Builder[T], variables: Sequence[str] | str | None = None,
-          limits: Limits | None = None) -> Parsed[T]:
+          limits: Limits | None = None, dialect: dialects.Dialect | None = None) -> Parsed[T]:
     """Read ``text`` and build it with ``builder``.
 
     ``variables`` declares the variables and their order (``"x z"``, ``"x, z"`` or a sequence);
     declaring them turns on slide notation. Without it every name that is not a function, a
     constant or an assigned intermediate is a variable, in order of first appearance.
     ``limits`` bounds the length and the nesting depth of ``text`` (default
-    :data:`graphc.limits.DEFAULT`).
+    :data:`graphc.limits.DEFAULT`). ``dialect`` (see :mod:`graphc.dialects`) adds a
+    symbolic-regression tool's function spellings.
     """
     if not isinstance(text, str):
         raise GraphcError(f"a formula is a string, not {type(text).__name__}")
@@ -107,7 +109,8 @@ def parse(text: str, builder: Builder[T], variables: Sequence[str] | str | None 
         raise ParseError(f"the formula is {len(text):,} characters long; graphc reads at most "
                          f"{limits.length:,}", text, limits.length,
                          "graphc.Limits(length=...) sets the limit")
-    return _Parser(text, builder, declared_names(variables), limits.depth).program()
+    return _Parser(text, builder, declared_names(variables), limits.depth,
+                   dialects.functions(dialect)).program()
 
 
 class _Waiting(NamedTuple):
@@ -131,8 +134,10 @@ class _Parser(Generic[T]):
     """One reading of one text: the statements, then each expression by shunting-yard."""
 
     def __init__(self, text: str, builder: Builder[T], declared: tuple[str, ...] | None,
-                 max_depth: int | None = None):
+                 max_depth: int | None = None,
+                 functions: tuple[dict, frozenset] = (FUNCTIONS, SOFT_FUNCTIONS)):
         self.text = text
+        self.functions, self.soft = functions  # spelling -> op; those read only where called
         self.builder = builder
         self.declared = declared
         self.is_declared = dict.fromkeys(declared or ())
@@ -193,7 +198,7 @@ class _Parser(Generic[T]):
 
     def _check_assignable(self, tok: Token) -> None:
         name = tok.text
-        if name in FUNCTIONS and name not in SOFT_FUNCTIONS:
+        if name in self.functions and name not in self.soft:
             raise self.error(f"cannot assign '{name}': it is a function", tok.start)
         if name in self.is_declared:
             raise self.error(f"cannot assign '{name}': it is a declared variable", tok.start,
@@ -270,9 +275,9 @@ class _Parser(Generic[T]):
     def _is_call(self, i: int) -> bool:
         """Whether the name at ``i`` is a function here (a soft name only when called)."""
         name = self.tokens.texts[i]
-        if name not in FUNCTIONS:
+        if name not in self.functions:
             return False
-        return name not in SOFT_FUNCTIONS or self.tokens.kinds[i + 1] == "("
+        return name not in self.soft or self.tokens.kinds[i + 1] == "("
 
     def _reduce(self, operators: list[_Waiting], operands: list[Operand], power: int) -> None:
         """Apply the waiting operators that bind at least as tightly as ``power``."""
@@ -302,7 +307,7 @@ class _Parser(Generic[T]):
             operands[-1] = (operands[-1][0], start, end)
             return
         count = len(operands) - bracket.base
-        if count < bracket.arity - FUNCTIONS[self.tokens.texts[bracket.at]].optional:
+        if count < bracket.arity - self.functions[self.tokens.texts[bracket.at]].optional:
             raise self._arity_error(bracket, i, count)
         args = [value for value, _, _ in operands[bracket.base:]]
         del operands[bracket.base:]
@@ -322,15 +327,16 @@ class _Parser(Generic[T]):
         """Push a call, or in slide notation a function without parentheses; return the index
         of the last token used."""
         name = self.tokens.texts[i]
-        op = FUNCTIONS[name]
+        op = self.functions[name]
         if self.tokens.kinds[i + 1] == "(":
             call = ("call", op.name, BRACKET, i, op.arity, base, i + 1)
             operators.append(_new(_Waiting, call))
             return i + 1
         after = self.tokens[i + 1]
         if not self.slide or op.arity - op.optional != 1:
-            hint = (f"'{name}' takes {op.arity} arguments: {_usage(name)}" if self.slide else
-                    f"call it as {_usage(name)}, or declare the variables to write slide "
+            usage = _usage(name, op)
+            hint = (f"'{name}' takes {op.arity} arguments: {usage}" if self.slide else
+                    f"call it as {usage}, or declare the variables to write slide "
                     "notation like 'log x'")
             raise self.error(f"expected '(' after '{name}' but found {_describe(after)}",
                              after.start, hint)
@@ -364,7 +370,7 @@ class _Parser(Generic[T]):
             if called:
                 raise self._unknown_function(self.tokens[i])
             declared = ", ".join(self.declared) or "none"
-            close = difflib.get_close_matches(name, FUNCTIONS, n=1)
+            close = difflib.get_close_matches(name, self.functions, n=1)
             hint = (f"did you mean the function '{close[0]}'?" if close else
                     "declare it, or write it as a product of declared variables like 'xz'")
             if name == "T" and i > 0 and self.tokens.texts[i - 1] in ("^", "**"):
@@ -422,7 +428,8 @@ class _Parser(Generic[T]):
             if waiting.kind == "call":
                 name = self.tokens.texts[waiting.at]
                 return self.error(f"expected an argument for '{name}' but found ')'", tok.start,
-                                  f"'{name}' is called as {_usage(name)}")
+                                  f"'{name}' is called as "
+                                  f"{_usage(name, self.functions[name])}")
             return self.error("expected an expression inside the parentheses but found ')'",
                               tok.start)
         if prev is not None and prev.kind == "=":
@@ -471,13 +478,14 @@ class _Parser(Generic[T]):
     def _arity_error(self, call: _Waiting, i: int, given: int | None) -> ParseError:
         """Too few arguments (``given`` of them) at ')', or too many (None) at a ','."""
         name = self.tokens.texts[call.at]
-        least = call.arity - FUNCTIONS[name].optional
+        least = call.arity - self.functions[name].optional
         takes = (f"{least} or {call.arity} arguments" if least == call.arity - 1 else
                  f"{least} to {call.arity} arguments" if least != call.arity else
                  f"{call.arity} argument" + ("s" if call.arity != 1 else ""))
         message = (f"too many arguments: '{name}' takes {takes}" if given is None else
                    f"too few arguments: '{name}' takes {takes}, not {given}")
-        return self.error(message, self.tokens.starts[i], f"call it as {_usage(name)}")
+        return self.error(message, self.tokens.starts[i],
+                          f"call it as {_usage(name, self.functions[name])}")
 
     def _where(self, offset: int) -> str:
         line = self.text.count("\n", 0, offset) + 1
@@ -485,9 +493,9 @@ class _Parser(Generic[T]):
         return f"line {line}, column {column}"
 
     def _unknown_function(self, tok: Token) -> ParseError:
-        close = difflib.get_close_matches(tok.text, FUNCTIONS, n=1)
-        hint = (f"did you mean '{close[0]}'?" if close else
-                f"the functions are {', '.join(sorted(FUNCTIONS))}; "
+        close = difflib.get_close_matches(tok.text, self.functions, n=1)
+        hint = dialects.hint(tok.text) or (f"did you mean '{close[0]}'?" if close else
+                f"the functions are {', '.join(sorted(self.functions))}; "
                 f"to multiply, write {tok.text}*(...)")
         return self.error(f"unknown function '{tok.text}'", tok.start, hint)
 
@@ -500,8 +508,8 @@ def _describe(tok: Token) -> str:
     return f"'{tok.text}'"
 
 
-def _usage(name: str) -> str:
-    if FUNCTIONS[name].usage:
-        return FUNCTIONS[name].usage
-    arguments = ("a", "b") if FUNCTIONS[name].arity == 2 else ("x",)
+def _usage(name: str, op) -> str:
+    if op.usage:
+        return op.usage
+    arguments = ("a", "b") if op.arity == 2 else ("x",)
     return f"{name}({', '.join(arguments)})"

@@ -24,7 +24,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import sympy
 
-from graphc import codegen, differentiate, parser
+from graphc import codegen, dialects, differentiate, parser
 from graphc.codegen import Names, Program, python_name
 from graphc.errors import GraphcError, LimitError
 from graphc.calling import Calls, as_call
@@ -269,9 +269,12 @@ class VectorFunction(Calls):
         return f"graphc.VectorFunction({shown}, variables={self.variables!r})"
 
 
-def compile_vector(formulas, declared: tuple[str, ...] | None, limits=None) -> VectorFunction:
+def compile_vector(formulas, declared: tuple[str, ...] | None, limits=None,
+                   dialect=None) -> VectorFunction:
     """Compile a sequence of formulas, or a mapping of output names to formulas, into one graph
-    (``limits``, a :class:`graphc.Limits`, bounds each formula and the graph they share)."""
+    (``limits``, a :class:`graphc.Limits`, bounds each formula and the graph they share;
+    ``dialect``, a :class:`graphc.dialects.Dialect`, reads a symbolic-regression tool's
+    spellings)."""
     from graphc.compiler import GraphBuilder
 
     if isinstance(formulas, Mapping):
@@ -299,8 +302,8 @@ def compile_vector(formulas, declared: tuple[str, ...] | None, limits=None) -> V
                                       f"among the declared variables ({', '.join(declared)})")
             output, name, text = from_sympy(formula, graph), None, str(formula)
         elif isinstance(formula, str):
-            builder = GraphBuilder(formula, graph)
-            parsed = parser.parse(formula, builder, declared, limits)
+            builder = GraphBuilder(formula, graph, dialect=dialect)
+            parsed = parser.parse(formula, builder, declared, limits, dialect)
             for node, assigned in builder.intermediates.items():
                 intermediates.setdefault(node, assigned)
             output, name, names, text = parsed.output, parsed.output_name, parsed.variables, formula
@@ -318,7 +321,7 @@ def compile_vector(formulas, declared: tuple[str, ...] | None, limits=None) -> V
         outputs.append(output)
         texts.append(text)
         labels.append(label)
-    variables = declared if declared is not None else tuple(seen)
+    variables = declared if declared is not None else dialects.order(dialect, tuple(seen))
     try:  # a declared variable no formula uses is a node of its own
         inputs = [graph.input(v) for v in variables]
     except LimitError:
