@@ -230,9 +230,14 @@ def functions(chosen: Dialect | None) -> tuple[dict[str, Op], frozenset[str]]:
 
 def macros(chosen: Dialect | None) -> dict[str, Op]:
     """The ops of a table that are not graphc ops, by name: the graph builder builds them."""
-    table = functions(chosen)[0]
-    return {op.name: op for op in table.values() if op.composite is not None
-            and op.name not in BY_NAME}
+    key = chosen.name if chosen is not None else None
+    if key not in _MACROS:
+        _MACROS[key] = {op.name: op for op in functions(chosen)[0].values()
+                        if op.composite is not None and op.name not in BY_NAME}
+    return _MACROS[key]
+
+
+_MACROS: dict[str | None, dict[str, Op]] = {}
 
 
 def order(chosen: Dialect | None, names: Sequence[str]) -> tuple[str, ...]:
