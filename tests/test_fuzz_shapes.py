@@ -1,8 +1,8 @@
 """Random formulas with declared shapes: the vector and matrix parser, shape inference and code
 generation meet hostile input too. The only outcomes are a ``GraphcError`` or a right answer.
 
-Three sources of input, each with a fixed, derandomized budget (about 900 inputs, a few
-seconds of CPU):
+Three sources of input, each with a fixed, derandomized budget (900 inputs in all, about
+10 s of CPU):
 
 - *well-formed* formulas built at random from vectors, matrices and scalars of random sizes
   with ``@``, ``.T``, elementwise functions, broadcasting arithmetic, ``sum``/``mean`` (with an
