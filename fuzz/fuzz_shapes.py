@@ -8,7 +8,7 @@ Each input chooses a ``shapes=`` declaration (sizes from a table that mixes sens
 zero, negative, huge, fractional, nested, named and unnamed sizes) and then the formula text.
 The property is the one ``tests/test_fuzz_shapes.py`` checks with hypothesis: compiling ends
 in a function or a ``graphc.GraphcError``; the numpy code of a function that compiles passes
-:func:`graphc.safety.check_source`, and running it on arrays of the declared shapes gives
+:func:`graphc.backends.safety.check_source`, and running it on arrays of the declared shapes gives
 numbers (nan and inf included) of the right shapes, or a ``GraphcError``. Anything else is a
 crash that libFuzzer reports with the input.
 """
@@ -27,7 +27,7 @@ import sympy  # noqa: F401
 
 with atheris.instrument_imports(include=["graphc"]):
     import graphc
-    from graphc.safety import check_source
+    from graphc.backends.safety import check_source
 
 NAMES = ["A", "B", "u", "v", "x", "W", "s", "sum", "T", ""]
 SIZES = [1, 2, 3, 4, 0, -1, 10**12, 2.5, "n", "m", "", "n m", None, True, (2,), "1"]

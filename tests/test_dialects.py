@@ -1,4 +1,4 @@
-"""Symbolic-regression dialects (graphc/dialects.py): DSO's 268 benchmark formulas, and formulas
+"""Symbolic-regression dialects (graphc/frontend/dialects.py): DSO's 268 benchmark formulas, and formulas
 in gplearn's, DSO's and PySR's own styles, against SymPy readings of each tool's semantics as
 its source states them (gplearn/functions.py, dso/functions.py, pysr/export_sympy.py)."""
 

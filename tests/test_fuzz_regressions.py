@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import graphc
-from graphc.safety import check_source
+from graphc.backends.safety import check_source
 
 
 @pytest.mark.parametrize("formula", [
@@ -172,7 +172,7 @@ def test_the_safety_check_reads_array_code():
     for kind in ("value", "grad", "value_and_grad", "jvp", "hvp"):
         for style in ("assign", "inline"):
             check_source(f.source(kind, "numpy", style=style))
-    from graphc.safety import UnsafeSource
+    from graphc.backends.safety import UnsafeSource
 
     head = "def value(A):\n    v1 = "
     for forged in ("A.__class__", "A.sum(axis=__import__)", "A.sum(where=A)", "A[A]",
