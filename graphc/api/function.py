@@ -31,8 +31,10 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from graphc.api.calling import Calls, as_call
-from graphc.backends import codegen
+from graphc.backends import printing, registry
 from graphc.backends import inline
+from graphc.backends.naming import Names, python_name
+from graphc.backends.scheduling import Program
 from graphc.differentiate import reverse as differentiate
 from graphc.differentiate import higher
 from graphc.errors import GraphcError
@@ -54,7 +56,7 @@ class _Compiled:
     source: str
     run: object
     ops: int
-    listing: codegen.Listing | None = None  # the node behind each line, for DomainError
+    listing: printing.Listing | None = None  # the node behind each line, for DomainError
 
 
 def _entry(kind: str, doc: str):
@@ -115,14 +117,14 @@ class Function(Calls):
         self._intermediates = dict(names)
         if output_name and output not in names and graph.kind(output) == "op":
             names[output] = output_name
-        self._names = codegen.Names.for_function(graph, self.inputs, forward_order, names)
+        self._names = Names.for_function(graph, self.inputs, forward_order, names)
         for size, node in graph.sizes.items():  # ``n = X.shape[0]``: a named size reads as itself
-            self._names.of[node] = codegen.python_name(size, self._names.taken)
+            self._names.of[node] = python_name(size, self._names.taken)
             self._primal.add(node)
         self._adjoints: differentiate.Adjoints | None = None
         self._tangent: Node | None = None
         self._seeds: tuple[Node, ...] = ()
-        self._higher: dict[str, codegen.Program] = {}
+        self._higher: dict[str, Program] = {}
         self._compiled: dict[tuple[str, str, str], _Compiled] = {}
         self._style = "assign"
         self._scalar_runs: dict[str, object] = {}  # kind -> compiled math code in this style
@@ -173,11 +175,11 @@ class Function(Calls):
         return self._tangent, self._seeds
 
     # ------------------------------------------------------------------------- code
-    def _program(self, kind: str) -> codegen.Program:
+    def _program(self, kind: str) -> Program:
         n = len(self.wrt)
         params = list(self.inputs)
         if kind == "value":
-            return codegen.Program("value", params, [self.output], "{0}", self._primal)
+            return Program("value", params, [self.output], "{0}", self._primal)
         if kind in ("grad", "value_and_grad"):
             gradient = list(self.gradient_nodes())
             adjoints = {p: a for p, a in self._adjoints.of.items() if p in self._primal}
@@ -187,13 +189,13 @@ class Function(Calls):
                 ops = self._graph.columns()[1]
                 checks = [p for p in sorted(self._primal) if ops[p] is not None
                           and not ops[p].total and ops[p].shape is None]
-                return codegen.Program("grad", params, gradient, _tuple(0, n), self._primal,
+                return Program("grad", params, gradient, _tuple(0, n), self._primal,
                                        adjoints=adjoints, checks=checks)
-            return codegen.Program("value_and_grad", params, [self.output] + gradient,
+            return Program("value_and_grad", params, [self.output] + gradient,
                                    "{0}, " + _tuple(1, n), self._primal, adjoints=adjoints)
         if kind == "jvp":
             tangent, seeds = self.tangent_node()
-            return codegen.Program("jvp", params + list(seeds), [self.output, tangent], "{0}, {1}",
+            return Program("jvp", params + list(seeds), [self.output, tangent], "{0}, {1}",
                                    self._primal, section="tangent", tangents=self._tangents)
         if kind in ("hvp", "hessian"):
             if kind == "hessian" and (self.tensor or self.wrt != self.variables):
@@ -217,19 +219,18 @@ class Function(Calls):
         key = (kind, backend, style)
         compiled = self._compiled.get(key)
         if compiled is None:
-            if backend not in codegen.BACKENDS:
-                raise GraphcError(f"unknown backend {backend!r}; use one of {', '.join(codegen.BACKENDS)}")
+            target = registry.get(backend)
             if style not in inline.STYLES:
                 raise GraphcError(f"unknown style {style!r}; use one of {', '.join(inline.STYLES)}")
             if backend == "math" and self.tensor:
                 raise GraphcError("the math backend computes scalars; this formula has vectors or "
                                   "matrices, so it runs on backend='numpy'")
             program = self._program(kind)
-            listing = codegen.Listing()
+            listing = printing.Listing()
             with gcpause.paused():
-                source = codegen.emit(self._graph, program, self._names, backend, style,
+                source = printing.emit(self._graph, program, self._names, backend, style,
                                       listing=listing)
-                run = codegen.compile_source(source, program.name, backend, kind)
+                run = target.compile(source, program.name, kind)
             live = list(program.outputs) + list(program.checks)
             ops = self._graph.count_ops(self._graph.ancestors(live))
             compiled = self._compiled[key] = _Compiled(source, run, ops, listing)
@@ -345,7 +346,7 @@ class Function(Calls):
     def code_names(self, kind: str = "value_and_grad") -> dict[Node, str]:
         """The name each graph node has in the generated ``kind`` code."""
         names: dict[Node, str] = {}
-        codegen.emit(self._graph, self._program(kind), self._names, self._default_backend,
+        printing.emit(self._graph, self._program(kind), self._names, self._default_backend,
                      names_out=names)
         return names
 

@@ -26,8 +26,9 @@ import sympy
 
 from graphc.api.calling import Calls, as_call
 from graphc.api.function import Function, _Compiled
-from graphc.backends import codegen
-from graphc.backends.codegen import Names, Program, python_name
+from graphc.backends import printing, registry
+from graphc.backends.naming import Names, python_name
+from graphc.backends.scheduling import Program
 from graphc.differentiate import reverse as differentiate
 from graphc.differentiate.higher import copy_function, matrix_format, tuple_format, unit_passes
 from graphc.errors import GraphcError, LimitError
@@ -150,17 +151,15 @@ class VectorFunction(Calls):
         key = (kind, backend)
         compiled = self._compiled.get(key)
         if compiled is None:
-            if backend not in codegen.BACKENDS:
-                raise GraphcError(f"unknown backend {backend!r}; use one of "
-                                  f"{', '.join(codegen.BACKENDS)}")
+            target = registry.get(backend)
             program = self._program(kind)
             names = self._names
             if kind == "vjp":
                 names = Names(dict(names.of), set(names.taken))
                 for label, seed in zip(self.outputs, self._cotangents()):
                     names.of[seed] = python_name(f"b_{label}", names.taken)
-            source = codegen.emit(self._graph, program, names, backend)
-            run = codegen.compile_source(source, program.name, backend, kind)
+            source = printing.emit(self._graph, program, names, backend)
+            run = target.compile(source, program.name, kind)
             ops = self._graph.count_ops(self._graph.ancestors(program.outputs))
             compiled = self._compiled[key] = _Compiled(source, run, ops)
         return compiled

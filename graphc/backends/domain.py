@@ -19,7 +19,7 @@ from typing import Optional
 
 import numpy as np
 
-from graphc.backends.codegen import Listing
+from graphc.backends.printing import Listing
 from graphc.errors import DomainError
 from graphc.graph.graph import Graph, Node
 
