@@ -4,8 +4,10 @@ against SymPy, on the input domains that mature AD libraries test each op on
 
 from __future__ import annotations
 
+import math
 import random
 
+import numpy as np
 import pytest
 import sympy
 
@@ -52,6 +54,8 @@ OP_TABLE = {
     "abs_neg": ("abs(a)", sympy.Abs(a), [(-4, -0.1)], "autograd abs at x=-1.1"),
     "max": ("max(a, b)", sympy.Max(a, b), [(-2, 2), (-2, 2)], "jax max 3*N(0;1), no ties"),
     "min": ("min(a, b)", sympy.Min(a, b), [(-2, 2), (-2, 2)], "jax min 3*N(0;1), no ties"),
+    "erf": ("erf(a)", sympy.erf(a), [(-3, 3)], "autograd test_scipy erf / erfc [-3;3]"),
+    "erfc": ("erfc(a)", sympy.erfc(a), [(-3, 3)], "autograd test_scipy erf / erfc [-3;3]"),
 }
 
 
@@ -103,6 +107,24 @@ def test_op_value_forward_and_reverse_match_sympy(case):
         for i in range(len(names)):  # forward mode, one unit tangent per input
             unit = [1.0 if j == i else 0.0 for j in range(len(names))]
             assert close(f.jvp(point, unit)[1], grad[i])
+
+
+@pytest.mark.parametrize("case", sorted(OP_TABLE))
+def test_op_on_the_numpy_backend_matches_sympy_in_both_modes(case):
+    # The same rows on arrays: one call evaluates all points on the numpy backend.
+    formula, expr, domains, _ = OP_TABLE[case]
+    names = ["a", "b"][: len(domains)]
+    f = graphc.compile(formula, variables=names)
+    pts = points(domains)
+    columns = [np.array(column) for column in zip(*pts)]
+    values, grads = f(*columns), f.grad(*columns)
+    for k, point in enumerate(pts):
+        value, grad, _ = reference(expr, names, point)
+        assert close(values[k], value)
+        assert all(close(grads[i][k], grad[i]) for i in range(len(names)))  # reverse mode
+        for i in range(len(names)):  # forward mode, one unit tangent per input
+            unit = [np.full(len(pts), 1.0 if j == i else 0.0) for j in range(len(names))]
+            assert close(f.jvp(columns, unit)[1][k], grad[i])
 
 
 @pytest.mark.parametrize("case", sorted(OP_TABLE))
@@ -166,3 +188,21 @@ def test_kink_and_tie_conventions(formula, point, expected, mode):
         got = tuple(f.jvp(point, [1.0 if j == i else 0.0 for j in range(len(point))])[1]
                     for i in range(len(point)))
     assert got == expected
+
+
+def test_erf_reaches_every_table_from_its_record_alone():
+    # erf and erfc were added as one record each: SymPy input, tracing of math.erf, graphc.erf,
+    # the numpy namespace and the safety check all know them. Reference: SymPy's derivative.
+    from graphc.backends.safety import check_source
+
+    x = sympy.Symbol("x", real=True)
+    want = float(sympy.diff(sympy.erf(x) * sympy.erfc(x), x).evalf(30, subs={x: 0.4}))
+    from_sympy = graphc.compile(sympy.erf(x) * sympy.erfc(x))
+    traced = graphc.function(lambda x: math.erf(x) * math.erfc(x))
+    exported = graphc.function(lambda x: graphc.erf(x) * graphc.erfc(x))
+    for f in (from_sympy, traced, exported):
+        assert close(f.grad(0.4)[0], want)
+        assert close(f.grad(np.array([0.4]))[0][0], want)
+        for backend in ("math", "numpy"):
+            check_source(f.source("grad", backend))
+    assert graphc.compile("erf(x)").to_sympy() == sympy.erf(x)

@@ -107,6 +107,11 @@ class Graph:
     def op(self, node: Node) -> Op | None:
         return self._ops[node]
 
+    def is_op(self, node: Node, name: str) -> bool:
+        """Whether ``node`` applies the op called ``name`` (False for inputs and constants)."""
+        op = self._ops[node]
+        return op is not None and op.name == name
+
     def args(self, node: Node) -> tuple[Node, ...]:
         return self._args[node]
 

@@ -49,20 +49,20 @@ def _log(graph, nodes):
         return None
     if op.name == "add":  # log(1 + exp(u)) -> softplus(u)
         rest = _other_than_one(graph, *graph.args(arg))
-        if rest is not None and graph.op(rest) is not None and graph.op(rest).name == "exp":
+        if rest is not None and graph.is_op(rest, "exp"):
             return graph.apply("softplus", graph.args(rest)[0])
     elif op.name == "sigmoid":  # log(sigmoid(u)) -> log_sigmoid(u)
         return graph.apply("log_sigmoid", graph.args(arg)[0])
     elif op.name == "sub":  # log(1 - sigmoid(u)) -> log_sigmoid(-u), array code (see _sub)
         one, rest = graph.args(arg)
-        if _is_one(graph, one) and graph.op(rest) is not None and graph.op(rest).name == "sigmoid":
+        if _is_one(graph, one) and graph.is_op(rest, "sigmoid"):
             return graph.apply("log_sigmoid", graph.apply("neg", graph.args(rest)[0]))
     return None
 
 
 def _sub(graph, nodes):
     a, b = nodes  # 1 - sigmoid(u) -> sigmoid(-u), in scalar code only
-    if (_is_one(graph, a) and graph.op(b) is not None and graph.op(b).name == "sigmoid"
+    if (_is_one(graph, a) and graph.is_op(b, "sigmoid")
             and not graph.has_arrays):
         return graph.apply("sigmoid", graph.apply("neg", graph.args(b)[0]))
     return None
@@ -70,9 +70,9 @@ def _sub(graph, nodes):
 
 def _div(graph, nodes):
     a, b = nodes  # 1 / (1 + exp(u)) -> sigmoid(-u)
-    if _is_one(graph, a) and graph.op(b) is not None and graph.op(b).name == "add":
+    if _is_one(graph, a) and graph.is_op(b, "add"):
         rest = _other_than_one(graph, *graph.args(b))
-        if rest is not None and graph.op(rest) is not None and graph.op(rest).name == "exp":
+        if rest is not None and graph.is_op(rest, "exp"):
             return graph.apply("sigmoid", graph.apply("neg", graph.args(rest)[0]))
     return None
 

@@ -39,7 +39,9 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Callable
 
+import numpy as np
 import sympy
 
 from graphc.ops.record import ANY, ATOM, POWER, PRODUCT, SUM, UNARY, Op  # noqa: F401
@@ -128,6 +130,32 @@ def _sigmoid_derivative(b, g, out, x):
 def _share(b, g, winner, loser):
     """g * (1 + sign(winner - loser))/2: all of g where the argument wins, half at a tie."""
     return b.mul(g, b.mul(0.5, b.add(1.0, b.sign(b.sub(winner, loser)))))
+
+
+def _elementwise(function: Callable[[float], float], name: str):
+    """``function`` on floats applied to each element of a numpy array (numpy has no ``erf``;
+    scipy is not a dependency): so the numpy backend's results are the math backend's, bit for
+    bit. A scalar argument gives a numpy float, as numpy's own functions do."""
+    vectorized = np.vectorize(function, otypes=[float])
+
+    def apply(x):
+        result = vectorized(x)
+        return result[()] if result.ndim == 0 else result
+
+    apply.__name__ = apply.__qualname__ = name
+    return apply
+
+
+# d/dx erf(x) = 2/sqrt(pi) * exp(-x**2), and erfc = 1 - erf.
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _erf_derivative(b, g, out, x):
+    return b.mul(g, b.mul(_TWO_OVER_SQRT_PI, b.exp(b.neg(b.mul(x, x)))))
+
+
+def _erfc_derivative(b, g, out, x):
+    return b.neg(_erf_derivative(b, g, out, x))
 
 
 OPS: tuple[Op, ...] = (
@@ -246,6 +274,16 @@ OPS: tuple[Op, ...] = (
        spellings=("min",), commutative=True,
        doc="smaller of a and b; at a tie each gets half of the derivative", total=True,
        numpy_names=("minimum",)),
+    Op("erf", 1, "math.erf({0})", "erf_np({0})", sympy.erf, math.erf, (_erf_derivative,),
+       spellings=("erf",), total=True, sympy_reads=(sympy.erf,), math_names=("erf",),
+       needs={"numpy": {"erf_np": _elementwise(math.erf, "erf_np")}},
+       doc="error function (2/sqrt(pi)) * integral of exp(-t*t) from 0 to x; numpy code "
+           "applies math.erf to each element"),
+    Op("erfc", 1, "math.erfc({0})", "erfc_np({0})", sympy.erfc, math.erfc, (_erfc_derivative,),
+       spellings=("erfc",), total=True, sympy_reads=(sympy.erfc,), math_names=("erfc",),
+       needs={"numpy": {"erfc_np": _elementwise(math.erfc, "erfc_np")}},
+       doc="complementary error function 1 - erf(x), accurate where erf(x) is near 1; numpy "
+           "code applies math.erfc to each element"),
     # Piecewise-constant helpers that derivative rules need; not written in formulas.
     Op("sign", 1, "float(({0} > 0) - ({0} < 0))", "np.sign({0})", sympy.sign, _sign,
        None, doc="-1, 0 or 1 (derivative rule of abs)", operands=(None,), total=True,
