@@ -11,7 +11,7 @@ from graphc.errors import GraphcError, LimitError, ParseError
 from graphc.frontend import parser
 from graphc.frontend.builder import GraphBuilder
 from graphc.graph import gcpause
-from graphc.graph.graph import Graph, Node
+from graphc.graph.graph import Graph
 from graphc.limits import DEFAULT as DEFAULT_LIMITS, Limits
 from graphc.ops import shapes as shapes_module
 

@@ -24,9 +24,9 @@ from typing import Mapping, Sequence
 import numpy as np
 import sympy
 
-from graphc.api.calling import Calls, as_call
-from graphc.api.function import Function, _Compiled
-from graphc.backends import printing, registry
+from graphc.api.calling import as_call
+from graphc.api.core import Compiled
+from graphc.api.function import Function
 from graphc.backends.naming import Names, python_name
 from graphc.backends.scheduling import Program
 from graphc.differentiate import reverse as differentiate
@@ -42,35 +42,22 @@ KINDS = ("value", "jacobian", "jacobian_forward", "jacobian_reverse", "jvp", "vj
 BUILD_ORDER = ("jvp", "vjp", "jacobian_forward", "jacobian_reverse")
 
 
-class VectorFunction(Calls):
+class VectorFunction(Compiled):
     """Formulas compiled together: values, Jacobian, vjp and jvp as straight-line code."""
 
     def __init__(self, graph: Graph, outputs: Sequence[Node], inputs: Sequence[Node],
                  formulas: Sequence[str], labels: Sequence[str],
                  intermediates: Mapping[Node, str] | None = None):
-        self._graph = graph
+        super().__init__(graph, outputs, inputs)
         self.output_nodes = tuple(outputs)
-        self.inputs = tuple(inputs)
         self.formulas = tuple(formulas)
         self.outputs = tuple(labels)
-        self.variables = tuple(graph.name(n) for n in self.inputs)
-        self._primal = set(graph.ancestors(self.output_nodes)) | set(self.inputs)
         self._intermediates = dict(intermediates or {})
         self._names = Names.for_function(graph, self.inputs, sorted(self._primal),
                                          self._intermediates)
-        self._compiled: dict[tuple[str, str], _Compiled] = {}
         self._programs: dict[str, Program] = {}
 
     # --------------------------------------------------------------------- the graph
-    @property
-    def graph(self):
-        """The ``networkx.DiGraph`` shared by every output and every derivative taken so far."""
-        return self._graph.nx
-
-    @property
-    def ir(self) -> Graph:
-        return self._graph
-
     def __len__(self) -> int:
         return len(self.output_nodes)
 
@@ -147,22 +134,13 @@ class VectorFunction(Calls):
         """One input per output, its adjoint seed: ``b_<output name>`` in the code."""
         return [self._graph.input(label, role="cotangent") for label in self.outputs]
 
-    def _get(self, kind: str, backend: str) -> _Compiled:
-        key = (kind, backend)
-        compiled = self._compiled.get(key)
-        if compiled is None:
-            target = registry.get(backend)
-            program = self._program(kind)
-            names = self._names
-            if kind == "vjp":
-                names = Names(dict(names.of), set(names.taken))
-                for label, seed in zip(self.outputs, self._cotangents()):
-                    names.of[seed] = python_name(f"b_{label}", names.taken)
-            source = printing.emit(self._graph, program, names, backend)
-            run = target.compile(source, program.name, kind)
-            ops = self._graph.count_ops(self._graph.ancestors(program.outputs))
-            compiled = self._compiled[key] = _Compiled(source, run, ops)
-        return compiled
+    def _names_for(self, kind: str) -> Names:
+        if kind != "vjp":
+            return self._names
+        names = Names(dict(self._names.of), set(self._names.taken))
+        for label, seed in zip(self.outputs, self._cotangents()):
+            names.of[seed] = python_name(f"b_{label}", names.taken)
+        return names
 
     def source(self, kind: str = "jacobian", backend: str = "math") -> str:
         """The Python source of ``kind`` (value, jacobian, jacobian_forward, jacobian_reverse,
@@ -211,7 +189,7 @@ class VectorFunction(Calls):
     # ------------------------------------------------------------------------ calls
     # Binding arguments and choosing the backend: graphc.api.calling, as for a scalar Function.
     on_domain_error = "numpy"  # several formulas follow numpy; compile() refuses "raise" for them
-    _style = "assign"
+    _keeps_listing = False
 
     def __call__(self, *args, **kwargs) -> tuple:
         """The outputs' values at a point, in :attr:`outputs` order."""

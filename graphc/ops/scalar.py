@@ -44,7 +44,7 @@ from typing import Callable
 import numpy as np
 import sympy
 
-from graphc.ops.record import ANY, ATOM, POWER, PRODUCT, SUM, UNARY, Op  # noqa: F401
+from graphc.ops.record import ATOM, POWER, PRODUCT, SUM, UNARY, Op
 
 
 _INTEGER_LITERAL = re.compile(r"\(?-?\d+\)?")
