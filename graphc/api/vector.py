@@ -32,8 +32,7 @@ from graphc.backends.scheduling import Program
 from graphc.differentiate import reverse as differentiate
 from graphc.differentiate.higher import copy_function, matrix_format, tuple_format, unit_passes
 from graphc.errors import GraphcError, LimitError
-from graphc.frontend import parser
-from graphc.frontend.builder import GraphBuilder
+from graphc.frontend.formula import build_formula
 from graphc.graph.graph import Graph, Node
 
 KINDS = ("value", "jacobian", "jacobian_forward", "jacobian_reverse", "jvp", "vjp")
@@ -266,25 +265,13 @@ def compile_vector(formulas, declared: tuple[str, ...] | None, limits=None) -> V
     seen: dict[str, None] = {}
     intermediates: dict[Node, str] = {}
     for k, (label, formula) in enumerate(items):
-        if isinstance(formula, sympy.Basic):
-            from graphc.frontend.sympy_bridge import from_sympy
-
-            names = sorted(str(s) for s in formula.free_symbols)
-            if declared is not None:
-                unknown = [s for s in names if s not in declared]
-                if unknown:
-                    raise GraphcError(f"output {k + 1} uses {', '.join(unknown)}, which are not "
-                                      f"among the declared variables ({', '.join(declared)})")
-            output, name, text = from_sympy(formula, graph), None, str(formula)
-        elif isinstance(formula, str):
-            builder = GraphBuilder(formula, graph)
-            parsed = parser.parse(formula, builder, declared, limits)
-            for node, assigned in builder.intermediates.items():
-                intermediates.setdefault(node, assigned)
-            output, name, names, text = parsed.output, parsed.output_name, parsed.variables, formula
-        else:
+        if not isinstance(formula, (str, sympy.Basic)):
             raise GraphcError(f"output {k + 1}: graphc compiles formula strings or SymPy "
                               f"expressions, not {type(formula).__name__}")
+        built = build_formula(formula, graph, declared, limits, f"output {k + 1}")
+        for node, assigned in built.intermediates.items():
+            intermediates.setdefault(node, assigned)
+        output, name, names, text = built.output, built.output_name, built.variables, built.text
         seen.update(dict.fromkeys(names))
         label = label or name
         if label is None or label in labels:
