@@ -327,6 +327,19 @@ class Function(Compiled):
             picture.save(path)
         return picture
 
+    def html(self, *args, path=None, **kwargs) -> str:
+        """The interactive page of both passes at a point (:mod:`graphc.tools.page`), as HTML text;
+        ``f.html(2, 3, path="quiz.html")`` also writes it."""
+        from graphc.tools import page
+
+        return page.write(self, path, args, kwargs) if path else page.render(self, args, kwargs)
+
+    def show(self, *args, **kwargs):
+        """The same page inline in Jupyter: ``f.show(2, 3)`` (nothing is fetched)."""
+        from graphc.tools import page
+
+        return page.Shown(page.render(self, args, kwargs))
+
     @property
     def _shown_kind(self) -> str:
         """What notebooks show: value and gradient, or the value alone if it is not a scalar."""
