@@ -22,6 +22,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
+from graphc.errors import GraphcError
 from graphc.ops import ALL_OPS, CONSTANT_PRINT, Op
 
 _counter = itertools.count(1)
@@ -63,17 +64,26 @@ class Backend:
     #: The template of each op, for a target whose templates are not fields of the op record:
     #: op name -> template or printer (falls back to ``Op.printers[name]``).
     templates: Mapping[str, object] = field(default_factory=dict)
+    #: How the named constants print (``{"pi": "jnp.pi", "e": "jnp.e"}``); by default the
+    #: entry for this backend's name in ``graphc.ops.CONSTANT_PRINT``.
+    constants: Mapping[str, str] = field(default_factory=dict)
+    #: Whether the printed source is Python (then ``graphc.backends.safety`` can check it).
+    python: bool = True
 
     def print(self, op: Op, args: list[str], array: bool = False) -> str:
         """The expression that computes ``op`` from already-printed arguments (``array``: in
         code with vectors and matrices, where an op may print its faster array form)."""
         template = self.templates.get(op.name) or op.template(self.name, array)
+        if template is None:
+            raise GraphcError(f"the {self.name} backend cannot print the op {op.name}")
         if callable(template):
             return template(args)
         return template.format(*args)
 
     def constant(self, name: str) -> str:
         """A named constant (``pi``, ``e``)."""
+        if name in self.constants:
+            return self.constants[name]
         return CONSTANT_PRINT[name][self.name]
 
     def full_namespace(self) -> dict[str, object]:

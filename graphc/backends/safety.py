@@ -45,11 +45,12 @@ def allowed() -> tuple[frozenset, frozenset]:
     """The ``module.attribute`` pairs and the builtin names that op printers use."""
     attributes: set[tuple[str, str]] = set()
     builtins: set[str] = set()
+    python = [backend for backend in BACKENDS.values() if backend.python]
     texts = [backend.print(op, args[: op.arity]) for op in OPS
-             for backend in BACKENDS.values() for args in (["a", "b"], ["2", "3"])]
-    texts += [printed[b] for printed in CONSTANT_PRINT.values() for b in BACKENDS]
+             for backend in python for args in (["a", "b"], ["2", "3"])]
+    texts += [backend.constant(name) for name in CONSTANT_PRINT for backend in python]
     # Besides the printers: infinities and nan as literals, and a backend's wrap of constants.
-    for backend in BACKENDS.values():
+    for backend in python:
         texts += [backend.inf, backend.nan]
         if backend.literal_operand:
             texts.append(backend.literal_operand("2"))
