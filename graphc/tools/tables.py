@@ -179,7 +179,7 @@ def _sum_text(scratch: Graph, terms: list[Node]) -> str:
     for term in terms:
         if total is None:
             total = term
-        elif scratch.op(term) is not None and scratch.op(term).name == neg:
+        elif scratch.is_op(term, neg):
             total = scratch.apply("sub", total, scratch.args(term)[0])
         else:
             total = scratch.apply("add", total, term)
