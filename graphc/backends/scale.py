@@ -30,7 +30,7 @@ import re
 
 import numpy as np
 
-from graphc.backends import codegen
+from graphc.backends import registry
 from graphc.errors import DomainError, GraphcError
 from graphc.graph.batch_axis import structure
 from graphc.ops.shapes import bind
@@ -59,8 +59,8 @@ def batch_backend(fn) -> str:
     """The backend whose batch code the chunks of ``fn`` run: the hook for a faster one.
 
     numpy today. The numba backend (its fused, parallel loop over points) plugs in here: return
-    ``"numba"`` for a function that runs on numba, and let :meth:`Kernel.function` load that
-    backend's module from the source the task carries (the numba backend caches compiled modules
+    ``"numba"`` for a function that runs on numba, and :meth:`Kernel.function` loads that
+    backend's module from the source the task carries through its ``Backend.compile`` (the numba backend caches compiled modules
     by their source, so a worker process compiles each once). Chunks then run its batch entry
     with the same arguments; nothing else in this module depends on the backend.
     """
@@ -104,7 +104,7 @@ class Kernel:
         run = _kept.get(self.digest)
         if run is None:
             global _compiled_here
-            run = codegen.compile_source(self.source, self.name, self.backend, self.kind)
+            run = registry.get(self.backend).compile(self.source, self.name, self.kind)
             _compiled_here += 1
             _keep(self.digest, run)
         return run
