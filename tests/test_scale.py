@@ -20,7 +20,7 @@ from graphc.backends import scale
 QUIZ = "exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)"
 LOGISTIC = "z = X @ w + b; mean(-(y*log(sigmoid(z)) + (1 - y)*log(1 - sigmoid(z))))"
 LOGISTIC_SHAPES = {"X": ("n", 3), "y": ("n",), "w": (3,)}
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def load(name: str):
