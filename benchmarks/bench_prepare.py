@@ -83,7 +83,9 @@ def _limits(case):
 def _timed_phases(case) -> dict:
     """One preparation with each phase timed; returns CPU seconds per phase and the answer."""
     import graphc
-    from graphc import codegen, parser, tokens
+    from graphc.backends import printing
+    from graphc.backends.backend import Backend
+    from graphc.frontend import parser, tokens
 
     clock = time.process_time
     limits = _limits(case)
@@ -97,7 +99,7 @@ def _timed_phases(case) -> dict:
     f.gradient_nodes()
     t4 = clock()
     spent = {"print": 0.0, "compile": 0.0}
-    originals = codegen.emit, codegen.compile_source
+    originals = printing.emit, Backend.compile
 
     def timed(phase, function):
         def run(*args, **kwargs):
@@ -108,14 +110,14 @@ def _timed_phases(case) -> dict:
                 spent[phase] += clock() - start
         return run
 
-    codegen.emit = timed("print", originals[0])
-    codegen.compile_source = timed("compile", originals[1])
+    printing.emit = timed("print", originals[0])
+    Backend.compile = timed("compile", originals[1])
     try:
         t5 = clock()
         value, grad = f.value_and_grad(*case.point)
         t6 = clock()
     finally:
-        codegen.emit, codegen.compile_source = originals
+        printing.emit, Backend.compile = originals
     return {"tokenize": t1 - t0, "parse": (t2 - t1) - (t1 - t0), "build": (t3 - t2) - (t2 - t0),
             "reverse": t4 - t3, "print": spent["print"], "compile": spent["compile"],
             "call": (t6 - t5) - spent["print"] - spent["compile"],

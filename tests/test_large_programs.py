@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import graphc
-from graphc import chunking
-from graphc.safety import check_source
+from graphc.backends import chunking
+from graphc.backends.safety import check_source
 
 KINDS = ("value", "grad", "value_and_grad", "jvp", "hvp", "hessian")
 CHAIN = "\n".join(["v1 = tanh(x)*w + log(1 + x*x)"]
