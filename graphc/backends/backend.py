@@ -112,12 +112,17 @@ class Backend:
     def print(self, op: Op, args: list[str], array: bool = False) -> str:
         """The expression that computes ``op`` from already-printed arguments (``array``: in
         code with vectors and matrices, where an op may print its faster array form)."""
+        return self.printer(op, array)(args)
+
+    def printer(self, op: Op, array: bool = False) -> Callable[[list[str]], str]:
+        """What :meth:`print` does for ``op``, as a function of the printed arguments (so
+        that printing a large program looks the template up once per op, not per node)."""
         template = self.templates.get(op.name) or op.template(self.name, array)
         if template is None:
             raise GraphcError(f"the {self.name} backend cannot print the op {op.name}")
         if callable(template):
-            return template(args)
-        return template.format(*args)
+            return template
+        return lambda args: template.format(*args)
 
     def constant(self, name: str) -> str:
         """A named constant (``pi``, ``e``)."""

@@ -72,7 +72,7 @@ def emit(graph: Graph, program: Program, names: Names, backend: str, style: str 
         raise ValueError(f"unknown style {style!r}; use one of {', '.join(inline.STYLES)}")
     sections = schedule(graph, program)
     # Array code or scalar code: decided here, once per program, never inside an op's rule.
-    shaped = any(graph.shape(n) for n in itertools.chain(
+    shaped = graph.has_arrays and any(graph.shape(n) for n in itertools.chain(
         program.params, *(nodes for _, nodes in sections)))
     of, taken, derived = program_names(graph, program, names)
     temporaries = itertools.count(1)
@@ -103,18 +103,28 @@ def emit(graph: Graph, program: Program, names: Names, backend: str, style: str 
         return name
 
     printed: list[tuple[str, list[tuple[Node, str, str, list[str]]]]] = []
+    printers: dict = {}  # op -> how the target prints it
     for title, nodes in sections:
         statements = []
         for node in nodes:
-            op, reads = ops[node], []
+            op, reads, args = ops[node], [], []
             # Tensor ops may take more operands than their arity (an axis); they never nest.
             slots = op.slots if not shaped else (None,) * len(arguments[node])
-            args = [operand(arg, slot, reads) for arg, slot in zip(arguments[node], slots)]
+            for arg, slot in zip(arguments[node], slots):
+                name = of.get(arg)
+                if name is not None and arg not in expressions:  # operand()'s common case
+                    reads.append(name)
+                    args.append(name)
+                else:
+                    args.append(operand(arg, slot, reads))
             if target.literal_operand and all(kinds[a] == "const" for a in arguments[node]):
                 # Constants that could not fold (0/0, (-8)**0.5): e.g. numpy's nan/inf, not
                 # Python's ZeroDivisionError, complex number or exact integer power.
                 args[0] = target.literal_operand(args[0])
-            text = target.print(op, args, array=shaped)
+            printer = printers.get(op)
+            if printer is None:
+                printer = printers[op] = target.printer(op, array=shaped)
+            text = printer(args)
             if node in nested:
                 expressions[node] = (text, op.precedence, reads)
             else:
