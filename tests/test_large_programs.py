@@ -131,7 +131,7 @@ def test_a_program_of_100000_operations_agrees_with_a_plain_loop():
     assert f.source("value_and_grad").count("\ndef ") > 10
 
 
-@pytest.mark.scale  # deselected in the main run; .ci/run.d/scale.sh runs it (about a minute)
+@pytest.mark.scale  # deselected in the main run; .ci/run.d/scale.sh runs it (about two minutes)
 def test_a_program_of_a_million_operations_agrees_with_a_plain_loop():
     f = _check_chain(1_000_000 // 6)
     assert f.op_count("value") == 6 * (1_000_000 // 6)
