@@ -219,7 +219,8 @@ def _sections(graph: Graph, program: Program) -> list[tuple[str, list[Node]]]:
 
 
 def emit(graph: Graph, program: Program, names: Names, backend: str, style: str = "assign",
-         names_out: dict | None = None, listing: Listing | None = None) -> str:
+         names_out: dict | None = None, listing: Listing | None = None,
+         returns_out: list | None = None) -> str:
     """The Python source of ``program`` for ``backend`` (``"math"`` or ``"numpy"``).
 
     ``style="assign"`` prints one assignment per operation; ``style="inline"`` nests each
@@ -228,7 +229,8 @@ def emit(graph: Graph, program: Program, names: Names, backend: str, style: str 
     each intermediate array after its last use, so peak memory is bounded by the live values.
     If ``names_out`` is a dict, it receives the name of every node the code names, so that
     tables and pictures can call each value what the code calls it. If ``listing`` is given, it
-    is filled with the node each line assigns (for errors that quote the formula).
+    is filled with the node each line assigns (for errors that quote the formula). If
+    ``returns_out`` is a list, it receives the printed text of each output (a name or a literal).
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
@@ -321,6 +323,8 @@ def emit(graph: Graph, program: Program, names: Names, backend: str, style: str 
     reads: list[str] = []
     outputs = [operand(o, ANY, reads, in_return=True) for o in program.outputs]
     returned = f"return {program.returns.format(*outputs)}"
+    if returns_out is not None:
+        returns_out.extend(outputs)
 
     released: list[list[str]] = []
     if backend == "numpy" and not shaped:  # shaped code keeps one commented line per op

@@ -7,7 +7,7 @@ from typing import Mapping, Sequence
 
 import sympy
 
-from graphc import gcpause, parser, shapes as shapes_module
+from graphc import gcpause, numba_backend, parser, shapes as shapes_module
 from graphc.errors import GraphcError, LimitError, ParseError
 from graphc.function import Function
 from graphc.graph import Graph, Node
@@ -111,7 +111,8 @@ class GraphBuilder:
 
 def compile(formula, variables: Sequence[str] | str | None = None, *,
             shapes: Mapping | None = None, wrt: Sequence[str] | str | None = None,
-            limits: Limits | None = None, on_domain_error: str = "numpy"):
+            limits: Limits | None = None, on_domain_error: str = "numpy",
+            backend: str = "python"):
     """Compile a formula to value and gradient code.
 
     ``formula`` is text such as ``"exp(x*z) + x*z/log(x)"``, a program such as
@@ -131,7 +132,17 @@ def compile(formula, variables: Sequence[str] | str | None = None, *,
     size. ``on_domain_error`` says what the numpy backend does where an operation leaves its
     domain or overflows: ``"numpy"`` (the default) gives numpy's nan or inf under numpy's
     error state, ``"raise"`` raises :class:`graphc.DomainError` as the math backend always does.
+
+    ``backend`` is what the calls run on: ``"python"`` (the default: generated Python, ``math``
+    for floats and ``numpy`` for arrays) or ``"numba"`` (the same code compiled by numba, for
+    scalar formulas; ``pip install "graphc[numba]"``; see docs/numba.md).
     """
+    numba_backend.check_runs_on(backend)
+    compiled = _compile(formula, variables, shapes, wrt, limits, on_domain_error)
+    return compiled.using(backend)
+
+
+def _compile(formula, variables, shapes, wrt, limits, on_domain_error):
     if not isinstance(limits, (Limits, type(None))):
         raise GraphcError(f"limits= takes a graphc.Limits, not {type(limits).__name__}")
     limits = limits or DEFAULT_LIMITS

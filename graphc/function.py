@@ -30,7 +30,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from graphc import codegen, differentiate, gcpause, higher, inline
+from graphc import codegen, differentiate, gcpause, higher, inline, numba_backend
 from graphc.calling import Calls, as_call
 from graphc.errors import GraphcError
 from graphc.graph import Graph, Node
@@ -70,7 +70,7 @@ def _entry(kind: str, doc: str):
                 try:
                     return run(*args)
                 except (ArithmeticError, ValueError) as exc:
-                    raise self._domain_error(exc, kind, "math", list(args)) from exc
+                    return self._recover(exc, kind, list(args))
         return self._call(kind, args, kwargs)
 
     call.__name__ = "__call__" if kind == "value" else kind
@@ -212,9 +212,12 @@ class Function(Calls):
         style = self._style if style is None else style
         key = (kind, backend, style)
         compiled = self._compiled.get(key)
+        if compiled is None and backend == "numba":
+            return self._numba(kind)
         if compiled is None:
             if backend not in codegen.BACKENDS:
-                raise GraphcError(f"unknown backend {backend!r}; use one of {', '.join(codegen.BACKENDS)}")
+                raise GraphcError(f"unknown backend {backend!r}; use one of "
+                                  f"{', '.join(codegen.BACKENDS)}, numba")
             if style not in inline.STYLES:
                 raise GraphcError(f"unknown style {style!r}; use one of {', '.join(inline.STYLES)}")
             if backend == "math" and self.tensor:
@@ -231,11 +234,29 @@ class Function(Calls):
             compiled = self._compiled[key] = _Compiled(source, run, ops, listing)
         return compiled
 
+    def _numba(self, kind: str):
+        """The numba module of ``kind`` (one style: numba sees the same arithmetic either way)."""
+        if self.tensor:
+            raise GraphcError("the numba backend runs formulas of scalars; this one has vectors "
+                              "or matrices, which run on numpy (docs/numba.md)")
+        for style in inline.STYLES:
+            if (kind, "numba", style) in self._compiled:
+                return self._compiled[(kind, "numba", style)]
+        program = self._program(kind)
+        with gcpause.paused():
+            ops = self._graph.count_ops(self._graph.ancestors(
+                list(program.outputs) + list(program.checks)))
+            compiled = numba_backend.compile_program(self._graph, program, self._names, ops,
+                                                     self.on_domain_error == "raise")
+        self._compiled[(kind, "numba", "assign")] = compiled
+        return compiled
+
     def source(self, kind: str = "grad", backend: str | None = None, style: str | None = None) -> str:
         """The Python source of ``kind`` (value, grad, value_and_grad, jvp, hvp, hessian).
 
-        ``backend`` is ``"math"`` or ``"numpy"``; by default ``math`` for a scalar formula and
-        ``numpy`` for one with vectors or matrices. With ``style`` left out it is the code that
+        ``backend`` is ``"math"``, ``"numpy"`` or ``"numba"`` (the module numba compiles, whatever
+        the style); by default ``math`` for a scalar formula and ``numpy`` for one with vectors or
+        matrices (``numba`` for a function that runs on numba). With ``style`` left out it is the code that
         runs (see :attr:`style`); ``style="assign"`` gives one assignment per operation,
         ``style="inline"`` the nested form.
         """
@@ -264,7 +285,13 @@ class Function(Calls):
 
     @property
     def _default_backend(self) -> str:
-        return "numpy" if self.tensor else "math"
+        if self.tensor:
+            return "numpy"
+        return "numba" if self.backend == "numba" else "math"
+
+    @property
+    def _scalar_backend(self) -> str:
+        return "numba" if self.backend == "numba" else "math"
 
     # ------------------------------------------------------------------------ calls
     __call__ = _entry("value", "The value at a point: ``f(2, 3)``, ``f(x=2, z=3)``, or arrays "
@@ -277,7 +304,9 @@ class Function(Calls):
     def _call(self, kind: str, args: tuple, kwargs: dict):
         values = self._bind(args, kwargs)
         if all(v.__class__ is float for v in values):  # arm the fast path for the next call
-            self._scalar_runs[kind] = self._get(kind, "math").run
+            run = self._scalar_runs[kind] = self._get(kind, self._scalar_backend).run
+            if self.backend == "numba" and kind != "value":  # f(...) looks __call__ up on the class
+                self.__dict__[kind] = numba_backend.fast_entry(self, kind, run)
         return self._run(kind, values)
 
     def jvp(self, point, tangent) -> tuple:
@@ -319,6 +348,7 @@ class Function(Calls):
                 f._graph, node, f.inputs, f._primal, f._intermediates)
             f = Function(graph, output, inputs, f"d/d{name} ({f.formula})", intermediates,
                          on_domain_error=f.on_domain_error)
+        f.backend = self.backend
         return f
 
     # ----------------------------------------------------------------------- views
@@ -341,7 +371,8 @@ class Function(Calls):
     def code_names(self, kind: str = "value_and_grad") -> dict[Node, str]:
         """The name each graph node has in the generated ``kind`` code."""
         names: dict[Node, str] = {}
-        codegen.emit(self._graph, self._program(kind), self._names, self._default_backend,
+        codegen.emit(self._graph, self._program(kind), self._names,
+                     "numpy" if self.tensor else "math",
                      names_out=names)
         return names
 

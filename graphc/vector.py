@@ -24,7 +24,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import sympy
 
-from graphc import codegen, differentiate, parser
+from graphc import codegen, differentiate, numba_backend, parser
 from graphc.codegen import Names, Program, python_name
 from graphc.errors import GraphcError, LimitError
 from graphc.calling import Calls, as_call
@@ -81,7 +81,9 @@ class VectorFunction(Calls):
             raise GraphcError(f"output {key!r} is out of range: there are {len(self)} outputs")
         graph, output, inputs, names = copy_function(
             self._graph, self.output_nodes[key], self.inputs, self._primal, self._intermediates)
-        return Function(graph, output, inputs, self.formulas[key], names)
+        function = Function(graph, output, inputs, self.formulas[key], names)
+        function.backend = self.backend
+        return function
 
     # ------------------------------------------------------------------------- code
     def _program(self, kind: str) -> Program:
@@ -147,25 +149,40 @@ class VectorFunction(Calls):
         key = (kind, backend)
         compiled = self._compiled.get(key)
         if compiled is None:
-            if backend not in codegen.BACKENDS:
+            if backend not in codegen.BACKENDS + ("numba",):
                 raise GraphcError(f"unknown backend {backend!r}; use one of "
-                                  f"{', '.join(codegen.BACKENDS)}")
+                                  f"{', '.join(codegen.BACKENDS)}, numba")
             program = self._program(kind)
             names = self._names
             if kind == "vjp":
                 names = Names(dict(names.of), set(names.taken))
                 for label, seed in zip(self.outputs, self._cotangents()):
                     names.of[seed] = python_name(f"b_{label}", names.taken)
-            source = codegen.emit(self._graph, program, names, backend)
-            run = codegen.compile_source(source, program.name, backend, kind)
             ops = self._graph.count_ops(self._graph.ancestors(program.outputs))
-            compiled = self._compiled[key] = _Compiled(source, run, ops)
+            if backend == "numba":
+                compiled = numba_backend.compile_program(self._graph, program, names, ops, False)
+            else:
+                source = codegen.emit(self._graph, program, names, backend)
+                run = codegen.compile_source(source, program.name, backend, kind)
+                compiled = _Compiled(source, run, ops)
+            self._compiled[key] = compiled
         return compiled
 
-    def source(self, kind: str = "jacobian", backend: str = "math") -> str:
+    def source(self, kind: str = "jacobian", backend: str | None = None) -> str:
         """The Python source of ``kind`` (value, jacobian, jacobian_forward, jacobian_reverse,
-        jvp, vjp) that runs; ``jacobian`` is the cheaper of the two modes."""
-        return self._get(kind, backend).source
+        jvp, vjp) that runs; ``jacobian`` is the cheaper of the two modes. ``backend`` is
+        ``"math"`` (the default for a function on Python), ``"numpy"`` or ``"numba"`` (the
+        default for a function on numba)."""
+        return self._get(kind, backend or self._scalar_backend).source
+
+    def compiled(self, kind: str = "jacobian", backend: str | None = None):
+        """The generated function of ``source(kind, backend)`` itself, unchecked (for numba,
+        its scalar entry)."""
+        return self._get(kind, backend or self._scalar_backend).run
+
+    @property
+    def _scalar_backend(self) -> str:
+        return "numba" if self.backend == "numba" else "math"
 
     def op_count(self, kind: str = "value") -> int:
         """How many operations the generated ``kind`` code performs."""
