@@ -74,7 +74,19 @@ class NumbaCode:
     kernel: object          # the batch kernel
     outputs: int
     structure: object       # the nesting of the outputs: ints (output numbers) in tuples
+    module: object = None
     listing: codegen.Listing | None = None
+    fresh: list = dataclasses.field(default_factory=lambda: [True, True])  # scalar, batch
+
+    def seal(self, which: int) -> None:
+        """After the first scalar (0) or batch (1) call: if numba compiled rather than loaded,
+        record its cache files' hashes (:func:`graphc.numba_cache.seal`)."""
+        self.fresh[which] = False
+        function = self.kernel if which else self.run
+        if function.stats.cache_misses:
+            from graphc import numba_cache
+
+            numba_cache.seal(self.module)
 
 
 def module_source(graph, program: codegen.Program, names: codegen.Names,
@@ -147,7 +159,7 @@ def compile_program(graph, program: codegen.Program, names: codegen.Names, ops: 
     source, m, structure, batch = module_source(graph, program, names, raise_in_batch)
     module = numba_cache.load(source)
     return NumbaCode(source, getattr(module, program.name), ops, getattr(module, batch), m,
-                     structure)
+                     structure, module)
 
 
 #: The kinds whose calls a Function on numba answers from an instance attribute, once armed.
@@ -187,6 +199,9 @@ def call(fn, kind: str, arrays: list, batched: bool):
             return code.run(*arrays)
         except NotFinite:
             return fn._run(kind, arrays, "python")
+        finally:
+            if code.fresh[0]:
+                code.seal(0)
     try:
         shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
     except ValueError:
@@ -205,6 +220,8 @@ def call(fn, kind: str, arrays: list, batched: bool):
             steps.append(1)
     out = np.empty((code.outputs, size))
     check = code.kernel(size, *flats, *steps, out)
+    if code.fresh[1]:
+        code.seal(1)
     if check != 0.0 and fn.on_domain_error == "raise":
         return fn._run(kind, arrays, "python")
     results = [out[k].reshape(shape) for k in range(code.outputs)]

@@ -7,11 +7,14 @@ compiles must live in a real file. :func:`load` writes the generated module text
 graphc, numba and Python (and the machine type), so a second process that compiles the same
 formula finds the same file and numba loads machine code instead of compiling.
 
-Nothing in the folder is trusted: an existing file is read back and used only if it is exactly
-the text graphc generated; otherwise (corrupt, truncated, edited) it is rewritten, numba's files
-for it are removed, and numba compiles afresh. numba itself refuses a cache entry whose source
-file changed or that another numba version wrote (it keeps the source file's time stamp and
-size, and its own version, in its index).
+Nothing in the folder is trusted: an existing module file is used only if it is exactly the
+text graphc generated; otherwise (corrupt, truncated, edited) it is rewritten, numba's files for
+it are removed, and numba compiles afresh. numba refuses a cache entry whose source file changed
+or that another numba version wrote (its index keeps the file's time stamp and size and its own
+version), but it loads whatever its index and data files hold, and a garbled index stops it
+with a traceback. So after a process compiles, :func:`seal` records the SHA-256 of each of
+numba's files in ``graphc_<key>.sha256``; at the next import, a numba file that is not listed
+there with the same hash is deleted, and numba compiles that function again.
 
 The folder follows the platform's convention: ``$XDG_CACHE_HOME/graphc`` (else
 ``~/.cache/graphc``) on Linux, ``~/Library/Caches/graphc`` on macOS, ``%LOCALAPPDATA%\\graphc``
@@ -23,6 +26,7 @@ processes, said by a warning).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import platform
 import sys
@@ -100,6 +104,32 @@ def numba_files(path: Path) -> list[Path]:
                   if p.name.startswith(path.stem + ".") and p.suffix in (".nbi", ".nbc"))
 
 
+def _digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _manifest(path: Path) -> dict:
+    try:
+        sealed = json.loads(path.with_suffix(".sha256").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return sealed if isinstance(sealed, dict) else {}
+
+
+def seal(module) -> None:
+    """Record the hashes of numba's files for ``module`` as they are now (just after this
+    process compiled some of its functions), for the next :func:`load` to check."""
+    path = Path(module.__file__)
+    digests = {entry.name: _digest(entry) for entry in numba_files(path)}
+    try:
+        _write(path.with_suffix(".sha256"), json.dumps(digests, indent=0, sort_keys=True))
+    except OSError:
+        pass  # an unwritable folder: the next process recompiles
+
+
 def load(source: str):
     """Import the module whose text is ``source`` from the cache folder, writing it first if
     it is missing or differs from ``source`` in any byte."""
@@ -117,6 +147,11 @@ def load(source: str):
         for stale in numba_files(path):  # compiled from other text: never load them
             stale.unlink(missing_ok=True)
         _write(path, source)
+    else:
+        sealed = _manifest(path)
+        for entry in numba_files(path):
+            if sealed.get(entry.name) != _digest(entry):
+                entry.unlink(missing_ok=True)
     # The text run is ``source`` itself, not the file read back (nor a .pyc of it); the file
     # is what numba's cache stamps and locates by the code's file name.
     module = types.ModuleType(name)
