@@ -66,24 +66,45 @@ def check_runs_on(backend: str) -> str:
 
 @dataclass
 class NumbaCode:
-    """One kind of code on the numba backend (read like :class:`graphc.function._Compiled`)."""
+    """One kind of code on the numba backend (read like :class:`graphc.function._Compiled`).
+
+    The module is imported (from the cache folder) on first use of :attr:`run` or
+    :attr:`kernel`, so reading :attr:`source` compiles nothing."""
 
     source: str
-    run: object             # the scalar entry: floats in, what the Python code returns out
     ops: int
-    kernel: object          # the batch kernel
     outputs: int
     structure: object       # the nesting of the outputs: ints (output numbers) in tuples
+    entry: str              # the names of the scalar entry and the batch kernel in the module
+    batch: str
     module: object = None
     listing: codegen.Listing | None = None
     fresh: list = dataclasses.field(default_factory=lambda: [True, True])  # scalar, batch
+
+    def _load(self):
+        if self.module is None:
+            from graphc import numba_cache
+
+            self.module = numba_cache.load(self.source)
+        return self.module
+
+    @property
+    def run(self):
+        """The scalar entry: floats in, what the Python code returns out."""
+        return getattr(self._load(), self.entry)
+
+    @property
+    def kernel(self):
+        """The batch kernel."""
+        return getattr(self._load(), self.batch)
 
     def seal(self, which: int) -> None:
         """After the first scalar (0) or batch (1) call: if numba compiled rather than loaded,
         record its cache files' hashes (:func:`graphc.numba_cache.seal`)."""
         self.fresh[which] = False
-        function = self.kernel if which else self.run
-        if function.stats.cache_misses:
+        compiled = [value for value in vars(self._load()).values()
+                    if isinstance(getattr(value, "stats", None), tuple) and value.stats.cache_misses]
+        if compiled:
             from graphc import numba_cache
 
             numba_cache.seal(self.module)
@@ -118,7 +139,10 @@ def module_source(graph, program: codegen.Program, names: codegen.Names,
               "from graphc.numba_backend import NotFinite"
               + ("" if alias == "NotFinite" else f" as {alias}"), "", ""]
     # The body: the math code, outputs written to out[k, i], the check returned.
-    module += [decorator, f"def {body}({', '.join(params + [out, i])}):"]
+    # One signature, compiled when the module is imported: both callers share one body.
+    signature = f"float64({', '.join(['float64'] * len(params) + ['float64[:, ::1]', 'int64'])})"
+    module += [f'@{nb}.njit("{signature}", cache=True, error_model="numpy")',
+               f"def {body}({', '.join(params + [out, i])}):"]
     module += lines[1:-1]
     module += [f"    {out}[{k}, {i}] = {text}" for k, text in enumerate(returned)]
     terms = [f"0.0 * {name}" for name in params + assigned]
@@ -152,14 +176,10 @@ def module_source(graph, program: codegen.Program, names: codegen.Names,
 
 def compile_program(graph, program: codegen.Program, names: codegen.Names, ops: int,
                     raise_in_batch: bool) -> NumbaCode:
-    """Generate, cache and import the numba module of ``program``."""
+    """The numba module of ``program`` (imported from the cache folder when first run)."""
     require()
-    from graphc import numba_cache
-
     source, m, structure, batch = module_source(graph, program, names, raise_in_batch)
-    module = numba_cache.load(source)
-    return NumbaCode(source, getattr(module, program.name), ops, getattr(module, batch), m,
-                     structure, module)
+    return NumbaCode(source, ops, m, structure, program.name, batch)
 
 
 #: The kinds whose calls a Function on numba answers from an instance attribute, once armed.

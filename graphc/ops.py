@@ -296,10 +296,12 @@ OPS: tuple[Op, ...] = (
     # Piecewise-constant helpers that derivative rules need; not written in formulas.
     Op("sign", 1, "float(({0} > 0) - ({0} < 0))", "np.sign({0})", sympy.sign, _sign,
        None, doc="-1, 0 or 1 (derivative rule of abs)", operands=(None,), total=True),
-    Op("step", 1, "float({0} > 0)", "np.heaviside({0}, 0.0)",
+    # ``(x > 0) * 1.0`` rather than ``float(x > 0)``: the same float in Python, and numba
+    # compiles it (numba has no float() of a bool).
+    Op("step", 1, "({0} > 0) * 1.0", "np.heaviside({0}, 0.0)",
        lambda x: sympy.Heaviside(x, 0), lambda x: float(x > 0),
-       None, doc="1 where x > 0, else 0 (derivative rule of relu)", operands=(SUM,),
-       total=True),
+       None, doc="1 where x > 0, else 0 (derivative rule of relu)", precedence=PRODUCT,
+       operands=(SUM,), total=True),
     Op("replace_zero", 1, "({0} + ({0} == 0))", "({0} + ({0} == 0))",
        lambda x: sympy.Piecewise((1, sympy.Eq(x, 0)), (x, True)), _replace_zero,
        (lambda b, g, out, x: g,), operands=(None,), total=True,

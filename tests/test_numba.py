@@ -2,7 +2,9 @@
 
 The reference is the same function on the Python backend (math for floats, numpy for arrays),
 which the rest of the suite checks against SymPy and finite differences. Skipped only where
-numba is not installed; .ci/run.d/numba.sh installs it and runs this file.
+numba is not installed; .ci/run.d/numba.sh installs it and runs this file. Compiled code goes
+to graphc's cache folder (GRAPHC_CACHE_DIR, else the platform's), so a second run loads it; the
+cache's own tests use folders of their own.
 """
 
 from __future__ import annotations
@@ -38,17 +40,6 @@ ROOT = Path(__file__).resolve().parents[1]
 #: functions; what differs is x ** n for an integer n, which numba computes by repeated
 #: multiplication (docs/numba.md has the measured worst cases).
 MAX_ULPS = 4
-
-
-@pytest.fixture(autouse=True, scope="module")
-def cache_folder(tmp_path_factory):
-    """Each test run compiles into a folder of its own unless GRAPHC_CACHE_DIR says where."""
-    if os.environ.get(numba_cache.ENV):
-        yield
-        return
-    os.environ[numba_cache.ENV] = str(tmp_path_factory.mktemp("graphc-numba-cache"))
-    yield
-    del os.environ[numba_cache.ENV]
 
 
 def pair(formula, **options):
