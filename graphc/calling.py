@@ -53,7 +53,7 @@ class Calls:
     def _recover(self, exc: BaseException, kind: str, values: list):
         """After generated scalar code raised: numba's "not finite" asks the Python backend
         for the answer; anything else is a domain error in the formula's words."""
-        if isinstance(exc, numba_backend.NotFinite):
+        if self.backend == "numba" and isinstance(exc, numba_backend.NotFinite):
             return self._run(kind, values, "python")
         raise self._domain_error(exc, kind, "math", values) from exc
 

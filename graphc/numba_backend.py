@@ -7,7 +7,7 @@ one generated module per kind of code, whose text ``f.source(kind, backend="numb
   operation, writing output ``k`` to ``out[k, i]`` and returning a check value that is ``0.0``
   when every value it computed (inputs included) is finite, else NaN;
 - ``<kind>(x, z)``: the scalar call. It returns what the Python code returns, or raises
-  :class:`NotFinite` when the check is not ``0.0``; graphc then runs the Python backend, which
+  ``FloatingPointError`` when the check is not ``0.0``; graphc then runs the Python backend, which
   gives the same answer or the same :class:`~graphc.errors.DomainError` (numba's
   ``math.log(-1.0)`` is NaN, not an exception);
 - ``<kind>_batch(n, x, z, s_x, s_z, out)``: ``numba.prange`` over the points, the body called
@@ -41,8 +41,10 @@ INSTALL = 'pip install "graphc[numba]"'
 _CHECK_TERMS = 8  # terms per line of the finiteness check
 
 
-class NotFinite(ArithmeticError):
-    """Raised by generated numba code where some value it computed is not finite."""
+#: What the scalar entry raises where some value it computed is not finite: a builtin, so the
+#: generated module imports nothing from graphc (and its cache survives graphc's own layout).
+#: Nothing else in numba code raises it (``error_model="numpy"``), nor does Python arithmetic.
+NotFinite = FloatingPointError
 
 
 def require():
@@ -125,7 +127,7 @@ def module_source(graph, program: codegen.Program, names: codegen.Names,
     assigned = [of[node] for node in listing.nodes if node is not None]
     taken = set(of.values()) | set(params)
     free = {word: codegen._free(word, taken) for word in
-            ("numba", "NotFinite", "out", "i", "n", "check", f"{program.name}_body",
+            ("numba", "out", "i", "n", "check", f"{program.name}_body",
              f"{program.name}_batch")}
     body, batch = free[f"{program.name}_body"], free[f"{program.name}_batch"]
     out, i, n, check = free["out"], free["i"], free["n"], free["check"]
@@ -133,11 +135,8 @@ def module_source(graph, program: codegen.Program, names: codegen.Names,
     nb = free["numba"]
     m = len(returned)
     decorator = f'@{nb}.njit(cache=True, error_model="numpy")'
-    alias = free["NotFinite"]
     module = ["import math", "", "import numba" + ("" if nb == "numba" else f" as {nb}"),
-              "import numpy as np", "",
-              "from graphc.numba_backend import NotFinite"
-              + ("" if alias == "NotFinite" else f" as {alias}"), "", ""]
+              "import numpy as np", "", ""]
     # The body: the math code, outputs written to out[k, i], the check returned.
     # One signature, compiled when the module is imported: both callers share one body.
     signature = f"float64({', '.join(['float64'] * len(params) + ['float64[:, ::1]', 'int64'])})"
@@ -159,7 +158,7 @@ def module_source(graph, program: codegen.Program, names: codegen.Names,
     module += ["", "", decorator, f"def {program.name}({', '.join(params)}):",
                f"    {out} = np.empty(({m}, 1))",
                f"    if {body}({', '.join(params + [out, '0'])}) != 0.0:",
-               f"        raise {alias}",
+               f"        raise FloatingPointError  # graphc answers from the Python backend",
                f"    return {program.returns.format(*(f'{out}[{k}, 0]' for k in range(m)))}"]
     # The batch kernel.
     loads = [f"{p}[{i} * {s}]" for p, s in zip(params, steps)]
