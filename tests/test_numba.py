@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 import graphc  # noqa: E402
-from graphc import numba_backend, numba_cache  # noqa: E402
+from graphc.backends import numba_backend, numba_cache  # noqa: E402
 
 from conftest import corpus_rows  # noqa: E402
 from numba_reference import SCALAR_KINDS, batch_of, compare, leaves, ulps  # noqa: E402
