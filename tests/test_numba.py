@@ -305,3 +305,9 @@ def test_the_cache_key_covers_the_versions():
     source = graphc.compile("sin(x)").source("value", backend="numba")
     assert numba_cache.key(source) != numba_cache.key(source + "\n")
     assert len(numba_cache.key(source)) == 40
+
+
+def test_the_module_docs_numba_md_shows_is_the_one_generated():
+    text = (ROOT / "docs" / "numba.md").read_text()
+    shown = text.split("```python\nimport math\n", 1)[1].split("```", 1)[0]
+    assert "import math\n" + shown == graphc.compile("sin(x)*y").source("value", backend="numba")
