@@ -224,15 +224,20 @@ def _numba_targets(results, systems, add) -> list[str]:
     add("numba: warm prepare (second process, cache hit) within 10 × the Python backend's",
         warm, 10.0, higher=False)
     lines = ["", "graphc-numba's prepare, cold (first compile, in the worker) and warm (a second "
-             "process loading the cached machine code), beside graphc's Python backend timed in "
-             "that second process:", "",
-             "| case | cold | warm | Python backend | cache hits in the warm process |",
-             "|---|---|---|---|---|"]
+             "process loading the cached machine code, after numba's own start-up, which that "
+             "process paid once on a warm-up formula), beside graphc's Python backend timed in "
+             "that second process; and each backend's `f.value_and_grad(*floats)`:", "",
+             "| case | cold | warm | Python backend | cache hits (warm) | numba start-up | "
+             "value_and_grad: numba / Python |",
+             "|---|---|---|---|---|---|---|"]
     for case, row in results.items():
         cell = row.get(numba) or {}
         if cell.get("prepare_s") is not None:
+            python = row.get("graphc") or {}
             lines.append(f"| {case} | {_time(cell['prepare_s'])} | {_time(cell.get('warm_prepare_s'))} | "
-                         f"{_time(cell.get('python_prepare_s'))} | {cell.get('warm_cache_hits', '–')} |")
+                         f"{_time(cell.get('python_prepare_s'))} | {cell.get('warm_cache_hits', '–')} | "
+                         f"{_time(cell.get('numba_startup_s'))} | {_time(cell.get('latency_api_s'))} / "
+                         f"{_time(python.get('latency_api_s'))} |")
     return lines + [""]
 
 
