@@ -28,6 +28,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +40,10 @@ from graphc.errors import GraphcError
 RUNS_ON = ("python", "numba")
 INSTALL = 'pip install "graphc[numba]"'
 _CHECK_TERMS = 8  # terms per line of the finiteness check
+#: ``x ** 3`` in the math code: Python calls the C library's pow(x, 3.0), numba would multiply
+#: (rounding differently); written ``x ** 3.0`` numba calls pow too. Only the pow op prints
+#: ``**``, and only its integer exponents are integer literals.
+_INTEGER_POWER = re.compile(r"\*\* (\(?)(-?\d+)(\)?)(?![\d.e])")
 
 
 #: What the scalar entry raises where some value it computed is not finite: a builtin, so the
@@ -138,7 +143,7 @@ def module_source(graph, program: codegen.Program, names: codegen.Names,
     signature = f"float64({', '.join(['float64'] * len(params) + ['float64[:, ::1]', 'int64'])})"
     module += [f'@{nb}.njit("{signature}", cache=True, error_model="numpy")',
                f"def {body}({', '.join(params + [out, i])}):"]
-    module += lines[1:-1]
+    module += [_INTEGER_POWER.sub(r"** \g<1>\g<2>.0\g<3>", line) for line in lines[1:-1]]
     module += [f"    {out}[{k}, {i}] = {text}" for k, text in enumerate(returned)]
     terms = [f"0.0 * {name}" for name in params + assigned]
     module.append("    # 0.0 if every value above is finite, else nan")
