@@ -139,10 +139,7 @@ def module_source(graph, program: codegen.Program, names: codegen.Names,
     module = ["import math", "", "import numba" + ("" if nb == "numba" else f" as {nb}"),
               "import numpy as np", "", ""]
     # The body: the math code, outputs written to out[k, i], the check returned.
-    # One signature, compiled when the module is imported: both callers share one body.
-    signature = f"float64({', '.join(['float64'] * len(params) + ['float64[:, ::1]', 'int64'])})"
-    module += [f'@{nb}.njit("{signature}", cache=True, error_model="numpy")',
-               f"def {body}({', '.join(params + [out, i])}):"]
+    module += [decorator, f"def {body}({', '.join(params + [out, i])}):"]
     module += [_INTEGER_POWER.sub(r"** \g<1>\g<2>.0\g<3>", line) for line in lines[1:-1]]
     module += [f"    {out}[{k}, {i}] = {text}" for k, text in enumerate(returned)]
     terms = [f"0.0 * {name}" for name in params + assigned]
@@ -155,15 +152,16 @@ def module_source(graph, program: codegen.Program, names: codegen.Names,
             module.append(f"    {check} = {chunk}" if start == 0 else
                           f"    {check} = {check} + {chunk}")
         module.append(f"    return {check}")
-    # The scalar entry.
+    # The scalar entry. Both callers pass the index as an int64, so numba compiles the body
+    # once (a literal 0 and prange's index would each be a type of their own).
     module += ["", "", decorator, f"def {program.name}({', '.join(params)}):",
                f"    {out} = np.empty(({m}, 1))",
-               f"    if {body}({', '.join(params + [out, '0'])}) != 0.0:",
+               f"    if {body}({', '.join(params + [out, 'np.int64(0)'])}) != 0.0:",
                f"        raise FloatingPointError  # graphc answers from the Python backend",
                f"    return {program.returns.format(*(f'{out}[{k}, 0]' for k in range(m)))}"]
     # The batch kernel.
     loads = [f"{p}[{i} * {s}]" for p, s in zip(params, steps)]
-    call = f"{body}({', '.join(loads + [out, i])})"
+    call = f"{body}({', '.join(loads + [out, f'np.int64({i})'])})"
     module += ["", "", f'@{nb}.njit(parallel=True, cache=True, error_model="numpy")',
                f"def {batch}({', '.join([n] + params + steps + [out])}):",
                f"    {check} = 0.0"]
