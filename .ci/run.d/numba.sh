@@ -8,5 +8,4 @@ python -m pip install --quiet ".[numba]"
 python -c "import numba, numpy; print('numba', numba.__version__, 'numpy', numpy.__version__)"
 cache="$(mktemp -d)"
 trap 'rm -rf "$cache"' EXIT
-GRAPHC_CACHE_DIR="$cache" python -m pytest -q -p no:cacheprovider tests/test_numba.py \
-  tests/test_numba_extra.py tests/test_cli.py
+GRAPHC_CACHE_DIR="$cache" python -m pytest -q -p no:cacheprovider tests/test_numba.py tests/test_numba_extra.py
