@@ -18,7 +18,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from graphc.backends import numba_backend
+from graphc.backends import numba_backend, numba_module
 from graphc.backends.domain import domain_error
 from graphc.errors import DomainError, GraphcError
 from graphc.ops.shapes import bind
@@ -46,7 +46,7 @@ class Calls:
         other.backend = backend
         if hasattr(other, "_scalar_runs"):
             other._scalar_runs = {}
-        for kind in numba_backend.FAST_KINDS:  # fast paths bound to self
+        for kind in numba_module.FAST_KINDS:  # fast paths bound to self
             other.__dict__.pop(kind, None)
         return other
 
@@ -87,7 +87,7 @@ class Calls:
         except (TypeError, ValueError, OverflowError) as exc:
             raise GraphcError(f"graphc evaluates real numbers or arrays of them: {exc}") from None
         if (backend or self.backend) == "numba":
-            return numba_backend.call(self, kind, arrays, batched)
+            return numba_module.call(self, kind, arrays, batched)
         compiled = self._get(kind, "numpy" if batched else "math")
         if not batched:
             if any(a != a for a in arrays):

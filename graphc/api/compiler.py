@@ -10,9 +10,8 @@ from graphc.api.function import Function
 from graphc.backends import numba_backend
 from graphc.errors import GraphcError, LimitError, ParseError
 from graphc.frontend import parser
-from graphc.frontend.builder import GraphBuilder
-from graphc.graph import gcpause
-from graphc.graph.graph import Graph, Node
+from graphc.frontend.formula import build_formula
+from graphc.graph.graph import Graph
 from graphc.limits import DEFAULT as DEFAULT_LIMITS, Limits
 from graphc.ops import shapes as shapes_module
 
@@ -67,19 +66,10 @@ def _compile(formula, variables, shapes, wrt, limits, on_domain_error):
     if isinstance(formula, sympy.Basic) and declared_shapes:
         raise GraphcError("shapes apply to formulas written as text; SymPy expressions are scalar")
     if isinstance(formula, sympy.Basic):
-        from graphc.frontend.sympy_bridge import from_sympy
-
-        output = from_sympy(formula, graph)
-        names = declared
-        if names is None:
-            names = tuple(sorted(str(s) for s in formula.free_symbols))
-        else:
-            unknown = sorted(str(s) for s in formula.free_symbols if str(s) not in names)
-            if unknown:
-                raise GraphcError(f"the expression uses {', '.join(unknown)}, which are not among "
-                                  f"the declared variables ({', '.join(names)})")
+        built = build_formula(formula, graph, declared, limits, "the expression")
+        names = declared if declared is not None else built.variables
         inputs = [graph.input(n) for n in names]
-        return Function(graph, output, inputs, formula=str(formula), wrt=_wrt(wrt, names),
+        return Function(graph, built.output, inputs, formula=built.text, wrt=_wrt(wrt, names),
                         on_domain_error=on_domain_error)
     if not isinstance(formula, str):
         raise GraphcError(f"graphc compiles a formula string or a SymPy expression, "
@@ -88,9 +78,7 @@ def _compile(formula, variables, shapes, wrt, limits, on_domain_error):
         graph.input(name, shape=shape)
     for size, (name, axis) in shapes_module.named_sizes(declared_shapes).items():
         graph.declare_size(size, graph.input(name), axis)
-    builder = GraphBuilder(formula, graph, (declared or ()) + tuple(declared_shapes))
-    with gcpause.paused():
-        parsed = parser.parse(formula, builder, declared, limits)
+    parsed = build_formula(formula, graph, declared, limits, "the formula", declared_shapes)
     unused = [name for name in declared_shapes if name not in parsed.variables]
     if unused:
         raise GraphcError(f"shapes names {', '.join(unused)}, which the formula does not use as "
@@ -103,7 +91,7 @@ def _compile(formula, variables, shapes, wrt, limits, on_domain_error):
                          max(len(formula) - 1, 0), "graphc.Limits(nodes=...) sets the limit; or "
                          "declare only the variables the formula uses") from None
     return Function(graph, parsed.output, inputs, formula=formula,
-                    intermediates=builder.intermediates, output_name=parsed.output_name,
+                    intermediates=parsed.intermediates, output_name=parsed.output_name,
                     wrt=_wrt(wrt, parsed.variables), on_domain_error=on_domain_error)
 
 

@@ -1,7 +1,7 @@
 """Prove that a generated source is only straight-line arithmetic, before anyone runs it.
 
 graphc prints code from its graph, never from the user's text: a user's name reaches the code
-only as an identifier that :mod:`graphc.backends.codegen` has checked (or in a comment, escaped), and
+only as an identifier that :mod:`graphc.backends.naming` has checked (or in a comment, escaped), and
 every operation prints from the op table. :func:`check_source` verifies that promise on the
 result. It parses the source and accepts exactly one shape of program:
 
@@ -26,9 +26,12 @@ from __future__ import annotations
 import ast
 from functools import lru_cache
 
+from graphc.backends.registry import BACKENDS, MODULE_ALIASES
 from graphc.errors import GraphcError
+from graphc.ops import CONSTANT_PRINT, OPS
 
-MODULES = ("math", "np")
+#: The module aliases generated code may use: derived from the backends and the op records.
+MODULES = tuple(sorted(MODULE_ALIASES))
 _OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
 _COMPARISONS = (ast.Gt, ast.Lt, ast.Eq)
 
@@ -40,14 +43,17 @@ class UnsafeSource(GraphcError):
 @lru_cache(maxsize=None)
 def allowed() -> tuple[frozenset, frozenset]:
     """The ``module.attribute`` pairs and the builtin names that op printers use."""
-    from graphc.ops import CONSTANT_PRINT, OPS
-
-    # Besides the printers: infinities and nan as literals, and numpy's float for constants.
-    attributes = {("math", "inf"), ("math", "nan"), ("np", "inf"), ("np", "nan"), ("np", "float64")}
+    attributes: set[tuple[str, str]] = set()
     builtins: set[str] = set()
-    texts = [op.print(backend, args[: op.arity]) for op in OPS for backend in ("math", "numpy")
-             for args in (["a", "b"], ["2", "3"])]
-    texts += [printed[b] for printed in CONSTANT_PRINT.values() for b in ("math", "numpy")]
+    python = [backend for backend in BACKENDS.values() if backend.python]
+    texts = [backend.print(op, args[: op.arity]) for op in OPS
+             for backend in python for args in (["a", "b"], ["2", "3"])]
+    texts += [backend.constant(name) for name in CONSTANT_PRINT for backend in python]
+    # Besides the printers: infinities and nan as literals, and a backend's wrap of constants.
+    for backend in python:
+        texts += [backend.inf, backend.nan]
+        if backend.literal_operand:
+            texts.append(backend.literal_operand("2"))
     for text in texts:
         for node in ast.walk(ast.parse(text, mode="eval")):
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):

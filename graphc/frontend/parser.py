@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Generic, NamedTuple, Protocol, Sequence, TypeVar
 
 from graphc.errors import GraphcError, ParseError
+from graphc.frontend.messages import Messages, describe, usage
 from graphc.frontend.tokens import Token, tokenize
 from graphc.limits import DEFAULT as DEFAULT_LIMITS, Limits
 from graphc.ops import CONSTANTS, FUNCTIONS, SOFT_FUNCTIONS
@@ -127,7 +128,7 @@ _new = tuple.__new__  # makes a _Waiting several times faster than calling the c
 Operand = tuple  # (builder value, start, end); the extent includes surrounding parentheses
 
 
-class _Parser(Generic[T]):
+class _Parser(Messages, Generic[T]):
     """One reading of one text: the statements, then each expression by shunting-yard."""
 
     def __init__(self, text: str, builder: Builder[T], declared: tuple[str, ...] | None,
@@ -329,10 +330,10 @@ class _Parser(Generic[T]):
             return i + 1
         after = self.tokens[i + 1]
         if not self.slide or op.arity - op.optional != 1:
-            hint = (f"'{name}' takes {op.arity} arguments: {_usage(name)}" if self.slide else
-                    f"call it as {_usage(name)}, or declare the variables to write slide "
+            hint = (f"'{name}' takes {op.arity} arguments: {usage(name)}" if self.slide else
+                    f"call it as {usage(name)}, or declare the variables to write slide "
                     "notation like 'log x'")
-            raise self.error(f"expected '(' after '{name}' but found {_describe(after)}",
+            raise self.error(f"expected '(' after '{name}' but found {describe(after)}",
                              after.start, hint)
         operators.append(_new(_Waiting, ("function", op.name, FUNCTION_OPERAND, i, 1, 0, -1)))
         return i
@@ -409,99 +410,3 @@ class _Parser(Generic[T]):
             raise self.error(f"'{word}' is ambiguous: it reads as {one} or as {other}",
                              tok.start, "write the product with '*' or spaces")
         return reading(0)
-
-    # ---------------------------------------------------------------- messages
-
-    def _expected_operand(self, i: int, before: int,
-                          operators: list[_Waiting]) -> ParseError:
-        tok = self.tokens[i]
-        prev = self.tokens[before] if before >= 0 else None
-        found = _describe(tok)
-        waiting = operators[-1] if operators else None
-        if prev is not None and prev.kind == "(" and tok.kind == ")":
-            if waiting.kind == "call":
-                name = self.tokens.texts[waiting.at]
-                return self.error(f"expected an argument for '{name}' but found ')'", tok.start,
-                                  f"'{name}' is called as {_usage(name)}")
-            return self.error("expected an expression inside the parentheses but found ')'",
-                              tok.start)
-        if prev is not None and prev.kind == "=":
-            return self.error(f"expected an expression after '=' but found {found}", tok.start)
-        if prev is not None and prev.kind == "," and waiting is not None:
-            return self.error(f"expected an argument after ',' but found {found}", tok.start)
-        if prev is not None and prev.kind == "name":  # a function without parentheses
-            return self.error(f"expected an argument for '{prev.text}' but found {found}",
-                              tok.start)
-        where = f" after '{prev.text}'" if prev is not None else ""
-        hint = None
-        if tok.kind == "op" and (prev is None or prev.kind == "("):
-            hint = f"'{tok.text}' needs an operand on its left"
-        elif tok.text == "\n":
-            hint = "to continue a formula on the next line, put it in parentheses"
-        return self.error(f"expected a number, a name or '('{where} but found {found}",
-                          tok.start, hint)
-
-    def _expected_operator(self, i: int, operators: list[_Waiting]) -> ParseError:
-        tok, prev = self.tokens[i], self.tokens[i - 1]
-        opened = next((w for w in reversed(operators) if w.paren >= 0), None)
-        runs_on = self.tokens.runs_on(i) and tok.kind in ("name", "number", "(", "=")
-        if runs_on and opened is not None:
-            return self._unclosed(opened, i)
-        if tok.kind == "=":
-            hint = "only a name can be assigned, as in 'a = x*z' at the start of a statement"
-        elif tok.kind == "==":
-            hint = "graphc has no comparisons; '=' assigns a name"
-        elif self.slide:
-            hint = "write '*' to multiply by a number that follows a factor"
-        elif tok.kind == "(" and prev.kind == "name":
-            hint = (f"'{prev.text}' is not a function; write '*' to multiply, or declare the "
-                    "variables to write slide notation like x(y+1)")
-        else:
-            hint = ("write '*' to multiply, or declare the variables (variables='x y') "
-                    "to write slide notation like 2x or x y")
-        return self.error(f"expected an operator but found {_describe(tok)}", tok.start, hint)
-
-    def _unclosed(self, bracket: _Waiting, i: int) -> ParseError:
-        found = self.tokens[i]
-        return self.error(f"this '(' is never closed: expected ')' before {_describe(found)}",
-                          self.tokens.starts[bracket.paren],
-                          "inside parentheses a line break does not end the statement"
-                          if found.after_break else None)
-
-    def _arity_error(self, call: _Waiting, i: int, given: int | None) -> ParseError:
-        """Too few arguments (``given`` of them) at ')', or too many (None) at a ','."""
-        name = self.tokens.texts[call.at]
-        least = call.arity - FUNCTIONS[name].optional
-        takes = (f"{least} or {call.arity} arguments" if least == call.arity - 1 else
-                 f"{least} to {call.arity} arguments" if least != call.arity else
-                 f"{call.arity} argument" + ("s" if call.arity != 1 else ""))
-        message = (f"too many arguments: '{name}' takes {takes}" if given is None else
-                   f"too few arguments: '{name}' takes {takes}, not {given}")
-        return self.error(message, self.tokens.starts[i], f"call it as {_usage(name)}")
-
-    def _where(self, offset: int) -> str:
-        line = self.text.count("\n", 0, offset) + 1
-        column = offset - self.text.rfind("\n", 0, offset)
-        return f"line {line}, column {column}"
-
-    def _unknown_function(self, tok: Token) -> ParseError:
-        close = difflib.get_close_matches(tok.text, FUNCTIONS, n=1)
-        hint = (f"did you mean '{close[0]}'?" if close else
-                f"the functions are {', '.join(sorted(FUNCTIONS))}; "
-                f"to multiply, write {tok.text}*(...)")
-        return self.error(f"unknown function '{tok.text}'", tok.start, hint)
-
-
-def _describe(tok: Token) -> str:
-    if tok.kind == "end":
-        return "the end of the formula"
-    if tok.text == "\n":
-        return "the end of the line"
-    return f"'{tok.text}'"
-
-
-def _usage(name: str) -> str:
-    if FUNCTIONS[name].usage:
-        return FUNCTIONS[name].usage
-    arguments = ("a", "b") if FUNCTIONS[name].arity == 2 else ("x",)
-    return f"{name}({', '.join(arguments)})"

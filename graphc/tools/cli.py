@@ -4,6 +4,7 @@
     graphc code  FORMULA --kind grad           only the source, ready to paste
     graphc table FORMULA --at x=2,z=3          the forward and backward tables
     graphc draw  FORMULA --at x=2,z=3 -o g.png a picture of the graph (.dot, .png, .svg)
+    graphc html  FORMULA --at x=2,z=3 -o q.html an interactive page of both passes
     graphc check FORMULA                       comparison with SymPy and finite differences
     graphc hessian FORMULA --at x=2,z=3        forward-over-reverse Hessian code and matrix
     graphc jacobian F1 F2 ... --at x=1,y=2     Jacobian of several formulas, by the cheaper mode
@@ -37,6 +38,7 @@ EXAMPLES = {
               'y = d + e + f" --at x=2,z=3 --json'],
     "draw": [f'graphc draw "{QUIZ}" --at x=2,z=3 -o quiz.png',
              f'graphc draw "{QUIZ}" -o quiz.dot && dot -Tsvg quiz.dot > quiz.svg'],
+    "html": [f'graphc html "{QUIZ}" --at x=2,z=3 -o quiz.html'],
     "check": [f'graphc check "{QUIZ}"', f'graphc check "{QUIZ}" --at x=2,z=3 --json'],
     "hessian": [f'graphc hessian "{QUIZ}" --at x=2,z=3',
                 f'graphc code "{QUIZ}" --kind hvp   # Hessian-vector products only'],
@@ -159,6 +161,13 @@ def _draw(args) -> int:
     return 0
 
 
+def _html(args) -> int:
+    f = _function(args)
+    text = f.html(path=args.output, **parse_point(args.at))
+    print(f"wrote {args.output} ({len(text) // 1024 + 1} KiB; open it in a browser, no network needed)")
+    return 0
+
+
 def _check(args) -> int:
     from graphc.tools.check import check
 
@@ -265,6 +274,10 @@ def build_parser() -> argparse.ArgumentParser:
                    _draw, "optional", False)
     draw.add_argument("-o", "--output", required=True, metavar="FILE",
                       help="graph.dot (no dependency), graph.png or graph.svg (matplotlib)")
+    page = command("html", "write an interactive page that steps through the forward and backward "
+                   "pass at a point", _html, "required", False)
+    page.add_argument("-o", "--output", required=True, metavar="FILE",
+                      help="the page to write, e.g. quiz.html")
     command("check", "compare with SymPy and finite differences, and compare derivative sizes",
             _check, "repeat", True)
     hessian = command("hessian", "print forward-over-reverse Hessian code and the Hessian at a "

@@ -7,9 +7,11 @@ each argument to its user. Given a point, each box also shows its value and its 
 
 Layout is in topological layers, computed by one loop over node numbers: an input is in layer 0,
 an operation one layer after its deepest argument, and a constant just before its first user,
-so constants do not pull long arrows across the picture. Within a layer, boxes are ordered by
-the mean height of the arguments they use (the barycentre heuristic of Sugiyama-style layered
-drawing), one sweep from left to right, which keeps most arrows short and uncrossed.
+so constants do not pull long arrows across the picture. Within a layer, boxes start in the
+order of the mean height of the arguments they use (the barycentre heuristic of Sugiyama-style
+layered drawing); :mod:`graphc.tools.layout` then routes every arrow that spans several layers through
+a dummy node per layer it crosses, reduces crossings by further sweeps, and draws arrows that
+never pass behind a box they do not end at. A long title is wrapped to the picture's width.
 
 ``.dot`` output needs nothing; Graphviz's ``dot -Tpng`` lays it out with the same layers.
 PNG and SVG are drawn here with matplotlib, the optional extra ``graphc[plot]``, imported only
@@ -23,6 +25,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from graphc.tools import layout
 from graphc.errors import GraphcError
 from graphc.tools.tables import operand, operation
 
@@ -30,6 +33,7 @@ FORMATS = (".dot", ".png", ".svg")
 FILL = {"input": "#d6e9f8", "const": "#eeeeee", "op": "#ffffff", "output": "#fde2c4"}
 FONT_SIZE = 9          # points, monospace
 MAX_INCHES = 300       # beyond this a PNG is unreadable and matplotlib's canvas too large
+TITLE_CHARS = 400      # a longer formula is cut in the title (the picture wraps the rest)
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,9 @@ class Picture:
     title: str
     nodes: tuple[Box, ...]
     edges: tuple[tuple[int, int], ...]
+    #: The rows of each edge's dummy nodes, one per layer it crosses (see graphc.tools.layout);
+    #: None when the graph has too many long edges to route.
+    bends: tuple[tuple[float, ...], ...] | None = None
 
     def box(self, node: int) -> Box:
         for box in self.nodes:
@@ -98,54 +105,43 @@ class Picture:
         return text[text.index("<svg"):]
 
     def _figure(self):
-        Figure, FancyBboxPatch, FancyArrowPatch = _matplotlib()
-        char_w, line_h, pad = 0.6 * FONT_SIZE / 72, 1.25 * FONT_SIZE / 72, 0.08
-        size = {b.node: (max(len(s) for s in b.lines) * char_w + 2 * pad,
-                         len(b.lines) * line_h + 2 * pad) for b in self.nodes}
-        grouped = _by_layer(self.nodes)
-        layers = sorted(grouped)
-        column_w = {layer: max(size[b.node][0] for b in grouped[layer]) for layer in layers}
-        row_h = max(h for _, h in size.values()) + 0.3
-        gap, margin = 0.5, 0.3
-        x_of, x = {}, margin
-        for layer in layers:
-            x_of[layer] = x + column_w[layer] / 2
-            x += column_w[layer] + gap
-        width = x - gap + margin
-        span = max(b.y for b in self.nodes) - min(b.y for b in self.nodes)
-        title_h = 0.35
-        height = (span + 1) * row_h + 2 * margin + title_h
+        Figure, FancyBboxPatch, FancyArrowPatch, CurvePath = _matplotlib()
+        if self.bends is None:
+            raise GraphcError(f"the graph has too many long edges to draw as a picture "
+                              f"({len(self.nodes)} nodes); write .dot instead")
+        char_w, line_h = 0.61 * FONT_SIZE / 72, 1.25 * FONT_SIZE / 72
+        shape = layout.geometry(self, char_w, line_h, title_char_w=0.61 * (FONT_SIZE + 1) / 72)
+        width, height = shape.width, shape.height
         if max(width, height) > MAX_INCHES:
             raise GraphcError(f"the graph has {len(self.nodes)} nodes, too many to draw as a "
                               f"picture ({width:.0f} x {height:.0f} inches); write .dot instead")
-        top = min(b.y for b in self.nodes)
-        centre = {b.node: (x_of[b.layer], height - margin - title_h - (b.y - top + 0.5) * row_h)
-                  for b in self.nodes}
+
+        def flip(point):
+            return point[0], height - point[1]
 
         figure = Figure(figsize=(width, height))
         axes = figure.add_axes((0, 0, 1, 1))
         axes.set_xlim(0, width)
         axes.set_ylim(0, height)
         axes.axis("off")
-        axes.text(margin, height - margin, self.title, ha="left", va="top",
-                  fontsize=FONT_SIZE + 1, family="monospace")
+        axes.text(0.3, height - 0.3, "\n".join(shape.title_lines), ha="left", va="top",
+                  fontsize=FONT_SIZE + 1, family="monospace", linespacing=1.15)
         for b in self.nodes:
-            (cx, cy), (w, h) = centre[b.node], size[b.node]
+            (cx, cy), (w, h) = flip(shape.centre[b.node]), shape.size[b.node]
             axes.add_patch(FancyBboxPatch((cx - w / 2, cy - h / 2), w, h,
                                           boxstyle="round,pad=0,rounding_size=0.06",
                                           facecolor=FILL[b.kind], edgecolor="#333333", lw=0.8,
                                           zorder=2))
             axes.text(cx, cy, "\n".join(b.lines), ha="center", va="center",
                       fontsize=FONT_SIZE, family="monospace", linespacing=1.1, zorder=3)
-        layer_of = {b.node: b.layer for b in self.nodes}
-        for source, target in self.edges:
-            start = _edge_point(centre[source], size[source], centre[target])
-            end = _edge_point(centre[target], size[target], centre[source])
-            # An arrow that skips a layer bends a little, and runs behind the boxes it passes.
-            bend = 0.12 if layer_of[target] - layer_of[source] > 1 else 0.0
-            axes.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=9,
-                                           shrinkA=0, shrinkB=0, color="#555555", lw=0.8,
-                                           connectionstyle=f"arc3,rad={bend}", zorder=1))
+        codes = {"M": CurvePath.MOVETO, "L": CurvePath.LINETO, "C": CurvePath.CURVE4}
+        for path in shape.paths:
+            vertices, kinds = [], []
+            for kind, *points in path:
+                vertices += [flip(p) for p in points]
+                kinds += [codes[kind]] * len(points)
+            axes.add_patch(FancyArrowPatch(path=CurvePath(vertices, kinds), arrowstyle="-|>",
+                                           mutation_scale=9, color="#555555", lw=0.8, zorder=1))
         return figure
 
 
@@ -154,16 +150,6 @@ def _by_layer(boxes) -> dict[int, list[Box]]:
     for box in boxes:
         grouped.setdefault(box.layer, []).append(box)
     return grouped
-
-
-def _edge_point(centre, size, towards):
-    """Where the segment from a box's centre towards another point leaves the box."""
-    (cx, cy), (w, h) = centre, size
-    dx, dy = towards[0] - cx, towards[1] - cy
-    scales = [s for s in ((w / 2) / abs(dx) if dx else None, (h / 2) / abs(dy) if dy else None)
-              if s is not None]
-    t = min(scales) if scales else 0.0
-    return cx + t * dx, cy + t * dy
 
 
 def short(value: float) -> str:
@@ -187,10 +173,11 @@ def _matplotlib():
     try:
         from matplotlib.figure import Figure
         from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+        from matplotlib.path import Path as CurvePath
     except ImportError:
         raise GraphcError("drawing PNG or SVG needs matplotlib, which is not installed: "
                           "pip install 'graphc[plot]' (a .dot file needs nothing)") from None
-    return Figure, FancyBboxPatch, FancyArrowPatch
+    return Figure, FancyBboxPatch, FancyArrowPatch, CurvePath
 
 
 def layers(graph, nodes, inputs) -> dict[int, int]:
@@ -261,7 +248,8 @@ def picture(f, *args, **kwargs) -> Picture:
 
     boxes = []
     layer = layers(graph, nodes, f.inputs)
-    y = order_within_layers(graph, nodes, layer, f.inputs)
+    edges = tuple((a, node) for node in nodes for a in graph.args(node))
+    y, bends = layout.order_rows(layer, edges, order_within_layers(graph, nodes, layer, f.inputs))
     for node in nodes:
         kind = graph.kind(node)
         if kind == "const":
@@ -276,9 +264,8 @@ def picture(f, *args, **kwargs) -> Picture:
             lines.append(f"{adjoint[node][0]} = {short(adjoint[node][1])}")
         drawn_kind = "output" if node == f.output and kind == "op" else kind
         boxes.append(Box(node, drawn_kind, tuple(lines), layer[node], y[node]))
-    edges = tuple((a, node) for node in nodes for a in graph.args(node))
     formula = "; ".join(line.strip() for line in f.formula.splitlines() if line.strip())
-    title = formula if len(formula) <= 80 else formula[:77] + "..."
+    title = formula if len(formula) <= TITLE_CHARS else formula[:TITLE_CHARS - 3] + "..."
     if point is not None and f.variables:
         title += "   at " + ", ".join(f"{v} = {short(p)}" for v, p in zip(f.variables, point))
-    return Picture(title, tuple(boxes), edges)
+    return Picture(title, tuple(boxes), edges, bends)

@@ -179,7 +179,7 @@ def _sum_text(scratch: Graph, terms: list[Node]) -> str:
     for term in terms:
         if total is None:
             total = term
-        elif scratch.op(term) is not None and scratch.op(term).name == neg:
+        elif scratch.is_op(term, neg):
             total = scratch.apply("sub", total, scratch.args(term)[0])
         else:
             total = scratch.apply("add", total, term)
@@ -187,6 +187,31 @@ def _sum_text(scratch: Graph, terms: list[Node]) -> str:
 
 
 # ------------------------------------------------------------------------ the tables
+def contributions(graph: Graph, within: Sequence[Node], active, adjoint_of) -> dict:
+    """Which uses ``(user, argument index)`` of each value contribute to its adjoint: exactly
+    the ones reverse mode adds, in the order it adds them."""
+    uses: dict[Node, list[tuple[Node, int]]] = {}
+    for node in reversed(within):
+        g = adjoint_of.get(node)
+        if g is None or graph.kind(node) != "op" or graph.is_const(g, 0.0):
+            continue
+        if not graph.op(node).differentiable:
+            continue
+        for i, arg in enumerate(graph.args(node)):
+            if arg in active:
+                uses.setdefault(arg, []).append((node, i))
+    return uses
+
+
+def chain_term(graph: Graph, scratch: Graph, user: Node, i: int, names, row_name) -> Node:
+    """The chain-rule term that ``user`` adds to the adjoint of its argument ``i``, built in
+    ``scratch`` over placeholders named after the code's values and adjoints (``b_e/b``)."""
+    args = [scratch.const(graph.value(a), graph.name(a)) if graph.kind(a) == "const"
+            else scratch.input(names[a]) for a in graph.args(user)]
+    rule = graph.op(user).derivatives[i]
+    return rule(scratch.build, scratch.input(row_name[user]), scratch.input(names[user]), *args)
+
+
 def build(f, point: Sequence[float]) -> Tables:
     """The tables of the graphc ``Function`` ``f`` at ``point`` (values in variable order)."""
     graph: Graph = f.ir
@@ -206,17 +231,7 @@ def build(f, point: Sequence[float]) -> Tables:
                 for n in within if graph.kind(n) == "op"]
     output_name = names.get(output) or operand(graph, output, names)
 
-    # Which uses of each value contribute to its adjoint: exactly the ones reverse mode adds.
-    uses: dict[Node, list[tuple[Node, int]]] = {}
-    for node in reversed(within):
-        g = adjoint_of.get(node)
-        if g is None or graph.kind(node) != "op" or graph.is_const(g, 0.0):
-            continue
-        if not graph.op(node).differentiable:
-            continue
-        for i, arg in enumerate(graph.args(node)):
-            if arg in active:
-                uses.setdefault(arg, []).append((node, i))
+    uses = contributions(graph, within, active, adjoint_of)
 
     # Adjoint names: the code's b_u where the code has one, else b_u made free of its names.
     taken = set(names.values())
@@ -241,13 +256,7 @@ def build(f, point: Sequence[float]) -> Tables:
         elif node not in uses:
             accumulated = "0 (the output does not depend on it)"
         else:
-            terms = []
-            for user, i in uses[node]:
-                args = [scratch.const(graph.value(a), graph.name(a)) if graph.kind(a) == "const"
-                        else scratch.input(names[a]) for a in graph.args(user)]
-                rule = graph.op(user).derivatives[i]
-                terms.append(rule(scratch.build, scratch.input(row_name[user]),
-                                  scratch.input(names[user]), *args))
+            terms = [chain_term(graph, scratch, user, i, names, row_name) for user, i in uses[node]]
             accumulated = _sum_text(scratch, terms)
         if adjoint is None:
             value, code = 0.0, "0"
