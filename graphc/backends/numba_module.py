@@ -3,8 +3,9 @@
 ``graphc.compile(formula, backend="numba")`` (or ``f.using("numba")``) runs every call through
 one generated module per kind of code, whose text ``f.source(kind, backend="numba")`` shows:
 
-- ``<kind>_body(x, z, out, i)``: the ``math`` backend's straight-line code, one assignment per
-  operation, writing output ``k`` to ``out[k, i]`` and returning a check value that is ``0.0``
+- ``<kind>_body(x, z, out, i)``: the straight-line code printed by the numba record
+  (:mod:`graphc.backends.numba_backend`: the math templates, one assignment per operation),
+  writing output ``k`` to ``out[k, i]`` and returning a check value that is ``0.0``
   when every value it computed (inputs included) is finite, else NaN;
 - ``<kind>(x, z)``: the scalar call. It returns what the Python code returns, or raises
   ``FloatingPointError`` when the check is not ``0.0``; graphc then runs the Python backend, which
@@ -17,10 +18,9 @@ one generated module per kind of code, whose text ``f.source(kind, backend="numb
   the call to the numpy backend, which raises the same error.
 
 Every function is ``numba.njit(cache=True, error_model="numpy")`` (no ``fastmath``: the same
-IEEE arithmetic as Python); modules are written to a cache folder (:mod:`graphc.backends.numba_cache`)
-so that compiled code is reused across processes. The number of threads is numba's
-(``NUMBA_NUM_THREADS``, ``numba.set_num_threads``). numba is imported only when this backend is
-used; without it, a :class:`~graphc.errors.GraphcError` says how to install it.
+IEEE arithmetic as Python); modules are written to a cache folder
+(:mod:`graphc.backends.numba_cache`) so that compiled code is reused across processes. The
+number of threads is numba's (``NUMBA_NUM_THREADS``, ``numba.set_num_threads``).
 """
 
 from __future__ import annotations
@@ -77,9 +77,9 @@ class NumbaCode:
         """After the first scalar (0) or batch (1) call: if numba compiled rather than loaded,
         record its cache files' hashes (:func:`graphc.backends.numba_cache.seal`)."""
         self.fresh[which] = False
-        compiled = [value for value in vars(self._load()).values()
-                    if isinstance(getattr(value, "stats", None), tuple) and value.stats.cache_misses]
-        if compiled:
+        dispatchers = [value for value in vars(self._load()).values()
+                       if isinstance(getattr(value, "stats", None), tuple)]
+        if any(dispatcher.stats.cache_misses for dispatcher in dispatchers):
             numba_cache.seal(self.module)
 
 
