@@ -9,7 +9,7 @@ import sympy
 from graphc.api.function import Function
 from graphc.backends import numba_backend
 from graphc.errors import GraphcError, LimitError, ParseError
-from graphc.frontend import parser
+from graphc.frontend import dialects, parser
 from graphc.frontend.formula import build_formula
 from graphc.graph.graph import Graph
 from graphc.limits import DEFAULT as DEFAULT_LIMITS, Limits
@@ -19,7 +19,7 @@ from graphc.ops import shapes as shapes_module
 def compile(formula, variables: Sequence[str] | str | None = None, *,
             shapes: Mapping | None = None, wrt: Sequence[str] | str | None = None,
             limits: Limits | None = None, on_domain_error: str = "numpy",
-            backend: str = "python"):
+            dialect: str | None = None, backend: str = "python"):
     """Compile a formula to value and gradient code.
 
     ``formula`` is text such as ``"exp(x*z) + x*z/log(x)"``, a program such as
@@ -40,19 +40,24 @@ def compile(formula, variables: Sequence[str] | str | None = None, *,
     domain or overflows: ``"numpy"`` (the default) gives numpy's nan or inf under numpy's
     error state, ``"raise"`` raises :class:`graphc.DomainError` as the math backend always does.
 
+    ``dialect`` reads a symbolic-regression tool's output: ``"gplearn"``, ``"dso"`` or
+    ``"pysr"``, with that tool's function names, semantics and variable numbering
+    (:mod:`graphc.frontend.dialects`; docs/guide.md).
+
     ``backend`` is what the calls run on: ``"python"`` (the default: generated Python, ``math``
     for floats and ``numpy`` for arrays) or ``"numba"`` (the same code compiled by numba, for
     scalar formulas; ``pip install "graphc[numba]"``; see docs/numba.md).
     """
     numba_backend.check_runs_on(backend)
-    compiled = _compile(formula, variables, shapes, wrt, limits, on_domain_error)
+    compiled = _compile(formula, variables, shapes, wrt, limits, on_domain_error, dialect)
     return compiled.using(backend)
 
 
-def _compile(formula, variables, shapes, wrt, limits, on_domain_error):
+def _compile(formula, variables, shapes, wrt, limits, on_domain_error, dialect):
     if not isinstance(limits, (Limits, type(None))):
         raise GraphcError(f"limits= takes a graphc.Limits, not {type(limits).__name__}")
     limits = limits or DEFAULT_LIMITS
+    chosen = dialects.dialect(dialect)
     declared = parser.declared_names(variables)
     declared_shapes = shapes_module.declared(shapes)
     if isinstance(formula, (list, tuple, Mapping)):
@@ -61,8 +66,10 @@ def _compile(formula, variables, shapes, wrt, limits, on_domain_error):
                               "list of them")
         from graphc.api.vector import compile_vector
 
-        return compile_vector(formula, declared, limits)
+        return compile_vector(formula, declared, limits, chosen)
     graph = Graph(max_nodes=limits.nodes)
+    if isinstance(formula, sympy.Basic) and chosen is not None:
+        raise GraphcError("a dialect applies to formulas written as text, not to SymPy expressions")
     if isinstance(formula, sympy.Basic) and declared_shapes:
         raise GraphcError("shapes apply to formulas written as text; SymPy expressions are scalar")
     if isinstance(formula, sympy.Basic):
@@ -78,7 +85,8 @@ def _compile(formula, variables, shapes, wrt, limits, on_domain_error):
         graph.input(name, shape=shape)
     for size, (name, axis) in shapes_module.named_sizes(declared_shapes).items():
         graph.declare_size(size, graph.input(name), axis)
-    parsed = build_formula(formula, graph, declared, limits, "the formula", declared_shapes)
+    parsed = build_formula(formula, graph, declared, limits, "the formula", declared_shapes,
+                           chosen)
     unused = [name for name in declared_shapes if name not in parsed.variables]
     if unused:
         raise GraphcError(f"shapes names {', '.join(unused)}, which the formula does not use as "

@@ -32,6 +32,7 @@ from graphc.backends.scheduling import Program
 from graphc.differentiate import reverse as differentiate
 from graphc.differentiate.higher import copy_function, matrix_format, tuple_format, unit_passes
 from graphc.errors import GraphcError, LimitError
+from graphc.frontend import dialects
 from graphc.frontend.formula import build_formula
 from graphc.graph.graph import Graph, Node
 
@@ -261,9 +262,12 @@ class VectorFunction(Compiled):
         return f"graphc.VectorFunction({shown}, variables={self.variables!r})"
 
 
-def compile_vector(formulas, declared: tuple[str, ...] | None, limits=None) -> VectorFunction:
+def compile_vector(formulas, declared: tuple[str, ...] | None, limits=None,
+                   dialect=None) -> VectorFunction:
     """Compile a sequence of formulas, or a mapping of output names to formulas, into one graph
-    (``limits``, a :class:`graphc.Limits`, bounds each formula and the graph they share)."""
+    (``limits``, a :class:`graphc.Limits`, bounds each formula and the graph they share;
+    ``dialect``, a :class:`graphc.frontend.dialects.Dialect`, reads a symbolic-regression
+    tool's spellings)."""
     if isinstance(formulas, Mapping):
         items = list(formulas.items())
         for label, _ in items:
@@ -281,7 +285,8 @@ def compile_vector(formulas, declared: tuple[str, ...] | None, limits=None) -> V
         if not isinstance(formula, (str, sympy.Basic)):
             raise GraphcError(f"output {k + 1}: graphc compiles formula strings or SymPy "
                               f"expressions, not {type(formula).__name__}")
-        built = build_formula(formula, graph, declared, limits, f"output {k + 1}")
+        built = build_formula(formula, graph, declared, limits, f"output {k + 1}",
+                              dialect=dialect)
         for node, assigned in built.intermediates.items():
             intermediates.setdefault(node, assigned)
         output, name, names, text = built.output, built.output_name, built.variables, built.text
@@ -296,7 +301,7 @@ def compile_vector(formulas, declared: tuple[str, ...] | None, limits=None) -> V
         outputs.append(output)
         texts.append(text)
         labels.append(label)
-    variables = declared if declared is not None else tuple(seen)
+    variables = declared if declared is not None else dialects.order(dialect, tuple(seen))
     try:  # a declared variable no formula uses is a node of its own
         inputs = [graph.input(v) for v in variables]
     except LimitError:
