@@ -28,11 +28,14 @@ At ``x = 0`` the derivative of ``x ** y`` in ``y`` is 0 (exact wherever ``y > 0`
 ``x`` it is 0 when ``y == 0``; ``sqrt'(0)`` is infinite. docs/security.md compares these with
 JAX's choices.
 
-Numerically stable forms: ``sigmoid`` never subtracts from 1 (its value and its derivative
-``sigmoid(x) * sigmoid(-x)`` keep their relative accuracy for large ``|x|``), ``softplus``
-(``log(1 + exp(x))``) and ``log_sigmoid`` neither overflow nor lose the tail, and ``tanh'`` is
-``4 sigmoid(2x) sigmoid(-2x)``. :mod:`graphc.graph.simplify` turns the naive spellings into these ops
-as the graph is built.
+Numerically stable forms, each with one transcendental where the naive form has one:
+``sigmoid`` is ``1/(1 + exp(-x))`` with ``exp(x)`` below -709 where that would overflow; its
+derivative ``out * sigmoid_complement(x, out)`` never subtracts a value near 1 from 1 in scalar
+code (array code prints the lecture's ``out * (1 - out)``: the printer chooses, not the rule);
+``softplus`` (``log(1 + exp(x))``) and ``log_sigmoid`` neither overflow nor lose the tail; and
+``tanh'`` is ``exp(-2|x|) * (1 + |tanh x|)**2``, reusing tanh's value. :mod:`graphc.graph.simplify`
+turns the naive spellings into these ops as the graph is built. docs/security.md gives the
+measured ulps.
 """
 
 from __future__ import annotations
@@ -105,14 +108,25 @@ def _sigmoid_np(x):
 
 
 # The complement 1 - s of s = sigmoid(x), as the derivative sigmoid' = s * (1 - s) needs it.
-# For x < 0, s < 1/2 and 1 - s has no cancellation; for x >= 0 it is sigmoid(-x) = s * exp(-x)
-# (1 - s would be 0 for x > 37): one exponential on half the line, none on the other.
-_COMPLEMENT_MATH = "(1.0 - {1} if {0} < 0 else {1} * math.exp(-{0}))"
-_COMPLEMENT_NUMPY = "np.where({0} < 0, 1.0 - {1}, {1} * np.exp(-np.abs({0})))"
+# For x < 0, s < 1/2 and 1 - s has no cancellation; for x >= 0 it is sigmoid(-x), computed from
+# x alone (from s, as s * exp(-x), it would carry s's rounding twice into s * (1 - s): 4.5 ulps
+# at x = 1.8), with exp(-x) past 709 where exp(x) would overflow. One exponential on half of the
+# line, none on the other.
+_COMPLEMENT_MATH = ("(1.0 - {1} if {0} < 0 else 1.0 / (1.0 + math.exp({0})) if {0} < 709.0 "
+                    "else math.exp(-{0}))")
 
 
 def _complement(x: float, s: float) -> float:
-    return 1.0 - s if x < 0 else s * math.exp(-x)
+    return 1.0 - s if x < 0 else 1.0 / (1.0 + math.exp(x)) if x < 709.0 else math.exp(-x)
+
+
+def _complement_np(x, s):
+    """``_complement`` on numpy arrays, the same arithmetic with one ``np.exp``."""
+    x, s = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(s, dtype=float))
+    high = x >= 709.0
+    e = np.exp(np.where(high, -x, np.maximum(x, 0.0)))
+    result = np.where(x < 0, 1.0 - s, np.where(high, e, 1.0 / (1.0 + e)))
+    return result[()] if result.ndim == 0 else result
 
 
 def _complement_derivative(b, g, out, x, s):
@@ -325,9 +339,10 @@ OPS: tuple[Op, ...] = (
            "code applies math.erfc to each element; derivative as erf's, negated"),
     # Helpers of derivative rules and stable forms; not written in formulas. Each reads the
     # value it derives from as a second argument, a parameter: its rule is the whole derivative.
-    Op("sigmoid_complement", 2, _COMPLEMENT_MATH, _COMPLEMENT_NUMPY,
+    Op("sigmoid_complement", 2, _COMPLEMENT_MATH, "sigmoid_complement_np({0}, {1})",
        lambda x, s: 1 / (1 + sympy.exp(x)), _complement, (_complement_derivative,),
        precedence=SUM, operands=(None, None), total=True, array="1 - {1}",
+       needs={"numpy": {"sigmoid_complement_np": _complement_np}},
        doc="1 - s for s = sigmoid(x), the second argument (sigmoid's derivative rule; "
            "1 - sigmoid(x) becomes it): scalar code computes it without cancellation, array "
            "code prints the slide's 1 - s"),

@@ -43,7 +43,7 @@ window.graphcEvaluator = (function () {
     sign: (x) => (x > 0) - (x < 0), step: (x) => (x > 0 ? 1 : 0),
     replace_zero: (x) => x + (x === 0 ? 1 : 0),
     erf: erf, erfc: erfc,
-    sigmoid_complement: (x, s) => (x < 0 ? 1 - s : s * Math.exp(-x)),
+    sigmoid_complement: (x, s) => (x < 0 ? 1 - s : x < 709 ? 1 / (1 + Math.exp(x)) : Math.exp(-x)),
     tanh_derivative: (x, t) => Math.exp(-2 * Math.abs(x)) * (1 + Math.abs(t)) ** 2,
   };
 
