@@ -117,3 +117,10 @@ def test_a_wrong_name_by_keyword_is_a_clear_error_on_the_fast_path_too():
     assert g.grad(self=2.0) == (0.5,)  # armed
     with pytest.raises(graphc.DomainError, match="log"):
         g.grad(self=-1.0)
+
+
+def test_tables_and_pictures_take_self_and_path_by_keyword_too():
+    f = graphc.compile("self*path + x")
+    point = dict(self=1.0, path=2.0, x=3.0)
+    assert f.table(**point).to_dict()["forward"][-1]["value"] == 5.0  # by hand: 1*2 + 3
+    assert "v2 = v1 + x\\n= 5\\n" in f.draw(None, **point).dot()

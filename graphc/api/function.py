@@ -326,7 +326,7 @@ class Function(Compiled):
 
         return tables.build(self, tables.point_of(self, args, kwargs))
 
-    def draw(self, path=None, *args, **kwargs):
+    def draw(self, path=None, /, *args, **kwargs):
         """A picture of the graph, labelled with values and adjoints at a point if one is given.
 
         ``f.draw("graph.png", 2, 3)`` writes it (``.dot`` needs nothing; ``.png`` and ``.svg``
@@ -340,7 +340,7 @@ class Function(Compiled):
             picture.save(path)
         return picture
 
-    def html(self, *args, path=None, **kwargs) -> str:
+    def html(self, /, *args, path=None, **kwargs) -> str:
         """The interactive page of both passes at a point (:mod:`graphc.tools.page`), as HTML text;
         ``f.html(2, 3, path="quiz.html")`` also writes it."""
         from graphc.tools import page
