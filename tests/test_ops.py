@@ -1,6 +1,6 @@
 """Every primitive op, table-driven: value, forward rule, reverse rule and second derivatives
 against SymPy, on the input domains that mature AD libraries test each op on
-(``../shared/corpora/autodiff_test_op_domains.csv``: autograd's and JAX's gradient tests)."""
+(``tests/data/autodiff_test_op_domains.csv``: autograd's and JAX's gradient tests)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import sympy
 
 from graphc.api.function import Function
 from graphc.errors import GraphcError, LimitError, ParseError
-from graphc.frontend import parser
+from graphc.frontend import dialects, parser
 from graphc.frontend.formula import build_formula
 from graphc.graph.graph import Graph
 from graphc.limits import DEFAULT as DEFAULT_LIMITS, Limits
@@ -17,7 +17,8 @@ from graphc.ops import shapes as shapes_module
 
 def compile(formula, variables: Sequence[str] | str | None = None, *,
             shapes: Mapping | None = None, wrt: Sequence[str] | str | None = None,
-            limits: Limits | None = None, on_domain_error: str = "numpy"):
+            limits: Limits | None = None, on_domain_error: str = "numpy",
+            dialect: str | None = None):
     """Compile a formula to value and gradient code.
 
     ``formula`` is text such as ``"exp(x*z) + x*z/log(x)"``, a program such as
@@ -37,10 +38,15 @@ def compile(formula, variables: Sequence[str] | str | None = None, *,
     size. ``on_domain_error`` says what the numpy backend does where an operation leaves its
     domain or overflows: ``"numpy"`` (the default) gives numpy's nan or inf under numpy's
     error state, ``"raise"`` raises :class:`graphc.DomainError` as the math backend always does.
+
+    ``dialect`` reads a symbolic-regression tool's output: ``"gplearn"``, ``"dso"`` or
+    ``"pysr"``, with that tool's function names, semantics and variable numbering
+    (:mod:`graphc.frontend.dialects`; docs/guide.md).
     """
     if not isinstance(limits, (Limits, type(None))):
         raise GraphcError(f"limits= takes a graphc.Limits, not {type(limits).__name__}")
     limits = limits or DEFAULT_LIMITS
+    chosen = dialects.dialect(dialect)
     declared = parser.declared_names(variables)
     declared_shapes = shapes_module.declared(shapes)
     if isinstance(formula, (list, tuple, Mapping)):
@@ -49,8 +55,10 @@ def compile(formula, variables: Sequence[str] | str | None = None, *,
                               "list of them")
         from graphc.api.vector import compile_vector
 
-        return compile_vector(formula, declared, limits)
+        return compile_vector(formula, declared, limits, chosen)
     graph = Graph(max_nodes=limits.nodes)
+    if isinstance(formula, sympy.Basic) and chosen is not None:
+        raise GraphcError("a dialect applies to formulas written as text, not to SymPy expressions")
     if isinstance(formula, sympy.Basic) and declared_shapes:
         raise GraphcError("shapes apply to formulas written as text; SymPy expressions are scalar")
     if isinstance(formula, sympy.Basic):
@@ -66,7 +74,8 @@ def compile(formula, variables: Sequence[str] | str | None = None, *,
         graph.input(name, shape=shape)
     for size, (name, axis) in shapes_module.named_sizes(declared_shapes).items():
         graph.declare_size(size, graph.input(name), axis)
-    parsed = build_formula(formula, graph, declared, limits, "the formula", declared_shapes)
+    parsed = build_formula(formula, graph, declared, limits, "the formula", declared_shapes,
+                           chosen)
     unused = [name for name in declared_shapes if name not in parsed.variables]
     if unused:
         raise GraphcError(f"shapes names {', '.join(unused)}, which the formula does not use as "

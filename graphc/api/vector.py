@@ -28,10 +28,12 @@ from graphc.api.calling import as_call
 from graphc.api.core import Compiled
 from graphc.api.function import Function
 from graphc.backends.naming import Names, python_name
+from graphc.backends.scale import is_dask
 from graphc.backends.scheduling import Program
 from graphc.differentiate import reverse as differentiate
 from graphc.differentiate.higher import copy_function, matrix_format, tuple_format, unit_passes
 from graphc.errors import GraphcError, LimitError
+from graphc.frontend import dialects
 from graphc.frontend.formula import build_formula
 from graphc.graph.graph import Graph, Node
 
@@ -199,7 +201,10 @@ class VectorFunction(Compiled):
 
         With arrays for arguments the shape is ``(m, n) + the broadcast shape``.
         """
-        result = np.asarray(self._run("jacobian", self._bind(args, kwargs)), dtype=float)
+        result = self._run("jacobian", self._bind(args, kwargs))
+        if is_dask(result):
+            return result
+        result = np.asarray(result, dtype=float)
         if not self.inputs:
             result = result.reshape(len(self.output_nodes), 0)
         return result
@@ -248,9 +253,12 @@ class VectorFunction(Compiled):
         return f"graphc.VectorFunction({shown}, variables={self.variables!r})"
 
 
-def compile_vector(formulas, declared: tuple[str, ...] | None, limits=None) -> VectorFunction:
+def compile_vector(formulas, declared: tuple[str, ...] | None, limits=None,
+                   dialect=None) -> VectorFunction:
     """Compile a sequence of formulas, or a mapping of output names to formulas, into one graph
-    (``limits``, a :class:`graphc.Limits`, bounds each formula and the graph they share)."""
+    (``limits``, a :class:`graphc.Limits`, bounds each formula and the graph they share;
+    ``dialect``, a :class:`graphc.frontend.dialects.Dialect`, reads a symbolic-regression
+    tool's spellings)."""
     if isinstance(formulas, Mapping):
         items = list(formulas.items())
         for label, _ in items:
@@ -268,7 +276,8 @@ def compile_vector(formulas, declared: tuple[str, ...] | None, limits=None) -> V
         if not isinstance(formula, (str, sympy.Basic)):
             raise GraphcError(f"output {k + 1}: graphc compiles formula strings or SymPy "
                               f"expressions, not {type(formula).__name__}")
-        built = build_formula(formula, graph, declared, limits, f"output {k + 1}")
+        built = build_formula(formula, graph, declared, limits, f"output {k + 1}",
+                              dialect=dialect)
         for node, assigned in built.intermediates.items():
             intermediates.setdefault(node, assigned)
         output, name, names, text = built.output, built.output_name, built.variables, built.text
@@ -283,7 +292,7 @@ def compile_vector(formulas, declared: tuple[str, ...] | None, limits=None) -> V
         outputs.append(output)
         texts.append(text)
         labels.append(label)
-    variables = declared if declared is not None else tuple(seen)
+    variables = declared if declared is not None else dialects.order(dialect, tuple(seen))
     try:  # a declared variable no formula uses is a node of its own
         inputs = [graph.input(v) for v in variables]
     except LimitError:

@@ -8,15 +8,21 @@ result. It parses the source and accepts exactly one shape of program:
 - one ``def`` with plain positional parameters, no defaults, no decorators;
 - assignments of an expression to a fresh plain name, ``del`` of names bound before (numpy
   code releases arrays after their last use), then one ``return``;
-- expressions made of numbers, names already bound, ``+ - * / **``, unary ``-``, the
+- expressions made of numbers, names already bound, ``+ - * / ** @``, unary ``-``, the
   comparisons ``> < ==``, the select ``a if c else b`` (a conditional expression: it chooses a
   value, as ``np.where`` does, and evaluates only the side it chooses, so that sigmoid needs
-  one ``exp``; statements stay straight-line), and calls without keywords of the functions the op table prints
+  one ``exp``; statements stay straight-line), and calls without keywords of the functions the
+  op table prints
   (``math.exp``, ``np.maximum``, ``max``, ``float``, ...), which are collected from the op
-  table itself, so a new op needs no edit here.
+  table itself, so a new op needs no edit here;
+- in code with vectors and matrices, also what the tensor ops print on an operand: the
+  attributes and methods they use (``a.T``, ``a.shape[0]``, ``a.sum(axis=1)``, likewise
+  collected from the op table), with an ``axis=`` keyword of integers only, index
+  expressions of integers, ``:`` and ``None`` (``a[:, None]``), and tuples of integers and
+  names as call arguments (``np.broadcast_to(a, (n, 3))``).
 
-No attribute other than those functions and constants, no subscripts, strings, lambdas,
-comprehensions, imports or other statements. The tests and the fuzz target run the code of
+No other attribute, no other subscript, no strings, lambdas, comprehensions, imports or other
+statements. The tests and the fuzz target run the code of
 every fuzzed formula through it. graphc does not run it on every compile: building Python's
 syntax tree costs about twice as much as compiling the source (30 s against 12 s for the
 300 000 lines of a 100 000-deep formula's gradient), so it is a check for tests and for
@@ -30,16 +36,36 @@ from functools import lru_cache
 
 from graphc.backends.registry import BACKENDS, MODULE_ALIASES
 from graphc.errors import GraphcError
-from graphc.ops import CONSTANT_PRINT, OPS
+from graphc.ops import CONSTANT_PRINT, OPS, TENSOR_OPS
 
 #: The module aliases generated code may use: derived from the backends and the op records.
 MODULES = tuple(sorted(MODULE_ALIASES))
-_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
+_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.MatMult)
 _COMPARISONS = (ast.Gt, ast.Lt, ast.Eq)
 
 
 class UnsafeSource(GraphcError):
     """Generated code that is not the straight-line arithmetic graphc promises (a graphc bug)."""
+
+
+@lru_cache(maxsize=None)
+def operand_attributes() -> frozenset:
+    """The attributes and methods that tensor ops print on an operand (``T``, ``sum``, ...)."""
+    found = set()
+    for op in TENSOR_OPS:
+        if not op.numpy:
+            continue
+        for args in (["a"], ["a", "1"], ["a", "1", "2"]):
+            try:
+                text = op.print("numpy", args, array=True)
+                tree = ast.parse(text, mode="eval")
+            except (IndexError, KeyError, ValueError, SyntaxError):
+                continue
+            for node in ast.walk(tree):
+                if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                        and node.value.id == "a"):
+                    found.add(node.attr)
+    return frozenset(found)
 
 
 @lru_cache(maxsize=None)
@@ -56,6 +82,14 @@ def allowed() -> tuple[frozenset, frozenset]:
         texts += [backend.inf, backend.nan]
         if backend.literal_operand:
             texts.append(backend.literal_operand("2"))
+    # What the tensor ops print in array code (on the backends that run matrices).
+    for backend in (b for b in python if b.matrices):
+        for op in TENSOR_OPS:
+            for args in (["a", "b"], ["a", "1"], ["a", "1", "2"]):
+                try:
+                    texts.append(backend.print(op, args[: max(op.arity, 1)], array=True))
+                except (GraphcError, IndexError, KeyError, ValueError):
+                    continue
     for text in texts:
         for node in ast.walk(ast.parse(text, mode="eval")):
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
@@ -131,14 +165,30 @@ def _check_expression(root: ast.expr, bound: set, attributes: frozenset, builtin
         elif (isinstance(node, ast.Compare) and len(node.ops) == 1
               and isinstance(node.ops[0], _COMPARISONS)):
             stack += [node.left, *node.comparators]
-        elif isinstance(node, ast.Call) and not node.keywords:
-            if not (_is_allowed_attribute(node.func, attributes)
-                    or (isinstance(node.func, ast.Name) and node.func.id in builtins)):
+        elif isinstance(node, ast.Call):
+            method = isinstance(node.func, ast.Attribute) and not _is_allowed_attribute(
+                node.func, attributes)
+            if method:  # a tensor op's method on an operand: a.sum(axis=1)
+                stack.append(node.func)
+            elif not (_is_allowed_attribute(node.func, attributes)
+                      or (isinstance(node.func, ast.Name) and node.func.id in builtins)):
                 _fail(node, "a call of something the op table does not print")
-            stack += node.args
+            for keyword in node.keywords:
+                if not (method and keyword.arg == "axis" and _integers(keyword.value)):
+                    _fail(node, "a keyword argument other than an integer axis of a method")
+            for argument in node.args:  # a shape (n, 3) as an argument: its entries
+                stack += argument.elts if isinstance(argument, ast.Tuple) else [argument]
         elif isinstance(node, ast.Attribute):
-            if not _is_allowed_attribute(node, attributes):
+            if _is_allowed_attribute(node, attributes):
+                pass
+            elif node.attr in operand_attributes() and isinstance(node.ctx, ast.Load):
+                stack.append(node.value)
+            else:
                 _fail(node, "an attribute the op table does not print")
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+            if not _index(node.slice):
+                _fail(node, "an index other than integers, ':' and None")
+            stack.append(node.value)
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             if node.id not in bound:
                 _fail(node, f"the name {node.id!r} is not bound before it is used")
@@ -152,6 +202,23 @@ def _check_expression(root: ast.expr, bound: set, attributes: frozenset, builtin
                     stack.append(element)
         else:
             _fail(node, f"{type(node).__name__} is not straight-line arithmetic")
+
+
+def _integers(node: ast.expr) -> bool:
+    """An integer literal (negative too), or a tuple of them."""
+    if isinstance(node, ast.Tuple):
+        return all(_integers(e) for e in node.elts)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node = node.operand
+    return isinstance(node, ast.Constant) and type(node.value) is int
+
+
+def _index(node: ast.expr) -> bool:
+    """An index of integers, bare ``:`` and ``None``: ``[0]``, ``[:, None]``."""
+    parts = node.elts if isinstance(node, ast.Tuple) else [node]
+    return all(_integers(p) or (isinstance(p, ast.Constant) and p.value is None)
+               or (isinstance(p, ast.Slice) and p.lower is None and p.upper is None
+                   and p.step is None) for p in parts)
 
 
 def _is_allowed_attribute(node: ast.expr, attributes: frozenset) -> bool:

@@ -10,7 +10,7 @@ from typing import Sequence
 import sympy
 
 from graphc.errors import GraphcError
-from graphc.frontend import parser
+from graphc.frontend import dialects, parser
 from graphc.frontend.builder import GraphBuilder
 from graphc.frontend.sympy_bridge import from_sympy
 from graphc.graph import gcpause
@@ -30,10 +30,12 @@ class Built:
 
 
 def build_formula(formula: str | sympy.Basic, graph: Graph, declared: Sequence[str] | None,
-                  limits: Limits | None, who: str, also_declared: Sequence[str] = ()) -> Built:
+                  limits: Limits | None, who: str, also_declared: Sequence[str] = (),
+                  dialect: dialects.Dialect | None = None) -> Built:
     """Read ``formula`` into ``graph``. ``declared`` are the declared variables (None: none
-    declared), ``who`` names the formula in messages ("the expression", "output 2"), and
-    ``also_declared`` are further names the formula may use (variables with shapes)."""
+    declared), ``who`` names the formula in messages ("the expression", "output 2"),
+    ``also_declared`` are further names the formula may use (variables with shapes), and
+    ``dialect`` a symbolic-regression tool's spellings and variable numbering."""
     if isinstance(formula, sympy.Basic):
         names = tuple(sorted(str(s) for s in formula.free_symbols))
         if declared is not None:
@@ -42,8 +44,11 @@ def build_formula(formula: str | sympy.Basic, graph: Graph, declared: Sequence[s
                 raise GraphcError(f"{who} uses {', '.join(unknown)}, which are not among the "
                                   f"declared variables ({', '.join(declared)})")
         return Built(from_sympy(formula, graph), names, str(formula))
-    builder = GraphBuilder(formula, graph, tuple(declared or ()) + tuple(also_declared))
+    builder = GraphBuilder(formula, graph, tuple(declared or ()) + tuple(also_declared), dialect)
     with gcpause.paused():
-        parsed = parser.parse(formula, builder, declared, limits)
-    return Built(parsed.output, tuple(parsed.variables), formula, parsed.output_name,
+        parsed = parser.parse(formula, builder, declared, limits, dialect)
+    variables = parsed.variables
+    if declared is None:
+        variables = dialects.order(dialect, variables)
+    return Built(parsed.output, tuple(variables), formula, parsed.output_name,
                  builder.intermediates)

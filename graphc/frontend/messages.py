@@ -5,13 +5,15 @@ from __future__ import annotations
 import difflib
 
 from graphc.errors import ParseError
+from graphc.frontend import dialects
 from graphc.frontend.tokens import Token
 from graphc.ops import FUNCTIONS
 
 
 class Messages:
     """The messages of :class:`graphc.frontend.parser._Parser`; it supplies ``tokens``,
-    ``error``, ``text`` and the rest of the parser's state."""
+    ``error``, ``text``, ``functions`` (the spellings in force) and the rest of the parser's
+    state."""
 
     def _expected_operand(self, i: int, before: int,
                           operators: list) -> ParseError:
@@ -23,7 +25,7 @@ class Messages:
             if waiting.kind == "call":
                 name = self.tokens.texts[waiting.at]
                 return self.error(f"expected an argument for '{name}' but found ')'", tok.start,
-                                  f"'{name}' is called as {usage(name)}")
+                                  f"'{name}' is called as {usage(name, self.functions[name])}")
             return self.error("expected an expression inside the parentheses but found ')'",
                               tok.start)
         if prev is not None and prev.kind == "=":
@@ -72,13 +74,14 @@ class Messages:
     def _arity_error(self, call, i: int, given: int | None) -> ParseError:
         """Too few arguments (``given`` of them) at ')', or too many (None) at a ','."""
         name = self.tokens.texts[call.at]
-        least = call.arity - FUNCTIONS[name].optional
+        least = call.arity - self.functions[name].optional
         takes = (f"{least} or {call.arity} arguments" if least == call.arity - 1 else
                  f"{least} to {call.arity} arguments" if least != call.arity else
                  f"{call.arity} argument" + ("s" if call.arity != 1 else ""))
         message = (f"too many arguments: '{name}' takes {takes}" if given is None else
                    f"too few arguments: '{name}' takes {takes}, not {given}")
-        return self.error(message, self.tokens.starts[i], f"call it as {usage(name)}")
+        return self.error(message, self.tokens.starts[i],
+                          f"call it as {usage(name, self.functions[name])}")
 
     def _where(self, offset: int) -> str:
         line = self.text.count("\n", 0, offset) + 1
@@ -86,9 +89,9 @@ class Messages:
         return f"line {line}, column {column}"
 
     def _unknown_function(self, tok: Token) -> ParseError:
-        close = difflib.get_close_matches(tok.text, FUNCTIONS, n=1)
-        hint = (f"did you mean '{close[0]}'?" if close else
-                f"the functions are {', '.join(sorted(FUNCTIONS))}; "
+        close = difflib.get_close_matches(tok.text, self.functions, n=1)
+        hint = dialects.hint(tok.text) or (f"did you mean '{close[0]}'?" if close else
+                f"the functions are {', '.join(sorted(self.functions))}; "
                 f"to multiply, write {tok.text}*(...)")
         return self.error(f"unknown function '{tok.text}'", tok.start, hint)
 
@@ -101,8 +104,11 @@ def describe(tok: Token) -> str:
     return f"'{tok.text}'"
 
 
-def usage(name: str) -> str:
-    if FUNCTIONS[name].usage:
-        return FUNCTIONS[name].usage
-    arguments = ("a", "b") if FUNCTIONS[name].arity == 2 else ("x",)
+def usage(name: str, op=None) -> str:
+    """How to call the function spelled ``name``: ``op`` is its record (looked up in the
+    default spellings when not given, for a dialect's spellings the parser passes it)."""
+    op = op if op is not None else FUNCTIONS[name]
+    if op.usage:
+        return op.usage
+    arguments = ("a", "b") if op.arity == 2 else ("x",)
     return f"{name}({', '.join(arguments)})"

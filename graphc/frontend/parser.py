@@ -18,6 +18,7 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Generic, NamedTuple, Protocol, Sequence, TypeVar
 
+from graphc.frontend import dialects
 from graphc.errors import GraphcError, ParseError
 from graphc.frontend.messages import Messages, describe, usage
 from graphc.frontend.tokens import Token, tokenize
@@ -92,14 +93,15 @@ def declared_names(variables: Sequence[str] | str | None) -> tuple[str, ...] | N
 
 
 def parse(text: str, builder: Builder[T], variables: Sequence[str] | str | None = None,
-          limits: Limits | None = None) -> Parsed[T]:
+          limits: Limits | None = None, dialect: dialects.Dialect | None = None) -> Parsed[T]:
     """Read ``text`` and build it with ``builder``.
 
     ``variables`` declares the variables and their order (``"x z"``, ``"x, z"`` or a sequence);
     declaring them turns on slide notation. Without it every name that is not a function, a
     constant or an assigned intermediate is a variable, in order of first appearance.
     ``limits`` bounds the length and the nesting depth of ``text`` (default
-    :data:`graphc.limits.DEFAULT`).
+    :data:`graphc.limits.DEFAULT`). ``dialect`` (see :mod:`graphc.frontend.dialects`) adds a
+    symbolic-regression tool's function spellings.
     """
     if not isinstance(text, str):
         raise GraphcError(f"a formula is a string, not {type(text).__name__}")
@@ -108,7 +110,8 @@ def parse(text: str, builder: Builder[T], variables: Sequence[str] | str | None 
         raise ParseError(f"the formula is {len(text):,} characters long; graphc reads at most "
                          f"{limits.length:,}", text, limits.length,
                          "graphc.Limits(length=...) sets the limit")
-    return _Parser(text, builder, declared_names(variables), limits.depth).program()
+    return _Parser(text, builder, declared_names(variables), limits.depth,
+                   dialects.functions(dialect)).program()
 
 
 class _Waiting(NamedTuple):
@@ -132,8 +135,10 @@ class _Parser(Messages, Generic[T]):
     """One reading of one text: the statements, then each expression by shunting-yard."""
 
     def __init__(self, text: str, builder: Builder[T], declared: tuple[str, ...] | None,
-                 max_depth: int | None = None):
+                 max_depth: int | None = None,
+                 functions: tuple[dict, frozenset] = (FUNCTIONS, SOFT_FUNCTIONS)):
         self.text = text
+        self.functions, self.soft = functions  # spelling -> op; those read only where called
         self.builder = builder
         self.declared = declared
         self.is_declared = dict.fromkeys(declared or ())
@@ -194,7 +199,7 @@ class _Parser(Messages, Generic[T]):
 
     def _check_assignable(self, tok: Token) -> None:
         name = tok.text
-        if name in FUNCTIONS and name not in SOFT_FUNCTIONS:
+        if name in self.functions and name not in self.soft:
             raise self.error(f"cannot assign '{name}': it is a function", tok.start)
         if name in self.is_declared:
             raise self.error(f"cannot assign '{name}': it is a declared variable", tok.start,
@@ -271,9 +276,9 @@ class _Parser(Messages, Generic[T]):
     def _is_call(self, i: int) -> bool:
         """Whether the name at ``i`` is a function here (a soft name only when called)."""
         name = self.tokens.texts[i]
-        if name not in FUNCTIONS:
+        if name not in self.functions:
             return False
-        return name not in SOFT_FUNCTIONS or self.tokens.kinds[i + 1] == "("
+        return name not in self.soft or self.tokens.kinds[i + 1] == "("
 
     def _reduce(self, operators: list[_Waiting], operands: list[Operand], power: int) -> None:
         """Apply the waiting operators that bind at least as tightly as ``power``."""
@@ -303,7 +308,7 @@ class _Parser(Messages, Generic[T]):
             operands[-1] = (operands[-1][0], start, end)
             return
         count = len(operands) - bracket.base
-        if count < bracket.arity - FUNCTIONS[self.tokens.texts[bracket.at]].optional:
+        if count < bracket.arity - self.functions[self.tokens.texts[bracket.at]].optional:
             raise self._arity_error(bracket, i, count)
         args = [value for value, _, _ in operands[bracket.base:]]
         del operands[bracket.base:]
@@ -323,15 +328,16 @@ class _Parser(Messages, Generic[T]):
         """Push a call, or in slide notation a function without parentheses; return the index
         of the last token used."""
         name = self.tokens.texts[i]
-        op = FUNCTIONS[name]
+        op = self.functions[name]
         if self.tokens.kinds[i + 1] == "(":
             call = ("call", op.name, BRACKET, i, op.arity, base, i + 1)
             operators.append(_new(_Waiting, call))
             return i + 1
         after = self.tokens[i + 1]
         if not self.slide or op.arity - op.optional != 1:
-            hint = (f"'{name}' takes {op.arity} arguments: {usage(name)}" if self.slide else
-                    f"call it as {usage(name)}, or declare the variables to write slide "
+            called_as = usage(name, op)
+            hint = (f"'{name}' takes {op.arity} arguments: {called_as}" if self.slide else
+                    f"call it as {called_as}, or declare the variables to write slide "
                     "notation like 'log x'")
             raise self.error(f"expected '(' after '{name}' but found {describe(after)}",
                              after.start, hint)
@@ -365,7 +371,7 @@ class _Parser(Messages, Generic[T]):
             if called:
                 raise self._unknown_function(self.tokens[i])
             declared = ", ".join(self.declared) or "none"
-            close = difflib.get_close_matches(name, FUNCTIONS, n=1)
+            close = difflib.get_close_matches(name, self.functions, n=1)
             hint = (f"did you mean the function '{close[0]}'?" if close else
                     "declare it, or write it as a product of declared variables like 'xz'")
             if name == "T" and i > 0 and self.tokens.texts[i - 1] in ("^", "**"):

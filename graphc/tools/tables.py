@@ -276,6 +276,8 @@ def point_of(f, args: Sequence, kwargs: Mapping) -> tuple[float, ...]:
     point = []
     for name, value in zip(f.variables, values):
         try:
+            if isinstance(value, (str, bytes, bytearray)):  # float() would read '2' as 2.0
+                raise TypeError("text")
             number_value = float(value)
         except (TypeError, ValueError):
             raise GraphcError(f"tables are drawn at one point: {name} must be a number, "
