@@ -28,6 +28,7 @@ from graphc.api.calling import as_call
 from graphc.api.core import Compiled
 from graphc.api.function import Function
 from graphc.backends.naming import Names, python_name
+from graphc.backends.scale import is_dask
 from graphc.backends.scheduling import Program
 from graphc.differentiate import reverse as differentiate
 from graphc.differentiate.higher import copy_function, matrix_format, tuple_format, unit_passes
@@ -204,16 +205,19 @@ class VectorFunction(Compiled):
     on_domain_error = "numpy"  # several formulas follow numpy; compile() refuses "raise" for them
     _keeps_listing = False
 
-    def __call__(self, *args, **kwargs) -> tuple:
+    def __call__(self, /, *args, **kwargs) -> tuple:
         """The outputs' values at a point, in :attr:`outputs` order."""
         return self._run("value", self._bind(args, kwargs))
 
-    def jacobian(self, *args, **kwargs) -> np.ndarray:
+    def jacobian(self, /, *args, **kwargs) -> np.ndarray:
         """The Jacobian (outputs x variables), by the cheaper mode; see :meth:`explain`.
 
         With arrays for arguments the shape is ``(m, n) + the broadcast shape``.
         """
-        result = np.asarray(self._run("jacobian", self._bind(args, kwargs)), dtype=float)
+        result = self._run("jacobian", self._bind(args, kwargs))
+        if is_dask(result):
+            return result
+        result = np.asarray(result, dtype=float)
         if not self.inputs:
             result = result.reshape(len(self.output_nodes), 0)
         return result
