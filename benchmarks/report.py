@@ -7,7 +7,7 @@ from pathlib import Path
 
 from benchmarks.check import TOLERANCE
 
-LABELS = {"graphc": "graphc", "sympy": "SymPy", "jax": "JAX", "torch": "PyTorch", "casadi": "CasADi"}
+LABELS = {"graphc": "graphc", "graphc-numba": "graphc-numba", "sympy": "SymPy", "jax": "JAX", "torch": "PyTorch", "casadi": "CasADi"}
 
 
 def _time(seconds) -> str:
@@ -115,7 +115,7 @@ def targets(results, systems, meta_elapsed: float | None = None) -> list[str]:
              "says by how much in that case.", "",
              "| target | worst case | measured | verdict |", "|---|---|---|---|"]
 
-    def add(target, rows, need, higher=True, show=lambda r: f"{r:.3g}×"):
+    def add(target, rows, need, higher=True, show=lambda r, case: f"{r:.3g}×"):
         worst, verdict = _verdict(rows, need, higher)
         if worst is None:
             lines.append(f"| {target} | – | – | not measured (peer not installed or no case finished) |")
@@ -126,12 +126,17 @@ def targets(results, systems, meta_elapsed: float | None = None) -> list[str]:
             verdict = f"**missed** by {factor:.3g}× ({sum(1 for _, r in rows if (r < need if higher else r > need))} of {len(rows)} cases)"
         else:
             verdict = f"met ({len(rows)} cases)"
-        lines.append(f"| {target} | {case} | {show(ratio)} | {verdict} |")
+        lines.append(f"| {target} | {case} | {show(ratio, case)} | {verdict} |")
 
-    ops = [(c, r["graphc"]["grad_ops"] / r["graphc"]["ops"]) for c, r in results.items()
-           if r.get("graphc", {}).get("grad_ops") and r["graphc"].get("ops")]
-    add("gradient code ≤ 3 × the operations of value code (graphc grad ops / value ops)", ops, 3.0,
-        higher=False)
+    # The bound is 3, or 4 with sigmoid, tanh, softplus or log_sigmoid (their stable derivatives
+    # take a helper node): each case is judged by its ratio over its own bound.
+    raw = {c: (r["graphc"]["grad_ops"] / r["graphc"]["ops"], r["graphc"].get("ratio_bound", 3.0))
+           for c, r in results.items()
+           if r.get("graphc", {}).get("grad_ops") and r["graphc"].get("ops")}
+    ops = [(c, ratio / limit) for c, (ratio, limit) in raw.items()]
+    add("gradient code ≤ 3 × the operations of value code, ≤ 4 × with sigmoid/tanh-family ops "
+        "(graphc grad ops / value ops)", ops, 1.0, higher=False,
+        show=lambda share, case: f"{raw[case][0]:.3g}× (bound {raw[case][1]:g})")
     add("prepare ≥ 100 × faster than SymPy diff + cse + lambdify, where SymPy finishes",
         _ratio_rows(results, "prepare_s", "graphc", "sympy",
                     lambda c, row: row["sympy"].get("status") == "ok"), 100.0)
@@ -190,10 +195,54 @@ def targets(results, systems, meta_elapsed: float | None = None) -> list[str]:
                      f"{peak:.0f} MiB = {arrays:.1f} arrays of the batch | "
                      f"stated: its 3 outputs and the forward values the backward pass reads "
                      f"(value code {quiz.get('ops', '?')} ops, gradient code {quiz.get('grad_ops', '?')}) |")
+    extra = _numba_targets(results, systems, add) if "graphc-numba" in systems else []
     if meta_elapsed is not None:
         minutes = meta_elapsed / 60
         lines.append(f"| the suite runs in under 15 minutes on 2 cores | whole run | {minutes:.1f} min | "
                      + ("met" if minutes < 15 else f"**missed** by {minutes / 15:.3g}×") + " |")
+    return lines + extra + [""]
+
+
+def _numba_targets(results, systems, add) -> list[str]:
+    """The numba backend's targets (docs/numba.md): against graphc's Python backend and peers."""
+    numba = "graphc-numba"
+    api = [(c, r["graphc"]["latency_api_s"] / r[numba]["latency_api_s"]) for c, r in results.items()
+           if r.get("graphc", {}).get("latency_api_s") and r.get(numba, {}).get("latency_api_s")]
+    add("numba: `f.value_and_grad(*floats)` ≥ 3 × faster than the Python backend on the quiz",
+        [(c, ratio) for c, ratio in api if c == "quiz"], 3.0)
+    add("numba: `f.value_and_grad(*floats)` faster than the Python backend (every case)", api, 1.0)
+    if "casadi" in systems:
+        add("numba: scalar latency no slower than CasADi (every case up to 10^4 operations)",
+            _ratio_rows(results, "latency_s", numba, "casadi",
+                        lambda c, row: (row[numba].get("ops") or 10**9) <= 10**4), 1.0)
+    rate = lambda c: c["batch_points"] / c["batch_s"]  # noqa: E731
+    for peer, label in (("graphc", "the numpy backend"), ("jax", "JAX-jit")):
+        if peer not in systems:
+            continue
+        rows = [(c, rate(row[numba]) / rate(row[peer])) for c, row in results.items()
+                if row.get(numba, {}).get("batch_s") and row.get(peer, {}).get("batch_s")]
+        need = 1.5 if peer == "jax" else 1.0
+        add(f"numba: batch throughput ≥ {need:g} × {label} (points/s ratio, 2 cores)", rows, need)
+    warm = [(c, r[numba]["warm_prepare_s"] / r[numba]["python_prepare_s"])
+            for c, r in results.items()
+            if r.get(numba, {}).get("warm_prepare_s") and r[numba].get("python_prepare_s")]
+    add("numba: warm prepare (second process, cache hit) within 10 × the Python backend's",
+        warm, 10.0, higher=False)
+    lines = ["", "graphc-numba's prepare, cold (first compile, in the worker) and warm (a second "
+             "process loading the cached machine code, after numba's own start-up, which that "
+             "process paid once on a warm-up formula), beside graphc's Python backend timed in "
+             "that second process; and each backend's `f.value_and_grad(*floats)`:", "",
+             "| case | cold | warm | Python backend | cache hits (warm) | numba start-up | "
+             "value_and_grad: numba / Python |",
+             "|---|---|---|---|---|---|---|"]
+    for case, row in results.items():
+        cell = row.get(numba) or {}
+        if cell.get("prepare_s") is not None:
+            python = row.get("graphc") or {}
+            lines.append(f"| {case} | {_time(cell['prepare_s'])} | {_time(cell.get('warm_prepare_s'))} | "
+                         f"{_time(cell.get('python_prepare_s'))} | {cell.get('warm_cache_hits', '–')} | "
+                         f"{_time(cell.get('numba_startup_s'))} | {_time(cell.get('latency_api_s'))} / "
+                         f"{_time(python.get('latency_api_s'))} |")
     return lines + [""]
 
 

@@ -13,15 +13,32 @@ argument and whether its sizes are all numbers.
 
 from __future__ import annotations
 
+import copy
+import itertools
+import operator
 from contextlib import nullcontext
 from typing import Mapping, Sequence
 
 import numpy as np
 
-from graphc.backends import scale
+from graphc.backends import numba_backend, numba_module, scale
 from graphc.backends.domain import domain_error
 from graphc.errors import DomainError, GraphcError
 from graphc.ops.shapes import bind
+
+
+_MISSING = object()  # a variable no value was given for yet
+
+
+def by_name(names: Sequence[str]):
+    """``get(mapping)``: the values of ``names`` in a mapping, as a tuple in that order, looked
+    up in C (``operator.itemgetter``); KeyError if one is missing."""
+    if len(names) == 1:
+        (name,) = names
+        return lambda mapping: (mapping[name],)
+    if not names:
+        return lambda mapping: ()
+    return operator.itemgetter(*names)
 
 
 class Calls:
@@ -29,26 +46,67 @@ class Calls:
     :class:`~graphc.api.vector.VectorFunction`."""
 
     tensor = False  # a Function with vectors or matrices sets it
+    #: What calls run on: ``"python"`` (math code for floats, numpy code for arrays) or
+    #: ``"numba"`` (see :mod:`graphc.backends.numba_backend`); :meth:`using` switches.
+    backend = "python"
+
+    def using(self, backend: str):
+        """This function running on ``backend`` (``"python"`` or ``"numba"``): ``self`` if it
+        already does, else a copy that shares its graph and the code compiled so far."""
+        numba_backend.check_runs_on(backend)
+        if backend == self.backend:
+            return self
+        if self.tensor and backend == "numba":
+            raise GraphcError("the numba backend runs formulas of scalars; this one has vectors "
+                              "or matrices, which run on numpy (docs/numba.md)")
+        other = copy.copy(self)
+        other.backend = backend
+        if hasattr(other, "_scalar_runs"):
+            other._scalar_runs = {}
+        for kind in numba_module.FAST_KINDS:  # fast paths bound to self
+            other.__dict__.pop(kind, None)
+        return other
+
+    def _recover(self, exc: BaseException, kind: str, values: list):
+        """After generated scalar code raised: numba's "not finite" asks the Python backend
+        for the answer; anything else is a domain error in the formula's words."""
+        if self.backend == "numba" and isinstance(exc, numba_backend.NotFinite):
+            return self._run(kind, values, "python")
+        raise self._domain_error(exc, kind, "math", values) from exc
 
     def _bind(self, args: Sequence, kwargs: Mapping, what: str = "point") -> list:
         names = self.variables
         if len(args) > len(names):
             raise GraphcError(f"too many values: this function takes {len(names)} "
                               f"({', '.join(names) or 'no variables'}), got {len(args)}")
-        values = dict(zip(names, args))
-        for key, value in kwargs.items():
-            if key not in names:
-                raise GraphcError(f"unknown variable {key!r}; the variables are {', '.join(names)}")
-            if key in values:
-                raise GraphcError(f"variable {key!r} was given twice")
-            values[key] = value
-        missing = [n for n in names if n not in values]
-        if missing:
+        if not kwargs:
+            values = list(args)
+        elif not args and len(kwargs) == len(names):
+            try:
+                return list(self._by_name(kwargs))
+            except KeyError:
+                values = []  # an unknown name: the loop below says which
+        else:
+            values = list(args)
+        if kwargs:
+            values += [_MISSING] * (len(names) - len(values))
+            position = self._position
+            for key, value in kwargs.items():
+                i = position.get(key)
+                if i is None:
+                    raise GraphcError(f"unknown variable {key!r}; the variables are "
+                                      f"{', '.join(names)}")
+                if values[i] is not _MISSING:
+                    raise GraphcError(f"variable {key!r} was given twice")
+                values[i] = value
+        if len(values) < len(names) or any(v is _MISSING for v in values):
+            missing = [n for n, v in itertools.zip_longest(names, values, fillvalue=_MISSING)
+                       if v is _MISSING]
             raise GraphcError(f"no value for {', '.join(missing)} in the {what}; "
                               f"the variables are ({', '.join(names)})")
-        return [values[n] for n in names]
+        return values
 
-    def _run(self, kind: str, values: list):
+    def _run(self, kind: str, values: list, backend: str | None = None):
         for value in values:
             if scale.is_dask(value):  # lazily, a task per chunk; never one numpy array
                 return scale.run(self, kind, values)
@@ -63,6 +121,8 @@ class Calls:
                           for v in values]
         except (TypeError, ValueError, OverflowError) as exc:
             raise self._not_real(values, exc) from None
+        if (backend or self.backend) == "numba":
+            return numba_module.call(self, kind, arrays, batched)
         compiled = self._get(kind, "numpy" if batched else "math")
         if not batched:
             if any(a != a for a in arrays):

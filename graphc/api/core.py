@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from graphc.api.calling import Calls
-from graphc.backends import inline, printing, registry
+from graphc.api.calling import Calls, by_name
+from graphc.backends import inline, numba_module, printing, registry
 from graphc.backends.naming import Names
 from graphc.backends.scheduling import Program
 from graphc.errors import GraphcError
@@ -41,6 +41,12 @@ class Compiled(Calls):
         self._graph = graph
         self.inputs = tuple(inputs)
         self.variables = tuple(graph.name(n) for n in self.inputs)
+        self._arity = len(self.variables)
+        #: Each variable's position, and a C-level getter of the values of a complete mapping
+        #: of names in the code's order (KeyError if a name is missing): keyword binding costs
+        #: about what Python's own does.
+        self._position = {name: i for i, name in enumerate(self.variables)}
+        self._by_name = by_name(self.variables)
         self._primal = set(graph.ancestors(list(outputs))) | set(self.inputs)
         self._names: Names = Names()
         self._compiled: dict[tuple[str, str, str], _Compiled] = {}
@@ -69,6 +75,8 @@ class Compiled(Calls):
         style = self._style if style is None else style
         key = (kind, backend, style)
         compiled = self._compiled.get(key)
+        if compiled is None and backend == "numba":
+            return self._numba(kind)
         if compiled is None:
             target = registry.get(backend)
             if style not in inline.STYLES:
@@ -85,4 +93,22 @@ class Compiled(Calls):
             ops = self._graph.count_ops(self._graph.ancestors(list(program.outputs)
                                                               + list(program.checks)))
             compiled = self._compiled[key] = _Compiled(source, run, ops, listing)
+        return compiled
+
+    def _numba(self, kind: str):
+        """The numba module of ``kind`` (:mod:`graphc.backends.numba_module`), in one style:
+        numba sees the same arithmetic either way."""
+        compiled = self._compiled.get((kind, "numba", "assign"))
+        if compiled is not None:
+            return compiled
+        if self.tensor:
+            raise GraphcError("the numba backend runs formulas of scalars; this one has vectors "
+                              "or matrices, which run on numpy (docs/numba.md)")
+        program = self._program(kind)
+        with gcpause.paused():
+            ops = self._graph.count_ops(self._graph.ancestors(list(program.outputs)
+                                                              + list(program.checks)))
+            compiled = numba_module.compile_program(self._graph, program, self._names_for(kind),
+                                                     ops, self.on_domain_error == "raise")
+        self._compiled[(kind, "numba", "assign")] = compiled
         return compiled

@@ -33,6 +33,7 @@ from graphc.api.calling import as_call
 from graphc.api.core import Compiled
 from graphc.backends import printing
 from graphc.backends import inline
+from graphc.backends import numba_module
 from graphc.backends.naming import Names, python_name
 from graphc.backends.scale import is_dask
 from graphc.backends.scheduling import Program
@@ -57,20 +58,34 @@ def _entry(kind: str, doc: str):
     """``f(...)``, ``f.grad(...)`` or ``f.value_and_grad(...)``: the generated code of ``kind``.
 
     One fast path for all three, made as a closure so that a scalar call costs no extra frame:
-    positional Python floats go straight to the compiled math code once a call with floats has
-    armed it (a microsecond or two less than binding and converting); anything else, NaN
-    included (which ``_run`` refuses), takes ``Function._call``."""
-    def call(self, *args, **kwargs):
+    Python floats go straight to the compiled math code once a call with floats has armed it
+    (a microsecond or two less than binding and converting), given positionally or all by
+    name (``_by_name`` takes them out of the keywords in the code's order, in C). Anything
+    else, NaN included (which ``_run`` refuses), takes ``Function._call``. The parameters before
+    ``/`` are positional-only, so that every variable name, ``self`` included, is a keyword."""
+    def call(self, /, *args, **kwargs):
         run = self._scalar_runs.get(kind)
-        if run is not None and not kwargs and len(args) == len(self.inputs):
-            for arg in args:
-                if arg.__class__ is not float or arg != arg:
-                    break
+        if run is not None:
+            if kwargs:
+                values = None
+                if not args and len(kwargs) == self._arity:
+                    try:
+                        values = self._by_name(kwargs)
+                    except KeyError:  # a name that is not a variable: _call says which
+                        pass
+            elif len(args) == self._arity:
+                values = args
             else:
-                try:
-                    return run(*args)
-                except (ArithmeticError, ValueError) as exc:
-                    raise self._domain_error(exc, kind, "math", list(args)) from exc
+                values = None
+            if values is not None:
+                for arg in values:
+                    if arg.__class__ is not float or arg != arg:
+                        break
+                else:
+                    try:
+                        return run(*values)
+                    except (ArithmeticError, ValueError) as exc:
+                        return self._recover(exc, kind, list(values))
         return self._call(kind, args, kwargs)
 
     call.__name__ = "__call__" if kind == "value" else kind
@@ -197,8 +212,9 @@ class Function(Compiled):
     def source(self, kind: str = "grad", backend: str | None = None, style: str | None = None) -> str:
         """The Python source of ``kind`` (value, grad, value_and_grad, jvp, hvp, hessian).
 
-        ``backend`` is ``"math"`` or ``"numpy"``; by default ``math`` for a scalar formula and
-        ``numpy`` for one with vectors or matrices. With ``style`` left out it is the code that
+        ``backend`` is ``"math"``, ``"numpy"`` or ``"numba"`` (the module numba compiles, whatever
+        the style); by default ``math`` for a scalar formula and ``numpy`` for one with vectors or
+        matrices (``numba`` for a function that runs on numba). With ``style`` left out it is the code that
         runs (see :attr:`style`); ``style="assign"`` gives one assignment per operation,
         ``style="inline"`` the nested form.
         """
@@ -227,7 +243,13 @@ class Function(Compiled):
 
     @property
     def _default_backend(self) -> str:
-        return "numpy" if self.tensor else "math"
+        if self.tensor:
+            return "numpy"
+        return "numba" if self.backend == "numba" else "math"
+
+    @property
+    def _scalar_backend(self) -> str:
+        return "numba" if self.backend == "numba" else "math"
 
     # ------------------------------------------------------------------------ calls
     __call__ = _entry("value", "The value at a point: ``f(2, 3)``, ``f(x=2, z=3)``, or arrays "
@@ -240,7 +262,9 @@ class Function(Compiled):
     def _call(self, kind: str, args: tuple, kwargs: dict):
         values = self._bind(args, kwargs)
         if all(v.__class__ is float for v in values):  # arm the fast path for the next call
-            self._scalar_runs[kind] = self._get(kind, "math").run
+            run = self._scalar_runs[kind] = self._get(kind, self._scalar_backend).run
+            if self.backend == "numba" and kind != "value":  # f(...) looks __call__ up on the class
+                self.__dict__[kind] = numba_module.fast_entry(self, kind, run)
         return self._run(kind, values)
 
     def jvp(self, point, tangent) -> tuple:
@@ -255,7 +279,7 @@ class Function(Compiled):
         direction = self._bind(*as_call(v), what="direction")
         return self._run("hvp", values + direction)
 
-    def hessian(self, *args, **kwargs) -> np.ndarray:
+    def hessian(self, /, *args, **kwargs) -> np.ndarray:
         """The Hessian matrix (variables x variables), by forward over reverse.
 
         With arrays for arguments the shape is ``(n, n) + the broadcast shape``.
@@ -285,6 +309,7 @@ class Function(Compiled):
                 f._graph, node, f.inputs, f._primal, f._intermediates)
             f = Function(graph, output, inputs, f"d/d{name} ({f.formula})", intermediates,
                          on_domain_error=f.on_domain_error)
+        f.backend = self.backend
         return f
 
     # ----------------------------------------------------------------------- views
@@ -307,17 +332,17 @@ class Function(Compiled):
     def code_names(self, kind: str = "value_and_grad") -> dict[Node, str]:
         """The name each graph node has in the generated ``kind`` code."""
         names: dict[Node, str] = {}
-        printing.emit(self._graph, self._program(kind), self._names, self._default_backend,
+        printing.emit(self._graph, self._program(kind), self._names, "numpy" if self.tensor else "math",
                      names_out=names)
         return names
 
-    def table(self, *args, **kwargs):
+    def table(self, /, *args, **kwargs):
         """The forward and backward tables at a point: ``print(f.table(2, 3))``, ``.to_dict()``."""
         from graphc.tools import tables
 
         return tables.build(self, tables.point_of(self, args, kwargs))
 
-    def draw(self, path=None, *args, **kwargs):
+    def draw(self, path=None, /, *args, **kwargs):
         """A picture of the graph, labelled with values and adjoints at a point if one is given.
 
         ``f.draw("graph.png", 2, 3)`` writes it (``.dot`` needs nothing; ``.png`` and ``.svg``
@@ -331,14 +356,14 @@ class Function(Compiled):
             picture.save(path)
         return picture
 
-    def html(self, *args, path=None, **kwargs) -> str:
+    def html(self, /, *args, path=None, **kwargs) -> str:
         """The interactive page of both passes at a point (:mod:`graphc.tools.page`), as HTML text;
         ``f.html(2, 3, path="quiz.html")`` also writes it."""
         from graphc.tools import page
 
         return page.write(self, path, args, kwargs) if path else page.render(self, args, kwargs)
 
-    def show(self, *args, **kwargs):
+    def show(self, /, *args, **kwargs):
         """The same page inline in Jupyter: ``f.show(2, 3)`` (nothing is fetched)."""
         from graphc.tools import page
 

@@ -73,7 +73,9 @@ class VectorFunction(Compiled):
             raise GraphcError(f"output {key!r} is out of range: there are {len(self)} outputs")
         graph, output, inputs, names = copy_function(
             self._graph, self.output_nodes[key], self.inputs, self._primal, self._intermediates)
-        return Function(graph, output, inputs, self.formulas[key], names)
+        function = Function(graph, output, inputs, self.formulas[key], names)
+        function.backend = self.backend
+        return function
 
     # ------------------------------------------------------------------------- code
     def _program(self, kind: str) -> Program:
@@ -143,10 +145,21 @@ class VectorFunction(Compiled):
             names.of[seed] = python_name(f"b_{label}", names.taken)
         return names
 
-    def source(self, kind: str = "jacobian", backend: str = "math") -> str:
+    def source(self, kind: str = "jacobian", backend: str | None = None) -> str:
         """The Python source of ``kind`` (value, jacobian, jacobian_forward, jacobian_reverse,
-        jvp, vjp) that runs; ``jacobian`` is the cheaper of the two modes."""
-        return self._get(kind, backend).source
+        jvp, vjp) that runs; ``jacobian`` is the cheaper of the two modes. ``backend`` is
+        ``"math"`` (the default for a function on Python), ``"numpy"`` or ``"numba"`` (the
+        default for a function on numba)."""
+        return self._get(kind, backend or self._scalar_backend).source
+
+    def compiled(self, kind: str = "jacobian", backend: str | None = None):
+        """The generated function of ``source(kind, backend)`` itself, unchecked (for numba,
+        its scalar entry)."""
+        return self._get(kind, backend or self._scalar_backend).run
+
+    @property
+    def _scalar_backend(self) -> str:
+        return "numba" if self.backend == "numba" else "math"
 
     def op_count(self, kind: str = "value") -> int:
         """How many operations the generated ``kind`` code performs."""
@@ -192,11 +205,11 @@ class VectorFunction(Compiled):
     on_domain_error = "numpy"  # several formulas follow numpy; compile() refuses "raise" for them
     _keeps_listing = False
 
-    def __call__(self, *args, **kwargs) -> tuple:
+    def __call__(self, /, *args, **kwargs) -> tuple:
         """The outputs' values at a point, in :attr:`outputs` order."""
         return self._run("value", self._bind(args, kwargs))
 
-    def jacobian(self, *args, **kwargs) -> np.ndarray:
+    def jacobian(self, /, *args, **kwargs) -> np.ndarray:
         """The Jacobian (outputs x variables), by the cheaper mode; see :meth:`explain`.
 
         With arrays for arguments the shape is ``(m, n) + the broadcast shape``.

@@ -71,7 +71,7 @@ def pullback(graph: Graph, seeds: Mapping[Node, Node], wrt: Sequence[Node]) -> A
     active = graph.dependents(wrt, within)
     adjoint: dict[Node, Node] = dict(seeds)
     kinds, ops, arguments = graph.columns()
-    scalars = not graph.has_arrays  # then every adjoint has its value's shape already
+    scalars = graph.scalar_only  # then every adjoint has its value's shape already
     add = b.add
     for node in reversed(within):  # _apply_rule written out: this loop runs once per node
         g = adjoint.get(node)

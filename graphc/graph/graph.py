@@ -65,14 +65,11 @@ class Graph:
         # asked for): :meth:`attrs` and the DiGraph show these very dicts.
         self._dicts: dict[Node, dict] = {}
         self._sizes: dict[str, Node] = {}  # named size -> the node that reads it at run time
-        #: True once any node is a vector or matrix: such code keeps the lecture's hand forms
-        #: (sigmoid's adjoint h * (1 - h)), scalar code the stable ones (docs/security.md).
-        self.has_arrays = False
+        self._shaped = False  # whether any node so far is a vector or matrix
         #: ``self.build.cos(x)`` and so on: one constructor per op, for derivative rules;
-        #: ``shape``, ``value`` and ``dimension`` for the rules of tensor ops, and ``arrays()``.
+        #: ``shape``, ``value`` and ``dimension`` for the rules of tensor ops.
         self.build = SimpleNamespace(**{op.name: partial(self.apply, op) for op in ALL_OPS},
-                                     shape=self.shape, value=self.value, dimension=self.dimension,
-                                     arrays=lambda: self.has_arrays)
+                                     shape=self.shape, value=self.value, dimension=self.dimension)
 
     # ----------------------------------------------------------------- reading the graph
     @property
@@ -101,6 +98,12 @@ class Graph:
 
     def __len__(self) -> int:
         return len(self._kinds)
+
+    @property
+    def scalar_only(self) -> bool:
+        """Whether every node so far is a scalar: passes may then skip the work of shapes.
+        (Only passes over the whole graph ask; a derivative rule asks only about its node.)"""
+        return not self._shaped
 
     def columns(self) -> tuple[list[str], list[Op | None], list[tuple[Node, ...]]]:
         """Every node's kind, op and arguments as lists indexed by node, for passes that
@@ -222,7 +225,7 @@ class Graph:
                              "graphc.Limits(nodes=...) sets the limit")
         table[key] = node
         if shape:
-            self.has_arrays = True
+            self._shaped = True
         if kind != "op":
             self._dicts[node] = ({"kind": kind, "shape": shape, **attrs} if value is None else
                                  {"kind": kind, "value": value, "shape": shape, **attrs})
@@ -310,7 +313,7 @@ class Graph:
         if len(nodes) != op.arity and not (
                 op.arity - op.optional <= len(nodes) and (op.variadic or len(nodes) <= op.arity)):
             raise TypeError(f"{op.name} takes {op.arity} arguments, got {len(nodes)}")
-        if not self.has_arrays and op.shape is None and op.composite is None:
+        if not self._shaped and op.shape is None and op.composite is None:
             # The common path: every node so far is a scalar, and so is an elementwise op's.
             simpler = self._simplify(op, nodes)
             if simpler is not None:

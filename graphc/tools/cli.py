@@ -97,6 +97,8 @@ def _print_values(labels: list[str], numbers: list[float]) -> None:
 def _function(args):
     f = compile_formula(args.formula, variables=args.variables, dialect=args.dialect)
     f.style = "assign"  # one line per operation, for reading: and so the code that runs here
+    if getattr(args, "backend", None) == "numba":  # grad, hessian: run on numba (docs/numba.md)
+        f = f.using("numba")
     return f
 
 
@@ -138,7 +140,7 @@ def _code(args) -> int:
     f = _function(args)
     source = f.source(args.kind, args.backend)
     module = "math" if args.backend == "math" else "np"
-    if f"{module}." in source:
+    if args.backend != "numba" and f"{module}." in source:  # numba's module has its imports
         print("import math\n\n" if args.backend == "math" else "import numpy as np\n\n")
     print(source, end="")
     return 0
@@ -211,7 +213,8 @@ def _hessian(args) -> int:
 
 
 def _jacobian(args) -> int:
-    F = compile_formula(list(args.formula), variables=args.variables, dialect=args.dialect)
+    F = compile_formula(list(args.formula), variables=args.variables,
+                        dialect=args.dialect).using(args.backend)
     point = parse_point(args.at)
     matrix = F.jacobian(**point)
     if args.json:
@@ -270,8 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
     code = command("code", "print only the generated source, ready to paste into a program",
                    _code, None, False)
     code.add_argument("--kind", choices=KINDS, default="grad", help="which function (default grad)")
-    code.add_argument("--backend", choices=("math", "numpy"), default="math",
-                      help="math for Python floats, numpy for arrays (default math)")
+    code.add_argument("--backend", choices=("math", "numpy", "numba"), default="math",
+                      help="math for Python floats, numpy for arrays (default math), numba for "
+                           "the module numba compiles (pip install \"graphc[numba]\")")
     command("table", "print the forward and backward tables at a point", _table, "required", True)
     draw = command("draw", "draw the graph, labelled with values and adjoints at a point",
                    _draw, "optional", False)
@@ -283,11 +287,15 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the page to write, e.g. quiz.html")
     command("check", "compare with SymPy and finite differences, and compare derivative sizes",
             _check, "repeat", True)
-    command("hessian", "print forward-over-reverse Hessian code and the Hessian at a point",
-            _hessian, "required", True)
-    command("jacobian", "print the Jacobian code of several formulas (forward or reverse mode, "
-            "whichever has fewer operations) and the Jacobian at a point",
-            _jacobian, "required", True, several=True)
+    hessian = command("hessian", "print forward-over-reverse Hessian code and the Hessian at a "
+                      "point", _hessian, "required", True)
+    jacobian = command("jacobian", "print the Jacobian code of several formulas (forward or "
+                       "reverse mode, whichever has fewer operations) and the Jacobian at a point",
+                       _jacobian, "required", True, several=True)
+    for p in (grad, hessian, jacobian):
+        p.add_argument("--backend", choices=("python", "numba"), default="python",
+                       help="run on generated Python (default) or on numba "
+                            "(pip install \"graphc[numba]\")")
     return parser
 
 
