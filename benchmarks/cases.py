@@ -146,24 +146,6 @@ def wide(n: int) -> Case:
                 [0.3, 0.7], [(0.1, 0.9), (0.1, 0.9)])
 
 
-def chain(n: int) -> Case:
-    """``v1 = tanh(x)*w + log(1 + x*x); v2 = tanh(v1)*w + log(1 + v1*v1); ...``: a recurrence
-    written as a program of assignments, 6 ops a step (issue 13's user report)."""
-    lines, previous = [], "x"
-    for k in range(1, n + 1):
-        lines.append(f"v{k} = tanh({previous})*w + log(1 + {previous}*{previous})")
-        previous = f"v{k}"
-
-    def build(m, x, w):
-        v = x
-        for _ in range(n):
-            v = m.tanh(v) * w + m.log(1 + v * v)
-        return v
-
-    return Case(f"chain({n})", "chain", n, ["x", "w"], "\n".join(lines), build,
-                [0.3, 1.5], [(0.1, 0.9), (1.0, 2.0)])
-
-
 def feynman() -> Case:
     """Every formula of the Feynman corpus, as one aggregate row."""
     path = CORPORA / "feynman_pmlb_equations.csv"
