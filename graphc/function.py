@@ -30,7 +30,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from graphc import codegen, differentiate, gcpause, higher, inline
+from graphc import codegen, differentiate, gcpause, higher, inline, targets
 from graphc.calling import Calls, as_call
 from graphc.errors import GraphcError
 from graphc.graph import Graph, Node
@@ -231,14 +231,20 @@ class Function(Calls):
             compiled = self._compiled[key] = _Compiled(source, run, ops, listing)
         return compiled
 
-    def source(self, kind: str = "grad", backend: str | None = None, style: str | None = None) -> str:
+    def source(self, kind: str = "grad", backend: str | None = None, style: str | None = None,
+               **options) -> str:
         """The Python source of ``kind`` (value, grad, value_and_grad, jvp, hvp, hessian).
 
         ``backend`` is ``"math"`` or ``"numpy"``; by default ``math`` for a scalar formula and
         ``numpy`` for one with vectors or matrices. With ``style`` left out it is the code that
         runs (see :attr:`style`); ``style="assign"`` gives one assignment per operation,
-        ``style="inline"`` the nested form.
+        ``style="inline"`` the nested form. ``backend="c"`` prints C (``options``: ``prefix``,
+        ``real``, ``static_inline``; see :mod:`graphc.backend_c`), ``backend="jax"`` Python
+        with ``jax.numpy`` (docs/export.md).
         """
+        if backend in targets.TARGETS:
+            return targets.source(self, kind, backend, style, **options)
+        targets.refuse_options(backend or self._default_backend, options)
         return self._get(kind, backend or self._default_backend, style).source
 
     def compiled(self, kind: str = "value_and_grad", backend: str | None = None,
@@ -248,9 +254,16 @@ class Function(Calls):
         It takes the values positionally in :attr:`variables` order and checks nothing: no
         names, no conversion, no choice of backend, no :class:`~graphc.DomainError`. It is for
         hot loops, like the function ``sympy.lambdify`` returns; calls through the
-        :class:`Function` are about a microsecond slower and safer.
+        :class:`Function` are about a microsecond slower and safer. With ``backend="jax"`` it
+        is the JAX code, ready for ``jax.jit``, ``jax.vmap`` and ``jax.grad``.
         """
+        if backend in targets.TARGETS:
+            return targets.compiled(self, kind, backend, style)
         return self._get(kind, backend or self._default_backend, style).run
+
+    def _printable(self, kind: str):
+        """The graph, the program of ``kind`` and the names: what other languages print."""
+        return self._graph, self._program(kind), self._names
 
     def op_count(self, kind: str = "value") -> int:
         """How many operations the generated ``kind`` code performs (counted on the graph, so

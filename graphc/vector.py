@@ -24,7 +24,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import sympy
 
-from graphc import codegen, differentiate, parser
+from graphc import codegen, differentiate, parser, targets
 from graphc.codegen import Names, Program, python_name
 from graphc.errors import GraphcError, LimitError
 from graphc.calling import Calls, as_call
@@ -150,22 +150,37 @@ class VectorFunction(Calls):
             if backend not in codegen.BACKENDS:
                 raise GraphcError(f"unknown backend {backend!r}; use one of "
                                   f"{', '.join(codegen.BACKENDS)}")
-            program = self._program(kind)
-            names = self._names
-            if kind == "vjp":
-                names = Names(dict(names.of), set(names.taken))
-                for label, seed in zip(self.outputs, self._cotangents()):
-                    names.of[seed] = python_name(f"b_{label}", names.taken)
+            _, program, names = self._printable(kind)
             source = codegen.emit(self._graph, program, names, backend)
             run = codegen.compile_source(source, program.name, backend, kind)
             ops = self._graph.count_ops(self._graph.ancestors(program.outputs))
             compiled = self._compiled[key] = _Compiled(source, run, ops)
         return compiled
 
-    def source(self, kind: str = "jacobian", backend: str = "math") -> str:
+    def _printable(self, kind: str):
+        """The graph, the program of ``kind`` and the names: what other languages print."""
+        program = self._program(kind)
+        names = self._names
+        if kind == "vjp":
+            names = Names(dict(names.of), set(names.taken))
+            for label, seed in zip(self.outputs, self._cotangents()):
+                names.of[seed] = python_name(f"b_{label}", names.taken)
+        return self._graph, program, names
+
+    def source(self, kind: str = "jacobian", backend: str = "math", **options) -> str:
         """The Python source of ``kind`` (value, jacobian, jacobian_forward, jacobian_reverse,
-        jvp, vjp) that runs; ``jacobian`` is the cheaper of the two modes."""
+        jvp, vjp) that runs; ``jacobian`` is the cheaper of the two modes. ``backend="c"``
+        and ``backend="jax"`` print C and JAX (see :meth:`graphc.Function.source`)."""
+        if backend in targets.TARGETS:
+            return targets.source(self, kind, backend, **options)
+        targets.refuse_options(backend, options)
         return self._get(kind, backend).source
+
+    def compiled(self, kind: str = "jacobian", backend: str = "math"):
+        """The generated function of ``kind``, unchecked (``backend="jax"``: the JAX code)."""
+        if backend in targets.TARGETS:
+            return targets.compiled(self, kind, backend)
+        return self._get(kind, backend).run
 
     def op_count(self, kind: str = "value") -> int:
         """How many operations the generated ``kind`` code performs."""
