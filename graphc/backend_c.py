@@ -39,7 +39,8 @@ import re
 import numpy as np
 
 from graphc.errors import GraphcError
-from graphc.targets import Constant, Straight, comment_text, constant_text, straight
+from graphc.targets import (Constant, Straight, comment_text, constant_text, refuse_options,
+                            straight)
 
 REALS = ("double", "float")
 
@@ -286,7 +287,7 @@ def _kinds(function, kinds) -> list[str]:
 
     allowed = VECTOR_KINDS if hasattr(function, "formulas") else KINDS
     if kinds is None or kinds == "all":
-        kinds = [k for k in allowed if k not in ("jacobian_forward", "jacobian_reverse")]
+        kinds = list(allowed)
         if not hasattr(function, "formulas") and function.wrt != function.variables:
             kinds = [k for k in kinds if k != "hessian"]
     kinds = [kinds] if isinstance(kinds, str) else list(kinds)
@@ -370,8 +371,9 @@ def files(function, kinds=None, prefix: str = "f", real: str = "double",
 
 
 def source(function, kind: str, prefix: str = "f", real: str = "double",
-           static_inline: bool = False) -> str:
+           static_inline: bool = False, **unknown) -> str:
     """One self-contained C file with ``kind`` and its batch variant (see :func:`files`)."""
+    refuse_options("c", unknown)
     header, text = files(function, [kind], prefix, real, static_inline)
     return header if static_inline else text
 
