@@ -85,15 +85,23 @@ def test_jitted_and_vmapped_code_agrees_with_the_python_backend(jax, name):
     cases = corpus(name)
     assert cases
     for case in cases:
-        for kind in case.kinds:
-            run = jax.jit(jax.vmap(case.function.compiled(kind, backend="jax")))
-            second = case.second(kind)
-            columns = list(case.points.T) + (list(second.T) if second is not None else [])
-            got = rows(jax, run(*columns), len(case.points))
+        # Every kind in one jitted function, so that a formula costs one XLA compilation.
+        n, kinds = len(case.function.inputs), case.kinds
+        runs = [case.function.compiled(kind, backend="jax") for kind in kinds]
+
+        def every_kind(point, direction, cotangent):
+            return tuple(run(*point, *(cotangent if kind == "vjp" else direction))
+                         if case.second(kind) is not None else run(*point)
+                         for kind, run in zip(kinds, runs))
+
+        results = jax.jit(jax.vmap(every_kind))(case.points, case.directions, case.cotangents)
+        for kind, result in zip(kinds, results):
+            got = rows(jax, result, len(case.points))
             want = case.reference(kind)
             assert got.shape == want.shape, (case.name, kind)
             for g, w in zip(got, want):
                 assert normwise(g, w) <= TOLERANCE, (case.name, kind, g, w)
+        assert n == case.points.shape[1]
 
 
 @pytest.mark.parametrize("name", ["lecture", "feynman"])
@@ -103,10 +111,11 @@ def test_jax_grad_of_graphcs_gradient_is_graphcs_hessian(jax, name):
             continue
         f, n = case.function, len(case.function.inputs)
         gradient = f.compiled("grad", backend="jax")
-        rows_of = [jax.jit(jax.grad(lambda *a, i=i: gradient(*a)[i], argnums=tuple(range(n))))
+        rows_of = [jax.grad(lambda *a, i=i: gradient(*a)[i], argnums=tuple(range(n)))
                    for i in range(n)]
+        hessian = jax.jit(lambda *a: [row(*a) for row in rows_of])  # one compilation
         for point in case.points:
-            got = np.array([[float(v) for v in row(*point)] for row in rows_of])
+            got = np.array([[float(v) for v in row] for row in hessian(*point)])
             want = f.hessian(*point)
             assert normwise(got, want) <= 1e-11, (case.name, got, want)
 
