@@ -35,7 +35,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import graphc  # noqa: E402
-from graphc import backend_c  # noqa: E402
 
 from benchmarks.cases import lecture, mlp, nest, quiz, wide  # noqa: E402
 

@@ -55,7 +55,7 @@ def measure(depths=DEPTHS) -> list[dict]:
 
 def plot(rows: list[dict], path: str) -> None:
     """Draw SymPy's and graphc's derivative sizes against depth (needs matplotlib)."""
-    from graphc.drawing import _matplotlib  # the same lazy import and clear error as draw()
+    from graphc.tools.drawing import _matplotlib  # the same lazy import and clear error as draw()
 
     Figure = _matplotlib()[0]
     figure = Figure(figsize=(6.4, 4.0))

@@ -7,7 +7,7 @@ Run it with one command, from the project root (after ``pip install ".[fuzz]"``)
 Each input is split into a formula and a choice of declared variables and limits. The property
 is the one ``tests/test_fuzz_parser.py`` checks with hypothesis: reading and compiling give a
 result or a ``graphc.ParseError``, nothing else, and compiling never succeeds where reading fails; a formula that compiles prints
-only straight-line arithmetic (``graphc.safety.check_source``), and running it gives floats or a
+only straight-line arithmetic (``graphc.backends.safety.check_source``), and running it gives floats or a
 ``graphc.DomainError`` on scalars and numbers, nan or inf on a batch (or a ``graphc.LimitError``
 when the derivatives outgrow a small node limit). Anything else is a crash that libFuzzer saves as ``crash-<hash>``; a
 run longer than ``-timeout`` seconds (default 1200; CI uses 10) is a hang. Inputs that found
@@ -30,7 +30,7 @@ import sympy  # noqa: F401
 
 with atheris.instrument_imports(include=["graphc"]):
     import graphc
-    from graphc.safety import check_source
+    from graphc.backends.safety import check_source
 
 VARIABLES = [None, None, "x y", "x z theta", "a b ab", "θ α_2"]
 LIMITS = [None, graphc.Limits(length=64), graphc.Limits(depth=3), graphc.Limits(nodes=20)]

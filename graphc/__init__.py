@@ -13,15 +13,15 @@ Hessians and Hessian-vector products are forward mode over the gradient's graph;
 formulas is a vector function with a Jacobian; ``@graphc.function`` traces Python code.
 """
 
-from graphc.check import CheckReport, check
-from graphc.compiler import compile
+from graphc.api.compiler import compile
+from graphc.api.function import Function
+from graphc.api.vector import VectorFunction
 from graphc.errors import DomainError, GraphcError, LimitError, ParseError
-from graphc.function import Function
+from graphc.frontend.reading import Reading, read
+from graphc.frontend.tracing import FUNCTION_OF as _FUNCTION_OF
+from graphc.frontend.tracing import Traced, function
 from graphc.limits import Limits
-from graphc.reading import Reading, read
-from graphc.tracing import FUNCTION_OF as _FUNCTION_OF
-from graphc.tracing import Traced, function
-from graphc.vector import VectorFunction
+from graphc.tools.check import CheckReport, check
 
 # For traced functions (and on numbers or arrays): one function per spelling a formula may use.
 # abs, max, min and pow are not in __all__: a star import must not shadow the builtins.

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import graphc
-from graphc.function import KINDS
-from graphc.vector import KINDS as VECTOR_KINDS
+from graphc.api.function import KINDS
+from graphc.api.vector import KINDS as VECTOR_KINDS
 
 from c_harness import flat
 from conftest import corpus_rows

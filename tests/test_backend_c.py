@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 import graphc
-from graphc import backend_c
+from graphc.backends import c as backend_c
 from graphc.errors import GraphcError
 from graphc.ops import OPS
-from graphc.targets import comment_text
+from graphc.backends.targets import comment_text
 
 from c_harness import CLibrary, build, need_compiler
 from export_corpora import corpus, normwise

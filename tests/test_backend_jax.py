@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 import graphc
-from graphc import backend_jax
-from graphc.cli import main
+from graphc.backends import jax as backend_jax
+from graphc.tools.cli import main
 from graphc.errors import GraphcError
 from graphc.ops import ALL_OPS
 

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import sympy
 
-from graphc import cli, drawing
+from graphc.tools import cli
+from graphc.tools import drawing
 
 from conftest import sympy_gradient
 
@@ -149,7 +150,7 @@ def test_check_text_and_json(capsys):
 
 
 def test_check_exits_1_on_a_mismatch(capsys, monkeypatch):
-    module = sys.modules["graphc.check"]  # graphc.check is also the name of the function
+    module = sys.modules["graphc.tools.check"]  # graphc.check is also the name of the function
     real = module.check
 
     def strict(f, points=None):

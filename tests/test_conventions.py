@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 import graphc
-from graphc.function import Function
+from graphc.api.function import Function
 
 
 def gradient(f, point, mode, backend):

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 import graphc
-from graphc import drawing
+from graphc.tools import drawing
 
 QUIZ = "exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -126,7 +126,7 @@ def test_gradient_check_agrees_with_finite_differences_and_sympy(capsys):
 
 
 def test_expression_swell_is_quadratic_for_sympy_and_linear_for_graphc(capsys, tmp_path):
-    from graphc import drawing
+    from graphc.tools import drawing
 
     example = load("expression_swell")
     picture = tmp_path / "swell.png"

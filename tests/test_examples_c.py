@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import graphc
-from graphc.cli import main
+from graphc.tools.cli import main
 
 from c_harness import FLAGS, need_compiler
 

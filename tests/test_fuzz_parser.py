@@ -30,7 +30,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import graphc
-from graphc.safety import check_source
+from graphc.backends.safety import check_source
 
 from conftest import CORPORA
 

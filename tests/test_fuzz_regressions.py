@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import graphc
-from graphc.safety import check_source
+from graphc.backends.safety import check_source
 
 
 @pytest.mark.parametrize("formula", [

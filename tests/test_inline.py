@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 import graphc
-from graphc.function import Function
+from graphc.api.function import Function
+from graphc.backends.inline import MAX_HEIGHT
 from graphc.graph import Graph
-from graphc.inline import MAX_HEIGHT
 from graphc.ops import OPS
 
 from conftest import corpus_rows

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import graphc
-from graphc.safety import check_source
+from graphc.backends.safety import check_source
 
 KINDS = ["value", "grad", "value_and_grad", "jvp"]
 BACKENDS = ["math", "numpy"]
@@ -157,7 +157,7 @@ identifiers = st.builds(lambda head, tail: head + tail, name_characters,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(st.lists(identifiers, min_size=1, max_size=5, unique=True))
 def test_any_names_give_safe_correct_code(names):
-    names = [n for n in names if n not in ("pi", "e") and n not in graphc.parser.FUNCTIONS]
+    names = [n for n in names if n not in ("pi", "e") and n not in graphc.frontend.parser.FUNCTIONS]
     if not names:
         return
     # f = sum_k (k+1) * name_k * name_{k-1}, plus exp of the first name.

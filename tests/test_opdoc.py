@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graphc import opdoc
 from graphc.ops import BY_NAME, OPS
+from graphc.tools import opdoc
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 def test_the_committed_op_reference_is_the_generated_one():
     committed = (DOCS / "ops.md").read_text(encoding="utf-8")
-    assert committed == opdoc.reference(), "run: python -m graphc.opdoc > docs/ops.md"
+    assert committed == opdoc.reference(), "run: python -m graphc.tools.opdoc > docs/ops.md"
 
 
 def test_every_op_has_a_row_with_its_printers():

@@ -10,7 +10,7 @@ import pytest
 import sympy
 
 import graphc
-from graphc.function import Function
+from graphc.api.function import Function
 from graphc.ops import FUNCTIONS, OPS
 
 from conftest import corpus_rows

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graphc.errors import GraphcError, ParseError
-from graphc.parser import parse
-from graphc.reading import read
+from graphc.frontend.parser import parse
+from graphc.frontend.reading import read
 
 
 def sexpr(text: str, variables=None) -> str:

@@ -15,9 +15,9 @@ import pytest
 
 import graphc
 import tensor_oracle as T
-from graphc.function import Function
+from graphc.api.function import Function
 from graphc.graph import Graph
-from graphc.tensor_ops import TENSOR_OPS
+from graphc.ops.tensor import TENSOR_OPS
 
 N = 2  # the value of the named size n in these tests
 POSITIVE = (0.3, 2.0)

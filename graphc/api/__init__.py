@@ -1,0 +1,1 @@
+"""The compiled-function API: ``compile``, :class:`Function`, :class:`VectorFunction`, calling."""

@@ -1,0 +1,204 @@
+"""Calling generated code: binding arguments, choosing the backend, checking shapes, and
+turning a failure into a :class:`~graphc.errors.DomainError` in the formula's words.
+
+:class:`Calls` is shared by :class:`~graphc.api.function.Function` and
+:class:`~graphc.api.vector.VectorFunction`: both bind a point the same way (positional or by name,
+each variable once), run Python floats on the ``math`` backend and arrays or lists on ``numpy``
+with broadcasting, and report domain errors alike. A class using it provides ``variables``,
+``on_domain_error``, ``_style``, ``_graph`` and ``_get(kind, backend, style=None)``; a
+:class:`Function` with vectors or matrices (``tensor``) also provides ``shapes`` and ``_plan``,
+the declared shape of each argument and whether its sizes are all numbers.
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from graphc.backends.domain import domain_error
+from graphc.errors import DomainError, GraphcError
+from graphc.ops.shapes import bind
+
+
+class Calls:
+    """Binding and running, for :class:`~graphc.api.function.Function` and
+    :class:`~graphc.api.vector.VectorFunction`."""
+
+    tensor = False  # a Function with vectors or matrices sets it
+
+    def _bind(self, args: Sequence, kwargs: Mapping, what: str = "point") -> list:
+        names = self.variables
+        if len(args) > len(names):
+            raise GraphcError(f"too many values: this function takes {len(names)} "
+                              f"({', '.join(names) or 'no variables'}), got {len(args)}")
+        values = dict(zip(names, args))
+        for key, value in kwargs.items():
+            if key not in names:
+                raise GraphcError(f"unknown variable {key!r}; the variables are {', '.join(names)}")
+            if key in values:
+                raise GraphcError(f"variable {key!r} was given twice")
+            values[key] = value
+        missing = [n for n in names if n not in values]
+        if missing:
+            raise GraphcError(f"no value for {', '.join(missing)} in the {what}; "
+                              f"the variables are ({', '.join(names)})")
+        return [values[n] for n in names]
+
+    def _run(self, kind: str, values: list):
+        if self.tensor:
+            return self._run_arrays(kind, values)
+        batched = any(isinstance(v, (np.ndarray, list, tuple)) for v in values)
+        try:
+            if batched:
+                arrays = [np.asarray(v, dtype=float) for v in values]
+            else:
+                arrays = [float(v) for v in values]
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise GraphcError(f"graphc evaluates real numbers or arrays of them: {exc}") from None
+        compiled = self._get(kind, "numpy" if batched else "math")
+        if not batched:
+            if any(a != a for a in arrays):
+                raise self._nan_error(arrays, "the math backend")
+            try:
+                return compiled.run(*arrays)
+            except (ArithmeticError, ValueError) as exc:
+                raise self._domain_error(exc, kind, "math", arrays) from exc
+        try:
+            shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
+        except ValueError:
+            shapes = ", ".join(str(a.shape) for a in arrays)
+            raise GraphcError(f"the arrays' shapes {shapes} do not broadcast together") from None
+        if self.on_domain_error == "raise" and any(np.isnan(a).any() for a in arrays):
+            raise self._nan_error(arrays, 'on_domain_error="raise"')
+        try:
+            with self._numpy_errors():
+                result = compiled.run(*arrays)
+        except FloatingPointError as exc:  # asked for, or numpy's own error state says raise
+            raise self._domain_error(exc, kind, "numpy", arrays, shape) from exc
+        return _broadcast(result, shape)
+
+    def _numpy_errors(self):
+        """numpy's error state for generated code: raise where asked, else numpy's own."""
+        if self.on_domain_error == "raise":
+            return np.errstate(divide="raise", over="raise", invalid="raise")
+        return nullcontext()
+
+    def _domain_error(self, exc: BaseException, kind: str, backend: str, arrays: list,
+                      shape: tuple | None = None) -> DomainError:
+        """A DomainError naming the subexpression of the formula that ``exc`` came from."""
+        compiled = self._get(kind, backend)
+        if self._style != "assign":
+            # A line of nested expressions holds several operations: run the same arithmetic
+            # one operation per line (it gives identical numbers) to find the one that failed.
+            assign = self._get(kind, backend, "assign")
+            try:
+                with self._numpy_errors():
+                    assign.run(*arrays)
+            except (ArithmeticError, ValueError) as again:
+                exc, compiled = again, assign
+        formula = getattr(self, "formula", None) or "; ".join(getattr(self, "formulas", ()))
+        return domain_error(exc, kind, self._graph, formula, compiled.listing, shape,
+                            getattr(self, "_intermediates", None))
+
+    def _nan_error(self, values: list, where: str) -> DomainError:
+        names = self.variables + tuple(f"d_{v}" for v in self.variables)
+        nan = [n for n, v in zip(names, values) if np.isnan(v).any()]
+        return DomainError(f"{', '.join(nan)} {'is' if len(nan) == 1 else 'are'} NaN, and "
+                           f"{where} raises rather than compute with NaN; arrays on the numpy "
+                           "backend (with the default on_domain_error) propagate it")
+
+    def _run_arrays(self, kind: str, values: list):
+        """Run numpy code on arrays of the declared shapes; results do not alias arguments."""
+        plan = self._plan + self._plan if kind in ("jvp", "hvp") else self._plan
+        arrays, sizes, fits = [], {}, True
+        for (want, numbers_only), value in zip(plan, values):
+            if type(value) is np.ndarray and value.dtype == _FLOAT:
+                array = value
+            else:
+                try:
+                    array = np.asarray(value, dtype=float)
+                except (TypeError, ValueError):
+                    fits = False  # _explain_arguments says which argument and why
+                    break
+            if not want:
+                if array.shape != ():
+                    fits = False
+                    break
+                array = float(array)
+            elif numbers_only:
+                fits = fits and array.shape == want
+            elif array.ndim != len(want):
+                fits = False
+            else:
+                for size, have in zip(want, array.shape):
+                    if size.__class__ is int:
+                        fits = fits and size == have
+                    else:
+                        fits = fits and sizes.setdefault(size, have) == have
+            arrays.append(array)
+        if not fits:
+            self._explain_arguments(kind, values)
+        if self.on_domain_error == "raise" and any(np.isnan(a).any() for a in arrays):
+            raise self._nan_error(arrays, 'on_domain_error="raise"')
+        try:
+            with self._numpy_errors():
+                result = self._get(kind, "numpy").run(*arrays)
+        except FloatingPointError as exc:
+            raise self._domain_error(exc, kind, "numpy", arrays) from exc
+        return _own(result, [a for a in arrays if type(a) is np.ndarray])
+
+    def _explain_arguments(self, kind: str, values: list) -> None:
+        """Raise the error that says which argument does not have its declared shape."""
+        labels = list(self.variables)
+        directional = kind in ("jvp", "hvp")
+        if directional:
+            labels += [f"the direction's {name}" for name in self.variables]
+        declared = [self.shapes[name] for name in self.variables] * (2 if directional else 1)
+        actual = {}
+        for label, want, value in zip(labels, declared, values):
+            try:
+                array = np.asarray(value, dtype=float)
+            except (TypeError, ValueError) as exc:
+                raise GraphcError(f"{label}: graphc evaluates real numbers or arrays of them: "
+                                  f"{exc}") from None
+            if not want and array.shape != ():
+                raise GraphcError(f"{label} is a scalar (it is not in shapes), but the "
+                                  f"value given has shape {array.shape}")
+            actual[label] = array.shape
+        bind(dict(zip(labels, declared)), actual)
+        raise GraphcError("the arguments do not have their declared shapes")  # bind names which
+
+
+def as_call(values) -> tuple[tuple, dict]:
+    if isinstance(values, Mapping):
+        return (), dict(values)
+    return tuple(values), {}
+
+
+def _broadcast(result, shape: tuple):
+    if isinstance(result, tuple):
+        return tuple(_broadcast(r, shape) for r in result)
+    array = np.asarray(result, dtype=float)
+    if array.shape != shape:
+        array = np.broadcast_to(array, shape).copy()
+    return array
+
+
+_FLOAT = np.dtype(np.float64)
+
+
+def _own(result, owners: list):
+    """Results as floats and writable arrays that share no memory with the arguments."""
+    if type(result) is tuple:
+        return tuple([_own(r, owners) for r in result])
+    if not isinstance(result, np.ndarray) or result.ndim == 0:
+        return float(result)
+    base = result.base
+    for a in owners:
+        if result is a or (base is not None and (base is a or base is a.base)):
+            return np.array(result)
+    if base is not None and not result.flags.writeable:  # np.broadcast_to gives read-only views
+        return np.array(result)
+    return result

@@ -1,0 +1,107 @@
+"""``graphc.compile``: a formula (text or SymPy) in, a :class:`~graphc.api.function.Function` out."""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import sympy
+
+from graphc.api.function import Function
+from graphc.errors import GraphcError, LimitError, ParseError
+from graphc.frontend import parser
+from graphc.frontend.builder import GraphBuilder
+from graphc.graph import gcpause
+from graphc.graph.graph import Graph, Node
+from graphc.limits import DEFAULT as DEFAULT_LIMITS, Limits
+from graphc.ops import shapes as shapes_module
+
+
+def compile(formula, variables: Sequence[str] | str | None = None, *,
+            shapes: Mapping | None = None, wrt: Sequence[str] | str | None = None,
+            limits: Limits | None = None, on_domain_error: str = "numpy"):
+    """Compile a formula to value and gradient code.
+
+    ``formula`` is text such as ``"exp(x*z) + x*z/log(x)"``, a program such as
+    ``"a = x*z; b = log(x); y = exp(a) + a/b"``, or a SymPy expression. A list of them, or a
+    mapping of output names to them, compiles to a :class:`~graphc.api.vector.VectorFunction`
+    whose outputs share one graph. ``variables`` declares
+    the variables and their order (a sequence, or a string ``"x z"``); declaring them also
+    turns on slide notation (``2x``, ``xz``, ``log x``). Without it, variables are taken in
+    order of first appearance (alphabetically for a SymPy expression).
+
+    ``shapes`` declares vectors and matrices, as in ``{"x": (3,), "A": (3, 4)}``; a size may be
+    a name (``{"X": ("n", 3)}``) fixed only when the function is called. A variable not named
+    there is a scalar. ``wrt`` names the variables the gradient is taken with respect to (all
+    of them by default), in the order the gradient lists them.
+
+    ``limits`` (a :class:`graphc.Limits`) bounds the formula's length, nesting depth and graph
+    size. ``on_domain_error`` says what the numpy backend does where an operation leaves its
+    domain or overflows: ``"numpy"`` (the default) gives numpy's nan or inf under numpy's
+    error state, ``"raise"`` raises :class:`graphc.DomainError` as the math backend always does.
+    """
+    if not isinstance(limits, (Limits, type(None))):
+        raise GraphcError(f"limits= takes a graphc.Limits, not {type(limits).__name__}")
+    limits = limits or DEFAULT_LIMITS
+    declared = parser.declared_names(variables)
+    declared_shapes = shapes_module.declared(shapes)
+    if isinstance(formula, (list, tuple, Mapping)):
+        if declared_shapes or wrt is not None or on_domain_error != "numpy":
+            raise GraphcError("shapes, wrt and on_domain_error apply to one formula, not to a "
+                              "list of them")
+        from graphc.api.vector import compile_vector
+
+        return compile_vector(formula, declared, limits)
+    graph = Graph(max_nodes=limits.nodes)
+    if isinstance(formula, sympy.Basic) and declared_shapes:
+        raise GraphcError("shapes apply to formulas written as text; SymPy expressions are scalar")
+    if isinstance(formula, sympy.Basic):
+        from graphc.frontend.sympy_bridge import from_sympy
+
+        output = from_sympy(formula, graph)
+        names = declared
+        if names is None:
+            names = tuple(sorted(str(s) for s in formula.free_symbols))
+        else:
+            unknown = sorted(str(s) for s in formula.free_symbols if str(s) not in names)
+            if unknown:
+                raise GraphcError(f"the expression uses {', '.join(unknown)}, which are not among "
+                                  f"the declared variables ({', '.join(names)})")
+        inputs = [graph.input(n) for n in names]
+        return Function(graph, output, inputs, formula=str(formula), wrt=_wrt(wrt, names),
+                        on_domain_error=on_domain_error)
+    if not isinstance(formula, str):
+        raise GraphcError(f"graphc compiles a formula string or a SymPy expression, "
+                          f"not {type(formula).__name__}")
+    for name, shape in declared_shapes.items():
+        graph.input(name, shape=shape)
+    for size, (name, axis) in shapes_module.named_sizes(declared_shapes).items():
+        graph.declare_size(size, graph.input(name), axis)
+    builder = GraphBuilder(formula, graph, (declared or ()) + tuple(declared_shapes))
+    with gcpause.paused():
+        parsed = parser.parse(formula, builder, declared, limits)
+    unused = [name for name in declared_shapes if name not in parsed.variables]
+    if unused:
+        raise GraphcError(f"shapes names {', '.join(unused)}, which the formula does not use as "
+                          f"variables (its variables: {', '.join(parsed.variables) or 'none'})")
+    try:  # a declared variable the formula does not use is a node of its own
+        inputs = [graph.input(n) for n in parsed.variables]
+    except LimitError:
+        raise ParseError(f"the graph of this formula and its {len(parsed.variables)} declared "
+                         f"variables would have more than {graph.max_nodes:,} nodes", formula,
+                         max(len(formula) - 1, 0), "graphc.Limits(nodes=...) sets the limit; or "
+                         "declare only the variables the formula uses") from None
+    return Function(graph, parsed.output, inputs, formula=formula,
+                    intermediates=builder.intermediates, output_name=parsed.output_name,
+                    wrt=_wrt(wrt, parsed.variables), on_domain_error=on_domain_error)
+
+
+def _wrt(wrt: Sequence[str] | str | None, variables: Sequence[str]) -> tuple[str, ...] | None:
+    """The names ``wrt`` lists, checked against the variables; None means all of them."""
+    if wrt is None:
+        return None
+    names = parser.declared_names(wrt)
+    unknown = [n for n in names if n not in variables]
+    if unknown:
+        raise GraphcError(f"wrt names {', '.join(unknown)}, not among the formula's variables "
+                          f"({', '.join(variables) or 'none'})")
+    return names

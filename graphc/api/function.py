@@ -1,0 +1,433 @@
+"""A compiled formula: call it, take its gradient, read the code that runs.
+
+A :class:`Function` holds the interned graph of one formula. Asking for a gradient runs the
+reverse-mode transform once and adds its nodes to the same graph; asking for a directional
+derivative runs the forward-mode transform. Each kind of code is printed and compiled once per
+backend and style, on first use, and ``source()`` returns exactly the text that was compiled.
+The code that runs is in :attr:`Function.style`: ``"assign"`` (the default) is one assignment
+per operation, the code people read; ``"inline"`` nests each value used once into its use,
+which Python compiles and runs faster for large formulas (both give identical numbers).
+
+Scalars run on the ``math`` backend (Python floats). If any argument is a numpy array or a
+list, the ``numpy`` backend runs instead, with numpy broadcasting, so one call evaluates a
+whole batch of points, and every result has the broadcast shape of the arguments.
+
+A formula with vectors or matrices (declared with ``shapes=``) always runs on ``numpy``: its
+arguments must have the declared shapes (a named size such as a batch takes any length, the
+same wherever it appears), and each gradient entry has the shape of its variable.
+
+Calling (binding arguments, backends, shapes, errors) is :mod:`graphc.api.calling`. Where
+evaluation leaves an operation's domain or overflows, the math backend raises
+:class:`~graphc.errors.DomainError` naming the subexpression as written (see
+:mod:`graphc.backends.domain`); the numpy backend gives numpy's nan or inf, or raises the same error when
+compiled with ``on_domain_error="raise"``. NaN arguments are refused wherever errors raise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from graphc.api.calling import Calls, as_call
+from graphc.backends import codegen
+from graphc.backends import inline, targets
+from graphc.differentiate import reverse as differentiate
+from graphc.differentiate import higher
+from graphc.errors import GraphcError
+from graphc.graph import gcpause
+from graphc.graph.graph import Graph, Node
+from graphc.ops.shapes import shape_text
+from graphc.ops.tensor import fit
+
+KINDS = ("value", "grad", "value_and_grad", "jvp", "hvp", "hessian")
+#: The transforms run in this order, each after all those before it, so a node that two of them
+#: share is always made by the same one: the printed code cannot depend on what was asked first.
+BUILD_ORDER = ("grad", "jvp", "hvp", "hessian")
+#: What the numpy backend does where an operation leaves its domain: numpy's nan/inf, or raise.
+ON_DOMAIN_ERROR = ("numpy", "raise")
+
+
+@dataclass
+class _Compiled:
+    source: str
+    run: object
+    ops: int
+    listing: codegen.Listing | None = None  # the node behind each line, for DomainError
+
+
+def _entry(kind: str, doc: str):
+    """``f(...)``, ``f.grad(...)`` or ``f.value_and_grad(...)``: the generated code of ``kind``.
+
+    One fast path for all three, made as a closure so that a scalar call costs no extra frame:
+    positional Python floats go straight to the compiled math code once a call with floats has
+    armed it (a microsecond or two less than binding and converting); anything else, NaN
+    included (which ``_run`` refuses), takes ``Function._call``."""
+    def call(self, *args, **kwargs):
+        run = self._scalar_runs.get(kind)
+        if run is not None and not kwargs and len(args) == len(self.inputs):
+            for arg in args:
+                if arg.__class__ is not float or arg != arg:
+                    break
+            else:
+                try:
+                    return run(*args)
+                except (ArithmeticError, ValueError) as exc:
+                    raise self._domain_error(exc, kind, "math", list(args)) from exc
+        return self._call(kind, args, kwargs)
+
+    call.__name__ = "__call__" if kind == "value" else kind
+    call.__qualname__ = f"Function.{call.__name__}"
+    call.__doc__ = doc
+    return call
+
+
+class Function(Calls):
+    """A formula compiled to straight-line value and derivative code."""
+
+    kinds = KINDS  # the kinds of code it prints
+
+    def __init__(self, graph: Graph, output: Node, inputs: Sequence[Node], formula: str,
+                 intermediates: Mapping[Node, str] | None = None, output_name: str | None = None,
+                 wrt: Sequence[str] | None = None, on_domain_error: str = "numpy"):
+        if on_domain_error not in ON_DOMAIN_ERROR:
+            raise GraphcError(f"on_domain_error is one of {', '.join(map(repr, ON_DOMAIN_ERROR))}, "
+                              f"not {on_domain_error!r}")
+        #: What the numpy backend does outside an op's domain: "numpy" (nan/inf) or "raise".
+        self.on_domain_error = on_domain_error
+        self._graph = graph
+        self.output = output
+        self.inputs = tuple(inputs)
+        self.formula = formula
+        self.output_name = output_name
+        self.variables = tuple(graph.name(n) for n in self.inputs)
+        #: Each variable's declared shape, ``()`` for a scalar.
+        self.shapes = {graph.name(n): graph.shape(n) for n in self.inputs}
+        #: The variables the gradient is taken with respect to, in its order.
+        self.wrt = tuple(wrt) if wrt is not None else self.variables
+        self._wrt = tuple(self.inputs[self.variables.index(name)] for name in self.wrt)
+        self.tensor = any(self.shapes.values()) or bool(graph.shape(output))
+        # For checking arguments: each declared shape, and whether its sizes are all numbers.
+        self._plan = [(shape, all(isinstance(size, int) for size in shape))
+                      for shape in self.shapes.values()]
+        self._primal = set(graph.ancestors([output])) | set(self.inputs)
+        forward_order = sorted(self._primal)
+        names = dict(intermediates or {})
+        self._intermediates = dict(names)
+        if output_name and output not in names and graph.kind(output) == "op":
+            names[output] = output_name
+        self._names = codegen.Names.for_function(graph, self.inputs, forward_order, names)
+        for size, node in graph.sizes.items():  # ``n = X.shape[0]``: a named size reads as itself
+            self._names.of[node] = codegen.python_name(size, self._names.taken)
+            self._primal.add(node)
+        self._adjoints: differentiate.Adjoints | None = None
+        self._tangent: Node | None = None
+        self._seeds: tuple[Node, ...] = ()
+        self._higher: dict[str, codegen.Program] = {}
+        self._compiled: dict[tuple[str, str, str], _Compiled] = {}
+        self._style = "assign"
+        self._scalar_runs: dict[str, object] = {}  # kind -> compiled math code in this style
+
+    @property
+    def style(self) -> str:
+        """The style of the code that runs: ``"assign"`` (the default: one line per operation) or ``"inline"`` (nested, faster for large formulas)."""
+        return self._style
+
+    @style.setter
+    def style(self, style: str) -> None:
+        if style not in inline.STYLES:
+            raise GraphcError(f"unknown style {style!r}; use one of {', '.join(inline.STYLES)}")
+        self._style = style
+        self._scalar_runs.clear()
+
+    # --------------------------------------------------------------------- the graph
+    @property
+    def graph(self):
+        """The ``networkx.DiGraph`` of the formula and every derivative taken so far."""
+        return self._graph.nx
+
+    @property
+    def ir(self) -> Graph:
+        """graphc's own :class:`~graphc.graph.Graph` around :attr:`graph`."""
+        return self._graph
+
+    def gradient_nodes(self) -> tuple[Node, ...]:
+        """The graph nodes of the gradient (reverse mode runs the first time it is asked)."""
+        if self._adjoints is None:
+            with gcpause.paused():
+                self._adjoints = differentiate.reverse(self._graph, self.output, self._wrt)
+        return self._adjoints.gradient
+
+    def tangent_node(self) -> tuple[Node, tuple[Node, ...]]:
+        """The forward-mode tangent of the output and the seed inputs ``d_x, d_z, ...``."""
+        if self._tangent is None:
+            if not self._graph.shape(self.output):  # a gradient needs a scalar
+                self.gradient_nodes()  # first, as BUILD_ORDER says
+            g = self._graph
+            self._seeds = tuple(g.input(g.name(n), role="tangent", shape=g.shape(n))
+                                for n in self.inputs)
+            with gcpause.paused():
+                tangents = differentiate.tangents(g, [self.output],
+                                                  dict(zip(self.inputs, self._seeds)))
+            self._tangents = {u: t for u, t in tangents.items() if u in self._primal}
+            self._tangent = fit(g.build, tangents.get(self.output, g.const(0.0)), self.output)
+        return self._tangent, self._seeds
+
+    # ------------------------------------------------------------------------- code
+    def _program(self, kind: str) -> codegen.Program:
+        n = len(self.wrt)
+        params = list(self.inputs)
+        if kind == "value":
+            return codegen.Program("value", params, [self.output], "{0}", self._primal)
+        if kind in ("grad", "value_and_grad"):
+            gradient = list(self.gradient_nodes())
+            adjoints = {p: a for p, a in self._adjoints.of.items() if p in self._primal}
+            if kind == "grad":
+                # Forward values that can fail are computed even where only their derivatives
+                # are needed: outside the function's domain there is no gradient either.
+                ops = self._graph.columns()[1]
+                checks = [p for p in sorted(self._primal) if ops[p] is not None
+                          and not ops[p].total and ops[p].shape is None]
+                return codegen.Program("grad", params, gradient, _tuple(0, n), self._primal,
+                                       adjoints=adjoints, checks=checks)
+            return codegen.Program("value_and_grad", params, [self.output] + gradient,
+                                   "{0}, " + _tuple(1, n), self._primal, adjoints=adjoints)
+        if kind == "jvp":
+            tangent, seeds = self.tangent_node()
+            return codegen.Program("jvp", params + list(seeds), [self.output, tangent], "{0}, {1}",
+                                   self._primal, section="tangent", tangents=self._tangents)
+        if kind in ("hvp", "hessian"):
+            if kind == "hessian" and (self.tensor or self.wrt != self.variables):
+                raise GraphcError("the Hessian matrix is over all the variables of a formula of "
+                                  "scalars; for vectors and matrices, or with wrt, use hvp")
+            if kind not in self._higher:
+                if kind == "hessian":  # first what comes before it in BUILD_ORDER
+                    self._program("hvp")
+                self.tangent_node()
+                gradient = self.gradient_nodes()
+                adjoints = {p: a for p, a in self._adjoints.of.items() if p in self._primal}
+                self._higher[kind] = (
+                    higher.hvp_program(self._graph, self.inputs, self._primal, adjoints, gradient)
+                    if kind == "hvp" else higher.hessian_program(
+                        self._graph, self.inputs, self._names, self._primal, adjoints, gradient))
+            return self._higher[kind]
+        raise GraphcError(f"unknown kind of code {kind!r}; graphc prints {', '.join(KINDS)}")
+
+    def _get(self, kind: str, backend: str, style: str | None = None) -> _Compiled:
+        style = self._style if style is None else style
+        key = (kind, backend, style)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            if backend not in codegen.BACKENDS:
+                raise GraphcError(f"unknown backend {backend!r}; use one of {', '.join(codegen.BACKENDS)}")
+            if style not in inline.STYLES:
+                raise GraphcError(f"unknown style {style!r}; use one of {', '.join(inline.STYLES)}")
+            if backend == "math" and self.tensor:
+                raise GraphcError("the math backend computes scalars; this formula has vectors or "
+                                  "matrices, so it runs on backend='numpy'")
+            program = self._program(kind)
+            listing = codegen.Listing()
+            with gcpause.paused():
+                source = codegen.emit(self._graph, program, self._names, backend, style,
+                                      listing=listing)
+                run = codegen.compile_source(source, program.name, backend, kind)
+            live = list(program.outputs) + list(program.checks)
+            ops = self._graph.count_ops(self._graph.ancestors(live))
+            compiled = self._compiled[key] = _Compiled(source, run, ops, listing)
+        return compiled
+
+    def source(self, kind: str = "grad", backend: str | None = None, style: str | None = None,
+               **options) -> str:
+        """The Python source of ``kind`` (value, grad, value_and_grad, jvp, hvp, hessian).
+
+        ``backend`` is ``"math"`` or ``"numpy"``; by default ``math`` for a scalar formula and
+        ``numpy`` for one with vectors or matrices. With ``style`` left out it is the code that
+        runs (see :attr:`style`); ``style="assign"`` gives one assignment per operation,
+        ``style="inline"`` the nested form. ``backend="c"`` prints C (``options``: ``prefix``,
+        ``real``, ``static_inline``; see :mod:`graphc.backends.c`), ``backend="jax"`` Python
+        with ``jax.numpy`` (docs/export.md).
+        """
+        if backend in targets.TARGETS:
+            return targets.source(self, kind, backend, style, **options)
+        targets.refuse_options(backend or self._default_backend, options)
+        return self._get(kind, backend or self._default_backend, style).source
+
+    def compiled(self, kind: str = "value_and_grad", backend: str | None = None,
+                 style: str | None = None):
+        """The generated function itself, compiled from exactly ``source(kind, backend, style)``.
+
+        It takes the values positionally in :attr:`variables` order and checks nothing: no
+        names, no conversion, no choice of backend, no :class:`~graphc.DomainError`. It is for
+        hot loops, like the function ``sympy.lambdify`` returns; calls through the
+        :class:`Function` are about a microsecond slower and safer. With ``backend="jax"`` it
+        is the JAX code, ready for ``jax.jit``, ``jax.vmap`` and ``jax.grad``.
+        """
+        if backend in targets.TARGETS:
+            return targets.compiled(self, kind, backend, style)
+        return self._get(kind, backend or self._default_backend, style).run
+
+    def _printable(self, kind: str):
+        """The graph, the program of ``kind`` and the names: what other languages print."""
+        return self._graph, self._program(kind), self._names
+
+    def op_count(self, kind: str = "value") -> int:
+        """How many operations the generated ``kind`` code performs (counted on the graph, so
+        asking does not print or compile the code)."""
+        for (compiled_kind, _, _), compiled in self._compiled.items():
+            if compiled_kind == kind:
+                return compiled.ops
+        program = self._program(kind)
+        return self._graph.count_ops(self._graph.ancestors(list(program.outputs)
+                                                           + list(program.checks)))
+
+    @property
+    def _default_backend(self) -> str:
+        return "numpy" if self.tensor else "math"
+
+    # ------------------------------------------------------------------------ calls
+    __call__ = _entry("value", "The value at a point: ``f(2, 3)``, ``f(x=2, z=3)``, or arrays "
+                               "for many points.")
+    grad = _entry("grad", "The gradient by reverse mode, one entry per variable in "
+                          ":attr:`variables` order.")
+    value_and_grad = _entry("value_and_grad", "``(value, gradient)`` from one pass of generated "
+                                              "code.")
+
+    def _call(self, kind: str, args: tuple, kwargs: dict):
+        values = self._bind(args, kwargs)
+        if all(v.__class__ is float for v in values):  # arm the fast path for the next call
+            self._scalar_runs[kind] = self._get(kind, "math").run
+        return self._run(kind, values)
+
+    def jvp(self, point, tangent) -> tuple:
+        """``(value, directional derivative along tangent)`` by forward mode."""
+        values = self._bind(*as_call(point), what="point")
+        direction = self._bind(*as_call(tangent), what="tangent")
+        return self._run("jvp", values + direction)
+
+    def hvp(self, point, v) -> tuple:
+        """The Hessian times ``v``, by forward over reverse, in one pass; no Hessian is formed."""
+        values = self._bind(*as_call(point), what="point")
+        direction = self._bind(*as_call(v), what="direction")
+        return self._run("hvp", values + direction)
+
+    def hessian(self, *args, **kwargs) -> np.ndarray:
+        """The Hessian matrix (variables x variables), by forward over reverse.
+
+        With arrays for arguments the shape is ``(n, n) + the broadcast shape``.
+        """
+        result = np.asarray(self._run("hessian", self._bind(args, kwargs)), dtype=float)
+        return result.reshape(0, 0) if not self.inputs else result
+
+    def derivative(self, *names: str) -> "Function":
+        """d f / d names[0] (then d / d names[1], ...) as a function of the same variables."""
+        if not names:
+            raise GraphcError("derivative needs a variable name, e.g. f.derivative('x')")
+        if self.tensor:
+            raise GraphcError("derivative covers formulas of scalars; for vectors and matrices, "
+                              "take grad, jvp or hvp")
+        f = self
+        for name in names:
+            if name not in f.wrt:
+                among = ("the variables are" if f.wrt == f.variables else
+                         "this function was compiled with wrt =")
+                raise GraphcError(f"cannot differentiate with respect to {name!r}; "
+                                  f"{among} ({', '.join(f.wrt)})")
+            node = f.gradient_nodes()[f.wrt.index(name)]
+            graph, output, inputs, intermediates = higher.copy_function(
+                f._graph, node, f.inputs, f._primal, f._intermediates)
+            f = Function(graph, output, inputs, f"d/d{name} ({f.formula})", intermediates,
+                         on_domain_error=f.on_domain_error)
+        return f
+
+    # ----------------------------------------------------------------------- views
+    def to_sympy(self):
+        """The same function as a SymPy expression (scalar formulas only)."""
+        from graphc.frontend.sympy_bridge import to_sympy
+
+        if self.tensor:
+            shapes = ", ".join(f"{k}: {shape_text(v)}" for k, v in self.shapes.items() if v)
+            raise GraphcError(f"to_sympy and check cover scalar formulas; this one has vectors or "
+                              f"matrices ({shapes})")
+
+        return to_sympy(self._graph, [self.output])[0]
+
+    def __repr__(self) -> str:
+        formula = self.formula if len(self.formula) <= 60 else self.formula[:57] + "..."
+        return f"graphc.Function({formula!r}, variables={self.variables!r})"
+
+    # ----------------------------------------------------------- tables and pictures
+    def code_names(self, kind: str = "value_and_grad") -> dict[Node, str]:
+        """The name each graph node has in the generated ``kind`` code."""
+        names: dict[Node, str] = {}
+        codegen.emit(self._graph, self._program(kind), self._names, self._default_backend,
+                     names_out=names)
+        return names
+
+    def table(self, *args, **kwargs):
+        """The forward and backward tables at a point: ``print(f.table(2, 3))``, ``.to_dict()``."""
+        from graphc.tools import tables
+
+        return tables.build(self, tables.point_of(self, args, kwargs))
+
+    def draw(self, path=None, *args, **kwargs):
+        """A picture of the graph, labelled with values and adjoints at a point if one is given.
+
+        ``f.draw("graph.png", 2, 3)`` writes it (``.dot`` needs nothing; ``.png`` and ``.svg``
+        need matplotlib, ``pip install graphc[plot]``) and returns the
+        :class:`~graphc.tools.drawing.Picture`; ``f.draw()`` only returns it.
+        """
+        from graphc.tools import drawing
+
+        picture = drawing.picture(self, *args, **kwargs)
+        if path is not None:
+            picture.save(path)
+        return picture
+
+    def html(self, *args, path=None, **kwargs) -> str:
+        """The interactive page of both passes at a point (:mod:`graphc.tools.page`), as HTML text;
+        ``f.html(2, 3, path="quiz.html")`` also writes it."""
+        from graphc.tools import page
+
+        return page.write(self, path, args, kwargs) if path else page.render(self, args, kwargs)
+
+    def show(self, *args, **kwargs):
+        """The same page inline in Jupyter: ``f.show(2, 3)`` (nothing is fetched)."""
+        from graphc.tools import page
+
+        return page.Shown(page.render(self, args, kwargs))
+
+    @property
+    def _shown_kind(self) -> str:
+        """What notebooks show: value and gradient, or the value alone if it is not a scalar."""
+        return "value" if self._graph.shape(self.output) else "value_and_grad"
+
+    _SVG_NODE_LIMIT = 150  # larger graphs are not drawn inline: the picture would be unreadable
+
+    def _repr_markdown_(self) -> str:
+        formula = self.formula if len(self.formula) <= 200 else self.formula[:197] + "..."
+        return (f"**graphc.Function** of ({', '.join(self.variables)}): `{formula}`\n\n"
+                f"```python\n{self.source(self._shown_kind)}```\n")
+
+    def _repr_html_(self) -> str | None:
+        """Code and an SVG of the graph when matplotlib is present; else Jupyter uses markdown."""
+        from graphc.tools import drawing
+
+        if not drawing.have_matplotlib():
+            return None
+        import html
+
+        formula = self.formula if len(self.formula) <= 200 else self.formula[:197] + "..."
+        parts = [f"<p><b>graphc.Function</b> of ({html.escape(', '.join(self.variables))}): "
+                 f"<code>{html.escape(formula)}</code></p>",
+                 f"<pre>{html.escape(self.source(self._shown_kind))}</pre>"]
+        picture = drawing.picture(self)
+        if len(picture.nodes) <= self._SVG_NODE_LIMIT:
+            parts.append(picture.svg())
+        return "\n".join(parts)
+
+
+def _tuple(first: int, n: int) -> str:
+    """A format for a Python tuple of ``n`` outputs numbered from ``first``."""
+    items = [f"{{{first + i}}}" for i in range(n)]
+    return "(" + ", ".join(items) + ("," if n == 1 else "") + ")"

@@ -1,0 +1,507 @@
+"""Read formulas and small programs the way people write them on paper and on slides.
+
+``parse(text, builder)`` reads ``exp(x*z) + x*z/log(x)``, or a lecture-style program such as
+``a = x*z; b = log(x); y = exp(a) + a/b``, and calls the builder once per number, name and
+operation, bottom-up, so that one parser serves the graph compiler and the syntax-tree reader
+alike. Declaring the variables (``parse(text, builder, "x z")``) turns on slide notation:
+``2x``, ``x y``, ``xz`` for ``x*z`` and ``log x`` without parentheses.
+
+The parser never recurses. It is a shunting-yard loop over an operator stack, with precedence
+and associativity taken from a table of binding powers, so the depth of a formula is limited
+only by memory. Every mistake is a :class:`~graphc.errors.ParseError` that points at the spot
+and says what was expected there.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Generic, NamedTuple, Protocol, Sequence, TypeVar
+
+from graphc.errors import GraphcError, ParseError
+from graphc.frontend.tokens import Token, tokenize
+from graphc.limits import DEFAULT as DEFAULT_LIMITS, Limits
+from graphc.ops import CONSTANTS, FUNCTIONS, SOFT_FUNCTIONS
+
+T = TypeVar("T")
+Span = tuple[int, int]  # (start, end) character offsets into the whole text, end exclusive
+
+
+class Builder(Protocol[T]):
+    """What the parser calls as it reads; ``T`` is whatever the builder makes of a formula."""
+
+    def number(self, value: float, span: Span) -> T: ...
+    def constant(self, name: str, span: Span) -> T: ...
+    def variable(self, name: str, span: Span) -> T: ...
+    def apply(self, op: str, args: list[T], span: Span) -> T: ...
+    def assign(self, name: str, value: T, span: Span) -> T: ...
+
+
+@dataclass
+class Parsed(Generic[T]):
+    """The builder's values for a whole text, and which names it declared or assigned."""
+
+    output: T
+    output_name: str | None
+    variables: tuple[str, ...]
+    intermediates: list[tuple[str, T]] = field(default_factory=list)
+
+
+# Binding powers. An operator waiting on the stack is applied before a new operator whose left
+# power is not above the waiting one's right power: equal powers associate to the left, a right
+# power one below the left power associates to the right.
+INFIX: dict[str, tuple[str, int, int]] = {  # token -> (op, left power, right power)
+    "+": ("add", 10, 10),
+    "-": ("sub", 10, 10),
+    "*": ("mul", 20, 20),
+    "/": ("div", 20, 20),
+    "@": ("matmul", 20, 20),  # as in Python: with * and /, left-associative
+    "**": ("pow", 50, 49),
+    "^": ("pow", 50, 49),
+}
+PREFIX: dict[str, tuple[str | None, int]] = {  # token -> (op, right power); unary + is no op
+    "-": ("neg", 40),
+    "+": (None, 40),
+}
+JUXTAPOSE = 30  # slide notation `2x`, `x y`: tighter than * and /, looser than unary - and **
+JUXTAPOSE_FUNCTION = 29  # `sin x cos x`: a function name ends the operand of the function before
+FUNCTION_OPERAND = 29  # `log x y`: a function without parentheses takes the product after it
+BRACKET = -1  # '(' and calls on the stack: nothing is applied across them
+POSTFIX = {".T": "transpose"}  # binds tightest, like Python's attribute: -A.T is -(A.T)
+
+
+def declared_names(variables: Sequence[str] | str | None) -> tuple[str, ...] | None:
+    """The declared variables as a tuple: ``"x z"``, ``"x, z"`` and ``["x", "z"]`` alike."""
+    if variables is None:
+        return None
+    if isinstance(variables, str):
+        variables = variables.replace(",", " ").split()
+    names = tuple(variables)
+    for name in names:
+        valid = isinstance(name, str) and name[:1].isidentifier() and all(
+            ("a" + ch).isidentifier() for ch in name[1:])
+        if not valid:
+            raise GraphcError(f"variable names are names such as x or theta1, not {name!r}")
+        if name in FUNCTIONS and name not in SOFT_FUNCTIONS:
+            raise GraphcError(f"variable {name!r} cannot be declared: it is a function")
+    if len(set(names)) != len(names):
+        twice = next(n for i, n in enumerate(names) if n in names[:i])
+        raise GraphcError(f"variable {twice!r} is declared twice")
+    return names
+
+
+def parse(text: str, builder: Builder[T], variables: Sequence[str] | str | None = None,
+          limits: Limits | None = None) -> Parsed[T]:
+    """Read ``text`` and build it with ``builder``.
+
+    ``variables`` declares the variables and their order (``"x z"``, ``"x, z"`` or a sequence);
+    declaring them turns on slide notation. Without it every name that is not a function, a
+    constant or an assigned intermediate is a variable, in order of first appearance.
+    ``limits`` bounds the length and the nesting depth of ``text`` (default
+    :data:`graphc.limits.DEFAULT`).
+    """
+    if not isinstance(text, str):
+        raise GraphcError(f"a formula is a string, not {type(text).__name__}")
+    limits = limits or DEFAULT_LIMITS
+    if len(text) > limits.length:
+        raise ParseError(f"the formula is {len(text):,} characters long; graphc reads at most "
+                         f"{limits.length:,}", text, limits.length,
+                         "graphc.Limits(length=...) sets the limit")
+    return _Parser(text, builder, declared_names(variables), limits.depth).program()
+
+
+class _Waiting(NamedTuple):
+    """An operator or bracket on the stack, waiting for its operands."""
+
+    kind: str  # infix, prefix, function (written without parentheses), group, call
+    op: str | None  # canonical op name; None for unary plus and groups
+    power: int  # right binding power
+    at: int  # index of its token: the operator, '(' or the called function's name
+    arity: int = 0  # calls: how many arguments the function takes
+    base: int = 0  # calls: how many operands were on the stack before the first argument
+    paren: int = -1  # groups and calls: index of their '('
+
+
+_new = tuple.__new__  # makes a _Waiting several times faster than calling the class
+
+Operand = tuple  # (builder value, start, end); the extent includes surrounding parentheses
+
+
+class _Parser(Generic[T]):
+    """One reading of one text: the statements, then each expression by shunting-yard."""
+
+    def __init__(self, text: str, builder: Builder[T], declared: tuple[str, ...] | None,
+                 max_depth: int | None = None):
+        self.text = text
+        self.builder = builder
+        self.declared = declared
+        self.is_declared = dict.fromkeys(declared or ())
+        self.slide = declared is not None
+        self.tokens = tokenize(text, max_depth)
+        self.seen: dict[str, None] = {}  # undeclared variables in order of first appearance
+        self.bound: dict[str, T] = {}  # intermediates assigned so far
+        self.assigning: str | None = None  # the name the current statement assigns
+        self.intermediates: list[tuple[str, T]] = []
+        self.assigned_at = self._assignments()
+
+    def error(self, message: str, offset: int, hint: str | None = None) -> ParseError:
+        return ParseError(message, self.text, offset, hint)
+
+    def _assignments(self) -> dict[str, int]:
+        """Where each name is first assigned, so that an early use can be reported as such."""
+        first: dict[str, int] = {}
+        kinds = self.tokens.kinds
+        if "=" not in self.text:
+            return first
+        for i in range(len(kinds) - 1):
+            if kinds[i] == "name" and kinds[i + 1] == "=" and (i == 0 or kinds[i - 1] == "sep"):
+                first.setdefault(self.tokens.texts[i], self.tokens.starts[i])
+        return first
+
+    # ---------------------------------------------------------------- statements
+
+    def program(self) -> Parsed[T]:
+        """Read the statements: ``name = expression`` or, last, a bare expression."""
+        kinds, i = self.tokens.kinds, 0
+        output, output_name, unused = None, None, None
+        while True:
+            while kinds[i] == "sep":
+                i += 1
+            if kinds[i] == "end":
+                break
+            tok = self.tokens[i]
+            if unused is not None:
+                raise self.error("the value of this expression is never used", unused.start,
+                                 "only the last statement may be a bare expression; "
+                                 "name the others, as in 'a = x*z'")
+            if tok.kind == "name" and kinds[i + 1] == "=":
+                self._check_assignable(tok)
+                self.assigning = tok.text
+                (value, _, end), i = self.expression(i + 2, i + 1)
+                output = self.builder.assign(tok.text, value, (tok.start, end))
+                output_name = tok.text
+                self.bound[tok.text] = output
+                self.intermediates.append((tok.text, output))
+            else:
+                self.assigning = None
+                (output, _, _), i = self.expression(i, -1)
+                output_name, unused = None, tok
+        if output_name is None and unused is None:
+            raise self.error("the formula is empty: expected an expression", 0)
+        variables = self.declared if self.declared is not None else tuple(self.seen)
+        return Parsed(output, output_name, variables, self.intermediates)
+
+    def _check_assignable(self, tok: Token) -> None:
+        name = tok.text
+        if name in FUNCTIONS and name not in SOFT_FUNCTIONS:
+            raise self.error(f"cannot assign '{name}': it is a function", tok.start)
+        if name in self.is_declared:
+            raise self.error(f"cannot assign '{name}': it is a declared variable", tok.start,
+                             "give the intermediate a name of its own")
+        if name in self.bound:
+            raise self.error(f"'{name}' is assigned twice", tok.start,
+                             f"it is first assigned at {self._where(self.assigned_at[name])}")
+
+    # ---------------------------------------------------------------- expressions
+
+    def expression(self, i: int, before: int) -> tuple[Operand, int]:
+        """Read the expression that starts at token ``i``; return it and the index of its end.
+
+        ``before`` is the index of the token just before the expression, or -1, for messages.
+        """
+        kinds, texts, starts = self.tokens.kinds, self.tokens.texts, self.tokens.starts
+        builder, reduce = self.builder, self._reduce
+        operators: list[_Waiting] = []
+        operands: list[Operand] = []
+        expect_operand = True
+        while True:
+            kind = kinds[i]
+            if expect_operand:
+                if kind == "name":
+                    if self._is_call(i):
+                        i = self._function(i, operators, len(operands))
+                    else:
+                        operands.append(self._name(i))
+                        expect_operand = False
+                elif kind == "number":
+                    span = (starts[i], starts[i] + len(texts[i]))
+                    operands.append((builder.number(float(texts[i]), span), *span))
+                    expect_operand = False
+                elif kind == "(":
+                    operators.append(_new(_Waiting, ("group", None, BRACKET, i, 0, 0, i)))
+                elif kind == "op" and texts[i] in PREFIX:
+                    op, power = PREFIX[texts[i]]
+                    operators.append(_new(_Waiting, ("prefix", op, power, i, 0, 0, -1)))
+                else:
+                    raise self._expected_operand(i, before, operators)
+            elif kind == "op":
+                op, left, right = INFIX[texts[i]]
+                if operators and operators[-1].power >= left:
+                    reduce(operators, operands, left)
+                operators.append(_new(_Waiting, ("infix", op, right, i, 0, 0, -1)))
+                expect_operand = True
+            elif kind == "postfix":  # applies at once to the operand just read
+                value, start, _ = operands[-1]
+                end = starts[i] + len(texts[i])
+                operands[-1] = (builder.apply(POSTFIX[texts[i]], [value], (start, end)), start, end)
+            elif kind == ")":
+                self._close(i, operators, operands)
+            elif kind == ",":
+                self._comma(i, operators, operands)
+                expect_operand = True
+            elif kind == "sep" or kind == "end":
+                reduce(operators, operands, 0)
+                if operators:
+                    raise self._unclosed(operators[-1], i)
+                return operands[0], i
+            elif self.slide and (kind == "name" or kind == "("):
+                if self.tokens.runs_on(i) and kinds[i + 1] == "=":
+                    raise self._expected_operator(i, operators)
+                power = JUXTAPOSE_FUNCTION if self._is_call(i) else JUXTAPOSE
+                reduce(operators, operands, power)
+                operators.append(_new(_Waiting, ("infix", "mul", power, i, 0, 0, -1)))
+                expect_operand = True
+                continue  # the same token starts the right-hand factor
+            else:
+                raise self._expected_operator(i, operators)
+            before = i
+            i += 1
+
+    def _is_call(self, i: int) -> bool:
+        """Whether the name at ``i`` is a function here (a soft name only when called)."""
+        name = self.tokens.texts[i]
+        if name not in FUNCTIONS:
+            return False
+        return name not in SOFT_FUNCTIONS or self.tokens.kinds[i + 1] == "("
+
+    def _reduce(self, operators: list[_Waiting], operands: list[Operand], power: int) -> None:
+        """Apply the waiting operators that bind at least as tightly as ``power``."""
+        apply, starts = self.builder.apply, self.tokens.starts
+        while operators and operators[-1].power >= power:
+            waiting = operators.pop()
+            value, start, end = operands.pop()
+            if waiting.kind == "infix":
+                left, start, _ = operands.pop()
+                value = apply(waiting.op, [left, value], (start, end))
+            else:  # prefix or function: its span starts at the operator
+                start = starts[waiting.at]
+                if waiting.op is not None:
+                    value = apply(waiting.op, [value], (start, end))
+            operands.append((value, start, end))
+
+    def _close(self, i: int, operators: list[_Waiting], operands: list[Operand]) -> None:
+        """')': finish the innermost group or call."""
+        if operators and operators[-1].power != BRACKET:
+            self._reduce(operators, operands, 0)
+        if not operators:
+            raise self.error("unmatched ')'", self.tokens.starts[i],
+                             "there is no '(' for it to close")
+        bracket = operators.pop()
+        start, end = self.tokens.starts[bracket.at], self.tokens.starts[i] + 1
+        if bracket.kind == "group":  # the parentheses widen the extent, not the value's span
+            operands[-1] = (operands[-1][0], start, end)
+            return
+        count = len(operands) - bracket.base
+        if count < bracket.arity - FUNCTIONS[self.tokens.texts[bracket.at]].optional:
+            raise self._arity_error(bracket, i, count)
+        args = [value for value, _, _ in operands[bracket.base:]]
+        del operands[bracket.base:]
+        operands.append((self.builder.apply(bracket.op, args, (start, end)), start, end))
+
+    def _comma(self, i: int, operators: list[_Waiting], operands: list[Operand]) -> None:
+        """',': finish one argument of the innermost call."""
+        self._reduce(operators, operands, 0)
+        if not operators or operators[-1].kind != "call":
+            raise self.error("',' outside a function call", self.tokens.starts[i],
+                             "commas separate the arguments of functions like max(a, b)")
+        call = operators[-1]
+        if len(operands) - call.base >= call.arity:
+            raise self._arity_error(call, i, None)
+
+    def _function(self, i: int, operators: list[_Waiting], base: int) -> int:
+        """Push a call, or in slide notation a function without parentheses; return the index
+        of the last token used."""
+        name = self.tokens.texts[i]
+        op = FUNCTIONS[name]
+        if self.tokens.kinds[i + 1] == "(":
+            call = ("call", op.name, BRACKET, i, op.arity, base, i + 1)
+            operators.append(_new(_Waiting, call))
+            return i + 1
+        after = self.tokens[i + 1]
+        if not self.slide or op.arity - op.optional != 1:
+            hint = (f"'{name}' takes {op.arity} arguments: {_usage(name)}" if self.slide else
+                    f"call it as {_usage(name)}, or declare the variables to write slide "
+                    "notation like 'log x'")
+            raise self.error(f"expected '(' after '{name}' but found {_describe(after)}",
+                             after.start, hint)
+        operators.append(_new(_Waiting, ("function", op.name, FUNCTION_OPERAND, i, 1, 0, -1)))
+        return i
+
+    # ---------------------------------------------------------------- names
+
+    def _name(self, i: int) -> Operand:
+        """A name's value: an intermediate, a variable, a constant, or a split product."""
+        name, start = self.tokens.texts[i], self.tokens.starts[i]
+        end = start + len(name)
+        if name in self.bound:  # an intermediate: the builder already has it
+            return self.bound[name], start, end
+        if name in self.is_declared:
+            return self.builder.variable(name, (start, end)), start, end
+        if name in self.assigned_at:
+            hint = ("a name cannot be used in its own definition" if name == self.assigning
+                    else f"it is assigned at {self._where(self.assigned_at[name])}")
+            raise self.error(f"'{name}' is used before it is assigned", start, hint)
+        if name in CONSTANTS:
+            return self.builder.constant(name, (start, end)), start, end
+        called = self.tokens.kinds[i + 1] == "("
+        if self.declared is None:
+            if called and len(name) > 1:
+                raise self._unknown_function(self.tokens[i])
+            self.seen.setdefault(name)
+            return self.builder.variable(name, (start, end)), start, end
+        parts = self._split(self.tokens[i])
+        if parts is None:
+            if called:
+                raise self._unknown_function(self.tokens[i])
+            declared = ", ".join(self.declared) or "none"
+            close = difflib.get_close_matches(name, FUNCTIONS, n=1)
+            hint = (f"did you mean the function '{close[0]}'?" if close else
+                    "declare it, or write it as a product of declared variables like 'xz'")
+            if name == "T" and i > 0 and self.tokens.texts[i - 1] in ("^", "**"):
+                hint = "to transpose, write A.T or transpose(A)"
+            raise self.error(f"'{name}' is not a declared variable (declared: {declared})",
+                             start, hint)
+        value, offset = None, start
+        for part in parts:
+            factor = self.builder.variable(part, (offset, offset + len(part)))
+            offset += len(part)
+            value = factor if value is None else self.builder.apply(
+                "mul", [value, factor], (start, offset))
+        return value, start, end
+
+    def _split(self, tok: Token) -> list[str] | None:
+        """Read an undeclared word as a product of declared variables: 'xz' is x*z.
+
+        Dynamic programming from the end of the word: ``ways[i]`` holds up to two readings of
+        ``word[i:]``, each a link (variable, next position, which reading there). Two readings
+        of the whole word make it ambiguous.
+        """
+        word, n = tok.text, len(tok.text)
+        ways: list[list[tuple[str, int, int]]] = [[] for _ in range(n)] + [[("", n, 0)]]
+        for i in range(n - 1, -1, -1):
+            for name in self.declared:
+                if word.startswith(name, i):
+                    rest = i + len(name)
+                    for k in range(min(len(ways[rest]), 2 - len(ways[i]))):
+                        ways[i].append((name, rest, k))
+
+        def reading(which: int) -> list[str]:
+            parts, i = [], 0
+            while i < n:
+                name, i, which = ways[i][which]
+                parts.append(name)
+            return parts
+
+        if not ways[0]:
+            return None
+        if len(ways[0]) > 1:
+            one, other = ("*".join(reading(k)) for k in (0, 1))
+            raise self.error(f"'{word}' is ambiguous: it reads as {one} or as {other}",
+                             tok.start, "write the product with '*' or spaces")
+        return reading(0)
+
+    # ---------------------------------------------------------------- messages
+
+    def _expected_operand(self, i: int, before: int,
+                          operators: list[_Waiting]) -> ParseError:
+        tok = self.tokens[i]
+        prev = self.tokens[before] if before >= 0 else None
+        found = _describe(tok)
+        waiting = operators[-1] if operators else None
+        if prev is not None and prev.kind == "(" and tok.kind == ")":
+            if waiting.kind == "call":
+                name = self.tokens.texts[waiting.at]
+                return self.error(f"expected an argument for '{name}' but found ')'", tok.start,
+                                  f"'{name}' is called as {_usage(name)}")
+            return self.error("expected an expression inside the parentheses but found ')'",
+                              tok.start)
+        if prev is not None and prev.kind == "=":
+            return self.error(f"expected an expression after '=' but found {found}", tok.start)
+        if prev is not None and prev.kind == "," and waiting is not None:
+            return self.error(f"expected an argument after ',' but found {found}", tok.start)
+        if prev is not None and prev.kind == "name":  # a function without parentheses
+            return self.error(f"expected an argument for '{prev.text}' but found {found}",
+                              tok.start)
+        where = f" after '{prev.text}'" if prev is not None else ""
+        hint = None
+        if tok.kind == "op" and (prev is None or prev.kind == "("):
+            hint = f"'{tok.text}' needs an operand on its left"
+        elif tok.text == "\n":
+            hint = "to continue a formula on the next line, put it in parentheses"
+        return self.error(f"expected a number, a name or '('{where} but found {found}",
+                          tok.start, hint)
+
+    def _expected_operator(self, i: int, operators: list[_Waiting]) -> ParseError:
+        tok, prev = self.tokens[i], self.tokens[i - 1]
+        opened = next((w for w in reversed(operators) if w.paren >= 0), None)
+        runs_on = self.tokens.runs_on(i) and tok.kind in ("name", "number", "(", "=")
+        if runs_on and opened is not None:
+            return self._unclosed(opened, i)
+        if tok.kind == "=":
+            hint = "only a name can be assigned, as in 'a = x*z' at the start of a statement"
+        elif tok.kind == "==":
+            hint = "graphc has no comparisons; '=' assigns a name"
+        elif self.slide:
+            hint = "write '*' to multiply by a number that follows a factor"
+        elif tok.kind == "(" and prev.kind == "name":
+            hint = (f"'{prev.text}' is not a function; write '*' to multiply, or declare the "
+                    "variables to write slide notation like x(y+1)")
+        else:
+            hint = ("write '*' to multiply, or declare the variables (variables='x y') "
+                    "to write slide notation like 2x or x y")
+        return self.error(f"expected an operator but found {_describe(tok)}", tok.start, hint)
+
+    def _unclosed(self, bracket: _Waiting, i: int) -> ParseError:
+        found = self.tokens[i]
+        return self.error(f"this '(' is never closed: expected ')' before {_describe(found)}",
+                          self.tokens.starts[bracket.paren],
+                          "inside parentheses a line break does not end the statement"
+                          if found.after_break else None)
+
+    def _arity_error(self, call: _Waiting, i: int, given: int | None) -> ParseError:
+        """Too few arguments (``given`` of them) at ')', or too many (None) at a ','."""
+        name = self.tokens.texts[call.at]
+        least = call.arity - FUNCTIONS[name].optional
+        takes = (f"{least} or {call.arity} arguments" if least == call.arity - 1 else
+                 f"{least} to {call.arity} arguments" if least != call.arity else
+                 f"{call.arity} argument" + ("s" if call.arity != 1 else ""))
+        message = (f"too many arguments: '{name}' takes {takes}" if given is None else
+                   f"too few arguments: '{name}' takes {takes}, not {given}")
+        return self.error(message, self.tokens.starts[i], f"call it as {_usage(name)}")
+
+    def _where(self, offset: int) -> str:
+        line = self.text.count("\n", 0, offset) + 1
+        column = offset - self.text.rfind("\n", 0, offset)
+        return f"line {line}, column {column}"
+
+    def _unknown_function(self, tok: Token) -> ParseError:
+        close = difflib.get_close_matches(tok.text, FUNCTIONS, n=1)
+        hint = (f"did you mean '{close[0]}'?" if close else
+                f"the functions are {', '.join(sorted(FUNCTIONS))}; "
+                f"to multiply, write {tok.text}*(...)")
+        return self.error(f"unknown function '{tok.text}'", tok.start, hint)
+
+
+def _describe(tok: Token) -> str:
+    if tok.kind == "end":
+        return "the end of the formula"
+    if tok.text == "\n":
+        return "the end of the line"
+    return f"'{tok.text}'"
+
+
+def _usage(name: str) -> str:
+    if FUNCTIONS[name].usage:
+        return FUNCTIONS[name].usage
+    arguments = ("a", "b") if FUNCTIONS[name].arity == 2 else ("x",)
+    return f"{name}({', '.join(arguments)})"

@@ -1,0 +1,386 @@
+"""The computation graph: a DAG of primitive ops in a ``networkx.DiGraph``, built by interning.
+
+Nodes are integers handed out in creation order. A node is created only after its arguments,
+so increasing node order is always a topological order: every pass over the graph is a plain
+loop over node numbers, never a recursion, whatever the depth of the formula.
+
+Construction is hash-consed: asking for an op on arguments that already has a node returns
+that node, with the arguments of commutative ops in canonical order, so ``x*z`` written three
+times, or as ``z*x``, is one node (printed as first written). Constant arguments fold, naive
+forms that lose accuracy become stable ops (:mod:`graphc.graph.rewrites`), and identities that are
+exact for every finite input simplify (``x + 0``, ``x * 1``, ``x * 0``, ``x ** 1``,
+``-(-x)``); signs move outward exactly (``a + -b`` is ``a - b``, ``a * -b`` is ``-(a*b)``),
+which keeps derivative code free of needless negations.
+
+Node attributes in the ``DiGraph``: ``kind`` is ``"const"``, ``"input"`` or ``"op"``; an op node
+has ``op`` (an :class:`~graphc.ops.Op`) and ``args`` (its argument nodes, in order; edges run
+from each argument to the node); a constant has ``value`` and, for ``pi`` and ``e``, ``name``;
+an input has ``name`` and ``role`` (``"primal"``, or ``"tangent"`` for forward-mode seeds).
+A node the parser built has ``span``, where in the formula it was first written; a node a
+derivative rule built has ``derivative_of``, the node whose rule it was.
+``shape`` is the node's shape, inferred at construction from its op's shape rule (``()`` for a
+scalar; see :mod:`graphc.ops.shapes`); a size named in the declared shapes (a batch of any length)
+is the node :meth:`Graph.dimension` gives, with its name in ``size_name``.
+"""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+from typing import Iterable, Sequence
+
+import networkx as nx
+
+from graphc.errors import GraphcError, LimitError
+from graphc.graph.rewrites import stable_form
+from graphc.ops import ALL_OPS, BY_NAME, CONSTANTS, Op
+from graphc.ops.shapes import broadcast
+
+Node = int
+
+
+class Graph:
+    """An interned DAG of primitive ops; :attr:`nx` is the underlying ``networkx.DiGraph``."""
+
+    def __init__(self, max_nodes: int | None = None) -> None:
+        #: Creating more nodes than this raises :class:`~graphc.errors.LimitError`.
+        self.max_nodes = max_nodes
+        self._digraph = nx.DiGraph()
+        self._synced = 0  # how many nodes (from 0) the DiGraph holds with their edges
+        self._interned: dict[tuple, Node] = {}
+        # Per node, in parallel lists: the passes read these, which is several times faster
+        # than the DiGraph's views. ``_attrs`` holds the attribute dicts the DiGraph shows.
+        self._attrs: list[dict] = []
+        self._kinds: list[str] = []
+        self._ops: list[Op | None] = []
+        self._args: list[tuple[Node, ...]] = []
+        self._values: list[float | None] = []  # a constant's value, else None
+        self._sizes: dict[str, Node] = {}  # named size -> the node that reads it at run time
+        #: True once any node is a vector or matrix: such code keeps the lecture's hand forms
+        #: (sigmoid's adjoint h * (1 - h)), scalar code the stable ones (docs/security.md).
+        self.has_arrays = False
+        #: ``self.build.cos(x)`` and so on: one constructor per op, for derivative rules;
+        #: ``shape``, ``value`` and ``dimension`` for the rules of tensor ops, and ``arrays()``.
+        self.build = SimpleNamespace(**{op.name: self._constructor(op) for op in ALL_OPS},
+                                     shape=self.shape, value=self.value, dimension=self.dimension,
+                                     arrays=lambda: self.has_arrays)
+
+    # ----------------------------------------------------------------- reading the graph
+    @property
+    def nx(self) -> nx.DiGraph:
+        """The ``networkx.DiGraph``, brought up to date with every node made so far.
+
+        Building nodes only appends to plain lists; the DiGraph gets the new nodes and their
+        edges in one batch when it is read, which keeps interning at about a microsecond per
+        node (networkx's ``add_node``/``add_edge`` cost several). A DiGraph read earlier does not
+        see nodes made after it: read this property again.
+        """
+        if self._synced < len(self._attrs):
+            self._sync()
+        return self._digraph
+
+    def _sync(self) -> None:
+        digraph, attrs, args = self._digraph, self._attrs, self._args
+        new = range(self._synced, len(attrs))
+        digraph.add_nodes_from((n, attrs[n]) for n in new)
+        view = digraph.nodes
+        for n in new:  # the DiGraph copies attribute dicts: from now on share its own
+            attrs[n] = view[n]
+        digraph.add_edges_from((a, n) for n in new for a in dict.fromkeys(args[n]))
+        self._synced = len(attrs)
+
+    def __len__(self) -> int:
+        return len(self._attrs)
+
+    def columns(self) -> tuple[list[str], list[Op | None], list[tuple[Node, ...]]]:
+        """Every node's kind, op and arguments as lists indexed by node, for passes that
+        visit many nodes (read them; never change them)."""
+        return self._kinds, self._ops, self._args
+
+    def attrs(self, node: Node) -> dict:
+        """The node's attribute dict, as :attr:`nx` shows it."""
+        return self._attrs[node]
+
+    def kind(self, node: Node) -> str:
+        return self._kinds[node]
+
+    def op(self, node: Node) -> Op | None:
+        return self._ops[node]
+
+    def args(self, node: Node) -> tuple[Node, ...]:
+        return self._args[node]
+
+    def value(self, node: Node) -> float | None:
+        """The value of a constant node, else None."""
+        return self._values[node]
+
+    def name(self, node: Node) -> str | None:
+        return self._attrs[node].get("name")
+
+    def shape(self, node: Node) -> tuple:
+        """The node's shape: ``()`` for a scalar, ``(3,)``, ``(3, 4)``, ``("n", 3)``."""
+        return self._attrs[node]["shape"]
+
+    def role(self, node: Node) -> str | None:
+        """``"primal"`` or ``"tangent"`` for an input node, else None."""
+        return self._attrs[node].get("role")
+
+    def is_const(self, node: Node, value: float | None = None) -> bool:
+        if value is None:
+            return self._kinds[node] == "const"
+        return self._values[node] == value
+
+    def ancestors(self, outputs: Iterable[Node]) -> list[Node]:
+        """Every node the outputs depend on (outputs included), in increasing order."""
+        args = self._args
+        seen = bytearray(len(args))
+        found = []
+        stack = list(outputs)
+        while stack:
+            node = stack.pop()
+            if seen[node]:
+                continue
+            seen[node] = 1
+            found.append(node)
+            stack.extend(args[node])
+        found.sort()
+        return found
+
+    def dependents(self, sources: Iterable[Node], within: Sequence[Node]) -> set[Node]:
+        """The nodes of ``within`` (in increasing order) that depend on any of ``sources``."""
+        args = self._args
+        marked = bytearray(len(args))
+        for s in sources:
+            marked[s] = 1
+        for node in within:
+            if not marked[node]:
+                for a in args[node]:
+                    if marked[a]:
+                        marked[node] = 1
+                        break
+        return {n for n in within if marked[n]} | set(sources)
+
+    def count_ops(self, nodes: Iterable[Node]) -> int:
+        """How many of ``nodes`` are operations (constants and inputs cost nothing)."""
+        kinds = self._kinds
+        return sum(1 for n in nodes if kinds[n] == "op")
+
+    # ------------------------------------------------------------------ building nodes
+    def _new(self, key: tuple, kind: str, op: Op | None = None, args: tuple = (),
+             value: float | None = None, shape: tuple = (), **attrs) -> Node:
+        node = len(self._attrs)
+        if self.max_nodes is not None and node >= self.max_nodes:
+            raise LimitError(f"the graph would have more than {self.max_nodes:,} nodes; "
+                             "graphc.Limits(nodes=...) sets the limit")
+        self._interned[key] = node
+        if shape:
+            self.has_arrays = True
+        if kind == "op":
+            self._attrs.append({"kind": kind, "op": op, "args": args, "shape": shape})
+        else:
+            self._attrs.append({"kind": kind, "shape": shape, **attrs} if value is None else
+                               {"kind": kind, "value": value, "shape": shape, **attrs})
+        self._kinds.append(kind)
+        self._ops.append(op)
+        self._args.append(args)
+        self._values.append(value)
+        return node
+
+    def const(self, value: float, name: str | None = None) -> Node:
+        """A constant; ``name`` is ``"pi"`` or ``"e"`` for the named constants."""
+        value = float(value)
+        if name is not None:
+            key = ("const", name)
+        elif value != value:
+            key = ("const", "nan")
+        else:
+            key = ("const", value.hex())
+        node = self._interned.get(key)
+        if node is None:
+            node = self._new(key, "const", value=CONSTANTS[name] if name else value, name=name)
+        return node
+
+    def input(self, name: str, role: str = "primal", shape: tuple = ()) -> Node:
+        """The input variable ``name`` (``role="tangent"`` for a forward-mode seed of it).
+
+        ``shape`` is its shape when it is first made; later calls return that node as it is.
+        """
+        key = ("input", role, name)
+        node = self._interned.get(key)
+        if node is None:
+            node = self._new(key, "input", shape=tuple(shape), name=name, role=role)
+        return node
+
+    def declare_size(self, size: str, source: Node, axis: int) -> Node:
+        """Name axis ``axis`` of the input ``source``: the size ``size`` is read from it."""
+        node = self.apply("size", source, float(axis))
+        self._attrs[node]["size_name"] = size
+        self._sizes[size] = node
+        return node
+
+    def dimension(self, size: int | str) -> Node:
+        """A size as a node: a constant for a number, the declared reader for a name."""
+        if isinstance(size, str):
+            if size not in self._sizes:
+                raise GraphcError(f"the size {size!r} was never declared")
+            return self._sizes[size]
+        return self.const(float(size))
+
+    @property
+    def sizes(self) -> dict[str, Node]:
+        """Each named size and the node that reads it."""
+        return dict(self._sizes)
+
+    def apply(self, op: Op | str, *args: Node | float) -> Node:
+        """The node for ``op(*args)``: an existing one if possible, simplified if exact."""
+        if op.__class__ is str:
+            op = BY_NAME[op]
+        nodes = args
+        for a in args:
+            if a.__class__ is not int:
+                nodes = tuple(self.const(a) if isinstance(a, float) else a for a in args)
+                break
+        if len(nodes) != op.arity and not (
+                op.arity - op.optional <= len(nodes) and (op.variadic or len(nodes) <= op.arity)):
+            raise TypeError(f"{op.name} takes {op.arity} arguments, got {len(nodes)}")
+        shape = self._shape_of(op, nodes)  # a ShapeError says what does not fit
+        if op.composite is not None:
+            return op.composite(self.build, *nodes)
+        if shape and op.shape is None:
+            nodes = self._implicit_broadcasts(nodes, shape)
+        simpler = self._simplify(op, nodes)
+        # A rewrite may drop a broadcast (x * 0 is 0): then it does not apply to arrays.
+        if simpler is not None and (not shape or self._attrs[simpler]["shape"] == shape):
+            return simpler
+        if op.simplify is not None:
+            simpler = op.simplify(self, nodes)
+            if simpler is not None:
+                return simpler
+        # Commutative arguments meet in canonical order; the node keeps them as first written.
+        if op.commutative and nodes[0] > nodes[1]:
+            key = (op.name, (nodes[1], nodes[0]))
+        else:
+            key = (op.name, nodes)
+        node = self._interned.get(key)
+        if node is None:
+            node = self._new(key, "op", op, nodes, shape=shape)
+        return node
+
+    def _shape_of(self, op: Op, nodes: tuple[Node, ...]) -> tuple:
+        if op.shape is not None:
+            return op.shape(self, nodes)
+        shapes = [self._attrs[n]["shape"] for n in nodes]
+        return broadcast(*shapes) if any(shapes) else ()
+
+    def _implicit_broadcasts(self, nodes: tuple[Node, ...], shape: tuple) -> tuple[Node, ...]:
+        """An elementwise op broadcasts its operands itself: ``broadcast(a) * y`` is ``a * y``
+        when the result keeps its shape."""
+        stretch = BY_NAME["broadcast"]
+        for i, node in enumerate(nodes):
+            if self._attrs[node].get("op") is stretch:
+                narrower = nodes[:i] + (self._attrs[node]["args"][0],) + nodes[i + 1:]
+                if broadcast(*(self._attrs[n]["shape"] for n in narrower)) == shape:
+                    nodes = narrower
+        return nodes
+
+    def _constructor(self, op: Op):
+        def construct(*args: Node | float) -> Node:
+            return self.apply(op, *args)
+
+        construct.__name__ = op.name
+        construct.__doc__ = f"The node for {op.name}({', '.join('abcd'[:op.arity])})."
+        return construct
+
+    # -------------------------------------------------------------- simplification
+    def _folded(self, op: Op, nodes: tuple[Node, ...]) -> Node | None:
+        """Evaluate an op on unnamed constants, unless that fails (then it runs later)."""
+        values = []
+        for n in nodes:
+            value = self._values[n]
+            if value is None or self._attrs[n].get("name") is not None:
+                return None
+            values.append(value)
+        try:
+            result = op.evaluate(*values)
+        except (ArithmeticError, ValueError):
+            return None
+        if isinstance(result, complex) or not math.isfinite(result):
+            return None
+        return self.const(result)
+
+    def _simplify(self, op: Op, nodes: tuple[Node, ...]) -> Node | None:
+        """A node equal to ``op(*nodes)`` for every finite input, if one exists already."""
+        values, ops, args = self._values, self._ops, self._args
+        stable = stable_form(self, op.name, nodes)  # more accurate forms, graphc.graph.rewrites
+        if stable is not None:
+            return stable
+        if len(nodes) == 2:
+            a, b = nodes
+            va, vb = values[a], values[b]
+            if va is not None and vb is not None:
+                folded = self._folded(op, nodes)
+                if folded is not None:
+                    return folded
+        elif len(nodes) == 1:
+            (a,) = nodes
+            va = values[a]
+            if va is not None:
+                return self._folded(op, nodes)
+        else:  # tensor ops with parameters: only folding applies
+            return self._folded(op, nodes) if all(values[n] is not None for n in nodes) else None
+        name = op.name
+        if name == "add":
+            if vb == 0.0:
+                return a
+            if va == 0.0:
+                return b
+            # IEEE defines a - b as a + (-b), so these are exact.
+            if ops[b] is _NEG:
+                return self.apply(_SUB, a, args[b][0])
+            if ops[a] is _NEG:
+                return self.apply(_SUB, b, args[a][0])
+        elif name == "sub":
+            if vb == 0.0:
+                return a
+            if va == 0.0:
+                return self.apply(_NEG, b)
+            if a == b:
+                return self.const(0.0)
+            if ops[b] is _NEG:
+                return self.apply(_ADD, a, args[b][0])
+        elif name == "mul":
+            for x, y, vy in ((a, b, vb), (b, a, va)):
+                if vy is None:
+                    continue
+                if vy == 1.0:
+                    return x
+                if vy == 0.0:
+                    return y
+                if vy == -1.0:
+                    return self.apply(_NEG, x)
+            # Rounding is symmetric, so a sign moves out of a product or quotient exactly.
+            if ops[b] is _NEG:
+                return self.apply(_NEG, self.apply(op, a, args[b][0]))
+            if ops[a] is _NEG:
+                return self.apply(_NEG, self.apply(op, args[a][0], b))
+        elif name == "div":
+            if vb == 1.0:
+                return a
+            if vb == -1.0:
+                return self.apply(_NEG, a)
+            if ops[b] is _NEG:
+                return self.apply(_NEG, self.apply(op, a, args[b][0]))
+            if ops[a] is _NEG:
+                return self.apply(_NEG, self.apply(op, args[a][0], b))
+        elif name == "neg":
+            if ops[a] is _NEG:
+                return args[a][0]
+        elif name == "pow":
+            if vb == 1.0:
+                return a
+            if vb == 0.0:
+                return self.const(1.0)
+        return None
+
+
+_ADD, _SUB, _NEG = BY_NAME["add"], BY_NAME["sub"], BY_NAME["neg"]

@@ -1,0 +1,83 @@
+"""The record type of an op, :class:`Op`, and the precedence levels its printers use.
+
+One :class:`Op` holds everything graphc knows about one primitive operation; the tables of
+records are :mod:`graphc.ops.scalar` and :mod:`graphc.ops.tensor`, joined in
+:mod:`graphc.ops.registry`. The contract of a derivative rule is stated in
+:mod:`graphc.ops.scalar`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import sympy
+
+Rule = Callable[..., object]
+Printer = Callable[[list], str]
+
+# Python's operator precedence as levels, loosest first. An op's printed form has a level, and
+# each of its operand slots requires one: an expression nested into a slot whose requirement is
+# above the expression's own level gets parentheses. Only the expression style of generated
+# code (graphc.backends.inline) nests expressions; the assignment style passes names and literals, which
+# are atoms. A slot of ``None`` takes only atoms because its template repeats the operand.
+ANY, SUM, PRODUCT, UNARY, POWER, ATOM = range(6)
+
+
+@dataclass(frozen=True, eq=False)
+class Op:
+    """Everything about one primitive operation."""
+
+    name: str
+    arity: int
+    math: str | Printer
+    numpy: str | Printer
+    sympy: Callable[..., sympy.Expr]
+    evaluate: Callable[..., float]
+    derivatives: Optional[tuple[Rule, ...]]
+    spellings: tuple[str, ...] = ()
+    commutative: bool = False
+    doc: str = ""
+    formula: str = field(default="")
+    #: The level of the printed form, and the level each operand slot requires (``None``:
+    #: every slot is ``ANY``). One pair serves both backends, so it is the stricter of the two.
+    precedence: int = ATOM
+    operands: Optional[tuple[Optional[int], ...]] = None
+    # Ops on vectors and matrices (graphc.ops.tensor) also use these; scalar ops leave them be.
+    shape: Optional[Callable] = None      # shape rule (graph, args) -> shape; None: elementwise
+    vjp: Optional[tuple[Rule, ...]] = None  # reverse rules, when they differ from ``derivatives``
+    optional: int = 0                     # trailing arguments a formula may leave out (an axis)
+    variadic: bool = False                # further trailing arguments: parameters, no derivative
+    simplify: Optional[Callable] = None   # exact rewrites (graph, args) -> node or None
+    composite: Optional[Callable] = None  # built from other ops (b, *args): no node of its own
+    usage: str = ""                       # how a call is written, for messages
+    array: str | Printer = ""             # numpy template in code with vectors and matrices
+    #: Defined for every finite input, so evaluating it can never raise (on the math backend).
+    #: Gradient code evaluates the other ops even where only their derivatives are needed, so
+    #: that a point outside the function's domain raises instead of giving a gradient.
+    total: bool = False
+
+    def __repr__(self) -> str:
+        return f"<op {self.name}>"
+
+    def print(self, backend: str, args: list[str], array: bool = False) -> str:
+        """The backend expression that computes this op from already-printed arguments
+        (``array``: in code with vectors and matrices, where an op may print differently)."""
+        template = self.math if backend == "math" else self.numpy
+        if array and self.array and backend == "numpy":
+            template = self.array
+        if callable(template):
+            return template(args)
+        return template.format(*args)
+
+    def __post_init__(self) -> None:
+        slots = (ANY,) * self.arity if self.operands is None else self.operands
+        object.__setattr__(self, "slots", slots)
+
+    def slot(self, i: int) -> Optional[int]:
+        """The precedence level operand ``i`` must have to be printed without parentheses."""
+        return self.slots[i]
+
+    @property
+    def differentiable(self) -> bool:
+        return self.derivatives is not None

@@ -1,0 +1,238 @@
+"""The primitive operations: one record per op, everything graphc knows about it in one place.
+
+Each :class:`Op` says how the op is written in a formula, how it prints for the ``math`` and
+``numpy`` backends, how SymPy spells it, how to evaluate it on Python floats (for constant
+folding), and its derivative rules. The rules are written with graph operations, so
+differentiating a derivative needs nothing new: that is where higher derivatives come from.
+
+The derivative rule for argument ``i`` is a function ``rule(b, g, out, *args)`` that returns
+``g`` times the partial derivative of the op's output with respect to ``args[i]``, as a graph
+node. For a scalar op that one line serves both modes: in forward mode ``g`` is the argument's
+tangent and the result is its share of the output's tangent; in reverse mode ``g`` is the
+output's adjoint and the result is the argument's share of it. Writing the rule with ``g``
+inside (``g / y`` rather than ``g * (1/y)``) is what keeps gradient code short.
+``b`` builds nodes: ``b.cos(x)``, ``b.mul(x, y)``, one function per op in this table; a Python
+``float`` passed to them is a constant, an ``int`` is a node. ``out`` is the node's own output,
+so ``exp' = exp`` reuses it. An op with ``derivatives=None`` is piecewise constant: its
+derivative is zero wherever it exists.
+
+``OPS`` holds the scalar ops; ``TENSOR_OPS`` (in :mod:`graphc.ops.tensor`) the ops on vectors and
+matrices, whose forward (JVP) and reverse (VJP) rules differ and whose shapes need rules of their
+own; ``ALL_OPS`` is both. Scalar ops apply elementwise to vectors and matrices, with numpy's
+broadcasting, and their rules serve unchanged.
+
+Conventions at kinks and ties (the one-sided derivatives differ there):
+``abs'(0) = 0`` and ``relu'(0) = 0`` (the subgradient 0); ``max(a, b)`` and ``min(a, b)`` at
+``a == b`` send half of the derivative to each argument, so ``max(x, x)`` has derivative 1.
+At ``x = 0`` the derivative of ``x ** y`` in ``y`` is 0 (exact wherever ``y > 0``), and in
+``x`` it is 0 when ``y == 0``; ``sqrt'(0)`` is infinite. docs/security.md compares these with
+JAX's choices.
+
+Numerically stable forms: ``sigmoid`` never subtracts from 1 (its value and its derivative
+``sigmoid(x) * sigmoid(-x)`` keep their relative accuracy for large ``|x|``), ``softplus``
+(``log(1 + exp(x))``) and ``log_sigmoid`` neither overflow nor lose the tail, and ``tanh'`` is
+``4 sigmoid(2x) sigmoid(-2x)``. :mod:`graphc.graph.rewrites` turns the naive spellings into these ops
+as the graph is built.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import sympy
+
+from graphc.ops.record import ANY, ATOM, POWER, PRODUCT, SUM, UNARY, Op  # noqa: F401
+
+
+_INTEGER_LITERAL = re.compile(r"\(?-?\d+\)?")
+
+
+def _math_pow(args: list[str]) -> str:
+    # ``a ** b`` on floats returns a complex number for a negative base and a fractional
+    # exponent; ``math.pow`` raises instead. An integer exponent is exact and reads better.
+    # Two integer literals (a power too large to fold, such as 3**1000000000) would be exact
+    # integer arithmetic, slow enough to hang: ``math.pow`` overflows at once instead.
+    base, exponent = args
+    if _INTEGER_LITERAL.fullmatch(exponent) and not _INTEGER_LITERAL.fullmatch(base):
+        return f"{base} ** {exponent}"
+    return f"math.pow({base}, {exponent})"
+
+
+def _floats(function: str):
+    """A printer for Python's ``max``/``min``, which return an argument as it is: an integer
+    literal is written as a float so that the result is always a float."""
+    def print_call(args: list[str]) -> str:
+        texts = [repr(float(a.strip("()"))) if _INTEGER_LITERAL.fullmatch(a) else a for a in args]
+        texts = [f"({t})" if t.startswith("-") else t for t in texts]
+        return f"{function}({', '.join(texts)})"
+
+    return print_call
+
+
+# 1/(1 + exp(-x)) overflows for x < -709, and 0.5*tanh(x/2) + 0.5 cancels to 0 for x < -37.
+# exp(min(x, 0)) / (1 + exp(-|x|)) is 1/(1 + exp(-x)) for x >= 0 and exp(x)/(1 + exp(x)) for
+# x < 0: no overflow, no cancellation, a few ulps everywhere.
+_SIGMOID = "{e}({min}({0}, 0.0)) / (1.0 + {e}(-{abs}({0})))"
+# log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)): exp never overflows, and the tail exp(x)
+# for x << 0 keeps its relative accuracy (log(1 + tiny) would round it away).
+_SOFTPLUS = "{max}({0}, 0.0) + {log1p}({e}(-{abs}({0})))"
+_LOG_SIGMOID = "{min}({0}, 0.0) - {log1p}({e}(-{abs}({0})))"
+_MATH = {"e": "math.exp", "log1p": "math.log1p", "max": "max", "min": "min", "abs": "abs"}
+_NUMPY = {"e": "np.exp", "log1p": "np.log1p", "max": "np.maximum", "min": "np.minimum",
+          "abs": "np.abs"}
+
+
+def _template(form: str, names: dict) -> str:
+    """A printing template from a form written with backend-neutral function names."""
+    return form.replace("{0}", "{{0}}").format(**names)
+
+
+def _sigmoid(x: float) -> float:
+    return math.exp(min(x, 0.0)) / (1.0 + math.exp(-abs(x)))
+
+
+def _softplus(x: float) -> float:
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def _log_sigmoid(x: float) -> float:
+    return min(x, 0.0) - math.log1p(math.exp(-abs(x)))
+
+
+def _replace_zero(x: float) -> float:
+    return x + (x == 0)
+
+
+def _sign(x: float) -> float:
+    return float((x > 0) - (x < 0))
+
+
+def _tanh_derivative(b, g, out, x):
+    """g * (1 - tanh(x)**2), as 4 sigmoid(2x) sigmoid(-2x): 1 - out*out cancels as |out|
+    nears 1 (8 ulps off at |x| = 2), this form keeps a few ulps and never overflows."""
+    twice = b.mul(2.0, x)
+    return b.mul(g, b.mul(4.0, b.mul(b.sigmoid(twice), b.sigmoid(b.neg(twice)))))
+
+
+def _sigmoid_derivative(b, g, out, x):
+    """g * out * sigmoid(-x) in scalar code: the slide's out * (1 - out) without its
+    cancellation (1 - out is 0 for x > 37). In code with vectors or matrices, the slide's form
+    itself, as the lecture writes it and as PyTorch computes it: there its error is an ulp of
+    out, not of the derivative (docs/security.md)."""
+    if b.arrays():
+        return b.mul(g, b.mul(out, b.sub(1.0, out)))
+    return b.mul(g, b.mul(out, b.sigmoid(b.neg(x))))
+
+
+def _share(b, g, winner, loser):
+    """g * (1 + sign(winner - loser))/2: all of g where the argument wins, half at a tie."""
+    return b.mul(g, b.mul(0.5, b.add(1.0, b.sign(b.sub(winner, loser)))))
+
+
+OPS: tuple[Op, ...] = (
+    # Arithmetic. ``formula`` is the operator as written between (or before) the operands.
+    Op("add", 2, "{0} + {1}", "{0} + {1}", lambda a, b: a + b, lambda a, b: a + b,
+       (lambda b, g, out, x, y: g, lambda b, g, out, x, y: g),
+       commutative=True, formula="+", doc="a + b", precedence=SUM, operands=(SUM, PRODUCT),
+       total=True),
+    Op("sub", 2, "{0} - {1}", "{0} - {1}", lambda a, b: a - b, lambda a, b: a - b,
+       (lambda b, g, out, x, y: g, lambda b, g, out, x, y: b.neg(g)),
+       formula="-", doc="a - b", precedence=SUM, operands=(SUM, PRODUCT), total=True),
+    Op("mul", 2, "{0} * {1}", "{0} * {1}", lambda a, b: a * b, lambda a, b: a * b,
+       (lambda b, g, out, x, y: b.mul(g, y), lambda b, g, out, x, y: b.mul(g, x)),
+       commutative=True, formula="*", doc="a * b", precedence=PRODUCT,
+       operands=(PRODUCT, UNARY), total=True),
+    Op("div", 2, "{0} / {1}", "{0} / {1}", lambda a, b: a / b, lambda a, b: a / b,
+       (lambda b, g, out, x, y: b.div(g, y),
+        lambda b, g, out, x, y: b.neg(b.mul(b.div(g, y), out))),
+       formula="/", doc="a / b", precedence=PRODUCT, operands=(PRODUCT, UNARY)),
+    Op("neg", 1, "-{0}", "-{0}", lambda a: -a, lambda a: -a,
+       (lambda b, g, out, x: b.neg(g),),
+       formula="-", doc="-a", precedence=UNARY, operands=(UNARY,), total=True),
+    Op("pow", 2, _math_pow, "{0} ** {1}", lambda a, b: a**b, math.pow,
+       (lambda b, g, out, x, p: b.mul(g, b.mul(p, b.pow(x, b.sub(b.replace_zero(p), 1.0)))),
+        lambda b, g, out, x, p: b.mul(g, b.mul(out, b.log(b.replace_zero(x))))),
+       spellings=("pow",), formula="**", doc="a ** b, also written a ^ b or pow(a, b)",
+       precedence=POWER, operands=(ATOM, UNARY)),
+    # Elementary functions.
+    Op("exp", 1, "math.exp({0})", "np.exp({0})", sympy.exp, math.exp,
+       (lambda b, g, out, x: b.mul(g, out),), spellings=("exp",), doc="e to the power x"),
+    Op("log", 1, "math.log({0})", "np.log({0})", sympy.log, math.log,
+       (lambda b, g, out, x: b.div(g, x),), spellings=("log", "ln"), doc="natural logarithm"),
+    Op("sqrt", 1, "math.sqrt({0})", "np.sqrt({0})", sympy.sqrt, math.sqrt,
+       (lambda b, g, out, x: b.div(g, b.mul(2.0, out)),), spellings=("sqrt",), doc="square root"),
+    Op("sin", 1, "math.sin({0})", "np.sin({0})", sympy.sin, math.sin,
+       (lambda b, g, out, x: b.mul(g, b.cos(x)),), spellings=("sin",), doc="sine", total=True),
+    Op("cos", 1, "math.cos({0})", "np.cos({0})", sympy.cos, math.cos,
+       (lambda b, g, out, x: b.neg(b.mul(g, b.sin(x))),), spellings=("cos",), doc="cosine",
+       total=True),
+    Op("tan", 1, "math.tan({0})", "np.tan({0})", sympy.tan, math.tan,
+       (lambda b, g, out, x: b.mul(g, b.add(1.0, b.mul(out, out))),), spellings=("tan",),
+       doc="tangent", total=True),
+    Op("cot", 1, "1 / math.tan({0})", "1 / np.tan({0})", sympy.cot, lambda a: 1 / math.tan(a),
+       (lambda b, g, out, x: b.neg(b.mul(g, b.add(1.0, b.mul(out, out)))),), spellings=("cot",),
+       doc="cotangent 1/tan(x)"),
+    Op("asin", 1, "math.asin({0})", "np.arcsin({0})", sympy.asin, math.asin,
+       (lambda b, g, out, x: b.div(g, b.sqrt(b.sub(1.0, b.mul(x, x)))),),
+       spellings=("asin", "arcsin"), doc="inverse sine"),
+    Op("acos", 1, "math.acos({0})", "np.arccos({0})", sympy.acos, math.acos,
+       (lambda b, g, out, x: b.neg(b.div(g, b.sqrt(b.sub(1.0, b.mul(x, x))))),),
+       spellings=("acos", "arccos"), doc="inverse cosine"),
+    Op("atan", 1, "math.atan({0})", "np.arctan({0})", sympy.atan, math.atan,
+       (lambda b, g, out, x: b.div(g, b.add(1.0, b.mul(x, x))),),
+       spellings=("atan", "arctan"), doc="inverse tangent", total=True),
+    Op("sinh", 1, "math.sinh({0})", "np.sinh({0})", sympy.sinh, math.sinh,
+       (lambda b, g, out, x: b.mul(g, b.cosh(x)),), spellings=("sinh",), doc="hyperbolic sine"),
+    Op("cosh", 1, "math.cosh({0})", "np.cosh({0})", sympy.cosh, math.cosh,
+       (lambda b, g, out, x: b.mul(g, b.sinh(x)),), spellings=("cosh",), doc="hyperbolic cosine"),
+    Op("tanh", 1, "math.tanh({0})", "np.tanh({0})", sympy.tanh, math.tanh,
+       (_tanh_derivative,), spellings=("tanh",), doc="hyperbolic tangent", total=True),
+    Op("sigmoid", 1, _template(_SIGMOID, _MATH), _template(_SIGMOID, _NUMPY),
+       lambda x: 1 / (1 + sympy.exp(-x)), _sigmoid,
+       (_sigmoid_derivative,), spellings=("sigmoid",),
+       doc="logistic function 1/(1 + exp(-x)), stable for large |x|; in code with arrays "
+           "the lecture's 1/(1 + np.exp(-x)) and y*(1 - y)", precedence=PRODUCT,
+       operands=(None,), total=True,
+       # On arrays, the form people write by hand: one exp instead of two. Relatively accurate
+       # too, but for x < -709 exp overflows (numpy warns) and the result is 0, not ~1e-308.
+       array="1 / (1 + np.exp(-{0}))"),
+    Op("softplus", 1, _template(_SOFTPLUS, _MATH), _template(_SOFTPLUS, _NUMPY),
+       lambda x: sympy.log(1 + sympy.exp(x)), _softplus,
+       (lambda b, g, out, x: b.mul(g, b.sigmoid(x)),), spellings=("softplus",),
+       doc="log(1 + exp(x)), stable: written log(1 + exp(x)) it becomes this op",
+       precedence=SUM, operands=(None,), total=True),
+    Op("log_sigmoid", 1, _template(_LOG_SIGMOID, _MATH), _template(_LOG_SIGMOID, _NUMPY),
+       lambda x: -sympy.log(1 + sympy.exp(-x)), _log_sigmoid,
+       (lambda b, g, out, x: b.mul(g, b.sigmoid(b.neg(x))),), spellings=("log_sigmoid",),
+       doc="log(sigmoid(x)), stable: written log(sigmoid(x)) it becomes this op",
+       precedence=SUM, operands=(None,), total=True),
+    Op("relu", 1, "max({0}, 0.0)", "np.maximum({0}, 0.0)",
+       lambda x: sympy.Max(x, 0), lambda x: max(x, 0.0),
+       (lambda b, g, out, x: b.mul(g, b.step(x)),), spellings=("relu",),
+       doc="max(x, 0); derivative 0 at x = 0", total=True),
+    Op("abs", 1, "abs({0})", "np.abs({0})", sympy.Abs, abs,
+       (lambda b, g, out, x: b.mul(g, b.sign(x)),), spellings=("abs",),
+       doc="|x|; derivative 0 at x = 0", total=True),
+    Op("max", 2, _floats("max"), "np.maximum({0}, {1})", sympy.Max, max,
+       (lambda b, g, out, x, y: _share(b, g, x, y),
+        lambda b, g, out, x, y: _share(b, g, y, x)),
+       spellings=("max",), commutative=True,
+       doc="larger of a and b; at a tie each gets half of the derivative", total=True),
+    Op("min", 2, _floats("min"), "np.minimum({0}, {1})", sympy.Min, min,
+       (lambda b, g, out, x, y: _share(b, g, y, x),
+        lambda b, g, out, x, y: _share(b, g, x, y)),
+       spellings=("min",), commutative=True,
+       doc="smaller of a and b; at a tie each gets half of the derivative", total=True),
+    # Piecewise-constant helpers that derivative rules need; not written in formulas.
+    Op("sign", 1, "float(({0} > 0) - ({0} < 0))", "np.sign({0})", sympy.sign, _sign,
+       None, doc="-1, 0 or 1 (derivative rule of abs)", operands=(None,), total=True),
+    Op("step", 1, "float({0} > 0)", "np.heaviside({0}, 0.0)",
+       lambda x: sympy.Heaviside(x, 0), lambda x: float(x > 0),
+       None, doc="1 where x > 0, else 0 (derivative rule of relu)", operands=(SUM,),
+       total=True),
+    Op("replace_zero", 1, "({0} + ({0} == 0))", "({0} + ({0} == 0))",
+       lambda x: sympy.Piecewise((1, sympy.Eq(x, 0)), (x, True)), _replace_zero,
+       (lambda b, g, out, x: g,), operands=(None,), total=True,
+       doc="x, or 1 where x == 0 (derivative rules of x ** y, after JAX's _replace_zero)"),
+)

@@ -1,0 +1,337 @@
+"""The ``graphc`` command: gradient code, tables, pictures and checks of one formula from a shell.
+
+    graphc grad  FORMULA --at x=2,z=3          reverse-mode code, value and gradient
+    graphc code  FORMULA --kind grad           only the source, ready to paste (also C, JAX)
+    graphc table FORMULA --at x=2,z=3          the forward and backward tables
+    graphc draw  FORMULA --at x=2,z=3 -o g.png a picture of the graph (.dot, .png, .svg)
+    graphc html  FORMULA --at x=2,z=3 -o q.html an interactive page of both passes
+    graphc check FORMULA                       comparison with SymPy and finite differences
+    graphc hessian FORMULA --at x=2,z=3        forward-over-reverse Hessian code and matrix
+    graphc jacobian F1 F2 ... --at x=1,y=2     Jacobian of several formulas, by the cheaper mode
+
+Every subcommand takes ``--var``/``--variables`` to declare the variables (which turns on slide
+notation); ``grad``, ``table``, ``check``, ``hessian`` and ``jacobian`` take ``--json``. A formula or option graphc cannot
+use ends with exit status 2 and the library's own message (with a caret under the spot in the
+formula), never a traceback; ``check`` exits 1 when graphc and its oracles disagree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from typing import Sequence
+
+from graphc.api.compiler import compile as compile_formula
+from graphc.api.function import KINDS
+from graphc.errors import GraphcError
+from graphc.api.vector import KINDS as VECTOR_KINDS
+
+QUIZ = "exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)"
+EXAMPLES = {
+    "grad": [f'graphc grad "{QUIZ}" --at x=2,z=3',
+             'graphc grad "exp(xz) + xz/log x + sin(log x)/xz" --var "x z" --at x=2,z=3',
+             f'graphc grad "{QUIZ}" --at x=2,z=3 --mode forward --json'],
+    "code": ['graphc code "cos(sin(x**2) + 3*x**2)" --kind grad --backend numpy > j_grad.py',
+             f'graphc code "{QUIZ}" --backend c --kind all --prefix quiz --header quiz.h > quiz.c',
+             f'graphc code "{QUIZ}" --backend jax --kind value_and_grad'],
+    "table": [f'graphc table "{QUIZ}" --at x=2,z=3',
+              'graphc table "a = x*z; b = log(x); c = sin(b); d = exp(a); e = a/b; f = c/a; '
+              'y = d + e + f" --at x=2,z=3 --json'],
+    "draw": [f'graphc draw "{QUIZ}" --at x=2,z=3 -o quiz.png',
+             f'graphc draw "{QUIZ}" -o quiz.dot && dot -Tsvg quiz.dot > quiz.svg'],
+    "html": [f'graphc html "{QUIZ}" --at x=2,z=3 -o quiz.html'],
+    "check": [f'graphc check "{QUIZ}"', f'graphc check "{QUIZ}" --at x=2,z=3 --json'],
+    "hessian": [f'graphc hessian "{QUIZ}" --at x=2,z=3',
+                f'graphc code "{QUIZ}" --kind hvp   # Hessian-vector products only'],
+    "jacobian": ['graphc jacobian "20 - x - x*y/(1 + 0.5*x**2)" "10 - x*y/(1 + 0.5*x**2)" '
+                 '--at x=1,y=2'],
+}
+
+
+# ------------------------------------------------------------------------- options
+def parse_point(text: str) -> dict[str, float]:
+    """``"x=2,z=3"`` as ``{"x": 2.0, "z": 3.0}``."""
+    point: dict[str, float] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise GraphcError(f"--at takes name=value pairs such as x=2,z=3, not {item!r}")
+        if name in point:
+            raise GraphcError(f"--at gives {name} twice (in {text!r})")
+        try:
+            point[name] = float(value)
+        except ValueError:
+            raise GraphcError(f"--at: {value.strip()!r} is not a number (in {item!r})") from None
+    return point
+
+
+def _at_text(point: dict[str, float]) -> str:
+    return ", ".join(f"{k} = {v:g}" for k, v in point.items())
+
+
+def _plain(value):
+    """JSON has no inf or nan: they travel as the strings "inf", "-inf", "nan"."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _print_json(data: dict) -> None:
+    print(json.dumps(_plain(data), indent=2, allow_nan=False))
+
+
+def _print_values(labels: list[str], numbers: list[float]) -> None:
+    width = max(len(label) for label in labels)
+    for label, number in zip(labels, numbers):
+        print(f"  {label:<{width}} = {number!r}")
+
+
+# --------------------------------------------------------------------- subcommands
+def _function(args):
+    f = compile_formula(args.formula, variables=args.variables)
+    f.style = "assign"  # one line per operation, for reading: and so the code that runs here
+    return f
+
+
+def _grad(args) -> int:
+    f = _function(args)
+    forward = args.mode == "forward"
+    source = f.source("jvp" if forward else "value_and_grad")
+    point = parse_point(args.at) if args.at is not None else None
+    value = gradient = None
+    if point is not None:
+        if forward:
+            # One forward pass per variable, each along that variable's unit direction.
+            value, gradient = None, []
+            for name in f.variables:
+                value, directional = f.jvp(point, {v: float(v == name) for v in f.variables})
+                gradient.append(directional)
+            if not f.variables:
+                value = f(**point)
+        else:
+            value, gradient = f.value_and_grad(**point)
+    if args.json:
+        _print_json({"formula": f.formula, "variables": list(f.variables), "mode": args.mode,
+                     "source": source, "point": point, "value": value,
+                     "gradient": dict(zip(f.variables, gradient)) if gradient is not None else None})
+        return 0
+    print(source)
+    if point is not None:
+        print(f"at {_at_text(point)}:")
+        if forward:
+            labels = ["value"] + [f"d/d{name}" for name in f.variables]
+            _print_values(labels, [value, *gradient])
+            print("  (forward mode: one jvp per variable, along its unit direction)")
+        else:
+            _print_values(["value"] + [f"d/d{name}" for name in f.variables], [value, *gradient])
+    return 0
+
+
+def _code(args) -> int:
+    if len(args.formula) > 1:
+        f = compile_formula(list(args.formula), variables=args.variables)
+    else:
+        args.formula = args.formula[0]
+        f = _function(args)
+    if args.backend == "c":
+        return _c_code(f, args)
+    if args.kind == "all" or args.header or args.static_inline or args.prefix or args.real:
+        raise GraphcError("--kind all, --header, --static-inline, --prefix and --real are "
+                          "options of --backend c")
+    source = f.source(args.kind, args.backend)
+    imports = {"math": ["import math"], "numpy": ["import numpy as np"],
+               "jax": ["import jax.numpy as jnp", "import jax.scipy.special as jsp"]}
+    used = [line for line in imports[args.backend] if f"{line.split()[-1]}." in source]
+    if used:
+        print("\n".join(used) + "\n\n")
+    print(source, end="")
+    return 0
+
+
+def _c_code(f, args) -> int:
+    from graphc.backends.c import files
+
+    if args.header and args.static_inline:
+        raise GraphcError("--static-inline prints one header-only file: leave out --header")
+    header_name = None
+    if args.header:
+        header_name = args.header.replace("\\", "/").rsplit("/", 1)[-1]
+    header, source = files(f, None if args.kind == "all" else [args.kind],
+                           prefix=args.prefix or "f", real=args.real or "double",
+                           static_inline=args.static_inline, header_name=header_name)
+    if args.header:
+        with open(args.header, "w", encoding="ascii") as handle:
+            handle.write(header)
+    print(header if args.static_inline else source, end="")
+    return 0
+
+
+def _table(args) -> int:
+    f = _function(args)
+    tables = f.table(**parse_point(args.at))
+    if args.json:
+        _print_json(tables.to_dict())
+    else:
+        print(tables)
+    return 0
+
+
+def _draw(args) -> int:
+    f = _function(args)
+    point = parse_point(args.at) if args.at is not None else {}
+    picture = f.draw(args.output, **point)
+    print(f"wrote {args.output} ({len(picture.nodes)} nodes, {len(picture.edges)} edges)")
+    return 0
+
+
+def _html(args) -> int:
+    f = _function(args)
+    text = f.html(path=args.output, **parse_point(args.at))
+    print(f"wrote {args.output} ({len(text) // 1024 + 1} KiB; open it in a browser, no network needed)")
+    return 0
+
+
+def _check(args) -> int:
+    from graphc.tools.check import check
+
+    f = _function(args)
+    points = None
+    if args.at:
+        points = []
+        for text in args.at:
+            values = parse_point(text)
+            points.append(f._bind((), values))
+    report = check(f, points=points)
+    if args.json:
+        _print_json({"formula": f.formula, "ok": report.ok, "variables": list(report.variables),
+                     "points": [list(p) for p in report.points],
+                     "value_error": report.value_error,
+                     "grad_error_sympy": report.grad_error_sympy,
+                     "grad_error_fd": report.grad_error_fd, "rtol": report.rtol,
+                     "fd_rtol": report.fd_rtol, "sympy_derivative_ops": report.sympy_ops,
+                     "graphc_grad_ops": report.graphc_grad_ops,
+                     "graphc_value_ops": report.graphc_value_ops,
+                     "size_ratio": report.size_ratio})
+    else:
+        print(report)
+    return 0 if report.ok else 1
+
+
+def _hessian(args) -> int:
+    f = _function(args)
+    point = parse_point(args.at)
+    matrix = f.hessian(**point)
+    if args.json:
+        _print_json({"formula": f.formula, "variables": list(f.variables), "point": point,
+                     "source": f.source("hessian"), "hessian": matrix.tolist()})
+        return 0
+    print(f.source("hessian"))
+    print(f"Hessian at {_at_text(point)}, rows and columns in order ({', '.join(f.variables)}):")
+    for name, row in zip(f.variables, matrix):
+        print(f"  d/d{name}: [{', '.join(repr(float(v)) for v in row)}]")
+    return 0
+
+
+def _jacobian(args) -> int:
+    F = compile_formula(list(args.formula), variables=args.variables)
+    point = parse_point(args.at)
+    matrix = F.jacobian(**point)
+    if args.json:
+        _print_json({"formulas": list(args.formula), "variables": list(F.variables),
+                     "mode": F.mode, "explain": F.explain(), "point": point,
+                     "source": F.source("jacobian"), "jacobian": matrix.tolist()})
+        return 0
+    print(F.explain())
+    print()
+    print(F.source("jacobian"))
+    print(f"Jacobian at {_at_text(point)}, columns in order ({', '.join(F.variables)}):")
+    for k, row in enumerate(matrix):
+        print(f"  F[{k}]: [{', '.join(repr(float(v)) for v in row)}]")
+    return 0
+
+
+# -------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="graphc", description="Compile a formula to gradient code, and show the pass.",
+        epilog="example:\n  " + EXAMPLES["grad"][0] + "\n\nrun 'graphc COMMAND --help' for more",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help: str, run, at: str | None, json_flag: bool, several=False):
+        p = sub.add_parser(name, help=help, description=help,
+                           epilog="examples:\n  " + "\n  ".join(EXAMPLES[name]),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        if several:
+            p.add_argument("formula", nargs="+", help="the formulas, one output each")
+        else:
+            p.add_argument("formula", help="a formula such as \"exp(x*z) + x*z/log(x)\", "
+                                           "or a program \"a = x*z; y = exp(a) + a\"")
+        p.add_argument("--var", "--variables", dest="variables", metavar="NAMES",
+                       help="declare the variables in order, e.g. \"x z\" (turns on slide notation)")
+        if at == "optional":
+            p.add_argument("--at", metavar="POINT", help="a point, e.g. x=2,z=3")
+        elif at == "required":
+            p.add_argument("--at", metavar="POINT", required=True, help="a point, e.g. x=2,z=3")
+        elif at == "repeat":
+            p.add_argument("--at", metavar="POINT", action="append",
+                           help="check at this point, e.g. x=2,z=3 (repeatable; default: 5 "
+                                "points sampled in (0.1, 0.9))")
+        if json_flag:
+            p.add_argument("--json", action="store_true", help="print JSON for machines")
+        p.set_defaults(run=run)
+        return p
+
+    grad = command("grad", "print reverse-mode gradient code and evaluate it at a point",
+                   _grad, "optional", True)
+    grad.add_argument("--mode", choices=("reverse", "forward"), default="reverse",
+                      help="reverse mode (backpropagation, the default) or forward mode (jvp)")
+    code = command("code", "print only the generated source, ready to paste into a program",
+                   _code, None, False, several=True)
+    code.add_argument("--kind", choices=tuple(dict.fromkeys(KINDS + VECTOR_KINDS)) + ("all",),
+                      default="grad", help="which function (default grad; vector kinds for "
+                      "several formulas; all: every kind, for --backend c)")
+    code.add_argument("--backend", choices=("math", "numpy", "c", "jax"), default="math",
+                      help="math for Python floats, numpy for arrays, c for C99, jax for "
+                           "jax.numpy (default math)")
+    code.add_argument("--prefix", metavar="NAME", help="C: prefix of function and macro "
+                      "names (default f: f_grad, F_N_IN)")
+    code.add_argument("--real", choices=("double", "float"), help="C: the real type (default "
+                      "double)")
+    code.add_argument("--static-inline", action="store_true",
+                      help="C: one header-only file of static inline functions")
+    code.add_argument("--header", metavar="FILE", help="C: write the header to FILE; the "
+                      "source printed includes it")
+    command("table", "print the forward and backward tables at a point", _table, "required", True)
+    draw = command("draw", "draw the graph, labelled with values and adjoints at a point",
+                   _draw, "optional", False)
+    draw.add_argument("-o", "--output", required=True, metavar="FILE",
+                      help="graph.dot (no dependency), graph.png or graph.svg (matplotlib)")
+    page = command("html", "write an interactive page that steps through the forward and backward "
+                   "pass at a point", _html, "required", False)
+    page.add_argument("-o", "--output", required=True, metavar="FILE",
+                      help="the page to write, e.g. quiz.html")
+    command("check", "compare with SymPy and finite differences, and compare derivative sizes",
+            _check, "repeat", True)
+    command("hessian", "print forward-over-reverse Hessian code and the Hessian at a point",
+            _hessian, "required", True)
+    command("jacobian", "print the Jacobian code of several formulas (forward or reverse mode, "
+            "whichever has fewer operations) and the Jacobian at a point",
+            _jacobian, "required", True, several=True)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except GraphcError as exc:
+        print(f"graphc: error: {exc}", file=sys.stderr)
+        return 2
