@@ -53,3 +53,13 @@ def test_the_example_builds_and_prints_the_gradient_1208_810(tmp_path, flags):
     assert hessian == pytest.approx(f.hessian(2.0, 3.0).ravel().tolist(), rel=1e-15)
     values = [float(v) for v in lines[3].split(": ", 1)[1].strip("[]").split(",")]
     assert values == pytest.approx(list(f([2.0, 1.5, 3.0], [3.0, 1.0, 2.0])), rel=1e-15)
+
+
+def test_docs_show_the_example_program_as_it_is():
+    # docs/export.md prints examples/c/main.c between markers: the program there is the one
+    # the test above builds and runs.
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "export.md").read_text()
+    block = docs.split("<!-- example:begin examples/c/main.c -->\n", 1)[1]
+    block = block.split("<!-- example:end -->", 1)[0]
+    assert block.startswith("```c\n") and block.endswith("```\n")
+    assert block[len("```c\n"):-len("```\n")] == (EXAMPLE / "main.c").read_text()
