@@ -179,3 +179,20 @@ def test_the_header_declares_what_the_source_defines(tmp_path):
     build([source], tmp_path, "vf", extra=[f"-I{tmp_path}"])
     with pytest.raises(GraphcError, match="header name"):
         backend_c.files(F, None, header_name="../evil.h")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["x*y", "--kind", "all"], "options of --backend c"),
+    (["x*y", "--backend", "c", "--header", "q.h", "--static-inline"], "leave out --header"),
+    (["x*y", "sin(x)", "--backend", "c", "--kind", "grad"], "unknown kind of code 'grad'"),
+    (["sum(W)", "--backend", "c"], None),
+])
+def test_the_command_line_says_what_is_wrong(capsys, argv, message):
+    from graphc.tools.cli import main
+
+    status = main(["code", *argv])
+    captured = capsys.readouterr()
+    if message is None:  # a scalar sum: C prints it
+        assert status == 0 and "void f_grad(const double *in, double *out)" in captured.out
+    else:
+        assert status == 2 and message in captured.err and "Traceback" not in captured.err

@@ -298,7 +298,7 @@ def _kinds(function, kinds) -> list[str]:
 def _sizes(ks: list[_Kind], function, prefix: str) -> list[str]:
     upper = prefix.upper()
     names = ks[0].plan.params[: ks[0].n_in] if ks else []
-    lines = [f"/* in: the {len(names)} variables, in this order: "
+    lines = [f"/* in: the {len(names)} variable{'s' * (len(names) != 1)}, in this order: "
              f"{comment_text(', '.join(names)) or 'none'} */",
              f"#define {upper}_N_IN {len(function.inputs)}"]
     lines += [f"#define {upper}_IN_{name} {i}" for i, name in enumerate(names)]
