@@ -7,9 +7,10 @@ For each case, ``value_and_grad``:
 
 - preparation: ``graphc.compile`` and printing the C; then the C compiler
   (``cc -std=c99 -O2 -fPIC -shared``), the one cost Python code does not have;
-- one point: the Python (math) code called with floats, against the C function called through
-  ctypes with ready buffers (what a Python caller would pay), and the C alone (the batch
-  loop's time per point, which is what a C caller pays);
+- one point: the Python (math) code called with floats, against ``f.compiled(kind,
+  backend="c")`` (the C runner: floats in, the Python code's tuples out), the C function called
+  through ctypes with ready buffers, and the C alone (the batch loop's time per point, which is
+  what a C caller pays);
 - a batch of points: the numpy code on arrays, the C batch function (one ctypes call), and
   ``jax.jit(jax.vmap(...))`` of the JAX code (64-bit, CPU).
 
@@ -95,9 +96,11 @@ def measure(case, batch: int, rounds: int, folder: Path, jax=None) -> dict:
     python(*point)
     single(in_pointer, out_pointer)
     assert np.allclose(c_out, [python(*point)[0], *python(*point)[1]], rtol=1e-12)
+    runner = f.compiled("value_and_grad", backend="c")  # the same C, in the cache
     sides = {
         "python_call": lambda: python(*point),
         "c_call_ctypes": lambda: single(in_pointer, out_pointer),
+        "c_runner": lambda: runner(*point),
         "numpy_batch": lambda: numpy_code(*columns),
         "c_batch": lambda: batched(rows_pointer, out_rows, ctypes.c_size_t(batch)),
     }
@@ -139,7 +142,8 @@ def main(argv=None) -> int:
     cases = ([quiz(), lecture(), nest(20)] if args.quick else
              [quiz(), lecture(), nest(20), nest(1000), mlp(16), mlp(64), wide(1000),
               wide(10_000)])
-    header = ("| case | C lines | graphc + print C | cc -O2 | Python call | C via ctypes | "
+    header = ("| case | C lines | graphc + print C | cc -O2 | Python call | C runner | "
+              "C via ctypes | "
               "C per point | numpy batch | C batch | " + ("JAX jit+vmap (compile) |" if jax
                                                             else ""))
     print(f"value_and_grad; one point, and batches of {args.batch} points; "
@@ -151,6 +155,7 @@ def main(argv=None) -> int:
             r = measure(case, args.batch, args.rounds, Path(scratch), jax)
             cells = [r["case"], str(r["lines"]), f"{r['prepare'] * 1e3:.0f} ms",
                      f"{r['cc'] * 1e3:.0f} ms", f"{r['python_call'] * 1e6:.2f} µs",
+                     f"{r['c_runner'] * 1e6:.2f} µs",
                      f"{r['c_call_ctypes'] * 1e6:.2f} µs", f"{r['c_per_point'] * 1e9:.0f} ns",
                      f"{r['numpy_batch'] * 1e3:.2f} ms", f"{r['c_batch'] * 1e3:.2f} ms"]
             if jax is not None:

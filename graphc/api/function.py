@@ -254,17 +254,20 @@ class Function(Calls):
         return self._get(kind, backend or self._default_backend, style).source
 
     def compiled(self, kind: str = "value_and_grad", backend: str | None = None,
-                 style: str | None = None):
+                 style: str | None = None, **options):
         """The generated function itself, compiled from exactly ``source(kind, backend, style)``.
 
         It takes the values positionally in :attr:`variables` order and checks nothing: no
         names, no conversion, no choice of backend, no :class:`~graphc.DomainError`. It is for
         hot loops, like the function ``sympy.lambdify`` returns; calls through the
         :class:`Function` are about a microsecond slower and safer. With ``backend="jax"`` it
-        is the JAX code, ready for ``jax.jit``, ``jax.vmap`` and ``jax.grad``.
+        is the JAX code, ready for ``jax.jit``, ``jax.vmap`` and ``jax.grad``; with
+        ``backend="c"`` the C, compiled and called through ctypes (``real="float"`` as an
+        option; see :mod:`graphc.backends.c_runner`).
         """
         if backend in targets.TARGETS:
-            return targets.compiled(self, kind, backend, style)
+            return targets.compiled(self, kind, backend, style, **options)
+        targets.refuse_options(backend or self._default_backend, options)
         return self._get(kind, backend or self._default_backend, style).run
 
     def _printable(self, kind: str):

@@ -181,10 +181,12 @@ class VectorFunction(Calls):
         targets.refuse_options(backend, options)
         return self._get(kind, backend).source
 
-    def compiled(self, kind: str = "jacobian", backend: str = "math"):
-        """The generated function of ``kind``, unchecked (``backend="jax"``: the JAX code)."""
+    def compiled(self, kind: str = "jacobian", backend: str = "math", **options):
+        """The generated function of ``kind``, unchecked (``backend="jax"``: the JAX code;
+        ``backend="c"``: the C, compiled and called through ctypes)."""
         if backend in targets.TARGETS:
-            return targets.compiled(self, kind, backend)
+            return targets.compiled(self, kind, backend, **options)
+        targets.refuse_options(backend, options)
         return self._get(kind, backend).run
 
     def op_count(self, kind: str = "value") -> int:

@@ -135,8 +135,9 @@ def _namespace() -> dict:
                           "(or pip install jax jaxlib)") from None
 
 
-def compiled(function, kind: str):
+def compiled(function, kind: str, **options):
     """The function of ``kind`` compiled from exactly :func:`source`, cached on ``function``."""
+    refuse_options("jax", options)
     cache = function.__dict__.setdefault("_jax_compiled", {})
     if kind not in cache:
         namespace = _namespace()

@@ -26,8 +26,10 @@ from graphc.errors import GraphcError
 from graphc.graph.graph import Graph, Node
 from graphc.ops import Op
 
-#: Backends that print for another language, and the module of each.
+#: Backends that print for another language, and the module that prints for each.
 TARGETS = {"c": "graphc.backends.c", "jax": "graphc.backends.jax"}
+#: The module that makes a callable of that code, for each.
+RUNNERS = {"c": "graphc.backends.c_runner", "jax": "graphc.backends.jax"}
 
 
 @dataclass(frozen=True)
@@ -142,8 +144,8 @@ def constant_text(value: float) -> str:
     return repr(float(value))
 
 
-def _backend(name: str):
-    return importlib.import_module(TARGETS[name])
+def _backend(name: str, table: dict = TARGETS):
+    return importlib.import_module(table[name])
 
 
 def source(function, kind: str, backend: str, style: str | None = None, **options) -> str:
@@ -159,7 +161,7 @@ def compiled(function, kind: str, backend: str, style: str | None = None, **opti
     if style not in (None, "assign"):
         raise GraphcError(f"the {backend} backend prints one statement per operation; "
                           f"style={style!r} is for the Python backends")
-    return _backend(backend).compiled(function, kind, **options)
+    return _backend(backend, RUNNERS).compiled(function, kind, **options)
 
 
 def refuse_options(backend: str, options: dict) -> None:
