@@ -24,7 +24,6 @@ import argparse
 import ctypes
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import graphc  # noqa: E402
+from graphc.backends import c_runner  # noqa: E402
 
 from benchmarks.cases import lecture, mlp, nest, quiz, wide  # noqa: E402
 
@@ -60,17 +60,13 @@ def _per_call(run, budget: float = 0.05) -> float:
     return _timed(run, repeat)
 
 
-def measure(case, batch: int, rounds: int, folder: Path, jax=None) -> dict:
+def measure(case, batch: int, rounds: int, jax=None) -> dict:
     start = time.perf_counter()
     f = graphc.compile(case.text, variables=case.variables)
-    text = f.source("value_and_grad", backend="c", prefix="b")
+    text = f.source("value_and_grad", backend="c", prefix=c_runner.PREFIX)
     prepare = time.perf_counter() - start
-    path = folder / f"b{abs(hash(case.name))}.c"
-    path.write_text(text)
-    library = path.with_suffix(".so")
     start = time.perf_counter()
-    subprocess.run([os.environ.get("CC", "cc"), "-std=c99", "-O2", "-fPIC", "-shared",
-                    str(path), "-o", str(library), "-lm"], check=True)
+    library = c_runner.library(text)  # the runner's compiler, flags and cache (a scratch one)
     cc = time.perf_counter() - start
     lib = ctypes.CDLL(str(library))
     n = len(f.variables)
@@ -80,7 +76,7 @@ def measure(case, batch: int, rounds: int, folder: Path, jax=None) -> dict:
     python = f.compiled("value_and_grad")
     c_in = np.array(point)
     c_out = np.empty(1 + n)
-    single = lib.b_value_and_grad
+    single = lib.graphc_value_and_grad
     single.restype = None
     in_pointer, out_pointer = c_in.ctypes.data_as(pointer), c_out.ctypes.data_as(pointer)
 
@@ -88,7 +84,7 @@ def measure(case, batch: int, rounds: int, folder: Path, jax=None) -> dict:
     columns = [rng.uniform(lo, hi, batch) for lo, hi in case.ranges]
     rows = np.ascontiguousarray(np.stack(columns, axis=1))
     out = np.empty((batch, 1 + n))
-    batched = lib.b_value_and_grad_batch
+    batched = lib.graphc_value_and_grad_batch
     batched.restype = None
     rows_pointer, out_rows = rows.ctypes.data_as(pointer), out.ctypes.data_as(pointer)
     numpy_code = f.compiled("value_and_grad", backend="numpy")
@@ -151,8 +147,9 @@ def main(argv=None) -> int:
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
     with tempfile.TemporaryDirectory() as scratch:
+        os.environ["GRAPHC_CACHE"] = scratch  # compile every case afresh, and time it
         for case in cases:
-            r = measure(case, args.batch, args.rounds, Path(scratch), jax)
+            r = measure(case, args.batch, args.rounds, jax)
             cells = [r["case"], str(r["lines"]), f"{r['prepare'] * 1e3:.0f} ms",
                      f"{r['cc'] * 1e3:.0f} ms", f"{r['python_call'] * 1e6:.2f} µs",
                      f"{r['c_runner'] * 1e6:.2f} µs",
