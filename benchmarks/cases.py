@@ -4,7 +4,7 @@ A :class:`Case` carries the graphc program text and a ``build(m, *variables)`` f
 writes the same formula with the math functions of a namespace ``m`` (SymPy's, JAX's,
 PyTorch's or CasADi's), so that each peer builds its own native graph: a traced JAX program, a
 PyTorch autograd tape, a CasADi SX expression, a SymPy expression. The Feynman formulas come
-from the shared corpus and are read with SymPy (trusted test data, never user input) and handed
+from the test corpus (``tests/data``) and are read with SymPy (trusted test data, never user input) and handed
 to the other peers through ``sympy.lambdify``.
 """
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
+CORPORA = Path(__file__).resolve().parents[1] / "tests" / "data"
 
 
 @dataclass
@@ -127,11 +127,9 @@ def wide(n: int) -> Case:
                 [0.3, 0.7], [(0.1, 0.9), (0.1, 0.9)])
 
 
-def feynman() -> Case | None:
-    """Every formula of the Feynman corpus, as one aggregate row (None if it is absent)."""
+def feynman() -> Case:
+    """Every formula of the Feynman corpus, as one aggregate row."""
     path = CORPORA / "feynman_pmlb_equations.csv"
-    if not path.exists():
-        return None
     parts = []
     with path.open(newline="") as handle:
         for row in csv.DictReader(handle):
@@ -164,11 +162,10 @@ def all_cases(quick: bool = False) -> list[Case]:
                  *(mlp(h) for h in (4, 16, 64, 256)),
                  *(wide(n) for n in (100, 1000, 10_000, 20_000, 100_000))]
     corpus = feynman()
-    if corpus is not None:
-        if quick:
-            corpus.parts = corpus.parts[:10]
-            corpus.name = f"Feynman corpus (first {len(corpus.parts)} formulas)"
-        cases.append(corpus)
+    if quick:
+        corpus.parts = corpus.parts[:10]
+        corpus.name = f"Feynman corpus (first {len(corpus.parts)} formulas)"
+    cases.append(corpus)
     return cases
 
 

@@ -18,7 +18,7 @@ FORMULAS = {
     "lecture quiz": ("exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)", {"x": (1.5, 3.0), "z": (0.5, 2.0)}),
     "lecture J": ("cos(sin(x**2) + 3*x**2)", {"x": (-2.0, 2.0)}),
     # Two formulas of the AI Feynman database, with its sampling ranges (PMLB's
-    # feynman_I_6_2 and feynman_I_12_11, as in ../shared/corpora/feynman_pmlb_equations.csv).
+    # feynman_I_6_2 and feynman_I_12_11, as in tests/data/feynman_pmlb_equations.csv).
     "Feynman I.6.2 (Gaussian)": ("exp(-(theta/sigma)**2/2)/(sqrt(2*pi)*sigma)",
                                  {"theta": (1.0, 3.0), "sigma": (1.0, 3.0)}),
     "Feynman I.12.11 (Lorentz force)": ("q*(Ef+B*v*sin(theta))",

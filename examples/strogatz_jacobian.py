@@ -1,6 +1,6 @@
 """The Jacobians of Strogatz's two-dimensional ODE systems, and what they say about fixed points.
 
-The 14 right-hand sides in ``../shared/corpora/strogatz_pmlb_odes.csv`` are 7 systems
+The 14 right-hand sides in ``tests/data/strogatz_pmlb_odes.csv`` are 7 systems
 x' = f(x, y), y' = g(x, y) from Strogatz, *Nonlinear Dynamics and Chaos* (via the PMLB
 benchmark). Each system is compiled as one vector function, so the subexpressions its two
 right-hand sides share are computed once, and graphc picks forward or reverse mode for its
@@ -23,7 +23,7 @@ import numpy as np
 
 import graphc
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "strogatz_pmlb_odes.csv"
+CORPUS = Path(__file__).resolve().parents[1] / "tests" / "data" / "strogatz_pmlb_odes.csv"
 
 
 def systems(path: Path = CORPUS) -> dict[str, graphc.VectorFunction]:

@@ -13,6 +13,8 @@ Hessians and Hessian-vector products are forward mode over the gradient's graph;
 formulas is a vector function with a Jacobian; ``@graphc.function`` traces Python code.
 """
 
+import builtins as _builtins
+
 from graphc.api.compiler import compile
 from graphc.api.function import Function
 from graphc.api.vector import VectorFunction
@@ -23,18 +25,14 @@ from graphc.frontend.tracing import Traced, function
 from graphc.limits import Limits
 from graphc.tools.check import CheckReport, check
 
-# For traced functions (and on numbers or arrays): one function per spelling a formula may use.
-# abs, max, min and pow are not in __all__: a star import must not shadow the builtins.
-(exp, log, ln, sqrt, sin, cos, tan, cot, asin, arcsin, acos, arccos, atan, arctan, sinh, cosh,
- tanh, sigmoid, softplus, log_sigmoid, relu, abs, max, min, pow) = (_FUNCTION_OF[s] for s in (
-    "exp", "log", "ln", "sqrt", "sin", "cos", "tan", "cot", "asin", "arcsin", "acos", "arccos",
-    "atan", "arctan", "sinh", "cosh", "tanh", "sigmoid", "softplus", "log_sigmoid", "relu", "abs",
-    "max", "min", "pow"))
+# For traced functions (and on numbers or arrays): one function per spelling a formula may use,
+# derived from the op records (graphc.frontend.tracing.FUNCTION_OF). Those that share a
+# builtin's name (abs, max, min, pow) are not in __all__: a star import must not shadow them.
+globals().update(_FUNCTION_OF)
 
 __all__ = [
     "CheckReport", "DomainError", "Function", "GraphcError", "LimitError", "Limits", "ParseError",
     "Reading", "Traced", "VectorFunction", "check", "compile", "function", "read",
-    "exp", "log", "ln", "sqrt", "sin", "cos", "tan", "cot", "asin", "arcsin", "acos", "arccos",
-    "atan", "arctan", "sinh", "cosh", "tanh", "sigmoid", "softplus", "log_sigmoid", "relu",
+    *(name for name in _FUNCTION_OF if name not in dir(_builtins)),
 ]
 __version__ = "0.1.0"

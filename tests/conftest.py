@@ -1,14 +1,15 @@
-"""Shared test helpers: where the formula corpora live, and SymPy as an independent oracle."""
+"""Shared test helpers: where the formula corpora live (``tests/data``), and SymPy as an
+independent oracle."""
 
 from __future__ import annotations
 
 import csv
 from pathlib import Path
 
-import pytest
 import sympy
 
-CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
+# The corpora travel with the repository (sources and licenses in tests/data/README.md).
+CORPORA = Path(__file__).resolve().parent / "data"
 
 # How a formula's function names read in SymPy; every other name is a real symbol.
 SYMPY_FUNCTIONS = {
@@ -21,11 +22,8 @@ SYMPY_FUNCTIONS = {
 
 
 def corpus_rows(name: str) -> list[dict]:
-    """Rows of a corpus CSV, or a clean skip where ../shared/corpora is absent."""
-    path = CORPORA / name
-    if not path.exists():
-        pytest.skip(f"corpus {path} is not present")
-    with path.open(newline="") as handle:
+    """Rows of a corpus CSV of ``tests/data`` as dicts keyed by its header."""
+    with (CORPORA / name).open(newline="") as handle:
         return list(csv.DictReader(handle))
 
 

@@ -6,10 +6,9 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
-import pytest
 import sympy
 
-from conftest import CORPORA, sympy_oracle
+from conftest import sympy_oracle
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -39,8 +38,6 @@ def test_newton_finds_rosenbrocks_minimum_with_the_compiled_hessian(capsys):
 
 
 def test_strogatz_jacobians_and_the_rabbits_versus_sheep_fixed_points(capsys):
-    if not (CORPORA / "strogatz_pmlb_odes.csv").exists():
-        pytest.skip("corpus absent")
     results = load("strogatz_jacobian").main()
     assert "def jacobian(x, y):" in capsys.readouterr().out
     assert len(results["systems"]) == 7

@@ -1,4 +1,4 @@
-"""Every AI Feynman formula (``../shared/corpora/feynman_pmlb_equations.csv``) parses, and its
+"""Every AI Feynman formula (``tests/data/feynman_pmlb_equations.csv``) parses, and its
 value and gradient match SymPy at random points within its variables' ranges."""
 
 from __future__ import annotations
@@ -13,10 +13,7 @@ from conftest import corpus_rows, rel_err, sympy_gradient, sympy_oracle
 
 
 def feynman_cases():
-    try:
-        rows = corpus_rows("feynman_pmlb_equations.csv")
-    except pytest.skip.Exception:
-        return [pytest.param(None, marks=pytest.mark.skip(reason="corpus absent"))]
+    rows = corpus_rows("feynman_pmlb_equations.csv")
     return [pytest.param(row, id=row["pmlb_dataset"]) for row in rows]
 
 

@@ -143,12 +143,9 @@ SEEDS = [
 
 
 def _corpus_formulas() -> list[str]:
-    path = CORPORA / "feynman_pmlb_equations.csv"
-    if not path.exists():
-        return SEEDS
     import csv
 
-    with path.open(newline="") as handle:
+    with (CORPORA / "feynman_pmlb_equations.csv").open(newline="") as handle:
         return SEEDS + [row["formula"] for row in csv.DictReader(handle)]
 
 

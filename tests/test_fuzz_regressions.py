@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import linecache
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -138,3 +139,78 @@ def test_constants_that_cannot_fold_follow_each_backend(formula, expected):
         f(1.0)
     with pytest.raises(graphc.DomainError):
         graphc.compile(formula, on_domain_error="raise")(np.array([1.0]))
+
+
+# ---------------------------------------------------------------- formulas with declared shapes
+# (tests/test_fuzz_shapes.py; the first was found by a random run of 19 000 formulas with shapes)
+
+def test_a_negative_base_to_a_scalar_power_in_array_code_follows_numpy():
+    # Array code ran a scalar argument as a Python float, and (-1) ** 0.7 on Python floats is a
+    # complex number: a bare TypeError escaped. Scalars now enter array code as numpy floats.
+    B = np.ones(3)
+    f = graphc.compile("pow(-1, x) * sum(B)", shapes={"B": (3,)})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value, (d_x, d_B) = f.value_and_grad(x=0.7, B=B)
+    assert caught and all("invalid value" in str(w.message) for w in caught)
+    assert math.isnan(value) and math.isnan(d_x) and np.isnan(d_B).all() and d_B.shape == (3,)
+    strict = graphc.compile("pow(-1, x) * sum(B)", shapes={"B": (3,)}, on_domain_error="raise")
+    with pytest.raises(graphc.DomainError, match=r"`pow\(-1, x\)` is undefined at x = 0.7"):
+        strict.value_and_grad(x=0.7, B=B)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value, (d_x, _) = f.value_and_grad(x=2.0, B=B)
+    assert value == 3.0 and math.isnan(d_x)  # an integral power of -1 is defined; d/dx is not
+    assert isinstance(f(x=2.0, B=B), float)
+
+
+def test_the_safety_check_reads_array_code():
+    # check_source rejected every numpy program with vectors or matrices (method calls such as
+    # B.sum(), A.T, x[:, None], np.broadcast_to(v, (3,))), so it proved nothing about them.
+    f = graphc.compile("sum(softmax(W @ x)) + mean(A.T, 1) @ v + sum(log_softmax(A)) "
+                       "+ sum(W) * s", shapes={"W": ("n", 3), "x": (3,), "A": (2, 3), "v": (3,)})
+    for kind in ("value", "grad", "value_and_grad", "jvp", "hvp"):
+        for style in ("assign", "inline"):
+            check_source(f.source(kind, "numpy", style=style))
+    from graphc.backends.safety import UnsafeSource
+
+    head = "def value(A):\n    v1 = "
+    for forged in ("A.__class__", "A.sum(axis=__import__)", "A.sum(where=A)", "A[A]",
+                   "A[0:2]", "A.tofile(0)", "np.broadcast_to(A, ('x',))", "A.T.sum().__doc__"):
+        with pytest.raises(UnsafeSource):
+            check_source(f"{head}{forged}\n    return v1\n")
+
+
+@pytest.mark.parametrize("argument", ["2", b"2", "2.0", "nan"])
+def test_text_is_not_read_as_a_number(argument):
+    # '2' was silently read as 2.0 (float() and numpy both accept text).
+    f = graphc.compile("x * 2 + y")
+    vector = graphc.compile("x * sum(B)", shapes={"B": (2,)})
+    for call in (lambda: f(argument, 1.0), lambda: f(y=1.0, x=argument),
+                 lambda: f.grad(argument, 1), lambda: f([1.0, argument], 1.0),
+                 lambda: vector(argument, np.ones(2)),
+                 lambda: vector(1.0, [argument, "3"]), lambda: f.table(argument, 1.0)):
+        with pytest.raises(graphc.GraphcError, match="(is text|must be a number)"):
+            call()
+
+
+@pytest.mark.parametrize("argument", [2 + 1j, np.complex128(2), np.complex64(1 + 1j),
+                                      np.array([1 + 1j, 2]), [1.0, 2j]])
+def test_complex_numbers_are_refused_in_words_about_real_numbers(argument):
+    # Complex numbers got Python's message "float() argument must be a string or a real number";
+    # numpy's complex scalars and arrays silently lost their imaginary part (a ComplexWarning).
+    f = graphc.compile("x * 2 + y")
+    with pytest.raises(graphc.GraphcError) as info:
+        f(argument, 1.0)
+    message = str(info.value)
+    assert "is complex" in message and "real numbers" in message and "string" not in message
+    with pytest.raises(graphc.GraphcError, match="is complex"):
+        graphc.compile("x * sum(B)", shapes={"B": (2,)})(1.0, np.array([1j, 2]))
+
+
+@pytest.mark.parametrize("argument", [None, [1.0, None], np.array([1.0, None], dtype=object),
+                                      object(), {}])
+def test_other_non_numbers_are_refused(argument):
+    # None inside a list was silently read as nan.
+    with pytest.raises(graphc.GraphcError, match="not a real number"):
+        graphc.compile("x * 2 + y")(argument, 1.0)

@@ -34,10 +34,7 @@ CASES = {
 
 
 def strogatz_cases():
-    try:
-        rows = corpus_rows("strogatz_pmlb_odes.csv")
-    except pytest.skip.Exception:
-        return {}
+    rows = corpus_rows("strogatz_pmlb_odes.csv")
     return {row["pmlb_dataset"]: (row["formula"], row["variables"].split(), (0.3, 2.5))
             for row in rows}
 
@@ -194,19 +191,10 @@ def test_hessian_edge_shapes_and_bad_calls():
         f.hessian(-1.0, 3.0)  # log(-1)
 
 
-def feynman_rows():
-    try:
-        return corpus_rows("feynman_pmlb_equations.csv")
-    except pytest.skip.Exception:
-        return []
-
-
 def test_feynman_hessians_match_finite_differences_of_the_gradient():
     # The gradient is checked against SymPy in test_feynman.py; here the Hessian is checked
     # against central differences of it, for all 119 formulas, at one point in range.
-    rows = feynman_rows()
-    if not rows:
-        pytest.skip("corpus absent")
+    rows = corpus_rows("feynman_pmlb_equations.csv")
     worst = 0.0
     for row in rows:
         n = int(row["n_variables"])
@@ -234,7 +222,7 @@ def test_feynman_hessians_match_finite_differences_of_the_gradient():
 def test_hvp_code_is_at_most_four_times_the_gradient_code_on_every_corpus_formula():
     formulas = [(QUIZ, None), (LOGISTIC, None), (TEN, None)]
     formulas += [(row["formula"], [row[f"v{i}_name"] for i in range(1, int(row["n_variables"]) + 1)])
-                 for row in feynman_rows()]
+                 for row in corpus_rows("feynman_pmlb_equations.csv")]
     formulas += [(f, v) for f, v, _ in strogatz_cases().values()]
     ratios = []
     for formula, names in formulas:

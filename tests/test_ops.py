@@ -1,11 +1,13 @@
 """Every primitive op, table-driven: value, forward rule, reverse rule and second derivatives
 against SymPy, on the input domains that mature AD libraries test each op on
-(``../shared/corpora/autodiff_test_op_domains.csv``: autograd's and JAX's gradient tests)."""
+(``tests/data/autodiff_test_op_domains.csv``: autograd's and JAX's gradient tests)."""
 
 from __future__ import annotations
 
+import math
 import random
 
+import numpy as np
 import pytest
 import sympy
 
@@ -52,7 +54,13 @@ OP_TABLE = {
     "abs_neg": ("abs(a)", sympy.Abs(a), [(-4, -0.1)], "autograd abs at x=-1.1"),
     "max": ("max(a, b)", sympy.Max(a, b), [(-2, 2), (-2, 2)], "jax max 3*N(0;1), no ties"),
     "min": ("min(a, b)", sympy.Min(a, b), [(-2, 2), (-2, 2)], "jax min 3*N(0;1), no ties"),
+    "erf": ("erf(a)", sympy.erf(a), [(-0.005, 0.005)], "jax lax_autodiff erf rand_small 1e-3*N(0;1)"),
+    "erfc": ("erfc(a)", sympy.erfc(a), [(-0.005, 0.005)], "jax lax_autodiff erfc rand_small"),
 }
+# autograd's wider domain for erf and erfc, [-3;3]: test_erf_and_erfc_on_autograds_domain below.
+# There the derivative 2/sqrt(pi) * exp(-a*a) is good to 1e-12 but not to OP_TABLE's 4 ulps
+# (test_numerics): rounding a*a is amplified by a*a, about 7 ulps at |a| = 3, as in every
+# library that computes the derivative this way (docs/ops.md).
 
 
 def test_every_formula_op_is_in_the_table():
@@ -103,6 +111,39 @@ def test_op_value_forward_and_reverse_match_sympy(case):
         for i in range(len(names)):  # forward mode, one unit tangent per input
             unit = [1.0 if j == i else 0.0 for j in range(len(names))]
             assert close(f.jvp(point, unit)[1], grad[i])
+
+
+@pytest.mark.parametrize("case", sorted(OP_TABLE))
+def test_op_on_the_numpy_backend_matches_sympy_in_both_modes(case):
+    # The same rows on arrays: one call evaluates all points on the numpy backend.
+    formula, expr, domains, _ = OP_TABLE[case]
+    names = ["a", "b"][: len(domains)]
+    f = graphc.compile(formula, variables=names)
+    pts = points(domains)
+    columns = [np.array(column) for column in zip(*pts)]
+    values, grads = f(*columns), f.grad(*columns)
+    for k, point in enumerate(pts):
+        value, grad, _ = reference(expr, names, point)
+        assert close(values[k], value)
+        assert all(close(grads[i][k], grad[i]) for i in range(len(names)))  # reverse mode
+        for i in range(len(names)):  # forward mode, one unit tangent per input
+            unit = [np.full(len(pts), 1.0 if j == i else 0.0) for j in range(len(names))]
+            assert close(f.jvp(columns, unit)[1][k], grad[i])
+
+
+@pytest.mark.parametrize("formula", ["erf(a)", "erfc(a)"])
+def test_erf_and_erfc_on_autograds_domain_match_sympy(formula):
+    expr = sympy.erf(a) if formula == "erf(a)" else sympy.erfc(a)
+    f = graphc.compile(formula, variables=["a"])
+    pts = points([(-3, 3)], n=12, seed=5)
+    column = np.array([p[0] for p in pts])
+    values, (grads,) = f(column), f.grad(column)
+    tangents = f.jvp([column], [np.ones_like(column)])[1]
+    for k, point in enumerate(pts):
+        value, (grad,), _ = reference(expr, ["a"], point)
+        assert close(f(*point), value) and close(values[k], value)
+        assert close(f.grad(*point)[0], grad) and close(grads[k], grad)
+        assert close(f.jvp(point, [1.0])[1], grad) and close(tangents[k], grad)
 
 
 @pytest.mark.parametrize("case", sorted(OP_TABLE))
@@ -166,3 +207,21 @@ def test_kink_and_tie_conventions(formula, point, expected, mode):
         got = tuple(f.jvp(point, [1.0 if j == i else 0.0 for j in range(len(point))])[1]
                     for i in range(len(point)))
     assert got == expected
+
+
+def test_erf_reaches_every_table_from_its_record_alone():
+    # erf and erfc were added as one record each: SymPy input, tracing of math.erf, graphc.erf,
+    # the numpy namespace and the safety check all know them. Reference: SymPy's derivative.
+    from graphc.backends.safety import check_source
+
+    x = sympy.Symbol("x", real=True)
+    want = float(sympy.diff(sympy.erf(x) * sympy.erfc(x), x).evalf(30, subs={x: 0.4}))
+    from_sympy = graphc.compile(sympy.erf(x) * sympy.erfc(x))
+    traced = graphc.function(lambda x: math.erf(x) * math.erfc(x))
+    exported = graphc.function(lambda x: graphc.erf(x) * graphc.erfc(x))
+    for f in (from_sympy, traced, exported):
+        assert close(f.grad(0.4)[0], want)
+        assert close(f.grad(np.array([0.4]))[0][0], want)
+        for backend in ("math", "numpy"):
+            check_source(f.source("grad", backend))
+    assert graphc.compile("erf(x)").to_sympy() == sympy.erf(x)

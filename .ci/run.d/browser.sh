@@ -11,7 +11,7 @@ apt-get install -y -qq chromium chromium-driver > /dev/null
 chromium --version
 chromedriver --version
 python -m pip install --quiet ".[test,browser]"
-export GRAPHC_ARTIFACTS="${GRAPHC_ARTIFACTS:-$PWD/.ci-artifacts/browser}"
+export GRAPHC_ARTIFACTS="${GRAPHC_ARTIFACTS:-${CI_ARTIFACTS:-$PWD/.ci-artifacts}/browser}"
 mkdir -p "$GRAPHC_ARTIFACTS"
 status=0
 out="$(python -m pytest -q -rs -p no:cacheprovider tests/test_page_browser.py tests/test_page.py 2>&1)" || status=$?

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# CI: the atheris fuzz target for a fixed budget (fuzz/fuzz_parser.py; docs/security.md).
+# CI: the atheris fuzz targets for a fixed budget each (fuzz/fuzz_parser.py, formulas alone;
+# fuzz/fuzz_shapes.py, formulas with declared shapes; docs/security.md).
 # .ci/run runs this inside its fresh virtual environment, from the project root.
 set -euo pipefail
 budget="${GRAPHC_FUZZ_SECONDS:-60}"
+shapes_budget="${GRAPHC_FUZZ_SHAPES_SECONDS:-30}"
 python -m pip install --quiet ".[fuzz]"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -12,3 +14,7 @@ mkdir -p "$work/corpus" "$work/artifacts"
 python fuzz/fuzz_parser.py -max_total_time="$budget" -timeout=10 -rss_limit_mb=2048 \
   -artifact_prefix="$work/artifacts/" -print_final_stats=1 "$work/corpus" 2>&1 \
   | grep -v '^INFO: Instrumenting' | tail -n 60
+mkdir -p "$work/corpus-shapes"
+python fuzz/fuzz_shapes.py -max_total_time="$shapes_budget" -timeout=10 -rss_limit_mb=2048 \
+  -artifact_prefix="$work/artifacts/" -print_final_stats=1 "$work/corpus-shapes" 2>&1 \
+  | grep -v '^INFO: Instrumenting' | tail -n 20

@@ -52,11 +52,12 @@ class Calls:
         batched = any(isinstance(v, (np.ndarray, list, tuple)) for v in values)
         try:
             if batched:
-                arrays = [np.asarray(v, dtype=float) for v in values]
-            else:
-                arrays = [float(v) for v in values]
+                arrays = [_real_array(v) for v in values]
+            else:  # float() reads text and drops numpy's imaginary parts: refuse those first
+                arrays = [float(v) if v.__class__ not in _NOT_REAL_TYPES else _refuse(v)
+                          for v in values]
         except (TypeError, ValueError, OverflowError) as exc:
-            raise GraphcError(f"graphc evaluates real numbers or arrays of them: {exc}") from None
+            raise self._not_real(values, exc) from None
         compiled = self._get(kind, "numpy" if batched else "math")
         if not batched:
             if any(a != a for a in arrays):
@@ -102,6 +103,16 @@ class Calls:
         return domain_error(exc, kind, self._graph, formula, compiled.listing, shape,
                             getattr(self, "_intermediates", None))
 
+    def _not_real(self, values: list, exc: BaseException) -> GraphcError:
+        """The error for an argument that is not a real number or an array of them."""
+        names = self.variables + tuple(f"the direction's {v}" for v in self.variables)
+        for name, value in zip(names, values):
+            try:
+                _real_array(value)
+            except (TypeError, ValueError, OverflowError) as own:
+                return GraphcError(f"{name}: {_describe_not_real(value, own)}")
+        return GraphcError(f"graphc evaluates real numbers or arrays of them: {exc}")
+
     def _nan_error(self, values: list, where: str) -> DomainError:
         names = self.variables + tuple(f"d_{v}" for v in self.variables)
         nan = [n for n, v in zip(names, values) if np.isnan(v).any()]
@@ -118,7 +129,7 @@ class Calls:
                 array = value
             else:
                 try:
-                    array = np.asarray(value, dtype=float)
+                    array = _real_array(value)
                 except (TypeError, ValueError):
                     fits = False  # _explain_arguments says which argument and why
                     break
@@ -126,7 +137,9 @@ class Calls:
                 if array.shape != ():
                     fits = False
                     break
-                array = float(array)
+                # A numpy scalar, not a Python float: Python's float ** float is complex for a
+                # negative base, numpy's is nan (or a DomainError, on_domain_error="raise").
+                array = array[()]
             elif numbers_only:
                 fits = fits and array.shape == want
             elif array.ndim != len(want):
@@ -159,10 +172,9 @@ class Calls:
         actual = {}
         for label, want, value in zip(labels, declared, values):
             try:
-                array = np.asarray(value, dtype=float)
+                array = _real_array(value)
             except (TypeError, ValueError) as exc:
-                raise GraphcError(f"{label}: graphc evaluates real numbers or arrays of them: "
-                                  f"{exc}") from None
+                raise GraphcError(f"{label}: {_describe_not_real(value, exc)}") from None
             if not want and array.shape != ():
                 raise GraphcError(f"{label} is a scalar (it is not in shapes), but the "
                                   f"value given has shape {array.shape}")
@@ -187,6 +199,40 @@ def _broadcast(result, shape: tuple):
 
 
 _FLOAT = np.dtype(np.float64)
+# Python and numpy read these as numbers (None as nan), or drop their imaginary part: graphc
+# refuses them.
+_NOT_REAL = (str, bytes, bytearray, complex, np.complexfloating, type(None))
+_NOT_REAL_TYPES = frozenset((str, bytes, bytearray, complex, np.complex64, np.complex128,
+                             np.clongdouble, type(None)))
+
+
+def _refuse(value):
+    raise TypeError(f"{type(value).__name__} is not a real number")
+
+
+def _real_array(value) -> np.ndarray:
+    """``value`` as an array of floats; text and complex numbers are a TypeError."""
+    if isinstance(value, _NOT_REAL):
+        raise TypeError("not a real number")
+    array = np.asarray(value)
+    kind = array.dtype.kind
+    if kind in "USc" or (kind == "O" and any(isinstance(v, _NOT_REAL) for v in array.flat)):
+        raise TypeError("not a real number")
+    return np.asarray(array, dtype=float)
+
+
+def _describe_not_real(value, exc: BaseException) -> str:
+    """What a value that graphc cannot evaluate is, and what would do instead."""
+    if isinstance(value, (str, bytes, bytearray)) or np.asarray(value).dtype.kind in "US":
+        return (f"{value!r} is text; graphc evaluates real numbers (or arrays of them), and "
+                "does not read numbers from strings: convert it with float() if you mean one")
+    complex_ = isinstance(value, (complex, np.complexfloating))
+    if complex_ or np.asarray(value).dtype.kind == "c":
+        return (f"{value!r} is complex; graphc evaluates real numbers (or arrays of them): pass "
+                "the real part if that is what you mean")
+    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+    return (f"{shown} ({type(value).__name__}) is not a real number or an array of them; "
+            "graphc evaluates real numbers")
 
 
 def _own(result, owners: list):

@@ -8,17 +8,17 @@ import sympy
 
 from graphc.api.function import Function
 from graphc.errors import GraphcError, LimitError, ParseError
-from graphc.frontend import parser
-from graphc.frontend.builder import GraphBuilder
-from graphc.graph import gcpause
-from graphc.graph.graph import Graph, Node
+from graphc.frontend import dialects, parser
+from graphc.frontend.formula import build_formula
+from graphc.graph.graph import Graph
 from graphc.limits import DEFAULT as DEFAULT_LIMITS, Limits
 from graphc.ops import shapes as shapes_module
 
 
 def compile(formula, variables: Sequence[str] | str | None = None, *,
             shapes: Mapping | None = None, wrt: Sequence[str] | str | None = None,
-            limits: Limits | None = None, on_domain_error: str = "numpy"):
+            limits: Limits | None = None, on_domain_error: str = "numpy",
+            dialect: str | None = None):
     """Compile a formula to value and gradient code.
 
     ``formula`` is text such as ``"exp(x*z) + x*z/log(x)"``, a program such as
@@ -38,10 +38,15 @@ def compile(formula, variables: Sequence[str] | str | None = None, *,
     size. ``on_domain_error`` says what the numpy backend does where an operation leaves its
     domain or overflows: ``"numpy"`` (the default) gives numpy's nan or inf under numpy's
     error state, ``"raise"`` raises :class:`graphc.DomainError` as the math backend always does.
+
+    ``dialect`` reads a symbolic-regression tool's output: ``"gplearn"``, ``"dso"`` or
+    ``"pysr"``, with that tool's function names, semantics and variable numbering
+    (:mod:`graphc.frontend.dialects`; docs/guide.md).
     """
     if not isinstance(limits, (Limits, type(None))):
         raise GraphcError(f"limits= takes a graphc.Limits, not {type(limits).__name__}")
     limits = limits or DEFAULT_LIMITS
+    chosen = dialects.dialect(dialect)
     declared = parser.declared_names(variables)
     declared_shapes = shapes_module.declared(shapes)
     if isinstance(formula, (list, tuple, Mapping)):
@@ -50,24 +55,17 @@ def compile(formula, variables: Sequence[str] | str | None = None, *,
                               "list of them")
         from graphc.api.vector import compile_vector
 
-        return compile_vector(formula, declared, limits)
+        return compile_vector(formula, declared, limits, chosen)
     graph = Graph(max_nodes=limits.nodes)
+    if isinstance(formula, sympy.Basic) and chosen is not None:
+        raise GraphcError("a dialect applies to formulas written as text, not to SymPy expressions")
     if isinstance(formula, sympy.Basic) and declared_shapes:
         raise GraphcError("shapes apply to formulas written as text; SymPy expressions are scalar")
     if isinstance(formula, sympy.Basic):
-        from graphc.frontend.sympy_bridge import from_sympy
-
-        output = from_sympy(formula, graph)
-        names = declared
-        if names is None:
-            names = tuple(sorted(str(s) for s in formula.free_symbols))
-        else:
-            unknown = sorted(str(s) for s in formula.free_symbols if str(s) not in names)
-            if unknown:
-                raise GraphcError(f"the expression uses {', '.join(unknown)}, which are not among "
-                                  f"the declared variables ({', '.join(names)})")
+        built = build_formula(formula, graph, declared, limits, "the expression")
+        names = declared if declared is not None else built.variables
         inputs = [graph.input(n) for n in names]
-        return Function(graph, output, inputs, formula=str(formula), wrt=_wrt(wrt, names),
+        return Function(graph, built.output, inputs, formula=built.text, wrt=_wrt(wrt, names),
                         on_domain_error=on_domain_error)
     if not isinstance(formula, str):
         raise GraphcError(f"graphc compiles a formula string or a SymPy expression, "
@@ -76,9 +74,8 @@ def compile(formula, variables: Sequence[str] | str | None = None, *,
         graph.input(name, shape=shape)
     for size, (name, axis) in shapes_module.named_sizes(declared_shapes).items():
         graph.declare_size(size, graph.input(name), axis)
-    builder = GraphBuilder(formula, graph, (declared or ()) + tuple(declared_shapes))
-    with gcpause.paused():
-        parsed = parser.parse(formula, builder, declared, limits)
+    parsed = build_formula(formula, graph, declared, limits, "the formula", declared_shapes,
+                           chosen)
     unused = [name for name in declared_shapes if name not in parsed.variables]
     if unused:
         raise GraphcError(f"shapes names {', '.join(unused)}, which the formula does not use as "
@@ -91,7 +88,7 @@ def compile(formula, variables: Sequence[str] | str | None = None, *,
                          max(len(formula) - 1, 0), "graphc.Limits(nodes=...) sets the limit; or "
                          "declare only the variables the formula uses") from None
     return Function(graph, parsed.output, inputs, formula=formula,
-                    intermediates=builder.intermediates, output_name=parsed.output_name,
+                    intermediates=parsed.intermediates, output_name=parsed.output_name,
                     wrt=_wrt(wrt, parsed.variables), on_domain_error=on_domain_error)
 
 

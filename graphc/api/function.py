@@ -25,16 +25,19 @@ compiled with ``on_domain_error="raise"``. NaN arguments are refused wherever er
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import numpy as np
 
-from graphc.api.calling import Calls, as_call
-from graphc.backends import codegen
+from graphc.api.calling import as_call
+from graphc.api.core import Compiled
+from graphc.backends import printing
 from graphc.backends import inline, targets
+from graphc.backends.naming import Names, python_name
+from graphc.backends.scheduling import Program
 from graphc.differentiate import reverse as differentiate
 from graphc.differentiate import higher
+from graphc.differentiate.higher import tuple_format
 from graphc.errors import GraphcError
 from graphc.graph import gcpause
 from graphc.graph.graph import Graph, Node
@@ -47,14 +50,6 @@ KINDS = ("value", "grad", "value_and_grad", "jvp", "hvp", "hessian")
 BUILD_ORDER = ("grad", "jvp", "hvp", "hessian")
 #: What the numpy backend does where an operation leaves its domain: numpy's nan/inf, or raise.
 ON_DOMAIN_ERROR = ("numpy", "raise")
-
-
-@dataclass
-class _Compiled:
-    source: str
-    run: object
-    ops: int
-    listing: codegen.Listing | None = None  # the node behind each line, for DomainError
 
 
 def _entry(kind: str, doc: str):
@@ -83,7 +78,7 @@ def _entry(kind: str, doc: str):
     return call
 
 
-class Function(Calls):
+class Function(Compiled):
     """A formula compiled to straight-line value and derivative code."""
 
     kinds = KINDS  # the kinds of code it prints
@@ -96,12 +91,10 @@ class Function(Calls):
                               f"not {on_domain_error!r}")
         #: What the numpy backend does outside an op's domain: "numpy" (nan/inf) or "raise".
         self.on_domain_error = on_domain_error
-        self._graph = graph
+        super().__init__(graph, [output], inputs)
         self.output = output
-        self.inputs = tuple(inputs)
         self.formula = formula
         self.output_name = output_name
-        self.variables = tuple(graph.name(n) for n in self.inputs)
         #: Each variable's declared shape, ``()`` for a scalar.
         self.shapes = {graph.name(n): graph.shape(n) for n in self.inputs}
         #: The variables the gradient is taken with respect to, in its order.
@@ -111,21 +104,19 @@ class Function(Calls):
         # For checking arguments: each declared shape, and whether its sizes are all numbers.
         self._plan = [(shape, all(isinstance(size, int) for size in shape))
                       for shape in self.shapes.values()]
-        self._primal = set(graph.ancestors([output])) | set(self.inputs)
         forward_order = sorted(self._primal)
         names = dict(intermediates or {})
         self._intermediates = dict(names)
         if output_name and output not in names and graph.kind(output) == "op":
             names[output] = output_name
-        self._names = codegen.Names.for_function(graph, self.inputs, forward_order, names)
+        self._names = Names.for_function(graph, self.inputs, forward_order, names)
         for size, node in graph.sizes.items():  # ``n = X.shape[0]``: a named size reads as itself
-            self._names.of[node] = codegen.python_name(size, self._names.taken)
+            self._names.of[node] = python_name(size, self._names.taken)
             self._primal.add(node)
         self._adjoints: differentiate.Adjoints | None = None
         self._tangent: Node | None = None
         self._seeds: tuple[Node, ...] = ()
-        self._higher: dict[str, codegen.Program] = {}
-        self._compiled: dict[tuple[str, str, str], _Compiled] = {}
+        self._higher: dict[str, Program] = {}
         self._style = "assign"
         self._scalar_runs: dict[str, object] = {}  # kind -> compiled math code in this style
 
@@ -142,16 +133,6 @@ class Function(Calls):
         self._scalar_runs.clear()
 
     # --------------------------------------------------------------------- the graph
-    @property
-    def graph(self):
-        """The ``networkx.DiGraph`` of the formula and every derivative taken so far."""
-        return self._graph.nx
-
-    @property
-    def ir(self) -> Graph:
-        """graphc's own :class:`~graphc.graph.Graph` around :attr:`graph`."""
-        return self._graph
-
     def gradient_nodes(self) -> tuple[Node, ...]:
         """The graph nodes of the gradient (reverse mode runs the first time it is asked)."""
         if self._adjoints is None:
@@ -175,11 +156,11 @@ class Function(Calls):
         return self._tangent, self._seeds
 
     # ------------------------------------------------------------------------- code
-    def _program(self, kind: str) -> codegen.Program:
+    def _program(self, kind: str) -> Program:
         n = len(self.wrt)
         params = list(self.inputs)
         if kind == "value":
-            return codegen.Program("value", params, [self.output], "{0}", self._primal)
+            return Program("value", params, [self.output], "{0}", self._primal)
         if kind in ("grad", "value_and_grad"):
             gradient = list(self.gradient_nodes())
             adjoints = {p: a for p, a in self._adjoints.of.items() if p in self._primal}
@@ -189,13 +170,13 @@ class Function(Calls):
                 ops = self._graph.columns()[1]
                 checks = [p for p in sorted(self._primal) if ops[p] is not None
                           and not ops[p].total and ops[p].shape is None]
-                return codegen.Program("grad", params, gradient, _tuple(0, n), self._primal,
+                return Program("grad", params, gradient, tuple_format(0, n), self._primal,
                                        adjoints=adjoints, checks=checks)
-            return codegen.Program("value_and_grad", params, [self.output] + gradient,
-                                   "{0}, " + _tuple(1, n), self._primal, adjoints=adjoints)
+            return Program("value_and_grad", params, [self.output] + gradient,
+                                   "{0}, " + tuple_format(1, n), self._primal, adjoints=adjoints)
         if kind == "jvp":
             tangent, seeds = self.tangent_node()
-            return codegen.Program("jvp", params + list(seeds), [self.output, tangent], "{0}, {1}",
+            return Program("jvp", params + list(seeds), [self.output, tangent], "{0}, {1}",
                                    self._primal, section="tangent", tangents=self._tangents)
         if kind in ("hvp", "hessian"):
             if kind == "hessian" and (self.tensor or self.wrt != self.variables):
@@ -214,29 +195,6 @@ class Function(Calls):
             return self._higher[kind]
         raise GraphcError(f"unknown kind of code {kind!r}; graphc prints {', '.join(KINDS)}")
 
-    def _get(self, kind: str, backend: str, style: str | None = None) -> _Compiled:
-        style = self._style if style is None else style
-        key = (kind, backend, style)
-        compiled = self._compiled.get(key)
-        if compiled is None:
-            if backend not in codegen.BACKENDS:
-                raise GraphcError(f"unknown backend {backend!r}; use one of {', '.join(codegen.BACKENDS)}")
-            if style not in inline.STYLES:
-                raise GraphcError(f"unknown style {style!r}; use one of {', '.join(inline.STYLES)}")
-            if backend == "math" and self.tensor:
-                raise GraphcError("the math backend computes scalars; this formula has vectors or "
-                                  "matrices, so it runs on backend='numpy'")
-            program = self._program(kind)
-            listing = codegen.Listing()
-            with gcpause.paused():
-                source = codegen.emit(self._graph, program, self._names, backend, style,
-                                      listing=listing)
-                run = codegen.compile_source(source, program.name, backend, kind)
-            live = list(program.outputs) + list(program.checks)
-            ops = self._graph.count_ops(self._graph.ancestors(live))
-            compiled = self._compiled[key] = _Compiled(source, run, ops, listing)
-        return compiled
-
     def source(self, kind: str = "grad", backend: str | None = None, style: str | None = None,
                **options) -> str:
         """The Python source of ``kind`` (value, grad, value_and_grad, jvp, hvp, hessian).
@@ -244,9 +202,9 @@ class Function(Calls):
         ``backend`` is ``"math"`` or ``"numpy"``; by default ``math`` for a scalar formula and
         ``numpy`` for one with vectors or matrices. With ``style`` left out it is the code that
         runs (see :attr:`style`); ``style="assign"`` gives one assignment per operation,
-        ``style="inline"`` the nested form. ``backend="c"`` prints C (``options``: ``prefix``,
-        ``real``, ``static_inline``; see :mod:`graphc.backends.c`), ``backend="jax"`` Python
-        with ``jax.numpy`` (docs/export.md).
+        ``style="inline"`` the nested form. ``backend="jax"`` prints the same Python with
+        ``jax.numpy``, ``backend="c"`` C99 (``options``: ``prefix``, ``real``,
+        ``static_inline``; see :mod:`graphc.backends.c` and docs/export.md).
         """
         if backend in targets.TARGETS:
             return targets.source(self, kind, backend, style, **options)
@@ -269,10 +227,6 @@ class Function(Calls):
             return targets.compiled(self, kind, backend, style, **options)
         targets.refuse_options(backend or self._default_backend, options)
         return self._get(kind, backend or self._default_backend, style).run
-
-    def _printable(self, kind: str):
-        """The graph, the program of ``kind`` and the names: what other languages print."""
-        return self._graph, self._program(kind), self._names
 
     def op_count(self, kind: str = "value") -> int:
         """How many operations the generated ``kind`` code performs (counted on the graph, so
@@ -363,7 +317,7 @@ class Function(Calls):
     def code_names(self, kind: str = "value_and_grad") -> dict[Node, str]:
         """The name each graph node has in the generated ``kind`` code."""
         names: dict[Node, str] = {}
-        codegen.emit(self._graph, self._program(kind), self._names, self._default_backend,
+        printing.emit(self._graph, self._program(kind), self._names, self._default_backend,
                      names_out=names)
         return names
 
@@ -428,9 +382,3 @@ class Function(Calls):
         if len(picture.nodes) <= self._SVG_NODE_LIMIT:
             parts.append(picture.svg())
         return "\n".join(parts)
-
-
-def _tuple(first: int, n: int) -> str:
-    """A format for a Python tuple of ``n`` outputs numbered from ``first``."""
-    items = [f"{{{first + i}}}" for i in range(n)]
-    return "(" + ", ".join(items) + ("," if n == 1 else "") + ")"

@@ -24,15 +24,17 @@ from typing import Mapping, Sequence
 import numpy as np
 import sympy
 
-from graphc.api.calling import Calls, as_call
-from graphc.api.function import Function, _Compiled
-from graphc.backends import codegen, targets
-from graphc.backends.codegen import Names, Program, python_name
+from graphc.api.calling import as_call
+from graphc.api.core import Compiled
+from graphc.api.function import Function
+from graphc.backends import targets
+from graphc.backends.naming import Names, python_name
+from graphc.backends.scheduling import Program
 from graphc.differentiate import reverse as differentiate
 from graphc.differentiate.higher import copy_function, matrix_format, tuple_format, unit_passes
 from graphc.errors import GraphcError, LimitError
-from graphc.frontend import parser
-from graphc.frontend.builder import GraphBuilder
+from graphc.frontend import dialects
+from graphc.frontend.formula import build_formula
 from graphc.graph.graph import Graph, Node
 
 KINDS = ("value", "jacobian", "jacobian_forward", "jacobian_reverse", "jvp", "vjp")
@@ -41,7 +43,7 @@ KINDS = ("value", "jacobian", "jacobian_forward", "jacobian_reverse", "jvp", "vj
 BUILD_ORDER = ("jvp", "vjp", "jacobian_forward", "jacobian_reverse")
 
 
-class VectorFunction(Calls):
+class VectorFunction(Compiled):
     """Formulas compiled together: values, Jacobian, vjp and jvp as straight-line code."""
 
     kinds = KINDS  # the kinds of code it prints
@@ -49,29 +51,16 @@ class VectorFunction(Calls):
     def __init__(self, graph: Graph, outputs: Sequence[Node], inputs: Sequence[Node],
                  formulas: Sequence[str], labels: Sequence[str],
                  intermediates: Mapping[Node, str] | None = None):
-        self._graph = graph
+        super().__init__(graph, outputs, inputs)
         self.output_nodes = tuple(outputs)
-        self.inputs = tuple(inputs)
         self.formulas = tuple(formulas)
         self.outputs = tuple(labels)
-        self.variables = tuple(graph.name(n) for n in self.inputs)
-        self._primal = set(graph.ancestors(self.output_nodes)) | set(self.inputs)
         self._intermediates = dict(intermediates or {})
         self._names = Names.for_function(graph, self.inputs, sorted(self._primal),
                                          self._intermediates)
-        self._compiled: dict[tuple[str, str], _Compiled] = {}
         self._programs: dict[str, Program] = {}
 
     # --------------------------------------------------------------------- the graph
-    @property
-    def graph(self):
-        """The ``networkx.DiGraph`` shared by every output and every derivative taken so far."""
-        return self._graph.nx
-
-    @property
-    def ir(self) -> Graph:
-        return self._graph
-
     def __len__(self) -> int:
         return len(self.output_nodes)
 
@@ -148,29 +137,13 @@ class VectorFunction(Calls):
         """One input per output, its adjoint seed: ``b_<output name>`` in the code."""
         return [self._graph.input(label, role="cotangent") for label in self.outputs]
 
-    def _get(self, kind: str, backend: str) -> _Compiled:
-        key = (kind, backend)
-        compiled = self._compiled.get(key)
-        if compiled is None:
-            if backend not in codegen.BACKENDS:
-                raise GraphcError(f"unknown backend {backend!r}; use one of "
-                                  f"{', '.join(codegen.BACKENDS)}")
-            _, program, names = self._printable(kind)
-            source = codegen.emit(self._graph, program, names, backend)
-            run = codegen.compile_source(source, program.name, backend, kind)
-            ops = self._graph.count_ops(self._graph.ancestors(program.outputs))
-            compiled = self._compiled[key] = _Compiled(source, run, ops)
-        return compiled
-
-    def _printable(self, kind: str):
-        """The graph, the program of ``kind`` and the names: what other languages print."""
-        program = self._program(kind)
-        names = self._names
-        if kind == "vjp":
-            names = Names(dict(names.of), set(names.taken))
-            for label, seed in zip(self.outputs, self._cotangents()):
-                names.of[seed] = python_name(f"b_{label}", names.taken)
-        return self._graph, program, names
+    def _names_for(self, kind: str) -> Names:
+        if kind != "vjp":
+            return self._names
+        names = Names(dict(self._names.of), set(self._names.taken))
+        for label, seed in zip(self.outputs, self._cotangents()):
+            names.of[seed] = python_name(f"b_{label}", names.taken)
+        return names
 
     def source(self, kind: str = "jacobian", backend: str = "math", **options) -> str:
         """The Python source of ``kind`` (value, jacobian, jacobian_forward, jacobian_reverse,
@@ -182,8 +155,8 @@ class VectorFunction(Calls):
         return self._get(kind, backend).source
 
     def compiled(self, kind: str = "jacobian", backend: str = "math", **options):
-        """The generated function of ``kind``, unchecked (``backend="jax"``: the JAX code;
-        ``backend="c"``: the C, compiled and called through ctypes)."""
+        """The generated function of ``kind``, unchecked, like :meth:`graphc.Function.compiled`
+        (``backend="jax"``: the JAX code; ``backend="c"``: the C, called through ctypes)."""
         if backend in targets.TARGETS:
             return targets.compiled(self, kind, backend, **options)
         targets.refuse_options(backend, options)
@@ -231,7 +204,7 @@ class VectorFunction(Calls):
     # ------------------------------------------------------------------------ calls
     # Binding arguments and choosing the backend: graphc.api.calling, as for a scalar Function.
     on_domain_error = "numpy"  # several formulas follow numpy; compile() refuses "raise" for them
-    _style = "assign"
+    _keeps_listing = False
 
     def __call__(self, *args, **kwargs) -> tuple:
         """The outputs' values at a point, in :attr:`outputs` order."""
@@ -291,9 +264,12 @@ class VectorFunction(Calls):
         return f"graphc.VectorFunction({shown}, variables={self.variables!r})"
 
 
-def compile_vector(formulas, declared: tuple[str, ...] | None, limits=None) -> VectorFunction:
+def compile_vector(formulas, declared: tuple[str, ...] | None, limits=None,
+                   dialect=None) -> VectorFunction:
     """Compile a sequence of formulas, or a mapping of output names to formulas, into one graph
-    (``limits``, a :class:`graphc.Limits`, bounds each formula and the graph they share)."""
+    (``limits``, a :class:`graphc.Limits`, bounds each formula and the graph they share;
+    ``dialect``, a :class:`graphc.frontend.dialects.Dialect`, reads a symbolic-regression
+    tool's spellings)."""
     if isinstance(formulas, Mapping):
         items = list(formulas.items())
         for label, _ in items:
@@ -308,25 +284,14 @@ def compile_vector(formulas, declared: tuple[str, ...] | None, limits=None) -> V
     seen: dict[str, None] = {}
     intermediates: dict[Node, str] = {}
     for k, (label, formula) in enumerate(items):
-        if isinstance(formula, sympy.Basic):
-            from graphc.frontend.sympy_bridge import from_sympy
-
-            names = sorted(str(s) for s in formula.free_symbols)
-            if declared is not None:
-                unknown = [s for s in names if s not in declared]
-                if unknown:
-                    raise GraphcError(f"output {k + 1} uses {', '.join(unknown)}, which are not "
-                                      f"among the declared variables ({', '.join(declared)})")
-            output, name, text = from_sympy(formula, graph), None, str(formula)
-        elif isinstance(formula, str):
-            builder = GraphBuilder(formula, graph)
-            parsed = parser.parse(formula, builder, declared, limits)
-            for node, assigned in builder.intermediates.items():
-                intermediates.setdefault(node, assigned)
-            output, name, names, text = parsed.output, parsed.output_name, parsed.variables, formula
-        else:
+        if not isinstance(formula, (str, sympy.Basic)):
             raise GraphcError(f"output {k + 1}: graphc compiles formula strings or SymPy "
                               f"expressions, not {type(formula).__name__}")
+        built = build_formula(formula, graph, declared, limits, f"output {k + 1}",
+                              dialect=dialect)
+        for node, assigned in built.intermediates.items():
+            intermediates.setdefault(node, assigned)
+        output, name, names, text = built.output, built.output_name, built.variables, built.text
         seen.update(dict.fromkeys(names))
         label = label or name
         if label is None or label in labels:
@@ -338,7 +303,7 @@ def compile_vector(formulas, declared: tuple[str, ...] | None, limits=None) -> V
         outputs.append(output)
         texts.append(text)
         labels.append(label)
-    variables = declared if declared is not None else tuple(seen)
+    variables = declared if declared is not None else dialects.order(dialect, tuple(seen))
     try:  # a declared variable no formula uses is a node of its own
         inputs = [graph.input(v) for v in variables]
     except LimitError:

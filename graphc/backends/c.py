@@ -210,7 +210,7 @@ def _plan(function, kind: str, prefix: str) -> _Kind:
         shapes = ", ".join(f"{k} {v}" for k, v in function.shapes.items() if v)
         raise GraphcError(f"the C backend prints formulas of scalars; this one has vectors or "
                           f"matrices ({shapes}): use backend='numpy' or backend='jax'")
-    graph, program, names = function._printable(kind)
+    graph, program, names = function._graph, function._program(kind), function._names_for(kind)
     program = dataclasses.replace(program, checks=())   # C raises nothing: no checks
     plan = straight(graph, program, names, _valid, *_reserved_for(prefix))
     n_in = len(function.inputs)

@@ -32,6 +32,7 @@ import tempfile
 from pathlib import Path
 
 from graphc.backends import c
+from graphc.backends.targets import refuse_options
 from graphc.errors import GraphcError
 
 FLAGS = ("-std=c99", "-O2", "-fPIC", "-shared")
@@ -120,8 +121,6 @@ def _builder(structure):
 
 def compiled(function, kind: str, real: str = "double", **unknown):
     """``kind`` as a Python callable running the compiled C (cached on ``function``)."""
-    from graphc.backends.targets import refuse_options
-
     refuse_options("c", unknown)
     cache = function.__dict__.setdefault("_c_compiled", {})
     if (kind, real) in cache:

@@ -19,7 +19,7 @@ from typing import Optional
 
 import numpy as np
 
-from graphc.backends.codegen import Listing
+from graphc.backends.printing import Listing
 from graphc.errors import DomainError
 from graphc.graph.graph import Graph, Node
 
@@ -67,7 +67,7 @@ def _verb(exc: BaseException, graph: Graph, node: Optional[Node]) -> str:
     if isinstance(exc, OverflowError) or "overflow" in text or "range error" in text:
         return "overflows"
     divides = isinstance(exc, ZeroDivisionError) or "divide by zero" in text
-    if divides and node is not None and graph.op(node) is not None and graph.op(node).name == "div":
+    if divides and node is not None and graph.is_op(node, "div"):
         return "divides by zero"
     return "is undefined"
 

@@ -1,20 +1,25 @@
 """Prove that a generated source is only straight-line arithmetic, before anyone runs it.
 
 graphc prints code from its graph, never from the user's text: a user's name reaches the code
-only as an identifier that :mod:`graphc.backends.codegen` has checked (or in a comment, escaped), and
+only as an identifier that :mod:`graphc.backends.naming` has checked (or in a comment, escaped), and
 every operation prints from the op table. :func:`check_source` verifies that promise on the
 result. It parses the source and accepts exactly one shape of program:
 
 - one ``def`` with plain positional parameters, no defaults, no decorators;
 - assignments of an expression to a fresh plain name, ``del`` of names bound before (numpy
   code releases arrays after their last use), then one ``return``;
-- expressions made of numbers, names already bound, ``+ - * / **``, unary ``-``, the
+- expressions made of numbers, names already bound, ``+ - * / ** @``, unary ``-``, the
   comparisons ``> < ==``, and calls without keywords of the functions the op table prints
   (``math.exp``, ``np.maximum``, ``max``, ``float``, ...), which are collected from the op
-  table itself, so a new op needs no edit here.
+  table itself, so a new op needs no edit here;
+- in code with vectors and matrices, also what the tensor ops print on an operand: the
+  attributes and methods they use (``a.T``, ``a.shape[0]``, ``a.sum(axis=1)``, likewise
+  collected from the op table), with an ``axis=`` keyword of integers only, index
+  expressions of integers, ``:`` and ``None`` (``a[:, None]``), and tuples of integers and
+  names as call arguments (``np.broadcast_to(a, (n, 3))``).
 
-No attribute other than those functions and constants, no subscripts, strings, lambdas,
-comprehensions, imports or other statements. The tests and the fuzz target run the code of
+No other attribute, no other subscript, no strings, lambdas, comprehensions, imports or other
+statements. The tests and the fuzz target run the code of
 every fuzzed formula through it. graphc does not run it on every compile: building Python's
 syntax tree costs about twice as much as compiling the source (30 s against 12 s for the
 300 000 lines of a 100 000-deep formula's gradient), so it is a check for tests and for
@@ -26,10 +31,13 @@ from __future__ import annotations
 import ast
 from functools import lru_cache
 
+from graphc.backends.registry import BACKENDS, MODULE_ALIASES
 from graphc.errors import GraphcError
+from graphc.ops import CONSTANT_PRINT, OPS, TENSOR_OPS
 
-MODULES = ("math", "np")
-_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
+#: The module aliases generated code may use: derived from the backends and the op records.
+MODULES = tuple(sorted(MODULE_ALIASES))
+_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.MatMult)
 _COMPARISONS = (ast.Gt, ast.Lt, ast.Eq)
 
 
@@ -38,16 +46,47 @@ class UnsafeSource(GraphcError):
 
 
 @lru_cache(maxsize=None)
+def operand_attributes() -> frozenset:
+    """The attributes and methods that tensor ops print on an operand (``T``, ``sum``, ...)."""
+    found = set()
+    for op in TENSOR_OPS:
+        if not op.numpy:
+            continue
+        for args in (["a"], ["a", "1"], ["a", "1", "2"]):
+            try:
+                text = op.print("numpy", args, array=True)
+                tree = ast.parse(text, mode="eval")
+            except (IndexError, KeyError, ValueError, SyntaxError):
+                continue
+            for node in ast.walk(tree):
+                if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                        and node.value.id == "a"):
+                    found.add(node.attr)
+    return frozenset(found)
+
+
+@lru_cache(maxsize=None)
 def allowed() -> tuple[frozenset, frozenset]:
     """The ``module.attribute`` pairs and the builtin names that op printers use."""
-    from graphc.ops import CONSTANT_PRINT, OPS
-
-    # Besides the printers: infinities and nan as literals, and numpy's float for constants.
-    attributes = {("math", "inf"), ("math", "nan"), ("np", "inf"), ("np", "nan"), ("np", "float64")}
+    attributes: set[tuple[str, str]] = set()
     builtins: set[str] = set()
-    texts = [op.print(backend, args[: op.arity]) for op in OPS for backend in ("math", "numpy")
-             for args in (["a", "b"], ["2", "3"])]
-    texts += [printed[b] for printed in CONSTANT_PRINT.values() for b in ("math", "numpy")]
+    python = [backend for backend in BACKENDS.values() if backend.python]
+    texts = [backend.print(op, args[: op.arity]) for op in OPS
+             for backend in python for args in (["a", "b"], ["2", "3"])]
+    texts += [backend.constant(name) for name in CONSTANT_PRINT for backend in python]
+    # Besides the printers: infinities and nan as literals, and a backend's wrap of constants.
+    for backend in python:
+        texts += [backend.inf, backend.nan]
+        if backend.literal_operand:
+            texts.append(backend.literal_operand("2"))
+    # What the tensor ops print in array code (on the backends that run matrices).
+    for backend in (b for b in python if b.matrices):
+        for op in TENSOR_OPS:
+            for args in (["a", "b"], ["a", "1"], ["a", "1", "2"]):
+                try:
+                    texts.append(backend.print(op, args[: max(op.arity, 1)], array=True))
+                except (GraphcError, IndexError, KeyError, ValueError):
+                    continue
     for text in texts:
         for node in ast.walk(ast.parse(text, mode="eval")):
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
@@ -121,14 +160,30 @@ def _check_expression(root: ast.expr, bound: set, attributes: frozenset, builtin
         elif (isinstance(node, ast.Compare) and len(node.ops) == 1
               and isinstance(node.ops[0], _COMPARISONS)):
             stack += [node.left, *node.comparators]
-        elif isinstance(node, ast.Call) and not node.keywords:
-            if not (_is_allowed_attribute(node.func, attributes)
-                    or (isinstance(node.func, ast.Name) and node.func.id in builtins)):
+        elif isinstance(node, ast.Call):
+            method = isinstance(node.func, ast.Attribute) and not _is_allowed_attribute(
+                node.func, attributes)
+            if method:  # a tensor op's method on an operand: a.sum(axis=1)
+                stack.append(node.func)
+            elif not (_is_allowed_attribute(node.func, attributes)
+                      or (isinstance(node.func, ast.Name) and node.func.id in builtins)):
                 _fail(node, "a call of something the op table does not print")
-            stack += node.args
+            for keyword in node.keywords:
+                if not (method and keyword.arg == "axis" and _integers(keyword.value)):
+                    _fail(node, "a keyword argument other than an integer axis of a method")
+            for argument in node.args:  # a shape (n, 3) as an argument: its entries
+                stack += argument.elts if isinstance(argument, ast.Tuple) else [argument]
         elif isinstance(node, ast.Attribute):
-            if not _is_allowed_attribute(node, attributes):
+            if _is_allowed_attribute(node, attributes):
+                pass
+            elif node.attr in operand_attributes() and isinstance(node.ctx, ast.Load):
+                stack.append(node.value)
+            else:
                 _fail(node, "an attribute the op table does not print")
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+            if not _index(node.slice):
+                _fail(node, "an index other than integers, ':' and None")
+            stack.append(node.value)
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             if node.id not in bound:
                 _fail(node, f"the name {node.id!r} is not bound before it is used")
@@ -142,6 +197,23 @@ def _check_expression(root: ast.expr, bound: set, attributes: frozenset, builtin
                     stack.append(element)
         else:
             _fail(node, f"{type(node).__name__} is not straight-line arithmetic")
+
+
+def _integers(node: ast.expr) -> bool:
+    """An integer literal (negative too), or a tuple of them."""
+    if isinstance(node, ast.Tuple):
+        return all(_integers(e) for e in node.elts)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node = node.operand
+    return isinstance(node, ast.Constant) and type(node.value) is int
+
+
+def _index(node: ast.expr) -> bool:
+    """An index of integers, bare ``:`` and ``None``: ``[0]``, ``[:, None]``."""
+    parts = node.elts if isinstance(node, ast.Tuple) else [node]
+    return all(_integers(p) or (isinstance(p, ast.Constant) and p.value is None)
+               or (isinstance(p, ast.Slice) and p.lower is None and p.upper is None
+                   and p.step is None) for p in parts)
 
 
 def _is_allowed_attribute(node: ast.expr, attributes: frozenset) -> bool:

@@ -1,16 +1,18 @@
-"""Code for other languages: the program of one kind as a list of statements, ready to print.
+"""Code in another language: the program of one kind as a list of statements, ready to print.
 
-The ``c`` and ``jax`` backends (:mod:`graphc.backends.c`, :mod:`graphc.backends.jax`) print the
-same program the Python backends print, in the same order and with the same names, so that a
-line of C or of JAX code reads like its line of Python. This module gives them that program as
-data: the parameters, the sections (forward, backward, tangents) with one :class:`Statement`
+A backend whose code is Python is a :class:`~graphc.backends.backend.Backend` record, and the
+shared printer writes its statements. The C backend (:mod:`graphc.backends.c`) writes
+statements of its own (declarations, buffers, a header), but prints the same program the
+Python backends print, in the same order and with the same names (the shared scheduling and
+naming), so that a line of C reads like its line of Python. This module gives it that program
+as data: the parameters, the sections (forward, backward, tangents) with one :class:`Statement`
 per operation, and the outputs in the order the returned values list them. A name that the
 target language cannot use as it is (a C keyword, a name its library already takes, a letter
-outside ASCII for C) is renamed by :func:`retarget`, with the same rule codegen uses: a
+outside ASCII for C) is renamed by :func:`retarget`, with the rule of :mod:`graphc.backends.naming`: a
 trailing ``_`` until it is free, names the target keeps as written placed first.
 
 :func:`source` and :func:`compiled` are what ``f.source(kind, backend=...)`` and
-``f.compiled(kind, backend=...)`` call for these backends.
+``f.compiled(kind, backend=...)`` call for such backends.
 """
 
 from __future__ import annotations
@@ -21,15 +23,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Union
 
-from graphc.backends import codegen
+from graphc.backends import printing, scheduling
+from graphc.backends.naming import shown
 from graphc.errors import GraphcError
 from graphc.graph.graph import Graph, Node
 from graphc.ops import Op
 
-#: Backends that print for another language, and the module that prints for each.
-TARGETS = {"c": "graphc.backends.c", "jax": "graphc.backends.jax"}
+#: Backends that print another language, and the module that prints for each.
+TARGETS = {"c": "graphc.backends.c"}
 #: The module that makes a callable of that code, for each.
-RUNNERS = {"c": "graphc.backends.c_runner", "jax": "graphc.backends.jax"}
+RUNNERS = {"c": "graphc.backends.c_runner"}
 
 
 @dataclass(frozen=True)
@@ -72,22 +75,22 @@ class Straight:
             yield from statements
 
 
-def straight(graph: Graph, program: codegen.Program, names: codegen.Names,
+def straight(graph: Graph, program: scheduling.Program, names,
              valid: Callable[[str], bool], reserved: Callable[[str], bool],
              sanitise: Callable[[str], str]) -> Straight:
     """The statements of ``program`` with the names the Python code gives, renamed where the
     target cannot use them (``valid``: the target accepts the name; ``reserved``: it must not
     be used; ``sanitise``: a valid spelling of an invalid name, before freeing)."""
     of: dict[Node, str] = {}
-    codegen.emit(graph, program, names, "numpy", "assign", names_out=of)
-    sections = codegen._sections(graph, program)
+    printing.emit(graph, program, names, "numpy", "assign", names_out=of)
+    sections = scheduling.sections(graph, program)
     kinds, ops, arguments = graph.columns()
     order = list(program.params) + [n for _, nodes in sections for n in nodes]
     python_names = list(dict.fromkeys(of[n] for n in order if n in of))
     python_names += [of[o] for o in program.outputs if o in of and of[o] not in python_names]
     target = retarget(python_names, valid, reserved, sanitise)
     users = {code: user for user, code in names.renamed.items()}
-    renamed = {codegen.shown(users.get(p, p)): target[p] for p in python_names
+    renamed = {shown(users.get(p, p)): target[p] for p in python_names
                if target[p] != users.get(p, p)}
 
     def operand(node: Node) -> Operand:

@@ -16,7 +16,7 @@ the Hessian-vector product ``H v``:
   code prints them, so ``f.derivative("x")`` is a function of its own whose code and names do
   not depend on what else was asked of ``f``.
 
-Names in the generated code extend the convention of :mod:`graphc.backends.codegen`: ``d_u`` is the
+Names in the generated code extend the convention of :mod:`graphc.backends.naming`: ``d_u`` is the
 tangent of ``u`` along the direction, so ``d_b_v1`` is the tangent of the adjoint ``b_v1``; in
 the Hessian, ``dz_u`` is the tangent of ``u`` along the variable ``z``, so ``dz_b_x`` is
 d²f/dx dz.
@@ -26,8 +26,9 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
-from graphc.backends import codegen
-from graphc.backends.codegen import Names, Program
+from graphc.backends import scheduling
+from graphc.backends.naming import Names
+from graphc.backends.scheduling import Program
 from graphc.differentiate import reverse as differentiate
 from graphc.graph.graph import Graph, Node
 
@@ -108,8 +109,8 @@ def copy_function(graph: Graph, output: Node, inputs: Sequence[Node], forward: s
 
     Returns the new graph, the output and inputs there, and the intermediates' names mapped.
     """
-    order = [n for part in codegen._order(graph, Program("copy", list(inputs), [output], "{0}",
-                                                            forward)) for n in part]
+    order = [n for part in scheduling.order(graph, Program("copy", list(inputs), [output],
+                                                          "{0}", forward)) for n in part]
     new = Graph()
     mapped: dict[Node, Node] = {x: new.input(graph.name(x)) for x in inputs}
 
@@ -120,7 +121,7 @@ def copy_function(graph: Graph, output: Node, inputs: Sequence[Node], forward: s
                 mapped[old] = new.const(graph.value(old), name=graph.name(old))
             elif kind == "input":
                 mapped[old] = new.input(graph.name(old), role=graph.role(old))
-            else:  # not reached: _order lists every operation before its users
+            else:  # not reached: scheduling.order lists every operation before its users
                 raise AssertionError(f"node {old} copied before its arguments")
             span = graph.attrs(old).get("span")
             if span is not None:

@@ -6,6 +6,7 @@ import math
 from typing import Sequence
 
 from graphc.errors import LimitError, ParseError
+from graphc.frontend import dialects
 from graphc.frontend.parser import Span
 from graphc.graph import Graph, Node
 from graphc.ops.shapes import ShapeError, shape_text
@@ -14,9 +15,11 @@ from graphc.ops.shapes import ShapeError, shape_text
 class GraphBuilder:
     """What the parser calls to build the interned graph; remembers where each node was written."""
 
-    def __init__(self, text: str, graph: Graph, declared: Sequence[str] = ()):
+    def __init__(self, text: str, graph: Graph, declared: Sequence[str] = (),
+                 dialect: dialects.Dialect | None = None):
         self.text = text
         self.graph = graph
+        self.macros = dialects.macros(dialect)  # ops a dialect builds from graphc's ops
         self.intermediates: dict[Node, str] = {}
         self.declared = frozenset(declared)
 
@@ -53,7 +56,7 @@ class GraphBuilder:
 
     def apply(self, op: str, args: list[Node], span: Span) -> Node:
         try:
-            node = self.graph.apply(op, *args)
+            node = self.graph.apply(self.macros.get(op, op), *args)
         except ShapeError as exc:
             raise ParseError(self._shape_message(exc, args, span), self.text, span[0]) from None
         except LimitError:

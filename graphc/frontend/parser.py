@@ -18,7 +18,9 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Generic, NamedTuple, Protocol, Sequence, TypeVar
 
+from graphc.frontend import dialects
 from graphc.errors import GraphcError, ParseError
+from graphc.frontend.messages import Messages, describe, usage
 from graphc.frontend.tokens import Token, tokenize
 from graphc.limits import DEFAULT as DEFAULT_LIMITS, Limits
 from graphc.ops import CONSTANTS, FUNCTIONS, SOFT_FUNCTIONS
@@ -91,14 +93,15 @@ def declared_names(variables: Sequence[str] | str | None) -> tuple[str, ...] | N
 
 
 def parse(text: str, builder: Builder[T], variables: Sequence[str] | str | None = None,
-          limits: Limits | None = None) -> Parsed[T]:
+          limits: Limits | None = None, dialect: dialects.Dialect | None = None) -> Parsed[T]:
     """Read ``text`` and build it with ``builder``.
 
     ``variables`` declares the variables and their order (``"x z"``, ``"x, z"`` or a sequence);
     declaring them turns on slide notation. Without it every name that is not a function, a
     constant or an assigned intermediate is a variable, in order of first appearance.
     ``limits`` bounds the length and the nesting depth of ``text`` (default
-    :data:`graphc.limits.DEFAULT`).
+    :data:`graphc.limits.DEFAULT`). ``dialect`` (see :mod:`graphc.frontend.dialects`) adds a
+    symbolic-regression tool's function spellings.
     """
     if not isinstance(text, str):
         raise GraphcError(f"a formula is a string, not {type(text).__name__}")
@@ -107,7 +110,8 @@ def parse(text: str, builder: Builder[T], variables: Sequence[str] | str | None 
         raise ParseError(f"the formula is {len(text):,} characters long; graphc reads at most "
                          f"{limits.length:,}", text, limits.length,
                          "graphc.Limits(length=...) sets the limit")
-    return _Parser(text, builder, declared_names(variables), limits.depth).program()
+    return _Parser(text, builder, declared_names(variables), limits.depth,
+                   dialects.functions(dialect)).program()
 
 
 class _Waiting(NamedTuple):
@@ -127,12 +131,14 @@ _new = tuple.__new__  # makes a _Waiting several times faster than calling the c
 Operand = tuple  # (builder value, start, end); the extent includes surrounding parentheses
 
 
-class _Parser(Generic[T]):
+class _Parser(Messages, Generic[T]):
     """One reading of one text: the statements, then each expression by shunting-yard."""
 
     def __init__(self, text: str, builder: Builder[T], declared: tuple[str, ...] | None,
-                 max_depth: int | None = None):
+                 max_depth: int | None = None,
+                 functions: tuple[dict, frozenset] = (FUNCTIONS, SOFT_FUNCTIONS)):
         self.text = text
+        self.functions, self.soft = functions  # spelling -> op; those read only where called
         self.builder = builder
         self.declared = declared
         self.is_declared = dict.fromkeys(declared or ())
@@ -193,7 +199,7 @@ class _Parser(Generic[T]):
 
     def _check_assignable(self, tok: Token) -> None:
         name = tok.text
-        if name in FUNCTIONS and name not in SOFT_FUNCTIONS:
+        if name in self.functions and name not in self.soft:
             raise self.error(f"cannot assign '{name}': it is a function", tok.start)
         if name in self.is_declared:
             raise self.error(f"cannot assign '{name}': it is a declared variable", tok.start,
@@ -270,9 +276,9 @@ class _Parser(Generic[T]):
     def _is_call(self, i: int) -> bool:
         """Whether the name at ``i`` is a function here (a soft name only when called)."""
         name = self.tokens.texts[i]
-        if name not in FUNCTIONS:
+        if name not in self.functions:
             return False
-        return name not in SOFT_FUNCTIONS or self.tokens.kinds[i + 1] == "("
+        return name not in self.soft or self.tokens.kinds[i + 1] == "("
 
     def _reduce(self, operators: list[_Waiting], operands: list[Operand], power: int) -> None:
         """Apply the waiting operators that bind at least as tightly as ``power``."""
@@ -302,7 +308,7 @@ class _Parser(Generic[T]):
             operands[-1] = (operands[-1][0], start, end)
             return
         count = len(operands) - bracket.base
-        if count < bracket.arity - FUNCTIONS[self.tokens.texts[bracket.at]].optional:
+        if count < bracket.arity - self.functions[self.tokens.texts[bracket.at]].optional:
             raise self._arity_error(bracket, i, count)
         args = [value for value, _, _ in operands[bracket.base:]]
         del operands[bracket.base:]
@@ -322,17 +328,18 @@ class _Parser(Generic[T]):
         """Push a call, or in slide notation a function without parentheses; return the index
         of the last token used."""
         name = self.tokens.texts[i]
-        op = FUNCTIONS[name]
+        op = self.functions[name]
         if self.tokens.kinds[i + 1] == "(":
             call = ("call", op.name, BRACKET, i, op.arity, base, i + 1)
             operators.append(_new(_Waiting, call))
             return i + 1
         after = self.tokens[i + 1]
         if not self.slide or op.arity - op.optional != 1:
-            hint = (f"'{name}' takes {op.arity} arguments: {_usage(name)}" if self.slide else
-                    f"call it as {_usage(name)}, or declare the variables to write slide "
+            called_as = usage(name, op)
+            hint = (f"'{name}' takes {op.arity} arguments: {called_as}" if self.slide else
+                    f"call it as {called_as}, or declare the variables to write slide "
                     "notation like 'log x'")
-            raise self.error(f"expected '(' after '{name}' but found {_describe(after)}",
+            raise self.error(f"expected '(' after '{name}' but found {describe(after)}",
                              after.start, hint)
         operators.append(_new(_Waiting, ("function", op.name, FUNCTION_OPERAND, i, 1, 0, -1)))
         return i
@@ -364,7 +371,7 @@ class _Parser(Generic[T]):
             if called:
                 raise self._unknown_function(self.tokens[i])
             declared = ", ".join(self.declared) or "none"
-            close = difflib.get_close_matches(name, FUNCTIONS, n=1)
+            close = difflib.get_close_matches(name, self.functions, n=1)
             hint = (f"did you mean the function '{close[0]}'?" if close else
                     "declare it, or write it as a product of declared variables like 'xz'")
             if name == "T" and i > 0 and self.tokens.texts[i - 1] in ("^", "**"):
@@ -409,99 +416,3 @@ class _Parser(Generic[T]):
             raise self.error(f"'{word}' is ambiguous: it reads as {one} or as {other}",
                              tok.start, "write the product with '*' or spaces")
         return reading(0)
-
-    # ---------------------------------------------------------------- messages
-
-    def _expected_operand(self, i: int, before: int,
-                          operators: list[_Waiting]) -> ParseError:
-        tok = self.tokens[i]
-        prev = self.tokens[before] if before >= 0 else None
-        found = _describe(tok)
-        waiting = operators[-1] if operators else None
-        if prev is not None and prev.kind == "(" and tok.kind == ")":
-            if waiting.kind == "call":
-                name = self.tokens.texts[waiting.at]
-                return self.error(f"expected an argument for '{name}' but found ')'", tok.start,
-                                  f"'{name}' is called as {_usage(name)}")
-            return self.error("expected an expression inside the parentheses but found ')'",
-                              tok.start)
-        if prev is not None and prev.kind == "=":
-            return self.error(f"expected an expression after '=' but found {found}", tok.start)
-        if prev is not None and prev.kind == "," and waiting is not None:
-            return self.error(f"expected an argument after ',' but found {found}", tok.start)
-        if prev is not None and prev.kind == "name":  # a function without parentheses
-            return self.error(f"expected an argument for '{prev.text}' but found {found}",
-                              tok.start)
-        where = f" after '{prev.text}'" if prev is not None else ""
-        hint = None
-        if tok.kind == "op" and (prev is None or prev.kind == "("):
-            hint = f"'{tok.text}' needs an operand on its left"
-        elif tok.text == "\n":
-            hint = "to continue a formula on the next line, put it in parentheses"
-        return self.error(f"expected a number, a name or '('{where} but found {found}",
-                          tok.start, hint)
-
-    def _expected_operator(self, i: int, operators: list[_Waiting]) -> ParseError:
-        tok, prev = self.tokens[i], self.tokens[i - 1]
-        opened = next((w for w in reversed(operators) if w.paren >= 0), None)
-        runs_on = self.tokens.runs_on(i) and tok.kind in ("name", "number", "(", "=")
-        if runs_on and opened is not None:
-            return self._unclosed(opened, i)
-        if tok.kind == "=":
-            hint = "only a name can be assigned, as in 'a = x*z' at the start of a statement"
-        elif tok.kind == "==":
-            hint = "graphc has no comparisons; '=' assigns a name"
-        elif self.slide:
-            hint = "write '*' to multiply by a number that follows a factor"
-        elif tok.kind == "(" and prev.kind == "name":
-            hint = (f"'{prev.text}' is not a function; write '*' to multiply, or declare the "
-                    "variables to write slide notation like x(y+1)")
-        else:
-            hint = ("write '*' to multiply, or declare the variables (variables='x y') "
-                    "to write slide notation like 2x or x y")
-        return self.error(f"expected an operator but found {_describe(tok)}", tok.start, hint)
-
-    def _unclosed(self, bracket: _Waiting, i: int) -> ParseError:
-        found = self.tokens[i]
-        return self.error(f"this '(' is never closed: expected ')' before {_describe(found)}",
-                          self.tokens.starts[bracket.paren],
-                          "inside parentheses a line break does not end the statement"
-                          if found.after_break else None)
-
-    def _arity_error(self, call: _Waiting, i: int, given: int | None) -> ParseError:
-        """Too few arguments (``given`` of them) at ')', or too many (None) at a ','."""
-        name = self.tokens.texts[call.at]
-        least = call.arity - FUNCTIONS[name].optional
-        takes = (f"{least} or {call.arity} arguments" if least == call.arity - 1 else
-                 f"{least} to {call.arity} arguments" if least != call.arity else
-                 f"{call.arity} argument" + ("s" if call.arity != 1 else ""))
-        message = (f"too many arguments: '{name}' takes {takes}" if given is None else
-                   f"too few arguments: '{name}' takes {takes}, not {given}")
-        return self.error(message, self.tokens.starts[i], f"call it as {_usage(name)}")
-
-    def _where(self, offset: int) -> str:
-        line = self.text.count("\n", 0, offset) + 1
-        column = offset - self.text.rfind("\n", 0, offset)
-        return f"line {line}, column {column}"
-
-    def _unknown_function(self, tok: Token) -> ParseError:
-        close = difflib.get_close_matches(tok.text, FUNCTIONS, n=1)
-        hint = (f"did you mean '{close[0]}'?" if close else
-                f"the functions are {', '.join(sorted(FUNCTIONS))}; "
-                f"to multiply, write {tok.text}*(...)")
-        return self.error(f"unknown function '{tok.text}'", tok.start, hint)
-
-
-def _describe(tok: Token) -> str:
-    if tok.kind == "end":
-        return "the end of the formula"
-    if tok.text == "\n":
-        return "the end of the line"
-    return f"'{tok.text}'"
-
-
-def _usage(name: str) -> str:
-    if FUNCTIONS[name].usage:
-        return FUNCTIONS[name].usage
-    arguments = ("a", "b") if FUNCTIONS[name].arity == 2 else ("x",)
-    return f"{name}({', '.join(arguments)})"

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+from graphc.frontend import dialects
 from graphc.frontend.parser import Span, parse
 from graphc.limits import Limits
 
@@ -182,13 +183,15 @@ class Reading:
 
 
 def read(text: str, variables: Sequence[str] | str | None = None, *,
-         limits: Limits | None = None) -> Reading:
+         limits: Limits | None = None, dialect: str | None = None) -> Reading:
     """Parse ``text`` (with ``variables`` declared, if given) into a :class:`Reading`.
 
-    ``limits`` bounds the length and nesting depth of ``text`` as in :func:`graphc.compile`.
+    ``limits`` bounds the length and nesting depth of ``text`` as in :func:`graphc.compile`;
+    ``dialect`` reads a symbolic-regression tool's spellings, and the reading names the op each
+    became (gplearn's ``div`` reads as ``protected_div``).
     """
     builder = SyntaxBuilder()
-    parsed = parse(text, builder, variables, limits)
+    parsed = parse(text, builder, variables, limits, dialects.dialect(dialect))
     statements: list[tuple[str | None, Syntax]] = list(builder.assignments)
     if parsed.output_name is None:
         statements.append((None, parsed.output))

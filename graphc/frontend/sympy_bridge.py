@@ -12,14 +12,10 @@ import sympy
 
 from graphc.errors import GraphcError
 from graphc.graph.graph import Graph, Node
-from graphc.ops import CONSTANT_PRINT
+from graphc.ops import ALL_OPS, CONSTANT_PRINT
 
-# SymPy classes that are exactly one graphc op of the same arity.
-_UNARY = {
-    sympy.exp: "exp", sympy.log: "log", sympy.sin: "sin", sympy.cos: "cos", sympy.tan: "tan",
-    sympy.cot: "cot", sympy.asin: "asin", sympy.acos: "acos", sympy.atan: "atan", sympy.sinh: "sinh",
-    sympy.cosh: "cosh", sympy.tanh: "tanh", sympy.Abs: "abs", sympy.sign: "sign",
-}
+# SymPy classes that are exactly one graphc op of the same arity: each op record says which.
+_UNARY = {cls: op.name for op in ALL_OPS for cls in op.sympy_reads}
 _FOLDED = {sympy.Max: "max", sympy.Min: "min"}
 
 

@@ -34,7 +34,7 @@ import numpy as np
 from graphc.api.function import Function
 from graphc.errors import DomainError, GraphcError
 from graphc.graph.graph import Graph, Node
-from graphc.ops import BY_NAME, FUNCTIONS, SOFT_FUNCTIONS, Op
+from graphc.ops import ALL_OPS, BY_NAME, FUNCTIONS, SOFT_FUNCTIONS, Op
 
 _PIECEWISE = "graphc.max, graphc.min, graphc.relu or graphc.abs"
 
@@ -241,19 +241,10 @@ def _function(op: Op, spelling: str) -> Callable:
 FUNCTION_OF: dict[str, Callable] = {s: _function(op, s) for s, op in FUNCTIONS.items()
                                     if s not in SOFT_FUNCTIONS}
 
-# numpy's ufuncs that are graphc ops: np.exp(x) on a traced x, or np.float64(2) * x.
-_UFUNCS = {
-    "add": "add", "subtract": "sub", "multiply": "mul", "divide": "div", "true_divide": "div",
-    "negative": "neg", "power": "pow", "exp": "exp", "log": "log", "sqrt": "sqrt", "sin": "sin",
-    "cos": "cos", "tan": "tan", "arcsin": "asin", "arccos": "acos", "arctan": "atan",
-    "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "absolute": "abs", "maximum": "max",
-    "minimum": "min",
-}
-
-# The math module's functions that are graphc ops, by their math name.
-_MATH = {"exp": "exp", "log": "log", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tan": "tan",
-         "asin": "asin", "acos": "acos", "atan": "atan", "sinh": "sinh", "cosh": "cosh",
-         "tanh": "tanh", "fabs": "abs", "pow": "pow"}
+# numpy's ufuncs that are graphc ops (np.exp(x) on a traced x, or np.float64(2) * x), and the
+# math module's functions that are, by their names there: each op record says which.
+_UFUNCS = {name: op.name for op in ALL_OPS for name in op.numpy_names}
+_MATH = {name: op.name for op in ALL_OPS for name in op.math_names}
 
 
 def _math_log(x, base=None):

@@ -7,7 +7,7 @@ loop over node numbers, never a recursion, whatever the depth of the formula.
 Construction is hash-consed: asking for an op on arguments that already has a node returns
 that node, with the arguments of commutative ops in canonical order, so ``x*z`` written three
 times, or as ``z*x``, is one node (printed as first written). Constant arguments fold, naive
-forms that lose accuracy become stable ops (:mod:`graphc.graph.rewrites`), and identities that are
+forms that lose accuracy become stable ops (:mod:`graphc.graph.simplify`), and identities that are
 exact for every finite input simplify (``x + 0``, ``x * 1``, ``x * 0``, ``x ** 1``,
 ``-(-x)``); signs move outward exactly (``a + -b`` is ``a - b``, ``a * -b`` is ``-(a*b)``),
 which keeps derivative code free of needless negations.
@@ -32,7 +32,7 @@ from typing import Iterable, Sequence
 import networkx as nx
 
 from graphc.errors import GraphcError, LimitError
-from graphc.graph.rewrites import stable_form
+from graphc.graph.simplify import EXACT, STABLE, TENSOR
 from graphc.ops import ALL_OPS, BY_NAME, CONSTANTS, Op
 from graphc.ops.shapes import broadcast
 
@@ -106,6 +106,11 @@ class Graph:
 
     def op(self, node: Node) -> Op | None:
         return self._ops[node]
+
+    def is_op(self, node: Node, name: str) -> bool:
+        """Whether ``node`` applies the op called ``name`` (False for inputs and constants)."""
+        op = self._ops[node]
+        return op is not None and op.name == name
 
     def args(self, node: Node) -> tuple[Node, ...]:
         return self._args[node]
@@ -252,8 +257,9 @@ class Graph:
         # A rewrite may drop a broadcast (x * 0 is 0): then it does not apply to arrays.
         if simpler is not None and (not shape or self._attrs[simpler]["shape"] == shape):
             return simpler
-        if op.simplify is not None:
-            simpler = op.simplify(self, nodes)
+        tensor = TENSOR.get(op.name)
+        if tensor is not None:
+            simpler = tensor(self, nodes)
             if simpler is not None:
                 return simpler
         # Commutative arguments meet in canonical order; the node keeps them as first written.
@@ -309,78 +315,25 @@ class Graph:
         return self.const(result)
 
     def _simplify(self, op: Op, nodes: tuple[Node, ...]) -> Node | None:
-        """A node equal to ``op(*nodes)`` for every finite input, if one exists already."""
-        values, ops, args = self._values, self._ops, self._args
-        stable = stable_form(self, op.name, nodes)  # more accurate forms, graphc.graph.rewrites
+        """A node equal to ``op(*nodes)`` (see the table in :mod:`graphc.graph.simplify`)."""
+        values = self._values
+        stable = STABLE.get(op.name)
         if stable is not None:
-            return stable
+            found = stable(self, nodes)
+            if found is not None:
+                return found
+        vb = None
         if len(nodes) == 2:
-            a, b = nodes
-            va, vb = values[a], values[b]
+            va, vb = values[nodes[0]], values[nodes[1]]
             if va is not None and vb is not None:
                 folded = self._folded(op, nodes)
                 if folded is not None:
                     return folded
         elif len(nodes) == 1:
-            (a,) = nodes
-            va = values[a]
+            va = values[nodes[0]]
             if va is not None:
                 return self._folded(op, nodes)
         else:  # tensor ops with parameters: only folding applies
             return self._folded(op, nodes) if all(values[n] is not None for n in nodes) else None
-        name = op.name
-        if name == "add":
-            if vb == 0.0:
-                return a
-            if va == 0.0:
-                return b
-            # IEEE defines a - b as a + (-b), so these are exact.
-            if ops[b] is _NEG:
-                return self.apply(_SUB, a, args[b][0])
-            if ops[a] is _NEG:
-                return self.apply(_SUB, b, args[a][0])
-        elif name == "sub":
-            if vb == 0.0:
-                return a
-            if va == 0.0:
-                return self.apply(_NEG, b)
-            if a == b:
-                return self.const(0.0)
-            if ops[b] is _NEG:
-                return self.apply(_ADD, a, args[b][0])
-        elif name == "mul":
-            for x, y, vy in ((a, b, vb), (b, a, va)):
-                if vy is None:
-                    continue
-                if vy == 1.0:
-                    return x
-                if vy == 0.0:
-                    return y
-                if vy == -1.0:
-                    return self.apply(_NEG, x)
-            # Rounding is symmetric, so a sign moves out of a product or quotient exactly.
-            if ops[b] is _NEG:
-                return self.apply(_NEG, self.apply(op, a, args[b][0]))
-            if ops[a] is _NEG:
-                return self.apply(_NEG, self.apply(op, args[a][0], b))
-        elif name == "div":
-            if vb == 1.0:
-                return a
-            if vb == -1.0:
-                return self.apply(_NEG, a)
-            if ops[b] is _NEG:
-                return self.apply(_NEG, self.apply(op, a, args[b][0]))
-            if ops[a] is _NEG:
-                return self.apply(_NEG, self.apply(op, args[a][0], b))
-        elif name == "neg":
-            if ops[a] is _NEG:
-                return args[a][0]
-        elif name == "pow":
-            if vb == 1.0:
-                return a
-            if vb == 0.0:
-                return self.const(1.0)
-        return None
-
-
-_ADD, _SUB, _NEG = BY_NAME["add"], BY_NAME["sub"], BY_NAME["neg"]
+        exact = EXACT.get(op.name)
+        return exact(self, nodes, va, vb) if exact is not None else None

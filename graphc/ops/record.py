@@ -9,7 +9,7 @@ records are :mod:`graphc.ops.scalar` and :mod:`graphc.ops.tensor`, joined in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Callable, Mapping, Optional
 
 import sympy
 
@@ -56,16 +56,38 @@ class Op:
     #: Gradient code evaluates the other ops even where only their derivatives are needed, so
     #: that a point outside the function's domain raises instead of giving a gradient.
     total: bool = False
+    #: Everything else graphc knows about the op, so that adding one is adding its record.
+    #: How the op prints on other backends (backend name -> template), when not above.
+    printers: Mapping[str, str | Printer] = field(default_factory=dict)
+    #: Names the printed code needs on a backend beyond the backend's own namespace
+    #: (backend name -> {name in the code: module or function}), e.g. a scipy module.
+    needs: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    #: SymPy functions that read back as this op (:mod:`graphc.frontend.sympy_bridge`).
+    sympy_reads: tuple = ()
+    #: numpy ufuncs and ``math`` functions that tracing maps to this op, by their names there.
+    numpy_names: tuple[str, ...] = ()
+    math_names: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
 
+    def template(self, backend: str, array: bool = False) -> str | Printer | None:
+        """This op's printing template for ``backend`` (None: the record has none for it).
+        ``array``: in code with vectors and matrices, where numpy may print a faster form."""
+        if backend in self.printers:
+            return self.printers[backend]
+        if backend == "math":
+            return self.math
+        if backend == "numpy":
+            return self.array if array and self.array else self.numpy
+        return None
+
     def print(self, backend: str, args: list[str], array: bool = False) -> str:
         """The backend expression that computes this op from already-printed arguments
         (``array``: in code with vectors and matrices, where an op may print differently)."""
-        template = self.math if backend == "math" else self.numpy
-        if array and self.array and backend == "numpy":
-            template = self.array
+        template = self.template(backend, array)
+        if template is None:
+            template = self.numpy
         if callable(template):
             return template(args)
         return template.format(*args)

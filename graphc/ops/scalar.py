@@ -31,7 +31,7 @@ JAX's choices.
 Numerically stable forms: ``sigmoid`` never subtracts from 1 (its value and its derivative
 ``sigmoid(x) * sigmoid(-x)`` keep their relative accuracy for large ``|x|``), ``softplus``
 (``log(1 + exp(x))``) and ``log_sigmoid`` neither overflow nor lose the tail, and ``tanh'`` is
-``4 sigmoid(2x) sigmoid(-2x)``. :mod:`graphc.graph.rewrites` turns the naive spellings into these ops
+``4 sigmoid(2x) sigmoid(-2x)``. :mod:`graphc.graph.simplify` turns the naive spellings into these ops
 as the graph is built.
 """
 
@@ -39,10 +39,12 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Callable
 
+import numpy as np
 import sympy
 
-from graphc.ops.record import ANY, ATOM, POWER, PRODUCT, SUM, UNARY, Op  # noqa: F401
+from graphc.ops.record import ATOM, POWER, PRODUCT, SUM, UNARY, Op
 
 
 _INTEGER_LITERAL = re.compile(r"\(?-?\d+\)?")
@@ -130,64 +132,109 @@ def _share(b, g, winner, loser):
     return b.mul(g, b.mul(0.5, b.add(1.0, b.sign(b.sub(winner, loser)))))
 
 
+def _elementwise(function: Callable[[float], float], name: str):
+    """``function`` on floats applied to each element of a numpy array (numpy has no ``erf``;
+    scipy is not a dependency): so the numpy backend's results are the math backend's, bit for
+    bit. A scalar argument gives a numpy float, as numpy's own functions do."""
+    vectorized = np.vectorize(function, otypes=[float])
+
+    def apply(x):
+        result = vectorized(x)
+        return result[()] if result.ndim == 0 else result
+
+    apply.__name__ = apply.__qualname__ = name
+    return apply
+
+
+# d/dx erf(x) = 2/sqrt(pi) * exp(-x**2), and erfc = 1 - erf.
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _erf_derivative(b, g, out, x):
+    return b.mul(g, b.mul(_TWO_OVER_SQRT_PI, b.exp(b.neg(b.mul(x, x)))))
+
+
+def _erfc_derivative(b, g, out, x):
+    return b.neg(_erf_derivative(b, g, out, x))
+
+
 OPS: tuple[Op, ...] = (
     # Arithmetic. ``formula`` is the operator as written between (or before) the operands.
     Op("add", 2, "{0} + {1}", "{0} + {1}", lambda a, b: a + b, lambda a, b: a + b,
        (lambda b, g, out, x, y: g, lambda b, g, out, x, y: g),
        commutative=True, formula="+", doc="a + b", precedence=SUM, operands=(SUM, PRODUCT),
-       total=True),
+       total=True,
+       numpy_names=("add",)),
     Op("sub", 2, "{0} - {1}", "{0} - {1}", lambda a, b: a - b, lambda a, b: a - b,
        (lambda b, g, out, x, y: g, lambda b, g, out, x, y: b.neg(g)),
-       formula="-", doc="a - b", precedence=SUM, operands=(SUM, PRODUCT), total=True),
+       formula="-", doc="a - b", precedence=SUM, operands=(SUM, PRODUCT), total=True,
+       numpy_names=("subtract",)),
     Op("mul", 2, "{0} * {1}", "{0} * {1}", lambda a, b: a * b, lambda a, b: a * b,
        (lambda b, g, out, x, y: b.mul(g, y), lambda b, g, out, x, y: b.mul(g, x)),
        commutative=True, formula="*", doc="a * b", precedence=PRODUCT,
-       operands=(PRODUCT, UNARY), total=True),
+       operands=(PRODUCT, UNARY), total=True,
+       numpy_names=("multiply",)),
     Op("div", 2, "{0} / {1}", "{0} / {1}", lambda a, b: a / b, lambda a, b: a / b,
        (lambda b, g, out, x, y: b.div(g, y),
         lambda b, g, out, x, y: b.neg(b.mul(b.div(g, y), out))),
-       formula="/", doc="a / b", precedence=PRODUCT, operands=(PRODUCT, UNARY)),
+       formula="/", doc="a / b", precedence=PRODUCT, operands=(PRODUCT, UNARY),
+       numpy_names=("divide", "true_divide")),
     Op("neg", 1, "-{0}", "-{0}", lambda a: -a, lambda a: -a,
        (lambda b, g, out, x: b.neg(g),),
-       formula="-", doc="-a", precedence=UNARY, operands=(UNARY,), total=True),
+       formula="-", doc="-a", precedence=UNARY, operands=(UNARY,), total=True,
+       numpy_names=("negative",)),
     Op("pow", 2, _math_pow, "{0} ** {1}", lambda a, b: a**b, math.pow,
        (lambda b, g, out, x, p: b.mul(g, b.mul(p, b.pow(x, b.sub(b.replace_zero(p), 1.0)))),
         lambda b, g, out, x, p: b.mul(g, b.mul(out, b.log(b.replace_zero(x))))),
        spellings=("pow",), formula="**", doc="a ** b, also written a ^ b or pow(a, b)",
-       precedence=POWER, operands=(ATOM, UNARY)),
+       precedence=POWER, operands=(ATOM, UNARY),
+       numpy_names=("power",), math_names=("pow",)),
     # Elementary functions.
     Op("exp", 1, "math.exp({0})", "np.exp({0})", sympy.exp, math.exp,
-       (lambda b, g, out, x: b.mul(g, out),), spellings=("exp",), doc="e to the power x"),
+       (lambda b, g, out, x: b.mul(g, out),), spellings=("exp",), doc="e to the power x",
+       sympy_reads=(sympy.exp,), numpy_names=("exp",), math_names=("exp",)),
     Op("log", 1, "math.log({0})", "np.log({0})", sympy.log, math.log,
-       (lambda b, g, out, x: b.div(g, x),), spellings=("log", "ln"), doc="natural logarithm"),
+       (lambda b, g, out, x: b.div(g, x),), spellings=("log", "ln"), doc="natural logarithm",
+       sympy_reads=(sympy.log,), numpy_names=("log",), math_names=("log",)),
     Op("sqrt", 1, "math.sqrt({0})", "np.sqrt({0})", sympy.sqrt, math.sqrt,
-       (lambda b, g, out, x: b.div(g, b.mul(2.0, out)),), spellings=("sqrt",), doc="square root"),
+       (lambda b, g, out, x: b.div(g, b.mul(2.0, out)),), spellings=("sqrt",), doc="square root",
+       numpy_names=("sqrt",), math_names=("sqrt",)),
     Op("sin", 1, "math.sin({0})", "np.sin({0})", sympy.sin, math.sin,
-       (lambda b, g, out, x: b.mul(g, b.cos(x)),), spellings=("sin",), doc="sine", total=True),
+       (lambda b, g, out, x: b.mul(g, b.cos(x)),), spellings=("sin",), doc="sine", total=True,
+       sympy_reads=(sympy.sin,), numpy_names=("sin",), math_names=("sin",)),
     Op("cos", 1, "math.cos({0})", "np.cos({0})", sympy.cos, math.cos,
        (lambda b, g, out, x: b.neg(b.mul(g, b.sin(x))),), spellings=("cos",), doc="cosine",
-       total=True),
+       total=True,
+       sympy_reads=(sympy.cos,), numpy_names=("cos",), math_names=("cos",)),
     Op("tan", 1, "math.tan({0})", "np.tan({0})", sympy.tan, math.tan,
        (lambda b, g, out, x: b.mul(g, b.add(1.0, b.mul(out, out))),), spellings=("tan",),
-       doc="tangent", total=True),
+       doc="tangent", total=True,
+       sympy_reads=(sympy.tan,), numpy_names=("tan",), math_names=("tan",)),
     Op("cot", 1, "1 / math.tan({0})", "1 / np.tan({0})", sympy.cot, lambda a: 1 / math.tan(a),
        (lambda b, g, out, x: b.neg(b.mul(g, b.add(1.0, b.mul(out, out)))),), spellings=("cot",),
-       doc="cotangent 1/tan(x)"),
+       doc="cotangent 1/tan(x)",
+       sympy_reads=(sympy.cot,)),
     Op("asin", 1, "math.asin({0})", "np.arcsin({0})", sympy.asin, math.asin,
        (lambda b, g, out, x: b.div(g, b.sqrt(b.sub(1.0, b.mul(x, x)))),),
-       spellings=("asin", "arcsin"), doc="inverse sine"),
+       spellings=("asin", "arcsin"), doc="inverse sine",
+       sympy_reads=(sympy.asin,), numpy_names=("arcsin",), math_names=("asin",)),
     Op("acos", 1, "math.acos({0})", "np.arccos({0})", sympy.acos, math.acos,
        (lambda b, g, out, x: b.neg(b.div(g, b.sqrt(b.sub(1.0, b.mul(x, x))))),),
-       spellings=("acos", "arccos"), doc="inverse cosine"),
+       spellings=("acos", "arccos"), doc="inverse cosine",
+       sympy_reads=(sympy.acos,), numpy_names=("arccos",), math_names=("acos",)),
     Op("atan", 1, "math.atan({0})", "np.arctan({0})", sympy.atan, math.atan,
        (lambda b, g, out, x: b.div(g, b.add(1.0, b.mul(x, x))),),
-       spellings=("atan", "arctan"), doc="inverse tangent", total=True),
+       spellings=("atan", "arctan"), doc="inverse tangent", total=True,
+       sympy_reads=(sympy.atan,), numpy_names=("arctan",), math_names=("atan",)),
     Op("sinh", 1, "math.sinh({0})", "np.sinh({0})", sympy.sinh, math.sinh,
-       (lambda b, g, out, x: b.mul(g, b.cosh(x)),), spellings=("sinh",), doc="hyperbolic sine"),
+       (lambda b, g, out, x: b.mul(g, b.cosh(x)),), spellings=("sinh",), doc="hyperbolic sine",
+       sympy_reads=(sympy.sinh,), numpy_names=("sinh",), math_names=("sinh",)),
     Op("cosh", 1, "math.cosh({0})", "np.cosh({0})", sympy.cosh, math.cosh,
-       (lambda b, g, out, x: b.mul(g, b.sinh(x)),), spellings=("cosh",), doc="hyperbolic cosine"),
+       (lambda b, g, out, x: b.mul(g, b.sinh(x)),), spellings=("cosh",), doc="hyperbolic cosine",
+       sympy_reads=(sympy.cosh,), numpy_names=("cosh",), math_names=("cosh",)),
     Op("tanh", 1, "math.tanh({0})", "np.tanh({0})", sympy.tanh, math.tanh,
-       (_tanh_derivative,), spellings=("tanh",), doc="hyperbolic tangent", total=True),
+       (_tanh_derivative,), spellings=("tanh",), doc="hyperbolic tangent", total=True,
+       sympy_reads=(sympy.tanh,), numpy_names=("tanh",), math_names=("tanh",)),
     Op("sigmoid", 1, _template(_SIGMOID, _MATH), _template(_SIGMOID, _NUMPY),
        lambda x: 1 / (1 + sympy.exp(-x)), _sigmoid,
        (_sigmoid_derivative,), spellings=("sigmoid",),
@@ -213,20 +260,35 @@ OPS: tuple[Op, ...] = (
        doc="max(x, 0); derivative 0 at x = 0", total=True),
     Op("abs", 1, "abs({0})", "np.abs({0})", sympy.Abs, abs,
        (lambda b, g, out, x: b.mul(g, b.sign(x)),), spellings=("abs",),
-       doc="|x|; derivative 0 at x = 0", total=True),
+       doc="|x|; derivative 0 at x = 0", total=True,
+       sympy_reads=(sympy.Abs,), numpy_names=("absolute",), math_names=("fabs",)),
     Op("max", 2, _floats("max"), "np.maximum({0}, {1})", sympy.Max, max,
        (lambda b, g, out, x, y: _share(b, g, x, y),
         lambda b, g, out, x, y: _share(b, g, y, x)),
        spellings=("max",), commutative=True,
-       doc="larger of a and b; at a tie each gets half of the derivative", total=True),
+       doc="larger of a and b; at a tie each gets half of the derivative", total=True,
+       numpy_names=("maximum",)),
     Op("min", 2, _floats("min"), "np.minimum({0}, {1})", sympy.Min, min,
        (lambda b, g, out, x, y: _share(b, g, y, x),
         lambda b, g, out, x, y: _share(b, g, x, y)),
        spellings=("min",), commutative=True,
-       doc="smaller of a and b; at a tie each gets half of the derivative", total=True),
+       doc="smaller of a and b; at a tie each gets half of the derivative", total=True,
+       numpy_names=("minimum",)),
+    Op("erf", 1, "math.erf({0})", "erf_np({0})", sympy.erf, math.erf, (_erf_derivative,),
+       spellings=("erf",), total=True, sympy_reads=(sympy.erf,), math_names=("erf",),
+       needs={"numpy": {"erf_np": _elementwise(math.erf, "erf_np")}},
+       doc="error function (2/sqrt(pi)) * integral of exp(-t*t) from 0 to x; numpy code "
+           "applies math.erf to each element; the derivative's exp(-x*x) loses about x*x ulps "
+           "to the rounding of x*x (7 at |x| = 3)"),
+    Op("erfc", 1, "math.erfc({0})", "erfc_np({0})", sympy.erfc, math.erfc, (_erfc_derivative,),
+       spellings=("erfc",), total=True, sympy_reads=(sympy.erfc,), math_names=("erfc",),
+       needs={"numpy": {"erfc_np": _elementwise(math.erfc, "erfc_np")}},
+       doc="complementary error function 1 - erf(x), accurate where erf(x) is near 1; numpy "
+           "code applies math.erfc to each element; derivative as erf's, negated"),
     # Piecewise-constant helpers that derivative rules need; not written in formulas.
     Op("sign", 1, "float(({0} > 0) - ({0} < 0))", "np.sign({0})", sympy.sign, _sign,
-       None, doc="-1, 0 or 1 (derivative rule of abs)", operands=(None,), total=True),
+       None, doc="-1, 0 or 1 (derivative rule of abs)", operands=(None,), total=True,
+       sympy_reads=(sympy.sign,)),
     Op("step", 1, "float({0} > 0)", "np.heaviside({0}, 0.0)",
        lambda x: sympy.Heaviside(x, 0), lambda x: float(x > 0),
        None, doc="1 where x > 0, else 0 (derivative rule of relu)", operands=(SUM,),

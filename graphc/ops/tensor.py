@@ -96,9 +96,7 @@ def _canonical_axes(graph, nodes, op_name: str):
     wanted = [graph.const(float(k)) for k in axes]
     if list(given) != wanted:
         return graph.apply(op_name, nodes[0], *wanted)
-    inner = graph.op(nodes[0])
-    if inner is not None and inner.name == "expand_dims" and graph.args(nodes[0])[1:] == tuple(
-            wanted):
+    if graph.is_op(nodes[0], "expand_dims") and graph.args(nodes[0])[1:] == tuple(wanted):
         return graph.args(nodes[0])[0]  # summing or averaging over an axis of size 1 undoes it
     return None
 
@@ -199,10 +197,9 @@ def _transpose_simplify(graph, nodes):
     (a,) = nodes
     if len(graph.shape(a)) < 2:
         return a  # numpy's .T leaves vectors and scalars as they are
-    op = graph.op(a)
-    if op is not None and op.name == "transpose":
+    if graph.is_op(a, "transpose"):
         return graph.args(a)[0]
-    if op is not None and op.name == "outer":
+    if graph.is_op(a, "outer"):
         x, y = graph.args(a)
         return graph.apply("outer", y, x)
     return None

@@ -10,9 +10,11 @@
     graphc jacobian F1 F2 ... --at x=1,y=2     Jacobian of several formulas, by the cheaper mode
 
 Every subcommand takes ``--var``/``--variables`` to declare the variables (which turns on slide
-notation); ``grad``, ``table``, ``check``, ``hessian`` and ``jacobian`` take ``--json``. A formula or option graphc cannot
-use ends with exit status 2 and the library's own message (with a caret under the spot in the
-formula), never a traceback; ``check`` exits 1 when graphc and its oracles disagree.
+notation) and ``--dialect gplearn|dso|pysr`` to read a symbolic-regression tool's output;
+``grad``, ``table``, ``check``, ``hessian`` and ``jacobian`` take ``--json``. A formula or
+option graphc cannot use ends with exit status 2 and the library's own message (with a caret
+under the spot in the formula), never a traceback; ``check`` exits 1 when graphc and its oracles
+disagree.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from graphc.api.compiler import compile as compile_formula
 from graphc.api.function import KINDS
 from graphc.errors import GraphcError
 from graphc.api.vector import KINDS as VECTOR_KINDS
+from graphc.frontend.dialects import DIALECTS
 
 QUIZ = "exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)"
 EXAMPLES = {
@@ -95,7 +98,7 @@ def _print_values(labels: list[str], numbers: list[float]) -> None:
 
 # --------------------------------------------------------------------- subcommands
 def _function(args):
-    f = compile_formula(args.formula, variables=args.variables)
+    f = compile_formula(args.formula, variables=args.variables, dialect=args.dialect)
     f.style = "assign"  # one line per operation, for reading: and so the code that runs here
     return f
 
@@ -240,7 +243,7 @@ def _hessian(args) -> int:
 
 
 def _jacobian(args) -> int:
-    F = compile_formula(list(args.formula), variables=args.variables)
+    F = compile_formula(list(args.formula), variables=args.variables, dialect=args.dialect)
     point = parse_point(args.at)
     matrix = F.jacobian(**point)
     if args.json:
@@ -276,6 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
                                            "or a program \"a = x*z; y = exp(a) + a\"")
         p.add_argument("--var", "--variables", dest="variables", metavar="NAMES",
                        help="declare the variables in order, e.g. \"x z\" (turns on slide notation)")
+        p.add_argument("--dialect", choices=sorted(DIALECTS), default=None,
+                       help="read a symbolic-regression tool's output: its function names, "
+                            "protected operators and variable numbering")
         if at == "optional":
             p.add_argument("--at", metavar="POINT", help="a point, e.g. x=2,z=3")
         elif at == "required":

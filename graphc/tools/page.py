@@ -45,7 +45,7 @@ _LINE = re.compile(r"^\s+([A-Za-z_]\w*) = ")
 PAGE_OPS = frozenset({
     "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "sin", "cos", "tan", "cot",
     "asin", "acos", "atan", "sinh", "cosh", "tanh", "sigmoid", "softplus", "log_sigmoid", "relu",
-    "abs", "max", "min", "sign", "step", "replace_zero"})
+    "abs", "max", "min", "sign", "step", "replace_zero", "erf", "erfc"})
 
 
 def asset(name: str) -> str:
@@ -247,7 +247,8 @@ def summary(value) -> str:
 def _python_values(f, point, within, adjoint_of) -> dict:
     """Every value and adjoint at the point, summarised (for vectors and matrices): graphc's
     numpy code, printed with each of them as an output."""
-    from graphc.backends import codegen
+    from graphc.backends import printing, registry
+    from graphc.backends.scheduling import Program
 
     graph = f.ir
     known = set(within)
@@ -256,10 +257,10 @@ def _python_values(f, point, within, adjoint_of) -> dict:
               if graph.kind(n) == "op"]
     adjoints = {p: a for p, a in adjoint_of.items() if p in f._primal}
     returns = "(" + "".join(f"{{{i}}}, " for i in range(len(wanted))) + ")"
-    program = codegen.Program("page_values", list(f.inputs), wanted, returns, f._primal,
-                              adjoints=adjoints)
-    source = codegen.emit(graph, program, f._names, "numpy")
-    results = codegen.compile_source(source, "page_values", "numpy", "page")(*point.values())
+    program = Program("page_values", list(f.inputs), wanted, returns, f._primal,
+                      adjoints=adjoints)
+    source = printing.emit(graph, program, f._names, "numpy")
+    results = registry.get("numpy").compile(source, "page_values", "page")(*point.values())
     out = {node: summary(value) for node, value in zip(wanted, results)}
     out.update((node, summary(value)) for node, value in zip(f.inputs, point.values()))
     for adjoint in adjoint_of.values():

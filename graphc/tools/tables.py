@@ -179,7 +179,7 @@ def _sum_text(scratch: Graph, terms: list[Node]) -> str:
     for term in terms:
         if total is None:
             total = term
-        elif scratch.op(term) is not None and scratch.op(term).name == neg:
+        elif scratch.is_op(term, neg):
             total = scratch.apply("sub", total, scratch.args(term)[0])
         else:
             total = scratch.apply("add", total, term)
@@ -276,6 +276,8 @@ def point_of(f, args: Sequence, kwargs: Mapping) -> tuple[float, ...]:
     point = []
     for name, value in zip(f.variables, values):
         try:
+            if isinstance(value, (str, bytes, bytearray)):  # float() would read '2' as 2.0
+                raise TypeError("text")
             number_value = float(value)
         except (TypeError, ValueError):
             raise GraphcError(f"tables are drawn at one point: {name} must be a number, "

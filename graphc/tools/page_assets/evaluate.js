@@ -4,6 +4,28 @@
 window.graphcEvaluator = (function () {
   "use strict";
 
+  // erf and erfc (JavaScript's Math has neither). For |x| < 2.5 the series
+  // erf(x) = 2/sqrt(pi) exp(-x^2) sum_n (2x^2)^n x / (1*3*...*(2n+1)), of positive terms only;
+  // beyond, erfc(x) = exp(-x^2)/sqrt(pi) / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))), the
+  // continued fraction, evaluated from its 120th level back. Close to Python's math.erf
+  // (a few ulps where exp(-x^2) rounds x^2); erfc below 2.5 is 1 - erf, to about 1e-13.
+  const TWO_OVER_SQRT_PI = 1.1283791670955126;
+  function erfcTail(a) {  // a >= 2.5
+    let f = a;
+    for (let k = 120; k >= 1; k--) f = a + (k / 2) / f;
+    return Math.exp(-a * a) / (Math.sqrt(Math.PI) * f);
+  }
+  function erf(x) {
+    const a = Math.abs(x);
+    if (!(a < 2.5)) return Number.isNaN(x) ? x : Math.sign(x) * (1 - erfcTail(a));
+    let term = a, sum = a;
+    for (let n = 1; term > sum * 1e-17; n++) { term *= 2 * a * a / (2 * n + 1); sum += term; }
+    return Math.sign(x) * TWO_OVER_SQRT_PI * Math.exp(-a * a) * sum;
+  }
+  function erfc(x) {
+    return x >= 2.5 ? erfcTail(x) : 1 - erf(x);
+  }
+
   // ------------------------------------------------------------------ the ops, as in ops.py
   const OPS = {
     add: (a, b) => a + b, sub: (a, b) => a - b, mul: (a, b) => a * b,
@@ -20,6 +42,7 @@ window.graphcEvaluator = (function () {
     max: (a, b) => Math.max(a, b), min: (a, b) => Math.min(a, b),
     sign: (x) => (x > 0) - (x < 0), step: (x) => (x > 0 ? 1 : 0),
     replace_zero: (x) => x + (x === 0 ? 1 : 0),
+    erf: erf, erfc: erfc,
   };
 
   // Evaluate instructions [node, "c", value] | [node, "i", name] | [node, "o", op, args] |

@@ -1,0 +1,88 @@
+"""What every compiled function shares: :class:`Compiled`, the base of
+:class:`~graphc.api.function.Function` and :class:`~graphc.api.vector.VectorFunction`.
+
+It owns the graph and its views, the forward values' names, the cache of printed and compiled
+code per (kind, backend, style), and the op counts; a subclass says which programs it prints
+(``_program``) and how it is called. Binding arguments and running code is
+:class:`~graphc.api.calling.Calls`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from graphc.api.calling import Calls
+from graphc.backends import inline, printing, registry
+from graphc.backends.naming import Names
+from graphc.backends.scheduling import Program
+from graphc.errors import GraphcError
+from graphc.graph import gcpause
+from graphc.graph.graph import Graph, Node
+
+
+@dataclass
+class _Compiled:
+    source: str
+    run: object
+    ops: int
+    listing: printing.Listing | None = None  # the node behind each line, for DomainError
+
+
+class Compiled(Calls):
+    """A graph with outputs and inputs, and the code printed from it (see the module)."""
+
+    _style = "assign"
+    #: Whether compiled code keeps the node behind each line, so that a DomainError can quote
+    #: the formula (a scalar Function does; a VectorFunction reports the operation alone).
+    _keeps_listing = True
+
+    def __init__(self, graph: Graph, outputs: Sequence[Node], inputs: Sequence[Node]):
+        self._graph = graph
+        self.inputs = tuple(inputs)
+        self.variables = tuple(graph.name(n) for n in self.inputs)
+        self._primal = set(graph.ancestors(list(outputs))) | set(self.inputs)
+        self._names: Names = Names()
+        self._compiled: dict[tuple[str, str, str], _Compiled] = {}
+
+    # --------------------------------------------------------------------- the graph
+    @property
+    def graph(self):
+        """The ``networkx.DiGraph`` of the formulas and every derivative taken so far."""
+        return self._graph.nx
+
+    @property
+    def ir(self) -> Graph:
+        """graphc's own :class:`~graphc.graph.Graph` around :attr:`graph`."""
+        return self._graph
+
+    # ------------------------------------------------------------------------- code
+    def _program(self, kind: str) -> Program:
+        raise NotImplementedError
+
+    def _names_for(self, kind: str) -> Names:
+        """The names the ``kind`` program starts from."""
+        return self._names
+
+    def _get(self, kind: str, backend: str, style: str | None = None) -> _Compiled:
+        """The code of ``kind`` for ``backend`` in ``style``, printed and compiled once."""
+        style = self._style if style is None else style
+        key = (kind, backend, style)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            target = registry.get(backend)
+            if style not in inline.STYLES:
+                raise GraphcError(f"unknown style {style!r}; use one of {', '.join(inline.STYLES)}")
+            if self.tensor and not target.matrices:
+                raise GraphcError(f"the {backend} backend computes scalars; this formula has "
+                                  f"vectors or matrices, so it runs on backend='numpy'")
+            program = self._program(kind)
+            listing = printing.Listing() if self._keeps_listing else None
+            with gcpause.paused():
+                source = printing.emit(self._graph, program, self._names_for(kind), backend,
+                                       style, listing=listing)
+                run = target.compile(source, program.name, kind)
+            ops = self._graph.count_ops(self._graph.ancestors(list(program.outputs)
+                                                              + list(program.checks)))
+            compiled = self._compiled[key] = _Compiled(source, run, ops, listing)
+        return compiled

@@ -1,0 +1,169 @@
+"""Printing: a scheduled program as the source of one straight-line function, for any backend.
+
+One assignment per operation node, no loops or branches, constants written inline, and only the
+nodes the returned values need (:mod:`graphc.backends.scheduling` orders them;
+:mod:`graphc.backends.naming` names them). Forward values come first, in the order the formula
+computes them; then the backward (or tangent) section. How each op, literal and constant
+prints is the backend's (:mod:`graphc.backends.backend`); whether code is array code is decided
+here, once per program.
+
+Code for vectors and matrices says the shape of every value: a comment after each assignment,
+and one line listing the parameters' shapes, and uses an op's ``array`` template where it has
+one (a faster numpy form). Scalar code has neither.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+
+from graphc.backends import inline
+from graphc.backends.backend import Backend
+from graphc.backends.naming import Names, _free, program_names, shown
+from graphc.backends.registry import get as get_backend
+from graphc.backends.scheduling import Program, sections as schedule
+from graphc.graph import Graph, Node
+from graphc.ops import ANY
+from graphc.ops.shapes import shape_text
+
+
+@dataclass
+class Listing:
+    """Where the lines of generated code come from, filled in by :func:`emit` when asked."""
+
+    nodes: list = field(default_factory=list)   # per line (0-based): the node it assigns, or None
+    names: dict = field(default_factory=dict)   # node -> its name in the code
+
+
+def literal(graph: Graph, node: Node, backend: Backend, in_return: bool) -> str:
+    """A constant node as the backend writes it: a named constant, inf/nan, or a number
+    (an integer-valued one without ``.0`` inside expressions, as people write it)."""
+    name = graph.name(node)
+    if name is not None:
+        return backend.constant(name)
+    value = graph.value(node)
+    if math.isinf(value):
+        return f"(-{backend.inf})" if value < 0 else backend.inf
+    if value != value:
+        return backend.nan
+    if not in_return and value.is_integer() and abs(value) < 1e15:
+        text = str(int(value))
+    else:
+        text = repr(value)
+    return f"({text})" if value < 0 else text
+
+
+def emit(graph: Graph, program: Program, names: Names, backend: str, style: str = "assign",
+         names_out: dict | None = None, listing: Listing | None = None) -> str:
+    """The source of ``program`` for ``backend`` (a name in :mod:`graphc.backends.registry`).
+
+    ``style="assign"`` prints one assignment per operation; ``style="inline"`` nests each
+    value used once into its use (see :mod:`graphc.backends.inline`; code with vectors or
+    matrices is always printed one assignment per operation, each with its shape). A backend
+    that ``releases`` (numpy) ``del``-etes each intermediate after its last use, so peak memory
+    is bounded by the live values. If ``names_out`` is a dict, it receives the name of every
+    node the code names, so that tables and pictures can call each value what the code calls
+    it. If ``listing`` is given, it is filled with the node each line assigns (for errors that
+    quote the formula).
+    """
+    target = get_backend(backend)
+    if style not in inline.STYLES:
+        raise ValueError(f"unknown style {style!r}; use one of {', '.join(inline.STYLES)}")
+    sections = schedule(graph, program)
+    # Array code or scalar code: decided here, once per program, never inside an op's rule.
+    shaped = any(graph.shape(n) for n in itertools.chain(
+        program.params, *(nodes for _, nodes in sections)))
+    of, taken, derived = program_names(graph, program, names)
+    temporaries = itertools.count(1)
+    nested = (inline.plan(graph, [nodes for _, nodes in sections], program.outputs,
+                          names.assigned) if style == "inline" and not shaped else set())
+    expressions: dict[Node, tuple[str, int, list[str]]] = {}  # nested node -> text, level, reads
+    literals: dict[Node, str] = {}
+    kinds, ops, arguments = graph.columns()
+
+    def operand(node: Node, slot: int | None, reads: list[str], in_return: bool = False) -> str:
+        """The one way an operand prints: its nested expression, its literal, or its name."""
+        nested_text = expressions.pop(node, None)
+        if nested_text is not None:
+            text, level, inner = nested_text
+            reads += inner
+            return text if slot is not None and level >= slot else f"({text})"
+        if kinds[node] == "const":
+            if in_return:
+                return literal(graph, node, target, in_return)
+            text = literals.get(node)
+            if text is None:
+                text = literals[node] = literal(graph, node, target, False)
+            return text
+        if node not in of:
+            of[node] = _free(derived.get(node) or f"t{next(temporaries)}", taken)
+        name = of[node]
+        reads.append(name)
+        return name
+
+    printed: list[tuple[str, list[tuple[Node, str, str, list[str]]]]] = []
+    for title, nodes in sections:
+        statements = []
+        for node in nodes:
+            op, reads = ops[node], []
+            # Tensor ops may take more operands than their arity (an axis); they never nest.
+            slots = op.slots if not shaped else (None,) * len(arguments[node])
+            args = [operand(arg, slot, reads) for arg, slot in zip(arguments[node], slots)]
+            if target.literal_operand and all(kinds[a] == "const" for a in arguments[node]):
+                # Constants that could not fold (0/0, (-8)**0.5): e.g. numpy's nan/inf, not
+                # Python's ZeroDivisionError, complex number or exact integer power.
+                args[0] = target.literal_operand(args[0])
+            text = target.print(op, args, array=shaped)
+            if node in nested:
+                expressions[node] = (text, op.precedence, reads)
+            else:
+                if node not in of:
+                    of[node] = _free(derived.get(node) or f"t{next(temporaries)}", taken)
+                statements.append((node, of[node], text, reads))
+        printed.append((title, statements))
+    reads: list[str] = []
+    outputs = [operand(o, ANY, reads, in_return=True) for o in program.outputs]
+    released: list[list[str]] = []
+    if target.releases and not shaped:  # shaped code keeps one commented line per op
+        every = [r for _, statements in printed for _, _, _, r in statements]
+        released = inline.last_uses(every, [of[p] for p in program.params] + reads)
+    lines, assigns = _lay_out(graph, program, names, of, printed, released, shaped)
+    lines.append(f"    return {program.returns.format(*outputs)}")
+    if names_out is not None:
+        names_out.update(of)
+    if listing is not None:
+        listing.nodes = assigns + [None]
+        listing.names = of
+    return "\n".join(lines) + "\n"
+
+
+def _lay_out(graph: Graph, program: Program, names: Names, of: dict, printed: list,
+             released: list, shaped: bool) -> tuple[list[str], list]:
+    """The lines of the function up to its return, and the node each line assigns (or None)."""
+    lines = [f"def {program.name}({', '.join(of[p] for p in program.params)}):"]
+    if names.renamed:
+        renamings = ", ".join(f"{shown(user)} -> {code}" for user, code in names.renamed.items())
+        lines.append(f"    # names: {renamings}")
+    if shaped:
+        lines.append("    # shapes: " + ", ".join(f"{of[p]} {shape_text(graph.shape(p))}"
+                                                  for p in program.params))
+        width = min(max((len(f"    {name} = {text}") for _, statements in printed
+                         for _, name, text, _ in statements), default=0), 60)
+    index = 0
+    assigns: list = [None] * len(lines)
+    for title, statements in printed:
+        if statements:
+            lines.append(f"    # {title}")
+            assigns.append(None)
+        for node, name, text, _ in statements:
+            line = f"    {name} = {text}"
+            if shaped:
+                line = f"{line.ljust(width)}  # {shape_text(graph.shape(node))}"
+            lines.append(line)
+            assigns.append(node)
+            if released and released[index]:
+                lines.append(f"    del {', '.join(released[index])}")
+                assigns.append(None)
+            index += 1
+    return lines, assigns
