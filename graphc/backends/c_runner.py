@@ -113,7 +113,8 @@ def _builder(structure):
     def text(item) -> str:  # the structure is at most two tuples deep (a Hessian's rows)
         if isinstance(item, int):
             return f"o[{item}]"
-        if len(item) > 2 and list(item) == list(range(item[0], item[0] + len(item))):
+        if len(item) > 2 and all(isinstance(i, int) for i in item) and \
+                list(item) == list(range(item[0], item[0] + len(item))):
             return f"tuple(o[{item[0]}:{item[0] + len(item)}])"  # one slice: C-speed copying
         inner = ", ".join(text(i) for i in item)
         return f"({inner},)" if len(item) == 1 else f"({inner})"
