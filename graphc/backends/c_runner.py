@@ -5,11 +5,11 @@ The C of ``kind`` (:mod:`graphc.backends.c`) is compiled once with the system C 
 folder, loaded through ctypes, and wrapped in a function that takes the values positionally
 (as the Python code does) and returns what the Python code returns, in the same structure.
 
-It pays where a formula has more than a few dozen operations and is called one point at a time
-(benchmarks/bench_export.py: 9 to 16 times faster than the Python code from nest(20) and mlp(16)
-up); for the smallest formulas the ctypes call costs more than the Python code, and for batches
-numpy's vectorised functions are as fast as the C loop. Compiling costs 0.1 s for the quiz,
-seconds for thousands of lines, and is paid once per source: the library is cached under
+It pays where a formula has a few hundred operations or more and is called one point at a time
+(benchmarks/bench_export.py: 2.7 times faster than the Python code on nest(20), 13 on
+nest(1000)); for the smallest formulas its fixed cost of a few µs is more than the Python code,
+and for batches numpy's vectorised functions are about as fast as the C loop. Compiling costs
+0.1 s for the quiz and about a second per 1 000 lines, and is paid once per source: the library is cached under
 ``$GRAPHC_CACHE`` (default ``~/.cache/graphc``), named by a hash of the source, the compiler and
 its flags. The folder must belong to the user and be writable by no one else, since graphc
 loads the libraries it finds there.
