@@ -153,3 +153,15 @@ def test_in_32_bit_the_quiz_keeps_six_digits(jax):
         got = jax.jit(run)(x, z)
         assert np.asarray(got[0]).dtype == np.float32
     assert [float(g) for g in got] == pytest.approx(f.grad(2.0, 3.0), rel=1e-5)
+
+
+def test_jax_code_passes_the_safety_check():
+    from graphc.backends.safety import check_source
+
+    f = graphc.compile(QUIZ + " + erf(x) + relu(z) + max(x, z) + 0/0")
+    for kind in f.kinds:
+        check_source(f.source(kind, backend="jax"))
+    shapes = {"W": (3, 4), "x": (4,)}
+    g = graphc.compile("sum(softmax(W @ x)) + mean(W.T)", shapes=shapes)
+    for kind in ("value", "grad", "value_and_grad", "jvp", "hvp"):
+        check_source(g.source(kind, backend="jax"))

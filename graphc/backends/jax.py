@@ -15,6 +15,7 @@ graphc is: it is the optional extra ``pip install graphc[jax]``.
 from __future__ import annotations
 
 import importlib
+import re
 
 from graphc.backends.backend import Backend, load_python
 from graphc.errors import GraphcError
@@ -30,7 +31,10 @@ _TENSOR = {op.name: op.numpy for op in TENSOR_OPS}
 
 def _broadcast(args: list[str]) -> str:
     dims = ", ".join(args[1:]) + ("," if len(args) == 2 else "")
-    return f"jnp.broadcast_to(jnp.asarray({args[0]}, dtype=float), ({dims}))"
+    value = args[0]
+    if re.fullmatch(r"\(?-?\d+\)?", value):  # an integer literal would make an integer array
+        value = value.replace(")", ".0)") if value.endswith(")") else value + ".0"
+    return f"jnp.broadcast_to({value}, ({dims}))"
 
 
 #: How each op is written with jax.numpy, keyed by op name. jnp.maximum splits the derivative
@@ -85,5 +89,5 @@ def load(source: str, name: str, namespace, label: str):
 
 JAX = Backend("jax", {alias: _Module(module) for alias, module in MODULES.items()},
               inf="jnp.inf", nan="jnp.nan", scalars=True, arrays=True, matrices=True,
-              literal_operand=lambda text: f"jnp.asarray({text}, dtype=float)", load=load,
+              literal_operand=lambda text: f"jnp.asarray(float({text}))", load=load,
               templates=SPELLING, constants={"pi": "jnp.pi", "e": "jnp.e"})
