@@ -4,10 +4,11 @@ turning a failure into a :class:`~graphc.errors.DomainError` in the formula's wo
 :class:`Calls` is shared by :class:`~graphc.api.function.Function` and
 :class:`~graphc.api.vector.VectorFunction`: both bind a point the same way (positional or by name,
 each variable once), run Python floats on the ``math`` backend and arrays or lists on ``numpy``
-with broadcasting, and report domain errors alike. A class using it provides ``variables``,
-``on_domain_error``, ``_style``, ``_graph`` and ``_get(kind, backend, style=None)``; a
-:class:`Function` with vectors or matrices (``tensor``) also provides ``shapes`` and ``_plan``,
-the declared shape of each argument and whether its sizes are all numbers.
+with broadcasting, and report domain errors alike; dask arrays go to
+:mod:`graphc.backends.scale`. A class using it provides ``variables``, ``on_domain_error``,
+``_style``, ``_graph`` and ``_get(kind, backend, style=None)``; a :class:`Function` with vectors
+or matrices (``tensor``) also provides ``shapes`` and ``_plan``, the declared shape of each
+argument and whether its sizes are all numbers.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from graphc.backends import scale
 from graphc.backends.domain import domain_error
 from graphc.errors import DomainError, GraphcError
 from graphc.ops.shapes import bind
@@ -47,6 +49,9 @@ class Calls:
         return [values[n] for n in names]
 
     def _run(self, kind: str, values: list):
+        for value in values:
+            if scale.is_dask(value):  # lazily, a task per chunk; never one numpy array
+                return scale.run(self, kind, values)
         if self.tensor:
             return self._run_arrays(kind, values)
         batched = any(isinstance(v, (np.ndarray, list, tuple)) for v in values)

@@ -34,6 +34,7 @@ from graphc.api.core import Compiled
 from graphc.backends import printing
 from graphc.backends import inline, targets
 from graphc.backends.naming import Names, python_name
+from graphc.backends.scale import is_dask
 from graphc.backends.scheduling import Program
 from graphc.differentiate import reverse as differentiate
 from graphc.differentiate import higher
@@ -273,7 +274,10 @@ class Function(Compiled):
 
         With arrays for arguments the shape is ``(n, n) + the broadcast shape``.
         """
-        result = np.asarray(self._run("hessian", self._bind(args, kwargs)), dtype=float)
+        result = self._run("hessian", self._bind(args, kwargs))
+        if is_dask(result):
+            return result
+        result = np.asarray(result, dtype=float)
         return result.reshape(0, 0) if not self.inputs else result
 
     def derivative(self, *names: str) -> "Function":

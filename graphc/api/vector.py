@@ -29,6 +29,7 @@ from graphc.api.core import Compiled
 from graphc.api.function import Function
 from graphc.backends import targets
 from graphc.backends.naming import Names, python_name
+from graphc.backends.scale import is_dask
 from graphc.backends.scheduling import Program
 from graphc.differentiate import reverse as differentiate
 from graphc.differentiate.higher import copy_function, matrix_format, tuple_format, unit_passes
@@ -215,7 +216,10 @@ class VectorFunction(Compiled):
 
         With arrays for arguments the shape is ``(m, n) + the broadcast shape``.
         """
-        result = np.asarray(self._run("jacobian", self._bind(args, kwargs)), dtype=float)
+        result = self._run("jacobian", self._bind(args, kwargs))
+        if is_dask(result):
+            return result
+        result = np.asarray(result, dtype=float)
         if not self.inputs:
             result = result.reshape(len(self.output_nodes), 0)
         return result
