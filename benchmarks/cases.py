@@ -41,7 +41,8 @@ class Case:
     @property
     def approx_ops(self) -> int:
         """Operations in the function, from the family's formula (the same for every system)."""
-        per_size = {"nest": 7 * self.size, "mlp": 12 * self.size + 6, "wide": 5 * self.size}
+        per_size = {"nest": 7 * self.size, "mlp": 12 * self.size + 6, "wide": 5 * self.size,
+                    "chain": 6 * self.size}
         return per_size.get(self.family, 10)
 
 
@@ -74,6 +75,24 @@ def nest(n: int) -> Case:
 
     return Case(f"nest({n})", "nest", n, ["x", "y"], "\n".join(lines), build,
                 [0.3, 0.2], [(0.1, 0.9), (0.1, 0.9)])
+
+
+def chain(n: int) -> Case:
+    """``v1 = tanh(x)*w + log(1 + x*x); v2 = tanh(v1)*w + log(1 + v1*v1); ...``: 6 ops a step,
+    the chain issue 14 names for the cheap-gradient bound with tanh."""
+    lines, previous = [], "x"
+    for k in range(1, n + 1):
+        lines.append(f"v{k} = tanh({previous})*w + log(1 + {previous}*{previous})")
+        previous = f"v{k}"
+
+    def build(m, x, w):
+        v = x
+        for _ in range(n):
+            v = m.tanh(v) * w + m.log(1 + v * v)
+        return v
+
+    return Case(f"chain({n})", "chain", n, ["x", "w"], "\n".join(lines), build,
+                [0.4, 0.3], [(0.1, 0.9), (0.1, 0.5)])
 
 
 MLP_INPUT = (0.5, -1.2, 0.8)
@@ -156,10 +175,10 @@ def warm_up() -> Case:
 def all_cases(quick: bool = False) -> list[Case]:
     """The suite's cases; ``quick`` keeps tiny sizes only (the CI smoke run)."""
     if quick:  # sizes SymPy finishes in seconds
-        cases = [quiz(), lecture(), nest(2), mlp(1), wide(20)]
+        cases = [quiz(), lecture(), nest(2), mlp(1), wide(20), chain(2)]
     else:
         cases = [quiz(), lecture(), *(nest(n) for n in (5, 10, 20, 80, 1000)),
-                 *(mlp(h) for h in (4, 16, 64, 256)),
+                 *(mlp(h) for h in (4, 16, 64, 256)), *(chain(n) for n in (10, 80)),
                  *(wide(n) for n in (100, 1000, 10_000, 20_000, 100_000))]
     corpus = feynman()
     if quick:

@@ -177,6 +177,8 @@ def measure_aggregate(adapter, case, emit) -> dict:
         for key in ("ops", "grad_ops", "grad_ops_cse"):
             if key in one:
                 total[key] = total.get(key, 0) + one[key]
+        if "ratio_bound" in one:
+            total["ratio_bound"] = max(total.get("ratio_bound", 0.0), one["ratio_bound"])
         total["check"].append(one["check"])
         total["batch_check"].append(one.get("batch_check"))
         emit(total)

@@ -58,6 +58,15 @@ def test_cross_check_flags_a_system_that_disagrees():
     assert row["torch"]["max_rel_error"] == pytest.approx(0.5 / 3)
 
 
+def test_the_operation_ratio_bound_is_4_with_the_sigmoid_family():
+    cell = _cell([1.0], ops=10, grad_ops=35, ratio_bound=4.0)
+    text = "\n".join(targets({"mlp(1)": {"graphc": cell}}, ["graphc"]))
+    assert "| mlp(1) | 3.5× (bound 4) | met (1 cases) |" in text
+    cell = _cell([1.0], ops=10, grad_ops=35)  # no sigmoid-family op: the bound is 3
+    text = "\n".join(targets({"quiz": {"graphc": cell}}, ["graphc"]))
+    assert "| quiz | 3.5× (bound 3) | **missed** by 1.17× (1 of 1 cases) |" in text
+
+
 def test_report_says_by_how_much_a_target_is_missed():
     results = {"quiz": {
         "graphc": _cell([1.0], ops=10, grad_ops=40, prepare_s=0.01, latency_s=4e-6,
@@ -68,6 +77,7 @@ def test_report_says_by_how_much_a_target_is_missed():
         cross_check(row)
     text = "\n".join(targets(results, ["graphc", "sympy"]))
     assert "gradient code ≤ 3 ×" in text and "**missed** by 1.33×" in text  # 40/10 vs 3
+    assert "| quiz | 4× (bound 3) |" in text
     assert "prepare ≥ 100 × faster than SymPy" in text and "**missed** by 2×" in text  # 50× vs 100×
     assert "faster than SymPy's lambdified gradient (every case) | quiz | 2×" in text
     page = markdown(results, ["graphc", "sympy"], {"machine": "test", "versions": "v",

@@ -133,7 +133,10 @@ def test_each_adjoint_equals_its_accumulation_evaluated_independently(formula, v
     local.update({"exp": sympy.exp, "log": sympy.log, "sin": sympy.sin, "cos": sympy.cos,
                   "sqrt": sympy.sqrt, "tanh": sympy.tanh, "atan": sympy.atan, "pi": sympy.pi,
                   "sign": sympy.sign, "step": lambda u: sympy.Heaviside(u, 0),
-                  "sigmoid": lambda u: 1 / (1 + sympy.exp(-u)),  # in tanh's derivative rule
+                  "sigmoid": lambda u: 1 / (1 + sympy.exp(-u)),
+                  # the helpers of derivative rules, from their first argument alone
+                  "tanh_derivative": lambda u, t: 1 - sympy.tanh(u) ** 2,
+                  "sigmoid_complement": lambda u, s: 1 / (1 + sympy.exp(u)),
                   "replace_zero": lambda u: sympy.Piecewise((1, sympy.Eq(u, 0)), (u, True))})
     for row in tables.backward:
         if row.accumulated.endswith("(seed)"):

@@ -13,6 +13,8 @@ argument and whether its sizes are all numbers.
 
 from __future__ import annotations
 
+import itertools
+import operator
 from contextlib import nullcontext
 from typing import Mapping, Sequence
 
@@ -22,6 +24,20 @@ from graphc.backends import scale
 from graphc.backends.domain import domain_error
 from graphc.errors import DomainError, GraphcError
 from graphc.ops.shapes import bind
+
+
+_MISSING = object()  # a variable no value was given for yet
+
+
+def by_name(names: Sequence[str]):
+    """``get(mapping)``: the values of ``names`` in a mapping, as a tuple in that order, looked
+    up in C (``operator.itemgetter``); KeyError if one is missing."""
+    if len(names) == 1:
+        (name,) = names
+        return lambda mapping: (mapping[name],)
+    if not names:
+        return lambda mapping: ()
+    return operator.itemgetter(*names)
 
 
 class Calls:
@@ -35,18 +51,32 @@ class Calls:
         if len(args) > len(names):
             raise GraphcError(f"too many values: this function takes {len(names)} "
                               f"({', '.join(names) or 'no variables'}), got {len(args)}")
-        values = dict(zip(names, args))
-        for key, value in kwargs.items():
-            if key not in names:
-                raise GraphcError(f"unknown variable {key!r}; the variables are {', '.join(names)}")
-            if key in values:
-                raise GraphcError(f"variable {key!r} was given twice")
-            values[key] = value
-        missing = [n for n in names if n not in values]
-        if missing:
+        if not kwargs:
+            values = list(args)
+        elif not args and len(kwargs) == len(names):
+            try:
+                return list(self._by_name(kwargs))
+            except KeyError:
+                values = []  # an unknown name: the loop below says which
+        else:
+            values = list(args)
+        if kwargs:
+            values += [_MISSING] * (len(names) - len(values))
+            position = self._position
+            for key, value in kwargs.items():
+                i = position.get(key)
+                if i is None:
+                    raise GraphcError(f"unknown variable {key!r}; the variables are "
+                                      f"{', '.join(names)}")
+                if values[i] is not _MISSING:
+                    raise GraphcError(f"variable {key!r} was given twice")
+                values[i] = value
+        if len(values) < len(names) or any(v is _MISSING for v in values):
+            missing = [n for n, v in itertools.zip_longest(names, values, fillvalue=_MISSING)
+                       if v is _MISSING]
             raise GraphcError(f"no value for {', '.join(missing)} in the {what}; "
                               f"the variables are ({', '.join(names)})")
-        return [values[n] for n in names]
+        return values
 
     def _run(self, kind: str, values: list):
         for value in values:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from graphc.api.calling import Calls
+from graphc.api.calling import Calls, by_name
 from graphc.backends import inline, printing, registry
 from graphc.backends.naming import Names
 from graphc.backends.scheduling import Program
@@ -41,6 +41,12 @@ class Compiled(Calls):
         self._graph = graph
         self.inputs = tuple(inputs)
         self.variables = tuple(graph.name(n) for n in self.inputs)
+        self._arity = len(self.variables)
+        #: Each variable's position, and a C-level getter of the values of a complete mapping
+        #: of names in the code's order (KeyError if a name is missing): keyword binding costs
+        #: about what Python's own does.
+        self._position = {name: i for i, name in enumerate(self.variables)}
+        self._by_name = by_name(self.variables)
         self._primal = set(graph.ancestors(list(outputs))) | set(self.inputs)
         self._names: Names = Names()
         self._compiled: dict[tuple[str, str, str], _Compiled] = {}

@@ -57,27 +57,40 @@ def _entry(kind: str, doc: str):
     """``f(...)``, ``f.grad(...)`` or ``f.value_and_grad(...)``: the generated code of ``kind``.
 
     One fast path for all three, made as a closure so that a scalar call costs no extra frame:
-    positional Python floats go straight to the compiled math code once a call with floats has
-    armed it (a microsecond or two less than binding and converting); anything else, NaN
-    included (which ``_run`` refuses), takes ``Function._call``."""
-    def call(self, *args, **kwargs):
+    Python floats go straight to the compiled math code once a call with floats has armed it
+    (a microsecond or two less than binding and converting), given positionally or all by
+    name (``_by_name`` takes them out of the keywords in the code's order, in C). Anything
+    else, NaN included (which ``_run`` refuses), takes ``Function._call``. The parameters before
+    ``/`` are positional-only, so that every variable name, ``self`` included, is a keyword."""
+    def call(self, /, *args, **kwargs):
         run = self._scalar_runs.get(kind)
-        if run is not None and not kwargs and len(args) == len(self.inputs):
-            for arg in args:
-                if arg.__class__ is not float or arg != arg:
-                    break
+        if run is not None:
+            if kwargs:
+                values = None
+                if not args and len(kwargs) == self._arity:
+                    try:
+                        values = self._by_name(kwargs)
+                    except KeyError:  # a name that is not a variable: _call says which
+                        pass
+            elif len(args) == self._arity:
+                values = args
             else:
-                try:
-                    return run(*args)
-                except (ArithmeticError, ValueError) as exc:
-                    raise self._domain_error(exc, kind, "math", list(args)) from exc
+                values = None
+            if values is not None:
+                for arg in values:
+                    if arg.__class__ is not float or arg != arg:
+                        break
+                else:
+                    try:
+                        return run(*values)
+                    except (ArithmeticError, ValueError) as exc:
+                        raise self._domain_error(exc, kind, "math", list(values)) from exc
         return self._call(kind, args, kwargs)
 
     call.__name__ = "__call__" if kind == "value" else kind
     call.__qualname__ = f"Function.{call.__name__}"
     call.__doc__ = doc
     return call
-
 
 class Function(Compiled):
     """A formula compiled to straight-line value and derivative code."""
@@ -269,7 +282,7 @@ class Function(Compiled):
         direction = self._bind(*as_call(v), what="direction")
         return self._run("hvp", values + direction)
 
-    def hessian(self, *args, **kwargs) -> np.ndarray:
+    def hessian(self, /, *args, **kwargs) -> np.ndarray:
         """The Hessian matrix (variables x variables), by forward over reverse.
 
         With arrays for arguments the shape is ``(n, n) + the broadcast shape``.
@@ -325,13 +338,13 @@ class Function(Compiled):
                      names_out=names)
         return names
 
-    def table(self, *args, **kwargs):
+    def table(self, /, *args, **kwargs):
         """The forward and backward tables at a point: ``print(f.table(2, 3))``, ``.to_dict()``."""
         from graphc.tools import tables
 
         return tables.build(self, tables.point_of(self, args, kwargs))
 
-    def draw(self, path=None, *args, **kwargs):
+    def draw(self, path=None, /, *args, **kwargs):
         """A picture of the graph, labelled with values and adjoints at a point if one is given.
 
         ``f.draw("graph.png", 2, 3)`` writes it (``.dot`` needs nothing; ``.png`` and ``.svg``
@@ -345,14 +358,14 @@ class Function(Compiled):
             picture.save(path)
         return picture
 
-    def html(self, *args, path=None, **kwargs) -> str:
+    def html(self, /, *args, path=None, **kwargs) -> str:
         """The interactive page of both passes at a point (:mod:`graphc.tools.page`), as HTML text;
         ``f.html(2, 3, path="quiz.html")`` also writes it."""
         from graphc.tools import page
 
         return page.write(self, path, args, kwargs) if path else page.render(self, args, kwargs)
 
-    def show(self, *args, **kwargs):
+    def show(self, /, *args, **kwargs):
         """The same page inline in Jupyter: ``f.show(2, 3)`` (nothing is fetched)."""
         from graphc.tools import page
 

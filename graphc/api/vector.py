@@ -207,11 +207,11 @@ class VectorFunction(Compiled):
     on_domain_error = "numpy"  # several formulas follow numpy; compile() refuses "raise" for them
     _keeps_listing = False
 
-    def __call__(self, *args, **kwargs) -> tuple:
+    def __call__(self, /, *args, **kwargs) -> tuple:
         """The outputs' values at a point, in :attr:`outputs` order."""
         return self._run("value", self._bind(args, kwargs))
 
-    def jacobian(self, *args, **kwargs) -> np.ndarray:
+    def jacobian(self, /, *args, **kwargs) -> np.ndarray:
         """The Jacobian (outputs x variables), by the cheaper mode; see :meth:`explain`.
 
         With arrays for arguments the shape is ``(m, n) + the broadcast shape``.

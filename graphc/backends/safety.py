@@ -9,7 +9,10 @@ result. It parses the source and accepts exactly one shape of program:
 - assignments of an expression to a fresh plain name, ``del`` of names bound before (numpy
   code releases arrays after their last use), then one ``return``;
 - expressions made of numbers, names already bound, ``+ - * / ** @``, unary ``-``, the
-  comparisons ``> < ==``, and calls without keywords of the functions the op table prints
+  comparisons ``> < ==``, the select ``a if c else b`` (a conditional expression: it chooses a
+  value, as ``np.where`` does, and evaluates only the side it chooses, so that sigmoid needs
+  one ``exp``; statements stay straight-line), and calls without keywords of the functions the
+  op table prints
   (``math.exp``, ``np.maximum``, ``max``, ``float``, ...), which are collected from the op
   table itself, so a new op needs no edit here;
 - in code with vectors and matrices, also what the tensor ops print on an operand: the
@@ -157,6 +160,8 @@ def _check_expression(root: ast.expr, bound: set, attributes: frozenset, builtin
             stack += [node.left, node.right]
         elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             stack.append(node.operand)
+        elif isinstance(node, ast.IfExp):
+            stack += [node.test, node.body, node.orelse]
         elif (isinstance(node, ast.Compare) and len(node.ops) == 1
               and isinstance(node.ops[0], _COMPARISONS)):
             stack += [node.left, *node.comparators]

@@ -56,14 +56,10 @@ class Graph:
         self._args: list[tuple[Node, ...]] = []
         self._values: list[float | None] = []  # a constant's value, else None
         self._sizes: dict[str, Node] = {}  # named size -> the node that reads it at run time
-        #: True once any node is a vector or matrix: such code keeps the lecture's hand forms
-        #: (sigmoid's adjoint h * (1 - h)), scalar code the stable ones (docs/security.md).
-        self.has_arrays = False
         #: ``self.build.cos(x)`` and so on: one constructor per op, for derivative rules;
-        #: ``shape``, ``value`` and ``dimension`` for the rules of tensor ops, and ``arrays()``.
+        #: ``shape``, ``value`` and ``dimension`` for the rules of tensor ops.
         self.build = SimpleNamespace(**{op.name: self._constructor(op) for op in ALL_OPS},
-                                     shape=self.shape, value=self.value, dimension=self.dimension,
-                                     arrays=lambda: self.has_arrays)
+                                     shape=self.shape, value=self.value, dimension=self.dimension)
 
     # ----------------------------------------------------------------- reading the graph
     @property
@@ -178,8 +174,6 @@ class Graph:
             raise LimitError(f"the graph would have more than {self.max_nodes:,} nodes; "
                              "graphc.Limits(nodes=...) sets the limit")
         self._interned[key] = node
-        if shape:
-            self.has_arrays = True
         if kind == "op":
             self._attrs.append({"kind": kind, "op": op, "args": args, "shape": shape})
         else:

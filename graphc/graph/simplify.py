@@ -19,16 +19,16 @@ written                            becomes                          why
 ``log(1 + exp(u))``                ``softplus(u)``                  exp overflows for u > 709;
                                                                     log(1 + tiny) loses the tail
 ``log(sigmoid(u))``                ``log_sigmoid(u)``               sigmoid underflows to 0
-``1 - sigmoid(u)``, scalar code    ``sigmoid(-u)``                  cancels for large u
+``1 - sigmoid(u)``                 ``sigmoid_complement(u, s)``     cancels for large u
 ``log(1 - sigmoid(u))``            ``log_sigmoid(-u)``              sigmoid(u) rounds to 1
 ``1 / (1 + exp(u))``               ``sigmoid(-u)``                  exp overflows
 =================================  ===============================  ===========================
 
 so ``log(1 - sigmoid(u))``, the other half of a cross-entropy, becomes ``log_sigmoid(-u)``, and
-``1/(1 + exp(-u))`` becomes ``sigmoid(u)``. In a graph with vectors or matrices
-``1 - sigmoid(u)`` stays as written: array code keeps the lecture's forms (sigmoid's adjoint
-``h * (1 - h)``, see :mod:`graphc.ops`), and only the logarithm of it, where the cancellation
-would give ``log(0)``, is rewritten. A rule sees the graph and the argument nodes (an exact
+``1/(1 + exp(-u))`` becomes ``sigmoid(u)``. ``sigmoid_complement(u, s)`` is ``1 - s`` for
+``s = sigmoid(u)``: the printer decides how it prints, not this table. Scalar code computes it
+from ``u`` without cancellation; array code prints the lecture's ``1 - s`` (as in sigmoid's
+adjoint ``h * (1 - h)``, see :mod:`graphc.ops.scalar`). A rule sees the graph and the argument nodes (an exact
 identity also their constant values, None where not constant) and returns a replacement node,
 or None.
 """
@@ -64,18 +64,15 @@ def _log(graph, nodes):
             return graph.apply("softplus", graph.args(rest)[0])
     elif op.name == "sigmoid":  # log(sigmoid(u)) -> log_sigmoid(u)
         return graph.apply("log_sigmoid", graph.args(arg)[0])
-    elif op.name == "sub":  # log(1 - sigmoid(u)) -> log_sigmoid(-u), array code (see _sub)
-        one, rest = graph.args(arg)
-        if _is_one(graph, one) and graph.is_op(rest, "sigmoid"):
-            return graph.apply("log_sigmoid", graph.apply("neg", graph.args(rest)[0]))
+    elif op.name == "sigmoid_complement":  # log(1 - sigmoid(u)) -> log_sigmoid(-u)
+        return graph.apply("log_sigmoid", graph.apply("neg", graph.args(arg)[0]))
     return None
 
 
 def _sub_stable(graph, nodes):
-    a, b = nodes  # 1 - sigmoid(u) -> sigmoid(-u), in scalar code only
-    if (_is_one(graph, a) and graph.is_op(b, "sigmoid")
-            and not graph.has_arrays):
-        return graph.apply("sigmoid", graph.apply("neg", graph.args(b)[0]))
+    a, b = nodes  # 1 - sigmoid(u) -> sigmoid_complement(u, sigmoid(u)); the printer chooses
+    if _is_one(graph, a) and graph.is_op(b, "sigmoid"):
+        return graph.apply("sigmoid_complement", graph.args(b)[0], b)
     return None
 
 

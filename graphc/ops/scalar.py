@@ -28,11 +28,14 @@ At ``x = 0`` the derivative of ``x ** y`` in ``y`` is 0 (exact wherever ``y > 0`
 ``x`` it is 0 when ``y == 0``; ``sqrt'(0)`` is infinite. docs/security.md compares these with
 JAX's choices.
 
-Numerically stable forms: ``sigmoid`` never subtracts from 1 (its value and its derivative
-``sigmoid(x) * sigmoid(-x)`` keep their relative accuracy for large ``|x|``), ``softplus``
-(``log(1 + exp(x))``) and ``log_sigmoid`` neither overflow nor lose the tail, and ``tanh'`` is
-``4 sigmoid(2x) sigmoid(-2x)``. :mod:`graphc.graph.simplify` turns the naive spellings into these ops
-as the graph is built.
+Numerically stable forms, each with one transcendental where the naive form has one:
+``sigmoid`` is ``1/(1 + exp(-x))`` with ``exp(x)`` below -709 where that would overflow; its
+derivative ``out * sigmoid_complement(x, out)`` never subtracts a value near 1 from 1 in scalar
+code (array code prints the lecture's ``out * (1 - out)``: the printer chooses, not the rule);
+``softplus`` (``log(1 + exp(x))``) and ``log_sigmoid`` neither overflow nor lose the tail; and
+``tanh'`` is ``exp(-2|x|) * (1 + |tanh x|)**2``, reusing tanh's value. :mod:`graphc.graph.simplify`
+turns the naive spellings into these ops as the graph is built. docs/security.md gives the
+measured ulps.
 """
 
 from __future__ import annotations
@@ -72,10 +75,10 @@ def _floats(function: str):
     return print_call
 
 
-# 1/(1 + exp(-x)) overflows for x < -709, and 0.5*tanh(x/2) + 0.5 cancels to 0 for x < -37.
-# exp(min(x, 0)) / (1 + exp(-|x|)) is 1/(1 + exp(-x)) for x >= 0 and exp(x)/(1 + exp(x)) for
-# x < 0: no overflow, no cancellation, a few ulps everywhere.
-_SIGMOID = "{e}({min}({0}, 0.0)) / (1.0 + {e}(-{abs}({0})))"
+# sigmoid(x) = 1/(1 + exp(-x)): one exponential, and a few ulps wherever exp(-x) is finite.
+# Below x = -709 exp(-x) overflows (Python's math.exp raises); there 1 + exp(x) rounds to 1, so
+# sigmoid(x) is exp(x) to the last bit. The conditional expression evaluates one side only.
+_SIGMOID_MATH = "(1.0 / (1.0 + math.exp(-{0})) if {0} > -709.0 else math.exp({0}))"
 # log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)): exp never overflows, and the tail exp(x)
 # for x << 0 keeps its relative accuracy (log(1 + tiny) would round it away).
 _SOFTPLUS = "{max}({0}, 0.0) + {log1p}({e}(-{abs}({0})))"
@@ -91,7 +94,60 @@ def _template(form: str, names: dict) -> str:
 
 
 def _sigmoid(x: float) -> float:
-    return math.exp(min(x, 0.0)) / (1.0 + math.exp(-abs(x)))
+    return 1.0 / (1.0 + math.exp(-x)) if x > -709.0 else math.exp(x)
+
+
+def _sigmoid_np(x):
+    """sigmoid on a numpy array, the math form's arithmetic with one ``np.exp`` for all
+    elements (the exponent is -x, or x below -709, so nothing overflows)."""
+    x = np.asarray(x, dtype=float)
+    low = x <= -709.0
+    e = np.exp(np.where(low, x, -x))
+    result = np.where(low, e, 1.0 / (1.0 + e))
+    return result[()] if result.ndim == 0 else result
+
+
+# The complement 1 - s of s = sigmoid(x), as the derivative sigmoid' = s * (1 - s) needs it.
+# For x < 0, s < 1/2 and 1 - s has no cancellation; for x >= 0 it is sigmoid(-x), computed from
+# x alone (from s, as s * exp(-x), it would carry s's rounding twice into s * (1 - s): 4.5 ulps
+# at x = 1.8), with exp(-x) past 709 where exp(x) would overflow. One exponential on half of the
+# line, none on the other.
+_COMPLEMENT_MATH = ("(1.0 - {1} if {0} < 0 else 1.0 / (1.0 + math.exp({0})) if {0} < 709.0 "
+                    "else math.exp(-{0}))")
+
+
+def _complement(x: float, s: float) -> float:
+    return 1.0 - s if x < 0 else 1.0 / (1.0 + math.exp(x)) if x < 709.0 else math.exp(-x)
+
+
+def _complement_np(x, s):
+    """``_complement`` on numpy arrays, the same arithmetic with one ``np.exp``."""
+    x, s = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(s, dtype=float))
+    high = x >= 709.0
+    e = np.exp(np.where(high, -x, np.maximum(x, 0.0)))
+    result = np.where(x < 0, 1.0 - s, np.where(high, e, 1.0 / (1.0 + e)))
+    return result[()] if result.ndim == 0 else result
+
+
+def _complement_derivative(b, g, out, x, s):
+    """d/dx (1 - sigmoid(x)) = -s * (1 - s); ``s`` is a parameter (its dependence on x is
+    this rule's)."""
+    return b.neg(b.mul(g, b.mul(s, out)))
+
+
+# tanh'(x) = 1 - t**2 = 4e/(1 + e)**2 with e = exp(-2|x|); and 1 + |t| = 2/(1 + e), so
+# tanh'(x) = e * (1 + |t|)**2: one exponential beside the value's tanh, a few ulps everywhere
+# (1 - t*t cancels as |t| nears 1: thousands of ulps off at x = 5, and 0 past |x| = 19).
+_TANH_DERIVATIVE = "{e}(-2.0 * {abs}({0})) * (1.0 + {abs}({1})) ** 2"
+
+
+def _tanh_derivative_value(x: float, t: float) -> float:
+    return math.exp(-2.0 * abs(x)) * (1.0 + abs(t)) ** 2
+
+
+def _tanh_derivative_derivative(b, g, out, x, t):
+    """d/dx tanh'(x) = -2 t tanh'(x); ``t`` is a parameter."""
+    return b.mul(g, b.mul(-2.0, b.mul(t, out)))
 
 
 def _softplus(x: float) -> float:
@@ -111,20 +167,15 @@ def _sign(x: float) -> float:
 
 
 def _tanh_derivative(b, g, out, x):
-    """g * (1 - tanh(x)**2), as 4 sigmoid(2x) sigmoid(-2x): 1 - out*out cancels as |out|
-    nears 1 (8 ulps off at |x| = 2), this form keeps a few ulps and never overflows."""
-    twice = b.mul(2.0, x)
-    return b.mul(g, b.mul(4.0, b.mul(b.sigmoid(twice), b.sigmoid(b.neg(twice)))))
+    """g * tanh'(x), from x and tanh's own output (see ``_TANH_DERIVATIVE``)."""
+    return b.mul(g, b.tanh_derivative(x, out))
 
 
 def _sigmoid_derivative(b, g, out, x):
-    """g * out * sigmoid(-x) in scalar code: the slide's out * (1 - out) without its
-    cancellation (1 - out is 0 for x > 37). In code with vectors or matrices, the slide's form
-    itself, as the lecture writes it and as PyTorch computes it: there its error is an ulp of
-    out, not of the derivative (docs/security.md)."""
-    if b.arrays():
-        return b.mul(g, b.mul(out, b.sub(1.0, out)))
-    return b.mul(g, b.mul(out, b.sigmoid(b.neg(x))))
+    """g * out * (1 - out), the slide's rule, with ``1 - out`` the complement node: array code
+    prints it as the slide's ``1 - h``, scalar code without the cancellation (see
+    ``_COMPLEMENT_MATH``). Which one is the printer's choice, not this rule's."""
+    return b.mul(g, b.mul(out, b.sigmoid_complement(x, out)))
 
 
 def _share(b, g, winner, loser):
@@ -235,14 +286,15 @@ OPS: tuple[Op, ...] = (
     Op("tanh", 1, "math.tanh({0})", "np.tanh({0})", sympy.tanh, math.tanh,
        (_tanh_derivative,), spellings=("tanh",), doc="hyperbolic tangent", total=True,
        sympy_reads=(sympy.tanh,), numpy_names=("tanh",), math_names=("tanh",)),
-    Op("sigmoid", 1, _template(_SIGMOID, _MATH), _template(_SIGMOID, _NUMPY),
+    Op("sigmoid", 1, _SIGMOID_MATH, "sigmoid_np({0})",
        lambda x: 1 / (1 + sympy.exp(-x)), _sigmoid,
        (_sigmoid_derivative,), spellings=("sigmoid",),
-       doc="logistic function 1/(1 + exp(-x)), stable for large |x|; in code with arrays "
-           "the lecture's 1/(1 + np.exp(-x)) and y*(1 - y)", precedence=PRODUCT,
+       doc="logistic function 1/(1 + exp(-x)), one exponential, stable for large |x|; in "
+           "code with arrays the lecture's 1/(1 + np.exp(-x)) and y*(1 - y)", precedence=PRODUCT,
        operands=(None,), total=True,
-       # On arrays, the form people write by hand: one exp instead of two. Relatively accurate
-       # too, but for x < -709 exp overflows (numpy warns) and the result is 0, not ~1e-308.
+       needs={"numpy": {"sigmoid_np": _sigmoid_np}},
+       # On arrays, the form people write by hand. Relatively accurate too, but for x < -709
+       # exp overflows (numpy warns) and the result is 0, not ~1e-308.
        array="1 / (1 + np.exp(-{0}))"),
     Op("softplus", 1, _template(_SOFTPLUS, _MATH), _template(_SOFTPLUS, _NUMPY),
        lambda x: sympy.log(1 + sympy.exp(x)), _softplus,
@@ -285,6 +337,21 @@ OPS: tuple[Op, ...] = (
        needs={"numpy": {"erfc_np": _elementwise(math.erfc, "erfc_np")}},
        doc="complementary error function 1 - erf(x), accurate where erf(x) is near 1; numpy "
            "code applies math.erfc to each element; derivative as erf's, negated"),
+    # Helpers of derivative rules and stable forms; not written in formulas. Each reads the
+    # value it derives from as a second argument, a parameter: its rule is the whole derivative.
+    Op("sigmoid_complement", 2, _COMPLEMENT_MATH, "sigmoid_complement_np({0}, {1})",
+       lambda x, s: 1 / (1 + sympy.exp(x)), _complement, (_complement_derivative,),
+       precedence=SUM, operands=(None, None), total=True, array="1 - {1}",
+       needs={"numpy": {"sigmoid_complement_np": _complement_np}},
+       doc="1 - s for s = sigmoid(x), the second argument (sigmoid's derivative rule; "
+           "1 - sigmoid(x) becomes it): scalar code computes it without cancellation, array "
+           "code prints the slide's 1 - s"),
+    Op("tanh_derivative", 2, _template(_TANH_DERIVATIVE.replace("{1}", "{{1}}"), _MATH),
+       _template(_TANH_DERIVATIVE.replace("{1}", "{{1}}"), _NUMPY),
+       lambda x, t: 1 - sympy.tanh(x) ** 2, _tanh_derivative_value,
+       (_tanh_derivative_derivative,), operands=(None, None), precedence=PRODUCT, total=True,
+       doc="1 - t*t for t = tanh(x), the second argument (tanh's derivative rule), as "
+           "exp(-2|x|) * (1 + |t|)**2: accurate where 1 - t*t cancels"),
     # Piecewise-constant helpers that derivative rules need; not written in formulas.
     Op("sign", 1, "float(({0} > 0) - ({0} < 0))", "np.sign({0})", sympy.sign, _sign,
        None, doc="-1, 0 or 1 (derivative rule of abs)", operands=(None,), total=True,

@@ -45,7 +45,8 @@ _LINE = re.compile(r"^\s+([A-Za-z_]\w*) = ")
 PAGE_OPS = frozenset({
     "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "sin", "cos", "tan", "cot",
     "asin", "acos", "atan", "sinh", "cosh", "tanh", "sigmoid", "softplus", "log_sigmoid", "relu",
-    "abs", "max", "min", "sign", "step", "replace_zero", "erf", "erfc"})
+    "abs", "max", "min", "sign", "step", "replace_zero", "erf", "erfc", "sigmoid_complement",
+    "tanh_derivative"})
 
 
 def asset(name: str) -> str:

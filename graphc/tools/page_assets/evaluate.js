@@ -35,7 +35,7 @@ window.graphcEvaluator = (function () {
     cot: (a) => { const t = Math.tan(a); if (t === 0) throw new Error("division by zero"); return 1 / t; },
     asin: Math.asin, acos: Math.acos, atan: Math.atan,
     sinh: Math.sinh, cosh: Math.cosh, tanh: Math.tanh,
-    sigmoid: (x) => Math.exp(Math.min(x, 0)) / (1 + Math.exp(-Math.abs(x))),
+    sigmoid: (x) => (x > -709 ? 1 / (1 + Math.exp(-x)) : Math.exp(x)),
     softplus: (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))),
     log_sigmoid: (x) => Math.min(x, 0) - Math.log1p(Math.exp(-Math.abs(x))),
     relu: (x) => Math.max(x, 0), abs: Math.abs,
@@ -43,6 +43,8 @@ window.graphcEvaluator = (function () {
     sign: (x) => (x > 0) - (x < 0), step: (x) => (x > 0 ? 1 : 0),
     replace_zero: (x) => x + (x === 0 ? 1 : 0),
     erf: erf, erfc: erfc,
+    sigmoid_complement: (x, s) => (x < 0 ? 1 - s : x < 709 ? 1 / (1 + Math.exp(x)) : Math.exp(-x)),
+    tanh_derivative: (x, t) => Math.exp(-2 * Math.abs(x)) * (1 + Math.abs(t)) ** 2,
   };
 
   // Evaluate instructions [node, "c", value] | [node, "i", name] | [node, "o", op, args] |
