@@ -72,7 +72,13 @@ SPELLING = {
     "tanh": "tanh{f}({0})",
     "erf": "erf{f}({0})",
     "erfc": "erfc{f}({0})",
-    "sigmoid": "exp{f}(fmin{f}({0}, {zero})) / ({one} + exp{f}(-fabs{f}({0})))",
+    # sigmoid and the complement 1 - sigmoid that its derivative uses, as the Python code
+    # computes them: one exponential, switching to exp(x) (or exp(-x)) where exp would
+    # overflow: past 709 in double, 88 in float ({edge}).
+    "sigmoid": "({0} > -{edge} ? {one} / ({one} + exp{f}(-{0})) : exp{f}({0}))",
+    "sigmoid_complement": "({0} < {zero} ? {one} - {1} : {0} < {edge} ? "
+                          "{one} / ({one} + exp{f}({0})) : exp{f}(-{0}))",
+    "tanh_derivative": "exp{f}(-{two} * fabs{f}({0})) * pow{f}({one} + fabs{f}({1}), {two})",
     "softplus": "fmax{f}({0}, {zero}) + log1p{f}(exp{f}(-fabs{f}({0})))",
     "log_sigmoid": "fmin{f}({0}, {zero}) - log1p{f}(exp{f}(-fabs{f}({0})))",
     "relu": "({zero} > {0} ? {zero} : {0})",
@@ -148,7 +154,8 @@ class _Printer:
         self.real = real
         self.suffix = "f" if real == "float" else ""
         self.words = {"f": self.suffix, "real": real, "zero": self.number(0.0),
-                      "one": self.number(1.0)}
+                      "one": self.number(1.0), "two": self.number(2.0),
+                      "edge": self.number(709.0 if real == "double" else 88.0)}
 
     def number(self, value: float) -> str:
         if self.real == "float" and math.isfinite(value):

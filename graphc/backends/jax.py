@@ -21,8 +21,12 @@ from graphc.backends.backend import Backend, load_python
 from graphc.errors import GraphcError
 from graphc.ops import TENSOR_OPS
 
-_STABLE = {  # the op table's stable forms, in jnp (graphc/ops/scalar.py explains them)
+_STABLE = {  # stable forms (graphc/ops/scalar.py explains them) that jax.grad can take:
+    # without jnp.where, whose unused side would put nan into gradients where exp overflows.
     "sigmoid": "jnp.exp(jnp.minimum({0}, 0.0)) / (1.0 + jnp.exp(-jnp.abs({0})))",
+    # 1 - sigmoid(x) is sigmoid(-x), from x alone: no cancellation, no overflow.
+    "sigmoid_complement": "jnp.exp(jnp.minimum(-{0}, 0.0)) / (1.0 + jnp.exp(-jnp.abs({0})))",
+    "tanh_derivative": "jnp.exp(-2.0 * jnp.abs({0})) * (1.0 + jnp.abs({1})) ** 2",
     "softplus": "jnp.maximum({0}, 0.0) + jnp.log1p(jnp.exp(-jnp.abs({0})))",
     "log_sigmoid": "jnp.minimum({0}, 0.0) - jnp.log1p(jnp.exp(-jnp.abs({0})))",
 }
