@@ -140,7 +140,7 @@ def test_static_inline_is_one_file_to_include(tmp_path):
 
 
 def test_float_code_uses_float_functions_and_literals():
-    f = graphc.compile("exp(2.5*x) + sigmoid(x) + 1e300*x + pi")
+    f = graphc.compile("exp(2.5*x) + sigmoid(x) + abs(x) + 1e300*x + pi")
     text = f.source("value_and_grad", backend="c", real="float")
     assert "expf(" in text and "2.5f" in text and "fabsf(" in text
     assert "double" not in text.replace("the real type", "")
