@@ -25,7 +25,7 @@ from benchmarks.systems import SYSTEMS, installed
 
 
 def _versions(systems) -> str:
-    names = {"graphc": "graphc", "sympy": "sympy", "jax": "jax", "torch": "torch", "casadi": "casadi"}
+    names = {"graphc": "graphc", "graphc-numba": "numba", "sympy": "sympy", "jax": "jax", "torch": "torch", "casadi": "casadi"}
     parts = ["numpy " + metadata.version("numpy")]
     for system in systems:
         try:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from benchmarks.check import TOLERANCE
 
-LABELS = {"graphc": "graphc", "sympy": "SymPy", "jax": "JAX", "torch": "PyTorch", "casadi": "CasADi"}
+LABELS = {"graphc": "graphc", "graphc-numba": "graphc-numba", "sympy": "SymPy", "jax": "JAX", "torch": "PyTorch", "casadi": "CasADi"}
 
 
 def _time(seconds) -> str:
@@ -195,10 +195,54 @@ def targets(results, systems, meta_elapsed: float | None = None) -> list[str]:
                      f"{peak:.0f} MiB = {arrays:.1f} arrays of the batch | "
                      f"stated: its 3 outputs and the forward values the backward pass reads "
                      f"(value code {quiz.get('ops', '?')} ops, gradient code {quiz.get('grad_ops', '?')}) |")
+    extra = _numba_targets(results, systems, add) if "graphc-numba" in systems else []
     if meta_elapsed is not None:
         minutes = meta_elapsed / 60
         lines.append(f"| the suite runs in under 15 minutes on 2 cores | whole run | {minutes:.1f} min | "
                      + ("met" if minutes < 15 else f"**missed** by {minutes / 15:.3g}×") + " |")
+    return lines + extra + [""]
+
+
+def _numba_targets(results, systems, add) -> list[str]:
+    """The numba backend's targets (docs/numba.md): against graphc's Python backend and peers."""
+    numba = "graphc-numba"
+    api = [(c, r["graphc"]["latency_api_s"] / r[numba]["latency_api_s"]) for c, r in results.items()
+           if r.get("graphc", {}).get("latency_api_s") and r.get(numba, {}).get("latency_api_s")]
+    add("numba: `f.value_and_grad(*floats)` ≥ 3 × faster than the Python backend on the quiz",
+        [(c, ratio) for c, ratio in api if c == "quiz"], 3.0)
+    add("numba: `f.value_and_grad(*floats)` faster than the Python backend (every case)", api, 1.0)
+    if "casadi" in systems:
+        add("numba: scalar latency no slower than CasADi (every case up to 10^4 operations)",
+            _ratio_rows(results, "latency_s", numba, "casadi",
+                        lambda c, row: (row[numba].get("ops") or 10**9) <= 10**4), 1.0)
+    rate = lambda c: c["batch_points"] / c["batch_s"]  # noqa: E731
+    for peer, label in (("graphc", "the numpy backend"), ("jax", "JAX-jit")):
+        if peer not in systems:
+            continue
+        rows = [(c, rate(row[numba]) / rate(row[peer])) for c, row in results.items()
+                if row.get(numba, {}).get("batch_s") and row.get(peer, {}).get("batch_s")]
+        need = 1.5 if peer == "jax" else 1.0
+        add(f"numba: batch throughput ≥ {need:g} × {label} (points/s ratio, 2 cores)", rows, need)
+    warm = [(c, r[numba]["warm_prepare_s"] / r[numba]["python_prepare_s"])
+            for c, r in results.items()
+            if r.get(numba, {}).get("warm_prepare_s") and r[numba].get("python_prepare_s")]
+    add("numba: warm prepare (second process, cache hit) within 10 × the Python backend's",
+        warm, 10.0, higher=False)
+    lines = ["", "graphc-numba's prepare, cold (first compile, in the worker) and warm (a second "
+             "process loading the cached machine code, after numba's own start-up, which that "
+             "process paid once on a warm-up formula), beside graphc's Python backend timed in "
+             "that second process; and each backend's `f.value_and_grad(*floats)`:", "",
+             "| case | cold | warm | Python backend | cache hits (warm) | numba start-up | "
+             "value_and_grad: numba / Python |",
+             "|---|---|---|---|---|---|---|"]
+    for case, row in results.items():
+        cell = row.get(numba) or {}
+        if cell.get("prepare_s") is not None:
+            python = row.get("graphc") or {}
+            lines.append(f"| {case} | {_time(cell['prepare_s'])} | {_time(cell.get('warm_prepare_s'))} | "
+                         f"{_time(cell.get('python_prepare_s'))} | {cell.get('warm_cache_hits', '–')} | "
+                         f"{_time(cell.get('numba_startup_s'))} | {_time(cell.get('latency_api_s'))} / "
+                         f"{_time(python.get('latency_api_s'))} |")
     return lines + [""]
 
 

@@ -17,12 +17,13 @@ import numpy as np
 
 from benchmarks.cases import Case
 
-SYSTEMS = ("graphc", "sympy", "jax", "torch", "casadi")
+SYSTEMS = ("graphc", "graphc-numba", "sympy", "jax", "torch", "casadi")
 
 
 def installed(system: str) -> bool:
     """Whether a peer can be imported here (graphc and SymPy always can)."""
-    module = {"jax": "jax", "torch": "torch", "casadi": "casadi"}.get(system)
+    module = {"jax": "jax", "torch": "torch", "casadi": "casadi",
+              "graphc-numba": "numba"}.get(system)
     if module is None:
         return True
     import importlib.util
@@ -138,6 +139,68 @@ class Graphc:
     def batch_arrays(self, result):
         value, grad = result
         return [np.asarray(value), *map(np.asarray, grad)]
+
+
+class GraphcNumba(Graphc):
+    """graphc on its numba backend (graphc[numba]). Prepare is cold: the worker compiles into
+    a fresh cache folder. ``counts`` adds the warm prepare: a second process compiling the same
+    formula from that folder (numba loads the machine code), with the Python backend's prepare
+    timed in the same process for comparison."""
+
+    name = "graphc-numba"
+
+    def __init__(self) -> None:
+        import os
+        import tempfile
+
+        super().__init__()
+        os.environ["GRAPHC_CACHE_DIR"] = tempfile.mkdtemp(prefix="graphc-numba-bench-")
+
+    def prepare(self, case: Case):
+        f = self.graphc.compile(case.text, variables=case.variables, backend="numba")
+        f.value_and_grad(*case.point)
+        return f
+
+    def counts(self, case, f) -> dict:
+        import json
+        import subprocess
+        import sys
+
+        counts = super().counts(case, f)
+        # numba's own start-up (import, LLVM and the threading layer: about a second) is paid
+        # once per process, by the warm-up formula, before the case is timed.
+        script = (
+            "import json, sys, time\n"
+            "start = time.perf_counter()\n"
+            "import graphc\n"
+            "graphc.compile('sin(x)*y + exp(x/y)', backend='numba').value_and_grad(0.4, 0.6)\n"
+            "startup = time.perf_counter() - start\n"
+            "text, variables, point = json.loads(sys.argv[1])\n"
+            "start = time.perf_counter()\n"
+            "f = graphc.compile(text, variables=variables, backend='numba')\n"
+            "f.value_and_grad(*point)\n"
+            "warm = time.perf_counter() - start\n"
+            "code = f._get('value_and_grad', 'numba')\n"
+            "start = time.perf_counter()\n"
+            "g = graphc.compile(text, variables=variables)\n"
+            "g.value_and_grad(*point)\n"
+            "python = time.perf_counter() - start\n"
+            "hits = sum(code.run.stats.cache_hits.values())\n"
+            "print(json.dumps([warm, python, hits, startup]))\n")
+        try:
+            done = subprocess.run([sys.executable, "-c", script,
+                                   json.dumps([case.text, case.variables, case.point])],
+                                  capture_output=True, text=True, timeout=600, check=True)
+            warm, python, hits, startup = json.loads(done.stdout.splitlines()[-1])
+            counts.update(warm_prepare_s=warm, python_prepare_s=python, warm_cache_hits=hits,
+                          numba_startup_s=startup)
+        except (subprocess.SubprocessError, ValueError, IndexError):
+            pass
+        return counts
+
+    def batch(self, case, f, arrays):
+        f.value_and_grad(*(a[:2] for a in arrays))  # compile the batch kernel first
+        return lambda: f.value_and_grad(*arrays)
 
 
 # ---------------------------------------------------------------------------- SymPy
@@ -321,4 +384,4 @@ class Casadi:
         return [np.asarray(value).ravel(), *grad]
 
 
-ADAPTERS = {"graphc": Graphc, "sympy": Sympy, "jax": Jax, "torch": Torch, "casadi": Casadi}
+ADAPTERS = {"graphc": Graphc, "graphc-numba": GraphcNumba, "sympy": Sympy, "jax": Jax, "torch": Torch, "casadi": Casadi}

@@ -13,6 +13,7 @@ argument and whether its sizes are all numbers.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import operator
 from contextlib import nullcontext
@@ -20,7 +21,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from graphc.backends import scale
+from graphc.backends import numba_backend, numba_module, scale
 from graphc.backends.domain import domain_error
 from graphc.errors import DomainError, GraphcError
 from graphc.ops.shapes import bind
@@ -45,6 +46,33 @@ class Calls:
     :class:`~graphc.api.vector.VectorFunction`."""
 
     tensor = False  # a Function with vectors or matrices sets it
+    #: What calls run on: ``"python"`` (math code for floats, numpy code for arrays) or
+    #: ``"numba"`` (see :mod:`graphc.backends.numba_backend`); :meth:`using` switches.
+    backend = "python"
+
+    def using(self, backend: str):
+        """This function running on ``backend`` (``"python"`` or ``"numba"``): ``self`` if it
+        already does, else a copy that shares its graph and the code compiled so far."""
+        numba_backend.check_runs_on(backend)
+        if backend == self.backend:
+            return self
+        if self.tensor and backend == "numba":
+            raise GraphcError("the numba backend runs formulas of scalars; this one has vectors "
+                              "or matrices, which run on numpy (docs/numba.md)")
+        other = copy.copy(self)
+        other.backend = backend
+        if hasattr(other, "_scalar_runs"):
+            other._scalar_runs = {}
+        for kind in numba_module.FAST_KINDS:  # fast paths bound to self
+            other.__dict__.pop(kind, None)
+        return other
+
+    def _recover(self, exc: BaseException, kind: str, values: list):
+        """After generated scalar code raised: numba's "not finite" asks the Python backend
+        for the answer; anything else is a domain error in the formula's words."""
+        if self.backend == "numba" and isinstance(exc, numba_backend.NotFinite):
+            return self._run(kind, values, "python")
+        raise self._domain_error(exc, kind, "math", values) from exc
 
     def _bind(self, args: Sequence, kwargs: Mapping, what: str = "point") -> list:
         names = self.variables
@@ -78,7 +106,7 @@ class Calls:
                               f"the variables are ({', '.join(names)})")
         return values
 
-    def _run(self, kind: str, values: list):
+    def _run(self, kind: str, values: list, backend: str | None = None):
         for value in values:
             if scale.is_dask(value):  # lazily, a task per chunk; never one numpy array
                 return scale.run(self, kind, values)
@@ -93,6 +121,8 @@ class Calls:
                           for v in values]
         except (TypeError, ValueError, OverflowError) as exc:
             raise self._not_real(values, exc) from None
+        if (backend or self.backend) == "numba":
+            return numba_module.call(self, kind, arrays, batched)
         compiled = self._get(kind, "numpy" if batched else "math")
         if not batched:
             if any(a != a for a in arrays):

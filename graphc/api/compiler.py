@@ -7,6 +7,7 @@ from typing import Mapping, Sequence
 import sympy
 
 from graphc.api.function import Function
+from graphc.backends import numba_backend
 from graphc.errors import GraphcError, LimitError, ParseError
 from graphc.frontend import dialects, parser
 from graphc.frontend.formula import build_formula
@@ -18,7 +19,7 @@ from graphc.ops import shapes as shapes_module
 def compile(formula, variables: Sequence[str] | str | None = None, *,
             shapes: Mapping | None = None, wrt: Sequence[str] | str | None = None,
             limits: Limits | None = None, on_domain_error: str = "numpy",
-            dialect: str | None = None):
+            dialect: str | None = None, backend: str = "python"):
     """Compile a formula to value and gradient code.
 
     ``formula`` is text such as ``"exp(x*z) + x*z/log(x)"``, a program such as
@@ -42,7 +43,17 @@ def compile(formula, variables: Sequence[str] | str | None = None, *,
     ``dialect`` reads a symbolic-regression tool's output: ``"gplearn"``, ``"dso"`` or
     ``"pysr"``, with that tool's function names, semantics and variable numbering
     (:mod:`graphc.frontend.dialects`; docs/guide.md).
+
+    ``backend`` is what the calls run on: ``"python"`` (the default: generated Python, ``math``
+    for floats and ``numpy`` for arrays) or ``"numba"`` (the same code compiled by numba, for
+    scalar formulas; ``pip install "graphc[numba]"``; see docs/numba.md).
     """
+    numba_backend.check_runs_on(backend)
+    compiled = _compile(formula, variables, shapes, wrt, limits, on_domain_error, dialect)
+    return compiled.using(backend)
+
+
+def _compile(formula, variables, shapes, wrt, limits, on_domain_error, dialect):
     if not isinstance(limits, (Limits, type(None))):
         raise GraphcError(f"limits= takes a graphc.Limits, not {type(limits).__name__}")
     limits = limits or DEFAULT_LIMITS

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from graphc.api.calling import Calls, by_name
-from graphc.backends import inline, printing, registry
+from graphc.backends import inline, numba_module, printing, registry
 from graphc.backends.naming import Names
 from graphc.backends.scheduling import Program
 from graphc.errors import GraphcError
@@ -75,6 +75,8 @@ class Compiled(Calls):
         style = self._style if style is None else style
         key = (kind, backend, style)
         compiled = self._compiled.get(key)
+        if compiled is None and backend == "numba":
+            return self._numba(kind)
         if compiled is None:
             target = registry.get(backend)
             if style not in inline.STYLES:
@@ -91,4 +93,22 @@ class Compiled(Calls):
             ops = self._graph.count_ops(self._graph.ancestors(list(program.outputs)
                                                               + list(program.checks)))
             compiled = self._compiled[key] = _Compiled(source, run, ops, listing)
+        return compiled
+
+    def _numba(self, kind: str):
+        """The numba module of ``kind`` (:mod:`graphc.backends.numba_module`), in one style:
+        numba sees the same arithmetic either way."""
+        compiled = self._compiled.get((kind, "numba", "assign"))
+        if compiled is not None:
+            return compiled
+        if self.tensor:
+            raise GraphcError("the numba backend runs formulas of scalars; this one has vectors "
+                              "or matrices, which run on numpy (docs/numba.md)")
+        program = self._program(kind)
+        with gcpause.paused():
+            ops = self._graph.count_ops(self._graph.ancestors(list(program.outputs)
+                                                              + list(program.checks)))
+            compiled = numba_module.compile_program(self._graph, program, self._names_for(kind),
+                                                     ops, self.on_domain_error == "raise")
+        self._compiled[(kind, "numba", "assign")] = compiled
         return compiled

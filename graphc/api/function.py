@@ -33,6 +33,7 @@ from graphc.api.calling import as_call
 from graphc.api.core import Compiled
 from graphc.backends import printing
 from graphc.backends import inline, targets
+from graphc.backends import numba_module
 from graphc.backends.naming import Names, python_name
 from graphc.backends.scale import is_dask
 from graphc.backends.scheduling import Program
@@ -84,13 +85,14 @@ def _entry(kind: str, doc: str):
                     try:
                         return run(*values)
                     except (ArithmeticError, ValueError) as exc:
-                        raise self._domain_error(exc, kind, "math", list(values)) from exc
+                        return self._recover(exc, kind, list(values))
         return self._call(kind, args, kwargs)
 
     call.__name__ = "__call__" if kind == "value" else kind
     call.__qualname__ = f"Function.{call.__name__}"
     call.__doc__ = doc
     return call
+
 
 class Function(Compiled):
     """A formula compiled to straight-line value and derivative code."""
@@ -213,8 +215,9 @@ class Function(Compiled):
                **options) -> str:
         """The Python source of ``kind`` (value, grad, value_and_grad, jvp, hvp, hessian).
 
-        ``backend`` is ``"math"`` or ``"numpy"``; by default ``math`` for a scalar formula and
-        ``numpy`` for one with vectors or matrices. With ``style`` left out it is the code that
+        ``backend`` is ``"math"``, ``"numpy"`` or ``"numba"`` (the module numba compiles, whatever
+        the style); by default ``math`` for a scalar formula and ``numpy`` for one with vectors or
+        matrices (``numba`` for a function that runs on numba). With ``style`` left out it is the code that
         runs (see :attr:`style`); ``style="assign"`` gives one assignment per operation,
         ``style="inline"`` the nested form. ``backend="jax"`` prints the same Python with
         ``jax.numpy``, ``backend="c"`` C99 (``options``: ``prefix``, ``real``,
@@ -254,7 +257,13 @@ class Function(Compiled):
 
     @property
     def _default_backend(self) -> str:
-        return "numpy" if self.tensor else "math"
+        if self.tensor:
+            return "numpy"
+        return "numba" if self.backend == "numba" else "math"
+
+    @property
+    def _scalar_backend(self) -> str:
+        return "numba" if self.backend == "numba" else "math"
 
     # ------------------------------------------------------------------------ calls
     __call__ = _entry("value", "The value at a point: ``f(2, 3)``, ``f(x=2, z=3)``, or arrays "
@@ -267,7 +276,9 @@ class Function(Compiled):
     def _call(self, kind: str, args: tuple, kwargs: dict):
         values = self._bind(args, kwargs)
         if all(v.__class__ is float for v in values):  # arm the fast path for the next call
-            self._scalar_runs[kind] = self._get(kind, "math").run
+            run = self._scalar_runs[kind] = self._get(kind, self._scalar_backend).run
+            if self.backend == "numba" and kind != "value":  # f(...) looks __call__ up on the class
+                self.__dict__[kind] = numba_module.fast_entry(self, kind, run)
         return self._run(kind, values)
 
     def jvp(self, point, tangent) -> tuple:
@@ -312,6 +323,7 @@ class Function(Compiled):
                 f._graph, node, f.inputs, f._primal, f._intermediates)
             f = Function(graph, output, inputs, f"d/d{name} ({f.formula})", intermediates,
                          on_domain_error=f.on_domain_error)
+        f.backend = self.backend
         return f
 
     # ----------------------------------------------------------------------- views
@@ -334,7 +346,7 @@ class Function(Compiled):
     def code_names(self, kind: str = "value_and_grad") -> dict[Node, str]:
         """The name each graph node has in the generated ``kind`` code."""
         names: dict[Node, str] = {}
-        printing.emit(self._graph, self._program(kind), self._names, self._default_backend,
+        printing.emit(self._graph, self._program(kind), self._names, "numpy" if self.tensor else "math",
                      names_out=names)
         return names
 

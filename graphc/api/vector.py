@@ -76,7 +76,9 @@ class VectorFunction(Compiled):
             raise GraphcError(f"output {key!r} is out of range: there are {len(self)} outputs")
         graph, output, inputs, names = copy_function(
             self._graph, self.output_nodes[key], self.inputs, self._primal, self._intermediates)
-        return Function(graph, output, inputs, self.formulas[key], names)
+        function = Function(graph, output, inputs, self.formulas[key], names)
+        function.backend = self.backend
+        return function
 
     # ------------------------------------------------------------------------- code
     def _program(self, kind: str) -> Program:
@@ -146,22 +148,28 @@ class VectorFunction(Compiled):
             names.of[seed] = python_name(f"b_{label}", names.taken)
         return names
 
-    def source(self, kind: str = "jacobian", backend: str = "math", **options) -> str:
+    def source(self, kind: str = "jacobian", backend: str | None = None, **options) -> str:
         """The Python source of ``kind`` (value, jacobian, jacobian_forward, jacobian_reverse,
-        jvp, vjp) that runs; ``jacobian`` is the cheaper of the two modes. ``backend="c"``
-        and ``backend="jax"`` print C and JAX (see :meth:`graphc.Function.source`)."""
+        jvp, vjp) that runs; ``jacobian`` is the cheaper of the two modes. ``backend`` is
+        ``"math"`` (the default for a function on Python), ``"numpy"`` or ``"numba"`` (the
+        default for a function on numba); ``"jax"`` and ``"c"`` print JAX and C (see
+        :meth:`graphc.Function.source`)."""
         if backend in targets.TARGETS:
             return targets.source(self, kind, backend, **options)
-        targets.refuse_options(backend, options)
-        return self._get(kind, backend).source
+        targets.refuse_options(backend or self._scalar_backend, options)
+        return self._get(kind, backend or self._scalar_backend).source
 
-    def compiled(self, kind: str = "jacobian", backend: str = "math", **options):
-        """The generated function of ``kind``, unchecked, like :meth:`graphc.Function.compiled`
-        (``backend="jax"``: the JAX code; ``backend="c"``: the C, called through ctypes)."""
+    def compiled(self, kind: str = "jacobian", backend: str | None = None, **options):
+        """The generated function of ``source(kind, backend)`` itself, unchecked (for numba,
+        its scalar entry; for C, the compiled C called through ctypes)."""
         if backend in targets.TARGETS:
             return targets.compiled(self, kind, backend, **options)
-        targets.refuse_options(backend, options)
-        return self._get(kind, backend).run
+        targets.refuse_options(backend or self._scalar_backend, options)
+        return self._get(kind, backend or self._scalar_backend).run
+
+    @property
+    def _scalar_backend(self) -> str:
+        return "numba" if self.backend == "numba" else "math"
 
     def op_count(self, kind: str = "value") -> int:
         """How many operations the generated ``kind`` code performs."""

@@ -55,7 +55,8 @@ def literal(graph: Graph, node: Node, backend: Backend, in_return: bool) -> str:
 
 
 def emit(graph: Graph, program: Program, names: Names, backend: str, style: str = "assign",
-         names_out: dict | None = None, listing: Listing | None = None) -> str:
+         names_out: dict | None = None, listing: Listing | None = None,
+         returns_out: list | None = None) -> str:
     """The source of ``program`` for ``backend`` (a name in :mod:`graphc.backends.registry`).
 
     ``style="assign"`` prints one assignment per operation; ``style="inline"`` nests each
@@ -65,7 +66,8 @@ def emit(graph: Graph, program: Program, names: Names, backend: str, style: str 
     is bounded by the live values. If ``names_out`` is a dict, it receives the name of every
     node the code names, so that tables and pictures can call each value what the code calls
     it. If ``listing`` is given, it is filled with the node each line assigns (for errors that
-    quote the formula).
+    quote the formula). If ``returns_out`` is a list, it receives the printed text of each
+    output (a name or a literal).
     """
     target = get_backend(backend)
     if style not in inline.STYLES:
@@ -124,6 +126,8 @@ def emit(graph: Graph, program: Program, names: Names, backend: str, style: str 
         printed.append((title, statements))
     reads: list[str] = []
     outputs = [operand(o, ANY, reads, in_return=True) for o in program.outputs]
+    if returns_out is not None:
+        returns_out.extend(outputs)
     released: list[list[str]] = []
     if target.releases and not shaped:  # shaped code keeps one commented line per op
         every = [r for _, statements in printed for _, _, _, r in statements]

@@ -100,6 +100,8 @@ def _print_values(labels: list[str], numbers: list[float]) -> None:
 def _function(args):
     f = compile_formula(args.formula, variables=args.variables, dialect=args.dialect)
     f.style = "assign"  # one line per operation, for reading: and so the code that runs here
+    if getattr(args, "backend", None) == "numba":  # grad, hessian: run on numba (docs/numba.md)
+        f = f.using("numba")
     return f
 
 
@@ -150,7 +152,8 @@ def _code(args) -> int:
                           "options of --backend c")
     source = f.source(args.kind, args.backend)
     imports = {"math": ["import math"], "numpy": ["import numpy as np"],
-               "jax": ["import jax.numpy as jnp", "import jax.scipy.special as jsp"]}
+               "jax": ["import jax.numpy as jnp", "import jax.scipy.special as jsp"],
+               "numba": []}  # numba's module has its imports
     used = [line for line in imports[args.backend] if f"{line.split()[-1]}." in source]
     if used:
         print("\n".join(used) + "\n\n")
@@ -243,7 +246,8 @@ def _hessian(args) -> int:
 
 
 def _jacobian(args) -> int:
-    F = compile_formula(list(args.formula), variables=args.variables, dialect=args.dialect)
+    F = compile_formula(list(args.formula), variables=args.variables,
+                        dialect=args.dialect).using(args.backend)
     point = parse_point(args.at)
     matrix = F.jacobian(**point)
     if args.json:
@@ -304,9 +308,10 @@ def build_parser() -> argparse.ArgumentParser:
     code.add_argument("--kind", choices=tuple(dict.fromkeys(KINDS + VECTOR_KINDS)) + ("all",),
                       default="grad", help="which function (default grad; vector kinds for "
                       "several formulas; all: every kind, for --backend c)")
-    code.add_argument("--backend", choices=("math", "numpy", "c", "jax"), default="math",
-                      help="math for Python floats, numpy for arrays, c for C99, jax for "
-                           "jax.numpy (default math)")
+    code.add_argument("--backend", choices=("math", "numpy", "numba", "c", "jax"),
+                      default="math", help="math for Python floats, numpy for arrays (default "
+                      "math), numba for the module numba compiles (pip install "
+                      "\"graphc[numba]\"), c for C99, jax for jax.numpy")
     code.add_argument("--prefix", metavar="NAME", help="C: prefix of function and macro "
                       "names (default f: f_grad, F_N_IN)")
     code.add_argument("--real", choices=("double", "float"), help="C: the real type (default "
@@ -326,11 +331,15 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the page to write, e.g. quiz.html")
     command("check", "compare with SymPy and finite differences, and compare derivative sizes",
             _check, "repeat", True)
-    command("hessian", "print forward-over-reverse Hessian code and the Hessian at a point",
-            _hessian, "required", True)
-    command("jacobian", "print the Jacobian code of several formulas (forward or reverse mode, "
-            "whichever has fewer operations) and the Jacobian at a point",
-            _jacobian, "required", True, several=True)
+    hessian = command("hessian", "print forward-over-reverse Hessian code and the Hessian at a "
+                      "point", _hessian, "required", True)
+    jacobian = command("jacobian", "print the Jacobian code of several formulas (forward or "
+                       "reverse mode, whichever has fewer operations) and the Jacobian at a point",
+                       _jacobian, "required", True, several=True)
+    for p in (grad, hessian, jacobian):
+        p.add_argument("--backend", choices=("python", "numba"), default="python",
+                       help="run on generated Python (default) or on numba "
+                            "(pip install \"graphc[numba]\")")
     return parser
 
 
