@@ -66,7 +66,7 @@ def test_a_name_jax_code_needs_is_renamed():
 def test_without_jax_the_error_says_what_to_install(monkeypatch):
     monkeypatch.setattr(backend_jax, "MODULES", {"jnp": "graphc_no_such_module.numpy"})
     f = graphc.compile("x*y")
-    with pytest.raises(GraphcError, match=r"pip install 'graphc\[jax\]'"):
+    with pytest.raises(GraphcError, match=r'pip install "graphc\[jax\]"'):
         f.compiled("grad", backend="jax")
 
 

@@ -14,11 +14,10 @@ graphc is: it is the optional extra ``pip install graphc[jax]``.
 
 from __future__ import annotations
 
-import importlib
 import re
 
+from graphc import errors
 from graphc.backends.backend import Backend, load_python
-from graphc.errors import GraphcError
 from graphc.ops import TENSOR_OPS
 
 _STABLE = {  # stable forms (graphc/ops/scalar.py explains them) that jax.grad can take:
@@ -82,11 +81,8 @@ MODULES = {"jnp": "jax.numpy", "jsp": "jax.scipy.special"}
 def load(source: str, name: str, namespace, label: str):
     """Import JAX (a GraphcError saying what to install if it is absent), then load the source
     as Python, with the real modules in place of their aliases."""
-    try:
-        modules = {alias: importlib.import_module(module) for alias, module in MODULES.items()}
-    except ImportError:
-        raise GraphcError("the jax backend needs JAX: pip install 'graphc[jax]' "
-                          "(or pip install jax jaxlib)") from None
+    modules = {alias: errors.require(module, "jax", "the jax backend")
+               for alias, module in MODULES.items()}
     scope = {alias: modules.get(alias, value) for alias, value in namespace.items()}
     return load_python(source, name, scope, label)
 
