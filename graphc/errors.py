@@ -7,6 +7,9 @@ formula the problem is and shows it with a caret.
 
 from __future__ import annotations
 
+import importlib
+from types import ModuleType
+
 
 class GraphcError(ValueError):
     """Base class of every error graphc raises for bad input."""
@@ -66,3 +69,18 @@ class LimitError(GraphcError):
 
     Text past a limit raises :class:`ParseError` instead, pointing where the limit was crossed.
     """
+
+
+def install(extra: str) -> str:
+    """The command that installs one of graphc's optional extras (quoted for any shell)."""
+    return f'pip install "graphc[{extra}]"'
+
+
+def require(module: str, extra: str, feature: str) -> ModuleType:
+    """``module`` imported, or a GraphcError saying that ``feature`` needs the optional extra
+    ``extra`` and the one command that installs it (never a bare ``ImportError``)."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise GraphcError(f"{feature} needs {module.partition('.')[0]}, which is not installed "
+                          f"({exc}); install it with: {install(extra)}") from None

@@ -111,7 +111,7 @@ def test_without_matplotlib_the_error_names_the_extra(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now fails
     assert not drawing.have_matplotlib()
     f = graphc.compile(QUIZ)
-    with pytest.raises(graphc.GraphcError, match=r"pip install 'graphc\[plot\]'"):
+    with pytest.raises(graphc.GraphcError, match=r'pip install "graphc\[plot\]"'):
         f.draw(tmp_path / "quiz.png")
     f.draw(tmp_path / "quiz.dot")  # needs nothing
     assert (tmp_path / "quiz.dot").exists()

@@ -32,7 +32,7 @@ import numpy as np
 from graphc.api.calling import as_call
 from graphc.api.core import Compiled
 from graphc.backends import printing
-from graphc.backends import inline
+from graphc.backends import inline, targets
 from graphc.backends import numba_module
 from graphc.backends.naming import Names, python_name
 from graphc.backends.scale import is_dask
@@ -96,6 +96,8 @@ def _entry(kind: str, doc: str):
 
 class Function(Compiled):
     """A formula compiled to straight-line value and derivative code."""
+
+    kinds = KINDS  # the kinds of code it prints
 
     def __init__(self, graph: Graph, output: Node, inputs: Sequence[Node], formula: str,
                  intermediates: Mapping[Node, str] | None = None, output_name: str | None = None,
@@ -209,26 +211,38 @@ class Function(Compiled):
             return self._higher[kind]
         raise GraphcError(f"unknown kind of code {kind!r}; graphc prints {', '.join(KINDS)}")
 
-    def source(self, kind: str = "grad", backend: str | None = None, style: str | None = None) -> str:
+    def source(self, kind: str = "grad", backend: str | None = None, style: str | None = None,
+               **options) -> str:
         """The Python source of ``kind`` (value, grad, value_and_grad, jvp, hvp, hessian).
 
         ``backend`` is ``"math"``, ``"numpy"`` or ``"numba"`` (the module numba compiles, whatever
         the style); by default ``math`` for a scalar formula and ``numpy`` for one with vectors or
         matrices (``numba`` for a function that runs on numba). With ``style`` left out it is the code that
         runs (see :attr:`style`); ``style="assign"`` gives one assignment per operation,
-        ``style="inline"`` the nested form.
+        ``style="inline"`` the nested form. ``backend="jax"`` prints the same Python with
+        ``jax.numpy``, ``backend="c"`` C99 (``options``: ``prefix``, ``real``,
+        ``static_inline``; see :mod:`graphc.backends.c` and docs/export.md).
         """
+        if backend in targets.TARGETS:
+            return targets.source(self, kind, backend, style, **options)
+        targets.refuse_options(backend or self._default_backend, options)
         return self._get(kind, backend or self._default_backend, style).source
 
     def compiled(self, kind: str = "value_and_grad", backend: str | None = None,
-                 style: str | None = None):
+                 style: str | None = None, **options):
         """The generated function itself, compiled from exactly ``source(kind, backend, style)``.
 
         It takes the values positionally in :attr:`variables` order and checks nothing: no
         names, no conversion, no choice of backend, no :class:`~graphc.DomainError`. It is for
         hot loops, like the function ``sympy.lambdify`` returns; calls through the
-        :class:`Function` are about a microsecond slower and safer.
+        :class:`Function` are about a microsecond slower and safer. With ``backend="jax"`` it
+        is the JAX code, ready for ``jax.jit``, ``jax.vmap`` and ``jax.grad``; with
+        ``backend="c"`` the C, compiled and called through ctypes (``real="float"`` as an
+        option; see :mod:`graphc.backends.c_runner`).
         """
+        if backend in targets.TARGETS:
+            return targets.compiled(self, kind, backend, style, **options)
+        targets.refuse_options(backend or self._default_backend, options)
         return self._get(kind, backend or self._default_backend, style).run
 
     def op_count(self, kind: str = "value") -> int:

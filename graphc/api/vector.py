@@ -27,6 +27,7 @@ import sympy
 from graphc.api.calling import as_call
 from graphc.api.core import Compiled
 from graphc.api.function import Function
+from graphc.backends import targets
 from graphc.backends.naming import Names, python_name
 from graphc.backends.scale import is_dask
 from graphc.backends.scheduling import Program
@@ -45,6 +46,8 @@ BUILD_ORDER = ("jvp", "vjp", "jacobian_forward", "jacobian_reverse")
 
 class VectorFunction(Compiled):
     """Formulas compiled together: values, Jacobian, vjp and jvp as straight-line code."""
+
+    kinds = KINDS  # the kinds of code it prints
 
     def __init__(self, graph: Graph, outputs: Sequence[Node], inputs: Sequence[Node],
                  formulas: Sequence[str], labels: Sequence[str],
@@ -145,16 +148,23 @@ class VectorFunction(Compiled):
             names.of[seed] = python_name(f"b_{label}", names.taken)
         return names
 
-    def source(self, kind: str = "jacobian", backend: str | None = None) -> str:
+    def source(self, kind: str = "jacobian", backend: str | None = None, **options) -> str:
         """The Python source of ``kind`` (value, jacobian, jacobian_forward, jacobian_reverse,
         jvp, vjp) that runs; ``jacobian`` is the cheaper of the two modes. ``backend`` is
         ``"math"`` (the default for a function on Python), ``"numpy"`` or ``"numba"`` (the
-        default for a function on numba)."""
+        default for a function on numba); ``"jax"`` and ``"c"`` print JAX and C (see
+        :meth:`graphc.Function.source`)."""
+        if backend in targets.TARGETS:
+            return targets.source(self, kind, backend, **options)
+        targets.refuse_options(backend or self._scalar_backend, options)
         return self._get(kind, backend or self._scalar_backend).source
 
-    def compiled(self, kind: str = "jacobian", backend: str | None = None):
+    def compiled(self, kind: str = "jacobian", backend: str | None = None, **options):
         """The generated function of ``source(kind, backend)`` itself, unchecked (for numba,
-        its scalar entry)."""
+        its scalar entry; for C, the compiled C called through ctypes)."""
+        if backend in targets.TARGETS:
+            return targets.compiled(self, kind, backend, **options)
+        targets.refuse_options(backend or self._scalar_backend, options)
         return self._get(kind, backend or self._scalar_backend).run
 
     @property

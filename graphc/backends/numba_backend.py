@@ -15,13 +15,13 @@ import re
 
 import numpy as np
 
+from graphc import errors
 from graphc.backends.backend import Backend
 from graphc.errors import GraphcError
 from graphc.ops import ALL_OPS
 
 #: What a function runs on: ``python`` (math code for floats, numpy code for arrays) or ``numba``.
 RUNS_ON = ("python", "numba")
-INSTALL = 'pip install "graphc[numba]"'
 
 
 #: What the scalar entry raises where some value it computed is not finite: a builtin, so the
@@ -63,12 +63,7 @@ NUMBA = Backend("numba", {"math": math, "np": np}, inf="math.inf", nan="math.nan
 
 def require():
     """The numba module, or a GraphcError that says how to install it."""
-    try:
-        import numba
-    except ImportError as exc:
-        raise GraphcError(f"backend='numba' needs numba, which is not installed ({exc}); "
-                          f"install it with: {INSTALL}") from None
-    return numba
+    return errors.require("numba", "numba", "backend='numba'")
 
 
 def check_runs_on(backend: str) -> str:

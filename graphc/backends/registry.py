@@ -7,13 +7,14 @@ import builtins
 import keyword
 
 from graphc.backends.backend import Backend
+from graphc.backends.jax import JAX
 from graphc.backends.python_math import MATH
 from graphc.backends.python_numpy import NUMPY
 from graphc.backends.numba_backend import NUMBA
 from graphc.errors import GraphcError
 
 #: Every backend, by the name users pass as ``backend=``.
-BACKENDS: dict[str, Backend] = {b.name: b for b in (MATH, NUMPY, NUMBA)}
+BACKENDS: dict[str, Backend] = {b.name: b for b in (MATH, NUMPY, NUMBA, JAX)}
 
 #: Module aliases generated code may use, on any backend (the backends' namespaces and what op
 #: records declare they need): no user's name may take one of them.

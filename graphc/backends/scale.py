@@ -30,12 +30,12 @@ import re
 
 import numpy as np
 
+from graphc import errors
 from graphc.backends import registry
 from graphc.errors import DomainError, GraphcError
 from graphc.graph.batch_axis import structure
 from graphc.ops.shapes import bind
 
-INSTALL = 'pip install "graphc[dask]"'
 #: Kinds whose result is a matrix of outputs (returned as one array with two leading axes).
 MATRIX_KINDS = ("hessian", "jacobian", "jacobian_forward", "jacobian_reverse")
 _MAX_KEPT = 256  # compiled kernels one process keeps
@@ -47,12 +47,7 @@ def is_dask(value) -> bool:
 
 
 def _dask_array():
-    try:
-        import dask.array as da
-    except ImportError as exc:
-        raise GraphcError(f"graphc computes over dask arrays with the optional extra: {INSTALL} "
-                          f"({exc})") from None
-    return da
+    return errors.require("dask.array", "dask", "computing over dask arrays")
 
 
 def batch_backend(fn) -> str:

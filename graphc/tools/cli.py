@@ -1,7 +1,7 @@
 """The ``graphc`` command: gradient code, tables, pictures and checks of one formula from a shell.
 
     graphc grad  FORMULA --at x=2,z=3          reverse-mode code, value and gradient
-    graphc code  FORMULA --kind grad           only the source, ready to paste
+    graphc code  FORMULA --kind grad           only the source, ready to paste (also C, JAX)
     graphc table FORMULA --at x=2,z=3          the forward and backward tables
     graphc draw  FORMULA --at x=2,z=3 -o g.png a picture of the graph (.dot, .png, .svg)
     graphc html  FORMULA --at x=2,z=3 -o q.html an interactive page of both passes
@@ -28,6 +28,7 @@ from typing import Sequence
 from graphc.api.compiler import compile as compile_formula
 from graphc.api.function import KINDS
 from graphc.errors import GraphcError
+from graphc.api.vector import KINDS as VECTOR_KINDS
 from graphc.frontend.dialects import DIALECTS
 
 QUIZ = "exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)"
@@ -35,7 +36,9 @@ EXAMPLES = {
     "grad": [f'graphc grad "{QUIZ}" --at x=2,z=3',
              'graphc grad "exp(xz) + xz/log x + sin(log x)/xz" --var "x z" --at x=2,z=3',
              f'graphc grad "{QUIZ}" --at x=2,z=3 --mode forward --json'],
-    "code": ['graphc code "cos(sin(x**2) + 3*x**2)" --kind grad --backend numpy > j_grad.py'],
+    "code": ['graphc code "cos(sin(x**2) + 3*x**2)" --kind grad --backend numpy > j_grad.py',
+             f'graphc code "{QUIZ}" --backend c --kind all --prefix quiz --header quiz.h > quiz.c',
+             f'graphc code "{QUIZ}" --backend jax --kind value_and_grad'],
     "table": [f'graphc table "{QUIZ}" --at x=2,z=3',
               'graphc table "a = x*z; b = log(x); c = sin(b); d = exp(a); e = a/b; f = c/a; '
               'y = d + e + f" --at x=2,z=3 --json'],
@@ -137,12 +140,42 @@ def _grad(args) -> int:
 
 
 def _code(args) -> int:
-    f = _function(args)
+    if len(args.formula) > 1:
+        f = compile_formula(list(args.formula), variables=args.variables)
+    else:
+        args.formula = args.formula[0]
+        f = _function(args)
+    if args.backend == "c":
+        return _c_code(f, args)
+    if args.kind == "all" or args.header or args.static_inline or args.prefix or args.real:
+        raise GraphcError("--kind all, --header, --static-inline, --prefix and --real are "
+                          "options of --backend c")
     source = f.source(args.kind, args.backend)
-    module = "math" if args.backend == "math" else "np"
-    if args.backend != "numba" and f"{module}." in source:  # numba's module has its imports
-        print("import math\n\n" if args.backend == "math" else "import numpy as np\n\n")
+    imports = {"math": ["import math"], "numpy": ["import numpy as np"],
+               "jax": ["import jax.numpy as jnp", "import jax.scipy.special as jsp"],
+               "numba": []}  # numba's module has its imports
+    used = [line for line in imports[args.backend] if f"{line.split()[-1]}." in source]
+    if used:
+        print("\n".join(used) + "\n\n")
     print(source, end="")
+    return 0
+
+
+def _c_code(f, args) -> int:
+    from graphc.backends.c import files
+
+    if args.header and args.static_inline:
+        raise GraphcError("--static-inline prints one header-only file: leave out --header")
+    header_name = None
+    if args.header:
+        header_name = args.header.replace("\\", "/").rsplit("/", 1)[-1]
+    header, source = files(f, None if args.kind == "all" else [args.kind],
+                           prefix=args.prefix or "f", real=args.real or "double",
+                           static_inline=args.static_inline, header_name=header_name)
+    if args.header:
+        with open(args.header, "w", encoding="ascii") as handle:
+            handle.write(header)
+    print(header if args.static_inline else source, end="")
     return 0
 
 
@@ -271,11 +304,22 @@ def build_parser() -> argparse.ArgumentParser:
     grad.add_argument("--mode", choices=("reverse", "forward"), default="reverse",
                       help="reverse mode (backpropagation, the default) or forward mode (jvp)")
     code = command("code", "print only the generated source, ready to paste into a program",
-                   _code, None, False)
-    code.add_argument("--kind", choices=KINDS, default="grad", help="which function (default grad)")
-    code.add_argument("--backend", choices=("math", "numpy", "numba"), default="math",
-                      help="math for Python floats, numpy for arrays (default math), numba for "
-                           "the module numba compiles (pip install \"graphc[numba]\")")
+                   _code, None, False, several=True)
+    code.add_argument("--kind", choices=tuple(dict.fromkeys(KINDS + VECTOR_KINDS)) + ("all",),
+                      default="grad", help="which function (default grad; vector kinds for "
+                      "several formulas; all: every kind, for --backend c)")
+    code.add_argument("--backend", choices=("math", "numpy", "numba", "c", "jax"),
+                      default="math", help="math for Python floats, numpy for arrays (default "
+                      "math), numba for the module numba compiles (pip install "
+                      "\"graphc[numba]\"), c for C99, jax for jax.numpy")
+    code.add_argument("--prefix", metavar="NAME", help="C: prefix of function and macro "
+                      "names (default f: f_grad, F_N_IN)")
+    code.add_argument("--real", choices=("double", "float"), help="C: the real type (default "
+                      "double)")
+    code.add_argument("--static-inline", action="store_true",
+                      help="C: one header-only file of static inline functions")
+    code.add_argument("--header", metavar="FILE", help="C: write the header to FILE; the "
+                      "source printed includes it")
     command("table", "print the forward and backward tables at a point", _table, "required", True)
     draw = command("draw", "draw the graph, labelled with values and adjoints at a point",
                    _draw, "optional", False)

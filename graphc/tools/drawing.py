@@ -25,8 +25,9 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from graphc.tools import layout
+from graphc import errors
 from graphc.errors import GraphcError
+from graphc.tools import layout
 from graphc.tools.tables import operand, operation
 
 FORMATS = (".dot", ".png", ".svg")
@@ -170,14 +171,11 @@ def have_matplotlib() -> bool:
 
 
 def _matplotlib():
-    try:
-        from matplotlib.figure import Figure
-        from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
-        from matplotlib.path import Path as CurvePath
-    except ImportError:
-        raise GraphcError("drawing PNG or SVG needs matplotlib, which is not installed: "
-                          "pip install 'graphc[plot]' (a .dot file needs nothing)") from None
-    return Figure, FancyBboxPatch, FancyArrowPatch, CurvePath
+    feature = "drawing PNG or SVG (a .dot file needs nothing)"
+    figure = errors.require("matplotlib.figure", "plot", feature)
+    patches = errors.require("matplotlib.patches", "plot", feature)
+    path = errors.require("matplotlib.path", "plot", feature)
+    return figure.Figure, patches.FancyBboxPatch, patches.FancyArrowPatch, path.Path
 
 
 def layers(graph, nodes, inputs) -> dict[int, int]:
