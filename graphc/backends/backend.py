@@ -16,8 +16,10 @@ The targets are listed in :mod:`graphc.backends.registry`; docs/design.md says h
 
 from __future__ import annotations
 
+import collections.abc
 import itertools
 import linecache
+import types
 import weakref
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
@@ -31,16 +33,53 @@ _counter = itertools.count(1)
 def load_python(source: str, name: str, namespace: Mapping[str, object], label: str):
     """Compile generated Python source into a function; tracebacks show its lines."""
     filename = f"<graphc {label} #{next(_counter)}>"
-    code = compile(source, filename, "exec")
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    linecache.cache[filename] = (len(source), None, _Lines(source), filename)
     scope = dict(namespace)
-    exec(code, scope)  # the source is printed from the graph, never user text
+    # A long program is a main function and its parts (graphc.backends.chunking): each
+    # top-level def is compiled on its own, at its own line numbers, which bounds the memory
+    # Python's compiler holds at once.
+    start, first_line = 0, 0
+    while start < len(source):
+        end = source.find("\ndef ", start) + 1 or len(source)
+        piece = source[start:end]
+        code = compile(piece, filename, "exec")
+        if first_line:
+            code = _moved(code, first_line)
+        exec(code, scope)  # the source is printed from the graph, never user text
+        start, first_line = end, first_line + piece.count("\n")
     function = scope[name]
     function.__graphc_source__ = source
     # The lines stay readable for tracebacks while the function lives, and no longer: a
     # process that compiles formulas without end must not keep every source.
     weakref.finalize(function, linecache.cache.pop, filename, None)
     return function
+
+
+class _Lines(collections.abc.Sequence):
+    """A source's lines for ``linecache``, split when a traceback first reads them: a list of
+    lines costs about 95 bytes a line, more than the source itself, and is rarely read."""
+
+    def __init__(self, source: str):
+        self._source: str | None = source
+        self._lines: list[str] = []
+
+    def _split(self) -> list[str]:
+        if self._source is not None:
+            self._lines, self._source = self._source.splitlines(True), None
+        return self._lines
+
+    def __len__(self) -> int:
+        return len(self._split())
+
+    def __getitem__(self, index):
+        return self._split()[index]
+
+
+def _moved(code: types.CodeType, lines: int) -> types.CodeType:
+    """``code`` with every line number ``lines`` later (its nested code objects too)."""
+    consts = tuple(_moved(c, lines) if isinstance(c, types.CodeType) else c
+                   for c in code.co_consts)
+    return code.replace(co_firstlineno=code.co_firstlineno + lines, co_consts=consts)
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,12 +112,17 @@ class Backend:
     def print(self, op: Op, args: list[str], array: bool = False) -> str:
         """The expression that computes ``op`` from already-printed arguments (``array``: in
         code with vectors and matrices, where an op may print its faster array form)."""
+        return self.printer(op, array)(args)
+
+    def printer(self, op: Op, array: bool = False) -> Callable[[list[str]], str]:
+        """What :meth:`print` does for ``op``, as a function of the printed arguments (so
+        that printing a large program looks the template up once per op, not per node)."""
         template = self.templates.get(op.name) or op.template(self.name, array)
         if template is None:
             raise GraphcError(f"the {self.name} backend cannot print the op {op.name}")
         if callable(template):
-            return template(args)
-        return template.format(*args)
+            return template
+        return lambda args: template.format(*args)
 
     def constant(self, name: str) -> str:
         """A named constant (``pi``, ``e``)."""

@@ -41,7 +41,7 @@ def _written_near(graph: Graph, node: Node) -> Optional[Node]:
     queue, seen = [node], {node}
     while queue and len(seen) <= _SEARCH:
         current = queue.pop(0)
-        if "span" in graph.attrs(current):
+        if graph.span(current) is not None:
             return current
         for user in sorted(graph.nx.successors(current)):
             if user not in seen:
@@ -107,7 +107,7 @@ def _quote(text: str, start: int, end: int) -> list[str]:
 
 
 def _expression(text: str, graph: Graph, node: Node) -> Optional[str]:
-    span = graph.attrs(node).get("span")
+    span = graph.span(node)
     if span is None or not text:
         return None
     written = " ".join(text[span[0]:span[1]].split())

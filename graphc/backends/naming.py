@@ -49,6 +49,9 @@ def _reserved(name: str) -> bool:
 
 
 def _free(candidate: str, taken: set[str]) -> str:
+    if candidate not in taken and candidate not in RESERVED and candidate[:2] != "__":
+        taken.add(candidate)  # the common case, decided without a call
+        return candidate
     while candidate in taken or _reserved(candidate):
         # A trailing "_" leaves a dunder name a dunder name: drop a leading one instead. Leading
         # underscores never increase (a name of underscores only is no dunder), so this ends.
@@ -102,12 +105,12 @@ class Names:
                 names.of[node] = python_name(name, names.taken)
                 names.renamed[name] = names.of[node]
         names.assigned.update(node for node, _ in wanted[len(inputs):])
-        counter = 0
+        counter, of, taken, kinds = 0, names.of, names.taken, graph.columns()[0]
         for node in primal:
-            if graph.kind(node) == "op":
+            if kinds[node] == "op":
                 counter += 1
-                if node not in names.of:
-                    names.of[node] = _free(f"v{counter}", names.taken)
+                if node not in of:
+                    of[node] = _free(f"v{counter}", taken)
         return names
 
 

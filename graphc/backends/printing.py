@@ -18,8 +18,8 @@ import itertools
 import math
 from dataclasses import dataclass, field
 
-from graphc.backends import inline
-from graphc.backends.backend import Backend
+from graphc.backends import chunking, inline
+from graphc.backends.backend import Backend, load_python
 from graphc.backends.naming import Names, _free, program_names, shown
 from graphc.backends.registry import get as get_backend
 from graphc.backends.scheduling import Program, sections as schedule
@@ -74,7 +74,7 @@ def emit(graph: Graph, program: Program, names: Names, backend: str, style: str 
         raise ValueError(f"unknown style {style!r}; use one of {', '.join(inline.STYLES)}")
     sections = schedule(graph, program)
     # Array code or scalar code: decided here, once per program, never inside an op's rule.
-    shaped = any(graph.shape(n) for n in itertools.chain(
+    shaped = not graph.scalar_only and any(graph.shape(n) for n in itertools.chain(
         program.params, *(nodes for _, nodes in sections)))
     of, taken, derived = program_names(graph, program, names)
     temporaries = itertools.count(1)
@@ -105,39 +105,60 @@ def emit(graph: Graph, program: Program, names: Names, backend: str, style: str 
         return name
 
     printed: list[tuple[str, list[tuple[Node, str, str, list[str]]]]] = []
+    printers: dict = {}  # op -> how the target prints it
     for title, nodes in sections:
         statements = []
         for node in nodes:
-            op, reads = ops[node], []
+            op, reads, args = ops[node], [], []
             # Tensor ops may take more operands than their arity (an axis); they never nest.
             slots = op.slots if not shaped else (None,) * len(arguments[node])
-            args = [operand(arg, slot, reads) for arg, slot in zip(arguments[node], slots)]
+            for arg, slot in zip(arguments[node], slots):
+                name = of.get(arg)
+                if name is not None and arg not in expressions:  # operand()'s common case
+                    reads.append(name)
+                    args.append(name)
+                else:
+                    args.append(operand(arg, slot, reads))
             if target.literal_operand and all(kinds[a] == "const" for a in arguments[node]):
                 # Constants that could not fold (0/0, (-8)**0.5): e.g. numpy's nan/inf, not
                 # Python's ZeroDivisionError, complex number or exact integer power.
                 args[0] = target.literal_operand(args[0])
-            text = target.print(op, args, array=shaped)
+            printer = printers.get(op)
+            if printer is None:
+                printer = printers[op] = target.printer(op, array=shaped)
+            text = printer(args)
             if node in nested:
                 expressions[node] = (text, op.precedence, reads)
             else:
                 if node not in of:
                     of[node] = _free(derived.get(node) or f"t{next(temporaries)}", taken)
-                statements.append((node, of[node], text, reads))
+                name = of[node]  # the statement keeps its whole line: one string
+                statements.append((node, name, f"    {name} = {text}", tuple(reads)))
         printed.append((title, statements))
     reads: list[str] = []
     outputs = [operand(o, ANY, reads, in_return=True) for o in program.outputs]
     if returns_out is not None:
         returns_out.extend(outputs)
-    released: list[list[str]] = []
-    if target.releases and not shaped:  # shaped code keeps one commented line per op
-        every = [r for _, statements in printed for _, _, _, r in statements]
-        released = inline.last_uses(every, [of[p] for p in program.params] + reads)
-    lines, assigns = _lay_out(graph, program, names, of, printed, released, shaped)
-    lines.append(f"    return {program.returns.format(*outputs)}")
+    returned = f"return {program.returns.format(*outputs)}"
+    if (sum(len(statements) for _, statements in printed) > chunking.LONG
+            and target.load is load_python):  # a long program: a main function and its parts
+        lines, assigns = chunking.lay_out(
+            program.name, [of[p] for p in program.params],
+            _header(graph, program, names, of, shaped), printed, returned, reads, taken,
+            target.releases and not shaped, _shaped_line(graph, printed) if shaped else None,
+            _free)
+    else:
+        released: list[list[str]] = []
+        if target.releases and not shaped:  # shaped code keeps one commented line per op
+            every = [r for _, statements in printed for _, _, _, r in statements]
+            released = inline.last_uses(every, [of[p] for p in program.params] + reads)
+        lines, assigns = _lay_out(graph, program, names, of, printed, released, shaped)
+        lines.append(f"    {returned}")
+        assigns.append(None)
     if names_out is not None:
         names_out.update(of)
     if listing is not None:
-        listing.nodes = assigns + [None]
+        listing.nodes = assigns
         listing.names = of
     return "\n".join(lines) + "\n"
 
@@ -145,25 +166,20 @@ def emit(graph: Graph, program: Program, names: Names, backend: str, style: str 
 def _lay_out(graph: Graph, program: Program, names: Names, of: dict, printed: list,
              released: list, shaped: bool) -> tuple[list[str], list]:
     """The lines of the function up to its return, and the node each line assigns (or None)."""
-    lines = [f"def {program.name}({', '.join(of[p] for p in program.params)}):"]
-    if names.renamed:
-        renamings = ", ".join(f"{shown(user)} -> {code}" for user, code in names.renamed.items())
-        lines.append(f"    # names: {renamings}")
+    lines = [f"def {program.name}({', '.join(of[p] for p in program.params)}):",
+             *_header(graph, program, names, of, shaped)]
     if shaped:
-        lines.append("    # shapes: " + ", ".join(f"{of[p]} {shape_text(graph.shape(p))}"
-                                                  for p in program.params))
-        width = min(max((len(f"    {name} = {text}") for _, statements in printed
-                         for _, name, text, _ in statements), default=0), 60)
+        shaped_line = _shaped_line(graph, printed)
     index = 0
     assigns: list = [None] * len(lines)
     for title, statements in printed:
         if statements:
             lines.append(f"    # {title}")
             assigns.append(None)
-        for node, name, text, _ in statements:
-            line = f"    {name} = {text}"
+        for statement in statements:
+            node, _, line, _ = statement
             if shaped:
-                line = f"{line.ljust(width)}  # {shape_text(graph.shape(node))}"
+                line = shaped_line(statement)
             lines.append(line)
             assigns.append(node)
             if released and released[index]:
@@ -171,3 +187,26 @@ def _lay_out(graph: Graph, program: Program, names: Names, of: dict, printed: li
                 assigns.append(None)
             index += 1
     return lines, assigns
+
+
+def _header(graph: Graph, program: Program, names: Names, of: dict, shaped: bool) -> list[str]:
+    """The comments under the ``def`` line: renamed names, and the parameters' shapes."""
+    lines = []
+    if names.renamed:
+        renamings = ", ".join(f"{shown(user)} -> {code}" for user, code in names.renamed.items())
+        lines.append(f"    # names: {renamings}")
+    if shaped:
+        lines.append("    # shapes: " + ", ".join(f"{of[p]} {shape_text(graph.shape(p))}"
+                                                  for p in program.params))
+    return lines
+
+
+def _shaped_line(graph: Graph, printed: list):
+    """How a statement of array code prints: its line, padded, then its value's shape."""
+    width = min(max((len(line) for _, statements in printed for _, _, line, _ in statements),
+                    default=0), 60)
+
+    def line(statement) -> str:
+        return f"{statement[2].ljust(width)}  # {shape_text(graph.shape(statement[0]))}"
+
+    return line

@@ -5,7 +5,10 @@ only as an identifier that :mod:`graphc.backends.naming` has checked (or in a co
 every operation prints from the op table. :func:`check_source` verifies that promise on the
 result. It parses the source and accepts exactly one shape of program:
 
-- one ``def`` with plain positional parameters, no defaults, no decorators;
+- one ``def`` with plain positional parameters, no defaults, no decorators; or, for a long
+  program (:mod:`graphc.backends.chunking`), a main ``def`` whose statements each call one of the
+  ``def``-s after it, once, on names bound before, and name its results, and parts that may
+  begin by unpacking earlier parts' results (``a, _, b = r1``) into fresh names;
 - assignments of an expression to a fresh plain name, ``del`` of names bound before (numpy
   code releases arrays after their last use), then one ``return``;
 - expressions made of numbers, names already bound, ``+ - * / ** @``, unary ``-``, the
@@ -110,28 +113,84 @@ def check_source(source: str) -> None:
 
 def check_tree(tree: ast.Module) -> None:
     """:func:`check_source` on an already parsed module."""
-    attributes, builtins = allowed()
-    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef):
-        _fail(tree, "the module must be one function definition")
-    function = tree.body[0]
+    if not tree.body or not all(isinstance(f, ast.FunctionDef) for f in tree.body):
+        _fail(tree, "the module must be function definitions only")
+    main, *parts = tree.body
+    if parts:  # a long program: a main function calling its parts (graphc.backends.chunking)
+        _check_main(main, {part.name for part in parts})
+    else:
+        _check_function(main)
+    for part in parts:
+        _check_function(part)
+
+
+def _check_main(function: ast.FunctionDef, parts: set[str]) -> None:
+    """The main function of a long program: each statement calls a part on bound names and
+    names its results, or ``del``-etes results no later part reads."""
+    _, builtins = allowed()
+    bound = _parameters(function, builtins)
+    if bound & parts or len(parts) != len(function.body) - sum(
+            isinstance(s, ast.Delete) for s in function.body):
+        _fail(function, "the main function calls each part once, and no name is a part's")
+    *statements, last = function.body
+    for statement in statements:
+        if isinstance(statement, ast.Delete):
+            _delete(statement, bound, set())
+            continue
+        value = statement.value if isinstance(statement, (ast.Assign, ast.Expr)) else None
+        _check_part_call(value, parts, bound)
+        if isinstance(statement, ast.Assign):
+            (target,) = statement.targets
+            if not isinstance(target, ast.Name):
+                _fail(statement, "a part's results are assigned to one plain name")
+            _fresh(target.id, bound, builtins, statement)
+    if not isinstance(last, ast.Return):
+        _fail(last, "the main function returns what its last part returns")
+    _check_part_call(last.value, parts, bound)
+
+
+def _check_part_call(value, parts: set[str], bound: set) -> None:
+    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
+            and value.func.id in parts and not value.keywords
+            and all(isinstance(a, ast.Name) and a.id in bound for a in value.args)):
+        _fail(value, "the main function only calls its parts on names bound before")
+    parts.discard(value.func.id)
+
+
+def _parameters(function: ast.FunctionDef, builtins: frozenset) -> set:
     arguments = function.args
     if (function.decorator_list or function.returns or arguments.posonlyargs or arguments.vararg
             or arguments.kwonlyargs or arguments.kwarg or arguments.defaults):
         _fail(function, "the function must take plain positional parameters only")
-    bound = set()
+    bound: set[str] = set()
     for argument in arguments.args:
         _fresh(argument.arg, bound, builtins, argument)
         if argument.annotation is not None:
             _fail(argument, "parameters carry no annotations")
+    return bound
+
+
+def _delete(statement: ast.Delete, bound: set, released: set) -> None:
+    for target in statement.targets:
+        if not isinstance(target, ast.Name) or target.id not in bound:
+            _fail(statement, "del releases only names bound before")
+        bound.discard(target.id)
+        released.add(target.id)
+
+
+def _check_function(function: ast.FunctionDef) -> None:
+    """One straight-line function: assignments, ``del`` and a ``return``."""
+    attributes, builtins = allowed()
+    bound = _parameters(function, builtins)
     *assignments, last = function.body
     released: set[str] = set()
     for statement in assignments:
         if isinstance(statement, ast.Delete):
-            for target in statement.targets:
-                if not isinstance(target, ast.Name) or target.id not in bound:
-                    _fail(statement, "del releases only names bound before")
-                bound.discard(target.id)
-                released.add(target.id)
+            _delete(statement, bound, released)
+            continue
+        if (isinstance(statement, ast.Assign) and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Tuple)):
+            _unpacking(statement, bound, builtins)
             continue
         if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1
                 and isinstance(statement.targets[0], ast.Name)):
@@ -143,6 +202,20 @@ def check_tree(tree: ast.Module) -> None:
     if not isinstance(last, ast.Return) or last.value is None:
         _fail(last, "the last statement returns the results")
     _check_expression(last.value, bound, attributes, builtins, tuples=True)
+
+
+def _unpacking(statement: ast.Assign, bound: set, builtins: frozenset) -> None:
+    """A part of a long program takes an earlier part's results: ``a, _, b = r1``. Names of
+    underscores only are values it does not read: never bound, so never read."""
+    value = statement.value
+    if not (isinstance(value, ast.Name) and value.id in bound):
+        _fail(statement, "only a parameter (an earlier part's results) is unpacked")
+    for target in statement.targets[0].elts:
+        if not isinstance(target, ast.Name):
+            _fail(statement, "a part's results unpack into plain names")
+        if target.id.strip("_") == "" and target.id not in bound:
+            continue
+        _fresh(target.id, bound, builtins, statement)
 
 
 def _fresh(name: str, bound: set, builtins: frozenset, where: ast.AST) -> None:

@@ -52,30 +52,38 @@ def sections(graph: Graph, program: Program) -> list[tuple[str, list[Node]]]:
     from its roots (which need not be live themselves): so a Hessian's code can show the
     backward pass, then the tangents along each variable in turn.
     """
+    kinds, _, arguments = graph.columns()
     ordered = graph.ancestors(list(program.outputs) + list(program.checks))
-    live = set(ordered)
-    first = [n for n in ordered if n in program.forward and graph.kind(n) == "op"]
-    done = set(first)
+    live = bytearray(len(kinds))
+    for n in ordered:
+        live[n] = 1
+    forward = program.forward
+    first = [n for n in ordered if kinds[n] == "op" and n in forward]
+    done = bytearray(len(kinds))
+    for n in first:
+        done[n] = 1
     result = [("forward", first)]
     for title, roots in [*program.stages, (program.section, program.outputs)]:
         nodes: list[Node] = []
         for root in roots:
-            stack = [(root, False)]
+            stack = [root]  # a node, or ~node once its arguments are on the stack above it
             while stack:
-                node, expanded = stack.pop()
-                if node in done:
+                node = stack.pop()
+                if node < 0:
+                    node = ~node
+                    if not done[node]:
+                        done[node] = 1
+                        if live[node]:
+                            nodes.append(node)
                     continue
-                if graph.kind(node) != "op":
-                    done.add(node)
+                if done[node]:
                     continue
-                if expanded:
-                    done.add(node)
-                    if node in live:
-                        nodes.append(node)
+                if kinds[node] != "op":
+                    done[node] = 1
                     continue
-                stack.append((node, True))
-                for arg in reversed(graph.args(node)):
-                    if arg not in done:
-                        stack.append((arg, False))
+                stack.append(~node)
+                for arg in reversed(arguments[node]):
+                    if not done[arg]:
+                        stack.append(arg)
         result.append((title, nodes))
     return result

@@ -123,15 +123,15 @@ def copy_function(graph: Graph, output: Node, inputs: Sequence[Node], forward: s
                 mapped[old] = new.input(graph.name(old), role=graph.role(old))
             else:  # not reached: scheduling.order lists every operation before its users
                 raise AssertionError(f"node {old} copied before its arguments")
-            span = graph.attrs(old).get("span")
+            span = graph.span(old)
             if span is not None:
-                new.attrs(mapped[old]).setdefault("span", span)
+                new.note_span(mapped[old], span)
         return mapped[old]
 
     for old in order:
         mapped[old] = new.apply(graph.op(old), *(node_of(a) for a in graph.args(old)))
-        span = graph.attrs(old).get("span")
+        span = graph.span(old)
         if span is not None:
-            new.attrs(mapped[old]).setdefault("span", span)
+            new.note_span(mapped[old], span)
     names = {mapped[n]: name for n, name in intermediates.items() if n in mapped}
     return new, node_of(output), [mapped[x] for x in inputs], names

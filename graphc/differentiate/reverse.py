@@ -48,8 +48,7 @@ def _apply_rule(graph: Graph, node: Node, i: int, g: Node, reverse: bool = False
         return None
     first_new = len(graph)
     result = rules[i](graph.build, g, node, *graph.args(node))
-    for new in range(first_new, len(graph)):
-        graph.attrs(new).setdefault("derivative_of", node)
+    graph.note_derivative(range(first_new, len(graph)), node)
     return result
 
 
@@ -71,22 +70,29 @@ def pullback(graph: Graph, seeds: Mapping[Node, Node], wrt: Sequence[Node]) -> A
     within = graph.ancestors(seeds)
     active = graph.dependents(wrt, within)
     adjoint: dict[Node, Node] = dict(seeds)
-    for node in reversed(within):
+    kinds, ops, arguments = graph.columns()
+    scalars = graph.scalar_only  # then every adjoint has its value's shape already
+    add = b.add
+    for node in reversed(within):  # _apply_rule written out: this loop runs once per node
         g = adjoint.get(node)
-        if g is None or graph.kind(node) != "op" or graph.is_const(g, 0.0):
+        if g is None or kinds[node] != "op" or graph.is_const(g, 0.0):
             continue
-        op = graph.op(node)
-        if not op.differentiable:
+        op = ops[node]
+        if op.derivatives is None:  # not differentiable
             continue
-        for i, arg in enumerate(graph.args(node)):
-            if arg not in active:
+        rules = op.vjp if op.vjp is not None else op.derivatives
+        args = arguments[node]
+        for i, arg in enumerate(args):
+            if arg not in active or i >= len(rules):
                 continue
-            contribution = _apply_rule(graph, node, i, g, reverse=True)
-            if contribution is None:
-                continue
-            contribution = fit(b, contribution, arg)
+            first_new = len(kinds)
+            contribution = rules[i](b, g, node, *args)
+            if len(kinds) > first_new:
+                graph.note_derivative(range(first_new, len(kinds)), node)
+            if not scalars:
+                contribution = fit(b, contribution, arg)
             previous = adjoint.get(arg)
-            adjoint[arg] = contribution if previous is None else b.add(previous, contribution)
+            adjoint[arg] = contribution if previous is None else add(previous, contribution)
     zero = graph.const(0.0)
     return Adjoints(tuple(fit(b, adjoint.get(w, zero), w) for w in wrt), adjoint)
 

@@ -24,7 +24,7 @@ class GraphBuilder:
         self.declared = frozenset(declared)
 
     def _written(self, node: Node, span: Span) -> Node:
-        self.graph.attrs(node).setdefault("span", span)
+        self.graph.note_span(node, span)
         return node
 
     def _too_large(self, span: Span) -> ParseError:

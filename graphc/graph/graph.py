@@ -26,6 +26,7 @@ is the node :meth:`Graph.dimension` gives, with its name in ``size_name``.
 from __future__ import annotations
 
 import math
+from functools import partial
 from types import SimpleNamespace
 from typing import Iterable, Sequence
 
@@ -47,18 +48,27 @@ class Graph:
         self.max_nodes = max_nodes
         self._digraph = nx.DiGraph()
         self._synced = 0  # how many nodes (from 0) the DiGraph holds with their edges
-        self._interned: dict[tuple, Node] = {}
+        self._interned: dict[tuple, Node] = {}  # constants and inputs
+        # Op nodes, interned per op name by their argument tuple: the key is the tuple the
+        # node keeps as its arguments (arguments swapped into canonical order excepted).
+        self._interned_ops: dict[str, dict[tuple, Node]] = {op.name: {} for op in ALL_OPS}
         # Per node, in parallel lists: the passes read these, which is several times faster
-        # than the DiGraph's views. ``_attrs`` holds the attribute dicts the DiGraph shows.
-        self._attrs: list[dict] = []
+        # than the DiGraph's views, and a node costs no dict of its own until one is asked for.
         self._kinds: list[str] = []
         self._ops: list[Op | None] = []
         self._args: list[tuple[Node, ...]] = []
         self._values: list[float | None] = []  # a constant's value, else None
+        self._shapes: list[tuple] = []
+        self._spans: list[tuple[int, int] | None] = []  # where the formula first wrote it
+        self._derivative_of: list[Node | None] = []  # whose derivative rule made it
+        # The attribute dicts made so far (constants' and inputs' at once, an op node's when
+        # asked for): :meth:`attrs` and the DiGraph show these very dicts.
+        self._dicts: dict[Node, dict] = {}
         self._sizes: dict[str, Node] = {}  # named size -> the node that reads it at run time
+        self._shaped = False  # whether any node so far is a vector or matrix
         #: ``self.build.cos(x)`` and so on: one constructor per op, for derivative rules;
         #: ``shape``, ``value`` and ``dimension`` for the rules of tensor ops.
-        self.build = SimpleNamespace(**{op.name: self._constructor(op) for op in ALL_OPS},
+        self.build = SimpleNamespace(**{op.name: partial(self.apply, op) for op in ALL_OPS},
                                      shape=self.shape, value=self.value, dimension=self.dimension)
 
     # ----------------------------------------------------------------- reading the graph
@@ -71,22 +81,29 @@ class Graph:
         node (networkx's ``add_node``/``add_edge`` cost several). A DiGraph read earlier does not
         see nodes made after it: read this property again.
         """
-        if self._synced < len(self._attrs):
+        if self._synced < len(self._kinds):
             self._sync()
         return self._digraph
 
     def _sync(self) -> None:
-        digraph, attrs, args = self._digraph, self._attrs, self._args
-        new = range(self._synced, len(attrs))
-        digraph.add_nodes_from((n, attrs[n]) for n in new)
+        digraph, args, dicts = self._digraph, self._args, self._dicts
+        new = range(self._synced, len(args))
+        attrs = self.attrs
+        digraph.add_nodes_from((n, attrs(n)) for n in new)
         view = digraph.nodes
         for n in new:  # the DiGraph copies attribute dicts: from now on share its own
-            attrs[n] = view[n]
+            dicts[n] = view[n]
         digraph.add_edges_from((a, n) for n in new for a in dict.fromkeys(args[n]))
-        self._synced = len(attrs)
+        self._synced = len(args)
 
     def __len__(self) -> int:
-        return len(self._attrs)
+        return len(self._kinds)
+
+    @property
+    def scalar_only(self) -> bool:
+        """Whether every node so far is a scalar: passes may then skip the work of shapes.
+        (Only passes over the whole graph ask; a derivative rule asks only about its node.)"""
+        return not self._shaped
 
     def columns(self) -> tuple[list[str], list[Op | None], list[tuple[Node, ...]]]:
         """Every node's kind, op and arguments as lists indexed by node, for passes that
@@ -94,8 +111,39 @@ class Graph:
         return self._kinds, self._ops, self._args
 
     def attrs(self, node: Node) -> dict:
-        """The node's attribute dict, as :attr:`nx` shows it."""
-        return self._attrs[node]
+        """The node's attribute dict, as :attr:`nx` shows it (made when first asked for)."""
+        made = self._dicts.get(node)
+        if made is None:  # only op nodes are made without one
+            made = {"kind": "op", "op": self._ops[node], "args": self._args[node],
+                    "shape": self._shapes[node]}
+            if self._spans[node] is not None:
+                made["span"] = self._spans[node]
+            if self._derivative_of[node] is not None:
+                made["derivative_of"] = self._derivative_of[node]
+            self._dicts[node] = made
+        return made
+
+    def span(self, node: Node) -> tuple[int, int] | None:
+        """Where in the formula the node was first written, or None."""
+        return self._spans[node]
+
+    def note_span(self, node: Node, span: tuple[int, int]) -> None:
+        """Record where the formula wrote ``node``, unless it was written earlier."""
+        if self._spans[node] is None:
+            self._spans[node] = span
+            made = self._dicts.get(node)
+            if made is not None:
+                made["span"] = span
+
+    def note_derivative(self, nodes: range, of: Node) -> None:
+        """Record that a derivative rule of ``of`` made ``nodes`` (unless another one did)."""
+        derivative_of, dicts = self._derivative_of, self._dicts
+        for node in nodes:
+            if derivative_of[node] is None:
+                derivative_of[node] = of
+                made = dicts.get(node)
+                if made is not None:
+                    made["derivative_of"] = of
 
     def kind(self, node: Node) -> str:
         return self._kinds[node]
@@ -103,28 +151,30 @@ class Graph:
     def op(self, node: Node) -> Op | None:
         return self._ops[node]
 
+    def args(self, node: Node) -> tuple[Node, ...]:
+        return self._args[node]
+
     def is_op(self, node: Node, name: str) -> bool:
         """Whether ``node`` applies the op called ``name`` (False for inputs and constants)."""
         op = self._ops[node]
         return op is not None and op.name == name
-
-    def args(self, node: Node) -> tuple[Node, ...]:
-        return self._args[node]
 
     def value(self, node: Node) -> float | None:
         """The value of a constant node, else None."""
         return self._values[node]
 
     def name(self, node: Node) -> str | None:
-        return self._attrs[node].get("name")
+        made = self._dicts.get(node)
+        return None if made is None else made.get("name")
 
     def shape(self, node: Node) -> tuple:
         """The node's shape: ``()`` for a scalar, ``(3,)``, ``(3, 4)``, ``("n", 3)``."""
-        return self._attrs[node]["shape"]
+        return self._shapes[node]
 
     def role(self, node: Node) -> str | None:
         """``"primal"`` or ``"tangent"`` for an input node, else None."""
-        return self._attrs[node].get("role")
+        made = self._dicts.get(node)
+        return None if made is None else made.get("role")
 
     def is_const(self, node: Node, value: float | None = None) -> bool:
         if value is None:
@@ -167,22 +217,41 @@ class Graph:
         return sum(1 for n in nodes if kinds[n] == "op")
 
     # ------------------------------------------------------------------ building nodes
-    def _new(self, key: tuple, kind: str, op: Op | None = None, args: tuple = (),
+    def _new(self, table: dict, key: tuple, kind: str, op: Op | None = None, args: tuple = (),
              value: float | None = None, shape: tuple = (), **attrs) -> Node:
-        node = len(self._attrs)
+        node = len(self._kinds)
         if self.max_nodes is not None and node >= self.max_nodes:
             raise LimitError(f"the graph would have more than {self.max_nodes:,} nodes; "
                              "graphc.Limits(nodes=...) sets the limit")
-        self._interned[key] = node
-        if kind == "op":
-            self._attrs.append({"kind": kind, "op": op, "args": args, "shape": shape})
-        else:
-            self._attrs.append({"kind": kind, "shape": shape, **attrs} if value is None else
-                               {"kind": kind, "value": value, "shape": shape, **attrs})
+        table[key] = node
+        if shape:
+            self._shaped = True
+        if kind != "op":
+            self._dicts[node] = ({"kind": kind, "shape": shape, **attrs} if value is None else
+                                 {"kind": kind, "value": value, "shape": shape, **attrs})
         self._kinds.append(kind)
         self._ops.append(op)
         self._args.append(args)
         self._values.append(value)
+        self._shapes.append(shape)
+        self._spans.append(None)
+        self._derivative_of.append(None)
+        return node
+
+    def _new_scalar_op(self, table: dict, key: tuple, op: Op, args: tuple) -> Node:
+        """:meth:`_new` for an op node of shape ``()``, the common case, with less to decide."""
+        node = len(self._kinds)
+        if self.max_nodes is not None and node >= self.max_nodes:
+            raise LimitError(f"the graph would have more than {self.max_nodes:,} nodes; "
+                             "graphc.Limits(nodes=...) sets the limit")
+        table[key] = node
+        self._kinds.append("op")
+        self._ops.append(op)
+        self._args.append(args)
+        self._values.append(None)
+        self._shapes.append(())
+        self._spans.append(None)
+        self._derivative_of.append(None)
         return node
 
     def const(self, value: float, name: str | None = None) -> Node:
@@ -196,7 +265,8 @@ class Graph:
             key = ("const", value.hex())
         node = self._interned.get(key)
         if node is None:
-            node = self._new(key, "const", value=CONSTANTS[name] if name else value, name=name)
+            node = self._new(self._interned, key, "const",
+                             value=CONSTANTS[name] if name else value, name=name)
         return node
 
     def input(self, name: str, role: str = "primal", shape: tuple = ()) -> Node:
@@ -207,13 +277,14 @@ class Graph:
         key = ("input", role, name)
         node = self._interned.get(key)
         if node is None:
-            node = self._new(key, "input", shape=tuple(shape), name=name, role=role)
+            node = self._new(self._interned, key, "input", shape=tuple(shape), name=name,
+                             role=role)
         return node
 
     def declare_size(self, size: str, source: Node, axis: int) -> Node:
         """Name axis ``axis`` of the input ``source``: the size ``size`` is read from it."""
         node = self.apply("size", source, float(axis))
-        self._attrs[node]["size_name"] = size
+        self.attrs(node)["size_name"] = size
         self._sizes[size] = node
         return node
 
@@ -242,6 +313,20 @@ class Graph:
         if len(nodes) != op.arity and not (
                 op.arity - op.optional <= len(nodes) and (op.variadic or len(nodes) <= op.arity)):
             raise TypeError(f"{op.name} takes {op.arity} arguments, got {len(nodes)}")
+        if not self._shaped and op.shape is None and op.composite is None:
+            # The common path: every node so far is a scalar, and so is an elementwise op's.
+            simpler = self._simplify(op, nodes)
+            if simpler is not None:
+                return simpler
+            tensor = TENSOR.get(op.name)
+            if tensor is not None:
+                simpler = tensor(self, nodes)
+                if simpler is not None:
+                    return simpler
+            key = (nodes[1], nodes[0]) if op.commutative and nodes[0] > nodes[1] else nodes
+            table = self._interned_ops[op.name]
+            node = table.get(key)
+            return self._new_scalar_op(table, key, op, nodes) if node is None else node
         shape = self._shape_of(op, nodes)  # a ShapeError says what does not fit
         if op.composite is not None:
             return op.composite(self.build, *nodes)
@@ -249,7 +334,7 @@ class Graph:
             nodes = self._implicit_broadcasts(nodes, shape)
         simpler = self._simplify(op, nodes)
         # A rewrite may drop a broadcast (x * 0 is 0): then it does not apply to arrays.
-        if simpler is not None and (not shape or self._attrs[simpler]["shape"] == shape):
+        if simpler is not None and (not shape or self._shapes[simpler] == shape):
             return simpler
         tensor = TENSOR.get(op.name)
         if tensor is not None:
@@ -257,19 +342,17 @@ class Graph:
             if simpler is not None:
                 return simpler
         # Commutative arguments meet in canonical order; the node keeps them as first written.
-        if op.commutative and nodes[0] > nodes[1]:
-            key = (op.name, (nodes[1], nodes[0]))
-        else:
-            key = (op.name, nodes)
-        node = self._interned.get(key)
+        key = (nodes[1], nodes[0]) if op.commutative and nodes[0] > nodes[1] else nodes
+        table = self._interned_ops[op.name]
+        node = table.get(key)
         if node is None:
-            node = self._new(key, "op", op, nodes, shape=shape)
+            node = self._new(table, key, "op", op, nodes, shape=shape)
         return node
 
     def _shape_of(self, op: Op, nodes: tuple[Node, ...]) -> tuple:
         if op.shape is not None:
             return op.shape(self, nodes)
-        shapes = [self._attrs[n]["shape"] for n in nodes]
+        shapes = [self._shapes[n] for n in nodes]
         return broadcast(*shapes) if any(shapes) else ()
 
     def _implicit_broadcasts(self, nodes: tuple[Node, ...], shape: tuple) -> tuple[Node, ...]:
@@ -277,19 +360,11 @@ class Graph:
         when the result keeps its shape."""
         stretch = BY_NAME["broadcast"]
         for i, node in enumerate(nodes):
-            if self._attrs[node].get("op") is stretch:
-                narrower = nodes[:i] + (self._attrs[node]["args"][0],) + nodes[i + 1:]
-                if broadcast(*(self._attrs[n]["shape"] for n in narrower)) == shape:
+            if self._ops[node] is stretch:
+                narrower = nodes[:i] + (self._args[node][0],) + nodes[i + 1:]
+                if broadcast(*(self._shapes[n] for n in narrower)) == shape:
                     nodes = narrower
         return nodes
-
-    def _constructor(self, op: Op):
-        def construct(*args: Node | float) -> Node:
-            return self.apply(op, *args)
-
-        construct.__name__ = op.name
-        construct.__doc__ = f"The node for {op.name}({', '.join('abcd'[:op.arity])})."
-        return construct
 
     # -------------------------------------------------------------- simplification
     def _folded(self, op: Op, nodes: tuple[Node, ...]) -> Node | None:
@@ -297,7 +372,7 @@ class Graph:
         values = []
         for n in nodes:
             value = self._values[n]
-            if value is None or self._attrs[n].get("name") is not None:
+            if value is None or self.name(n) is not None:
                 return None
             values.append(value)
         try:
@@ -318,8 +393,15 @@ class Graph:
                 return found
         vb = None
         if len(nodes) == 2:
-            va, vb = values[nodes[0]], values[nodes[1]]
-            if va is not None and vb is not None:
+            a, b = nodes
+            va, vb = values[a], values[b]
+            if va is None and vb is None:
+                # No exact identity applies to two arguments that are neither constants nor
+                # negations, but x - x (graphc.graph.simplify): most nodes are decided here.
+                ops = self._ops
+                if ops[a] is not _NEG and ops[b] is not _NEG and (a != b or op is not _SUB):
+                    return None
+            elif va is not None and vb is not None:
                 folded = self._folded(op, nodes)
                 if folded is not None:
                     return folded
@@ -327,7 +409,12 @@ class Graph:
             va = values[nodes[0]]
             if va is not None:
                 return self._folded(op, nodes)
+            if self._ops[nodes[0]] is not _NEG:  # the one identity of a variable: -(-x)
+                return None
         else:  # tensor ops with parameters: only folding applies
             return self._folded(op, nodes) if all(values[n] is not None for n in nodes) else None
         exact = EXACT.get(op.name)
         return exact(self, nodes, va, vb) if exact is not None else None
+
+
+_SUB, _NEG = BY_NAME["sub"], BY_NAME["neg"]

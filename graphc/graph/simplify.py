@@ -30,7 +30,9 @@ so ``log(1 - sigmoid(u))``, the other half of a cross-entropy, becomes ``log_sig
 from ``u`` without cancellation; array code prints the lecture's ``1 - s`` (as in sigmoid's
 adjoint ``h * (1 - h)``, see :mod:`graphc.ops.scalar`). A rule sees the graph and the argument nodes (an exact
 identity also their constant values, None where not constant) and returns a replacement node,
-or None.
+or None. Every exact identity needs an argument that is a constant or a negation, but ``x - x``:
+``Graph._simplify`` decides the other nodes (most of a large graph) without the table, so a new
+identity that needs neither must be added to that test as well.
 """
 
 from __future__ import annotations
