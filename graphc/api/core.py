@@ -50,6 +50,9 @@ class Compiled(Calls):
         self._primal = set(graph.ancestors(list(outputs))) | set(self.inputs)
         self._names: Names = Names()
         self._compiled: dict[tuple[str, str, str], _Compiled] = {}
+        #: Printed but not yet loaded: (kind, backend, style) -> (program, source, listing).
+        #: Printing needs nothing optional; loading may (JAX), so showing code never loads it.
+        self._printed: dict[tuple[str, str, str], tuple] = {}
 
     # --------------------------------------------------------------------- the graph
     @property
@@ -78,6 +81,28 @@ class Compiled(Calls):
         if compiled is None and backend == "numba":
             return self._numba(kind)
         if compiled is None:
+            program, source, listing = self._print(kind, backend, style)
+            with gcpause.paused():
+                run = registry.get(backend).compile(source, program.name, kind)
+            del self._printed[key]
+            ops = self._graph.count_ops(self._graph.ancestors(list(program.outputs)
+                                                              + list(program.checks)))
+            compiled = self._compiled[key] = _Compiled(source, run, ops, listing)
+        return compiled
+
+    def _source(self, kind: str, backend: str, style: str | None = None) -> str:
+        """The code of ``kind`` for ``backend`` as it runs, printed (and not loaded) once."""
+        style = self._style if style is None else style
+        compiled = self._compiled.get((kind, backend, style))
+        if compiled is not None or backend == "numba":
+            return (compiled or self._get(kind, backend, style)).source
+        return self._print(kind, backend, style)[1]
+
+    def _print(self, kind: str, backend: str, style: str) -> tuple:
+        """(program, source, listing) of ``kind`` for ``backend`` in ``style``."""
+        key = (kind, backend, style)
+        printed = self._printed.get(key)
+        if printed is None:
             target = registry.get(backend)
             if style not in inline.STYLES:
                 raise GraphcError(f"unknown style {style!r}; use one of {', '.join(inline.STYLES)}")
@@ -89,11 +114,8 @@ class Compiled(Calls):
             with gcpause.paused():
                 source = printing.emit(self._graph, program, self._names_for(kind), backend,
                                        style, listing=listing)
-                run = target.compile(source, program.name, kind)
-            ops = self._graph.count_ops(self._graph.ancestors(list(program.outputs)
-                                                              + list(program.checks)))
-            compiled = self._compiled[key] = _Compiled(source, run, ops, listing)
-        return compiled
+            printed = self._printed[key] = (program, source, listing)
+        return printed
 
     def _numba(self, kind: str):
         """The numba module of ``kind`` (:mod:`graphc.backends.numba_module`), in one style:

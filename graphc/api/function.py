@@ -226,7 +226,7 @@ class Function(Compiled):
         if backend in targets.TARGETS:
             return targets.source(self, kind, backend, style, **options)
         targets.refuse_options(backend or self._default_backend, options)
-        return self._get(kind, backend or self._default_backend, style).source
+        return self._source(kind, backend or self._default_backend, style)
 
     def compiled(self, kind: str = "value_and_grad", backend: str | None = None,
                  style: str | None = None, **options):

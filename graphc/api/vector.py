@@ -157,7 +157,7 @@ class VectorFunction(Compiled):
         if backend in targets.TARGETS:
             return targets.source(self, kind, backend, **options)
         targets.refuse_options(backend or self._scalar_backend, options)
-        return self._get(kind, backend or self._scalar_backend).source
+        return self._source(kind, backend or self._scalar_backend)
 
     def compiled(self, kind: str = "jacobian", backend: str | None = None, **options):
         """The generated function of ``source(kind, backend)`` itself, unchecked (for numba,
