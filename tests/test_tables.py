@@ -210,3 +210,12 @@ def test_an_adjoint_equal_to_a_forward_value_is_named_as_the_code_names_it():
     assert row.name == "b_x" and row.code == "v1"
     assert row.value == pytest.approx(math.sin(math.pi), abs=1e-30)
     assert "return v2, (v1,)" in f.source("value_and_grad")
+
+
+def test_a_variable_wrt_leaves_out_has_no_adjoint_in_the_table():
+    # d/dx (x*y + sin(x)) = y + cos(x) by hand; y's adjoint (x) is not computed at all.
+    tables = graphc.compile("x*y + sin(x)", wrt="x").table(2, 3)
+    back = {r.of: r for r in tables.backward}
+    assert back["x"].value == pytest.approx(3 + math.cos(2), rel=1e-15)
+    assert back["y"].accumulated.startswith("0 (not asked for")
+    assert "b_v1*x" not in back["y"].accumulated

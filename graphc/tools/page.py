@@ -165,7 +165,7 @@ def _rows(f, point, names, within, adjoint_of):
         node = of_name[r.of]
         terms, accumulated = [], r.accumulated
         if node in f.inputs and node not in f._wrt:  # the code leaves this adjoint out
-            accumulated = "0 (not asked for: wrt leaves it out)"
+            accumulated = tables.NOT_ASKED
         elif node != f.output:
             for user, i in uses.get(node, []):
                 term = tables.chain_term(graph, scratch, user, i, names, row_name)

@@ -212,6 +212,10 @@ def chain_term(graph: Graph, scratch: Graph, user: Node, i: int, names, row_name
     return rule(scratch.build, scratch.input(row_name[user]), scratch.input(names[user]), *args)
 
 
+#: The backward row of a variable that ``wrt=`` leaves out: its adjoint is never computed.
+NOT_ASKED = "0 (not asked for: wrt leaves it out)"
+
+
 def build(f, point: Sequence[float]) -> Tables:
     """The tables of the graphc ``Function`` ``f`` at ``point`` (values in variable order)."""
     graph: Graph = f.ir
@@ -253,6 +257,8 @@ def build(f, point: Sequence[float]) -> Tables:
         adjoint = adjoint_of.get(node)
         if node == output:
             accumulated = "1 (seed)"
+        elif node in f.inputs and node not in f._wrt:  # the code leaves this adjoint out
+            accumulated = NOT_ASKED
         elif node not in uses:
             accumulated = "0 (the output does not depend on it)"
         else:
