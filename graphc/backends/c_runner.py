@@ -29,6 +29,7 @@ import shutil
 import stat
 import subprocess
 import tempfile
+from operator import itemgetter
 from pathlib import Path
 
 from graphc.backends import c
@@ -107,19 +108,24 @@ def _structure(returns: str):
 
 
 def _builder(structure):
-    """A function of the output buffer that returns ``structure`` filled in: a lambda printed
-    from the positions alone (integers, never user text), which costs a fraction of a
-    microsecond where nested Python loops cost several."""
-    def text(item) -> str:  # the structure is at most two tuples deep (a Hessian's rows)
-        if isinstance(item, int):
-            return f"o[{item}]"
-        if len(item) > 2 and all(isinstance(i, int) for i in item) and \
-                list(item) == list(range(item[0], item[0] + len(item))):
-            return f"tuple(o[{item[0]}:{item[0] + len(item)}])"  # one slice: C-speed copying
-        inner = ", ".join(text(i) for i in item)
-        return f"({inner},)" if len(item) == 1 else f"({inner})"
+    """A function of the output buffer that returns ``structure`` filled in, made of
+    ``operator.itemgetter`` (C-speed; no source text is built or run). The structure is a
+    position, or a tuple of positions and tuples of positions (a Hessian's rows)."""
+    if isinstance(structure, int):
+        return itemgetter(structure)
+    getters = [_positions(item) if isinstance(item, tuple) else itemgetter(item)
+               for item in structure]
+    if all(isinstance(item, int) for item in structure):
+        return _positions(structure)
+    return lambda o: tuple([get(o) for get in getters])
 
-    return eval(compile(f"lambda o: {text(structure)}", "<graphc c runner>", "eval"), {})
+
+def _positions(positions: tuple):
+    """The values at ``positions`` as a tuple (one position still gives a 1-tuple)."""
+    if len(positions) == 1:
+        one = itemgetter(positions[0])
+        return lambda o: (one(o),)
+    return itemgetter(*positions) if positions else (lambda o: ())
 
 
 def compiled(function, kind: str, real: str = "double", **unknown):
