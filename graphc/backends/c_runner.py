@@ -24,7 +24,6 @@ import array
 import ctypes
 import hashlib
 import os
-import re
 import shutil
 import stat
 import subprocess
@@ -33,6 +32,7 @@ from operator import itemgetter
 from pathlib import Path
 
 from graphc.backends import c
+from graphc.backends.scheduling import positions
 from graphc.backends.targets import refuse_options
 from graphc.errors import GraphcError
 
@@ -85,28 +85,6 @@ def library(source: str) -> Path:
     return path
 
 
-def _structure(returns: str):
-    """The Python code's ``return`` format as nested tuples of positions in ``out``."""
-    stack: list[list] = [[]]
-    commas = [False]
-    position = 0
-    for token in re.findall(r"\{\d+\}|[(),]", returns):
-        if token == "(":
-            stack.append([])
-            commas.append(True)  # a parenthesis in these formats is always a tuple
-        elif token == ")":
-            items = stack.pop()
-            commas.pop()
-            stack[-1].append(tuple(items))
-        elif token == ",":
-            commas[-1] = True
-        else:
-            stack[-1].append(position)
-            position += 1
-    top = stack[0]
-    return tuple(top) if commas[0] or len(top) != 1 else top[0]
-
-
 def _builder(structure):
     """A function of the output buffer that returns ``structure`` filled in, made of
     ``operator.itemgetter`` (C-speed; no source text is built or run). The structure is a
@@ -141,7 +119,7 @@ def compiled(function, kind: str, real: str = "double", **unknown):
     entry.restype = None
     number, code = (ctypes.c_double, "d") if real == "double" else (ctypes.c_float, "f")
     n_in, n_second, n_out = plan.n_in, plan.n_second, plan.n_out
-    build = _builder(_structure(plan.plan.returns))
+    build = _builder(positions(plan.plan.returns)[0])
     # Python arrays in and out, lent to C without copying: filling an array from the
     # arguments costs a third of filling a ctypes array (3.8 against 12.7 µs for 81 values).
     In, Second, Out = number * n_in, number * n_second, number * n_out

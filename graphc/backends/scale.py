@@ -22,7 +22,6 @@ install, never an array computed in memory.
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import math
 import operator
@@ -32,6 +31,7 @@ import numpy as np
 
 from graphc import errors
 from graphc.backends import registry
+from graphc.backends.scheduling import positions
 from graphc.errors import DomainError, GraphcError
 from graphc.graph.batch_axis import structure
 from graphc.ops.shapes import bind
@@ -140,15 +140,6 @@ def _leaves(result) -> list:
     return leaves
 
 
-def _layout(fn, kind: str):
-    """The return statement's structure with each output replaced by its position: ``0``,
-    ``(0, (1, 2))``, ``((0, 1), (2, 3))``."""
-    returns = fn._program(kind).returns
-    count = iter(range(returns.count("{")))
-    text = re.sub(r"\{\d+\}", lambda m: str(next(count)), returns)
-    return ast.literal_eval(text), returns.count("{")
-
-
 def _fill(layout, leaves):
     """The layout with each position replaced by its leaf (two levels at most)."""
     if isinstance(layout, int):
@@ -221,7 +212,7 @@ def _pointwise(fn, kind: str, values: list, da):
             pairs += [a, None]
         else:
             pairs += [a if is_dask(a) else da.from_array(a, chunks=-1), index[len(shape) - a.ndim:]]
-    layout, count = _layout(fn, kind)
+    layout, count = positions(fn._program(kind).returns)
     lead = (len(layout), len(layout[0])) if kind in MATRIX_KINDS else (count,)
     new = {f"k{j}": size for j, size in enumerate(lead)}
     stacked = da.blockwise(Points(Kernel.of(fn, kind), lead), tuple(new) + index, *pairs,
@@ -297,7 +288,7 @@ def _over_batch(fn, kind: str, values: list, da):
         else:
             pairs += [a, None]
     program = fn._program(kind)
-    layout, count = _layout(fn, kind)
+    layout, count = positions(fn._program(kind).returns)
     outputs = [program.outputs[int(m)] for m in re.findall(r"\{(\d+)\}", program.returns)]
     shapes = [tuple(sizes.get(s, s) for s in fn.ir.shape(o)) for o in outputs]
     batched = [k for k, o in enumerate(outputs) if fn.ir.shape(o)[:1] == (batch,)]

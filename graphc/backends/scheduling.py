@@ -8,6 +8,8 @@ transforms happened to create its nodes.
 
 from __future__ import annotations
 
+import ast
+import re
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -33,6 +35,16 @@ class Program:
     # Sections printed between the forward one and the last one: (title, roots).
     stages: Sequence[tuple[str, Sequence[Node]]] = ()
     checks: Sequence[Node] = ()     # forward values computed only to raise their domain errors
+
+
+
+def positions(returns: str) -> tuple[object, int]:
+    """What a program's ``returns`` format gives back, each returned value replaced by its
+    position in the order the return statement lists them (``0``, ``(0, (1, 2))``; a
+    Hessian's mirrored entries count twice: ``((0, 1), (2, 3))``), and how many values."""
+    count = iter(range(returns.count("{")))
+    text = re.sub(r"\{\d+\}", lambda _: str(next(count)), returns)
+    return ast.literal_eval(text or "()"), returns.count("{")
 
 
 def order(graph: Graph, program: Program) -> tuple[list[Node], list[Node]]:
