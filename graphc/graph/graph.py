@@ -313,25 +313,15 @@ class Graph:
         if len(nodes) != op.arity and not (
                 op.arity - op.optional <= len(nodes) and (op.variadic or len(nodes) <= op.arity)):
             raise TypeError(f"{op.name} takes {op.arity} arguments, got {len(nodes)}")
-        if not self._shaped and op.shape is None and op.composite is None:
-            # The common path: every node so far is a scalar, and so is an elementwise op's.
-            simpler = self._simplify(op, nodes)
-            if simpler is not None:
-                return simpler
-            tensor = TENSOR.get(op.name)
-            if tensor is not None:
-                simpler = tensor(self, nodes)
-                if simpler is not None:
-                    return simpler
-            key = (nodes[1], nodes[0]) if op.commutative and nodes[0] > nodes[1] else nodes
-            table = self._interned_ops[op.name]
-            node = table.get(key)
-            return self._new_scalar_op(table, key, op, nodes) if node is None else node
-        shape = self._shape_of(op, nodes)  # a ShapeError says what does not fit
-        if op.composite is not None:
-            return op.composite(self.build, *nodes)
-        if shape and op.shape is None:
-            nodes = self._implicit_broadcasts(nodes, shape)
+        # The common path: every node so far is a scalar, and so is an elementwise op's.
+        scalar = not self._shaped and op.shape is None and op.composite is None
+        shape = ()
+        if not scalar:
+            shape = self._shape_of(op, nodes)  # a ShapeError says what does not fit
+            if op.composite is not None:
+                return op.composite(self.build, *nodes)
+            if shape and op.shape is None:
+                nodes = self._implicit_broadcasts(nodes, shape)
         simpler = self._simplify(op, nodes)
         # A rewrite may drop a broadcast (x * 0 is 0): then it does not apply to arrays.
         if simpler is not None and (not shape or self._shapes[simpler] == shape):
@@ -346,7 +336,8 @@ class Graph:
         table = self._interned_ops[op.name]
         node = table.get(key)
         if node is None:
-            node = self._new(table, key, "op", op, nodes, shape=shape)
+            node = (self._new_scalar_op(table, key, op, nodes) if scalar else
+                    self._new(table, key, "op", op, nodes, shape=shape))
         return node
 
     def _shape_of(self, op: Op, nodes: tuple[Node, ...]) -> tuple:
