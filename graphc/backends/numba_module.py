@@ -111,8 +111,14 @@ def module_source(graph, program: Program, names: Names,
     module += [decorator, f"def {body}({', '.join(params + [out, i])}):"]
     module += lines[1:-1]
     module += [f"    {out}[{k}, {i}] = {text}" for k, text in enumerate(returned)]
-    terms = [f"0.0 * {name}" for name in params + assigned]
-    module.append("    # 0.0 if every value above is finite, else nan")
+    # The check: the arguments, then every value (raise_in_batch: numpy raises on any
+    # overflow) or only those an operation that can raise in Python computed (may_raise).
+    checked = params + (assigned if raise_in_batch else [
+        name for name, value in _assignments(text) if may_raise(value)])
+    terms = [f"0.0 * {name}" for name in checked]
+    module.append("    # 0.0 if every value above is finite, else nan" if raise_in_batch else
+                  "    # 0.0 if the arguments and every value an operation that can raise in "
+                  "Python computed are finite, else nan")
     if not terms:
         module.append("    return 0.0")
     else:
@@ -141,6 +147,47 @@ def module_source(graph, program: Program, names: Names,
     return "\n".join(module) + "\n", m, structure, batch
 
 
+#: What cannot raise in Python and gives the same float in numba, NaN and inf included:
+#: ``+``, ``-``, ``*`` (IEEE overflow gives inf, never an exception, for floats), negation,
+#: comparisons, conditional expressions and the builtins graphc's templates use
+#: (``abs``, ``float`` of a bool difference, ``max`` and ``min``, which pick the same argument
+#: in both, NaN included). Everything else may raise: calls into ``math`` (CPython's ``math``
+#: raises exactly where the C library's result is inf or nan from finite arguments, or nan
+#: from non-nan ones), ``/`` (by zero), ``**`` (overflow, zero to a negative power).
+_SAFE_NODES = (ast.Name, ast.Load, ast.Constant, ast.BinOp, ast.UnaryOp, ast.Compare,
+               ast.IfExp, ast.BoolOp, ast.Call, ast.cmpop, ast.boolop, ast.Add, ast.Sub,
+               ast.Mult, ast.USub, ast.UAdd, ast.Not)
+_SAFE_CALLS = frozenset(("abs", "float", "max", "min"))
+
+
+def may_raise(expression: ast.expr) -> bool:
+    """Whether the Python form of ``expression`` (a line of the math backend's code) can
+    raise: it holds anything but the operations of :data:`_SAFE_NODES`. Conservative: an
+    unknown construct counts as one that can raise."""
+    for node in ast.walk(expression):
+        if not isinstance(node, _SAFE_NODES):
+            return True
+        if isinstance(node, ast.Call) and not (
+                isinstance(node.func, ast.Name) and node.func.id in _SAFE_CALLS
+                and not node.keywords):
+            return True
+    return False
+
+
+def _assignments(text: str):
+    """``(name, value expression)`` of each ``name = ...`` line of a printed function, in
+    order (the text is graphc's own code, parsed, never evaluated)."""
+    for statement in ast.parse(text).body[0].body:
+        if isinstance(statement, ast.Assign):
+            for target in statement.targets:
+                if isinstance(target, ast.Name):
+                    yield target.id, statement.value
+                else:  # not graphc's printing; check whatever names it binds
+                    for node in ast.walk(target):
+                        if isinstance(node, ast.Name):
+                            yield node.id, ast.Call(ast.Name("unknown", ast.Load()), [], [])
+
+
 def compile_program(graph, program: Program, names: Names, ops: int,
                     raise_in_batch: bool) -> NumbaCode:
     """The numba module of ``program`` (imported from the cache folder when first run)."""
@@ -156,25 +203,54 @@ FAST_KINDS = ("grad", "value_and_grad")
 def fast_entry(fn, kind: str, run):
     """``fn.grad`` or ``fn.value_and_grad`` for a Function on numba: positional Python floats
     go straight to the compiled scalar entry, with no method binding (an attribute of the
-    instance, set once a call with floats armed it); anything else takes ``fn._call``."""
+    instance, set once a call with floats armed it); anything else takes ``fn._call``.
+
+    The entry is a function of exactly the formula's arity (parameters ``a0, a1, ...``,
+    positional-only, missing ones a sentinel) rather than ``*args``: checking named
+    parameters costs less than a loop over a tuple. Its text is fixed here, with nothing from
+    the formula but the number of variables. ``run`` is called through numba's compiled
+    overload for ``(float64, ...)`` (:func:`_direct`), skipping the dispatcher's type
+    resolution."""
     count = len(fn.inputs)
-    slow = fn._call
-
-    def entry(*args, **kwargs):
-        if not kwargs and len(args) == count:
-            for arg in args:
-                if arg.__class__ is not float:
-                    break
-            else:
-                try:
-                    return run(*args)
-                except NotFinite:  # NaN included: the Python backend answers, or raises
-                    return fn._run(kind, list(args), "python")
-        return slow(kind, args, kwargs)
-
-    entry.__name__ = entry.__qualname__ = kind
+    params = [f"a{k}" for k in range(count)]
+    tests = [f"{p}.__class__ is float" for p in params] + ["not rest", "not kwargs"]
+    listed = "(" + "".join(f"{p}, " for p in params) + ")"
+    text = "\n".join([
+        f"def {kind}({''.join(f'{p}=_MISSING, ' for p in params)}{'/, ' if params else ''}"
+        f"*rest, **kwargs):",
+        f"    if {' and '.join(tests)}:",
+        f"        try:",
+        f"            return run({', '.join(params)})",
+        f"        except NotFinite:  # NaN included: the Python backend answers, or raises",
+        f"            return python(kind, [{', '.join(params)}], 'python')",
+        f"    return slow(kind, tuple([a for a in {listed} if a is not _MISSING]) + rest, "
+        f"kwargs)"])
+    namespace = {"run": _direct(run, count), "python": fn._run, "slow": fn._call,
+                 "kind": kind, "NotFinite": NotFinite, "_MISSING": _MISSING}
+    exec(compile(text, f"<graphc {kind} entry>", "exec"), namespace)  # noqa: S102 (fixed text)
+    entry = namespace[kind]
     entry.__doc__ = getattr(type(fn), kind).__doc__
     return entry
+
+
+_MISSING = object()  # a parameter of a fast entry that the call did not give
+
+
+def _direct(run, count: int):
+    """The compiled overload of the numba dispatcher ``run`` for ``count`` float64 arguments,
+    callable from Python without the dispatcher's type resolution (about 50 ns a call).
+
+    numba's ``Dispatcher.compile(signature)`` (public) compiles the overload, or loads it from
+    the cache, and returns its entry point (a C function taking Python floats; undocumented,
+    but so in every numba since 0.3x). Anything else (another numba, an error) falls back to
+    the dispatcher itself, which gives the same results a little slower."""
+    try:
+        import numba
+
+        direct = run.compile((numba.float64,) * count)
+    except Exception:  # noqa: BLE001 - any failure here only costs speed
+        return run
+    return direct if callable(direct) else run
 
 
 def call(fn, kind: str, arrays: list, batched: bool):
