@@ -148,19 +148,18 @@ def test_every_op_at_breaking_points_raises_where_python_does(name):
 
 
 @pytest.mark.parametrize("name", sorted(OP_TABLE))
-def test_every_op_in_batches_follows_numpys_policy_at_breaking_points(name):
+def test_every_op_in_raising_batches_raises_where_numpy_does(name):
+    # The default policy ignores the check (nan and inf where the code gives them); it
+    # matters where on_domain_error="raise": the kernel sums the checks, and a sum that is not
+    # 0.0 sends the call to the numpy backend.
     formula = OP_TABLE[name][0]
     arity = len(graphc.compile(formula).variables)
     grid = np.array(points(arity)).T
-    for policy in (None, "raise"):
-        options = {} if policy is None else {"on_domain_error": policy}
-        f = graphc.compile(formula, backend="numba", **options)
-        reference = f.using("python")
-        assert_same_batch(f, reference, "value_and_grad", list(grid))
-        # each point alone too: with "raise", a whole batch raises at its first bad point
-        if policy == "raise":
-            for column in grid.T[::5]:
-                assert_same_batch(f, reference, "value_and_grad", [np.array([c]) for c in column])
+    f = graphc.compile(formula, backend="numba", on_domain_error="raise")
+    reference = f.using("python")
+    assert_same_batch(f, reference, "value_and_grad", list(grid))
+    for column in grid.T[::3]:  # each point alone too: a batch raises at its first bad point
+        assert_same_batch(f, reference, "value_and_grad", [np.array([c]) for c in column])
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -172,5 +171,7 @@ def test_random_formulas_at_breaking_points_raise_where_python_does(pair_, xv, y
     reference = f.using("python")
     assert_same_scalar(f, reference, "value_and_grad", (xv, yv))
     assert_same_scalar(f, reference, "value", (xv, yv))
+    strict = graphc.compile(text, variables="x y", backend="numba", on_domain_error="raise")
     xs = np.array([xv, yv, 1e300, 0.0, -1.0, 710.0, 0.5])
-    assert_same_batch(f, reference, "value_and_grad", [xs, yv])
+    assert_same_batch(strict, strict.using("python"), "value_and_grad", [xs, yv])
+    assert_same_batch(strict, strict.using("python"), "value_and_grad", [xs[3:], 1.5])
