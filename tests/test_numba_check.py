@@ -175,3 +175,37 @@ def test_random_formulas_at_breaking_points_raise_where_python_does(pair_, xv, y
     xs = np.array([xv, yv, 1e300, 0.0, -1.0, 710.0, 0.5])
     assert_same_batch(strict, strict.using("python"), "value_and_grad", [xs, yv])
     assert_same_batch(strict, strict.using("python"), "value_and_grad", [xs[3:], 1.5])
+
+
+# ------------------------------------------------------------------ the scalar fast entry
+def test_the_fast_entry_gives_the_checked_paths_answers_and_errors():
+    f = graphc.compile("exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)", backend="numba")
+    reference = f.using("python")
+    f.value_and_grad(2.0, 3.0)  # arms the fast entry: an attribute of the instance
+    assert "value_and_grad" in vars(f)
+    calls = [((2.0, 3.0), {}), ((2, 3), {}), ((np.float64(2.0), 3.0), {}),
+             ((), {"x": 2.0, "z": 3.0}),
+             ((2.0,), {"z": 3.0}), ((2.0,), {}), ((2.0, 3.0, 4.0), {}), (("2", 3.0), {}),
+             ((np.array([2.0, 3.0]), 3.0), {}), ((math.nan, 3.0), {}), ((1.0, 3.0), {}),
+             ((2.0, 3.0), {"x": 1.0}), ((-1.0, 3.0), {}), ((math.inf, 3.0), {})]
+    for args, kwargs in calls:
+        outcomes = []
+        for g in (f, reference):
+            try:
+                outcomes.append(repr(g.value_and_grad(*args, **kwargs)))
+            except graphc.GraphcError as exc:
+                outcomes.append(f"{type(exc).__name__}: {exc}")
+        assert outcomes[0] == outcomes[1], (args, kwargs)
+
+
+def test_the_fast_entry_falls_back_to_the_dispatcher():
+    class NoCompile:  # a numba without Dispatcher.compile, or one that fails
+        def compile(self, signature):
+            raise RuntimeError("compilation disabled")
+
+    class NotCallable:
+        def compile(self, signature):
+            return None
+
+    assert isinstance(numba_module._direct(NoCompile(), 2), NoCompile)
+    assert isinstance(numba_module._direct(NotCallable(), 2), NotCallable)

@@ -6,7 +6,10 @@ one generated module per kind of code, whose text ``f.source(kind, backend="numb
 - ``<kind>_body(x, z, out, i)``: the straight-line code printed by the numba record
   (:mod:`graphc.backends.numba_backend`: the math templates, one assignment per operation),
   writing output ``k`` to ``out[k, i]`` and returning a check value that is ``0.0``
-  when every value it computed (inputs included) is finite, else NaN;
+  when the arguments and every value computed by an operation that can raise in Python
+  (:func:`may_raise`: calls into ``math``, ``/``, ``**``) are finite, else NaN; a value of
+  ``+``, ``-`` or ``*`` is inf or nan in Python too, without an exception. With
+  ``on_domain_error="raise"`` every value is checked, as numpy raises on any overflow;
 - ``<kind>(x, z)``: the scalar call. It returns what the Python code returns, or raises
   ``FloatingPointError`` when the check is not ``0.0``; graphc then runs the Python backend, which
   gives the same answer or the same :class:`~graphc.errors.DomainError` (numba's
@@ -117,8 +120,8 @@ def module_source(graph, program: Program, names: Names,
         name for name, value in _assignments(text) if may_raise(value)])
     terms = [f"0.0 * {name}" for name in checked]
     module.append("    # 0.0 if every value above is finite, else nan" if raise_in_batch else
-                  "    # 0.0 if the arguments and every value an operation that can raise in "
-                  "Python computed are finite, else nan")
+                  "    # 0.0 if the arguments and the values of operations that can raise are "
+                  "finite, else nan")
     if not terms:
         module.append("    return 0.0")
     else:
