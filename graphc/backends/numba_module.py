@@ -3,17 +3,19 @@
 ``graphc.compile(formula, backend="numba")`` (or ``f.using("numba")``) runs every call through
 one generated module per kind of code, whose text ``f.source(kind, backend="numba")`` shows:
 
-- ``<kind>_body(x, z, out, i)``: the straight-line code printed by the numba record
+- ``<kind>_body(x, z)``: the straight-line code printed by the numba record
   (:mod:`graphc.backends.numba_backend`: the math templates, one assignment per operation),
-  writing output ``k`` to ``out[k, i]`` and returning a check value that is ``0.0``
-  when the arguments and every value computed by an operation that can raise in Python
-  (:func:`may_raise`: calls into ``math``, ``/``, ``**``) are finite, else NaN; a value of
-  ``+``, ``-`` or ``*`` is inf or nan in Python too, without an exception. With
-  ``on_domain_error="raise"`` every value is checked, as numpy raises on any overflow;
+  returning a check value and the outputs; with more than :data:`_RETURNED_OUTPUTS` outputs,
+  ``<kind>_body(x, z, out, i)`` writes output ``k`` to ``out[k, i]`` and returns the check.
+  The check is ``0.0`` when the arguments and every value computed by an operation that can
+  raise in Python (:func:`may_raise`: calls into ``math``, ``/``, ``**``) are finite, else
+  NaN; a value of ``+``, ``-`` or ``*`` is inf or nan in Python too, without an exception.
+  With ``on_domain_error="raise"`` every value is checked, as numpy raises on any overflow;
 - ``<kind>(x, z)``: the scalar call. It returns what the Python code returns, or raises
   ``FloatingPointError`` when the check is not ``0.0``; graphc then runs the Python backend, which
   gives the same answer or the same :class:`~graphc.errors.DomainError` (numba's
-  ``math.log(-1.0)`` is NaN, not an exception);
+  ``math.log(-1.0)`` is NaN, not an exception). :func:`fast_entry` calls it from
+  ``f.grad``/``f.value_and_grad`` with the least Python in between;
 - ``<kind>_batch(n, x, z, s_x, s_z, out)``: ``numba.prange`` over the points, the body called
   once per point, outputs written into one preallocated ``(outputs, n)`` array: no temporary
   arrays. ``s_x`` is 1 for an argument with a value per point and 0 for one broadcast from a
@@ -120,13 +122,13 @@ def module_source(graph, program: Program, names: Names,
     module += [decorator, f"def {body}({', '.join(params if small else params + [out, i])}):"]
     module += lines[1:-1]
     if not small:
-        module += [f"    {out}[{k}, {i}] = {text}" for k, text in enumerate(returned)]
+        module += [f"    {out}[{k}, {i}] = {printed}" for k, printed in enumerate(returned)]
     # The check: the arguments, then every value (raise_in_batch: numpy raises on any
     # overflow) or only those an operation that can raise in Python computed (may_raise).
     checked = params + (assigned if raise_in_batch else [
         name for name, value in _assignments(text) if may_raise(value)])
-    checked += [f"({text})" for text in returned  # an output printed as an expression
-                if may_raise(ast.parse(text, mode="eval").body)]
+    checked += [f"({printed})" for printed in returned  # an output printed as an expression
+                if may_raise(ast.parse(printed, mode="eval").body)]
     terms = [f"0.0 * {name}" for name in checked]
     module.append("    # 0.0 if every value above is finite, else nan" if raise_in_batch else
                   "    # 0.0 if the arguments and the values of operations that can raise are "
