@@ -273,9 +273,7 @@ def _direct(run, count: int):
     but so in every numba since 0.3x). Anything else (another numba, an error) falls back to
     the dispatcher itself, which gives the same results a little slower."""
     try:
-        import numba
-
-        direct = run.compile((numba.float64,) * count)
+        direct = run.compile((require().float64,) * count)
     except Exception:  # noqa: BLE001 - any failure here only costs speed
         return run
     return direct if callable(direct) else run
