@@ -257,9 +257,9 @@ class Function(Compiled):
 
     @property
     def _default_backend(self) -> str:
-        if self.tensor:
-            return "numpy"
-        return "numba" if self.backend == "numba" else "math"
+        if self.backend == "numba":
+            return "numba"
+        return "numpy" if self.tensor else "math"
 
     @property
     def _scalar_backend(self) -> str:
@@ -275,7 +275,7 @@ class Function(Compiled):
 
     def _call(self, kind: str, args: tuple, kwargs: dict):
         values = self._bind(args, kwargs)
-        if all(v.__class__ is float for v in values):  # arm the fast path for the next call
+        if not self.tensor and all(v.__class__ is float for v in values):  # arm the fast path
             run = self._scalar_runs[kind] = self._get(kind, self._scalar_backend).run
             if self.backend == "numba" and kind != "value":  # f(...) looks __call__ up on the class
                 self.__dict__[kind] = numba_module.fast_entry(self, kind, run)
