@@ -243,11 +243,15 @@ def _load(code: NumbaTensorCode):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NumbaPerformanceWarning)
-            return numba_cache.load(code.source)
+            module = numba_cache.load(code.source)
     except NumbaError as exc:
         raise GraphcError(f"the numba backend cannot run this formula: {_culprit(code, exc)}; "
                           f"it runs on the Python backend (leave backend= out, or "
                           f"use('python'))") from None
+    compiled = getattr(module, code.name)
+    if sum(compiled.stats.cache_misses.values()):  # compiled here: record numba's files
+        numba_cache.seal(module)
+    return module
 
 
 def _culprit(code: NumbaTensorCode, exc: BaseException) -> str:
