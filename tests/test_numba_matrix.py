@@ -41,14 +41,14 @@ MAX_ULPS = 4
 def close(got, want) -> bool:
     """Within MAX_ULPS elementwise, or where an entry is a cancelling sum (a matrix product,
     a reduction: numba calls scipy's BLAS and sums in a loop, numpy calls its own BLAS and
-    sums pairwise), within 1e-13 of the largest entry."""
+    sums pairwise), within 1e-14 of the largest entry (the worst measured: 5.9e-16)."""
     if ulps(got, want) <= MAX_ULPS:
         return True
     scale = np.max(np.abs(want))
     return bool(np.max(np.abs(np.asarray(got) - want)) <= NORMWISE * scale)
 
 
-NORMWISE = 1e-13
+NORMWISE = 1e-14
 
 
 def _run(f, kind, args, direction):

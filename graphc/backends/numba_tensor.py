@@ -221,7 +221,9 @@ def module_source(graph, program, names, raise_check: bool) -> tuple[str, Listin
         lines = lines[:-1] + check_lines + lines[-1:]
     signature = ", ".join(_SIGNATURE[len(graph.shape(p))] for p in program.params)
     signature = f"({signature},)" if len(program.params) == 1 else f"({signature})"
-    head = ["import math", "", "import numba", "import numpy as np", "", ""]
+    uses_math = any("math." in HELPERS[name] for name in used)
+    head = ["import math", ""] if uses_math else []
+    head += ["import numba", "import numpy as np", "", ""]
     for name in used:
         head += [HELPERS[name], "", ""]
     head.append(f'@numba.njit([{signature}], cache=True, error_model="numpy")')
