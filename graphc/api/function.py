@@ -12,7 +12,8 @@ Scalars run on the ``math`` backend (Python floats). If any argument is a numpy 
 list, the ``numpy`` backend runs instead, with numpy broadcasting, so one call evaluates a
 whole batch of points, and every result has the broadcast shape of the arguments.
 
-A formula with vectors or matrices (declared with ``shapes=``) always runs on ``numpy``: its
+A formula with vectors or matrices (declared with ``shapes=``) runs on ``numpy`` (or its code
+compiled by numba, :mod:`graphc.backends.numba_tensor`, on ``backend="numba"``): its
 arguments must have the declared shapes (a named size such as a batch takes any length, the
 same wherever it appears), and each gradient entry has the shape of its variable.
 

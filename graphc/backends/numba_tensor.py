@@ -200,14 +200,9 @@ def module_source(graph, program, names, raise_check: bool) -> tuple[str, Listin
         raise GraphcError(f"the numba code needs the name {sorted(clash)[0]}, which this "
                           f"formula uses for a value; rename it to run on numba")
     if raise_check:
-        terms = []
-        for node, name in zip(listing.nodes, lines):
-            if node is not None:
-                value = of[node]
-                terms.append(f"0.0 * {value}" if not graph.shape(node) else
-                             f"0.0 * {value}.sum()")
-        terms = [f"0.0 * {p}" if not graph.shape(node) else f"0.0 * {p}.sum()"
-                 for p, node in zip(params, program.params)] + terms
+        valued = list(program.params) + [node for node in listing.nodes if node is not None]
+        terms = [f"0.0 * {of[node]}.sum()" if graph.shape(node) else f"0.0 * {of[node]}"
+                 for node in valued]
         check_lines = ["    # 0.0 if every value above is finite, else nan"]
         for start in range(0, len(terms), 6):
             chunk = " + ".join(terms[start:start + 6])
