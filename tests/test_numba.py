@@ -228,12 +228,13 @@ def test_using_switches_and_keeps_the_function():
         graphc.compile(QUIZ, backend="numpy")
 
 
-def test_matrix_formulas_say_numba_runs_scalars():
+def test_matrix_formulas_run_on_numba_too():
+    """Formulas with vectors and matrices: tests/test_numba_matrix.py covers them."""
     f = graphc.compile("sum(W @ x)", shapes={"W": (2, 3), "x": (3,)})
-    with pytest.raises(graphc.GraphcError, match="numba backend runs formulas of scalars"):
-        f.using("numba")
-    with pytest.raises(graphc.GraphcError, match="numba backend runs formulas of scalars"):
-        f.source("value", backend="numba")
+    g = f.using("numba")
+    assert "@numba.njit(" in f.source("value", backend="numba") == g.source("value")
+    W, x = np.arange(6.0).reshape(2, 3), np.array([1.0, -2.0, 0.5])
+    assert g(W, x) == f(W, x)
 
 
 def test_threads_follow_numbas_setting():

@@ -21,7 +21,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from graphc.backends import numba_backend, numba_module, scale
+from graphc.backends import numba_backend, numba_module, numba_tensor, scale
 from graphc.backends.domain import domain_error
 from graphc.errors import DomainError, GraphcError
 from graphc.ops.shapes import bind
@@ -56,9 +56,8 @@ class Calls:
         numba_backend.check_runs_on(backend)
         if backend == self.backend:
             return self
-        if self.tensor and backend == "numba":
-            raise GraphcError("the numba backend runs formulas of scalars; this one has vectors "
-                              "or matrices, which run on numpy (docs/numba.md)")
+        if self.tensor and backend == "numba":  # an op numba cannot run: said now
+            numba_tensor.check(self._graph, self._graph.ancestors([self.output]))
         other = copy.copy(self)
         other.backend = backend
         if hasattr(other, "_scalar_runs"):
@@ -111,7 +110,7 @@ class Calls:
             if scale.is_dask(value):  # lazily, a task per chunk; never one numpy array
                 return scale.run(self, kind, values)
         if self.tensor:
-            return self._run_arrays(kind, values)
+            return self._run_arrays(kind, values, backend)
         batched = any(isinstance(v, (np.ndarray, list, tuple)) for v in values)
         try:
             if batched:
@@ -185,8 +184,9 @@ class Calls:
                            f"{where} raises rather than compute with NaN; arrays on the numpy "
                            "backend (with the default on_domain_error) propagate it")
 
-    def _run_arrays(self, kind: str, values: list):
-        """Run numpy code on arrays of the declared shapes; results do not alias arguments."""
+    def _run_arrays(self, kind: str, values: list, backend: str | None = None):
+        """Run numpy code (or numba's, on numba) on arrays of the declared shapes; results do
+        not alias arguments."""
         plan = self._plan + self._plan if kind in ("jvp", "hvp") else self._plan
         arrays, sizes, fits = [], {}, True
         for (want, numbers_only), value in zip(plan, values):
@@ -220,6 +220,8 @@ class Calls:
             self._explain_arguments(kind, values)
         if self.on_domain_error == "raise" and any(np.isnan(a).any() for a in arrays):
             raise self._nan_error(arrays, 'on_domain_error="raise"')
+        if (backend or self.backend) == "numba":
+            return numba_tensor.call(self, kind, arrays)
         try:
             with self._numpy_errors():
                 result = self._get(kind, "numpy").run(*arrays)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from graphc.api.calling import Calls, by_name
-from graphc.backends import inline, numba_module, printing, registry
+from graphc.backends import inline, numba_module, numba_tensor, printing, registry
 from graphc.backends.naming import Names
 from graphc.backends.scheduling import Program
 from graphc.errors import GraphcError
@@ -123,14 +123,12 @@ class Compiled(Calls):
         compiled = self._compiled.get((kind, "numba", "assign"))
         if compiled is not None:
             return compiled
-        if self.tensor:
-            raise GraphcError("the numba backend runs formulas of scalars; this one has vectors "
-                              "or matrices, which run on numpy (docs/numba.md)")
         program = self._program(kind)
         with gcpause.paused():
             ops = self._graph.count_ops(self._graph.ancestors(list(program.outputs)
                                                               + list(program.checks)))
-            compiled = numba_module.compile_program(self._graph, program, self._names_for(kind),
+            make = numba_tensor if self.tensor else numba_module  # vectors, matrices: numpy code
+            compiled = make.compile_program(self._graph, program, self._names_for(kind),
                                                      ops, self.on_domain_error == "raise")
         self._compiled[(kind, "numba", "assign")] = compiled
         return compiled

@@ -12,7 +12,8 @@ Scalars run on the ``math`` backend (Python floats). If any argument is a numpy 
 list, the ``numpy`` backend runs instead, with numpy broadcasting, so one call evaluates a
 whole batch of points, and every result has the broadcast shape of the arguments.
 
-A formula with vectors or matrices (declared with ``shapes=``) always runs on ``numpy``: its
+A formula with vectors or matrices (declared with ``shapes=``) runs on ``numpy`` (or its code
+compiled by numba, :mod:`graphc.backends.numba_tensor`, on ``backend="numba"``): its
 arguments must have the declared shapes (a named size such as a batch takes any length, the
 same wherever it appears), and each gradient entry has the shape of its variable.
 
@@ -257,9 +258,9 @@ class Function(Compiled):
 
     @property
     def _default_backend(self) -> str:
-        if self.tensor:
-            return "numpy"
-        return "numba" if self.backend == "numba" else "math"
+        if self.backend == "numba":
+            return "numba"
+        return "numpy" if self.tensor else "math"
 
     @property
     def _scalar_backend(self) -> str:
@@ -275,7 +276,7 @@ class Function(Compiled):
 
     def _call(self, kind: str, args: tuple, kwargs: dict):
         values = self._bind(args, kwargs)
-        if all(v.__class__ is float for v in values):  # arm the fast path for the next call
+        if not self.tensor and all(v.__class__ is float for v in values):  # arm the fast path
             run = self._scalar_runs[kind] = self._get(kind, self._scalar_backend).run
             if self.backend == "numba" and kind != "value":  # f(...) looks __call__ up on the class
                 self.__dict__[kind] = numba_module.fast_entry(self, kind, run)

@@ -4,7 +4,8 @@
 ``math`` backend's straight-line code compiled by numba. This module is the target's record for
 :mod:`graphc.backends.registry` (how each op prints) and the check that numba is installed; the
 module numba compiles and the calls into it are :mod:`graphc.backends.numba_module`, the cache
-folder :mod:`graphc.backends.numba_cache`. numba is imported only when this backend is used;
+folder :mod:`graphc.backends.numba_cache`; formulas with vectors and matrices compile the numpy
+code instead, with the record of :mod:`graphc.backends.numba_tensor`. numba is imported only when this backend is used;
 without it, a :class:`~graphc.errors.GraphcError` says how to install it.
 """
 

@@ -57,7 +57,8 @@ def literal(graph: Graph, node: Node, backend: Backend, in_return: bool) -> str:
 def emit(graph: Graph, program: Program, names: Names, backend: str, style: str = "assign",
          names_out: dict | None = None, listing: Listing | None = None,
          returns_out: list | None = None) -> str:
-    """The source of ``program`` for ``backend`` (a name in :mod:`graphc.backends.registry`).
+    """The source of ``program`` for ``backend`` (a name in :mod:`graphc.backends.registry`, or
+    a :class:`Backend` record that is not listed there, such as numba's for array code).
 
     ``style="assign"`` prints one assignment per operation; ``style="inline"`` nests each
     value used once into its use (see :mod:`graphc.backends.inline`; code with vectors or
@@ -69,7 +70,7 @@ def emit(graph: Graph, program: Program, names: Names, backend: str, style: str 
     quote the formula). If ``returns_out`` is a list, it receives the printed text of each
     output (a name or a literal).
     """
-    target = get_backend(backend)
+    target = backend if isinstance(backend, Backend) else get_backend(backend)
     if style not in inline.STYLES:
         raise ValueError(f"unknown style {style!r}; use one of {', '.join(inline.STYLES)}")
     sections = schedule(graph, program)
