@@ -270,3 +270,38 @@ def test_several_threads_of_one_worker_take_turns_under_numbas_workqueue_layer(m
     assert [r["numba"] for r in runs.values()] == [100]
     for g, w in zip(got, leaves(f.value_and_grad(x, 3.0))):
         np.testing.assert_array_equal(g, w)
+
+
+def test_threads_of_one_process_loading_the_same_new_kernel_at_once_all_get_it(tmp_path,
+                                                                               monkeypatch):
+    """Two threads of a worker start their first tasks of a kind together: both import the
+    module from the cache folder; neither may see it half executed (a worker with two threads
+    once failed with "module ... has no attribute 'value_and_grad_batch'")."""
+    import threading
+
+    monkeypatch.setenv(numba_cache.ENV, str(tmp_path))
+    x = np.linspace(-2, 2, 101)
+    for c in range(1, 6):  # new formulas: each module is imported for the first time here
+        f = graphc.compile(f"atan(x*y) - y*y/({c} + x*x) + 0.5", backend="numba")
+        expected = f.using("python").value_and_grad(x, 0.5)
+        results, errors = [None] * 8, []
+        start = threading.Barrier(8)
+
+        def task(k, f=f, results=results, errors=errors, start=start):
+            code = scale_numba.travelling(f._get("value_and_grad", "numba"))  # as a task has it
+            stand_in = scale_numba.OnNumba(code, None, False)
+            start.wait()
+            try:
+                results[k] = scale_numba.run(stand_in, "value_and_grad", [x, np.asarray(0.5)])
+            except Exception as exc:  # noqa: BLE001 - collected and reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=task, args=(k,)) for k in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == [], (c, errors[:1])
+        for result in results:
+            for g, w in zip(leaves(result), leaves(expected)):
+                assert relative(g, w) <= 1e-12

@@ -26,6 +26,7 @@ import hashlib
 import math
 import operator
 import re
+import threading
 
 import numpy as np
 
@@ -64,6 +65,7 @@ def batch_backend(fn) -> str:
 _kept: dict[str, object] = {}
 _compiled_here = 0
 _runs = {"numpy": 0, "numba": 0}
+_counting = threading.Lock()  # a worker's threads count chunks together
 
 
 def compiled_here() -> int:
@@ -128,13 +130,15 @@ class Kernel:
         if code is None:  # the first task of this kind in this process
             code = self.numba
             _keep(self.numba_digest, code)
-        _runs["numba"] += 1
+        with _counting:
+            _runs["numba"] += 1
         stand_in = scale_numba.OnNumba(code, self.run_numpy, self.raise_errors)
         return scale_numba.run(stand_in, self.kind, arrays)
 
     def run_numpy(self, arrays: list):
         """The numpy code on one chunk (numba's fallback too: it raises the domain error)."""
-        _runs["numpy"] += 1
+        with _counting:
+            _runs["numpy"] += 1
         run = self.function()
         if not self.raise_errors:
             return run(*arrays)
