@@ -231,6 +231,14 @@ def test_by_default_nan_and_inf_where_the_numpy_path_gives_them(client):
     assert np.isnan(value[1]) and np.isnan(value[3]) and value[4] == np.inf
 
 
+def test_a_process_without_numba_fails_the_task_with_what_to_install(monkeypatch):
+    f = graphc.compile(QUIZ, backend="numba")
+    value = f(da.from_array(np.linspace(2, 3, 10), chunks=5), 3.0)  # built where numba is
+    monkeypatch.setitem(sys.modules, "numba", None)  # a worker where import numba fails
+    with pytest.raises(graphc.GraphcError, match=r'needs numba.*pip install "graphc\[numba\]"'):
+        dask.compute(value, scheduler="sync")
+
+
 # ------------------------------------------------------------------------------ threads
 def test_a_task_runs_numba_on_one_thread_unless_the_environment_says_otherwise(monkeypatch):
     from graphc.backends import numba_module

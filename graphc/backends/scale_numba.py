@@ -27,6 +27,7 @@ import threading
 import numpy as np
 
 from graphc.backends import numba_module
+from graphc.backends.numba_backend import require
 from graphc.errors import GraphcError
 
 ENV = "GRAPHC_DASK_NUMBA_THREADS"
@@ -59,8 +60,7 @@ class OnNumba:
 
 def threads() -> int:
     """numba threads per task in this process: ``GRAPHC_DASK_NUMBA_THREADS``, else 1."""
-    import numba
-
+    numba = require()
     wanted = os.environ.get(ENV, "1").strip().lower()
     most = numba.config.NUMBA_NUM_THREADS
     if wanted == "all":
@@ -72,9 +72,9 @@ def threads() -> int:
 
 
 def run(stand_in: OnNumba, kind: str, arrays: list):
-    """numba's batch kernel on one chunk, on :func:`threads` threads of the calling thread."""
-    import numba
-
+    """numba's batch kernel on one chunk, on :func:`threads` threads of the calling thread (a
+    process without numba: the GraphcError that says what to install)."""
+    numba = require()
     arrays = [np.asarray(a, dtype=float) for a in arrays]
     before = numba.get_num_threads()  # also starts numba's threads, so the layer is known
     if not _layer:
