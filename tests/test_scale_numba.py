@@ -68,8 +68,6 @@ def _module_name(f, kind: str) -> str:
 def _call(f, kind, args, direction=None):
     if kind in ("jvp", "hvp"):
         return getattr(f, kind)(args, direction)
-    if kind == "vjp":
-        return f.vjp(args, direction)
     return f(*args) if kind == "value" else getattr(f, kind)(*args)
 
 
