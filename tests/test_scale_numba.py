@@ -28,9 +28,12 @@ from numba_reference import leaves, pointwise, relative, ulps  # noqa: E402
 
 QUIZ = "exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)"
 #: numba's batch against the math backend point by point (the same C library calls in the same
-#: order): tests/test_numba.py's bound. Against the numpy backend the distance is numpy's
-#: vectorised exp, log, sin, an ulp or two, which cancellation can magnify: 1e-12 normwise.
-MAX_ULPS = 4
+#: order; numba's LLVM computes x**2 as x*x, correctly rounded, where the C library's pow may be
+#: an ulp off): 4 ulps on tests/test_numba.py's corpora; here numba in memory is 8 ulps off at one
+#: of pow-tanh's 4004 points, a Hessian entry of 0.0039 that cancellation makes small. Against
+#: the numpy backend the distance is numpy's vectorised exp, log, sin, an ulp or two, which
+#: cancellation can magnify: 1e-12 normwise.
+MAX_ULPS = 8
 
 
 def _cluster(**options):
@@ -100,13 +103,11 @@ def test_numba_chunks_equal_the_numpy_backend_and_the_math_code_point_by_point(
         assert [(g.shape, g.dtype, g.chunks) for g in got] == \
                [(w.shape, w.dtype, w.chunks) for w in by_numpy], kind
         got, by_numpy = client.compute([got, by_numpy], sync=True)
-        by_math = pointwise(python, kind, in_memory, list(direction or ()), len(got)) \
-            if kind != "hessian" else None
+        by_math = pointwise(python, kind, in_memory, list(direction), len(got))
         for k, (g, w) in enumerate(zip(got, by_numpy)):
             assert g.dtype == w.dtype == np.float64 and g.shape == w.shape
             assert relative(g, w) <= 1e-12, (kind, k, relative(g, w))
-            if by_math is not None:
-                assert ulps(g, by_math[k]) <= MAX_ULPS, (kind, k, ulps(g, by_math[k]))
+            assert ulps(g, by_math[k]) <= MAX_ULPS, (kind, k, ulps(g, by_math[k]))
         # The same kernel on the whole array in memory gives the same bits, chunk or not.
         whole = leaves(_call(on_numba, kind, in_memory, direction))
         for g, w in zip(got, whole):
