@@ -3,14 +3,19 @@
 ``graphc.compile(formula, backend="numba")`` (or ``f.using("numba")``) runs every call through
 one generated module per kind of code, whose text ``f.source(kind, backend="numba")`` shows:
 
-- ``<kind>_body(x, z, out, i)``: the straight-line code printed by the numba record
+- ``<kind>_body(x, z)``: the straight-line code printed by the numba record
   (:mod:`graphc.backends.numba_backend`: the math templates, one assignment per operation),
-  writing output ``k`` to ``out[k, i]`` and returning a check value that is ``0.0``
-  when every value it computed (inputs included) is finite, else NaN;
+  returning a check value and the outputs; with more than :data:`_RETURNED_OUTPUTS` outputs,
+  ``<kind>_body(x, z, out, i)`` writes output ``k`` to ``out[k, i]`` and returns the check.
+  The check is ``0.0`` when the arguments and every value computed by an operation that can
+  raise in Python (:func:`may_raise`: calls into ``math``, ``/``, ``**``) are finite, else
+  NaN; a value of ``+``, ``-`` or ``*`` is inf or nan in Python too, without an exception.
+  With ``on_domain_error="raise"`` every value is checked, as numpy raises on any overflow;
 - ``<kind>(x, z)``: the scalar call. It returns what the Python code returns, or raises
   ``FloatingPointError`` when the check is not ``0.0``; graphc then runs the Python backend, which
   gives the same answer or the same :class:`~graphc.errors.DomainError` (numba's
-  ``math.log(-1.0)`` is NaN, not an exception);
+  ``math.log(-1.0)`` is NaN, not an exception). :func:`fast_entry` calls it from
+  ``f.grad``/``f.value_and_grad`` with the least Python in between;
 - ``<kind>_batch(n, x, z, s_x, s_z, out)``: ``numba.prange`` over the points, the body called
   once per point, outputs written into one preallocated ``(outputs, n)`` array: no temporary
   arrays. ``s_x`` is 1 for an argument with a value per point and 0 for one broadcast from a
@@ -39,6 +44,10 @@ from graphc.backends.printing import Listing, emit
 from graphc.backends.scheduling import Program
 
 _CHECK_TERMS = 8  # terms per line of the finiteness check
+#: Up to this many outputs the body returns them (with the check) rather than writing them to
+#: an array, so that a scalar call allocates nothing (an array costs about 17 ns of a 0.2 µs
+#: call); a body with more stores them, so that no tuple of thousands of floats is built.
+_RETURNED_OUTPUTS = 16
 
 
 @dataclass
@@ -97,48 +106,114 @@ def module_source(graph, program: Program, names: Names,
     assigned = [of[node] for node in listing.nodes if node is not None]
     taken = set(of.values()) | set(params)
     free = {word: _free(word, taken) for word in
-            ("numba", "out", "i", "n", "check", f"{program.name}_body",
+            ("numba", "out", "i", "n", "check", "result", f"{program.name}_body",
              f"{program.name}_batch")}
     body, batch = free[f"{program.name}_body"], free[f"{program.name}_batch"]
-    out, i, n, check = free["out"], free["i"], free["n"], free["check"]
+    out, i, n, check, result = free["out"], free["i"], free["n"], free["check"], free["result"]
     steps = [_free(f"s_{p}", taken) for p in params]
     nb = free["numba"]
     m = len(returned)
+    small = m <= _RETURNED_OUTPUTS  # the body returns its outputs, else writes them to out
     decorator = f'@{nb}.njit(cache=True, error_model="numpy")'
     module = ["import math", "", "import numba" + ("" if nb == "numba" else f" as {nb}"),
               "import numpy as np", "", ""]
-    # The body: the math code, outputs written to out[k, i], the check returned.
-    module += [decorator, f"def {body}({', '.join(params + [out, i])}):"]
+    # The body: the math code, then the check, returned with the outputs (few) or beside
+    # them written to out[k, i] (many).
+    module += [decorator, f"def {body}({', '.join(params if small else params + [out, i])}):"]
     module += lines[1:-1]
-    module += [f"    {out}[{k}, {i}] = {text}" for k, text in enumerate(returned)]
-    terms = [f"0.0 * {name}" for name in params + assigned]
-    module.append("    # 0.0 if every value above is finite, else nan")
-    if not terms:
-        module.append("    return 0.0")
+    if not small:
+        module += [f"    {out}[{k}, {i}] = {printed}" for k, printed in enumerate(returned)]
+    # The check: the arguments, then every value (raise_in_batch: numpy raises on any
+    # overflow) or only those an operation that can raise in Python computed (may_raise).
+    checked = params + (assigned if raise_in_batch else [
+        name for name, value in _assignments(text) if may_raise(value)])
+    checked += [f"({printed})" for printed in returned  # an output printed as an expression
+                if may_raise(ast.parse(printed, mode="eval").body)]
+    terms = [f"0.0 * {name}" for name in checked]
+    module.append("    # 0.0 if every value above is finite, else nan" if raise_in_batch else
+                  "    # 0.0 if the arguments and the values of operations that can raise are "
+                  "finite, else nan")
+    for start in range(0, len(terms), _CHECK_TERMS):
+        chunk = " + ".join(terms[start:start + _CHECK_TERMS])
+        module.append(f"    {check} = {chunk}" if start == 0 else
+                      f"    {check} = {check} + {chunk}")
+    verdict = check if terms else "0.0"
+    module.append(f"    return {', '.join([verdict] + returned)}" if small else
+                  f"    return {verdict}")
+    # The scalar entry: no array allocated when the body returns the outputs. Otherwise both
+    # callers pass the index as an int64, so numba compiles the body once (a literal 0 and
+    # prange's index would each be a type of their own).
+    module += ["", "", decorator, f"def {program.name}({', '.join(params)}):"]
+    outputs = ([f"{result}[{k + 1}]" for k in range(m)] if small else
+               [f"{out}[{k}, 0]" for k in range(m)])
+    if small:
+        module += [f"    {result} = {body}({', '.join(params)})",
+                   f"    if {result}[0] != 0.0:",
+                   f"        raise FloatingPointError  # graphc answers from the Python backend",
+                   f"    return {program.returns.format(*outputs)}"]
     else:
-        for start in range(0, len(terms), _CHECK_TERMS):
-            chunk = " + ".join(terms[start:start + _CHECK_TERMS])
-            module.append(f"    {check} = {chunk}" if start == 0 else
-                          f"    {check} = {check} + {chunk}")
-        module.append(f"    return {check}")
-    # The scalar entry. Both callers pass the index as an int64, so numba compiles the body
-    # once (a literal 0 and prange's index would each be a type of their own).
-    module += ["", "", decorator, f"def {program.name}({', '.join(params)}):",
-               f"    {out} = np.empty(({m}, 1))",
-               f"    if {body}({', '.join(params + [out, 'np.int64(0)'])}) != 0.0:",
-               f"        raise FloatingPointError  # graphc answers from the Python backend",
-               f"    return {program.returns.format(*(f'{out}[{k}, 0]' for k in range(m)))}"]
+        module += [f"    {out} = np.empty(({m}, 1))",
+                   f"    if {body}({', '.join(params + [out, 'np.int64(0)'])}) != 0.0:",
+                   f"        raise FloatingPointError  # graphc answers from the Python backend",
+                   f"    return {program.returns.format(*outputs)}"]
     # The batch kernel.
     loads = [f"{p}[{i} * {s}]" for p, s in zip(params, steps)]
-    call = f"{body}({', '.join(loads + [out, f'np.int64({i})'])})"
     module += ["", "", f'@{nb}.njit(parallel=True, cache=True, error_model="numpy")',
                f"def {batch}({', '.join([n] + params + steps + [out])}):",
-               f"    {check} = 0.0"]
-    module += [f"    for {i} in {nb}.prange({n}):",
-               f"        {check} += {call}" if raise_in_batch else f"        {call}",
-               f"    return {check}"]
+               f"    {check} = 0.0",
+               f"    for {i} in {nb}.prange({n}):"]
+    if small:
+        module.append(f"        {result} = {body}({', '.join(loads)})")
+        module += [f"        {out}[{k}, {i}] = {result}[{k + 1}]" for k in range(m)]
+        if raise_in_batch:
+            module.append(f"        {check} += {result}[0]")
+    else:
+        call = f"{body}({', '.join(loads + [out, f'np.int64({i})'])})"
+        module.append(f"        {check} += {call}" if raise_in_batch else f"        {call}")
+    module.append(f"    return {check}")
     structure = ast.literal_eval(program.returns.format(*map(str, range(m))) or "()")
     return "\n".join(module) + "\n", m, structure, batch
+
+
+#: What cannot raise in Python and gives the same float in numba, NaN and inf included:
+#: ``+``, ``-``, ``*`` (IEEE overflow gives inf, never an exception, for floats), negation,
+#: comparisons, conditional expressions and the builtins graphc's templates use
+#: (``abs``, ``float`` of a bool difference, ``max`` and ``min``, which pick the same argument
+#: in both, NaN included). Everything else may raise: calls into ``math`` (CPython's ``math``
+#: raises exactly where the C library's result is inf or nan from finite arguments, or nan
+#: from non-nan ones), ``/`` (by zero), ``**`` (overflow, zero to a negative power).
+_SAFE_NODES = (ast.Name, ast.Load, ast.Constant, ast.BinOp, ast.UnaryOp, ast.Compare,
+               ast.IfExp, ast.BoolOp, ast.Call, ast.cmpop, ast.boolop, ast.Add, ast.Sub,
+               ast.Mult, ast.USub, ast.UAdd, ast.Not)
+_SAFE_CALLS = frozenset(("abs", "float", "max", "min"))
+
+
+def may_raise(expression: ast.expr) -> bool:
+    """Whether the Python form of ``expression`` (a line of the math backend's code) can
+    raise: it holds anything but the operations of :data:`_SAFE_NODES`. Conservative: an
+    unknown construct counts as one that can raise."""
+    for node in ast.walk(expression):
+        if not isinstance(node, _SAFE_NODES):
+            return True
+        if isinstance(node, ast.Call) and not (
+                isinstance(node.func, ast.Name) and node.func.id in _SAFE_CALLS
+                and not node.keywords):
+            return True
+    return False
+
+
+def _assignments(text: str):
+    """``(name, value expression)`` of each ``name = ...`` line of a printed function, in
+    order (the text is graphc's own code, parsed, never evaluated)."""
+    for statement in ast.parse(text).body[0].body:
+        if isinstance(statement, ast.Assign):
+            for target in statement.targets:
+                if isinstance(target, ast.Name):
+                    yield target.id, statement.value
+                else:  # not graphc's printing; check whatever names it binds
+                    for node in ast.walk(target):
+                        if isinstance(node, ast.Name):
+                            yield node.id, ast.Call(ast.Name("unknown", ast.Load()), [], [])
 
 
 def compile_program(graph, program: Program, names: Names, ops: int,
@@ -156,25 +231,52 @@ FAST_KINDS = ("grad", "value_and_grad")
 def fast_entry(fn, kind: str, run):
     """``fn.grad`` or ``fn.value_and_grad`` for a Function on numba: positional Python floats
     go straight to the compiled scalar entry, with no method binding (an attribute of the
-    instance, set once a call with floats armed it); anything else takes ``fn._call``."""
+    instance, set once a call with floats armed it); anything else takes ``fn._call``.
+
+    The entry is a function of exactly the formula's arity (parameters ``a0, a1, ...``,
+    positional-only, missing ones a sentinel) rather than ``*args``: checking named
+    parameters costs less than a loop over a tuple. Its text is fixed here, with nothing from
+    the formula but the number of variables. ``run`` is called through numba's compiled
+    overload for ``(float64, ...)`` (:func:`_direct`), skipping the dispatcher's type
+    resolution."""
     count = len(fn.inputs)
-    slow = fn._call
-
-    def entry(*args, **kwargs):
-        if not kwargs and len(args) == count:
-            for arg in args:
-                if arg.__class__ is not float:
-                    break
-            else:
-                try:
-                    return run(*args)
-                except NotFinite:  # NaN included: the Python backend answers, or raises
-                    return fn._run(kind, list(args), "python")
-        return slow(kind, args, kwargs)
-
-    entry.__name__ = entry.__qualname__ = kind
+    params = [f"a{k}" for k in range(count)]
+    tests = [f"{p}.__class__ is float" for p in params] + ["not rest", "not kwargs"]
+    listed = "(" + "".join(f"{p}, " for p in params) + ")"
+    text = "\n".join([
+        f"def {kind}({''.join(f'{p}=_MISSING, ' for p in params)}{'/, ' if params else ''}"
+        f"*rest, **kwargs):",
+        f"    if {' and '.join(tests)}:",
+        f"        try:",
+        f"            return run({', '.join(params)})",
+        f"        except NotFinite:  # NaN included: the Python backend answers, or raises",
+        f"            return python(kind, [{', '.join(params)}], 'python')",
+        f"    return slow(kind, tuple([a for a in {listed} if a is not _MISSING]) + rest, "
+        f"kwargs)"])
+    namespace = {"run": _direct(run, count), "python": fn._run, "slow": fn._call,
+                 "kind": kind, "NotFinite": NotFinite, "_MISSING": _MISSING}
+    exec(compile(text, f"<graphc {kind} entry>", "exec"), namespace)  # noqa: S102 (fixed text)
+    entry = namespace[kind]
     entry.__doc__ = getattr(type(fn), kind).__doc__
     return entry
+
+
+_MISSING = object()  # a parameter of a fast entry that the call did not give
+
+
+def _direct(run, count: int):
+    """The compiled overload of the numba dispatcher ``run`` for ``count`` float64 arguments,
+    callable from Python without the dispatcher's type resolution (about 50 ns a call).
+
+    numba's ``Dispatcher.compile(signature)`` (public) compiles the overload, or loads it from
+    the cache, and returns its entry point (a C function taking Python floats; undocumented,
+    but so in every numba since 0.3x). Anything else (another numba, an error) falls back to
+    the dispatcher itself, which gives the same results a little slower."""
+    try:
+        direct = run.compile((require().float64,) * count)
+    except Exception:  # noqa: BLE001 - any failure here only costs speed
+        return run
+    return direct if callable(direct) else run
 
 
 def call(fn, kind: str, arrays: list, batched: bool):
