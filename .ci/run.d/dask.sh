@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
-# CI: the optional extra graphc[dask] (dask[array] and distributed). The main test run installs
-# only the test extra, so there tests/test_scale.py is skipped; here it runs for real, on a
-# LocalCluster of two worker processes on 127.0.0.1, with the example at a small size.
+# CI: the optional extra graphc[dask] (dask[array] and distributed), with graphc[numba] beside it
+# so that a function on numba runs numba's batch kernel in the workers. The main test run
+# installs only the test extra, so there tests/test_scale.py and tests/test_scale_numba.py are
+# skipped; here they run for real, on LocalClusters of worker processes on 127.0.0.1, with the
+# example at a small size. numba compiles into a fresh cache folder, which the workers share.
 set -euo pipefail
-python -m pip install --quiet ".[dask]" scipy
-python -c "import dask, distributed; print('dask', dask.__version__, 'distributed', distributed.__version__)"
-python -m pytest -q -p no:cacheprovider tests/test_scale.py tests/test_scale_without_dask.py
-# The dask benchmark end to end on small sizes (1 and 2 worker processes; dask-glm if present).
+python -m pip install --quiet ".[dask,numba]" scipy
+python -c "import dask, distributed, numba; print('dask', dask.__version__, 'distributed', distributed.__version__, 'numba', numba.__version__)"
+cache="$(mktemp -d)"
+trap 'rm -rf "$cache"' EXIT
+export GRAPHC_CACHE_DIR="$cache"
+python -m pytest -q -p no:cacheprovider tests/test_scale.py tests/test_scale_without_dask.py \
+  tests/test_scale_numba.py
+# The dask benchmark end to end on small sizes (1 and 2 worker processes; numba's rows; dask-glm
+# if present).
 out="$(mktemp)"
 python benchmarks/bench_dask.py --quick > "$out" 2>/dev/null
 grep -q "| logistic regression loss and gradient |" "$out"
-echo "dask: tests and the benchmark's quick run passed"
+grep -q "| | numba, 2 workers |" "$out"
+grep -q "| 1 x 2 |" "$out"
+echo "dask: tests (numba's kernel in the workers included) and the benchmark's quick run passed"

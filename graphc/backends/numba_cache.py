@@ -31,6 +31,7 @@ import os
 import platform
 import sys
 import tempfile
+import threading
 import types
 import warnings
 from pathlib import Path
@@ -38,6 +39,9 @@ from pathlib import Path
 ENV = "GRAPHC_CACHE_DIR"
 _PREFIX = "graphc_"
 _fallback: Path | None = None
+#: One thread of a process imports a module at a time: the module is in ``sys.modules`` before
+#: its text has run (numba looks it up there), and another thread must not take it half made.
+_loading = threading.Lock()
 
 
 def cache_dir() -> Path:
@@ -132,7 +136,12 @@ def seal(module) -> None:
 
 def load(source: str):
     """Import the module whose text is ``source`` from the cache folder, writing it first if
-    it is missing or differs from ``source`` in any byte."""
+    it is missing or differs from ``source`` in any byte (one thread at a time)."""
+    with _loading:
+        return _load(source)
+
+
+def _load(source: str):
     name = _PREFIX + key(source)
     module = sys.modules.get(name)
     if module is not None:

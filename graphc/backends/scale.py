@@ -16,7 +16,8 @@ its type's ``__dask_graph__``, without importing dask). Two cases:
 
 ``meta`` is always given, so dask never calls the code on dummy inputs. The tasks carry the
 generated source, not a compiled function: each process compiles it once (:class:`Kernel`) and
-keeps it. Without ``dask[array]`` a dask argument is a :class:`GraphcError` that says what to
+keeps it. A pointwise function on numba runs numba's batch kernel in each task instead of the
+numpy code (:func:`batch_backend`, :mod:`graphc.backends.scale_numba`). Without ``dask[array]`` a dask argument is a :class:`GraphcError` that says what to
 install, never an array computed in memory.
 """
 
@@ -26,11 +27,12 @@ import hashlib
 import math
 import operator
 import re
+import threading
 
 import numpy as np
 
 from graphc import errors
-from graphc.backends import registry
+from graphc.backends import registry, scale_numba
 from graphc.backends.scheduling import positions
 from graphc.errors import DomainError, GraphcError
 from graphc.graph.batch_axis import structure
@@ -51,61 +53,93 @@ def _dask_array():
 
 
 def batch_backend(fn) -> str:
-    """The backend whose batch code the chunks of ``fn`` run: the hook for a faster one.
-
-    numpy today. The numba backend (its fused, parallel loop over points) plugs in here: return
-    ``"numba"`` for a function that runs on numba, and :meth:`Kernel.function` loads that
-    backend's module from the source the task carries through its ``Backend.compile`` (the numba backend caches compiled modules
-    by their source, so a worker process compiles each once). Chunks then run its batch entry
-    with the same arguments; nothing else in this module depends on the backend.
-    """
+    """The backend whose batch code the chunks of ``fn`` run: ``"numba"`` for a function that
+    runs on numba (its fused, parallel loop over points: :mod:`graphc.backends.scale_numba`),
+    else ``"numpy"``. A function with vectors or matrices runs on numpy (numba does not take
+    it)."""
+    if getattr(fn, "backend", "python") == "numba" and not fn.tensor:
+        return "numba"
     return "numpy"
 
 
 # ---------------------------------------------------------------------- compiled kernels
 _kept: dict[str, object] = {}
 _compiled_here = 0
+_runs = {"numpy": 0, "numba": 0}
+_counting = threading.Lock()  # a worker's threads count chunks together
 
 
 def compiled_here() -> int:
-    """How many kernels this process has compiled from source (not counting those it made)."""
+    """How many numpy kernels this process has compiled from source (not counting those it made)."""
     return _compiled_here
+
+
+def chunk_runs() -> dict:
+    """How many chunks this process has run, by the backend whose code ran (``numpy``, or
+    ``numba``'s batch kernel); a chunk that numba hands to numpy for its error counts in both."""
+    return dict(_runs)
 
 
 class Kernel:
     """One kind of generated code as it travels to the workers: its source, compiled once per
-    process on first use (a worker never recompiles per task)."""
+    process on first use (a worker never recompiles per task). On numba it also carries the
+    numba module's text (:func:`graphc.backends.scale_numba.travelling`); the numpy source is
+    then the fallback that raises domain errors."""
 
     def __init__(self, source: str, name: str, backend: str, kind: str, formula: str,
-                 raise_errors: bool):
+                 raise_errors: bool, numba=None):
         self.source, self.name, self.backend, self.kind = source, name, backend, kind
-        self.formula, self.raise_errors = formula, raise_errors
-        self.digest = hashlib.sha256(f"{backend}\n{source}".encode()).hexdigest()
+        self.formula, self.raise_errors, self.numba = formula, raise_errors, numba
+        self.digest = hashlib.sha256(f"numpy\n{source}".encode()).hexdigest()
+        self.numba_digest = None if numba is None else hashlib.sha256(
+            f"numba\n{raise_errors}\n{numba.source}".encode()).hexdigest()
 
     @classmethod
     def of(cls, fn, kind: str) -> "Kernel":
         backend = batch_backend(fn)
-        compiled = fn._get(kind, backend)
+        compiled = fn._get(kind, "numpy")
         formula = getattr(fn, "formula", None) or "; ".join(getattr(fn, "formulas", ()))
+        raise_errors = fn.on_domain_error == "raise"
+        numba = None
+        if backend == "numba":
+            own = fn._get(kind, "numba")
+            numba = scale_numba.travelling(own)
         kernel = cls(compiled.source, fn._program(kind).name, backend, kind, formula,
-                     fn.on_domain_error == "raise")
+                     raise_errors, numba)
         _keep(kernel.digest, compiled.run)  # this process has it compiled already
+        if numba is not None:
+            _keep(kernel.numba_digest, own)  # and the function's own numba code (loaded lazily)
         return kernel
 
     def __dask_tokenize__(self):
-        return ("graphc.Kernel", self.digest, self.raise_errors)
+        return ("graphc.Kernel", self.digest, self.numba_digest, self.raise_errors)
 
     def function(self):
         run = _kept.get(self.digest)
         if run is None:
             global _compiled_here
-            run = registry.get(self.backend).compile(self.source, self.name, self.kind)
+            run = registry.get("numpy").compile(self.source, self.name, self.kind)
             _compiled_here += 1
             _keep(self.digest, run)
         return run
 
     def run(self, arrays: list):
         """The generated code on one chunk, under the function's rule for domain errors."""
+        if self.numba is None:
+            return self.run_numpy(arrays)
+        code = _kept.get(self.numba_digest)
+        if code is None:  # the first task of this kind in this process
+            code = self.numba
+            _keep(self.numba_digest, code)
+        with _counting:
+            _runs["numba"] += 1
+        stand_in = scale_numba.OnNumba(code, self.run_numpy, self.raise_errors)
+        return scale_numba.run(stand_in, self.kind, arrays)
+
+    def run_numpy(self, arrays: list):
+        """The numpy code on one chunk (numba's fallback too: it raises the domain error)."""
+        with _counting:
+            _runs["numpy"] += 1
         run = self.function()
         if not self.raise_errors:
             return run(*arrays)
