@@ -52,6 +52,10 @@ def main(argv=None) -> int:
                         help="seconds per cell (default 30; more for the largest cases)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds for small cases (default 3)")
     parser.add_argument("--cases", help="comma-separated case names (default: all)")
+    parser.add_argument("--numba-limit", type=float,
+                        help="most seconds for a graphc-numba cell up to 10^4 operations, and for "
+                        "a size of its compile series (default 20 × --limit; numba gets --limit per "
+                        "100 operations up to that)")
     parser.add_argument("--series", help="wide(n) sizes of graphc-numba's compile series, comma-separated "
                         "(default 20,200,2000; --quick 2,20; empty: none)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"), help="markdown output")
@@ -80,20 +84,21 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
     results = run_suite(cases, systems, args.limit, args.quick, rounds,
-                        log=lambda line: print(line, flush=True))
+                        log=lambda line: print(line, flush=True), numba_most=args.numba_limit)
     for row in results.values():
         cross_check(row)
     series = None
     if "graphc-numba" in systems:
         sizes = args.series if args.series is not None else ("2,20" if args.quick else "20,200,2000")
         series = compile_series([case_module.wide(int(n)) for n in sizes.split(",") if n.strip()],
-                                args.limit, log=lambda line: print(line, flush=True))
+                                args.limit, args.numba_limit, log=lambda line: print(line, flush=True))
     elapsed = time.monotonic() - started
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     meta = {"machine": f"{platform.machine()} with {os.cpu_count()} cores",
             "versions": _versions(systems), "limit": args.limit, "elapsed": elapsed, "series": series,
+            "numba_limit": args.numba_limit if args.numba_limit else 20 * args.limit,
             "note": ("Peers not installed here, so not in the tables: " + ", ".join(absent) + "."
                      if absent else "")}
     picture = out.with_suffix(".png")

@@ -37,15 +37,16 @@ SCRATCH_ENV = "GRAPHC_BENCH_SCRATCH"    # the runner's scratch folder, removed a
 MODULE_PREFIX = "graphc_"               # graphc's generated modules (numba_cache._PREFIX)
 
 
-def budget(limit: float, ops: int) -> float:
+def budget(limit: float, ops: int, most: float | None = None) -> float:
     """Seconds a graphc-numba cell may take: ``limit`` per 100 operations of the function, at
-    most 20 limits (600 s with the default 30 s), for cases up to 10^4 operations; the plain
-    limit beyond. numba compiles a few milliseconds per generated statement, and a cell compiles
-    twice: the scalar code (cold, in its own process) and the parallel batch kernel, which takes
-    longer still (mlp(64), 583 operations: 25 s and 108 s on the shared 2-core machine)."""
+    most ``most`` (default 20 limits: 600 s with the default 30 s), for cases up to 10^4
+    operations; the plain limit beyond. numba compiles a few milliseconds per generated
+    statement, and a cell compiles twice: the scalar code (cold, in its own process) and the
+    parallel batch kernel, which takes longer still (mlp(64), 583 operations: 25 s and 108 s on
+    the shared 2-core machine)."""
     if ops > 10_000:
         return limit
-    return limit * min(20.0, max(1.0, ops / 100))
+    return max(limit, min(20 * limit if most is None else most, limit * ops / 100))
 
 
 def _dispatcher_stats() -> tuple[int, int]:
@@ -177,14 +178,15 @@ class GraphcNumba(Graphc):
         return lambda: f.value_and_grad(*arrays)
 
 
-def compile_series(cases: list[Case], limit: float, log=print) -> list[dict]:
+def compile_series(cases: list[Case], limit: float, most: float | None = None,
+                   log=print) -> list[dict]:
     """Cold prepare of each case alone, each in a fresh process with an empty cache folder
     (the scalar code only): the compile-time-per-operation series."""
     scratch = tempfile.mkdtemp(prefix="graphc-numba-series-")
     rows = []
     try:
         for case in cases:
-            timeout = budget(limit, case.approx_ops)
+            timeout = budget(limit, case.approx_ops, most)
             row = {"case": case.name, "approx_ops": case.approx_ops, "limit_s": timeout}
             started = time.monotonic()
             try:

@@ -166,7 +166,11 @@ def markdown(results, systems, meta: dict) -> str:
     lines = ["# Benchmarks", "",
              "<!-- Written by `python -m benchmarks`; rerun it rather than editing this file. -->", "",
              f"Run on {meta['machine']}, Python {platform.python_version()}, "
-             f"{meta['versions']}; cell limit {meta['limit']:.0f} s; took {meta['elapsed']:.0f} s.",
+             f"{meta['versions']}; cell limit {meta['limit']:.0f} s"
+             + (f" (graphc-numba, which compiles: {meta['limit']:.0f} s per 100 operations, up to "
+                f"{meta['numba_limit']:.0f} s, on cases up to 10^4 operations; the Feynman row "
+                f"{12 * meta['limit']:.0f} s)" if "graphc-numba" in systems and meta.get("numba_limit") else "")
+             + f"; took {meta['elapsed']:.0f} s.",
              meta.get("note", ""), ""]
     lines += targets(results, systems, meta.get("elapsed"), meta.get("series"))
     lines += ["## Measurements", ""]

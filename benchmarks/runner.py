@@ -7,8 +7,8 @@ system alike; small cases get several rounds and their medians are reported. A c
 past its time limit is killed and recorded as a timeout, keeping whatever stages it finished;
 a family whose smaller size timed out before half the limit was spent preparing skips its larger
 sizes for that system (recorded too). graphc-numba's cells get more time, since numba compiles
-(:func:`benchmarks.numba_peer.budget`: the limit per 100 operations, at most 20 limits, up to
-10^4 operations).
+(:func:`benchmarks.numba_peer.budget`: the limit per 100 operations, at most 20 limits or
+``numba_most`` seconds, up to 10^4 operations).
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def _short(cell: dict) -> str:
 
 
 def run_suite(cases: list[Case], systems: list[str], limit: float, quick: bool,
-              rounds: int = 3, log=print) -> dict:
+              rounds: int = 3, log=print, numba_most: float | None = None) -> dict:
     """Every cell of the suite: ``{case name: {system: cell}}``, in case order."""
     scratch = tempfile.mkdtemp(prefix="graphc-bench-")  # graphc-numba's cache folders
     workers = {s: Worker(s, quick, scratch) for s in systems}
@@ -150,7 +150,7 @@ def run_suite(cases: list[Case], systems: list[str], limit: float, quick: bool,
             limits = {s: cell_limit for s in systems}
             if "graphc-numba" in limits:  # numba compiles; cases up to 10^4 operations must finish
                 limits["graphc-numba"] = (limit * 12 if case.aggregate
-                                          else max(cell_limit, budget(limit, case.approx_ops)))
+                                          else max(cell_limit, budget(limit, case.approx_ops, numba_most)))
             collected: dict[str, list[dict]] = {s: [] for s in systems}
             for round_number in range(repeat):
                 for system in systems:

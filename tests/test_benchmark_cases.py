@@ -210,11 +210,14 @@ def test_compile_series_is_judged_per_operation():
     assert "4 to 8 ms/op (2×)" in line and "**missed** by 1.33×" in line
 
 
-def test_numba_prepare_processes_compile_cold_and_load_warm():
+def test_numba_prepare_processes_compile_cold_and_load_warm(tmp_path, monkeypatch):
     """The benchmark's own claim, checked with numba's statistics: the first process compiles
     (misses, no hits), the second loads what it wrote (hits, no misses)."""
     pytest.importorskip("numba", reason="the numba extra is not installed (pip install '.[numba]')")
-    from benchmarks.numba_peer import GraphcNumba
+    from benchmarks.numba_peer import CACHE_ENV, SCRATCH_ENV, GraphcNumba
+
+    monkeypatch.setenv(SCRATCH_ENV, str(tmp_path))  # the adapter sets both; restored after
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "unused"))
 
     peer = GraphcNumba()
     emitted = []
