@@ -240,8 +240,7 @@ class SymEngine:
         return {"ops": int(count(h.expr)), "grad_ops": sum(int(count(g)) for g in h.grads)}
 
     def scalar(self, case, h):
-        """One point as a list of floats (a list is what the callback reads fastest)."""
-        point, run = list(case.point), h.run
+        point, run = list(case.point), h.run  # a list: what the callback reads fastest
         return lambda: run(point)
 
     def scalar_floats(self, result):
@@ -391,8 +390,7 @@ class Casadi:
 
 
 def _graphc_numba():
-    """graphc on numba: its adapter lives in :mod:`benchmarks.numba_peer` (cold and warm
-    prepare in processes of their own), which builds on :class:`Graphc` above."""
+    """graphc on numba: :mod:`benchmarks.numba_peer` (which builds on :class:`Graphc`)."""
     from benchmarks.numba_peer import GraphcNumba
 
     return GraphcNumba()

@@ -140,7 +140,7 @@ def verdict(comparison: Comparison, need: float, higher: bool = True):
             words.append("not measured" + (f": {_names(theirs)}" if theirs else
                                            " (no case in scope)"))
             return worst, "; ".join(words)
-        words.append(f"met ({len(rows)} cases)" if not theirs else
+        words.append(f"met ({len(rows)} case{'s' * (len(rows) != 1)})" if not theirs else
                      f"met on the {len(rows)} of {total} cases measured")
     if theirs:
         words.append(f"not measured on {len(theirs)}: {_names(theirs)}")

@@ -61,7 +61,7 @@ def test_cross_check_flags_a_system_that_disagrees():
 def test_the_operation_ratio_bound_is_4_with_the_sigmoid_family():
     cell = _cell([1.0], ops=10, grad_ops=35, ratio_bound=4.0)
     text = "\n".join(targets({"mlp(1)": {"graphc": cell}}, ["graphc"]))
-    assert "| mlp(1) | 3.5× (bound 4) | met (1 cases) |" in text
+    assert "| mlp(1) | 3.5× (bound 4) | met (1 case) |" in text
     cell = _cell([1.0], ops=10, grad_ops=35)  # no sigmoid-family op: the bound is 3
     text = "\n".join(targets({"quiz": {"graphc": cell}}, ["graphc"]))
     assert "| quiz | 3.5× (bound 3) | **missed** by 1.17× (1 of 1 cases) |" in text
