@@ -54,8 +54,8 @@ def main(argv=None) -> int:
     parser.add_argument("--cases", help="comma-separated case names (default: all)")
     parser.add_argument("--numba-limit", type=float,
                         help="most seconds for a graphc-numba cell up to 10^4 operations, and for "
-                        "a size of its compile series (default 20 × --limit; numba gets --limit per "
-                        "100 operations up to that)")
+                        "a size of its compile series (default 20 × --limit; numba gets --limit and "
+                        "--limit per 100 operations, up to that)")
     parser.add_argument("--series", help="wide(n) sizes of graphc-numba's compile series, comma-separated "
                         "(default 20,200,2000; --quick 2,20; empty: none)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"), help="markdown output")

@@ -19,6 +19,7 @@ timed too (in a case's first round only: later rounds have the kernel in memory)
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -38,15 +39,15 @@ MODULE_PREFIX = "graphc_"               # graphc's generated modules (numba_cach
 
 
 def budget(limit: float, ops: int, most: float | None = None) -> float:
-    """Seconds a graphc-numba cell may take: ``limit`` per 100 operations of the function, at
-    most ``most`` (default 20 limits: 600 s with the default 30 s), for cases up to 10^4
-    operations; the plain limit beyond. numba compiles a few milliseconds per generated
+    """Seconds a graphc-numba cell may take: ``limit``, and ``limit`` more per 100 operations of
+    the function, at most ``most`` (default 20 limits: 600 s with the default 30 s), for cases
+    up to 10^4 operations; the plain limit beyond. numba compiles a few milliseconds per generated
     statement, and a cell compiles twice: the scalar code (cold, in its own process) and the
     parallel batch kernel, which takes longer still (mlp(64), 583 operations: 25 s and 108 s on
     the shared 2-core machine)."""
     if ops > 10_000:
         return limit
-    return max(limit, min(20 * limit if most is None else most, limit * ops / 100))
+    return max(limit, min(20 * limit if most is None else most, limit * (1 + ops / 100)))
 
 
 def _dispatcher_stats() -> tuple[int, int]:
@@ -111,10 +112,12 @@ def _run_child(cases: list[Case], cache: str, scratch: str, python: bool,
 
 
 def _scratch() -> str:
+    """The runner's scratch folder, or one of this process's own, removed when it exits."""
     folder = os.environ.get(SCRATCH_ENV)
     if not folder:
-        folder = tempfile.mkdtemp(prefix="graphc-numba-bench-")
+        folder = tempfile.mkdtemp(prefix="graphc-numba-scratch-")
         os.environ[SCRATCH_ENV] = folder
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
     return folder
 
 

@@ -167,7 +167,7 @@ def markdown(results, systems, meta: dict) -> str:
              "<!-- Written by `python -m benchmarks`; rerun it rather than editing this file. -->", "",
              f"Run on {meta['machine']}, Python {platform.python_version()}, "
              f"{meta['versions']}; cell limit {meta['limit']:.0f} s"
-             + (f" (graphc-numba, which compiles: {meta['limit']:.0f} s per 100 operations, up to "
+             + (f" (graphc-numba, which compiles: {meta['limit']:.0f} s and {meta['limit']:.0f} s more per 100 operations, up to "
                 f"{meta['numba_limit']:.0f} s, on cases up to 10^4 operations; the Feynman row "
                 f"{12 * meta['limit']:.0f} s)" if "graphc-numba" in systems and meta.get("numba_limit") else "")
              + f"; took {meta['elapsed']:.0f} s.",
@@ -200,11 +200,17 @@ def markdown(results, systems, meta: dict) -> str:
                     "0.5 s); Python floats in; each "
                     "system's compiled function called directly (graphc and graphc-numba: "
                     "`f.compiled()`, SymPy: the lambdified function, SymEngine-LLVM: the `Lambdify` "
-                    "callback on a list of floats, CasADi: the `Function` (its SX virtual machine; "
-                    "CasADi's C jit does not change a call from Python, whose cost is the wrapper's), "
+                    "callback on a list of floats, CasADi: the `Function` (its SX virtual machine; its "
+                    "C jit is given below), "
                     "JAX: the jitted function and "
                     "`block_until_ready`, PyTorch: leaf tensors, forward, `autograd.grad`). For the "
                     "Feynman row, the sum over its formulas.")
+    if "casadi" in systems and any(row.get("casadi", {}).get("latency_jit_s") for row in results.values()):
+        lines += ["CasADi-jit (the same `Function` with `jit=True`, compiled by gcc -O1, called the "
+                  "same way; its compile time in parentheses): "
+                  + ", ".join(f"{case} {_time(row['casadi']['latency_jit_s'])} "
+                              f"({_time(row['casadi'].get('jit_prepare_s'))})" for case, row in results.items()
+                              if row.get("casadi", {}).get("latency_jit_s")) + ".", ""]
     for system in ("graphc", "graphc-numba"):
         if system in systems:
             lines += [f"{LABELS[system]} through its `Function` (`f.value_and_grad(*floats)`, which "

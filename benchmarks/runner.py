@@ -7,7 +7,7 @@ system alike; small cases get several rounds and their medians are reported. A c
 past its time limit is killed and recorded as a timeout, keeping whatever stages it finished;
 a family whose smaller size timed out before half the limit was spent preparing skips its larger
 sizes for that system (recorded too). graphc-numba's cells get more time, since numba compiles
-(:func:`benchmarks.numba_peer.budget`: the limit per 100 operations, at most 20 limits or
+(:func:`benchmarks.numba_peer.budget`: the limit and the limit per 100 operations, at most 20 limits or
 ``numba_most`` seconds, up to 10^4 operations).
 """
 
@@ -30,7 +30,8 @@ from benchmarks.numba_peer import SCRATCH_ENV, budget
 
 ROOT = Path(__file__).resolve().parents[1]
 SLOW_CELL = 4.0  # seconds: a cell slower than this gets one round only
-NUMERIC = ("prepare_s", "prepare_peak_mib", "latency_s", "latency_api_s", "batch_s", "peak_mib",
+NUMERIC = ("prepare_s", "prepare_peak_mib", "latency_s", "latency_api_s", "latency_jit_s",
+           "jit_prepare_s", "batch_s", "peak_mib",
            "traced_peak_mib", "traced_beyond_mib", "traced_beyond_arrays", "warm_prepare_s", "python_prepare_s",
            "batch_compile_s", "numba_startup_s", "warm_startup_s")
 

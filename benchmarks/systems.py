@@ -363,7 +363,22 @@ class Casadi:
         gradient = ca.gradient(expr, ca.vertcat(*symbols))
         run = ca.Function("value_and_grad", symbols, [expr, gradient])
         run(*case.point)
-        return SimpleNamespace(symbols=symbols, expr=expr, run=run)
+        return SimpleNamespace(symbols=symbols, expr=expr, gradient=gradient, run=run)
+
+    def scalar_jit(self, case, h):
+        """The same Function compiled to C by CasADi's jit (gcc -O1), or None without gcc."""
+        import shutil
+
+        if shutil.which("gcc") is None:
+            return None
+        run = self.ca.Function("value_and_grad_jit", h.symbols, [h.expr, h.gradient],
+                               {"jit": True, "compiler": "shell",
+                                "jit_options": {"flags": ["-O1"], "verbose": False}})
+        point = case.point
+        got, want = self.scalar_floats(run(*point)), self.scalar_floats(h.run(*point))
+        if not np.allclose(got, want, rtol=1e-12, atol=0.0, equal_nan=True):
+            raise RuntimeError("CasADi's jitted Function disagrees with its virtual machine")
+        return lambda: run(*point)
 
     def counts(self, case, h) -> dict:
         value = self.ca.Function("value", h.symbols, [h.expr])

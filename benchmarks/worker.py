@@ -143,6 +143,13 @@ def measure(adapter, case, emit, light: bool = False, batch: bool = True,
     if hasattr(adapter, "scalar_api"):
         out["latency_api_s"] = latency(adapter.scalar_api(case, handle), **timing)
     emit(out)
+    if hasattr(adapter, "scalar_jit"):  # CasADi: also its C jit, where there is a compiler
+        start = time.perf_counter()
+        jitted = adapter.scalar_jit(case, handle)
+        if jitted is not None:
+            out["jit_prepare_s"] = time.perf_counter() - start
+            out["latency_jit_s"] = latency(jitted, **timing)
+            emit(out)
     if not batch:
         out["batch_skipped"] = True
     else:
@@ -196,7 +203,7 @@ def measure_aggregate(adapter, case, emit) -> dict:
             total["check"].append(None)
             total["batch_check"].append(None)
             continue
-        for key in ("prepare_s", "latency_s", "latency_api_s", "batch_s", *SUMMED_APART):
+        for key in ("prepare_s", "latency_s", "latency_api_s", "latency_jit_s", "batch_s", *SUMMED_APART):
             if one.get(key) is not None:
                 total[key] = total.get(key, 0) + one[key]
         for key in ("numba_startup_s", "warm_startup_s"):  # once per process, not per formula
