@@ -203,7 +203,8 @@ def measure_aggregate(adapter, case, emit) -> dict:
             total["check"].append(None)
             total["batch_check"].append(None)
             continue
-        for key in ("prepare_s", "latency_s", "latency_api_s", "latency_jit_s", "batch_s", *SUMMED_APART):
+        for key in ("prepare_s", "latency_s", "latency_api_s", "latency_jit_s", "jit_prepare_s", "batch_s",
+                    *SUMMED_APART):
             if one.get(key) is not None:
                 total[key] = total.get(key, 0) + one[key]
         for key in ("numba_startup_s", "warm_startup_s"):  # once per process, not per formula
