@@ -129,8 +129,6 @@ def test_symengine_batch_gives_a_column_per_output_at_every_point(case):
     """One (points, variables) array in, value and gradient per point out (one variable too,
     where SymEngine's callback answers with an extra axis), equal to its scalar answers."""
     _symengine()
-    import numpy as np
-
     from benchmarks.systems import SymEngine
     from benchmarks.worker import batch_points
 
