@@ -1,8 +1,13 @@
 """``python -m benchmarks``: run the suite and write docs/benchmarks.md (and a plot).
 
-    python -m benchmarks                 # every case, every installed peer (~15 minutes)
-    python -m benchmarks --quick         # tiny sizes, graphc and SymPy only (CI smoke run)
+    python -m benchmarks                 # every case, every installed peer (see README)
+    python -m benchmarks --quick         # tiny sizes, graphc and SymPy only
+    python -m benchmarks --quick --systems graphc,graphc-numba,sympy,symengine   # CI's run
     python -m benchmarks --systems graphc,sympy --limit 30 --out /tmp/bench.md
+    python -m benchmarks --cases quiz,nest --series 20,200 --out /tmp/bench.md
+
+With graphc-numba among the systems, a compile series follows the cases: cold prepares of
+wide(n) at the sizes of --series (default 20,200,2000: 10^2, 10^3 and 10^4 operations).
 """
 
 from __future__ import annotations
@@ -19,13 +24,15 @@ from pathlib import Path
 
 from benchmarks import cases as case_module
 from benchmarks.check import cross_check
+from benchmarks.numba_peer import compile_series
 from benchmarks.report import markdown, plot
 from benchmarks.runner import ROOT, run_suite
 from benchmarks.systems import SYSTEMS, installed
 
 
 def _versions(systems) -> str:
-    names = {"graphc": "graphc", "graphc-numba": "numba", "sympy": "sympy", "jax": "jax", "torch": "torch", "casadi": "casadi"}
+    names = {"graphc": "graphc", "graphc-numba": "numba", "sympy": "sympy", "symengine": "symengine",
+             "jax": "jax", "torch": "torch", "casadi": "casadi"}
     parts = ["numpy " + metadata.version("numpy")]
     for system in systems:
         try:
@@ -45,6 +52,12 @@ def main(argv=None) -> int:
                         help="seconds per cell (default 30; more for the largest cases)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds for small cases (default 3)")
     parser.add_argument("--cases", help="comma-separated case names (default: all)")
+    parser.add_argument("--numba-limit", type=float,
+                        help="most seconds for a graphc-numba cell up to 10^4 operations, and for "
+                        "a size of its compile series (default 20 × --limit; numba gets --limit and "
+                        "--limit per 100 operations, up to that)")
+    parser.add_argument("--series", help="wide(n) sizes of graphc-numba's compile series, comma-separated "
+                        "(default 20,200,2000; --quick 2,20; empty: none)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"), help="markdown output")
     args = parser.parse_args(argv)
 
@@ -71,15 +84,21 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
     results = run_suite(cases, systems, args.limit, args.quick, rounds,
-                        log=lambda line: print(line, flush=True))
+                        log=lambda line: print(line, flush=True), numba_most=args.numba_limit)
     for row in results.values():
         cross_check(row)
+    series = None
+    if "graphc-numba" in systems:
+        sizes = args.series if args.series is not None else ("2,20" if args.quick else "20,200,2000")
+        series = compile_series([case_module.wide(int(n)) for n in sizes.split(",") if n.strip()],
+                                args.limit, args.numba_limit, log=lambda line: print(line, flush=True))
     elapsed = time.monotonic() - started
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     meta = {"machine": f"{platform.machine()} with {os.cpu_count()} cores",
-            "versions": _versions(systems), "limit": args.limit, "elapsed": elapsed,
+            "versions": _versions(systems), "limit": args.limit, "elapsed": elapsed, "series": series,
+            "numba_limit": args.numba_limit if args.numba_limit else 20 * args.limit,
             "note": ("Peers not installed here, so not in the tables: " + ", ".join(absent) + "."
                      if absent else "")}
     picture = out.with_suffix(".png")
@@ -89,6 +108,8 @@ def main(argv=None) -> int:
     # The raw numbers beside the report, without the value vectors the cross-check compared.
     raw = {case: {system: {k: v for k, v in cell.items() if k not in ("check", "batch_check", "trace")}
                   for system, cell in row.items()} for case, row in results.items()}
+    if series is not None:
+        raw["graphc-numba compile series"] = series
     out.with_suffix(".json").write_text(json.dumps(raw, indent=1, default=str) + "\n")
     disagree = [(case, s) for case, row in results.items() for s, c in row.items()
                 if c.get("agrees") is False]

@@ -6,7 +6,9 @@ CasADi, then again for the next round), so that slow drifts of a shared machine 
 system alike; small cases get several rounds and their medians are reported. A cell that runs
 past its time limit is killed and recorded as a timeout, keeping whatever stages it finished;
 a family whose smaller size timed out before half the limit was spent preparing skips its larger
-sizes for that system (recorded too).
+sizes for that system (recorded too). graphc-numba's cells get more time, since numba compiles
+(:func:`benchmarks.numba_peer.budget`: the limit and the limit per 100 operations, at most 20 limits or
+``numba_most`` seconds, up to 10^4 operations).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 import json
 import os
 import select
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -22,18 +26,21 @@ import time
 from pathlib import Path
 
 from benchmarks.cases import Case
+from benchmarks.numba_peer import SCRATCH_ENV, budget
 
 ROOT = Path(__file__).resolve().parents[1]
 SLOW_CELL = 4.0  # seconds: a cell slower than this gets one round only
-NUMERIC = ("prepare_s", "prepare_peak_mib", "latency_s", "latency_api_s", "batch_s", "peak_mib",
-           "traced_peak_mib")
+NUMERIC = ("prepare_s", "prepare_peak_mib", "latency_s", "latency_api_s", "latency_jit_s",
+           "jit_prepare_s", "batch_s", "peak_mib",
+           "traced_peak_mib", "traced_beyond_mib", "traced_beyond_arrays", "warm_prepare_s", "python_prepare_s",
+           "batch_compile_s", "numba_startup_s", "warm_startup_s")
 
 
 class Worker:
     """A ``benchmarks.worker`` process for one system, restarted after a kill."""
 
-    def __init__(self, system: str, quick: bool):
-        self.system, self.quick = system, quick
+    def __init__(self, system: str, quick: bool, scratch: str | None = None):
+        self.system, self.quick, self.scratch = system, quick, scratch
         self.process: subprocess.Popen | None = None
         self.log = tempfile.NamedTemporaryFile("w+", prefix=f"graphc-bench-{system}-", suffix=".log",
                                                delete=False)
@@ -44,8 +51,13 @@ class Worker:
         if self.quick:
             command.append("--quick")
         env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        if self.scratch:
+            env[SCRATCH_ENV] = self.scratch
+        # A session of its own, so that a kill reaches the processes the worker starts too
+        # (graphc-numba's prepare processes).
         self.process = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, stderr=self.log, env=env)
+                                        stdout=subprocess.PIPE, stderr=self.log, env=env,
+                                        start_new_session=True)
         self.buffer = b""
         line = self._line(time.monotonic() + 300)
         if line is None or "ready" not in line:
@@ -87,8 +99,11 @@ class Worker:
             last = line
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()  # only this worker, which this runner started
+        if self.process is not None:
+            try:  # this worker and what it started (its own process group), nothing else
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
             self.process.wait()
         self.process = None
 
@@ -119,9 +134,10 @@ def _short(cell: dict) -> str:
 
 
 def run_suite(cases: list[Case], systems: list[str], limit: float, quick: bool,
-              rounds: int = 3, log=print) -> dict:
+              rounds: int = 3, log=print, numba_most: float | None = None) -> dict:
     """Every cell of the suite: ``{case name: {system: cell}}``, in case order."""
-    workers = {s: Worker(s, quick) for s in systems}
+    scratch = tempfile.mkdtemp(prefix="graphc-bench-")  # graphc-numba's cache folders
+    workers = {s: Worker(s, quick, scratch) for s in systems}
     timed_out: dict[tuple[str, str], int] = {}  # (system, family) -> size that timed out
     results: dict[str, dict[str, dict]] = {}
     started = time.monotonic()
@@ -132,6 +148,10 @@ def run_suite(cases: list[Case], systems: list[str], limit: float, quick: bool,
             # The aggregate row does a hundred formulas; the largest programs take a while to
             # prepare even for graphc: their cells get proportionally more time.
             cell_limit = limit * (6 if case.aggregate else max(1.0, case.approx_ops / 200_000))
+            limits = {s: cell_limit for s in systems}
+            if "graphc-numba" in limits:  # numba compiles; cases up to 10^4 operations must finish
+                limits["graphc-numba"] = (limit * 12 if case.aggregate
+                                          else max(cell_limit, budget(limit, case.approx_ops, numba_most)))
             collected: dict[str, list[dict]] = {s: [] for s in systems}
             for round_number in range(repeat):
                 for system in systems:
@@ -144,19 +164,21 @@ def run_suite(cases: list[Case], systems: list[str], limit: float, quick: bool,
                                               or collected[system][0]["wall_s"] > SLOW_CELL):
                         continue  # a timeout is the result; a slow cell is not worth repeating
                     t0 = time.monotonic()
-                    cell = workers[system].run(case, cell_limit)
+                    cell = workers[system].run(case, limits[system])
                     cell["wall_s"] = time.monotonic() - t0
                     collected[system].append(cell)
                     # A larger size is skipped when this one could not even prepare in half
                     # the limit: it would only time out again.
-                    slow_prepare = (cell.get("prepare_s") or cell_limit) > cell_limit / 2
+                    slow_prepare = (cell.get("prepare_s") or limits[system]) > limits[system] / 2
                     if cell["status"] == "timeout" and slow_prepare and case.family in ("nest", "mlp", "wide"):
                         timed_out[(system, case.family)] = case.size
                     log(f"[{number}/{len(cases)}] {case.name:<28} {system:<7} "
                         f"round {round_number + 1}/{repeat}: {_short(cell)} "
                         f"({time.monotonic() - t0:.1f} s; {time.monotonic() - started:.0f} s in all)")
-            results[case.name] = {s: _merge(c) for s, c in collected.items() if c}
+            results[case.name] = {s: dict(_merge(c), approx_ops=case.approx_ops)
+                                  for s, c in collected.items() if c}
     finally:
         for worker in workers.values():
             worker.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
     return results

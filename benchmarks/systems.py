@@ -17,18 +17,25 @@ import numpy as np
 
 from benchmarks.cases import Case
 
-SYSTEMS = ("graphc", "graphc-numba", "sympy", "jax", "torch", "casadi")
+SYSTEMS = ("graphc", "graphc-numba", "sympy", "symengine", "jax", "torch", "casadi")
 
 
 def installed(system: str) -> bool:
-    """Whether a peer can be imported here (graphc and SymPy always can)."""
-    module = {"jax": "jax", "torch": "torch", "casadi": "casadi",
+    """Whether a peer can be imported here (graphc and SymPy always can). SymEngine counts
+    only with its LLVM backend (the PyPI wheels have it)."""
+    module = {"jax": "jax", "torch": "torch", "casadi": "casadi", "symengine": "symengine",
               "graphc-numba": "numba"}.get(system)
     if module is None:
         return True
     import importlib.util
 
-    return importlib.util.find_spec(module) is not None
+    if importlib.util.find_spec(module) is None:
+        return False
+    if system == "symengine":
+        import symengine
+
+        return bool(getattr(symengine, "have_llvm", False))
+    return True
 
 
 def _sympy_expr(case: Case, symbols):
@@ -66,8 +73,10 @@ def _namespace(system: str) -> SimpleNamespace:
 
         names = {name: tensor_function(getattr(lib, name)) for name in
                  ("exp", "log", "sin", "cos", "sqrt", "tanh", "asin", "acos", "atan", "sigmoid")}
-    elif system == "casadi":
-        import casadi as lib
+    elif system in ("casadi", "symengine"):
+        import importlib
+
+        lib = importlib.import_module(system)
 
         names = dict(exp=lib.exp, log=lib.log, sin=lib.sin, cos=lib.cos, sqrt=lib.sqrt,
                      tanh=lib.tanh, asin=lib.asin, acos=lib.acos, atan=lib.atan)
@@ -141,68 +150,6 @@ class Graphc:
         return [np.asarray(value), *map(np.asarray, grad)]
 
 
-class GraphcNumba(Graphc):
-    """graphc on its numba backend (graphc[numba]). Prepare is cold: the worker compiles into
-    a fresh cache folder. ``counts`` adds the warm prepare: a second process compiling the same
-    formula from that folder (numba loads the machine code), with the Python backend's prepare
-    timed in the same process for comparison."""
-
-    name = "graphc-numba"
-
-    def __init__(self) -> None:
-        import os
-        import tempfile
-
-        super().__init__()
-        os.environ["GRAPHC_CACHE_DIR"] = tempfile.mkdtemp(prefix="graphc-numba-bench-")
-
-    def prepare(self, case: Case):
-        f = self.graphc.compile(case.text, variables=case.variables, backend="numba")
-        f.value_and_grad(*case.point)
-        return f
-
-    def counts(self, case, f) -> dict:
-        import json
-        import subprocess
-        import sys
-
-        counts = super().counts(case, f)
-        # numba's own start-up (import, LLVM and the threading layer: about a second) is paid
-        # once per process, by the warm-up formula, before the case is timed.
-        script = (
-            "import json, sys, time\n"
-            "start = time.perf_counter()\n"
-            "import graphc\n"
-            "graphc.compile('sin(x)*y + exp(x/y)', backend='numba').value_and_grad(0.4, 0.6)\n"
-            "startup = time.perf_counter() - start\n"
-            "text, variables, point = json.loads(sys.argv[1])\n"
-            "start = time.perf_counter()\n"
-            "f = graphc.compile(text, variables=variables, backend='numba')\n"
-            "f.value_and_grad(*point)\n"
-            "warm = time.perf_counter() - start\n"
-            "code = f._get('value_and_grad', 'numba')\n"
-            "start = time.perf_counter()\n"
-            "g = graphc.compile(text, variables=variables)\n"
-            "g.value_and_grad(*point)\n"
-            "python = time.perf_counter() - start\n"
-            "hits = sum(code.run.stats.cache_hits.values())\n"
-            "print(json.dumps([warm, python, hits, startup]))\n")
-        try:
-            done = subprocess.run([sys.executable, "-c", script,
-                                   json.dumps([case.text, case.variables, case.point])],
-                                  capture_output=True, text=True, timeout=600, check=True)
-            warm, python, hits, startup = json.loads(done.stdout.splitlines()[-1])
-            counts.update(warm_prepare_s=warm, python_prepare_s=python, warm_cache_hits=hits,
-                          numba_startup_s=startup)
-        except (subprocess.SubprocessError, ValueError, IndexError):
-            pass
-        return counts
-
-    def batch(self, case, f, arrays):
-        f.value_and_grad(*(a[:2] for a in arrays))  # compile the batch kernel first
-        return lambda: f.value_and_grad(*arrays)
-
-
 # ---------------------------------------------------------------------------- SymPy
 class Sympy:
     name = "sympy"
@@ -252,6 +199,64 @@ class Sympy:
     def batch_arrays(self, result):
         shape = np.broadcast_shapes(*map(np.shape, result))
         return [np.broadcast_to(np.asarray(r, dtype=float), shape) for r in result]
+
+
+# ----------------------------------------------------------------------- SymEngine
+class SymEngine:
+    """SymEngine's expressions (its own functions, through ``case.build``; the Feynman
+    formulas converted from SymPy's), ``diff`` for each variable, and one LLVM callback for the
+    value and the gradient: ``Lambdify(args, [f, df/dx, ...], backend="llvm", cse=True)``."""
+
+    name = "symengine"
+
+    def __init__(self) -> None:
+        import symengine
+
+        self.se = symengine
+
+    def expression(self, case: Case):
+        """The case's symbols and formula in SymEngine's own terms."""
+        se = self.se
+        symbols = [se.Symbol(name) for name in case.variables]
+        if case.build is not None:
+            return symbols, case.build(_namespace("symengine"), *symbols)
+        import sympy
+
+        # SymPy reads the corpus text; SymEngine converts SymPy's expression (its symbols by
+        # name, so they are the symbols above).
+        return symbols, se.sympify(_sympy_expr(case, sympy.symbols(case.variables, real=True)))
+
+    def prepare(self, case: Case):
+        se = self.se
+        symbols, expr = self.expression(case)
+        grads = [se.diff(expr, s) for s in symbols]
+        # One flat output vector [value, gradient...]; the LLVM code is compiled here.
+        run = se.Lambdify(symbols, [expr, *grads], backend="llvm", cse=True)
+        run(case.point)
+        return SimpleNamespace(expr=expr, grads=grads, run=run)
+
+    def counts(self, case, h) -> dict:
+        count = self.se.count_ops
+        return {"ops": int(count(h.expr)), "grad_ops": sum(int(count(g)) for g in h.grads)}
+
+    def scalar(self, case, h):
+        point, run = list(case.point), h.run  # a list: what the callback reads fastest
+        return lambda: run(point)
+
+    def scalar_floats(self, result):
+        return [float(r) for r in np.asarray(result).ravel()]
+
+    def batch(self, case, h, arrays):
+        """Points as the rows of one (points, variables) array, built before the timing as
+        CasADi's rows are: the callback returns a (points, 1 + variables) array."""
+        stacked = np.column_stack(arrays)
+        run = h.run
+        run(stacked[:2])
+        return lambda: run(stacked)
+
+    def batch_arrays(self, result):
+        rows = result.reshape(result.shape[0], -1)  # one variable: (points, 1, 2)
+        return [np.ascontiguousarray(rows[:, k]) for k in range(rows.shape[1])]
 
 
 # ------------------------------------------------------------------------------ JAX
@@ -358,7 +363,22 @@ class Casadi:
         gradient = ca.gradient(expr, ca.vertcat(*symbols))
         run = ca.Function("value_and_grad", symbols, [expr, gradient])
         run(*case.point)
-        return SimpleNamespace(symbols=symbols, expr=expr, run=run)
+        return SimpleNamespace(symbols=symbols, expr=expr, gradient=gradient, run=run)
+
+    def scalar_jit(self, case, h):
+        """The same Function compiled to C by CasADi's jit (gcc -O1), or None without gcc."""
+        import shutil
+
+        if shutil.which("gcc") is None:
+            return None
+        run = self.ca.Function("value_and_grad_jit", h.symbols, [h.expr, h.gradient],
+                               {"jit": True, "compiler": "shell",
+                                "jit_options": {"flags": ["-O1"], "verbose": False}})
+        point = case.point
+        got, want = self.scalar_floats(run(*point)), self.scalar_floats(h.run(*point))
+        if not np.allclose(got, want, rtol=1e-12, atol=0.0, equal_nan=True):
+            raise RuntimeError("CasADi's jitted Function disagrees with its virtual machine")
+        return lambda: run(*point)
 
     def counts(self, case, h) -> dict:
         value = self.ca.Function("value", h.symbols, [h.expr])
@@ -384,4 +404,12 @@ class Casadi:
         return [np.asarray(value).ravel(), *grad]
 
 
-ADAPTERS = {"graphc": Graphc, "graphc-numba": GraphcNumba, "sympy": Sympy, "jax": Jax, "torch": Torch, "casadi": Casadi}
+def _graphc_numba():
+    """graphc on numba: :mod:`benchmarks.numba_peer` (which builds on :class:`Graphc`)."""
+    from benchmarks.numba_peer import GraphcNumba
+
+    return GraphcNumba()
+
+
+ADAPTERS = {"graphc": Graphc, "graphc-numba": _graphc_numba, "sympy": Sympy, "symengine": SymEngine,
+            "jax": Jax, "torch": Torch, "casadi": Casadi}

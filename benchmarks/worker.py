@@ -29,6 +29,9 @@ BATCH_REPEATS = 3
 
 BATCH_MAX_OPS = 200_000   # larger functions get no batch row: 1000 points would take minutes
 FEYNMAN_POINTS = 20_000
+#: graphc-numba's measurements from its prepare processes, summed over an aggregate row.
+SUMMED_APART = ("warm_prepare_s", "python_prepare_s", "batch_compile_s", "cold_cache_hits",
+                "cold_cache_misses", "warm_cache_hits", "warm_cache_misses")
 
 
 def batch_size(case) -> int:
@@ -104,19 +107,31 @@ def traced_peak(call) -> float:
         tracemalloc.stop()
 
 
-def measure(adapter, case, emit, light: bool = False, batch: bool = True) -> dict:
+def measure(adapter, case, emit, light: bool = False, batch: bool = True,
+            apart: dict | None = None) -> dict:
     """Every measurement of one formula, reported stage by stage through ``emit``.
 
     ``light`` (the formulas of an aggregate row) times shorter loops; ``batch=False`` leaves
-    the batch out.
+    the batch out. An adapter with ``prepare_apart`` (graphc on numba) has its prepare timed in
+    fresh processes, cold and warm (``apart``: what they measured, if already done); its own
+    ``prepare`` then only loads what they compiled, untimed.
     """
     out: dict = {}
-    before = _reset_peak()
-    start = time.perf_counter()
-    handle = adapter.prepare(case)
-    out["prepare_s"] = time.perf_counter() - start
-    if before is not None:
-        out["prepare_peak_mib"] = max(0, _status()["VmHWM"] - before) / 2**20
+    batch = batch and case.approx_ops <= BATCH_MAX_OPS
+    if hasattr(adapter, "prepare_apart"):
+        if apart is None:
+            apart = adapter.prepare_apart([case], lambda parts: emit({**out, **parts[0]}))[0]
+        if "error" in apart:
+            raise RuntimeError(apart["error"])
+        out.update(apart)
+        handle = adapter.prepare(case)
+    else:
+        before = _reset_peak()
+        start = time.perf_counter()
+        handle = adapter.prepare(case)
+        out["prepare_s"] = time.perf_counter() - start
+        if before is not None:
+            out["prepare_peak_mib"] = max(0, _status()["VmHWM"] - before) / 2**20
     scalar = adapter.scalar(case, handle)
     out["check"] = adapter.scalar_floats(scalar())
     emit(out)
@@ -128,12 +143,20 @@ def measure(adapter, case, emit, light: bool = False, batch: bool = True) -> dic
     if hasattr(adapter, "scalar_api"):
         out["latency_api_s"] = latency(adapter.scalar_api(case, handle), **timing)
     emit(out)
-    if not batch or case.approx_ops > BATCH_MAX_OPS:
+    if hasattr(adapter, "scalar_jit"):  # CasADi: also its C jit, where there is a compiler
+        start = time.perf_counter()
+        jitted = adapter.scalar_jit(case, handle)
+        if jitted is not None:
+            out["jit_prepare_s"] = time.perf_counter() - start
+            out["latency_jit_s"] = latency(jitted, **timing)
+            emit(out)
+    if not batch:
         out["batch_skipped"] = True
     else:
         n = FEYNMAN_POINTS if case.family == "feynman" else batch_size(case)
         arrays = batch_points(case, n)
         call = adapter.batch(case, handle, arrays)
+        out.update(getattr(adapter, "batch_notes", None) or {})  # graphc-numba: its kernel's compile
         result, peak, seconds = peak_memory(call)
         times = [seconds]
         while len(times) < BATCH_REPEATS and sum(times) < 1.0:  # slow calls: fewer repeats
@@ -142,10 +165,17 @@ def measure(adapter, case, emit, light: bool = False, batch: bool = True) -> dic
             times.append(time.perf_counter() - start)
         first = [a[:3].tolist() for a in adapter.batch_arrays(result)]
         del result
+        # The outputs: the value and the gradient, one float64 per point each.
+        outputs = n * (1 + len(case.variables)) * 8
         out.update(batch_points=n, batch_s=statistics.median(times), peak_mib=peak,
-                   batch_check=first)
-        if adapter.name in ("graphc", "sympy") and times[0] < 0.5 and case.approx_ops <= 10_000:
+                   batch_check=first, outputs_mib=outputs / 2**20)
+        # tracemalloc sees numpy's allocations, which are all graphc's (numba included: its
+        # outputs are allocated by numpy before the kernel runs).
+        if adapter.name == "graphc-numba" or (adapter.name in ("graphc", "sympy") and times[0] < 0.5
+                                              and case.approx_ops <= 10_000):
             out["traced_peak_mib"] = traced_peak(call)
+            out["traced_beyond_mib"] = out["traced_peak_mib"] - outputs / 2**20
+            out["traced_beyond_arrays"] = out["traced_beyond_mib"] * 2**20 / (8 * n)
         del call, arrays
     emit(out)
     if not getattr(adapter, "cheap_counts", False):
@@ -158,21 +188,33 @@ def measure_aggregate(adapter, case, emit) -> dict:
     """Sums over the formulas of an aggregate row; formulas a system cannot do are counted."""
     total: dict = {"prepare_s": 0.0, "latency_s": 0.0, "batch_s": 0.0, "batch_points": 0,
                    "peak_mib": 0.0, "check": [], "batch_check": [], "failed": []}
+    batches = [number % 8 == 0 for number in range(len(case.parts))]
+    apart = [None] * len(case.parts)
+    if hasattr(adapter, "prepare_apart"):  # graphc on numba: every formula in two processes
+        apart = adapter.prepare_apart(case.parts, lambda _: None)
     for number, part in enumerate(case.parts):
         try:
             # Every formula is prepared and timed; every eighth also runs a batch (the same
             # formulas for every system), which keeps the row within its time limit.
-            one = measure(adapter, part, lambda _: None, light=True, batch=number % 8 == 0)
+            one = measure(adapter, part, lambda _: None, light=True, batch=batches[number],
+                          apart=apart[number])
         except Exception as exc:  # a formula this system cannot build: named in the report
             total["failed"].append(f"{part.name}: {type(exc).__name__}: {str(exc)[:80]}")
             total["check"].append(None)
             total["batch_check"].append(None)
             continue
-        for key in ("prepare_s", "latency_s", "latency_api_s", "batch_s"):
+        for key in ("prepare_s", "latency_s", "latency_api_s", "latency_jit_s", "jit_prepare_s", "batch_s",
+                    *SUMMED_APART):
             if one.get(key) is not None:
-                total[key] = total.get(key, 0.0) + one[key]
+                total[key] = total.get(key, 0) + one[key]
+        for key in ("numba_startup_s", "warm_startup_s"):  # once per process, not per formula
+            if one.get(key) is not None:
+                total[key] = one[key]
         total["batch_points"] += one.get("batch_points", 0)
         total["traced_peak_mib"] = max(total.get("traced_peak_mib", 0.0), one.get("traced_peak_mib") or 0.0)
+        for key in ("traced_beyond_mib", "traced_beyond_arrays"):  # the formula with the most
+            if one.get(key) is not None:
+                total[key] = max(total.get(key, -1e18), one[key])
         total["peak_mib"] = max(total["peak_mib"], one.get("peak_mib") or 0.0)
         for key in ("ops", "grad_ops", "grad_ops_cse"):
             if key in one:
