@@ -225,6 +225,21 @@ def test_domain_errors_follow_the_numpy_backend():
         assert np.array_equal(g, w, equal_nan=True)
 
 
+def test_values_named_like_the_numba_module_and_its_check_still_run():
+    """``numba`` and ``check`` are names of the generated module; a formula's own value of
+    that name keeps it, and the module takes another (``import numba as numba_``)."""
+    formula, shapes = "sum(erf(numba) * log(check))", {"numba": (3,), "check": (3,)}
+    f = graphc.compile(formula, shapes=shapes, on_domain_error="raise", backend="numba")
+    assert "import numba as numba_" in f.source("grad")
+    u, w = np.array([0.1, -0.4, 2.0]), np.array([1.5, 2.0, 3.0])
+    got, want = f.value_and_grad(u, w), f.using("python").value_and_grad(u, w)
+    assert close(got[0], want[0])
+    for g, r in zip(got[1], want[1]):
+        assert close(g, r)
+    with pytest.raises(DomainError):
+        f.grad(u, -w)
+
+
 # ------------------------------------------------------------------------------ refusals
 def test_an_op_without_a_numba_form_is_refused_by_name(monkeypatch):
     monkeypatch.delitem(numba_tensor.TEMPLATES, "erf")

@@ -44,6 +44,7 @@ import numpy as np
 
 from graphc.backends import numba_cache
 from graphc.backends.backend import Backend
+from graphc.backends.naming import _free
 from graphc.backends.numba_backend import NotFinite, require
 from graphc.backends.printing import Listing, emit
 from graphc.errors import GraphcError
@@ -163,7 +164,7 @@ def check(graph, nodes) -> None:
                           f"Python backend (leave backend= out, or use('python'))")
 
 
-_SIGNATURE = {0: "numba.float64", 1: "numba.float64[::1]", 2: "numba.float64[:, ::1]"}
+_SIGNATURE = {0: "float64", 1: "float64[::1]", 2: "float64[:, ::1]"}
 
 
 @dataclass
@@ -195,10 +196,12 @@ def module_source(graph, program, names, raise_check: bool) -> tuple[str, Listin
     of = listing.names
     params = [of[p] for p in program.params]
     used = [name for name in HELPERS if any(f"{name}(" in line for line in lines)]
-    clash = ({"numba", *HELPERS} & (set(of.values()) | set(params)))
+    taken = set(of.values()) | set(params)
+    clash = set(HELPERS) & taken
     if clash:
         raise GraphcError(f"the numba code needs the name {sorted(clash)[0]}, which this "
                           f"formula uses for a value; rename it to run on numba")
+    nb, check_name = _free("numba", taken), _free("check", taken)
     if raise_check:
         valued = list(program.params) + [node for node in listing.nodes if node is not None]
         terms = [f"0.0 * {of[node]}.sum()" if graph.shape(node) else f"0.0 * {of[node]}"
@@ -206,22 +209,19 @@ def module_source(graph, program, names, raise_check: bool) -> tuple[str, Listin
         check_lines = ["    # 0.0 if every value above is finite, else nan"]
         for start in range(0, len(terms), 6):
             chunk = " + ".join(terms[start:start + 6])
-            check_lines.append(f"    check = {chunk}" if start == 0 else
-                               f"    check = check + {chunk}")
-        check_lines += ["    if check != 0.0:",
+            check_lines.append(f"    {check_name} = {chunk}" if start == 0 else
+                               f"    {check_name} = {check_name} + {chunk}")
+        check_lines += [f"    if {check_name} != 0.0:",
                         "        raise FloatingPointError  # graphc answers from the numpy backend"]
-        if "check" in of.values() or "check" in params:
-            raise GraphcError("the numba code needs the name check, which this formula uses "
-                              "for a value; rename it to run on numba")
         lines = lines[:-1] + check_lines + lines[-1:]
-    signature = ", ".join(_SIGNATURE[len(graph.shape(p))] for p in program.params)
+    signature = ", ".join(f"{nb}.{_SIGNATURE[len(graph.shape(p))]}" for p in program.params)
     signature = f"({signature},)" if len(program.params) == 1 else f"({signature})"
     uses_math = any("math." in HELPERS[name] for name in used)
     head = ["import math", ""] if uses_math else []
-    head += ["import numba", "import numpy as np", "", ""]
-    for name in used:
-        head += [HELPERS[name], "", ""]
-    head.append(f'@numba.njit([{signature}], cache=True, error_model="numpy")')
+    head += ["import numba" + ("" if nb == "numba" else f" as {nb}"), "import numpy as np", "", ""]
+    for name in used:  # a formula's value named numba: the decorators use the alias
+        head += [HELPERS[name].replace("@numba.", f"@{nb}."), "", ""]
+    head.append(f'@{nb}.njit([{signature}], cache=True, error_model="numpy")')
     return "\n".join(head + lines) + "\n", listing, len(head)
 
 
@@ -235,13 +235,12 @@ def compile_program(graph, program, names, ops: int, raise_check: bool) -> Numba
 
 def _load(code: NumbaTensorCode):
     """Import the module (numba compiles its signature then); a numba error names the op."""
-    from numba.core.errors import NumbaError, NumbaPerformanceWarning
-
+    errors = require().core.errors
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NumbaPerformanceWarning)
+            warnings.simplefilter("ignore", errors.NumbaPerformanceWarning)
             module = numba_cache.load(code.source)
-    except NumbaError as exc:
+    except errors.NumbaError as exc:
         raise GraphcError(f"the numba backend cannot run this formula: {_culprit(code, exc)}; "
                           f"it runs on the Python backend (leave backend= out, or "
                           f"use('python'))") from None
