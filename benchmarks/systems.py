@@ -11,6 +11,9 @@ their results into plain numbers for the cross-check.
 from __future__ import annotations
 
 import math
+import os
+import shutil
+import tempfile
 from types import SimpleNamespace
 
 import numpy as np
@@ -367,13 +370,16 @@ class Casadi:
 
     def scalar_jit(self, case, h):
         """The same Function compiled to C by CasADi's jit (gcc -O1), or None without gcc."""
-        import shutil
-
         if shutil.which("gcc") is None:
             return None
+        # The generated C file and the objects go to a folder of their own, deleted after
+        # loading (by default CasADi writes them into the working directory and keeps them).
+        folder = tempfile.mkdtemp(prefix="casadi-jit-")
         run = self.ca.Function("value_and_grad_jit", h.symbols, [h.expr, h.gradient],
-                               {"jit": True, "compiler": "shell",
-                                "jit_options": {"flags": ["-O1"], "verbose": False}})
+                               {"jit": True, "compiler": "shell", "jit_cleanup": True,
+                                "jit_options": {"flags": ["-O1"], "verbose": False,
+                                                "directory": folder + os.sep, "cleanup": True}})
+        shutil.rmtree(folder, ignore_errors=True)
         point = case.point
         got, want = self.scalar_floats(run(*point)), self.scalar_floats(h.run(*point))
         if not np.allclose(got, want, rtol=1e-12, atol=0.0, equal_nan=True):
