@@ -234,3 +234,30 @@ def test_jacobian_of_the_bacterial_respiration_system(capsys):
     status, out, _ = run(capsys, "jacobian", f1, f2, "--at", "x=1,y=2")
     assert "Jacobian, forward mode" in out and "Jacobian, reverse mode" in out
     assert "def jacobian" in out
+
+
+@pytest.mark.parametrize("formula, at, words", [
+    (QUIZ, "x=1,z=3", "1 outside the domain"),
+    ("sqrt(x)", "x=0", "1 outside the domain"),
+    ("1/x", "x=0", "1 outside the domain"),
+    ("x**1000", "x=2", "OK at 1 point"),
+    ("exp(exp(x))", "x=4", "OK at 1 point"),
+    ("relu(x)", "x=0", "1 at a kink"),
+    ("abs(x) + relu(x - 1)", "x=1", "1 at a kink"),
+])
+def test_check_exits_0_outside_the_domain_and_at_kinks(capsys, formula, at, words):
+    status, out, err = run(capsys, "check", formula, "--at", at)
+    assert status == 0 and out.startswith("graphc.check: OK") and words in out
+    assert "Traceback" not in err and "MISMATCH" not in out
+
+
+def test_check_help_states_the_exit_codes(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["check", "--help"])
+    out = capsys.readouterr().out
+    assert "exit status: 0" in out and "1 graphc disagrees" in out and "2 could not check" in out
+
+
+def test_check_exits_2_on_a_point_of_the_wrong_variables(capsys):
+    status, _, err = run(capsys, "check", "x + y", "--at", "x=1")
+    assert status == 2 and "Traceback" not in err

@@ -13,8 +13,9 @@ Every subcommand takes ``--var``/``--variables`` to declare the variables (which
 notation) and ``--dialect gplearn|dso|pysr`` to read a symbolic-regression tool's output;
 ``grad``, ``table``, ``check``, ``hessian`` and ``jacobian`` take ``--json``. A formula or
 option graphc cannot use ends with exit status 2 and the library's own message (with a caret
-under the spot in the formula), never a traceback; ``check`` exits 1 when graphc and its oracles
-disagree.
+under the spot in the formula), never a traceback; ``check`` exits 1 when graphc disagrees with
+SymPy at some point (0: it agrees wherever the formula is defined, a point outside the
+domain or at a kink of graphc's documented rule counting as agreement; 2: could not check).
 """
 
 from __future__ import annotations
@@ -218,6 +219,7 @@ def _check(args) -> int:
     if args.json:
         _print_json({"formula": f.formula, "ok": report.ok, "variables": list(report.variables),
                      "points": [list(p) for p in report.points],
+                     "verdicts": [c.to_dict() for c in report.checks],
                      "value_error": report.value_error,
                      "grad_error_sympy": report.grad_error_sympy,
                      "grad_error_fd": report.grad_error_fd, "rtol": report.rtol,
@@ -329,8 +331,13 @@ def build_parser() -> argparse.ArgumentParser:
                    "pass at a point", _html, "required", False)
     page.add_argument("-o", "--output", required=True, metavar="FILE",
                       help="the page to write, e.g. quiz.html")
-    command("check", "compare with SymPy and finite differences, and compare derivative sizes",
-            _check, "repeat", True)
+    check = command("check", "compare with SymPy and finite differences, and compare derivative "
+                    "sizes", _check, "repeat", True)
+    check.epilog += ("\n\nexit status: 0 graphc agrees with SymPy wherever the formula is defined "
+                     "(a point\noutside the domain, or at a kink where graphc's documented rule "
+                     "lies between\nSymPy's one-sided derivatives, counts as agreement); 1 "
+                     "graphc disagrees at some\npoint; 2 could not check (bad formula, bad "
+                     "option)")
     hessian = command("hessian", "print forward-over-reverse Hessian code and the Hessian at a "
                       "point", _hessian, "required", True)
     jacobian = command("jacobian", "print the Jacobian code of several formulas (forward or "
