@@ -4,6 +4,7 @@ garbage collector while a large graph is built)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -18,12 +19,18 @@ from graphc.graph.graph import Graph, Node
 from graphc.limits import Limits
 
 
+def natural(name: str) -> list:
+    """A sort key that orders the numbers inside names by value: x2 before x10."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part)
+            for part in re.split(r"(\d+)", name) if part]
+
+
 @dataclass
 class Built:
     """What reading one formula added to the graph."""
 
     output: Node
-    variables: tuple[str, ...]          # the formula's own (text: as parsed; SymPy: sorted)
+    variables: tuple[str, ...]  # the formula's own (text: as parsed; SymPy: in natural order)
     text: str
     output_name: str | None = None      # ``y = ...`` in a program
     intermediates: dict[Node, str] = field(default_factory=dict)
@@ -37,7 +44,7 @@ def build_formula(formula: str | sympy.Basic, graph: Graph, declared: Sequence[s
     ``also_declared`` are further names the formula may use (variables with shapes), and
     ``dialect`` a symbolic-regression tool's spellings and variable numbering."""
     if isinstance(formula, sympy.Basic):
-        names = tuple(sorted(str(s) for s in formula.free_symbols))
+        names = tuple(sorted((str(s) for s in formula.free_symbols), key=natural))
         if declared is not None:
             unknown = [s for s in names if s not in declared]
             if unknown:

@@ -24,10 +24,41 @@ def symbol(name: str) -> sympy.Symbol:
     return sympy.Symbol(name, real=True)
 
 
+# Sums and products are gathered into one SymPy ``Add``/``Mul`` of all their terms: built two
+# at a time, each step would flatten the sum so far again, quadratic in its length.
+_SUMS = {"add": 1, "sub": -1}
+_PRODUCTS = {"mul": 1, "div": -1}
+
+
 def to_sympy(graph: Graph, outputs: Sequence[Node]) -> list[sympy.Expr]:
-    """SymPy expressions for graph nodes, built bottom-up in node order."""
+    """SymPy expressions for graph nodes, built bottom-up in node order.
+
+    A chain of ``+``/``-`` (or of ``*``/``/``) whose inner links have one user each becomes one
+    ``Add`` (``Mul``) of all its terms, so a sum of n terms costs time linear in n."""
+    nodes = graph.ancestors(outputs)
+    users: dict[Node, int] = {}
+    for node in nodes:
+        for a in graph.args(node):
+            users[a] = users.get(a, 0) + 1
+    for node in outputs:
+        users[node] = users.get(node, 0) + 1
     expr: dict[Node, sympy.Expr] = {}
-    for node in graph.ancestors(outputs):
+    pending: dict[Node, tuple[str, list]] = {}  # open chains: ("add"|"mul", terms)
+
+    def terms_of(node: Node, family: str) -> list:
+        """The terms of ``node`` as a link of a ``family`` chain (taken over if it is one)."""
+        chain = pending.pop(node, None)
+        if chain is not None and chain[0] == family:
+            return chain[1]
+        return [close(node, chain)]
+
+    def close(node: Node, chain) -> sympy.Expr:
+        if chain is not None:
+            family, terms = chain
+            expr[node] = sympy.Add(*terms) if family == "add" else sympy.Mul(*terms)
+        return expr[node]
+
+    for node in nodes:
         kind = graph.kind(node)
         if kind == "const":
             name = graph.name(node)
@@ -38,12 +69,32 @@ def to_sympy(graph: Graph, outputs: Sequence[Node]) -> list[sympy.Expr]:
                 expr[node] = sympy.Integer(int(value))
             else:
                 expr[node] = sympy.Float(value)
-        elif kind == "input":
+            continue
+        if kind == "input":
             prefix = "d_" if graph.role(node) == "tangent" else ""
             expr[node] = symbol(prefix + graph.name(node))
-        else:
-            expr[node] = graph.op(node).sympy(*(expr[a] for a in graph.args(node)))
-    return [expr[o] for o in outputs]
+            continue
+        op = graph.op(node)
+        family = "add" if op.name in _SUMS else "mul" if op.name in _PRODUCTS else None
+        if family is not None:
+            left, right = graph.args(node)
+            terms = terms_of(left, family) if users.get(left) == 1 else [close(left, None)]
+            last = terms_of(right, family) if users.get(right) == 1 and right != left \
+                else [close(right, None)]
+            if op.name == "sub":
+                last = [-t for t in last]
+            elif op.name == "div":
+                last = [sympy.Pow(t, -1) for t in last]
+            terms.extend(last)
+            pending[node] = (family, terms)
+            if users.get(node, 0) != 1 or node in outputs:
+                close(node, pending.pop(node))
+            continue
+        for a in graph.args(node):
+            if a in pending:
+                close(a, pending.pop(a))
+        expr[node] = op.sympy(*(expr[a] for a in graph.args(node)))
+    return [close(o, pending.pop(o, None)) for o in outputs]
 
 
 def _number(value: sympy.Expr) -> float:
@@ -67,6 +118,9 @@ def from_sympy(expr: sympy.Expr, graph: Graph) -> Node:
         if e is sympy.pi or e is sympy.E:
             node_of[e] = graph.const(0.0, name="pi" if e is sympy.pi else "e")
             continue
+        if e is sympy.true or e is sympy.false:  # a condition, as the 0/1 mask it is
+            node_of[e] = graph.const(1.0 if e is sympy.true else 0.0)
+            continue
         if e.is_Number or e.is_NumberSymbol or e is sympy.I:
             node_of[e] = graph.const(_number(e))
             continue
@@ -87,7 +141,41 @@ def _children(e: sympy.Basic) -> tuple[sympy.Basic, ...]:
     """The operands graphc builds ``e`` from: ``x * y**-2`` is read as ``x / y**2``."""
     if e.is_Mul:
         return tuple(sympy.Pow(f.base, -f.exp) if _is_reciprocal(f) else f for f in e.args)
+    if isinstance(e, sympy.Piecewise):
+        return tuple(part for pair in e.args for part in pair.args)
     return e.args
+
+
+def _mask(b, func, left, right):
+    """A relation of two nodes as a 0/1 node, built from ``step`` (1 where its argument is
+    positive, else 0), so that ``x < y`` is 0 at a tie and ``x <= y`` is 1."""
+    if func is sympy.StrictLessThan:
+        return b.step(b.sub(right, left))
+    if func is sympy.StrictGreaterThan:
+        return b.step(b.sub(left, right))
+    if func is sympy.LessThan:
+        return b.sub(1.0, b.step(b.sub(left, right)))
+    if func is sympy.GreaterThan:
+        return b.sub(1.0, b.step(b.sub(right, left)))
+    apart = b.step(b.abs(b.sub(left, right)))
+    return b.sub(1.0, apart) if func is sympy.Equality else apart
+
+
+_RELATIONS = (sympy.StrictLessThan, sympy.StrictGreaterThan, sympy.LessThan,
+              sympy.GreaterThan, sympy.Equality, sympy.Unequality)
+
+
+def _piecewise(e: sympy.Piecewise, args: list[Node], b) -> Node:
+    """``Piecewise((v1, c1), (v2, c2), ..., (vn, True))`` as the select
+    ``c1*v1 + (1 - c1)*(c2*v2 + (1 - c2)*(...))`` of 0/1 masks, built from the last piece."""
+    if e.args[-1].cond is not sympy.true:
+        raise GraphcError(f"a Piecewise needs a last piece (value, True), or it has no value "
+                          f"where no condition holds (in {e})")
+    result = args[-2]
+    for k in range(len(e.args) - 2, -1, -1):
+        value, condition = args[2 * k], args[2 * k + 1]
+        result = b.add(b.mul(condition, value), b.mul(b.sub(1.0, condition), result))
+    return result
 
 
 def _convert(e: sympy.Basic, args: list[Node], graph: Graph, b) -> Node:
@@ -124,9 +212,29 @@ def _convert(e: sympy.Basic, args: list[Node], graph: Graph, b) -> Node:
         for node in args[1:]:
             result = graph.apply(_FOLDED[func], result, node)
         return result
-    if func is sympy.Heaviside and len(e.args) == 2 and e.args[1] == 0:
-        return b.step(args[0])
-    known = sorted({s.__name__ for s in _UNARY} | {"Add", "Mul", "Pow", "Max", "Min"})
+    if func is sympy.Heaviside:
+        # SymPy's Heaviside(x) is 1/2 at 0; Heaviside(x, h0) is h0 there.
+        at_zero = e.args[1] if len(e.args) == 2 else sympy.Rational(1, 2)
+        if at_zero == 0:
+            return b.step(args[0])
+        if not (at_zero.is_Number and at_zero.is_real):
+            raise GraphcError(f"graphc reads Heaviside with a number at 0, not {at_zero} (in {e})")
+        zero = b.sub(1.0, b.add(b.step(args[0]), b.step(b.neg(args[0]))))
+        return b.add(b.step(args[0]), b.mul(float(at_zero), zero))
+    if func in _RELATIONS:
+        return _mask(b, func, *args)
+    if func is sympy.And or func is sympy.Or:
+        result = args[0]
+        for node in args[1:]:
+            result = b.mul(result, node) if func is sympy.And else b.max(result, node)
+        return result
+    if func is sympy.Not:
+        return b.sub(1.0, args[0])
+    if func is sympy.Piecewise:
+        return _piecewise(e, args, b)
+    known = sorted({s.__name__ for s in _UNARY} | {"Add", "Mul", "Pow", "Max", "Min",
+                                                   "Heaviside", "Piecewise", "And", "Or",
+                                                   "Not"} | {r.__name__ for r in _RELATIONS})
     raise GraphcError(
         f"SymPy's {func.__name__} has no graphc op (in {e}); graphc reads {', '.join(known)}"
     )
