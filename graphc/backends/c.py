@@ -88,6 +88,10 @@ SPELLING = {
     "sign": "({real})(({0} > {zero}) - ({0} < {zero}))",
     "step": "({real})({0} > {zero})",
     "replace_zero": "({0} == {zero} ? {one} : {0})",
+    # Strong zeros (graphc/ops/strong.py): 0 wins over inf and nan; a quotient by 0 is an
+    # infinity of the quotient's sign, as IEEE division gives.
+    "mul0": "({0} == {zero} || {1} == {zero} ? {zero} : {0} * {1})",
+    "div0": "({0} == {zero} ? {zero} : {0} / {1})",
 }
 
 _KEYWORDS = set("""auto break case char const continue default do double else enum extern float

@@ -87,6 +87,20 @@ def nb_step(x):
     if x > 0.0:
         return 1.0
     return x if x != x else 0.0''',
+    "nb_mul0": '''@numba.vectorize(["float64(float64, float64)"], cache=True)
+def nb_mul0(a, b):
+    # a * b, 0 where a or b is 0 (a strong zero)
+    if a == 0.0 or b == 0.0:
+        return 0.0
+    return a * b''',
+    "nb_div0": '''@numba.vectorize(["float64(float64, float64)"], cache=True)
+def nb_div0(a, b):
+    # a / b, 0 where a is 0 (a strong zero), a signed infinity where only b is
+    if a == 0.0:
+        return 0.0
+    if b == 0.0:
+        return math.copysign(math.inf, a) * math.copysign(1.0, b) if a == a else a
+    return a / b''',
     "nb_max_along": '''@numba.njit(cache=True, error_model="numpy")
 def nb_max_along(a, axis):
     # a.max(axis=axis), which numba does not take: a vector's largest entry, else per row or column
@@ -107,6 +121,8 @@ CHANGED: dict[str, object] = {
     "erf": "nb_erf({0})",
     "erfc": "nb_erfc({0})",
     "step": "nb_step({0})",
+    "mul0": "nb_mul0({0}, {1})",
+    "div0": "nb_div0({0}, {1})",
 }
 
 #: Ops numba cannot run, with the reason (none today: every op has a template above or in

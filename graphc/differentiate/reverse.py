@@ -20,6 +20,7 @@ For scalars all shapes are ``()`` and none of this adds a node.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Mapping, Sequence
 
 from graphc.errors import GraphcError
@@ -36,7 +37,26 @@ class Adjoints:
     of: dict[Node, Node]            # node -> its adjoint node (nodes that got one)
 
 
-def _apply_rule(graph: Graph, node: Node, i: int, g: Node, reverse: bool = False) -> Node | None:
+def strong_builder(graph: Graph) -> SimpleNamespace:
+    """``graph.build`` with ``mul`` made strong: ``mul0`` (0 where a factor is 0, even if the
+    other is inf or nan) unless a factor is a constant, which cannot be inf or nan.
+
+    A rule whose adjoint or tangent may be infinite is built with it (see :func:`pullback`):
+    the rules written ``b.mul(g, ...)`` then keep a zero local derivative zero."""
+    b = graph.build
+    plain_mul, strong_mul = b.mul, b.mul0
+
+    def mul(x, y):
+        for a in (x, y):
+            if isinstance(a, float) or graph.is_const(a):
+                return plain_mul(x, y)
+        return strong_mul(x, y)
+
+    return SimpleNamespace(**{**vars(b), "mul": mul})
+
+
+def _apply_rule(graph: Graph, node: Node, i: int, g: Node, reverse: bool = False,
+                b=None) -> Node | None:
     """``g`` times d node / d argument ``i``, as the op's rule writes it (None: a parameter).
 
     Nodes the rule creates remember ``derivative_of = node``, so that an error met while
@@ -47,7 +67,7 @@ def _apply_rule(graph: Graph, node: Node, i: int, g: Node, reverse: bool = False
     if i >= len(rules):  # the trailing arguments of a variadic op are parameters
         return None
     first_new = len(graph)
-    result = rules[i](graph.build, g, node, *graph.args(node))
+    result = rules[i](b or graph.build, g, node, *graph.args(node))
     graph.note_derivative(range(first_new, len(graph)), node)
     return result
 
@@ -65,8 +85,16 @@ def pullback(graph: Graph, seeds: Mapping[Node, Node], wrt: Sequence[Node]) -> A
 
     With a cotangent input per output this is the vector-Jacobian product; with one output
     seeded by 1 it is the gradient (:func:`reverse`).
+
+    Strong zeros: an adjoint that passed through an op whose derivative can be infinite where
+    its value is finite (``op.singular``: sqrt, pow, asin, acos) may be inf. Below such an op
+    every rule is built with :func:`strong_builder`, so a contribution whose local derivative
+    is exactly 0 (a branch not chosen, ``relu'(0)``, a product with a zero factor) stays 0.
+    Elsewhere adjoints are finite wherever the function is, and the code is as before.
     """
     b = graph.build
+    strong = None
+    wild: set[Node] = set()  # nodes whose adjoint may be infinite where the values are finite
     within = graph.ancestors(seeds)
     active = graph.dependents(wrt, within)
     adjoint: dict[Node, Node] = dict(seeds)
@@ -82,11 +110,18 @@ def pullback(graph: Graph, seeds: Mapping[Node, Node], wrt: Sequence[Node]) -> A
             continue
         rules = op.vjp if op.vjp is not None else op.derivatives
         args = arguments[node]
+        builder = b
+        if node in wild:
+            strong = strong or strong_builder(graph)
+            builder = strong
+        spreads = node in wild or op.singular
         for i, arg in enumerate(args):
             if arg not in active or i >= len(rules):
                 continue
+            if spreads:
+                wild.add(arg)
             first_new = len(kinds)
-            contribution = rules[i](b, g, node, *args)
+            contribution = rules[i](builder, g, node, *args)
             if len(kinds) > first_new:
                 graph.note_derivative(range(first_new, len(kinds)), node)
             if not scalars:
@@ -107,6 +142,8 @@ def forward(graph: Graph, outputs: Sequence[Node], seeds: Mapping[Node, Node]) -
 def tangents(graph: Graph, outputs: Sequence[Node], seeds: Mapping[Node, Node]) -> dict[Node, Node]:
     """Forward mode's every tangent: node -> its tangent node, for the nodes that got one."""
     b = graph.build
+    strong = None
+    wild: set[Node] = set()  # nodes whose tangent may be infinite where the values are finite
     within = graph.ancestors(outputs)
     tangent: dict[Node, Node] = dict(seeds)
     for node in within:
@@ -120,10 +157,16 @@ def tangents(graph: Graph, outputs: Sequence[Node], seeds: Mapping[Node, Node]) 
             t = tangent.get(arg)
             if t is None or graph.is_const(t, 0.0):
                 continue
-            term = _apply_rule(graph, node, i, t)
+            builder = None
+            if arg in wild:  # strong zeros, as in reverse mode (see pullback)
+                strong = strong or strong_builder(graph)
+                builder = strong
+            term = _apply_rule(graph, node, i, t, b=builder)
             if term is None:
                 continue
             total = term if total is None else b.add(total, term)
         if total is not None:
             tangent[node] = fit(b, total, node)
+            if op.singular or any(a in wild for a in graph.args(node)):
+                wild.add(node)
     return tangent

@@ -56,6 +56,11 @@ class Op:
     #: Gradient code evaluates the other ops even where only their derivatives are needed, so
     #: that a point outside the function's domain raises instead of giving a gradient.
     total: bool = False
+    #: Its derivative can be infinite or nan where its value is finite (``sqrt'(0)``): its rules
+    #: use the strong-zero ops of :mod:`graphc.ops.strong`, and adjoints and tangents that pass
+    #: through it may be infinite, so products below it in reverse mode (above it in forward
+    #: mode) are strong too (:mod:`graphc.differentiate.reverse`).
+    singular: bool = False
     #: Everything else graphc knows about the op, so that adding one is adding its record.
     #: How the op prints on other backends (backend name -> template), when not above.
     printers: Mapping[str, str | Printer] = field(default_factory=dict)

@@ -48,6 +48,7 @@ import numpy as np
 import sympy
 
 from graphc.ops.record import ATOM, POWER, PRODUCT, SUM, UNARY, Op
+from graphc.ops.strong import STRONG_OPS
 
 
 _INTEGER_LITERAL = re.compile(r"\(?-?\d+\)?")
@@ -235,9 +236,9 @@ OPS: tuple[Op, ...] = (
        formula="-", doc="-a", precedence=UNARY, operands=(UNARY,), total=True,
        numpy_names=("negative",)),
     Op("pow", 2, _math_pow, "{0} ** {1}", lambda a, b: a**b, math.pow,
-       (lambda b, g, out, x, p: b.mul(g, b.mul(p, b.pow(x, b.sub(b.replace_zero(p), 1.0)))),
+       (lambda b, g, out, x, p: b.mul0(g, b.mul(p, b.pow(x, b.sub(b.replace_zero(p), 1.0)))),
         lambda b, g, out, x, p: b.mul(g, b.mul(out, b.log(b.replace_zero(x))))),
-       spellings=("pow",), formula="**", doc="a ** b, also written a ^ b or pow(a, b)",
+       spellings=("pow",), singular=True, formula="**", doc="a ** b, also written a ^ b or pow(a, b)",
        precedence=POWER, operands=(ATOM, UNARY),
        numpy_names=("power",), math_names=("pow",)),
     # Elementary functions.
@@ -248,7 +249,8 @@ OPS: tuple[Op, ...] = (
        (lambda b, g, out, x: b.div(g, x),), spellings=("log", "ln"), doc="natural logarithm",
        sympy_reads=(sympy.log,), numpy_names=("log",), math_names=("log",)),
     Op("sqrt", 1, "math.sqrt({0})", "np.sqrt({0})", sympy.sqrt, math.sqrt,
-       (lambda b, g, out, x: b.div(g, b.mul(2.0, out)),), spellings=("sqrt",), doc="square root",
+       (lambda b, g, out, x: b.div0(g, b.mul(2.0, out)),), spellings=("sqrt",), singular=True,
+       doc="square root; derivative inf at 0 (0 where its adjoint or tangent is 0)",
        numpy_names=("sqrt",), math_names=("sqrt",)),
     Op("sin", 1, "math.sin({0})", "np.sin({0})", sympy.sin, math.sin,
        (lambda b, g, out, x: b.mul(g, b.cos(x)),), spellings=("sin",), doc="sine", total=True,
@@ -266,12 +268,12 @@ OPS: tuple[Op, ...] = (
        doc="cotangent 1/tan(x)",
        sympy_reads=(sympy.cot,)),
     Op("asin", 1, "math.asin({0})", "np.arcsin({0})", sympy.asin, math.asin,
-       (lambda b, g, out, x: b.div(g, b.sqrt(b.sub(1.0, b.mul(x, x)))),),
-       spellings=("asin", "arcsin"), doc="inverse sine",
+       (lambda b, g, out, x: b.div0(g, b.sqrt(b.sub(1.0, b.mul(x, x)))),),
+       spellings=("asin", "arcsin"), doc="inverse sine", singular=True,
        sympy_reads=(sympy.asin,), numpy_names=("arcsin",), math_names=("asin",)),
     Op("acos", 1, "math.acos({0})", "np.arccos({0})", sympy.acos, math.acos,
-       (lambda b, g, out, x: b.neg(b.div(g, b.sqrt(b.sub(1.0, b.mul(x, x))))),),
-       spellings=("acos", "arccos"), doc="inverse cosine",
+       (lambda b, g, out, x: b.neg(b.div0(g, b.sqrt(b.sub(1.0, b.mul(x, x))))),),
+       spellings=("acos", "arccos"), doc="inverse cosine", singular=True,
        sympy_reads=(sympy.acos,), numpy_names=("arccos",), math_names=("acos",)),
     Op("atan", 1, "math.atan({0})", "np.arctan({0})", sympy.atan, math.atan,
        (lambda b, g, out, x: b.div(g, b.add(1.0, b.mul(x, x))),),
@@ -364,4 +366,4 @@ OPS: tuple[Op, ...] = (
        lambda x: sympy.Piecewise((1, sympy.Eq(x, 0)), (x, True)), _replace_zero,
        (lambda b, g, out, x: g,), operands=(None,), total=True,
        doc="x, or 1 where x == 0 (derivative rules of x ** y, after JAX's _replace_zero)"),
-)
+) + STRONG_OPS

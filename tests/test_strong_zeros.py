@@ -1,0 +1,87 @@
+"""Strong zeros: a zero adjoint, tangent or local derivative wins over inf and nan, on every
+backend and in both modes. Expected values by hand (each case's comment says why).
+
+The gplearn cases are the programs of fitted gplearn models that gave nan where the derivative
+exists: gplearn's sqrt is sqrt(|x|), and its inv is 1/x where |x| > 0.001, else 0.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import shutil
+
+import numpy as np
+import pytest
+
+import graphc
+
+CASES = [
+    # protected inv is the constant 0 near 0.0005, so sqrt(inv(X0)) is constant there
+    ("sqrt(inv(X0))", "gplearn", (0.0005,), (0.0,)),
+    # min chooses -0.269; the sqrt branch is not chosen
+    ("min(sqrt(X0), -0.269)", "gplearn", (0.0,), (0.0,)),
+    # max chooses X0 = 1 over sin(sqrt(0)) = 0
+    ("max(X0, sin(sqrt(X1)))", "gplearn", (1.0, 0.0), (1.0, 0.0)),
+    # max(x, 0) is the constant 0 for x < 0, though sqrt'(0) is infinite
+    ("sqrt(max(x, 0))", None, (-1.0,), (0.0,)),
+    # asin(x) * y with y = 0 is 0 along x; d/dy is asin(1) = pi/2
+    ("asin(x) * y", None, (1.0, 0.0), (0.0, math.pi / 2)),
+    # an infinite derivative stays infinite: 1 / (2 sqrt(0))
+    ("sqrt(x)", None, (0.0,), (math.inf,)),
+    # no guard needed, none printed: ordinary code
+    ("x * y + sin(x)", None, (0.5, 2.0), (2.0 + math.cos(0.5), 0.5)),
+]
+
+
+def _check(got, want, rel=1e-15):
+    got = [float(np.asarray(g).reshape(-1)[0]) for g in got]
+    assert got == pytest.approx(list(want), rel=rel, abs=1e-15)
+
+
+@pytest.mark.parametrize("formula, dialect, point, want", CASES)
+def test_python_backends_both_modes(formula, dialect, point, want):
+    f = graphc.compile(formula, dialect=dialect)
+    _check(f.grad(*point), want)
+    _check(f.grad(*[np.array([p, p]) for p in point]), want)
+    forward = [f.jvp(point, [float(j == i) for j in range(len(point))])[1]
+               for i in range(len(point))]
+    _check(forward, want)
+
+
+@pytest.mark.skipif(shutil.which("cc") is None and shutil.which("gcc") is None,
+                    reason="no C compiler")
+@pytest.mark.parametrize("formula, dialect, point, want", CASES)
+def test_c_backend(formula, dialect, point, want):
+    f = graphc.compile(formula, dialect=dialect)
+    _check(f.compiled("grad", backend="c")(*point), want)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is an extra")
+@pytest.mark.parametrize("formula, dialect, point, want", CASES)
+def test_jax_backend(formula, dialect, point, want):
+    f = graphc.compile(formula, dialect=dialect)
+    _check(f.compiled("grad", backend="jax")(*point), want, rel=1e-6)  # float32 by default
+
+
+@pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="numba is an extra")
+@pytest.mark.parametrize("formula, dialect, point, want", CASES)
+def test_numba_backend(formula, dialect, point, want):
+    f = graphc.compile(formula, dialect=dialect, backend="numba")
+    _check(f.grad(*point), want)
+    _check(f.grad(*[np.array([p, p]) for p in point]), want)
+
+
+def test_guards_are_printed_only_below_an_op_whose_derivative_can_be_infinite():
+    plain = graphc.compile("exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)").source("grad")
+    assert "== 0" not in plain and "copysign" not in plain
+    guarded = graphc.compile("sqrt(max(x, 0))").source("grad")
+    assert "copysign" in guarded  # sqrt's rule
+    assert "== 0 or" in guarded   # max's share of an adjoint that may be inf
+
+
+def test_ties_keep_the_documented_rule():
+    # min(abs(x), -x/2) at 0: the true derivative is -1/2 (min is -x/2 on both sides), but at
+    # the tie each argument gets half: (abs'(0) + (-1/2)) / 2 = -1/4.
+    f = graphc.compile("min(abs(x), -x/2)")
+    assert f.grad(0.0) == (-0.25,)
