@@ -180,9 +180,10 @@ def test_gplearn_protection_at_and_around_the_threshold():
     assert log(0.0) == 0.0 and log(-0.0005) == 0.0 and log(-2.0) == math.log(2.0)
     assert inv(0.0) == 0.0 and inv(0.001) == 0.0 and inv(-0.5) == -2.0
     assert log.grad(-2.0) == (-0.5,) and inv.grad(0.0) == (0.0,)
-    # sqrt(|x|): its derivative at 0 is infinite, as sqrt's is (docs/security.md).
-    with pytest.raises(graphc.DomainError):
-        graphc.compile("sqrt(X0)", dialect="gplearn").grad(0.0)
+    # sqrt(|x|) at 0: the one-sided derivatives are -inf and inf; abs'(0) = 0 (the kink rule)
+    # and a zero wins over sqrt'(0) = inf (the strong zero), on both Python backends.
+    sqrt_abs = graphc.compile("sqrt(X0)", dialect="gplearn")
+    assert sqrt_abs.grad(0.0) == (0.0,) and sqrt_abs.grad(np.array([0.0]))[0][0] == 0.0
 
 
 def test_gplearn_variables_are_numbered_from_x0_with_the_unused_ones_kept():

@@ -54,6 +54,9 @@ SPELLING = {
     "relu": "jnp.maximum({0}, 0.0)", "abs": "jnp.abs({0})",
     "max": "jnp.maximum({0}, {1})", "min": "jnp.minimum({0}, {1})",
     "sign": "jnp.sign({0})", "step": "jnp.heaviside({0}, 0.0)",
+    # Strong zeros (graphc/ops/strong.py): 0 wins over inf and nan.
+    "mul0": "jnp.where(({0} == 0) | ({1} == 0), 0.0, {0} * {1})",
+    "div0": "jnp.where({0} == 0, 0.0, {0} / {1})",
     "replace_zero": "jnp.where({0} == 0, 1.0, {0})",
     # Vectors and matrices: numpy's method and operator forms serve jax arrays unchanged.
     "matmul": _TENSOR["matmul"], "transpose": _TENSOR["transpose"], "sum": _TENSOR["sum"],

@@ -114,7 +114,7 @@ def pullback(graph: Graph, seeds: Mapping[Node, Node], wrt: Sequence[Node]) -> A
         if node in wild:
             strong = strong or strong_builder(graph)
             builder = strong
-        spreads = node in wild or op.singular
+        spreads = node in wild or (op.singular and op.is_singular(graph, args))
         for i, arg in enumerate(args):
             if arg not in active or i >= len(rules):
                 continue
@@ -167,6 +167,6 @@ def tangents(graph: Graph, outputs: Sequence[Node], seeds: Mapping[Node, Node]) 
             total = term if total is None else b.add(total, term)
         if total is not None:
             tangent[node] = fit(b, total, node)
-            if op.singular or any(a in wild for a in graph.args(node)):
+            if op.is_singular(graph, graph.args(node)) or any(a in wild for a in graph.args(node)):
                 wild.add(node)
     return tangent

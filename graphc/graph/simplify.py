@@ -154,6 +154,23 @@ def _div(graph, nodes, va, vb):
     return _sign_out(graph, "div", a, b)
 
 
+def _mul0(graph, nodes, va, vb):
+    """A strong product with a constant factor is the plain product (a constant is neither
+    inf nor nan, and a zero constant makes the plain product 0 too)."""
+    a, b = nodes
+    if va is not None or vb is not None:
+        return graph.apply("mul", a, b)
+    return _sign_out(graph, "mul0", a, b)
+
+
+def _div0(graph, nodes, va, vb):
+    """A strong quotient by a nonzero constant, or of a zero constant, is the plain one."""
+    a, b = nodes
+    if (vb is not None and vb != 0.0) or va == 0.0:
+        return graph.apply("div", a, b)
+    return _sign_out(graph, "div0", a, b)
+
+
 def _neg(graph, nodes, va, vb):
     (a,) = nodes
     return graph.args(a)[0] if graph.is_op(a, "neg") else None
@@ -175,7 +192,7 @@ STABLE: dict[str, Callable] = {"log": _log, "sub": _sub_stable, "div": _div_stab
 
 #: Exact identities and sign moves, by op name: ``rule(graph, nodes, va, vb)``.
 EXACT: dict[str, Callable] = {"add": _add, "sub": _sub, "mul": _mul, "div": _div, "neg": _neg,
-                              "pow": _pow}
+                              "pow": _pow, "mul0": _mul0, "div0": _div0}
 
 #: Exact rewrites of ops on vectors and matrices, from their records: ``rule(graph, nodes)``.
 TENSOR: dict[str, Callable] = {op.name: op.simplify for op in ALL_OPS if op.simplify is not None}

@@ -60,7 +60,8 @@ class Op:
     #: use the strong-zero ops of :mod:`graphc.ops.strong`, and adjoints and tangents that pass
     #: through it may be infinite, so products below it in reverse mode (above it in forward
     #: mode) are strong too (:mod:`graphc.differentiate.reverse`).
-    singular: bool = False
+    #: A function ``(graph, args) -> bool`` instead says it per node (``x ** 2`` is not).
+    singular: bool | Callable = False
     #: Everything else graphc knows about the op, so that adding one is adding its record.
     #: How the op prints on other backends (backend name -> template), when not above.
     printers: Mapping[str, str | Printer] = field(default_factory=dict)
@@ -104,6 +105,11 @@ class Op:
     def slot(self, i: int) -> Optional[int]:
         """The precedence level operand ``i`` must have to be printed without parentheses."""
         return self.slots[i]
+
+    def is_singular(self, graph, args) -> bool:
+        """Whether this op's derivative at a node with these arguments can be infinite or nan
+        where its value is finite."""
+        return self.singular(graph, args) if callable(self.singular) else self.singular
 
     @property
     def differentiable(self) -> bool:

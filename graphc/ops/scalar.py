@@ -179,6 +179,18 @@ def _sigmoid_derivative(b, g, out, x):
     return b.mul(g, b.mul(out, b.sigmoid_complement(x, out)))
 
 
+def _tame_exponent(p: float | None) -> bool:
+    """Whether ``x ** p`` has a finite derivative wherever it has a value: a constant ``p``
+    that is an integer or at least 1 (``x ** 0.5`` at 0 and ``x ** y`` do not)."""
+    return p is not None and (p >= 1.0 or p.is_integer())
+
+
+def _pow_base_derivative(b, g, out, x, p):
+    """g * p * x**(p - 1); a strong product where that power can be infinite (x**0.5 at 0)."""
+    power = b.mul(p, b.pow(x, b.sub(b.replace_zero(p), 1.0)))
+    return b.mul(g, power) if _tame_exponent(b.value(p)) else b.mul0(g, power)
+
+
 def _share(b, g, winner, loser):
     """g * (1 + sign(winner - loser))/2: all of g where the argument wins, half at a tie."""
     return b.mul(g, b.mul(0.5, b.add(1.0, b.sign(b.sub(winner, loser)))))
@@ -236,9 +248,9 @@ OPS: tuple[Op, ...] = (
        formula="-", doc="-a", precedence=UNARY, operands=(UNARY,), total=True,
        numpy_names=("negative",)),
     Op("pow", 2, _math_pow, "{0} ** {1}", lambda a, b: a**b, math.pow,
-       (lambda b, g, out, x, p: b.mul0(g, b.mul(p, b.pow(x, b.sub(b.replace_zero(p), 1.0)))),
+       (_pow_base_derivative,
         lambda b, g, out, x, p: b.mul(g, b.mul(out, b.log(b.replace_zero(x))))),
-       spellings=("pow",), singular=True, formula="**", doc="a ** b, also written a ^ b or pow(a, b)",
+       spellings=("pow",), singular=lambda graph, args: not _tame_exponent(graph.value(args[1])), formula="**", doc="a ** b, also written a ^ b or pow(a, b)",
        precedence=POWER, operands=(ATOM, UNARY),
        numpy_names=("power",), math_names=("pow",)),
     # Elementary functions.

@@ -62,7 +62,6 @@ STRONG_OPS: tuple[Op, ...] = (
        (lambda b, g, out, x, y: b.mul0(g, y), lambda b, g, out, x, y: b.mul0(g, x)),
        commutative=True, total=True, precedence=ATOM, operands=(None, None),
        needs={"numpy": {"mul0_np": _mul0_np}},
-       printers={"jax": "jnp.where(({0} == 0) | ({1} == 0), 0.0, {0} * {1})"},
        doc="a * b, and 0 where a or b is 0 even if the other is inf or nan (a strong zero; "
            "derivative code only)"),
     Op("div0", 2, _DIV0_MATH, "div0_np({0}, {1})", lambda a, b: a / b, _div0,
@@ -70,7 +69,6 @@ STRONG_OPS: tuple[Op, ...] = (
         lambda b, g, out, x, y: b.neg(b.mul0(b.div0(g, y), out))),
        total=True, precedence=ATOM, operands=(None, None),
        needs={"numpy": {"div0_np": _div0_np}},
-       printers={"jax": "jnp.where({0} == 0, 0.0, {0} / {1})"},
        doc="a / b, 0 where a is 0, a signed infinity where only b is 0 (a strong zero that "
            "never raises; derivative rules of sqrt, asin, acos)"),
 )
