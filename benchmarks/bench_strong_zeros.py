@@ -19,7 +19,7 @@ import numpy as np
 
 import graphc
 
-CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "feynman_pmlb_equations.csv"
+CORPUS = Path(__file__).resolve().parents[1] / "tests" / "data" / "feynman_pmlb_equations.csv"
 
 
 def _formulas() -> list[tuple[str, list[str]]]:
