@@ -29,10 +29,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import benchmarks
 from benchmarks.cases import Case, warm_up
 from benchmarks.systems.graphc import Graphc
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(benchmarks.__file__).resolve().parents[1]  # the repository: the fresh processes' cwd
 CACHE_ENV = "GRAPHC_CACHE_DIR"          # graphc.backends.numba.cache_files.ENV
 SCRATCH_ENV = "GRAPHC_BENCH_SCRATCH"    # the runner's scratch folder, removed after the run
 MODULE_PREFIX = "graphc_"               # graphc's generated modules (graphc.backends.numba.cache_files._PREFIX)
