@@ -117,7 +117,7 @@ def test_only_operations_that_can_raise_in_python_are_checked():
         (risky if numba_module.may_raise(ast.parse(text, mode="eval").body) else safe).add(op.name)
     # What Python's float arithmetic and builtins never raise on:
     assert safe == {"add", "sub", "mul", "neg", "abs", "max", "min", "relu", "sign", "step",
-                    "replace_zero"}
+                    "replace_zero", "mul0"}
     # Calls into math, division and powers can: each of these raises somewhere in Python.
     assert {"div", "pow", "exp", "log", "sqrt", "sin", "tan", "cot", "asin", "cosh", "sinh",
             "sigmoid", "softplus", "tanh_derivative"} <= risky

@@ -53,9 +53,11 @@ def _div0_np(a, b):
     return result[()] if result.ndim == 0 else result
 
 
-_MUL0_MATH = "(0.0 if {0} == 0 or {1} == 0 else {0} * {1})"
-_DIV0_MATH = ("(0.0 if {0} == 0 else {0} / {1} if {1} != 0 else "
-              "math.copysign(math.inf, {0}) * math.copysign(1.0, {1}))")
+# Conditional expressions and comparisons only: the safety check of generated Python admits
+# no ``or`` and no ``!=`` (graphc/backends/safety.py).
+_MUL0_MATH = "(0.0 if {0} == 0 else 0.0 if {1} == 0 else {0} * {1})"
+_DIV0_MATH = ("(0.0 if {0} == 0 else math.copysign(math.inf, {0}) * math.copysign(1.0, {1}) "
+              "if {1} == 0 else {0} / {1})")
 
 STRONG_OPS: tuple[Op, ...] = (
     Op("mul0", 2, _MUL0_MATH, "mul0_np({0}, {1})", lambda a, b: a * b, _mul0,
