@@ -1,0 +1,189 @@
+"""Compiling the math library into array loops, to measure it (tests and benchmarks use this).
+
+``compile_loops(names)`` builds one module holding, for each function, a loop
+``out[i] = f(x[i])`` (two inputs for pow), optimized at O3 for the host so that the loop
+vectorizes, and returns numpy-callable wrappers; ``fma=False`` compiles for the host without
+FMA, as on a machine that lacks it. ``libm=True`` loops call the C library's function instead,
+for comparison. ``ulps(values, exact)`` measures errors in units in the last place.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from graphc.backends.llvm.mathlib import FUNCTIONS, module_ir
+
+_LOOP = """define void @{loop}({params}ptr noalias %out, i64 %n) {{
+entry:
+  %go = icmp sgt i64 %n, 0
+  br i1 %go, label %body, label %done
+body:
+  %i = phi i64 [0, %entry], [%next, %body]
+{loads}  %y = call double @{symbol}({args})
+  %q = getelementptr double, ptr %out, i64 %i
+  store double %y, ptr %q
+  %next = add i64 %i, 1
+  %end = icmp eq i64 %next, %n
+  br i1 %end, label %done, label %body
+done:
+  ret void
+}}
+"""
+
+#: The C library's name of each function, where it differs.
+_LIBM = {"fabs": "fabs"}
+
+
+def loop_ir(loop: str, symbol: str, arity: int) -> str:
+    params = "".join(f"ptr noalias %in{k}, " for k in range(arity))
+    loads = "".join(f"  %p{k} = getelementptr double, ptr %in{k}, i64 %i\n"
+                    f"  %x{k} = load double, ptr %p{k}\n" for k in range(arity))
+    args = ", ".join(f"double %x{k}" for k in range(arity))
+    return _LOOP.format(loop=loop, params=params, loads=loads, symbol=symbol, args=args)
+
+
+@dataclass
+class Compiled:
+    """The compiled loops, kept alive with their engine; ``ir`` is the optimized module."""
+
+    loops: dict[str, Callable[..., np.ndarray]]
+    ir: str
+    engine: object
+
+
+def _target_machine(llvm, fma: bool):
+    features = llvm.get_host_cpu_features()
+    if not fma:
+        for name in list(features):
+            if name.startswith("fma") or name.startswith("avx512"):
+                features[name] = False
+    target = llvm.Target.from_default_triple()
+    return target.create_target_machine(cpu=llvm.get_host_cpu_name(),
+                                        features=features.flatten(), opt=3)
+
+
+def compile_loops(names: Iterable[str], *, fma: bool = True, libm: bool = False) -> Compiled:
+    import llvmlite.binding as llvm
+
+    llvm.initialize_native_target()
+    llvm.initialize_native_asmprinter()
+    names = sorted(set(names))
+    parts = [] if libm else [module_ir(names)]
+    for name in names:
+        arity = FUNCTIONS[name].arity
+        if libm:
+            symbol = _LIBM.get(name, name)
+            params = ", ".join(["double"] * arity)
+            parts.append(f"declare double @{symbol}({params})\n")
+        else:
+            symbol = FUNCTIONS[name].symbol
+        parts.append(loop_ir(f"loop_{name}", symbol, arity))
+    module = llvm.parse_assembly("".join(parts))
+    module.verify()
+    machine = _target_machine(llvm, fma)
+    module.triple = machine.triple
+    module.data_layout = str(machine.target_data)
+    builder = llvm.create_pass_builder(machine, llvm.create_pipeline_tuning_options(speed_level=3))
+    builder.getModulePassManager().run(module, builder)
+    engine = llvm.create_mcjit_compiler(module, _target_machine(llvm, fma))
+    engine.finalize_object()
+    loops = {}
+    for name in names:
+        arity = FUNCTIONS[name].arity
+        address = engine.get_function_address(f"loop_{name}")
+        loops[name] = _wrap(ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * (arity + 1),
+                                             ctypes.c_int64)(address), arity)
+    return Compiled(loops, str(module), engine)
+
+
+def _wrap(cfunc, arity: int) -> Callable[..., np.ndarray]:
+    def run(*inputs: np.ndarray) -> np.ndarray:
+        arrays = [np.ascontiguousarray(a, dtype=np.float64) for a in inputs]
+        arrays = list(np.broadcast_arrays(*arrays))
+        arrays = [np.ascontiguousarray(a) for a in arrays]
+        out = np.empty_like(arrays[0])
+        cfunc(*[a.ctypes.data for a in arrays], out.ctypes.data, out.size)
+        return out
+    run.cfunc = cfunc  # type: ignore[attr-defined]
+    return run
+
+
+def ulps(values: np.ndarray, exact: np.ndarray) -> np.ndarray:
+    """|values - exact| in units of the last place of ``exact`` (doubles both); equal values
+    (nan with nan, inf with inf) count 0, a nan or infinity against anything else counts inf."""
+    values = np.asarray(values, dtype=np.float64)
+    exact = np.asarray(exact, dtype=np.float64)
+    same = (values == exact) | (np.isnan(values) & np.isnan(exact))
+    finite = np.isfinite(values) & np.isfinite(exact)
+    with np.errstate(invalid="ignore", over="ignore"):
+        spacing = np.spacing(np.abs(np.where(finite, exact, 1.0)))
+        error = np.abs(np.where(finite, values - exact, 0.0)) / spacing
+    return np.where(same, 0.0, np.where(finite, error, np.inf))
+
+
+_TINY = 2.2250738585072014e-308
+_EDGES = (0.0, 5e-324, 1e-320, _TINY, 1e-300, 1e-20, 1.0, 2.0, 1e20, 1e300,
+          1.7976931348623157e308)
+
+#: Per function: the interval where most of its behaviour is, and its thresholds (special
+#: arguments, overflow and underflow edges), each also tested one and two doubles either side.
+DOMAINS: dict[str, tuple[tuple[float, float], tuple[float, ...]]] = {
+    "exp": ((-750.0, 750.0), (709.782712893384, -708.3964185322641, -745.1332191019411,
+                              -745.1332191019412, 0.3465735902799727)),
+    "expm1": ((-60.0, 720.0), (709.782712893384, -37.42994775023705, 0.34657359027997264)),
+    "log": ((0.0, 4.0), (1.0, 0.7071067811865476, 1.4142135623730951)),
+    "log1p": ((-1.0, 4.0), (-1.0, 0.41421356237309503, -0.2928932188134524)),
+    "tanh": ((-25.0, 25.0), (22.0, 0.55, 19.06)),
+    "sinh": ((-720.0, 720.0), (710.4758600739439, 709.782712893384, 22.0)),
+    "cosh": ((-720.0, 720.0), (710.4758600739439, 709.782712893384, 22.0)),
+    "sqrt": ((0.0, 100.0), (1.0, 4.0)),
+    "fabs": ((-10.0, 10.0), (1.0,)),
+}
+
+
+def _neighbours(values: Iterable[float]) -> np.ndarray:
+    out = []
+    with np.errstate(over="ignore"):
+        for v in values:
+            for s in (v, -v):
+                a = np.float64(s)
+                out += [a, np.nextafter(a, np.inf), np.nextafter(a, -np.inf),
+                        np.nextafter(np.nextafter(a, np.inf), np.inf),
+                        np.nextafter(np.nextafter(a, -np.inf), -np.inf)]
+    return np.array(out, dtype=np.float64)
+
+
+def sample_points(name: str, count: int, seed: int = 0) -> np.ndarray:
+    """``count`` arguments for ``name`` (plus its edge cases): specials (+-0, +-inf, nan,
+    subnormals, the largest double) and thresholds with their neighbours, then random doubles,
+    a third spread over every binade of both signs (random bits) and two thirds uniform over the
+    function's interval."""
+    interval, thresholds = DOMAINS[name]
+    rng = np.random.default_rng(seed)
+    edges = np.concatenate([_neighbours(_EDGES + thresholds), [np.inf, -np.inf, np.nan]])
+    spread = count // 3
+    raw = rng.integers(0, 0x7FF0000000000000, spread, dtype=np.int64)
+    wide = raw.view(np.float64) * rng.choice([-1.0, 1.0], spread)
+    uniform = rng.uniform(interval[0], interval[1], count - spread)
+    return np.concatenate([edges, wide, uniform])
+
+
+def reference(name: str, x: np.ndarray, libm: np.ndarray) -> np.ndarray:
+    """The correctly rounded value of ``name`` at each x, from mpmath at 120 bits; where the
+    argument or the C library's value is nan, infinite or zero, the C library's value (mpmath
+    has no signed zero and other conventions at infinity)."""
+    import mpmath
+
+    function = {"fabs": mpmath.fabs}.get(name) or getattr(mpmath, name)
+    out = libm.copy()
+    with mpmath.workprec(120):
+        for i, (xi, yi) in enumerate(zip(x.tolist(), libm.tolist())):
+            if not (np.isfinite(xi) and np.isfinite(yi)) or yi == 0.0:
+                continue
+            value = function(mpmath.mpf(xi))
+            out[i] = float(value) if isinstance(value, mpmath.mpf) else np.nan
+    return out
