@@ -10,6 +10,8 @@ value. Skipped where llvmlite is not installed; .ci/run.d/llvm.sh installs it an
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -67,7 +69,17 @@ def test_special_values_are_the_c_librarys():
              "expm1": [(-np.inf, -1.0), (-0.0, -0.0), (-5e-324, -5e-324), (710.0, np.inf)],
              "tanh": [(np.inf, 1.0), (-np.inf, -1.0), (-0.0, -0.0), (-5e-324, -5e-324)],
              "sinh": [(-np.inf, -np.inf), (-0.0, -0.0), (711.0, np.inf)],
-             "cosh": [(-np.inf, np.inf), (-0.0, 1.0), (-711.0, np.inf)]}
+             "cosh": [(-np.inf, np.inf), (-0.0, 1.0), (-711.0, np.inf)],
+             "sin": [(-0.0, -0.0), (-5e-324, -5e-324), (np.inf, np.nan), (np.nan, np.nan)],
+             "cos": [(-0.0, 1.0), (5e-324, 1.0), (-np.inf, np.nan)],
+             "tan": [(-0.0, -0.0), (5e-324, 5e-324), (np.inf, np.nan)],
+             "atan": [(np.inf, math.pi / 2), (-np.inf, -math.pi / 2), (-0.0, -0.0),
+                      (1.0, math.pi / 4), (-5e-324, -5e-324)],
+             "asin": [(1.0, math.pi / 2), (-1.0, -math.pi / 2), (-0.0, -0.0),
+                      (1.0000000000000002, np.nan), (np.inf, np.nan)],
+             "acos": [(1.0, 0.0), (-1.0, math.pi), (0.0, math.pi / 2), (-2.0, np.nan)],
+             "erf": [(np.inf, 1.0), (-np.inf, -1.0), (-0.0, -0.0), (6.0, 1.0), (-30.0, -1.0)],
+             "erfc": [(np.inf, 0.0), (-np.inf, 2.0), (30.0, 0.0), (-0.0, 1.0), (-30.0, 2.0)]}
     compiled = compile_loops(cases)
     for name, pairs in cases.items():
         x = np.array([p[0] for p in pairs])
@@ -75,6 +87,18 @@ def test_special_values_are_the_c_librarys():
         got = compiled.loops[name](x)
         same = (got == want) & (np.signbit(got) == np.signbit(want))
         assert np.all(same | (np.isnan(got) & np.isnan(want))), (name, x, got)
+
+
+def test_fast_range_of_sin_cos_tan():
+    """The predicate is false beyond 2**19, at nan and infinities, and next to nonzero
+    multiples of pi/2 (where the caller takes the C library's value); true elsewhere."""
+    compiled = compile_loops(["sin", "cos", "tan"])
+    near_pi = 3.141592653589793  # 1.2e-16 from pi
+    x = np.array([0.0, 1.0, -3.0, 2.0 ** 19, 2.0 ** 19 * (1 + 2 ** -52), 1e22, np.inf, np.nan,
+                  near_pi, 1e-300])
+    want = np.array([1, 1, 1, 1, 0, 0, 0, 0, 0, 1], dtype=float)
+    for name in ("sin", "cos", "tan"):
+        assert np.array_equal(compiled.fast[name](x), want), name
 
 
 def test_loops_vectorize(loops):

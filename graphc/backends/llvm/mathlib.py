@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from graphc.backends.llvm import mathlib_exp, mathlib_log
+from graphc.backends.llvm import mathlib_erf, mathlib_exp, mathlib_inverse, mathlib_log, mathlib_trig
 from graphc.backends.llvm.mathlib_ir import Body, define
 from graphc.errors import GraphcError
 
@@ -73,6 +73,14 @@ FUNCTIONS: dict[str, MathFunction] = {f.name: f for f in (
     _function("tanh", mathlib_exp.emit_tanh),
     _function("sinh", mathlib_exp.emit_sinh),
     _function("cosh", mathlib_exp.emit_cosh),
+    _function("sin", mathlib_trig.emit_sin, fast_range=mathlib_trig.emit_fast_range),
+    _function("cos", mathlib_trig.emit_cos, fast_range=mathlib_trig.emit_fast_range),
+    _function("tan", mathlib_trig.emit_tan, fast_range=mathlib_trig.emit_fast_range),
+    _function("atan", mathlib_inverse.emit_atan),
+    _function("asin", mathlib_inverse.emit_asin),
+    _function("acos", mathlib_inverse.emit_acos),
+    _function("erf", mathlib_erf.emit_erf),
+    _function("erfc", mathlib_erf.emit_erfc),
     _function("sqrt", _sqrt),
     _function("fabs", _fabs),
 )}

@@ -53,6 +53,7 @@ class Compiled:
     loops: dict[str, Callable[..., np.ndarray]]
     ir: str
     engine: object
+    fast: dict[str, Callable[..., np.ndarray]]
 
 
 def _target_machine(llvm, fma: bool):
@@ -66,7 +67,14 @@ def _target_machine(llvm, fma: bool):
                                         features=features.flatten(), opt=3)
 
 
+def _libm_symbol(name: str) -> str:
+    return _LIBM.get(name, name)
+
+
 def compile_loops(names: Iterable[str], *, fma: bool = True, libm: bool = False) -> Compiled:
+    """Loops ``out[i] = f(x[i])`` for the functions ``names``. Where a function has a
+    fast-range predicate, a second loop evaluates it and the points where it is false are
+    recomputed with the C library's function (the slow path a kernel takes)."""
     import llvmlite.binding as llvm
 
     llvm.initialize_native_target()
@@ -74,14 +82,15 @@ def compile_loops(names: Iterable[str], *, fma: bool = True, libm: bool = False)
     names = sorted(set(names))
     parts = [] if libm else [module_ir(names)]
     for name in names:
-        arity = FUNCTIONS[name].arity
+        function = FUNCTIONS[name]
+        declare = f"declare double @{_libm_symbol(name)}({', '.join(['double'] * function.arity)})\n"
         if libm:
-            symbol = _LIBM.get(name, name)
-            params = ", ".join(["double"] * arity)
-            parts.append(f"declare double @{symbol}({params})\n")
-        else:
-            symbol = FUNCTIONS[name].symbol
-        parts.append(loop_ir(f"loop_{name}", symbol, arity))
+            parts += [declare, loop_ir(f"loop_{name}", _libm_symbol(name), function.arity)]
+            continue
+        parts.append(loop_ir(f"loop_{name}", function.symbol, function.arity))
+        if function.fast_range_symbol is not None:
+            parts += [declare, loop_ir(f"slow_{name}", _libm_symbol(name), function.arity),
+                      _flag_loop(f"fast_{name}", function.fast_range_symbol, function.arity)]
     module = llvm.parse_assembly("".join(parts))
     module.verify()
     machine = _target_machine(llvm, fma)
@@ -91,24 +100,42 @@ def compile_loops(names: Iterable[str], *, fma: bool = True, libm: bool = False)
     builder.getModulePassManager().run(module, builder)
     engine = llvm.create_mcjit_compiler(module, _target_machine(llvm, fma))
     engine.finalize_object()
-    loops = {}
+
+    def cfunc(loop: str, arity: int):
+        kind = ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * (arity + 1), ctypes.c_int64)
+        return kind(engine.get_function_address(loop))
+
+    loops, fast = {}, {}
     for name in names:
         arity = FUNCTIONS[name].arity
-        address = engine.get_function_address(f"loop_{name}")
-        loops[name] = _wrap(ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * (arity + 1),
-                                             ctypes.c_int64)(address), arity)
-    return Compiled(loops, str(module), engine)
+        slow = None
+        if not libm and FUNCTIONS[name].fast_range_symbol is not None:
+            fast[name] = _wrap(cfunc(f"fast_{name}", arity), arity)
+            slow = (fast[name], _wrap(cfunc(f"slow_{name}", arity), arity))
+        loops[name] = _wrap(cfunc(f"loop_{name}", arity), arity, slow)
+    return Compiled(loops, str(module), engine, fast)
 
 
-def _wrap(cfunc, arity: int) -> Callable[..., np.ndarray]:
+def _flag_loop(loop: str, predicate: str, arity: int) -> str:
+    """A loop storing 1.0 where the predicate holds, else 0.0."""
+    text = loop_ir(loop, predicate, arity)
+    return text.replace(f"%y = call double @{predicate}(",
+                        f"%flag = call i1 @{predicate}(").replace(
+        "  %q = getelementptr", "  %y = uitofp i1 %flag to double\n  %q = getelementptr")
+
+
+def _wrap(cfunc, arity: int, slow=None) -> Callable[..., np.ndarray]:
     def run(*inputs: np.ndarray) -> np.ndarray:
         arrays = [np.ascontiguousarray(a, dtype=np.float64) for a in inputs]
-        arrays = list(np.broadcast_arrays(*arrays))
-        arrays = [np.ascontiguousarray(a) for a in arrays]
+        arrays = [np.ascontiguousarray(a) for a in np.broadcast_arrays(*arrays)]
         out = np.empty_like(arrays[0])
         cfunc(*[a.ctypes.data for a in arrays], out.ctypes.data, out.size)
+        if slow is not None:
+            fast, fallback = slow
+            outside = fast(*arrays) == 0.0
+            if outside.any():
+                out[outside] = fallback(*[a[outside] for a in arrays])
         return out
-    run.cfunc = cfunc  # type: ignore[attr-defined]
     return run
 
 
@@ -140,6 +167,17 @@ DOMAINS: dict[str, tuple[tuple[float, float], tuple[float, ...]]] = {
     "tanh": ((-25.0, 25.0), (22.0, 0.55, 19.06)),
     "sinh": ((-720.0, 720.0), (710.4758600739439, 709.782712893384, 22.0)),
     "cosh": ((-720.0, 720.0), (710.4758600739439, 709.782712893384, 22.0)),
+    "sin": ((-10.0, 10.0), (0.7853981633974483, 1.5707963267948966, 3.141592653589793,
+                             2.0 ** -26, 2.0 ** 19, 1e6, 1e22)),
+    "cos": ((-10.0, 10.0), (0.7853981633974483, 1.5707963267948966, 3.141592653589793,
+                             2.0 ** -27, 2.0 ** 19, 1e6, 1e22)),
+    "tan": ((-10.0, 10.0), (0.7853981633974483, 1.5707963267948966, 3.141592653589793,
+                             2.0 ** -26, 2.0 ** 19, 1e6, 1e22)),
+    "atan": ((-4.0, 4.0), (7 / 16, 11 / 16, 19 / 16, 39 / 16, 2.0 ** -27, 2.0 ** 53)),
+    "asin": ((-1.0, 1.0), (0.5, 1.0, 2.0 ** -27)),
+    "acos": ((-1.0, 1.0), (0.5, 1.0, 2.0 ** -57)),
+    "erf": ((-7.0, 7.0), (0.5, 1.0, 1.5, 2.5, 4.0, 6.0, 5.9215871957945065, 2.0 ** -1022)),
+    "erfc": ((-8.0, 30.0), (0.5, 1.0, 1.5, 2.5, 4.0, 6.0, 26.5432, 27.2263, 26.55)),
     "sqrt": ((0.0, 100.0), (1.0, 4.0)),
     "fabs": ((-10.0, 10.0), (1.0,)),
 }

@@ -45,16 +45,19 @@ def reduce(b: Body, x: str) -> tuple[str, tuple[str, str]]:
 
 
 def expm1_reduced(b: Body, reduced: tuple[str, str]) -> str:
-    """expm1(r + r_low) for |r| <= 0.35, r_low below r's last place: expm1(r) + r_low*(1 + r)."""
+    """expm1(r + r_low) for |r| <= 0.35 and |r_low| < 2**-40: expm1(r) + r_low*(1 + expm1(r))
+    (the next term, r_low**2/2, is below 2**-81)."""
     r, r_low = reduced
-    correction = b.muladd(r_low, r, r_low)
-    return b.add(b.muladd(b.mul(r, r), b.horner(r, _expm1_tail()), r), correction)
+    em = b.muladd(b.mul(r, r), b.horner(r, _expm1_tail()), r)
+    return b.add(em, b.muladd(r_low, em, r_low))
 
 
-def exp_finite(b: Body, x: str, halve: bool = False) -> str:
-    """exp(x) (exp(x)/2 if ``halve``) for x already limited to [-746, 711] (nan excluded);
-    overflow gives inf."""
+def exp_finite(b: Body, x: str, halve: bool = False, low: str | None = None) -> str:
+    """exp(x + low) (halved if ``halve``) for x already limited to [-746, 711] (nan excluded)
+    and ``low`` below x's last place; overflow gives inf."""
     n, r = reduce(b, x)
+    if low is not None:
+        r = (r[0], b.add(r[1], low))
     p = b.add(b.c(1.0), expm1_reduced(b, r))
     if halve:
         n = b.sub(n, b.c(1.0))

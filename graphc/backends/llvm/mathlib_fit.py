@@ -41,18 +41,31 @@ def taylor_cos(terms: int) -> tuple[float, ...]:
     return tuple(float(Fraction((-1) ** k, factorial(2 * k))) for k in range(2, terms + 2))
 
 
-def chebyshev_fit(function: Callable, low: float, high: float,
-                  degree: int) -> tuple[float, ...]:
-    """Monomial coefficients (lowest first) of the polynomial through ``function`` at the
-    ``degree + 1`` Chebyshev nodes of [low, high], each rounded to the nearest double."""
+def chebyshev_fit(function: Callable, low: float, high: float, degree: int,
+                  centre: float = 0.0) -> tuple[float, ...]:
+    """Monomial coefficients (lowest first) in t = x - centre of the polynomial through
+    ``function`` at the ``degree + 1`` Chebyshev nodes of [low, high], rounded to doubles."""
+    return _fit(function, low, high, degree, centre)[0]
+
+
+def chebyshev_fit_split(function: Callable, low: float, high: float, degree: int,
+                        centre: float) -> tuple[tuple[float, ...], float]:
+    """As chebyshev_fit, and the rounding error of the constant coefficient, so that the
+    polynomial can be summed with its constant as a pair of doubles."""
+    return _fit(function, low, high, degree, centre)
+
+
+def _fit(function: Callable, low: float, high: float, degree: int,
+         centre: float) -> tuple[tuple[float, ...], float]:
     with mpmath.workdps(60):
-        a, b = mpmath.mpf(low), mpmath.mpf(high)
+        a, b, m = mpmath.mpf(low), mpmath.mpf(high), mpmath.mpf(centre)
         nodes = [(a + b) / 2 + (b - a) / 2 * mpmath.cos(mpmath.pi * (2 * i + 1) / (2 * degree + 2))
                  for i in range(degree + 1)]
-        matrix = mpmath.matrix([[t ** j for j in range(degree + 1)] for t in nodes])
+        matrix = mpmath.matrix([[(t - m) ** j for j in range(degree + 1)] for t in nodes])
         values = mpmath.matrix([function(t) for t in nodes])
         solution = mpmath.lu_solve(matrix, values)
-        return tuple(float(solution[j]) for j in range(degree + 1))
+        coefficients = tuple(float(solution[j]) for j in range(degree + 1))
+        return coefficients, float(solution[0] - mpmath.mpf(coefficients[0]))
 
 
 def _atan_tail(z):
@@ -97,20 +110,24 @@ def erf_small() -> tuple[float, ...]:
     return chebyshev_fit(_erf_small, 0.0, 1.0, 14)
 
 
-def erfc_scaled_piece(low: float, high: float, degree: int) -> tuple[float, ...]:
-    """erfc(x)*exp(x*x) on [low, high] as a polynomial in x - low."""
-    return chebyshev_fit(lambda t: mpmath.erfc(t + low) * mpmath.exp((t + low) ** 2),
-                         0.0, high - low, degree)
+@functools.cache
+def erfc_scaled_piece(low: float, high: float, degree: int) -> tuple[tuple[float, ...], float]:
+    """erfc(x)*exp(x*x) on [low, high] as a polynomial in x - (low + high)/2, and the
+    rounding error of its constant coefficient."""
+    return chebyshev_fit_split(lambda t: mpmath.erfc(t) * mpmath.exp(t * t), low, high, degree,
+                               (low + high) / 2)
 
 
-def erfc_asymptotic(degree: int, start: float) -> tuple[float, ...]:
-    """x*erfc(x)*exp(x*x) for x >= start, as a polynomial in u = 1/(x*x) on [0, 1/start**2]."""
+@functools.cache
+def erfc_asymptotic(start: float, degree: int) -> tuple[tuple[float, ...], float]:
+    """x*erfc(x)*exp(x*x) for x >= start as a polynomial in u = 1/(x*x) on [0, 1/start**2],
+    and the rounding error of its constant coefficient."""
     def scaled(u):
         if u == 0:
             return 1 / mpmath.sqrt(mpmath.pi)
         x = 1 / mpmath.sqrt(u)
         return x * mpmath.erfc(x) * mpmath.exp(x * x)
-    return chebyshev_fit(scaled, 0.0, 1.0 / start ** 2, degree)
+    return chebyshev_fit_split(scaled, 0.0, 1.0 / start ** 2, degree, 0.0)
 
 
 def split_constant(value: Callable, parts_bits: tuple[int, ...]) -> tuple[float, ...]:

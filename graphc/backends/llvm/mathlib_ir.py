@@ -138,6 +138,10 @@ class Body:
         """An i64 operation: add, sub, and, or, xor, shl, ashr, lshr."""
         return self._emit(f"{op} i64 {a}, {b}")
 
+    def icmp(self, predicate: str, a: str, b: str | int) -> str:
+        """An i1 comparing two i64 (eq, ne, slt, ...)."""
+        return self._emit(f"icmp {predicate} i64 {a}, {b}")
+
     def int_to_double(self, i: str) -> str:
         """An i64 below 2**51 in magnitude as a double (exact)."""
         return self.sub(self.from_bits(self.int_op("add", i, MAGIC_BITS)), self.c(MAGIC))
