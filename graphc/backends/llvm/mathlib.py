@@ -21,7 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from graphc.backends.llvm import mathlib_erf, mathlib_exp, mathlib_inverse, mathlib_log, mathlib_trig
+from graphc.backends.llvm import (mathlib_erf, mathlib_exp, mathlib_inverse, mathlib_log,
+                                  mathlib_pow, mathlib_trig)
 from graphc.backends.llvm.mathlib_ir import Body, define
 from graphc.errors import GraphcError
 
@@ -81,6 +82,7 @@ FUNCTIONS: dict[str, MathFunction] = {f.name: f for f in (
     _function("acos", mathlib_inverse.emit_acos),
     _function("erf", mathlib_erf.emit_erf),
     _function("erfc", mathlib_erf.emit_erfc),
+    _function("pow", mathlib_pow.emit_pow, arity=2),
     _function("sqrt", _sqrt),
     _function("fabs", _fabs),
 )}

@@ -35,7 +35,7 @@ done:
 """
 
 #: The C library's name of each function, where it differs.
-_LIBM = {"fabs": "fabs"}
+_LIBM = {"fabs": "fabs", "pow": "pow"}
 
 
 def loop_ir(loop: str, symbol: str, arity: int) -> str:
@@ -125,30 +125,41 @@ def _flag_loop(loop: str, predicate: str, arity: int) -> str:
 
 
 def _wrap(cfunc, arity: int, slow=None) -> Callable[..., np.ndarray]:
-    def run(*inputs: np.ndarray) -> np.ndarray:
+    flags: list[np.ndarray] = []  # the predicate's output, kept for the next call of that size
+
+    def run(*inputs: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         arrays = [np.ascontiguousarray(a, dtype=np.float64) for a in inputs]
         arrays = [np.ascontiguousarray(a) for a in np.broadcast_arrays(*arrays)]
-        out = np.empty_like(arrays[0])
+        if out is None:
+            out = np.empty_like(arrays[0])
         cfunc(*[a.ctypes.data for a in arrays], out.ctypes.data, out.size)
         if slow is not None:
             fast, fallback = slow
-            outside = fast(*arrays) == 0.0
+            if not flags or flags[0].shape != out.shape:
+                flags[:] = [np.empty_like(out)]
+            outside = fast(*arrays, out=flags[0]) == 0.0
             if outside.any():
                 out[outside] = fallback(*[a[outside] for a in arrays])
         return out
+    run.cfunc = cfunc  # type: ignore[attr-defined]  # the bare loop, for timing it alone
     return run
 
 
-def ulps(values: np.ndarray, exact: np.ndarray) -> np.ndarray:
-    """|values - exact| in units of the last place of ``exact`` (doubles both); equal values
-    (nan with nan, inf with inf) count 0, a nan or infinity against anything else counts inf."""
+def ulps(values: np.ndarray, exact: np.ndarray, residual: np.ndarray | None = None) -> np.ndarray:
+    """|values - exact| in units of the last place of ``exact`` (doubles both; ``residual``,
+    if given, is what the true value exceeds ``exact`` by); equal values (nan with nan, inf with
+    inf) count 0, a nan or infinity against anything else counts inf."""
     values = np.asarray(values, dtype=np.float64)
     exact = np.asarray(exact, dtype=np.float64)
-    same = (values == exact) | (np.isnan(values) & np.isnan(exact))
+    same = (((values == exact) & (residual is None or ~np.isfinite(exact)))
+            | (np.isnan(values) & np.isnan(exact)))
     finite = np.isfinite(values) & np.isfinite(exact)
     with np.errstate(invalid="ignore", over="ignore"):
         spacing = np.spacing(np.abs(np.where(finite, exact, 1.0)))
-        error = np.abs(np.where(finite, values - exact, 0.0)) / spacing
+        difference = np.where(finite, values - exact, 0.0)
+        if residual is not None:
+            difference = difference - np.where(finite, residual, 0.0)
+        error = np.abs(difference) / spacing
     return np.where(same, 0.0, np.where(finite, error, np.inf))
 
 
@@ -195,33 +206,66 @@ def _neighbours(values: Iterable[float]) -> np.ndarray:
     return np.array(out, dtype=np.float64)
 
 
-def sample_points(name: str, count: int, seed: int = 0) -> np.ndarray:
-    """``count`` arguments for ``name`` (plus its edge cases): specials (+-0, +-inf, nan,
-    subnormals, the largest double) and thresholds with their neighbours, then random doubles,
-    a third spread over every binade of both signs (random bits) and two thirds uniform over the
-    function's interval."""
-    interval, thresholds = DOMAINS[name]
+def sample_points(name: str, count: int, seed: int = 0) -> tuple[np.ndarray, ...]:
+    """``count`` arguments for ``name`` (plus its edge cases), as one array per argument:
+    specials (+-0, +-inf, nan, subnormals, the largest double) and thresholds with their
+    neighbours, then random doubles, a third spread over every binade of both signs (random
+    bits) and two thirds uniform over the function's interval. For pow: every pair of special
+    values, then pairs whose y*log|x| covers exp's range, negative x with integer y, and random
+    bits for both."""
     rng = np.random.default_rng(seed)
+    if name == "pow":
+        return _pow_points(count, rng)
+    interval, thresholds = DOMAINS[name]
     edges = np.concatenate([_neighbours(_EDGES + thresholds), [np.inf, -np.inf, np.nan]])
     spread = count // 3
-    raw = rng.integers(0, 0x7FF0000000000000, spread, dtype=np.int64)
-    wide = raw.view(np.float64) * rng.choice([-1.0, 1.0], spread)
     uniform = rng.uniform(interval[0], interval[1], count - spread)
-    return np.concatenate([edges, wide, uniform])
+    return (np.concatenate([edges, _random_bits(rng, spread), uniform]),)
 
 
-def reference(name: str, x: np.ndarray, libm: np.ndarray) -> np.ndarray:
-    """The correctly rounded value of ``name`` at each x, from mpmath at 120 bits; where the
+def _random_bits(rng, count: int) -> np.ndarray:
+    raw = rng.integers(0, 0x7FF0000000000000, count, dtype=np.int64)
+    return raw.view(np.float64) * rng.choice([-1.0, 1.0], count)
+
+
+def _pow_points(count: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    specials = np.concatenate([_neighbours((0.0, 5e-324, _TINY, 0.5, 1.0, 2.0, 3.0,
+                                            1.7976931348623157e308)),
+                               [np.inf, -np.inf, np.nan, 0.5, 2.5, -2.5, 1e300]])
+    sx, sy = (a.ravel() for a in np.meshgrid(specials, specials))
+    part = count // 4
+    x1 = np.exp(rng.uniform(-745.0, 709.0, 2 * part)) * rng.choice([-1.0, 1.0], 2 * part)
+    with np.errstate(divide="ignore"):
+        y1 = rng.uniform(-760.0, 720.0, 2 * part) / np.log(np.abs(x1))
+    y1[: part] = np.round(y1[: part])
+    x2 = 1.0 + rng.uniform(-1e-6, 1e-6, part)
+    with np.errstate(divide="ignore"):
+        y2 = rng.uniform(-700.0, 700.0, part) / np.log(x2)
+    x3, y3 = _random_bits(rng, count - 3 * part), _random_bits(rng, count - 3 * part)
+    return np.concatenate([sx, x1, x2, x3]), np.concatenate([sy, y1, y2, y3])
+
+
+def reference(name: str, args: tuple[np.ndarray, ...], libm: np.ndarray,
+              residual: bool = False):
+    """The correctly rounded value of ``name`` at each point, from mpmath at 120 bits; where an
     argument or the C library's value is nan, infinite or zero, the C library's value (mpmath
-    has no signed zero and other conventions at infinity)."""
+    has no signed zero and other conventions at infinity). With ``residual``, also the exact
+    value minus the rounded one (rounded to a double), for errors in fractions of an ulp."""
     import mpmath
 
-    function = {"fabs": mpmath.fabs}.get(name) or getattr(mpmath, name)
+    function = {"fabs": mpmath.fabs, "pow": mpmath.power}.get(name) or getattr(mpmath, name)
     out = libm.copy()
+    rest = np.zeros_like(out)
     with mpmath.workprec(120):
-        for i, (xi, yi) in enumerate(zip(x.tolist(), libm.tolist())):
-            if not (np.isfinite(xi) and np.isfinite(yi)) or yi == 0.0:
+        for i, point in enumerate(zip(*(a.tolist() for a in args))):
+            value = libm[i]
+            if not (np.all(np.isfinite(point)) and np.isfinite(value)) or value == 0.0:
                 continue
-            value = function(mpmath.mpf(xi))
-            out[i] = float(value) if isinstance(value, mpmath.mpf) else np.nan
-    return out
+            exact = function(*(mpmath.mpf(v) for v in point))
+            if isinstance(exact, mpmath.mpf):
+                out[i] = float(exact)
+                if np.isfinite(out[i]):
+                    rest[i] = float(exact - mpmath.mpf(out[i]))
+            else:
+                out[i] = np.nan
+    return (out, rest) if residual else out

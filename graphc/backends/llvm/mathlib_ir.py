@@ -118,6 +118,10 @@ class Body:
         """The ``i1`` a and b."""
         return self._emit(f"and i1 {a}, {b}")
 
+    def same(self, a: str, b: str) -> str:
+        """The ``i1`` a == b (two ``i1``)."""
+        return self._emit(f"icmp eq i1 {a}, {b}")
+
     def either(self, a: str, b: str) -> str:
         return self._emit(f"or i1 {a}, {b}")
 
