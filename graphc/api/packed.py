@@ -99,13 +99,13 @@ def flat_entry(function, kind: str, backend: str):
     that checks nothing, as C and JAX, always returns 0). A backend supplies it as
     ``flat_entry(function, kind)`` in the module named here."""
     if backend == "numba":
-        from graphc.backends import numba_module
-        return numba_module.flat_entry(function, kind)
+        from graphc.backends.numba import module
+        return module.flat_entry(function, kind)
     if backend == "c":
-        from graphc.backends import c_runner
-        return c_runner.flat_entry(function, kind)
+        from graphc.backends.c import runner
+        return runner.flat_entry(function, kind)
     if backend == "jax":
-        from graphc.backends import jax
+        from graphc.backends.jax import backend as jax
         return jax.flat_entry(function, kind)
     if backend == "llvm":
         try:
