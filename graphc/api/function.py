@@ -258,13 +258,13 @@ class Function(Compiled):
 
     @property
     def _default_backend(self) -> str:
-        if self.backend == "numba":
-            return "numba"
+        if self.backend in ("numba", "llvm"):
+            return self.backend
         return "numpy" if self.tensor else "math"
 
     @property
     def _scalar_backend(self) -> str:
-        return "numba" if self.backend == "numba" else "math"
+        return self.backend if self.backend in ("numba", "llvm") else "math"
 
     # ------------------------------------------------------------------------ calls
     __call__ = _entry("value", "The value at a point: ``f(2, 3)``, ``f(x=2, z=3)``, or arrays "

@@ -1,0 +1,171 @@
+"""The LLVM IR module of one kind of code, as text.
+
+The program is the one the Python backends print (:mod:`graphc.backends.printing`, one
+assignment per operation, the same names and order); each line of it becomes the instructions
+of its op (:mod:`graphc.backends.llvm.lowering`), under a comment that quotes the line of
+Python. A value keeps its name: ``%v1``, ``%b_x`` (a name outside ASCII is quoted,
+``%"\\CE\\B1"``); the helpers' own values are ``%.t1``, ``%.in``..., which no graphc name can be.
+
+The module holds three functions:
+
+- ``@body(double %x, ..., ptr %.out, i64 %.stride)``: the straight-line code; it writes output
+  ``k`` to ``out[k * stride]`` and returns ``i32 1`` where a value it checks is not finite (the
+  arguments and every value of an op that can raise in Python, :data:`lowering.SAFE`; every
+  value with ``on_domain_error="raise"``, as numpy raises on any overflow), else ``0``. It is
+  ``alwaysinline``;
+- ``@<kind>(ptr %.in, ptr %.out)``: one point, the variables read from ``in``, the outputs
+  written to ``out``; returns the flag;
+- ``@<kind>_batch(ptr %.args, ptr %.steps, ptr %.out, i64 %.n, i64 %.start, i64 %.end)``: the
+  points ``start`` to ``end`` of ``n``, argument ``j`` read at ``args[j][i * steps[j]]`` (step 0
+  broadcasts one value), output ``k`` of point ``i`` written to ``out[k * n + i]``; returns the
+  flags of the points or-ed together (0 when the policy does not ask).
+
+Nothing a user types reaches the IR but names (quoted and escaped) and comment text (one line,
+ASCII): the IR is verified before LLVM compiles it (:mod:`graphc.backends.llvm.engine`).
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import re
+from dataclasses import dataclass
+
+from graphc.backends import printing
+from graphc.backends.llvm import lowering
+from graphc.backends.llvm.lowering import ZERO, Block, double
+from graphc.backends.naming import Names
+from graphc.backends.scheduling import Program
+from graphc.backends.targets import comment_text
+
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass
+class ModuleText:
+    """The IR of one kind and what the calls need to know about it."""
+
+    text: str
+    entry: str               # the scalar entry's name (the kind)
+    batch: str               # the batch kernel's name
+    inputs: int              # how many doubles the entry reads
+    outputs: int             # how many it writes
+    structure: object        # the nesting of the outputs: ints (output numbers) in tuples
+    ops: int
+
+
+def local(name: str) -> str:
+    """graphc's name of a value as an LLVM local: ``%v1``, or quoted with escapes."""
+    if _PLAIN.fullmatch(name):
+        return f"%{name}"
+    escaped = "".join(chr(b) if 32 <= b < 127 and b not in (34, 92) else f"\\{b:02X}"
+                      for b in name.encode("utf-8"))
+    return f'%"{escaped}"'
+
+
+def build(graph, program: Program, names: Names, record, ops: int, check_all: bool,
+          header: str = "") -> ModuleText:
+    """The module of ``program`` (see the module docstring); ``record`` is the llvm backend's
+    :class:`~graphc.backends.backend.Backend`, whose math templates print the quoted lines."""
+    listing, returned = printing.Listing(), []
+    flat = dataclasses.replace(program, returns=", ".join(
+        f"{{{k}}}" for k in range(len(program.outputs))))
+    source = printing.emit(graph, flat, names, record, "assign", listing=listing,
+                           returns_out=returned)
+    lines = source.splitlines()
+    of = listing.names
+    kinds, op_of, arguments = graph.columns()
+    params = [local(of[p]) for p in program.params]
+
+    def operand(node) -> str:
+        if kinds[node] == "const":
+            return double(graph.value(node))
+        return local(of[node])
+
+    body: list[str] = []
+    called: set[str] = set()
+    block = Block(body, called)
+    checked = list(params)
+    for number, (line, node) in enumerate(zip(lines, listing.nodes), start=1):
+        text = line.strip()
+        if node is None:
+            if text.startswith("#"):
+                body.append(f"  ; {comment_text(text[1:].strip())}")
+            continue
+        body.append(f"  ; line {number}: {comment_text(text)}")
+        op = op_of[node]
+        value = lowering.lower(block, op.name, [operand(a) for a in arguments[node]],
+                               local(of[node]))
+        if check_all or op.name not in lowering.SAFE:
+            checked.append(value)
+    outputs = [operand(o) for o in program.outputs]
+    body.append("  ; the outputs, output k at out[k * stride]")
+    for k, value in enumerate(outputs):
+        offset = block.emit(f"mul i64 {k}, %.stride")
+        pointer = block.emit(f"getelementptr double, ptr %.out, i64 {offset}")
+        body.append(f"  store double {value}, ptr {pointer}")
+    body.append("  ; 1 if a checked value is not finite, else 0")
+    total = ZERO
+    for value in checked:
+        total = block.binary("fadd", total, block.binary("fmul", ZERO, value))
+    flag = block.emit(f"zext i1 {block.compare('uno', total, ZERO)} to i32")
+    body.append(f"  ret i32 {flag}")
+
+    signature = ", ".join([f"double {p}" for p in params] + ["ptr noalias nocapture %.out",
+                                                             "i64 %.stride"])
+    entry, batch = program.name, f"{program.name}_batch"
+    module = [f"; graphc: {comment_text(program.name)} {comment_text(header)}".rstrip(), ""]
+    module += lowering.declarations(called) + [""]
+    module += [f"define internal i32 @body({signature}) alwaysinline nounwind {{", ".entry:",
+               *body, "}", ""]
+    module += _scalar_entry(entry, len(params)) + [""]
+    module += _batch_kernel(batch, len(params), check_all)
+    m = len(outputs)
+    structure = ast.literal_eval(program.returns.format(*map(str, range(m))) or "()")
+    return ModuleText("\n".join(module) + "\n", entry, batch, len(params), m, structure, ops)
+
+
+def _scalar_entry(name: str, count: int) -> list[str]:
+    lines = [f"define i32 @{name}(ptr noalias nocapture readonly %.in, "
+             "ptr noalias nocapture %.out) nounwind {", ".entry:"]
+    args = []
+    for j in range(count):
+        lines.append(f"  %.p{j} = getelementptr double, ptr %.in, i64 {j}")
+        lines.append(f"  %.x{j} = load double, ptr %.p{j}")
+        args.append(f"double %.x{j}")
+    args += ["ptr %.out", "i64 1"]
+    lines += [f"  %.flag = call i32 @body({', '.join(args)})", "  ret i32 %.flag", "}"]
+    return lines
+
+
+def _batch_kernel(name: str, count: int, flags: bool) -> list[str]:
+    lines = [f"define i64 @{name}(ptr noalias nocapture readonly %.args, "
+             "ptr noalias nocapture readonly %.steps, ptr noalias nocapture %.out, "
+             "i64 %.n, i64 %.start, i64 %.end) nounwind {", ".entry:"]
+    for j in range(count):
+        lines += [f"  %.ap{j} = getelementptr ptr, ptr %.args, i64 {j}",
+                  f"  %.a{j} = load ptr, ptr %.ap{j}",
+                  f"  %.sp{j} = getelementptr i64, ptr %.steps, i64 {j}",
+                  f"  %.s{j} = load i64, ptr %.sp{j}"]
+    lines += ["  %.empty = icmp sge i64 %.start, %.end",
+              "  br i1 %.empty, label %.done, label %.loop", ".loop:",
+              "  %.i = phi i64 [ %.start, %.entry ], [ %.next, %.loop ]",
+              "  %.seen = phi i64 [ 0, %.entry ], [ %.seen2, %.loop ]"]
+    args = []
+    for j in range(count):
+        lines += [f"  %.k{j} = mul i64 %.i, %.s{j}",
+                  f"  %.q{j} = getelementptr double, ptr %.a{j}, i64 %.k{j}",
+                  f"  %.x{j} = load double, ptr %.q{j}"]
+        args.append(f"double %.x{j}")
+    args += ["ptr %.o", "i64 %.n"]
+    lines += ["  %.o = getelementptr double, ptr %.out, i64 %.i",
+              f"  %.flag = call i32 @body({', '.join(args)})"]
+    if flags:
+        lines += ["  %.wide = zext i32 %.flag to i64", "  %.seen2 = or i64 %.seen, %.wide"]
+    else:
+        lines.append("  %.seen2 = or i64 %.seen, 0")
+    lines += ["  %.next = add i64 %.i, 1", "  %.more = icmp slt i64 %.next, %.end",
+              "  br i1 %.more, label %.loop, label %.done", ".done:",
+              "  %.result = phi i64 [ 0, %.entry ], [ %.seen2, %.loop ]",
+              "  ret i64 %.result", "}"]
+    return lines
