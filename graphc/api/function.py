@@ -278,7 +278,7 @@ class Function(Compiled):
         values = self._bind(args, kwargs)
         if not self.tensor and all(v.__class__ is float for v in values):  # arm the fast path
             run = self._scalar_runs[kind] = self._get(kind, self._scalar_backend).run
-            if self.backend == "numba" and kind != "value":  # f(...) looks __call__ up on the class
+            if self.backend in ("numba", "llvm") and kind != "value":  # f(...): on the class
                 self.__dict__[kind] = numba_module.fast_entry(self, kind, run)
         return self._run(kind, values)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from graphc.backends.llvm import cache, threads
+from graphc.backends.llvm import cache, python_entry, threads
 from graphc.backends.llvm.module import ModuleText
 from graphc.backends.numba_backend import NotFinite
 from graphc.backends.printing import Listing
@@ -39,7 +39,7 @@ class LLVMCode:
 
     module: ModuleText
     listing: Listing | None = None
-    _machines: dict = field(default_factory=dict)   # level -> engine.Machine
+    _machines: dict = field(default_factory=dict)   # batch? -> engine.Machine
     _run: object = None
 
     @property
@@ -54,25 +54,33 @@ class LLVMCode:
     def outputs(self) -> int:
         return self.module.outputs
 
-    def address(self, level: int, name: str) -> int:
-        machine = self._machines.get(level)
+    def machine(self, batch: bool):
+        """The compiled scalar module or batch kernel (compiled on first use)."""
+        machine = self._machines.get(batch)
         if machine is None:
-            names = [self.module.entry, self.module.batch]
-            machine = self._machines[level] = cache.machine(self.module.text, names, level)
-        return machine.addresses[name]
+            names = [self.module.batch] if batch else [self.module.entry, self.module.python]
+            machine = self._machines[batch] = cache.machine(
+                self.module.part(batch), names, BATCH_LEVEL if batch else SCALAR_LEVEL)
+        return machine
 
     @property
     def run(self):
         """The scalar entry (compiled on first use)."""
         if self._run is None:
-            self._run = _scalar_entry(self, _SCALAR(self.address(SCALAR_LEVEL,
-                                                                 self.module.entry)))
+            machine = self.machine(False)
+            run = None
+            try:
+                run = python_entry.wrap(machine.addresses[self.module.python],
+                                        self.module.entry)
+            except Exception:  # noqa: BLE001 - any failure here only costs speed
+                run = None
+            self._run = run or _scalar_entry(self, _SCALAR(machine.addresses[self.module.entry]))
         return self._run
 
     @property
     def kernel(self):
         """The batch kernel, a ctypes function (compiled on first use)."""
-        return _BATCH(self.address(BATCH_LEVEL, self.module.batch))
+        return _BATCH(self.machine(True).addresses[self.module.batch])
 
     def travelling(self) -> "LLVMCode":
         """This code as a dask task carries it: the IR text only, no engine or pointer."""

@@ -33,8 +33,21 @@ def require():
             if not _initialized:
                 llvm.initialize_native_target()
                 llvm.initialize_native_asmprinter()
+                _add_python_symbols(llvm)
                 _initialized = True
     return llvm
+
+
+def _add_python_symbols(llvm) -> None:
+    """Make the interpreter's C API known to compiled code by name (the CPython entry's)."""
+    from graphc.backends.llvm import python_entry
+
+    try:
+        found = python_entry.symbols()
+    except (AttributeError, ValueError):  # no such C API: the ctypes entry serves alone
+        return
+    for name, address in found.items():
+        llvm.add_symbol(name, address)
 
 
 @dataclass

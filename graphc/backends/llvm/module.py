@@ -14,7 +14,8 @@ The module holds three functions:
   value with ``on_domain_error="raise"``, as numpy raises on any overflow), else ``0``. It is
   ``alwaysinline``;
 - ``@<kind>(ptr %.in, ptr %.out)``: one point, the variables read from ``in``, the outputs
-  written to ``out``; returns the flag;
+  written to ``out``; returns the flag; ``@<kind>_python``, the same as a CPython function
+  (:mod:`graphc.backends.llvm.python_entry`);
 - ``@<kind>_batch(ptr %.args, ptr %.steps, ptr %.out, i64 %.n, i64 %.start, i64 %.end)``: the
   points ``start`` to ``end`` of ``n``, argument ``j`` read at ``args[j][i * steps[j]]`` (step 0
   broadcasts one value), output ``k`` of point ``i`` written to ``out[k * n + i]``; returns the
@@ -32,7 +33,7 @@ import re
 from dataclasses import dataclass
 
 from graphc.backends import printing
-from graphc.backends.llvm import lowering
+from graphc.backends.llvm import lowering, python_entry
 from graphc.backends.llvm.lowering import ZERO, Block, double
 from graphc.backends.naming import Names
 from graphc.backends.scheduling import Program
@@ -45,13 +46,29 @@ _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 class ModuleText:
     """The IR of one kind and what the calls need to know about it."""
 
-    text: str
+    head: str                # declarations and the body
+    scalar: str              # the scalar entry's definition, and the CPython entry's
+    kernel: str              # the batch kernel's definition
     entry: str               # the scalar entry's name (the kind)
     batch: str               # the batch kernel's name
     inputs: int              # how many doubles the entry reads
     outputs: int             # how many it writes
     structure: object        # the nesting of the outputs: ints (output numbers) in tuples
     ops: int
+
+    @property
+    def text(self) -> str:
+        """The whole module, as ``f.source(kind, backend="llvm")`` shows it."""
+        return f"{self.head}\n{self.scalar}\n{self.kernel}"
+
+    @property
+    def python(self) -> str:
+        """The CPython entry's name."""
+        return python_entry.name_of(self.entry)
+
+    def part(self, batch: bool) -> str:
+        """The module that compiles: the body with the scalar entry, or with the kernel."""
+        return self.head + "\n" + (self.kernel if batch else self.scalar)
 
 
 def local(name: str) -> str:
@@ -114,15 +131,17 @@ def build(graph, program: Program, names: Names, record, ops: int, check_all: bo
     signature = ", ".join([f"double {p}" for p in params] + ["ptr noalias nocapture %.out",
                                                              "i64 %.stride"])
     entry, batch = program.name, f"{program.name}_batch"
-    module = [f"; graphc: {comment_text(program.name)} {comment_text(header)}".rstrip(), ""]
-    module += lowering.declarations(called) + [""]
-    module += [f"define internal i32 @body({signature}) alwaysinline nounwind {{", ".entry:",
-               *body, "}", ""]
-    module += _scalar_entry(entry, len(params)) + [""]
-    module += _batch_kernel(batch, len(params), check_all)
+    head = [f"; graphc: {comment_text(program.name)} {comment_text(header)}".rstrip(), "",
+            *lowering.declarations(called), "",
+            f"define internal i32 @body({signature}) alwaysinline nounwind {{", ".entry:",
+            *body, "}", ""]
     m = len(outputs)
     structure = ast.literal_eval(program.returns.format(*map(str, range(m))) or "()")
-    return ModuleText("\n".join(module) + "\n", entry, batch, len(params), m, structure, ops)
+    scalar = "\n".join(_scalar_entry(entry, len(params))) + "\n\n" + python_entry.module_ir(
+        entry, len(params), m, structure)
+    return ModuleText("\n".join(head) + "\n", scalar,
+                      "\n".join(_batch_kernel(batch, len(params), check_all)) + "\n",
+                      entry, batch, len(params), m, structure, ops)
 
 
 def _scalar_entry(name: str, count: int) -> list[str]:
