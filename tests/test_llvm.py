@@ -8,8 +8,12 @@ llvmlite is not installed; .ci/run.d/llvm.sh installs it and runs this file.
 from __future__ import annotations
 
 import math
+import os
 import random
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,7 +24,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 import graphc  # noqa: E402
-from graphc.backends.llvm import threads  # noqa: E402
+from graphc.backends.llvm import cache, threads, vector_math  # noqa: E402
 
 from conftest import corpus_rows  # noqa: E402
 from numba_reference import SCALAR_KINDS, batch_of, compare, leaves, relative, ulps  # noqa: E402
@@ -34,6 +38,12 @@ from test_random_expressions import expressions  # noqa: E402
 #: C library's pow may be an ulp off, and numpy's vectorized functions (the batch reference)
 #: differ from the C library's by an ulp or two.
 MAX_ULPS = 4
+#: With graphc's math library (graphc.backends.llvm.mathlib) batch kernels call its functions,
+#: each within 4 ulps of the C library's; a formula's later operations can magnify that (a
+#: difference of nearly equal values), so batches are held to this many ulps of the math
+#: backend run point by point, and to 1e-12 normwise of the numpy backend (in compare).
+VECTOR_ULPS = 64
+BATCH_ULPS = VECTOR_ULPS if vector_math.library() is not None else MAX_ULPS
 
 
 def pair(formula, **options):
@@ -50,7 +60,7 @@ def check_every_kind(formula, domains, variables=None, seed=0, batch_kinds=SCALA
     batch = batch_of(point, domains, np.random.default_rng(seed))
     worst_batch = compare(f, reference, batch, direction, batch_kinds)
     assert max(worst.values()) <= MAX_ULPS, worst
-    assert max(worst_batch.values()) <= MAX_ULPS, worst_batch
+    assert max(worst_batch.values()) <= BATCH_ULPS, worst_batch
     return f
 
 
@@ -63,11 +73,14 @@ def check_every_kind(formula, domains, variables=None, seed=0, batch_kinds=SCALA
 ], ids=["quiz", "quiz-slides", "lecture-J", "lecture-program"])
 def test_lecture_examples_every_kind_scalar_and_batch(formula, domains, variables):
     f = check_every_kind(formula, domains, variables)
+    point = [hi for _, hi in domains]
     for kind in ("value", "grad", "value_and_grad"):
         source = f.source(kind, backend="llvm")
         assert f"define i32 @{kind}(ptr" in source and f"define i64 @{kind}_batch(" in source
+        assert f"define ptr @{kind}_python(" in source   # the CPython entry
         assert source == f.source(kind)  # a function on llvm shows its IR by default
-        assert f.compiled(kind, backend="llvm").__graphc_source__ == source
+        run, python = f.compiled(kind, backend="llvm"), f.compiled(kind, backend="math")
+        assert ulps(leaves(run(*point)), leaves(python(*point))) <= MAX_ULPS
 
 
 @pytest.mark.parametrize("name", sorted(OP_TABLE))
@@ -134,7 +147,7 @@ def test_vector_functions_jacobian_vjp_jvp():
                 ("vjp", F.vjp(args, cotangent), P.vjp(args, cotangent))]:
             for g, w in zip(leaves(got), leaves(want), strict=True):
                 assert np.shape(g) == np.shape(w), kind
-                assert ulps(g, w) <= MAX_ULPS, kind
+                assert ulps(g, w) <= BATCH_ULPS, kind
     assert "define i32 @jacobian(" in F.source("jacobian")
 
 
@@ -149,7 +162,7 @@ def test_vector_functions_jacobian_vjp_jvp():
 def test_batches_broadcast_as_on_numpy(x, z):
     f, reference = pair(QUIZ)
     for kind in ("value", "value_and_grad", "hessian", "jvp"):
-        assert compare(f, reference, [x, z], [1.0, 0.5], (kind,))[kind] <= MAX_ULPS
+        assert compare(f, reference, [x, z], [1.0, 0.5], (kind,))[kind] <= BATCH_ULPS
 
 
 # ------------------------------------------------------------------ domain errors
@@ -192,17 +205,18 @@ def test_batches_follow_numpys_policy():
     with np.errstate(all="ignore"):
         want = reference(xs, 1.0)
     got = f(xs, 1.0)
-    assert ulps(got, want) == 0.0 and np.isnan(got[1]) and got[2] == -math.inf
+    assert ulps(got, want) <= BATCH_ULPS and np.isnan(got[1]) and got[2] == -math.inf
     strict, strict_reference = pair("log(x) + y", on_domain_error="raise")
     assert ulps(strict(np.array([2.0, 3.0]), 1.0),
-                strict_reference(np.array([2.0, 3.0]), 1.0)) == 0
+                strict_reference(np.array([2.0, 3.0]), 1.0)) <= BATCH_ULPS
     with pytest.raises(graphc.DomainError) as want_error:
         strict_reference(xs, 1.0)
     with pytest.raises(graphc.DomainError) as got_error:
         strict(xs, 1.0)
     assert str(got_error.value) == str(want_error.value)
-    assert "%.wide = zext i32 %.flag to i64" in strict.source("value")  # the kernel or-s flags
-    assert "%.wide" not in f.source("value")
+    # The kernel keeps the flags' bit 1 (not finite) only where the policy asks for it.
+    assert re.search(r"%\.kept = and i64 %\.wide, [13]\n", strict.source("value"))
+    assert re.search(r"%\.kept = and i64 %\.wide, [02]\n", f.source("value"))
 
 
 # ------------------------------------------------------------------ the API and the IR
@@ -241,6 +255,17 @@ def test_names_outside_ascii_and_llvm_words_compile():
     assert '%"\\CE\\B1"' in f.source("grad")
 
 
+def test_the_compiled_entry_checks_its_arguments():
+    run = graphc.compile("x * log(z)", backend="llvm").compiled("value_and_grad")
+    assert run(2, 3) == run(2.0, 3.0)        # numbers Python can read as floats
+    with pytest.raises(TypeError, match="takes 2 floats"):
+        run(2.0)
+    with pytest.raises(TypeError):
+        run("2", 3.0)
+    with pytest.raises(FloatingPointError):  # log(0): the Function asks the Python backend
+        run(2.0, 0.0)
+
+
 def test_threads_give_the_same_bits_as_one_thread():
     f = graphc.compile(QUIZ, backend="llvm")
     xs = np.linspace(1.5, 3.0, 3 * threads.MIN_POINTS + 17)
@@ -256,3 +281,60 @@ def test_threads_give_the_same_bits_as_one_thread():
         assert np.array_equal(a, b)
     with pytest.raises(graphc.GraphcError, match="whole number"):
         threads.set_count(0)
+
+
+# ------------------------------------------------------------------ the cache of object code
+_SECOND_PROCESS = """
+import sys
+from graphc.backends.llvm import engine
+def refuse(*args):
+    raise SystemExit("compiled instead of loading the cache")
+engine.object_code = refuse
+import graphc, numpy as np
+f = graphc.compile(sys.argv[1], backend="llvm")
+print(repr(f.value_and_grad(2.0, 3.0)))
+print(repr(float(f(np.array([2.0, 2.5]), 3.0)[1])))
+"""
+
+
+def _second_process(tmp_path, formula):
+    env = dict(os.environ, GRAPHC_CACHE_DIR=str(tmp_path),
+               PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    return subprocess.run([sys.executable, "-c", _SECOND_PROCESS, formula], env=env,
+                          capture_output=True, text=True)
+
+
+def test_a_second_process_loads_the_cached_object_code(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRAPHC_CACHE_DIR", str(tmp_path))
+    formula = "exp(x*z) + x*z/log(x) + sin(log(x))/(x*z) + 0.25"   # a text no test compiled
+    f, reference = pair(formula)
+    f.value_and_grad(2.0, 3.0), f(np.array([2.0, 2.5]), 3.0)      # compiled and written
+    objects = sorted((tmp_path / "llvm").glob("graphc_*.o"))
+    assert len(objects) == 2 and all(o.with_suffix(".sha256").exists() for o in objects)
+    run = _second_process(tmp_path, formula)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0] == repr(reference.value_and_grad(2.0, 3.0))
+    assert float(lines[1]) == pytest.approx(reference(2.5, 3.0), rel=1e-15)
+
+
+def test_corrupt_cache_entries_are_compiled_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRAPHC_CACHE_DIR", str(tmp_path))
+    formula = "sin(x) * cos(z) + x / z + 0.5"
+    f, reference = pair(formula)
+    f.value_and_grad(2.0, 3.0), f(np.array([2.0, 2.5]), 3.0)
+    for path in (tmp_path / "llvm").glob("graphc_*.o"):
+        path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])   # truncated
+    run = _second_process(tmp_path, formula)
+    assert run.returncode != 0 and "compiled instead of loading" in run.stderr + run.stdout
+    g = graphc.compile(formula, backend="llvm")   # this process: recompiled, rewritten
+    cache._machines.clear()
+    assert g.value_and_grad(2.0, 3.0) == reference.value_and_grad(2.0, 3.0)
+    assert g(np.array([2.0]), 3.0)[0] == pytest.approx(reference(2.0, 3.0), rel=1e-15)
+    run = _second_process(tmp_path, formula)
+    assert run.returncode == 0, run.stderr
+
+
+def test_the_cache_key_covers_the_level_and_the_text():
+    keys = {cache.key(text, level) for text in ("a", "b") for level in (1, 3)}
+    assert len(keys) == 4

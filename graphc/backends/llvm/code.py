@@ -71,10 +71,11 @@ class LLVMCode:
             run = None
             try:
                 run = python_entry.wrap(machine.addresses[self.module.python],
-                                        self.module.entry)
+                                        self.module.entry, machine)
             except Exception:  # noqa: BLE001 - any failure here only costs speed
                 run = None
-            self._run = run or _scalar_entry(self, _SCALAR(machine.addresses[self.module.entry]))
+            self._run = run or _scalar_entry(
+                self, _SCALAR(machine.addresses[self.module.entry]), machine)
         return self._run
 
     @property
@@ -87,8 +88,9 @@ class LLVMCode:
         return LLVMCode(self.module)
 
 
-def _scalar_entry(code: LLVMCode, function):
-    """``run(*floats)``: the outputs in the nesting the Python code returns."""
+def _scalar_entry(code: LLVMCode, function, machine):
+    """``run(*floats)``: the outputs in the nesting the Python code returns (``machine``, the
+    engine that owns the code, lives as long as ``run``)."""
     module = code.module
     n_in, n_out, structure = module.inputs, module.outputs, module.structure
     In, Out = ctypes.c_double * max(n_in, 1), ctypes.c_double * max(n_out, 1)
@@ -102,6 +104,7 @@ def _scalar_entry(code: LLVMCode, function):
         return _nest(structure, out)
 
     run.__graphc_source__ = module.text
+    run.__graphc_machine__ = machine
     return run
 
 

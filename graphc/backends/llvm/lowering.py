@@ -44,11 +44,17 @@ ONE, ZERO, TWO = double(1.0), double(0.0), double(2.0)
 class Block:
     """Instructions of one function being written: fresh names and the C functions used."""
 
-    def __init__(self, lines: list[str], called: set[str], prefix: str = ".t"):
+    def __init__(self, lines: list[str], called: set[str], prefix: str = ".t", fast=None):
         self.lines = lines
         self.called = called       # names of C library functions the code calls
         self._prefix = prefix
         self._count = 0
+        #: The math library (``graphc.backends.llvm.mathlib``) for batch code, or None: the
+        #: C library's functions. With it, ``slow`` is true where some call's argument is
+        #: outside that function's fast range, and ``fast_used`` names the functions called.
+        self.fast = fast
+        self.fast_used: set[str] = set()
+        self.slow = "false"
 
     def fresh(self) -> str:
         """A name no graphc value can take (graphc's names never hold a ``.``)."""
@@ -62,9 +68,18 @@ class Block:
         return name
 
     def call(self, function: str, *args: str, name: str | None = None) -> str:
-        self.called.add(function)
         listed = ", ".join(f"double {a}" for a in args)
-        return self.emit(f"call double @{function}({listed})", name)
+        own = self.fast.FUNCTIONS.get(function) if self.fast is not None else None
+        if own is None:
+            self.called.add(function)
+            return self.emit(f"call double @{function}({listed})", name)
+        self.fast_used.add(function)
+        if own.fast_range_symbol is not None:
+            inside = self.emit(f"call i1 @{own.fast_range_symbol}({listed})")
+            outside = self.emit(f"xor i1 {inside}, true")
+            self.slow = outside if self.slow == "false" else self.emit(
+                f"or i1 {self.slow}, {outside}")
+        return self.emit(f"call double @{own.symbol}({listed})", name)
 
     def binary(self, instruction: str, a: str, b: str, name: str | None = None) -> str:
         return self.emit(f"{instruction} double {a}, {b}", name)

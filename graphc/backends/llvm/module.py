@@ -33,7 +33,7 @@ import re
 from dataclasses import dataclass
 
 from graphc.backends import printing
-from graphc.backends.llvm import lowering, python_entry
+from graphc.backends.llvm import kernels, lowering, python_entry, vector_math
 from graphc.backends.llvm.lowering import ZERO, Block, double
 from graphc.backends.naming import Names
 from graphc.backends.scheduling import Program
@@ -89,7 +89,6 @@ def build(graph, program: Program, names: Names, record, ops: int, check_all: bo
         f"{{{k}}}" for k in range(len(program.outputs))))
     source = printing.emit(graph, flat, names, record, "assign", listing=listing,
                            returns_out=returned)
-    lines = source.splitlines()
     of = listing.names
     kinds, op_of, arguments = graph.columns()
     params = [local(of[p]) for p in program.params]
@@ -99,49 +98,72 @@ def build(graph, program: Program, names: Names, record, ops: int, check_all: bo
             return double(graph.value(node))
         return local(of[node])
 
-    body: list[str] = []
-    called: set[str] = set()
-    block = Block(body, called)
-    checked = list(params)
-    for number, (line, node) in enumerate(zip(lines, listing.nodes), start=1):
+    statements = []   # (line number, line, op name, operands, name), or a section's title
+    for number, (line, node) in enumerate(zip(source.splitlines(), listing.nodes), start=1):
         text = line.strip()
         if node is None:
             if text.startswith("#"):
-                body.append(f"  ; {comment_text(text[1:].strip())}")
+                statements.append(text[1:].strip())
             continue
-        body.append(f"  ; line {number}: {comment_text(text)}")
-        op = op_of[node]
-        value = lowering.lower(block, op.name, [operand(a) for a in arguments[node]],
-                               local(of[node]))
-        if check_all or op.name not in lowering.SAFE:
-            checked.append(value)
+        statements.append((number, text, op_of[node].name,
+                           [operand(a) for a in arguments[node]], local(of[node])))
     outputs = [operand(o) for o in program.outputs]
-    body.append("  ; the outputs, output k at out[k * stride]")
-    for k, value in enumerate(outputs):
-        offset = block.emit(f"mul i64 {k}, %.stride")
-        pointer = block.emit(f"getelementptr double, ptr %.out, i64 {offset}")
-        body.append(f"  store double {value}, ptr {pointer}")
-    body.append("  ; 1 if a checked value is not finite, else 0")
-    total = ZERO
-    for value in checked:
-        total = block.binary("fadd", total, block.binary("fmul", ZERO, value))
-    flag = block.emit(f"zext i1 {block.compare('uno', total, ZERO)} to i32")
-    body.append(f"  ret i32 {flag}")
-
+    called: set[str] = set()
     signature = ", ".join([f"double {p}" for p in params] + ["ptr noalias nocapture %.out",
                                                              "i64 %.stride"])
+    body, _ = _body("body", signature, statements, params, outputs, check_all, called, None)
+    fast = vector_math.library()
+    batch_body: list[str] = []
+    if fast is not None:
+        batch_body, used = _body("body_vector", signature, statements, params, outputs,
+                                 check_all, called, fast)
     entry, batch = program.name, f"{program.name}_batch"
     head = [f"; graphc: {comment_text(program.name)} {comment_text(header)}".rstrip(), "",
-            *lowering.declarations(called), "",
-            f"define internal i32 @body({signature}) alwaysinline nounwind {{", ".entry:",
-            *body, "}", ""]
+            *lowering.declarations(called), "", *body]
     m = len(outputs)
     structure = ast.literal_eval(program.returns.format(*map(str, range(m))) or "()")
     scalar = "\n".join(_scalar_entry(entry, len(params))) + "\n\n" + python_entry.module_ir(
         entry, len(params), m, structure)
-    return ModuleText("\n".join(head) + "\n", scalar,
-                      "\n".join(_batch_kernel(batch, len(params), check_all)) + "\n",
+    kernel = "\n".join(batch_body + kernels.batch_kernel(batch, len(params), check_all,
+                                                         bool(batch_body))) + "\n"
+    if batch_body:
+        kernel += "\n" + fast.module_ir(sorted(used))
+    return ModuleText("\n".join(head) + "\n", scalar, kernel,
                       entry, batch, len(params), m, structure, ops)
+
+
+def _body(name: str, signature: str, statements: list, params: list[str], outputs: list[str],
+          check_all: bool, called: set[str], fast) -> tuple[list[str], set[str]]:
+    """The definition of ``@body`` (the C library's functions) or ``@body_vector`` (``fast``:
+    the math library's, for batch kernels; bit 1 of its flag asks for the C library)."""
+    lines = [f"define internal i32 @{name}({signature}) alwaysinline nounwind {{", ".entry:"]
+    block = Block(lines, called, fast=fast)
+    checked = list(params)
+    for statement in statements:
+        if isinstance(statement, str):
+            lines.append(f"  ; {comment_text(statement)}")
+            continue
+        number, text, op_name, operands, value_name = statement
+        lines.append(f"  ; line {number}: {comment_text(text)}")
+        value = lowering.lower(block, op_name, operands, value_name)
+        if check_all or op_name not in lowering.SAFE:
+            checked.append(value)
+    lines.append("  ; the outputs, output k at out[k * stride]")
+    for k, value in enumerate(outputs):
+        offset = block.emit(f"mul i64 {k}, %.stride")
+        pointer = block.emit(f"getelementptr double, ptr %.out, i64 {offset}")
+        lines.append(f"  store double {value}, ptr {pointer}")
+    lines.append("  ; 1 if a checked value is not finite, else 0")
+    total = ZERO
+    for value in checked:
+        total = block.binary("fadd", total, block.binary("fmul", ZERO, value))
+    flag = block.emit(f"zext i1 {block.compare('uno', total, ZERO)} to i32")
+    if fast is not None:
+        lines.append("  ; plus 2 if a point is outside the math library's fast range")
+        slow = block.emit(f"select i1 {block.slow}, i32 2, i32 0")
+        flag = block.emit(f"or i32 {flag}, {slow}")
+    lines += [f"  ret i32 {flag}", "}", ""]
+    return lines, block.fast_used
 
 
 def _scalar_entry(name: str, count: int) -> list[str]:
@@ -154,37 +176,4 @@ def _scalar_entry(name: str, count: int) -> list[str]:
         args.append(f"double %.x{j}")
     args += ["ptr %.out", "i64 1"]
     lines += [f"  %.flag = call i32 @body({', '.join(args)})", "  ret i32 %.flag", "}"]
-    return lines
-
-
-def _batch_kernel(name: str, count: int, flags: bool) -> list[str]:
-    lines = [f"define i64 @{name}(ptr noalias nocapture readonly %.args, "
-             "ptr noalias nocapture readonly %.steps, ptr noalias nocapture %.out, "
-             "i64 %.n, i64 %.start, i64 %.end) nounwind {", ".entry:"]
-    for j in range(count):
-        lines += [f"  %.ap{j} = getelementptr ptr, ptr %.args, i64 {j}",
-                  f"  %.a{j} = load ptr, ptr %.ap{j}",
-                  f"  %.sp{j} = getelementptr i64, ptr %.steps, i64 {j}",
-                  f"  %.s{j} = load i64, ptr %.sp{j}"]
-    lines += ["  %.empty = icmp sge i64 %.start, %.end",
-              "  br i1 %.empty, label %.done, label %.loop", ".loop:",
-              "  %.i = phi i64 [ %.start, %.entry ], [ %.next, %.loop ]",
-              "  %.seen = phi i64 [ 0, %.entry ], [ %.seen2, %.loop ]"]
-    args = []
-    for j in range(count):
-        lines += [f"  %.k{j} = mul i64 %.i, %.s{j}",
-                  f"  %.q{j} = getelementptr double, ptr %.a{j}, i64 %.k{j}",
-                  f"  %.x{j} = load double, ptr %.q{j}"]
-        args.append(f"double %.x{j}")
-    args += ["ptr %.o", "i64 %.n"]
-    lines += ["  %.o = getelementptr double, ptr %.out, i64 %.i",
-              f"  %.flag = call i32 @body({', '.join(args)})"]
-    if flags:
-        lines += ["  %.wide = zext i32 %.flag to i64", "  %.seen2 = or i64 %.seen, %.wide"]
-    else:
-        lines.append("  %.seen2 = or i64 %.seen, 0")
-    lines += ["  %.next = add i64 %.i, 1", "  %.more = icmp slt i64 %.next, %.end",
-              "  br i1 %.more, label %.loop, label %.done", ".done:",
-              "  %.result = phi i64 [ 0, %.entry ], [ %.seen2, %.loop ]",
-              "  ret i64 %.result", "}"]
     return lines

@@ -119,20 +119,21 @@ class _MethodDef(ctypes.Structure):
                 ("doc", ctypes.c_char_p)]
 
 
-def wrap(address: int, name: str):
+def wrap(address: int, name: str, keep: object):
     """A Python callable of the METH_FASTCALL function at ``address``; the method record it
-    points to lives as long as the callable (an attribute of a holder kept with it)."""
+    points to and ``keep`` (the engine that owns the machine code) live as long as the
+    callable: they are attributes of its ``self``."""
     new = ctypes.pythonapi.PyCFunction_NewEx
     new.restype = ctypes.py_object
     new.argtypes = [ctypes.c_void_p, ctypes.py_object, ctypes.py_object]
     record = _MethodDef(name.encode(), address, METH_FASTCALL, None)
-    holder = _Holder(record)
+    holder = _Holder(record, keep)
     function = new(ctypes.addressof(record), holder, None)
     return function
 
 
 class _Holder:
-    """The ``self`` of the CPython function: keeps its method record alive."""
+    """The ``self`` of the CPython function: keeps its method record and its code alive."""
 
-    def __init__(self, record):
-        self.record = record
+    def __init__(self, record, keep):
+        self.record, self.keep = record, keep
