@@ -3,8 +3,7 @@
 A batch call splits its points into contiguous ranges, one per thread, and each thread runs the
 kernel on its range through ctypes, which releases the GIL for the foreign call. The count is
 :func:`count`: ``set_count(n)`` if called, else ``GRAPHC_LLVM_THREADS`` (a number, or ``all``),
-else the machine's cores; inside a dask task it is ``GRAPHC_DASK_LLVM_THREADS``, else 1 (dask
-already runs a task per worker thread). Fewer than :data:`MIN_POINTS` points per thread are
+else the machine's cores. Fewer than :data:`MIN_POINTS` points per thread are
 not worth a thread's hand-over, so small batches run on the calling thread.
 """
 
@@ -16,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from graphc.errors import GraphcError
 
-ENV, DASK_ENV = "GRAPHC_LLVM_THREADS", "GRAPHC_DASK_LLVM_THREADS"
+ENV = "GRAPHC_LLVM_THREADS"
 #: The fewest points a thread of a batch call is given.
 MIN_POINTS = 4096
 _chosen: list[int] = []
@@ -24,7 +23,7 @@ _pool: list[ThreadPoolExecutor] = []
 _pool_lock = threading.Lock()
 
 
-def _parse(variable: str, default: str) -> int:
+def parse(variable: str, default: str) -> int:
     wanted = os.environ.get(variable, default).strip().lower()
     cores = os.cpu_count() or 1
     if wanted == "all":
@@ -39,12 +38,7 @@ def count() -> int:
     """Threads of a batch call made outside dask (see the module docstring)."""
     if _chosen:
         return _chosen[0]
-    return _parse(ENV, "all")
-
-
-def in_dask() -> int:
-    """Threads of a batch call inside a dask task: ``GRAPHC_DASK_LLVM_THREADS``, else 1."""
-    return _parse(DASK_ENV, "1")
+    return parse(ENV, "all")
 
 
 def set_count(threads: int | None) -> None:
