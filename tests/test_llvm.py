@@ -338,3 +338,27 @@ def test_corrupt_cache_entries_are_compiled_again(tmp_path, monkeypatch):
 def test_the_cache_key_covers_the_level_and_the_text():
     keys = {cache.key(text, level) for text in ("a", "b") for level in (1, 3)}
     assert len(keys) == 4
+
+
+# ------------------------------------------------------------------ long programs in parts
+@pytest.mark.parametrize("check_all", [False, True])
+def test_a_program_in_parts_gives_the_same_numbers(monkeypatch, check_all):
+    from graphc.backends.llvm import parts
+
+    monkeypatch.setattr(parts, "PART", 4)   # the lecture's program in parts of 4 operations
+    options = {"on_domain_error": "raise"} if check_all else {}
+    f = graphc.compile(LECTURE_PROGRAM, backend="llvm", **options)
+    reference = f.using("python")
+    source = f.source("hessian")
+    assert "define internal i32 @body_part0(ptr" in source and "noinline" in source
+    assert "@body_part2(" in source and "%.frame = alloca double" in source
+    point, direction = [2.0, 3.0], [1.0, -0.5]
+    assert compare(f, reference, point, direction, SCALAR_KINDS)["hessian"] == 0.0
+    assert max(compare(f, reference, point, direction, SCALAR_KINDS).values()) <= MAX_ULPS
+    xs = [np.linspace(1.5, 3.0, 7), 2.5]
+    assert max(compare(f, reference, xs, direction, SCALAR_KINDS).values()) <= BATCH_ULPS
+    with pytest.raises(graphc.DomainError) as got:
+        f.grad(1.0, 3.0)   # log(1) = 0, then a division by it, in some part
+    with pytest.raises(graphc.DomainError) as want:
+        reference.grad(1.0, 3.0)
+    assert str(got.value) == str(want.value)

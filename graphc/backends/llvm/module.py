@@ -33,7 +33,7 @@ import re
 from dataclasses import dataclass
 
 from graphc.backends import printing
-from graphc.backends.llvm import kernels, lowering, python_entry, vector_math
+from graphc.backends.llvm import kernels, lowering, parts, python_entry, vector_math
 from graphc.backends.llvm.lowering import ZERO, Block, double
 from graphc.backends.naming import Names
 from graphc.backends.scheduling import Program
@@ -135,7 +135,10 @@ def build(graph, program: Program, names: Names, record, ops: int, check_all: bo
 def _body(name: str, signature: str, statements: list, params: list[str], outputs: list[str],
           check_all: bool, called: set[str], fast) -> tuple[list[str], set[str]]:
     """The definition of ``@body`` (the C library's functions) or ``@body_vector`` (``fast``:
-    the math library's, for batch kernels; bit 1 of its flag asks for the C library)."""
+    the math library's, for batch kernels; bit 1 of its flag asks for the C library). A long
+    program's body calls its parts (:mod:`graphc.backends.llvm.parts`)."""
+    if sum(not isinstance(s, str) for s in statements) > parts.PART:
+        return parts.body(name, signature, statements, params, outputs, check_all, called, fast)
     lines = [f"define internal i32 @{name}({signature}) alwaysinline nounwind {{", ".entry:"]
     block = Block(lines, called, fast=fast)
     checked = list(params)
