@@ -14,7 +14,7 @@ da = pytest.importorskip("dask.array")
 import dask  # noqa: E402
 
 import graphc  # noqa: E402
-from graphc.backends import scale  # noqa: E402
+from graphc.backends.dask import scale  # noqa: E402
 from graphc.backends.llvm import tasks  # noqa: E402
 
 from numba_reference import leaves, relative  # noqa: E402

@@ -13,9 +13,10 @@ holds the SHA-256 of its bytes as written; an object file whose bytes do not has
 (truncated, corrupt, edited) is never loaded: the module is compiled again and both files are
 rewritten, each atomically (a reader sees the old file or the whole new one).
 
-The cache folder is the numba backend's parent folder (``GRAPHC_CACHE_DIR``, else the
-platform's cache folder for graphc) with an ``llvm`` folder inside. If it cannot be written,
-code is compiled in each process (said once by a warning).
+The folder is the ``llvm`` subfolder of graphc's cache folder (``GRAPHC_CACHE_DIR``, else the
+platform's; :mod:`graphc.backends.cache`). graphc loads machine code from it, so a folder that
+another user owns or may write to is refused with a GraphcError, as for the C runner's; one
+that cannot be created means compiling in each process (said once by a warning).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import warnings
 import weakref
 from pathlib import Path
 
+from graphc.backends import cache as cache_folder
 from graphc.backends.llvm import engine
 
 _machines: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
@@ -36,12 +38,9 @@ _warned: list[bool] = []
 
 
 def folder() -> Path:
-    """The folder of the llvm backend's object code."""
-    from graphc.backends import numba_cache
-
-    override = os.environ.get(numba_cache.ENV)
-    base = Path(override).expanduser() if override else numba_cache.cache_dir().parent
-    return base / "llvm"
+    """The folder of the llvm backend's object code: the ``llvm`` subfolder of graphc's cache
+    folder (:mod:`graphc.backends.cache`), refused if another user may write to it."""
+    return cache_folder.private_folder("llvm")
 
 
 def key(text: str, level: int) -> str:
@@ -79,15 +78,14 @@ def machine(text: str, names: list[str], level: int) -> engine.Machine:
 
 
 def _path(digest: str) -> Path | None:
-    where = folder()
     try:
-        where.mkdir(parents=True, exist_ok=True)
+        where = folder()
     except OSError as exc:
         if not _warned:
             _warned.append(True)
-            warnings.warn(f"graphc cannot write its llvm cache to {where} ({exc}); code is "
-                          f"compiled in each process (set GRAPHC_CACHE_DIR to a writable "
-                          f"folder)", RuntimeWarning, stacklevel=4)
+            warnings.warn(f"graphc cannot write its llvm cache ({exc}); code is compiled in "
+                          f"each process (set GRAPHC_CACHE_DIR to a writable folder)",
+                          RuntimeWarning, stacklevel=4)
         return None
     return where / f"graphc_{digest}.o"
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from graphc.backends.llvm import cache, python_entry, threads
 from graphc.backends.llvm.module import ModuleText
-from graphc.backends.numba_backend import NotFinite
+from graphc.backends.numba.backend import NotFinite
 from graphc.backends.printing import Listing
 
 _SCALAR = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p)
@@ -35,7 +35,7 @@ BATCH_LEVEL, SCALAR_LEVEL = 3, 1
 class LLVMCode:
     """One kind of code on llvm (read like :class:`graphc.api.core._Compiled`): ``source`` is
     the IR text, ``run`` the scalar entry (floats in, what the Python code returns out, or
-    :class:`~graphc.backends.numba_backend.NotFinite` where a checked value is not finite)."""
+    :class:`~graphc.backends.numba.backend.NotFinite` where a checked value is not finite)."""
 
     module: ModuleText
     listing: Listing | None = None

@@ -1,6 +1,6 @@
 """The llvm backend's batch kernel in dask tasks.
 
-A dask task of a function on llvm (:func:`graphc.backends.scale.batch_backend`) carries the
+A dask task of a function on llvm (:func:`graphc.backends.dask.scale.batch_backend`) carries the
 kind's :class:`~graphc.backends.llvm.code.LLVMCode` without its engines
 (:meth:`~graphc.backends.llvm.code.LLVMCode.travelling`): the IR text only, never a pointer
 into another process. The first task of a kind in a worker process compiles it, or loads the
