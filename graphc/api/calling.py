@@ -57,6 +57,8 @@ class Calls:
         """This function running on ``backend`` (``"python"``, ``"numba"`` or ``"llvm"``): ``self`` if it
         already does, else a copy that shares its graph and the code compiled so far."""
         numba_backend.check_runs_on(backend)
+        if backend == "llvm":  # llvmlite, or the GraphcError that says how to install it
+            llvm_record.require()
         if backend == self.backend:
             return self
         if self.tensor and backend == "numba":  # an op numba cannot run: said now

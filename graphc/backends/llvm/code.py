@@ -20,9 +20,11 @@ import numpy as np
 
 from graphc.backends.llvm import cache, python_entry, threads
 from graphc.backends.llvm.module import ModuleText
-from graphc.backends.numba.backend import NotFinite
 from graphc.backends.printing import Listing
 
+#: What a scalar entry raises where a checked value is not finite (graphc then asks the Python
+#: backend): the builtin that the numba backend's entries raise too.
+NotFinite = FloatingPointError
 _SCALAR = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p)
 _BATCH = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
                           ctypes.c_int64, ctypes.c_int64, ctypes.c_int64)
@@ -35,7 +37,7 @@ BATCH_LEVEL, SCALAR_LEVEL = 3, 1
 class LLVMCode:
     """One kind of code on llvm (read like :class:`graphc.api.core._Compiled`): ``source`` is
     the IR text, ``run`` the scalar entry (floats in, what the Python code returns out, or
-    :class:`~graphc.backends.numba.backend.NotFinite` where a checked value is not finite)."""
+    ``FloatingPointError`` where a checked value is not finite)."""
 
     module: ModuleText
     listing: Listing | None = None

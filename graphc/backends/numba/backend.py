@@ -74,8 +74,4 @@ def check_runs_on(backend: str) -> str:
                           f"{', '.join(map(repr, RUNS_ON))}")
     if backend == "numba":
         require()
-    if backend == "llvm":
-        from graphc.backends.llvm.record import require as require_llvm
-
-        require_llvm()
     return backend
