@@ -183,6 +183,17 @@ def _replace_zero(b: Block, x: str, name=None) -> str:
     return b.binary("fadd", x, b.select(b.compare("oeq", x, ZERO), ONE, ZERO), name)
 
 
+def _mul0(b: Block, x: str, y: str, name=None) -> str:
+    """``x * y``, 0 where either is 0 (a strong zero, graphc/ops/strong.py)."""
+    product = b.select(b.compare("oeq", y, ZERO), ZERO, b.binary("fmul", x, y))
+    return b.select(b.compare("oeq", x, ZERO), ZERO, product, name)
+
+
+def _div0(b: Block, x: str, y: str, name=None) -> str:
+    """``x / y``, 0 where ``x`` is 0; IEEE's signed infinity where only ``y`` is."""
+    return b.select(b.compare("oeq", x, ZERO), ZERO, b.binary("fdiv", x, y), name)
+
+
 #: The rule of every scalar op, by op name.
 RULES: dict[str, Rule] = {
     "add": _binary("fadd"), "sub": _binary("fsub"), "mul": _binary("fmul"),
@@ -192,7 +203,7 @@ RULES: dict[str, Rule] = {
     "sqrt": _sqrt, "cot": _cot, "abs": _abs, "max": _max, "min": _min, "relu": _relu,
     "sigmoid": _sigmoid, "sigmoid_complement": _sigmoid_complement, "softplus": _softplus,
     "log_sigmoid": _log_sigmoid, "tanh_derivative": _tanh_derivative, "sign": _sign,
-    "step": _step, "replace_zero": _replace_zero,
+    "step": _step, "replace_zero": _replace_zero, "mul0": _mul0, "div0": _div0,
 }
 
 
