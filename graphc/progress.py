@@ -61,14 +61,14 @@ class Progress:
     finished on exit, also when the work raises); :meth:`advance` counts done steps."""
 
     def __init__(self, label: str, total: int | None = None, *, stream: TextIO | None = None,
-                 enabled: bool | None = None, delay: float = DELAY,
+                 enabled: bool | None = None, delay: float | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.label = label
         self.total = total
         self.done = 0
         self.stream = sys.stderr if stream is None else stream
         self.enabled = wanted(self.stream) if enabled is None else enabled
-        self.delay = delay
+        self.delay = DELAY if delay is None else delay
         self.clock = clock
         self.start = clock()
         self.shown = False  # whether anything has been written

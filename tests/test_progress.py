@@ -147,3 +147,34 @@ def test_finished_even_when_the_work_raises():
             bar.advance()
             raise RuntimeError("boom")
     assert stream.getvalue().endswith("\n")
+
+
+def test_drawing_a_graph_reports_its_sweeps(monkeypatch, capsys):
+    import graphc
+    from graphc import progress as progress_module
+    from graphc.tools.layout import SWEEPS
+
+    monkeypatch.setenv("GRAPHC_PROGRESS", "1")
+    monkeypatch.setattr(progress_module, "DELAY", 0.0)
+    monkeypatch.setattr(progress_module, "INTERVAL", 0.0)
+    picture = graphc.compile("exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)").draw()
+    err = capsys.readouterr().err
+    steps = 2 * SWEEPS + 1
+    assert f"drawing: ordering " in err and f"] {steps}/{steps} " in err and err.endswith("\n")
+    assert len(picture.nodes) == 10
+
+
+def test_numba_compiling_shows_its_time(monkeypatch, capsys, tmp_path):
+    pytest.importorskip("numba")
+    import graphc
+    from graphc import progress as progress_module
+
+    monkeypatch.setenv("GRAPHC_CACHE_DIR", str(tmp_path))  # a cold cache: numba compiles
+    monkeypatch.setenv("GRAPHC_PROGRESS", "1")
+    monkeypatch.setattr(progress_module, "DELAY", 0.0)
+    f = graphc.compile("exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)", backend="numba")
+    value, (dx, dz) = f.value_and_grad(2.0, 3.0)
+    assert round(dx, 2) == 1208.38 and round(dz, 2) == 809.71  # the lecture's answer
+    err = capsys.readouterr().err
+    assert "numba: compiling value_and_grad (" in err and " operations): " in err
+    assert err.endswith("\n")

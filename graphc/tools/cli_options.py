@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from graphc.backends.numba_backend import RUNS_ON
+from graphc.backends.numba.backend import RUNS_ON
 from graphc.backends.registry import BACKENDS
 from graphc.backends.targets import TARGETS
 from graphc.errors import GraphcError
