@@ -161,7 +161,7 @@ def test_drawing_a_graph_reports_its_sweeps(monkeypatch, capsys):
     picture = graphc.compile("exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)").draw()
     err = capsys.readouterr().err
     steps = 2 * SWEEPS + 1
-    assert f"drawing: ordering " in err and f"] {steps}/{steps} " in err and err.endswith("\n")
+    assert "drawing: ordering " in err and f"] {steps}/{steps} " in err and err.endswith("\n")
     assert len(picture.nodes) == 10
 
 

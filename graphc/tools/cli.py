@@ -13,7 +13,8 @@ Every subcommand takes ``--var``/``--variables`` to declare the variables (which
 notation), ``--shape W=3x4`` to declare a vector or matrix, and ``--dialect gplearn|dso|pysr``
 to read a symbolic-regression tool's output; ``grad``, ``code``, ``hessian`` and ``jacobian``
 take ``--backend`` with one list of names, derived from the backend registry
-(:func:`graphc.tools.cli_options.backend_names`); ``grad``, ``table``, ``check``, ``hessian`` and ``jacobian`` take ``--json``. A formula or
+(:func:`graphc.tools.cli_options.backend_names`); ``grad``, ``table``, ``check``, ``hessian`` and
+``jacobian`` take ``--json``. A formula or
 option graphc cannot use ends with exit status 2 and the library's own message (with a caret
 under the spot in the formula), never a traceback; ``check`` exits 1 when graphc and its oracles
 disagree.
@@ -181,7 +182,8 @@ def _code(args) -> int:
         raise GraphcError("--kind all, --header, --static-inline, --prefix and --real are "
                           "options of --backend c")
     source = f.source(args.kind, _source_backend(args))
-    imports = {"python": ["import math", "import numpy as np"], "math": ["import math"], "numpy": ["import numpy as np"],
+    imports = {"python": ["import math", "import numpy as np"], "math": ["import math"],
+               "numpy": ["import numpy as np"],
                "jax": ["import jax.numpy as jnp", "import jax.scipy.special as jsp"],
                "numba": []}  # numba's module has its imports
     used = [line for line in imports.get(args.backend, []) if f"{line.split()[-1]}." in source]

@@ -74,7 +74,7 @@ class Picture:
         for box in self.nodes:
             label = "\\n".join(_dot_escape(line) for line in box.lines)
             lines.append(f'  n{box.node} [label="{label}", fillcolor="{FILL[box.kind]}"];')
-        for layer, members in sorted(_by_layer(self.nodes).items()):
+        for _layer, members in sorted(_by_layer(self.nodes).items()):
             ranked = " ".join(f"n{b.node};" for b in sorted(members, key=lambda b: b.y))
             lines.append(f"  {{ rank=same; {ranked} }}")
         for source, target in self.edges:

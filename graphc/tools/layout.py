@@ -81,7 +81,7 @@ def order_rows(layer: dict[int, int], edges, first_rows: dict[int, float]):
                 for depth in sweep:
                     keys = order[depth]
                     centre = {}
-                    for index, key in enumerate(keys):
+                    for key in keys:
                         near = [position[n] for n in neighbours.get(key, ())]
                         centre[key] = sum(near) / len(near) if near else position[key]
                     order[depth] = sorted(keys, key=lambda k: (centre[k], position[k]))

@@ -17,7 +17,8 @@ its type's ``__dask_graph__``, without importing dask). Two cases:
 ``meta`` is always given, so dask never calls the code on dummy inputs. The tasks carry the
 generated source, not a compiled function: each process compiles it once (:class:`Kernel`) and
 keeps it. A pointwise function on numba runs numba's batch kernel in each task instead of the
-numpy code (:func:`batch_backend`, :mod:`graphc.backends.numba.dask_kernel`). Without ``dask[array]`` a dask argument is a :class:`GraphcError` that says what to
+numpy code (:func:`batch_backend`, :mod:`graphc.backends.numba.dask_kernel`). Without
+``dask[array]`` a dask argument is a :class:`GraphcError` that says what to
 install, never an array computed in memory.
 """
 

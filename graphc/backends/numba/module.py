@@ -151,12 +151,12 @@ def module_source(graph, program: Program, names: Names,
     if small:
         module += [f"    {result} = {body}({', '.join(params)})",
                    f"    if {result}[0] != 0.0:",
-                   f"        raise FloatingPointError  # graphc answers from the Python backend",
+                   "        raise FloatingPointError  # graphc answers from the Python backend",
                    f"    return {program.returns.format(*outputs)}"]
     else:
         module += [f"    {out} = np.empty(({m}, 1))",
                    f"    if {body}({', '.join(params + [out, 'np.int64(0)'])}) != 0.0:",
-                   f"        raise FloatingPointError  # graphc answers from the Python backend",
+                   "        raise FloatingPointError  # graphc answers from the Python backend",
                    f"    return {program.returns.format(*outputs)}"]
     # The batch kernel.
     loads = [f"{p}[{i} * {s}]" for p, s in zip(params, steps)]
@@ -249,9 +249,9 @@ def fast_entry(fn, kind: str, run):
         f"def {kind}({''.join(f'{p}=_MISSING, ' for p in params)}{'/, ' if params else ''}"
         f"*rest, **kwargs):",
         f"    if {' and '.join(tests)}:",
-        f"        try:",
+        "        try:",
         f"            return run({', '.join(params)})",
-        f"        except NotFinite:  # NaN included: the Python backend answers, or raises",
+        "        except NotFinite:  # NaN included: the Python backend answers, or raises",
         f"            return python(kind, [{', '.join(params)}], 'python')",
         f"    return slow(kind, tuple([a for a in {listed} if a is not _MISSING]) + rest, "
         f"kwargs)"])
