@@ -39,3 +39,21 @@ def test_the_pattern_catches_what_it_should():
         assert MAKING.search(phrase), phrase
     for phrase in ("a new process", "the issue tracker", "reagents"):
         assert not MAKING.search(phrase), phrase
+
+
+def test_the_syntax_table_lists_every_function_of_one_argument():
+    from graphc.ops.scalar import OPS
+
+    guide = (ROOT / "docs" / "guide.md").read_text(encoding="utf-8")
+    row = next(line for line in guide.splitlines() if "| functions of one argument" in line)
+    listed = set(row.split("`")[1].split())
+    spelled = {s for op in OPS if op.arity == 1 for s in op.spellings}
+    assert spelled == listed
+
+
+def test_the_guides_examples_table_lists_every_example_without_a_break():
+    guide = (ROOT / "docs" / "guide.md").read_text(encoding="utf-8")
+    section = guide.split("## Examples\n", 1)[1].split("\n## ", 1)[0]
+    table = section[section.index("| script |"):].split("\n\n", 1)[0]  # a blank line ends it
+    listed = {line.split("`")[1] for line in table.splitlines()[2:]}
+    assert listed == {p.name for p in (ROOT / "examples").glob("*.py")}
