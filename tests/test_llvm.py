@@ -184,7 +184,7 @@ def test_domain_errors_match_the_python_backend(formula, point, kind):
         want = getattr(reference, method)(*point)
     except graphc.DomainError as exc:
         want = exc
-    for attempt in range(2):  # the second call takes the armed fast path
+    for _attempt in range(2):  # the second call takes the armed fast path
         if isinstance(want, graphc.DomainError):
             with pytest.raises(graphc.DomainError) as got:
                 getattr(f, method)(*point)
