@@ -32,7 +32,8 @@ from benchmarks.systems import SYSTEMS, installed
 
 
 def _versions(systems) -> str:
-    names = {"graphc": "graphc", "graphc-numba": "numba", "graphc-llvm": "llvmlite", "sympy": "sympy", "symengine": "symengine",
+    names = {"graphc": "graphc", "graphc-numba": "numba", "graphc-llvm": "llvmlite", "sympy": "sympy",
+             "symengine": "symengine",
              "jax": "jax", "torch": "torch", "casadi": "casadi"}
     parts = ["numpy " + metadata.version("numpy")]
     for system in systems:

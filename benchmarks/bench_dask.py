@@ -221,10 +221,10 @@ def main(argv=None) -> None:
     x, X, y = dask.compute(lazy_x, lazy_X, lazy_y, scheduler="threads")
     with cluster_of(1) as one, cluster_of(2) as two:
         point_sides, loss_sides, point_peaks, loss_peaks, firsts = {}, {}, {}, {}, {}
-        point_sides["in memory"] = lambda: f.value_and_grad(x, 3.0)
+        point_sides["in memory"] = lambda x=x: f.value_and_grad(x, 3.0)
         if on_numba is not None:
-            point_sides["numba, in memory"] = lambda: on_numba.value_and_grad(x, 3.0)
-        loss_sides["in memory"] = lambda: loss.value_and_grad(X=X, y=y, w=w, b=b)
+            point_sides["numba, in memory"] = lambda x=x: on_numba.value_and_grad(x, 3.0)
+        loss_sides["in memory"] = lambda X=X, y=y: loss.value_and_grad(X=X, y=y, w=w, b=b)
         for name, client in (("1 worker", one), ("2 workers", two)):
             xd, Xd, yd = client.persist([lazy_x, lazy_X, lazy_y])
             value, (dx, dz) = f.value_and_grad(xd, 3.0)

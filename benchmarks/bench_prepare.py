@@ -44,7 +44,7 @@ FAMILIES = ("wide", "nest", "chain")
 OPS_PER_STEP = {"wide": 5, "nest": 7, "chain": 6}
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
 QUICK_SIZES = (1_000, 10_000)
-#: Targets of issue 13.
+#: Targets for preparing at scale (docs/performance.md).
 TARGET_US_PER_OP = 20.0      # at 10^6 operations: under 20 s
 TARGET_SPREAD = 1.3          # per-op time from 10^3 to 10^6 within 1.3x of its smallest value
 TARGET_PEAK_GIB = 2.0        # peak memory of a 10^6-operation preparation

@@ -79,7 +79,7 @@ def nest(n: int) -> Case:
 
 def chain(n: int) -> Case:
     """``v1 = tanh(x)*w + log(1 + x*x); v2 = tanh(v1)*w + log(1 + v1*v1); ...``: 6 ops a step,
-    the chain issue 14 names for the cheap-gradient bound with tanh."""
+    the chain that tests the cheap-gradient bound with tanh."""
     lines, previous = [], "x"
     for k in range(1, n + 1):
         lines.append(f"v{k} = tanh({previous})*w + log(1 + {previous}*{previous})")

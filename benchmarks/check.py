@@ -48,7 +48,7 @@ def cross_check(row: dict[str, dict]) -> None:
     if reference_system is None:
         return
     reference = row[reference_system]
-    for system, cell in row.items():
+    for _system, cell in row.items():
         if not cell.get("check"):
             continue
         worst, compared = 0.0, 0

@@ -10,8 +10,9 @@ mpmath at 120 bits; the table gives the largest error of each in units in the la
 correctly rounded value. sin, cos and tan take the C library's value where their fast-range
 predicate is false (the count is in the table).
 
-Throughput: millions of evaluations per second on 10**6 points, one thread, best of 15, into a preallocated array, in CPU time of the thread (so that other
-work on a loaded machine does not count), of
+Throughput: millions of evaluations per second on 10**6 points, one thread, best of 15, into a
+preallocated array, in CPU time of the thread (so that other work on a loaded machine does not
+count), of
 graphc's vectorized loop, numpy's ufunc and a loop calling the C library's scalar function.
 """
 

@@ -87,8 +87,9 @@ def standard_errors(X, theta) -> np.ndarray:
 
 def main(argv: list[str] | None = None, client=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--chunk", type=int, default=1_000_000, help="rows per chunk")
+    parser.add_argument("--rows", type=int, default=100_000,
+                        help="rows (default 100 000: seconds; 10^8: minutes)")
+    parser.add_argument("--chunk", type=int, default=25_000, help="rows per chunk")
     parser.add_argument("--workers", type=int, default=2, help="LocalCluster worker processes")
     parser.add_argument("--memory", default="2GiB", help="memory limit per worker")
     parser.add_argument("--scheduler", help="address of a running dask scheduler")
@@ -128,7 +129,8 @@ def main(argv: list[str] | None = None, client=None) -> dict:
             client.close()
             cluster.close()
     result.update(rows=args.rows, chunks=len(X.chunks[0]), method=args.method, seconds=seconds)
-    print(f"{args.rows:,} rows in {result['chunks']} chunks, {args.method}: "
+    chunks = f"{result['chunks']} chunk" + ("s" if result["chunks"] != 1 else "")
+    print(f"{args.rows:,} rows in {chunks}, {args.method}: "
           f"{result['evaluations']} passes over the data in {seconds:.1f} s "
           f"({seconds / result['evaluations']:.2f} s per loss and gradient)")
     print(f"loss {result['losses'][0]:.6f} -> {result['loss']:.6f}, "

@@ -83,14 +83,15 @@ def fit(loss, X, y, hidden: int, method: str, iterations: int, seed: int, rate: 
 
 def main(argv: list[str] | None = None, client=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--chunk", type=int, default=250_000, help="rows per chunk")
+    parser.add_argument("--rows", type=int, default=10_000,
+                        help="training rows (default 10 000; 10^6 and more take minutes to hours)")
+    parser.add_argument("--chunk", type=int, default=5_000, help="rows per chunk")
     parser.add_argument("--hidden", type=int, default=HIDDEN)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--memory", default="2GiB", help="memory limit per worker")
     parser.add_argument("--scheduler", help="address of a running dask scheduler")
     parser.add_argument("--method", choices=("lbfgs", "gd"), default=None)
-    parser.add_argument("--iterations", type=int, default=200)
+    parser.add_argument("--iterations", type=int, default=50)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--persist", action="store_true",
                         help="keep the data in the workers' memory instead of making them again "

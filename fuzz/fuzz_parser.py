@@ -6,7 +6,8 @@ Run it with one command, from the project root (after ``pip install ".[fuzz]"``)
 
 Each input is split into a formula and a choice of declared variables and limits. The property
 is the one ``tests/test_fuzz_parser.py`` checks with hypothesis: reading and compiling give a
-result or a ``graphc.ParseError``, nothing else, and compiling never succeeds where reading fails; a formula that compiles prints
+result or a ``graphc.ParseError``, nothing else, and compiling never succeeds where reading fails;
+a formula that compiles prints
 only straight-line arithmetic (``graphc.backends.safety.check_source``), and running it gives floats or a
 ``graphc.DomainError`` on scalars and numbers, nan or inf on a batch (or a ``graphc.LimitError``
 when the derivatives outgrow a small node limit). Anything else is a crash that libFuzzer saves as ``crash-<hash>``; a

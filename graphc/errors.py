@@ -8,11 +8,33 @@ formula the problem is and shows it with a caret.
 from __future__ import annotations
 
 import importlib
+import re
 from types import ModuleType
+
+#: A word of a message (a number, a name) longer than this many characters is cut to its ends:
+#: a 5 000-digit literal is named, not repeated.
+LONG_WORD = 80
+_LONG = re.compile(r"[^\s'\"`()\[\],;]{%d,}" % (LONG_WORD + 1))
+
+
+def shorten(message: str) -> str:
+    """``message`` with every word longer than :data:`LONG_WORD` cut to its first 30 and last
+    10 characters and its length: ``1111...1111 (5,000 digits)``."""
+    def cut(match: re.Match) -> str:
+        word = match.group()
+        unit = "digits" if word.isdigit() else "characters"
+        return f"{word[:30]}...{word[-10:]} ({len(word):,} {unit})"
+    return _LONG.sub(cut, message)
 
 
 class GraphcError(ValueError):
-    """Base class of every error graphc raises for bad input."""
+    """Base class of every error graphc raises for bad input. Long words in its message are
+    cut (:func:`shorten`)."""
+
+    def __init__(self, *args: object) -> None:
+        if len(args) == 1 and isinstance(args[0], str):
+            args = (shorten(args[0]),)
+        super().__init__(*args)
 
 
 class ParseError(GraphcError):
@@ -44,10 +66,11 @@ class ParseError(GraphcError):
         # Tabs and other control characters would misalign the caret.
         shown = "".join(ch if ch.isprintable() else " " for ch in shown)
         where = f"line {self.line}, column {self.column}" if "\n" in text else f"column {self.column}"
-        lines = [f"{message} (at {where})", "  " + shown, "  " + " " * caret_pad + "^"]
+        # The message and hint are cut where long (the line shown is cut around the caret).
+        lines = [f"{shorten(message)} (at {where})", "  " + shown, "  " + " " * caret_pad + "^"]
         if hint:
-            lines.append(hint)
-        super().__init__("\n".join(lines))
+            lines.append(shorten(hint))
+        ValueError.__init__(self, "\n".join(lines))
 
 
 class DomainError(GraphcError, ArithmeticError):

@@ -44,7 +44,7 @@ def test_no_arrow_crosses_a_box_it_does_not_end_at(formula, at_point):
 
 
 def test_the_quiz_edge_v1_to_v7_no_longer_runs_through_v4():
-    # The example: v7 = v6 / v1 spans two layers; it goes round v4 through a dummy.
+    # The quiz: v7 = v6 / v1 spans two layers; it goes round v4 through a dummy.
     picture = graphc.compile(QUIZ).draw(None, 2, 3)
     name = {b.node: b.lines[0].split(" = ")[0] for b in picture.nodes}
     long = [(name[a], name[u], bend) for (a, u), bend in zip(picture.edges, picture.bends) if bend]

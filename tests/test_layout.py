@@ -127,4 +127,4 @@ def test_ls_graphc_shows_the_stages():
     entries = {p.name for p in PACKAGE.iterdir() if not p.name.startswith("__")}
     assert set(STAGES) <= entries
     loose = sorted(e for e in entries if e.endswith(".py"))
-    assert loose == ["errors.py", "limits.py"]
+    assert loose == ["errors.py", "limits.py", "progress.py"]

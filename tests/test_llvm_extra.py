@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 import graphc
-from graphc.tools.cli import main
 
 QUIZ = "exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)"
 INSTALL = 'pip install "graphc[llvm]"'

@@ -44,9 +44,12 @@ def sig(z):
 
 def lecture_backprop_by_hand(A1, A2, beta, x, t):
     """The slide's rules in numpy, one line per rule, for L = cross-entropy(y, t)."""
-    z1 = A1.T @ x; h1 = sig(z1)
-    z2 = A2.T @ h1; h2 = sig(z2)
-    z3 = beta @ h2; y = sig(z3)
+    z1 = A1.T @ x
+    h1 = sig(z1)
+    z2 = A2.T @ h1
+    h2 = sig(z2)
+    z3 = beta @ h2
+    y = sig(z3)
     d_z3 = y - t                       # cross-entropy through the output sigmoid
     d_beta = d_z3 * h2                 # dL/dW = dL/dh x^T (W = beta^T, a row)
     d_h2 = beta * d_z3                 # dL/dx = W^T dL/dh

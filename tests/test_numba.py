@@ -26,9 +26,8 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 import graphc  # noqa: E402
-from graphc.backends.numba import backend as numba_backend, cache_files as numba_cache  # noqa: E402
+from graphc.backends.numba import cache_files as numba_cache  # noqa: E402
 
-from conftest import corpus_rows  # noqa: E402
 from numba_reference import SCALAR_KINDS, batch_of, compare, leaves, relative, ulps  # noqa: E402
 from test_feynman import feynman_cases, variables_of  # noqa: E402
 from test_lecture import LECTURE_PROGRAM, QUIZ  # noqa: E402
@@ -176,7 +175,7 @@ def test_domain_errors_match_the_python_backend(formula, point, kind):
         want = getattr(reference, method)(*point)
     except graphc.DomainError as exc:
         want = exc
-    for attempt in range(2):  # the second call takes the armed fast path
+    for _attempt in range(2):  # the second call takes the armed fast path
         if isinstance(want, graphc.DomainError):
             with pytest.raises(graphc.DomainError) as got:
                 getattr(f, method)(*point)

@@ -68,7 +68,7 @@ def scalar_outcome(f, kind, point):
 
 def assert_same_scalar(f, reference, kind, point):
     want = scalar_outcome(reference, kind, point)
-    for attempt in range(2):  # the second call takes the armed fast path (grad, value_and_grad)
+    for _attempt in range(2):  # the second call takes the armed fast path (grad, value_and_grad)
         got = scalar_outcome(f, kind, point)
         assert got[0] == want[0], (kind, point, got, want)
         if want[0] == "error":

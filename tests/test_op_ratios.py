@@ -5,7 +5,7 @@ node more (a stable helper). Counts, not times: ``f.op_count`` counts the operat
 program computes, the value's included in the gradient's.
 
 Checked on every formula of the benchmark suite (each family at the sizes a test can compile
-quickly: the ratio does not depend on the size), on the chain issue 14 names, and on the test
+quickly: the ratio does not depend on the size), on the tanh chain (`benchmarks.cases.chain`), and on the test
 corpora (the Feynman formulas and the Strogatz systems, one output at a time).
 """
 

@@ -297,3 +297,25 @@ def test_the_network_example_reaches_nearly_the_bayes_accuracy(client, capsys):
     assert losses[-1] < 0.5 * losses[0]
     # 5000 fresh rows: one standard error of the accuracy is about 0.003
     assert 0.93 <= result["test_accuracy"] <= example.BAYES_ACCURACY + 0.01
+
+
+def test_the_dask_examples_run_with_their_defaults(client, capsys):
+    # README and the guide say the examples run in seconds with their defaults; the big runs
+    # are a flag away (--rows). Here: the defaults, and what they print.
+    pytest.importorskip("scipy.optimize")
+    regression = load("dask_logistic_regression")
+    result = regression.main([], client=client)
+    assert "100,000 rows in 4 chunks, lbfgs" in capsys.readouterr().out
+    fitted = np.append(result["w"], result["b"])
+    truth = np.append(regression.TRUE_W, regression.TRUE_B)
+    assert np.all(np.abs(fitted - truth) < 4 * result["standard_errors"])
+    network = load("dask_network")
+    result = network.main([], client=client)
+    assert "10,000 rows, 4 hidden units" in capsys.readouterr().out
+    assert 0.93 <= result["test_accuracy"] <= network.BAYES_ACCURACY + 0.015  # 2 500 test rows
+
+
+def test_one_chunk_is_not_called_chunks(client, capsys):
+    load("dask_logistic_regression").main(["--rows", "5000", "--chunk", "5000", "--method", "gd",
+                                           "--iterations", "2"], client=client)
+    assert "5,000 rows in 1 chunk, gd" in capsys.readouterr().out

@@ -108,7 +108,8 @@ def targets(results, systems, meta_elapsed: float | None = None, series=None,
         add("prepare faster than JAX's first jit call", by_key(results, "prepare_s", "graphc", "jax"), 1.0)
     lines += table.lines
     table.lines = []
-    wide = {c: r["graphc"] for c, r in results.items() if c.startswith("wide(") and r.get("graphc", {}).get("prepare_s")}
+    wide = {c: r["graphc"] for c, r in results.items()
+            if c.startswith("wide(") and r.get("graphc", {}).get("prepare_s")}
     program = next((cell for c, cell in wide.items() if cell.get("ops") and 90_000 <= cell["ops"] <= 110_000), None)
     if program:
         lines.append(f"| a 10^5-operation program prepares in under 2 s | wide(20000), {program['ops']:,} ops | "
@@ -148,7 +149,8 @@ def targets(results, systems, meta_elapsed: float | None = None, series=None,
     if quiz and quiz.get("peak_mib") is not None:
         peak = quiz.get("traced_peak_mib") or quiz["peak_mib"]
         arrays = peak * 2**20 / (8 * quiz["batch_points"])
-        lines.append(f"| batch peak memory bounded by live values: the quiz over {quiz['batch_points']:,} points | quiz | "
+        lines.append("| batch peak memory bounded by live values: the quiz over "
+                     f"{quiz['batch_points']:,} points | quiz | "
                      f"{peak:.0f} MiB = {arrays:.1f} arrays of the batch | "
                      f"stated: its 3 outputs and the forward values the backward pass reads "
                      f"(value code {quiz.get('ops', '?')} ops, gradient code {quiz.get('grad_ops', '?')}) |")
@@ -171,7 +173,8 @@ def markdown(results, systems, meta: dict) -> str:
              "<!-- Written by `python -m benchmarks`; rerun it rather than editing this file. -->", "",
              f"Run on {meta['machine']}, Python {platform.python_version()}, "
              f"{meta['versions']}; cell limit {meta['limit']:.0f} s"
-             + (f" (graphc-numba, which compiles: {meta['limit']:.0f} s and {meta['limit']:.0f} s more per 100 operations, up to "
+             + (f" (graphc-numba, which compiles: {meta['limit']:.0f} s and {meta['limit']:.0f} s more "
+                "per 100 operations, up to "
                 f"{meta['numba_limit']:.0f} s, on cases up to 10^4 operations; the Feynman row "
                 f"{12 * meta['limit']:.0f} s)" if "graphc-numba" in systems and meta.get("numba_limit") else "")
              + f"; took {meta['elapsed']:.0f} s.",
@@ -236,7 +239,8 @@ def markdown(results, systems, meta: dict) -> str:
               "bounds. For graphc and SymPy, whose arrays are numpy's, tracemalloc's exact peak is "
               "also given: "
               + ", ".join(f"{case} {row['graphc']['traced_peak_mib']:.0f} MiB (SymPy "
-                          + (f"{row['sympy']['traced_peak_mib']:.0f} MiB" if row.get("sympy", {}).get("traced_peak_mib") else "–")
+                          + (f"{row['sympy']['traced_peak_mib']:.0f} MiB"
+                             if row.get("sympy", {}).get("traced_peak_mib") else "–")
                           + ")" for case, row in results.items()
                           if row.get("graphc", {}).get("traced_peak_mib")) + ".", "",
               "| case | points | " + " | ".join(LABELS[s] for s in systems) + " |",

@@ -1,4 +1,4 @@
-"""The numba backend's targets (issue 12) and its own tables in the benchmark report.
+"""The numba backend's targets and its own tables in the benchmark report.
 
 Targets, each met or missed with its worst ratio, on every case in its scope:
 
@@ -60,7 +60,7 @@ def numba_targets(results, systems, series) -> list[str]:
         table.row("numba: `f.value_and_grad(*floats)` no slower than CasADi-jit (every case up to "
                   "10^4 operations)", "–", "–", "not measured (CasADi not in this run)")
     else:
-        # CasADi-jit where a C compiler was there (the issue's peer), else its virtual machine.
+        # CasADi-jit where a C compiler was there (the peer the targets name), else its virtual machine.
         jit = any((row.get("casadi") or {}).get("latency_jit_s") for row in results.values())
         add("numba: `f.value_and_grad(*floats)` no slower than "
             + ("CasADi-jit (its `Function` compiled by gcc -O1)" if jit else

@@ -42,5 +42,6 @@ def installed(system: str) -> bool:
 
 
 #: Each system's adapter class, by the name the command line and the report use.
-ADAPTERS = {"graphc": Graphc, "graphc-numba": GraphcNumba, "graphc-llvm": GraphcLLVM, "sympy": Sympy, "symengine": SymEngine,
+ADAPTERS = {"graphc": Graphc, "graphc-numba": GraphcNumba, "graphc-llvm": GraphcLLVM, "sympy": Sympy,
+            "symengine": SymEngine,
             "jax": Jax, "torch": Torch, "casadi": Casadi}

@@ -8,7 +8,7 @@ import numpy as np
 from benchmarks.cases import Case
 
 #: Ops whose stable derivative costs one node more: with them the cheap-gradient bound on
-#: operation counts is 4, else 3 (issue 14).
+#: operation counts is 4, else 3 (docs/performance.md).
 SMOOTH_FAMILY = frozenset({"sigmoid", "tanh", "softplus", "log_sigmoid"})
 
 

@@ -255,7 +255,14 @@ class Calls:
                 raise GraphcError(f"{label} is a scalar (it is not in shapes), but the "
                                   f"value given has shape {array.shape}")
             actual[label] = array.shape
-        bind(dict(zip(labels, declared)), actual)
+        try:
+            bind(dict(zip(labels, declared)), actual)
+        except GraphcError as exc:
+            raise GraphcError(f"{exc}; values given by position go in the order of "
+                              f".variables ({', '.join(self.variables)}), which is the order "
+                              f"the formula first uses them unless variables= was given "
+                              f"(the shapes dict's order is not used); or pass them by "
+                              f"name") from None
         raise GraphcError("the arguments do not have their declared shapes")  # bind names which
 
 

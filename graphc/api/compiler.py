@@ -30,7 +30,8 @@ def compile(formula, variables: Sequence[str] | str | None = None, *,
     the variables and their order (a sequence, or a string ``"x z"``); declaring them also
     turns on slide notation (``2x``, ``xz``, ``log x``). Without it, variables are taken in
     order of first appearance (for a SymPy expression: sorted, numbers inside names by value, so
-    x2 comes before x10).
+    x2 comes before x10), which is the order positional arguments take; the order of
+    ``shapes`` is not used.
 
     ``shapes`` declares vectors and matrices, as in ``{"x": (3,), "A": (3, 4)}``; a size may be
     a name (``{"X": ("n", 3)}``) fixed only when the function is called. A variable not named

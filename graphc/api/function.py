@@ -139,7 +139,8 @@ class Function(Views, Compiled):
 
     @property
     def style(self) -> str:
-        """The style of the code that runs: ``"assign"`` (the default: one line per operation) or ``"inline"`` (nested, faster for large formulas)."""
+        """The style of the code that runs: ``"assign"`` (the default: one line per operation) or
+        ``"inline"`` (nested, faster for large formulas)."""
         return self._style
 
     @style.setter

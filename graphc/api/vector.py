@@ -245,6 +245,29 @@ class VectorFunction(Compiled):
         seeds = self._bind_outputs(cotangent)
         return self._run("vjp", values + seeds)
 
+    def grad(self, /, *args, **kwargs):
+        """Not defined: a gradient belongs to one output. A GraphcError says what to use."""
+        raise self._scalar_only("grad")
+
+    def value_and_grad(self, /, *args, **kwargs):
+        """Not defined: a gradient belongs to one output. A GraphcError says what to use."""
+        raise self._scalar_only("value_and_grad")
+
+    def hessian(self, /, *args, **kwargs):
+        """Not defined: a Hessian belongs to one output. A GraphcError says what to use."""
+        raise self._scalar_only("hessian")
+
+    def hvp(self, /, *args, **kwargs):
+        """Not defined: a Hessian belongs to one output. A GraphcError says what to use."""
+        raise self._scalar_only("hvp")
+
+    def _scalar_only(self, method: str) -> GraphcError:
+        return GraphcError(
+            f"{method} is for a formula with one output; this function has {len(self)} "
+            f"({', '.join(self.outputs)}): use F.jacobian(...) for every output's gradient (one "
+            f"row each), F.vjp(point, cotangent) for a weighted sum of them, or "
+            f"F[0].{method}(...) for the first output alone")
+
     def _bind_outputs(self, cotangent) -> list:
         labels = self.outputs
         if isinstance(cotangent, Mapping):

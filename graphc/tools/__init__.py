@@ -1,1 +1,2 @@
-"""Tools around a compiled function: checking, tables, drawings and their layout, the interactive page, the op reference, the command line."""
+"""Tools around a compiled function: checking, tables, drawings and their layout, the interactive
+page, the op reference, the command line."""

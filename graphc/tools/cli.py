@@ -10,8 +10,11 @@
     graphc jacobian F1 F2 ... --at x=1,y=2     Jacobian of several formulas, by the cheaper mode
 
 Every subcommand takes ``--var``/``--variables`` to declare the variables (which turns on slide
-notation) and ``--dialect gplearn|dso|pysr`` to read a symbolic-regression tool's output;
-``grad``, ``table``, ``check``, ``hessian`` and ``jacobian`` take ``--json``. A formula or
+notation), ``--shape W=3x4`` to declare a vector or matrix, and ``--dialect gplearn|dso|pysr``
+to read a symbolic-regression tool's output; ``grad``, ``code``, ``hessian`` and ``jacobian``
+take ``--backend`` with one list of names, derived from the backend registry
+(:func:`graphc.tools.cli_options.backend_names`); ``grad``, ``table``, ``check``, ``hessian`` and
+``jacobian`` take ``--json``. A formula or
 option graphc cannot use ends with exit status 2 and the library's own message (with a caret
 under the spot in the formula), never a traceback; ``check`` exits 1 when graphc disagrees with
 SymPy at some point (0: it agrees wherever the formula is defined, a point outside the
@@ -23,55 +26,22 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from typing import Sequence
 
+import numpy as np
+
+from graphc import __version__
 from graphc.api.compiler import compile as compile_formula
 from graphc.api.function import KINDS
 from graphc.errors import GraphcError
 from graphc.api.vector import KINDS as VECTOR_KINDS
 from graphc.frontend.dialects import DIALECTS
+from graphc.tools.cli_options import (BACKEND_HELP, EXAMPLES, EXIT_STATUS, PYTHON, RUNS_ON,
+                                      backend_names, parse_point, parse_shapes)
 
-QUIZ = "exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)"
-EXAMPLES = {
-    "grad": [f'graphc grad "{QUIZ}" --at x=2,z=3',
-             'graphc grad "exp(xz) + xz/log x + sin(log x)/xz" --var "x z" --at x=2,z=3',
-             f'graphc grad "{QUIZ}" --at x=2,z=3 --mode forward --json'],
-    "code": ['graphc code "cos(sin(x**2) + 3*x**2)" --kind grad --backend numpy > j_grad.py',
-             f'graphc code "{QUIZ}" --backend c --kind all --prefix quiz --header quiz.h > quiz.c',
-             f'graphc code "{QUIZ}" --backend jax --kind value_and_grad'],
-    "table": [f'graphc table "{QUIZ}" --at x=2,z=3',
-              'graphc table "a = x*z; b = log(x); c = sin(b); d = exp(a); e = a/b; f = c/a; '
-              'y = d + e + f" --at x=2,z=3 --json'],
-    "draw": [f'graphc draw "{QUIZ}" --at x=2,z=3 -o quiz.png',
-             f'graphc draw "{QUIZ}" -o quiz.dot && dot -Tsvg quiz.dot > quiz.svg'],
-    "html": [f'graphc html "{QUIZ}" --at x=2,z=3 -o quiz.html'],
-    "check": [f'graphc check "{QUIZ}"', f'graphc check "{QUIZ}" --at x=2,z=3 --json'],
-    "hessian": [f'graphc hessian "{QUIZ}" --at x=2,z=3',
-                f'graphc code "{QUIZ}" --kind hvp   # Hessian-vector products only'],
-    "jacobian": ['graphc jacobian "20 - x - x*y/(1 + 0.5*x**2)" "10 - x*y/(1 + 0.5*x**2)" '
-                 '--at x=1,y=2'],
-}
-
-
-# ------------------------------------------------------------------------- options
-def parse_point(text: str) -> dict[str, float]:
-    """``"x=2,z=3"`` as ``{"x": 2.0, "z": 3.0}``."""
-    point: dict[str, float] = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        name, sep, value = item.partition("=")
-        name = name.strip()
-        if not sep or not name:
-            raise GraphcError(f"--at takes name=value pairs such as x=2,z=3, not {item!r}")
-        if name in point:
-            raise GraphcError(f"--at gives {name} twice (in {text!r})")
-        try:
-            point[name] = float(value)
-        except ValueError:
-            raise GraphcError(f"--at: {value.strip()!r} is not a number (in {item!r})") from None
-    return point
-
-
+# ------------------------------------------------------------------------- output
 def _at_text(point: dict[str, float]) -> str:
     return ", ".join(f"{k} = {v:g}" for k, v in point.items())
 
@@ -99,50 +69,111 @@ def _print_values(labels: list[str], numbers: list[float]) -> None:
 
 # --------------------------------------------------------------------- subcommands
 def _function(args):
-    f = compile_formula(args.formula, variables=args.variables, dialect=args.dialect)
+    f = compile_formula(args.formula, variables=args.variables, dialect=args.dialect,
+                        shapes=parse_shapes(args.shape))
     f.style = "assign"  # one line per operation, for reading: and so the code that runs here
-    if getattr(args, "backend", None) == "numba":  # grad, hessian: run on numba (docs/numba.md)
-        f = f.using("numba")
     return f
+
+
+def _point(f, args) -> dict[str, float]:
+    """The point of ``--at``: numbers only, so a formula with vectors or matrices takes none."""
+    point = parse_point(args.at)
+    arrays = {name: shape for name, shape in getattr(f, "shapes", {}).items() if shape}
+    if point and arrays:
+        named = ", ".join(f"{name} {tuple(shape)}" for name, shape in arrays.items())
+        raise GraphcError(f"--at gives numbers, and this formula has vectors or matrices "
+                          f"({named}): print its code with 'graphc code' (it runs without "
+                          "--at), or call it from Python with numpy arrays")
+    return point
+
+
+def _source_backend(args) -> str | None:
+    """The backend whose code is printed: ``None`` (the function's own) for ``python``."""
+    return None if args.backend == PYTHON else args.backend
+
+
+def _evaluate(f, kind: str, args, values: list, call):
+    """``kind`` of ``f`` at ``values`` (in ``f.variables`` order, then any directions) run on
+    ``--backend``: through the Function (``call(g)`` of ``g`` running there) when calls can
+    run on it, else the generated code itself (``f.compiled``). Where that code cannot give a
+    finite answer, the Python backend says why (a DomainError in the formula's words)."""
+    backend = args.backend
+    if backend in (PYTHON, "math"):
+        return call(f)
+    if backend in RUNS_ON:
+        return call(f.using(backend))
+    if getattr(f, "tensor", False):
+        raise GraphcError(f"--backend {backend} runs scalar formulas from the command line; "
+                          "for vectors and matrices print its code with graphc code")
+    try:
+        with np.errstate(all="ignore"):  # a non-finite answer goes to Python, which says why
+            result = _floats(f.compiled(kind, backend)(*values))
+    except (ArithmeticError, ValueError):
+        return call(f)  # raises the DomainError, or gives what Python gives
+    if not all(map(math.isfinite, _flat(result))):
+        return call(f)  # as on numba: Python raises the DomainError, or gives the same inf
+    return result
+
+
+def _flat(result) -> list[float]:
+    """The floats of a nested tuple, in order, without recursion."""
+    flat, stack = [], [result]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, tuple):
+            stack.extend(reversed(item))
+        else:
+            flat.append(item)
+    return flat
+
+
+def _floats(result):
+    """JAX arrays, numpy scalars and nested tuples of them (at most three levels) as floats."""
+    if isinstance(result, (tuple, list)):
+        return tuple(_floats(item) for item in result)
+    return float(result)
 
 
 def _grad(args) -> int:
     f = _function(args)
     forward = args.mode == "forward"
-    source = f.source("jvp" if forward else "value_and_grad")
-    point = parse_point(args.at) if args.at is not None else None
+    source = f.source("jvp" if forward else "value_and_grad", _source_backend(args))
+    point = _point(f, args) if args.at else None
     value = gradient = None
     if point is not None:
+        values = f._bind((), point)
         if forward:
             # One forward pass per variable, each along that variable's unit direction.
             value, gradient = None, []
             for name in f.variables:
-                value, directional = f.jvp(point, {v: float(v == name) for v in f.variables})
+                unit = [float(v == name) for v in f.variables]
+                value, directional = _evaluate(f, "jvp", args, values + unit,
+                                               lambda g: g.jvp(point, dict(zip(g.variables, unit))))
                 gradient.append(directional)
             if not f.variables:
-                value = f(**point)
+                value = _evaluate(f, "value", args, values, lambda g: g(**point))
         else:
-            value, gradient = f.value_and_grad(**point)
+            value, gradient = _evaluate(f, "value_and_grad", args, values,
+                                        lambda g: g.value_and_grad(**point))
     if args.json:
         _print_json({"formula": f.formula, "variables": list(f.variables), "mode": args.mode,
-                     "source": source, "point": point, "value": value,
+                     "backend": args.backend, "source": source, "point": point, "value": value,
                      "gradient": dict(zip(f.variables, gradient)) if gradient is not None else None})
         return 0
     print(source)
     if point is not None:
         print(f"at {_at_text(point)}:")
+        labels = ["value"] + [f"d/d{name}" for name in f.variables]
+        _print_values(labels, [value, *gradient])
         if forward:
-            labels = ["value"] + [f"d/d{name}" for name in f.variables]
-            _print_values(labels, [value, *gradient])
             print("  (forward mode: one jvp per variable, along its unit direction)")
-        else:
-            _print_values(["value"] + [f"d/d{name}" for name in f.variables], [value, *gradient])
     return 0
 
 
 def _code(args) -> int:
     if len(args.formula) > 1:
-        f = compile_formula(list(args.formula), variables=args.variables)
+        f = compile_formula(list(args.formula), variables=args.variables, dialect=args.dialect,
+                            shapes=parse_shapes(args.shape))
     else:
         args.formula = args.formula[0]
         f = _function(args)
@@ -151,11 +182,12 @@ def _code(args) -> int:
     if args.kind == "all" or args.header or args.static_inline or args.prefix or args.real:
         raise GraphcError("--kind all, --header, --static-inline, --prefix and --real are "
                           "options of --backend c")
-    source = f.source(args.kind, args.backend)
-    imports = {"math": ["import math"], "numpy": ["import numpy as np"],
+    source = f.source(args.kind, _source_backend(args))
+    imports = {"python": ["import math", "import numpy as np"], "math": ["import math"],
+               "numpy": ["import numpy as np"],
                "jax": ["import jax.numpy as jnp", "import jax.scipy.special as jsp"],
                "numba": []}  # numba's module has its imports
-    used = [line for line in imports[args.backend] if f"{line.split()[-1]}." in source]
+    used = [line for line in imports.get(args.backend, []) if f"{line.split()[-1]}." in source]
     if used:
         print("\n".join(used) + "\n\n")
     print(source, end="")
@@ -182,7 +214,7 @@ def _c_code(f, args) -> int:
 
 def _table(args) -> int:
     f = _function(args)
-    tables = f.table(**parse_point(args.at))
+    tables = f.table(**_point(f, args))
     if args.json:
         _print_json(tables.to_dict())
     else:
@@ -192,7 +224,7 @@ def _table(args) -> int:
 
 def _draw(args) -> int:
     f = _function(args)
-    point = parse_point(args.at) if args.at is not None else {}
+    point = _point(f, args)
     picture = f.draw(args.output, **point)
     print(f"wrote {args.output} ({len(picture.nodes)} nodes, {len(picture.edges)} edges)")
     return 0
@@ -200,8 +232,9 @@ def _draw(args) -> int:
 
 def _html(args) -> int:
     f = _function(args)
-    text = f.html(path=args.output, **parse_point(args.at))
-    print(f"wrote {args.output} ({len(text) // 1024 + 1} KiB; open it in a browser, no network needed)")
+    f.html(path=args.output, **_point(f, args))
+    size = os.path.getsize(args.output)
+    print(f"wrote {args.output} ({size // 1024 + 1} KiB; open it in a browser, no network needed)")
     return 0
 
 
@@ -234,13 +267,15 @@ def _check(args) -> int:
 
 def _hessian(args) -> int:
     f = _function(args)
-    point = parse_point(args.at)
-    matrix = f.hessian(**point)
+    point = _point(f, args)
+    matrix = np.array(_evaluate(f, "hessian", args, f._bind((), point),
+                                lambda g: g.hessian(**point)), dtype=float)
+    source = f.source("hessian", _source_backend(args))
     if args.json:
         _print_json({"formula": f.formula, "variables": list(f.variables), "point": point,
-                     "source": f.source("hessian"), "hessian": matrix.tolist()})
+                     "backend": args.backend, "source": source, "hessian": matrix.tolist()})
         return 0
-    print(f.source("hessian"))
+    print(source)
     print(f"Hessian at {_at_text(point)}, rows and columns in order ({', '.join(f.variables)}):")
     for name, row in zip(f.variables, matrix):
         print(f"  d/d{name}: [{', '.join(repr(float(v)) for v in row)}]")
@@ -248,18 +283,20 @@ def _hessian(args) -> int:
 
 
 def _jacobian(args) -> int:
-    F = compile_formula(list(args.formula), variables=args.variables,
-                        dialect=args.dialect).using(args.backend)
+    F = compile_formula(list(args.formula), variables=args.variables, dialect=args.dialect,
+                        shapes=parse_shapes(args.shape))
     point = parse_point(args.at)
-    matrix = F.jacobian(**point)
+    matrix = np.array(_evaluate(F, "jacobian", args, F._bind((), point),
+                                lambda g: g.jacobian(**point)), dtype=float)
+    source = F.source("jacobian", _source_backend(args))
     if args.json:
         _print_json({"formulas": list(args.formula), "variables": list(F.variables),
                      "mode": F.mode, "explain": F.explain(), "point": point,
-                     "source": F.source("jacobian"), "jacobian": matrix.tolist()})
+                     "backend": args.backend, "source": source, "jacobian": matrix.tolist()})
         return 0
     print(F.explain())
     print()
-    print(F.source("jacobian"))
+    print(source)
     print(f"Jacobian at {_at_text(point)}, columns in order ({', '.join(F.variables)}):")
     for k, row in enumerate(matrix):
         print(f"  F[{k}]: [{', '.join(repr(float(v)) for v in row)}]")
@@ -270,13 +307,15 @@ def _jacobian(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="graphc", description="Compile a formula to gradient code, and show the pass.",
-        epilog="example:\n  " + EXAMPLES["grad"][0] + "\n\nrun 'graphc COMMAND --help' for more",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog="example:\n  " + EXAMPLES["grad"][0] + "\n\nrun 'graphc COMMAND --help' for more"
+               "\n\n" + EXIT_STATUS, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"graphc {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, help: str, run, at: str | None, json_flag: bool, several=False):
         p = sub.add_parser(name, help=help, description=help,
-                           epilog="examples:\n  " + "\n  ".join(EXAMPLES[name]),
+                           epilog="examples:\n  " + "\n  ".join(EXAMPLES[name]) + "\n\n"
+                           + EXIT_STATUS,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         if several:
             p.add_argument("formula", nargs="+", help="the formulas, one output each")
@@ -288,10 +327,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--dialect", choices=sorted(DIALECTS), default=None,
                        help="read a symbolic-regression tool's output: its function names, "
                             "protected operators and variable numbering")
-        if at == "optional":
-            p.add_argument("--at", metavar="POINT", help="a point, e.g. x=2,z=3")
-        elif at == "required":
-            p.add_argument("--at", metavar="POINT", required=True, help="a point, e.g. x=2,z=3")
+        p.add_argument("--shape", metavar="NAME=SIZES", action="append",
+                       help="declare a vector or matrix: W=3x4, x=4, X=nx3 (n rows, any number "
+                            "at the call); repeatable, or W=3x4,x=4")
+        if at in ("optional", "required"):
+            p.add_argument("--at", metavar="POINT", action="append", required=at == "required",
+                           help="the point, e.g. x=2,z=3 (or --at x=2 --at z=3)")
         elif at == "repeat":
             p.add_argument("--at", metavar="POINT", action="append",
                            help="check at this point, e.g. x=2,z=3 (repeatable; default: 5 "
@@ -310,10 +351,6 @@ def build_parser() -> argparse.ArgumentParser:
     code.add_argument("--kind", choices=tuple(dict.fromkeys(KINDS + VECTOR_KINDS)) + ("all",),
                       default="grad", help="which function (default grad; vector kinds for "
                       "several formulas; all: every kind, for --backend c)")
-    code.add_argument("--backend", choices=("math", "numpy", "numba", "c", "jax"),
-                      default="math", help="math for Python floats, numpy for arrays (default "
-                      "math), numba for the module numba compiles (pip install "
-                      "\"graphc[numba]\"), c for C99, jax for jax.numpy")
     code.add_argument("--prefix", metavar="NAME", help="C: prefix of function and macro "
                       "names (default f: f_grad, F_N_IN)")
     code.add_argument("--real", choices=("double", "float"), help="C: the real type (default "
@@ -343,10 +380,8 @@ def build_parser() -> argparse.ArgumentParser:
     jacobian = command("jacobian", "print the Jacobian code of several formulas (forward or "
                        "reverse mode, whichever has fewer operations) and the Jacobian at a point",
                        _jacobian, "required", True, several=True)
-    for p in (grad, hessian, jacobian):
-        p.add_argument("--backend", choices=("python", "numba"), default="python",
-                       help="run on generated Python (default) or on numba "
-                            "(pip install \"graphc[numba]\")")
+    for p in (grad, code, hessian, jacobian):
+        p.add_argument("--backend", choices=backend_names(), default=PYTHON, help=BACKEND_HELP)
     return parser
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from graphc import errors
 from graphc.errors import GraphcError
+from graphc.progress import progress
 from graphc.tools import layout
 from graphc.tools.tables import operand, operation
 
@@ -73,7 +74,7 @@ class Picture:
         for box in self.nodes:
             label = "\\n".join(_dot_escape(line) for line in box.lines)
             lines.append(f'  n{box.node} [label="{label}", fillcolor="{FILL[box.kind]}"];')
-        for layer, members in sorted(_by_layer(self.nodes).items()):
+        for _layer, members in sorted(_by_layer(self.nodes).items()):
             ranked = " ".join(f"n{b.node};" for b in sorted(members, key=lambda b: b.y))
             lines.append(f"  {{ rank=same; {ranked} }}")
         for source, target in self.edges:
@@ -91,9 +92,10 @@ class Picture:
         try:
             if suffix == ".dot":
                 path.write_text(self.dot(), encoding="utf-8")
-            else:
-                figure = self._figure()
-                figure.savefig(path, format=suffix[1:], dpi=150)
+            else:  # matplotlib takes seconds on a large graph: the time spent, on a terminal
+                with progress(f"drawing: {len(self.nodes):,} boxes to {path.name}").ticking():
+                    figure = self._figure()
+                    figure.savefig(path, format=suffix[1:], dpi=150)
         except OSError as exc:
             raise GraphcError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
         return path

@@ -27,6 +27,8 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
+from graphc.progress import progress
+
 #: Beyond this many dummy nodes a picture is too large to draw (and routing would cost more than
 #: linear time: a value used in every one of n layers needs n * n / 2 dummies).
 DUMMY_LIMIT = 20000
@@ -72,21 +74,25 @@ def order_rows(layer: dict[int, int], edges, first_rows: dict[int, float]):
     depths = sorted(order)
     position = _positions(order)
     best, best_crossings = {d: list(keys) for d, keys in order.items()}, _crossings(order, down, position)
-    for _ in range(SWEEPS):
-        for sweep, neighbours in ((depths[1:], up), (depths[-2:0:-1], down)):
-            for depth in sweep:
-                keys = order[depth]
-                centre = {}
-                for index, key in enumerate(keys):
-                    near = [position[n] for n in neighbours.get(key, ())]
-                    centre[key] = sum(near) / len(near) if near else position[key]
-                order[depth] = sorted(keys, key=lambda k: (centre[k], position[k]))
-                for index, key in enumerate(order[depth]):
-                    position[key] = index - (len(keys) - 1) / 2
-            crossings = _crossings(order, down, position)
-            if crossings < best_crossings:
-                best, best_crossings = {d: list(keys) for d, keys in order.items()}, crossings
-    position = _transpose(best, depths, up, down)
+    # A large graph takes seconds here: a progress line on a terminal, a step per sweep.
+    with progress(f"drawing: ordering {len(position):,} boxes", total=2 * SWEEPS + 1) as bar:
+        for _ in range(SWEEPS):
+            for sweep, neighbours in ((depths[1:], up), (depths[-2:0:-1], down)):
+                for depth in sweep:
+                    keys = order[depth]
+                    centre = {}
+                    for key in keys:
+                        near = [position[n] for n in neighbours.get(key, ())]
+                        centre[key] = sum(near) / len(near) if near else position[key]
+                    order[depth] = sorted(keys, key=lambda k: (centre[k], position[k]))
+                    for index, key in enumerate(order[depth]):
+                        position[key] = index - (len(keys) - 1) / 2
+                crossings = _crossings(order, down, position)
+                if crossings < best_crossings:
+                    best, best_crossings = {d: list(keys) for d, keys in order.items()}, crossings
+                bar.advance()
+        position = _transpose(best, depths, up, down)
+        bar.advance()
     row = {key: position[key] for key in position if not isinstance(key, tuple)}
     bends = [tuple(position[key] for key in chains.get(i, [])) for i in range(len(edges))]
     return row, bends

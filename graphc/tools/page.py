@@ -305,7 +305,8 @@ def _drawing(f, picture, names, adjoint_of, backward_rows):
              f'{shape.height - LINE_H:.1f}" style="min-width: {0.7 * shape.width:.0f}px" '
              f'role="group" aria-label="the computation graph">',
              '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="9" '
-             'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z"/>'
+             'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
+             '<path d="M 0 0 L 10 5 L 0 10 z"/>'
              '</marker></defs>']
     for k, ((source, target), path) in enumerate(zip(laid.edges, shape.paths)):
         d = " ".join(f"{kind} " + " ".join(f"{x:.1f} {y:.1f}" for x, y in points)

@@ -11,7 +11,8 @@ nest(1000)); for the smallest formulas its fixed cost of a few µs is more than 
 and for batches numpy's vectorised functions are about as fast as the C loop. Compiling costs
 0.1 s for the quiz and about a second per 1 000 lines, and is paid once per source: the library
 is cached in ``<cache root>/c`` (``$GRAPHC_CACHE_DIR/c``, default ``~/.cache/graphc/c``; see
-:mod:`graphc.backends.cache`), named by a hash of the source, the compiler and its flags. The folder must belong to the user and be writable by no one else, since graphc
+:mod:`graphc.backends.cache`), named by a hash of the source, the compiler and its flags. The
+folder must belong to the user and be writable by no one else, since graphc
 loads the libraries it finds there.
 
 Like every ``compiled`` function, it checks nothing; outside an op's domain it gives C's nan

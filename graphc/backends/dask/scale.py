@@ -18,7 +18,8 @@ its type's ``__dask_graph__``, without importing dask). Two cases:
 generated source, not a compiled function: each process compiles it once (:class:`Kernel`) and
 keeps it. A pointwise function on numba runs numba's batch kernel in each task instead of the
 numpy code (:func:`batch_backend`, :mod:`graphc.backends.numba.dask_kernel`), and one on llvm
-the llvm batch kernel (:mod:`graphc.backends.llvm.tasks`). Without ``dask[array]`` a dask argument is a :class:`GraphcError` that says what to
+the llvm batch kernel (:mod:`graphc.backends.llvm.tasks`). Without ``dask[array]`` a dask
+argument is a :class:`GraphcError` that says what to
 install, never an array computed in memory.
 """
 

@@ -31,6 +31,7 @@ number of threads is numba's (``NUMBA_NUM_THREADS``, ``numba.set_num_threads``).
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
 import math
 import re
@@ -43,6 +44,7 @@ from graphc.backends.naming import Names, _free
 from graphc.backends.numba.backend import NotFinite, require
 from graphc.backends.printing import Listing, emit
 from graphc.backends.scheduling import Program
+from graphc.progress import progress
 
 _CHECK_TERMS = 8  # terms per line of the finiteness check
 #: Up to this many outputs the body returns them (with the check) rather than writing them to
@@ -151,12 +153,12 @@ def module_source(graph, program: Program, names: Names,
     if small:
         module += [f"    {result} = {body}({', '.join(params)})",
                    f"    if {result}[0] != 0.0:",
-                   f"        raise FloatingPointError  # graphc answers from the Python backend",
+                   "        raise FloatingPointError  # graphc answers from the Python backend",
                    f"    return {program.returns.format(*outputs)}"]
     else:
         module += [f"    {out} = np.empty(({m}, 1))",
                    f"    if {body}({', '.join(params + [out, 'np.int64(0)'])}) != 0.0:",
-                   f"        raise FloatingPointError  # graphc answers from the Python backend",
+                   "        raise FloatingPointError  # graphc answers from the Python backend",
                    f"    return {program.returns.format(*outputs)}"]
     # The batch kernel.
     loads = [f"{p}[{i} * {s}]" for p, s in zip(params, steps)]
@@ -264,13 +266,16 @@ def fast_entry(fn, kind: str, run):
         f"def {kind}({''.join(f'{p}=_MISSING, ' for p in params)}{'/, ' if params else ''}"
         f"*rest, **kwargs):",
         f"    if {' and '.join(tests)}:",
-        f"        try:",
+        "        try:",
         f"            return run({', '.join(params)})",
-        f"        except NotFinite:  # NaN included: the Python backend answers, or raises",
+        "        except NotFinite:  # NaN included: the Python backend answers, or raises",
         f"            return python(kind, [{', '.join(params)}], 'python')",
         f"    return slow(kind, tuple([a for a in {listed} if a is not _MISSING]) + rest, "
         f"kwargs)"])
-    namespace = {"run": _direct(run, count), "python": fn._run, "slow": fn._call,
+    code = fn._get(kind, "numba")
+    with compiling(code.ops, kind, code.fresh[0]):
+        direct = _direct(run, count)
+    namespace = {"run": direct, "python": fn._run, "slow": fn._call,
                  "kind": kind, "NotFinite": NotFinite, "_MISSING": _MISSING}
     exec(compile(text, f"<graphc {kind} entry>", "exec"), namespace)  # noqa: S102 (fixed text)
     entry = namespace[kind]
@@ -296,13 +301,22 @@ def _direct(run, count: int):
     return direct if callable(direct) else run
 
 
+def compiling(ops: int, kind: str, fresh: bool = True):
+    """The progress line on stderr while numba compiles ``kind`` (or loads it from the cache)
+    on its first call: the time spent, shown once it passes half a second (:mod:`graphc.progress`)."""
+    if not fresh:
+        return contextlib.nullcontext()
+    return progress(f"numba: compiling {kind} ({ops:,} operations)").ticking()
+
+
 def call(fn, kind: str, arrays: list, batched: bool):
     """Run ``kind`` of ``fn`` (a Function or VectorFunction) on numba; where a value is not
     finite, the Python backend answers instead (same values, same errors)."""
     code = fn._get(kind, "numba")
     if not batched:
         try:
-            return code.run(*arrays)
+            with compiling(code.ops, kind, code.fresh[0]):
+                return code.run(*arrays)
         except NotFinite:
             return fn._run(kind, arrays, "python")
         finally:
@@ -325,7 +339,8 @@ def call(fn, kind: str, arrays: list, batched: bool):
             flats.append(np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1))
             steps.append(1)
     out = np.empty((code.outputs, size))
-    check = code.kernel(size, *flats, *steps, out)
+    with compiling(code.ops, f"{kind} (batch)", code.fresh[1]):
+        check = code.kernel(size, *flats, *steps, out)
     if code.fresh[1]:
         code.seal(1)
     if check != 0.0 and fn.on_domain_error == "raise":

@@ -46,6 +46,7 @@ from graphc.backends.numba import cache_files as numba_cache
 from graphc.backends.backend import Backend
 from graphc.backends.naming import _free
 from graphc.backends.numba.backend import NotFinite, require
+from graphc.backends.numba.module import compiling
 from graphc.backends.printing import Listing, emit
 from graphc.errors import GraphcError
 from graphc.ops import ALL_OPS
@@ -255,7 +256,8 @@ def _load(code: NumbaTensorCode):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", errors.NumbaPerformanceWarning)
-            module = numba_cache.load(code.source)
+            with compiling(code.ops, code.name):
+                module = numba_cache.load(code.source)
     except errors.NumbaError as exc:
         raise GraphcError(f"the numba backend cannot run this formula: {_culprit(code, exc)}; "
                           f"it runs on the Python backend (leave backend= out, or "
