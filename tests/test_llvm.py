@@ -195,6 +195,46 @@ def test_domain_errors_match_the_python_backend(formula, point, kind):
         assert isinstance(want, graphc.DomainError)
 
 
+def test_other_llvmlite_users_in_the_process_cannot_redirect_the_entrys_symbols():
+    # numba, in the same process, registers PyExc_FloatingPointError (and every other
+    # exception) in LLVM's process-wide symbol table as the object's address, where C's symbol
+    # is the address of the variable holding it; the last registration of a name wins. The
+    # CPython entry's error paths must still raise Python's own errors.
+    script = """
+import math
+import llvmlite.binding as llvm
+import graphc
+f = graphc.compile("log(x) + y", backend="llvm", on_domain_error="raise")
+f.value_and_grad(2.0, 1.0)
+for name in ("FloatingPointError", "TypeError"):
+    llvm.add_symbol("PyExc_" + name, id(getattr(__builtins__, name)))
+g = graphc.compile("log(x) + y*y", backend="llvm", on_domain_error="raise")
+reference = g.using("python")
+for point in [(-1.0, 2.0), (0.0, 1.0)]:
+    try:
+        reference.value_and_grad(*point)
+    except graphc.DomainError as exc:
+        want = str(exc)
+    try:
+        g.value_and_grad(*point)
+    except graphc.DomainError as exc:
+        assert str(exc) == want, (str(exc), want)
+    else:
+        raise AssertionError("no DomainError")
+try:
+    g.compiled("value_and_grad", backend="llvm")("2", 1.0)
+except TypeError as exc:
+    assert "not str" in str(exc), str(exc)
+else:
+    raise AssertionError("no TypeError")
+print(g.value_and_grad(math.e, 3.0))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[1], timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "(10.0, (0.36787944117144233, 6.0))"
+
+
 def test_overflow_python_tolerates_is_answered_as_python_does():
     f, reference = pair("x * x * 0 + atan(x*x)")
     assert f(1e200) == reference(1e200) == math.pi / 2

@@ -21,14 +21,21 @@ _API = ("PyFloat_AsDouble", "PyFloat_FromDouble", "PyTuple_New", "PyTuple_SetIte
         "PyErr_Occurred", "PyErr_SetNone", "PyErr_SetString")
 _EXCEPTIONS = ("PyExc_FloatingPointError", "PyExc_TypeError")
 METH_FASTCALL = 0x0080
+#: The prefix of every name graphc gives LLVM's process-wide symbol table: other users of
+#: llvmlite in the same process register names of their own there (numba registers
+#: ``PyExc_FloatingPointError`` as the exception object's address, where C's symbol is the
+#: address of the variable that holds it), and the last registration of a name wins.
+PREFIX = "graphc_"
 
 
 def symbols() -> dict[str, int]:
-    """The addresses of the C API functions and exception objects the entry uses."""
+    """The addresses of the C API functions and exception objects the entry uses, under the
+    names the IR gives them (:data:`PREFIX` and C's name)."""
     api = ctypes.pythonapi
-    found = {name: ctypes.cast(getattr(api, name), ctypes.c_void_p).value for name in _API}
+    found = {PREFIX + name: ctypes.cast(getattr(api, name), ctypes.c_void_p).value
+             for name in _API}
     for name in _EXCEPTIONS:
-        found[name] = ctypes.addressof(ctypes.c_void_p.in_dll(api, name))
+        found[PREFIX + name] = ctypes.addressof(ctypes.c_void_p.in_dll(api, name))
     return found
 
 
@@ -39,12 +46,14 @@ def name_of(entry: str) -> str:
 def module_ir(entry: str, inputs: int, outputs: int, structure) -> str:
     """The IR of ``@<entry>_python`` (the body is defined in the same module)."""
     message = f"{entry} takes {inputs} float{'s' * (inputs != 1)}".encode()
-    lines = ["declare double @PyFloat_AsDouble(ptr)", "declare ptr @PyFloat_FromDouble(double)",
-             "declare ptr @PyTuple_New(i64)", "declare i32 @PyTuple_SetItem(ptr, i64, ptr)",
-             "declare ptr @PyErr_Occurred()", "declare void @PyErr_SetNone(ptr)",
-             "declare void @PyErr_SetString(ptr, ptr)",
-             "@PyExc_FloatingPointError = external global ptr",
-             "@PyExc_TypeError = external global ptr",
+    lines = ["declare double @graphc_PyFloat_AsDouble(ptr)",
+             "declare ptr @graphc_PyFloat_FromDouble(double)",
+             "declare ptr @graphc_PyTuple_New(i64)",
+             "declare i32 @graphc_PyTuple_SetItem(ptr, i64, ptr)",
+             "declare ptr @graphc_PyErr_Occurred()", "declare void @graphc_PyErr_SetNone(ptr)",
+             "declare void @graphc_PyErr_SetString(ptr, ptr)",
+             "@graphc_PyExc_FloatingPointError = external global ptr",
+             "@graphc_PyExc_TypeError = external global ptr",
              f"@.message = private constant [{len(message) + 1} x i8] "
              f"c\"{''.join(f'{chr(b)}' for b in message)}\\00\"", "",
              f"define ptr @{name_of(entry)}(ptr %.self, ptr nocapture readonly %.args, "
@@ -52,14 +61,14 @@ def module_ir(entry: str, inputs: int, outputs: int, structure) -> str:
              f"  %.out = alloca double, i64 {max(outputs, 1)}",
              f"  %.count = icmp eq i64 %.nargs, {inputs}",
              "  br i1 %.count, label %.read, label %.wrong", ".wrong:",
-             "  %.type = load ptr, ptr @PyExc_TypeError",
-             "  call void @PyErr_SetString(ptr %.type, ptr @.message)", "  ret ptr null",
+             "  %.type = load ptr, ptr @graphc_PyExc_TypeError",
+             "  call void @graphc_PyErr_SetString(ptr %.type, ptr @.message)", "  ret ptr null",
              ".read:"]
     args = []
     for j in range(inputs):
         lines += [f"  %.ap{j} = getelementptr ptr, ptr %.args, i64 {j}",
                   f"  %.o{j} = load ptr, ptr %.ap{j}",
-                  f"  %.x{j} = call double @PyFloat_AsDouble(ptr %.o{j})",
+                  f"  %.x{j} = call double @graphc_PyFloat_AsDouble(ptr %.o{j})",
                   f"  %.m{j} = fcmp oeq double %.x{j}, -1.0"]
         args.append(f"double %.x{j}")
     # -1.0 is both a value and PyFloat_AsDouble's error: only then ask whether one is set.
@@ -68,14 +77,14 @@ def module_ir(entry: str, inputs: int, outputs: int, structure) -> str:
         lines.append(f"  %.sus{j} = or i1 {suspect}, %.m{j}")
         suspect = f"%.sus{j}"
     lines += [f"  br i1 {suspect}, label %.ask, label %.run", ".ask:",
-              "  %.error = call ptr @PyErr_Occurred()",
+              "  %.error = call ptr @graphc_PyErr_Occurred()",
               "  %.failed = icmp ne ptr %.error, null",
               "  br i1 %.failed, label %.fail, label %.run", ".fail:", "  ret ptr null",
               ".run:", f"  %.flag = call i32 @body({', '.join(args + ['ptr %.out', 'i64 1'])})",
               "  %.finite = icmp eq i32 %.flag, 0",
               "  br i1 %.finite, label %.build, label %.notfinite", ".notfinite:",
-              "  %.fpe = load ptr, ptr @PyExc_FloatingPointError",
-              "  call void @PyErr_SetNone(ptr %.fpe)", "  ret ptr null", ".build:"]
+              "  %.fpe = load ptr, ptr @graphc_PyExc_FloatingPointError",
+              "  call void @graphc_PyErr_SetNone(ptr %.fpe)", "  ret ptr null", ".build:"]
     counter = [0]
 
     def fresh(prefix: str) -> str:
@@ -98,7 +107,7 @@ def _build(lines: list[str], fresh, structure) -> str:
             pointer, value, obj = fresh("p"), fresh("v"), fresh("f")
             lines += [f"  {pointer} = getelementptr double, ptr %.out, i64 {item}",
                       f"  {value} = load double, ptr {pointer}",
-                      f"  {obj} = call ptr @PyFloat_FromDouble(double {value})"]
+                      f"  {obj} = call ptr @graphc_PyFloat_FromDouble(double {value})"]
             values.append(obj)
         elif not ready:
             stack.append((item, True))
@@ -107,9 +116,10 @@ def _build(lines: list[str], fresh, structure) -> str:
             children = values[len(values) - len(item):]
             del values[len(values) - len(item):]
             tup = fresh("t")
-            lines.append(f"  {tup} = call ptr @PyTuple_New(i64 {len(item)})")
+            lines.append(f"  {tup} = call ptr @graphc_PyTuple_New(i64 {len(item)})")
             for slot, child in enumerate(children):
-                lines.append(f"  call i32 @PyTuple_SetItem(ptr {tup}, i64 {slot}, ptr {child})")
+                lines.append(
+                    f"  call i32 @graphc_PyTuple_SetItem(ptr {tup}, i64 {slot}, ptr {child})")
             values.append(tup)
     return values[0]
 
