@@ -31,7 +31,7 @@ def measure(n: int) -> dict[str, float]:
 def main(argv: list[str]) -> None:
     n = int(argv[0]) if argv else 500
     small, large = measure(n), measure(4 * n)
-    print(f"terms      to_sympy (s)   check (s)")
+    print("terms      to_sympy (s)   check (s)")
     print(f"{n:>5}   {small['to_sympy']:>12.2f}   {small['check']:>9.2f}")
     print(f"{4 * n:>5}   {large['to_sympy']:>12.2f}   {large['check']:>9.2f}")
     print(f"ratio   {large['to_sympy'] / small['to_sympy']:>12.1f}   "

@@ -250,7 +250,8 @@ OPS: tuple[Op, ...] = (
     Op("pow", 2, _math_pow, "{0} ** {1}", lambda a, b: a**b, math.pow,
        (_pow_base_derivative,
         lambda b, g, out, x, p: b.mul(g, b.mul(out, b.log(b.replace_zero(x))))),
-       spellings=("pow",), singular=lambda graph, args: not _tame_exponent(graph.value(args[1])), formula="**", doc="a ** b, also written a ^ b or pow(a, b)",
+       spellings=("pow",), formula="**", doc="a ** b, also written a ^ b or pow(a, b)",
+       singular=lambda graph, args: not _tame_exponent(graph.value(args[1])),
        precedence=POWER, operands=(ATOM, UNARY),
        numpy_names=("power",), math_names=("pow",)),
     # Elementary functions.
