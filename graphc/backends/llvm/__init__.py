@@ -1,0 +1,1 @@
+"""graphc's LLVM backend (graphc[llvm]): LLVM IR compiled with llvmlite."""
