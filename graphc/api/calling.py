@@ -24,6 +24,7 @@ import numpy as np
 from graphc.backends.dask import scale
 from graphc.backends.numba import backend as numba_backend, module as numba_module, tensor as numba_tensor
 from graphc.backends.domain import domain_error
+from graphc.backends.llvm import code as llvm_code, record as llvm_record
 from graphc.errors import DomainError, GraphcError
 from graphc.ops.shapes import bind
 
@@ -48,17 +49,22 @@ class Calls:
 
     tensor = False  # a Function with vectors or matrices sets it
     #: What calls run on: ``"python"`` (math code for floats, numpy code for arrays) or
-    #: ``"numba"`` (see :mod:`graphc.backends.numba.backend`); :meth:`using` switches.
+    #: ``"numba"`` (see :mod:`graphc.backends.numba.backend`) or ``"llvm"``
+    #: (:mod:`graphc.backends.llvm`); :meth:`using` switches.
     backend = "python"
 
     def using(self, backend: str):
-        """This function running on ``backend`` (``"python"`` or ``"numba"``): ``self`` if it
+        """This function running on ``backend`` (``"python"``, ``"numba"`` or ``"llvm"``): ``self`` if it
         already does, else a copy that shares its graph and the code compiled so far."""
         numba_backend.check_runs_on(backend)
+        if backend == "llvm":  # llvmlite, or the GraphcError that says how to install it
+            llvm_record.require()
         if backend == self.backend:
             return self
         if self.tensor and backend == "numba":  # an op numba cannot run: said now
             numba_tensor.check(self._graph, self._graph.ancestors([self.output]))
+        if self.tensor and backend == "llvm":
+            llvm_record.refuse_tensor(self)
         other = copy.copy(self)
         other.backend = backend
         if hasattr(other, "_scalar_runs"):
@@ -70,7 +76,7 @@ class Calls:
     def _recover(self, exc: BaseException, kind: str, values: list):
         """After generated scalar code raised: numba's "not finite" asks the Python backend
         for the answer; anything else is a domain error in the formula's words."""
-        if self.backend == "numba" and isinstance(exc, numba_backend.NotFinite):
+        if self.backend in ("numba", "llvm") and isinstance(exc, numba_backend.NotFinite):
             return self._run(kind, values, "python")
         raise self._domain_error(exc, kind, "math", values) from exc
 
@@ -123,6 +129,8 @@ class Calls:
             raise self._not_real(values, exc) from None
         if (backend or self.backend) == "numba":
             return numba_module.call(self, kind, arrays, batched)
+        if (backend or self.backend) == "llvm":
+            return llvm_code.call(self, kind, arrays, batched)
         compiled = self._get(kind, "numpy" if batched else "math")
         if not batched:
             if any(a != a for a in arrays):

@@ -15,6 +15,7 @@ from typing import Sequence
 from graphc.api.calling import Calls, by_name
 from graphc.backends import inline, printing, registry
 from graphc.backends.numba import module as numba_module, tensor as numba_tensor
+from graphc.backends.llvm import code as llvm_code, module as llvm_module, record as llvm_record
 from graphc.backends.naming import Names
 from graphc.backends.scheduling import Program
 from graphc.errors import GraphcError
@@ -92,6 +93,8 @@ class Compiled(Calls):
         compiled = self._compiled.get(key)
         if compiled is None and backend == "numba":
             return self._numba(kind)
+        if compiled is None and backend == "llvm":
+            return self._llvm(kind)
         if compiled is None:
             program, source, listing = self._print(kind, backend, style)
             with gcpause.paused():
@@ -106,7 +109,7 @@ class Compiled(Calls):
         """The code of ``kind`` for ``backend`` as it runs, printed (and not loaded) once."""
         style = self._style if style is None else style
         compiled = self._compiled.get((kind, backend, style))
-        if compiled is not None or backend == "numba":
+        if compiled is not None or backend in ("numba", "llvm"):
             return (compiled or self._get(kind, backend, style)).source
         return self._print(kind, backend, style)[1]
 
@@ -128,6 +131,24 @@ class Compiled(Calls):
                                        style, listing=listing)
             printed = self._printed[key] = (program, source, listing)
         return printed
+
+    def _llvm(self, kind: str):
+        """The LLVM module of ``kind`` (:mod:`graphc.backends.llvm.module`), compiled when
+        first called."""
+        compiled = self._compiled.get((kind, "llvm", "assign"))
+        if compiled is not None:
+            return compiled
+        if self.tensor:
+            llvm_record.refuse_tensor(self)
+        program = self._program(kind)
+        with gcpause.paused():
+            ops = self._graph.count_ops(self._graph.ancestors(list(program.outputs)
+                                                              + list(program.checks)))
+            text = llvm_module.build(self._graph, program, self._names_for(kind),
+                                     llvm_record.LLVM, ops, self.on_domain_error == "raise",
+                                     getattr(self, "formula", "") or "")
+        compiled = self._compiled[(kind, "llvm", "assign")] = llvm_code.LLVMCode(text)
+        return compiled
 
     def _numba(self, kind: str):
         """The numba module of ``kind`` (:mod:`graphc.backends.numba.module`), in one style:

@@ -258,13 +258,13 @@ class Function(Views, Compiled):
 
     @property
     def _default_backend(self) -> str:
-        if self.backend == "numba":
-            return "numba"
+        if self.backend in ("numba", "llvm"):
+            return self.backend
         return "numpy" if self.tensor else "math"
 
     @property
     def _scalar_backend(self) -> str:
-        return "numba" if self.backend == "numba" else "math"
+        return self.backend if self.backend in ("numba", "llvm") else "math"
 
     # ------------------------------------------------------------------------ calls
     __call__ = _entry("value", "The value at a point: ``f(2, 3)``, ``f(x=2, z=3)``, or arrays "
@@ -278,7 +278,7 @@ class Function(Views, Compiled):
         values = self._bind(args, kwargs)
         if not self.tensor and all(v.__class__ is float for v in values):  # arm the fast path
             run = self._scalar_runs[kind] = self._get(kind, self._scalar_backend).run
-            if self.backend == "numba" and kind != "value":  # f(...) looks __call__ up on the class
+            if self.backend in ("numba", "llvm") and kind != "value":  # f(...): on the class
                 self.__dict__[kind] = numba_module.fast_entry(self, kind, run)
         return self._run(kind, values)
 

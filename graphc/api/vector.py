@@ -169,7 +169,7 @@ class VectorFunction(Compiled):
 
     @property
     def _scalar_backend(self) -> str:
-        return "numba" if self.backend == "numba" else "math"
+        return self.backend if self.backend in ("numba", "llvm") else "math"
 
     def op_count(self, kind: str = "value") -> int:
         """How many operations the generated ``kind`` code performs."""

@@ -11,10 +11,11 @@ from graphc.backends.jax.backend import JAX
 from graphc.backends.python.math import MATH
 from graphc.backends.python.numpy import NUMPY
 from graphc.backends.numba.backend import NUMBA
+from graphc.backends.llvm.record import LLVM
 from graphc.errors import GraphcError
 
 #: Every backend, by the name users pass as ``backend=``.
-BACKENDS: dict[str, Backend] = {b.name: b for b in (MATH, NUMPY, NUMBA, JAX)}
+BACKENDS: dict[str, Backend] = {b.name: b for b in (MATH, NUMPY, NUMBA, JAX, LLVM)}
 
 #: Module aliases generated code may use, on any backend (the backends' namespaces and what op
 #: records declare they need): no user's name may take one of them.

@@ -17,7 +17,8 @@ its type's ``__dask_graph__``, without importing dask). Two cases:
 ``meta`` is always given, so dask never calls the code on dummy inputs. The tasks carry the
 generated source, not a compiled function: each process compiles it once (:class:`Kernel`) and
 keeps it. A pointwise function on numba runs numba's batch kernel in each task instead of the
-numpy code (:func:`batch_backend`, :mod:`graphc.backends.numba.dask_kernel`). Without ``dask[array]`` a dask argument is a :class:`GraphcError` that says what to
+numpy code (:func:`batch_backend`, :mod:`graphc.backends.numba.dask_kernel`), and one on llvm
+the llvm batch kernel (:mod:`graphc.backends.llvm.tasks`). Without ``dask[array]`` a dask argument is a :class:`GraphcError` that says what to
 install, never an array computed in memory.
 """
 
@@ -58,15 +59,15 @@ def batch_backend(fn) -> str:
     runs on numba (its fused, parallel loop over points: :mod:`graphc.backends.numba.dask_kernel`),
     else ``"numpy"``. A function with vectors or matrices runs on numpy (numba does not take
     it)."""
-    if getattr(fn, "backend", "python") == "numba" and not fn.tensor:
-        return "numba"
+    if getattr(fn, "backend", "python") in ("numba", "llvm") and not fn.tensor:
+        return fn.backend
     return "numpy"
 
 
 # ---------------------------------------------------------------------- compiled kernels
 _kept: dict[str, object] = {}
 _compiled_here = 0
-_runs = {"numpy": 0, "numba": 0}
+_runs = {"numpy": 0, "numba": 0, "llvm": 0}
 _counting = threading.Lock()  # a worker's threads count chunks together
 
 
@@ -93,7 +94,7 @@ class Kernel:
         self.formula, self.raise_errors, self.numba = formula, raise_errors, numba
         self.digest = hashlib.sha256(f"numpy\n{source}".encode()).hexdigest()
         self.numba_digest = None if numba is None else hashlib.sha256(
-            f"numba\n{raise_errors}\n{numba.source}".encode()).hexdigest()
+            f"{backend}\n{raise_errors}\n{numba.source}".encode()).hexdigest()
 
     @classmethod
     def of(cls, fn, kind: str) -> "Kernel":
@@ -105,6 +106,9 @@ class Kernel:
         if backend == "numba":
             own = fn._get(kind, "numba")
             numba = scale_numba.travelling(own)
+        if backend == "llvm":  # the IR text travels, never an engine or a pointer
+            own = fn._get(kind, "llvm")
+            numba = own.travelling()
         kernel = cls(compiled.source, fn._program(kind).name, backend, kind, formula,
                      raise_errors, numba)
         _keep(kernel.digest, compiled.run)  # this process has it compiled already
@@ -133,7 +137,11 @@ class Kernel:
             code = self.numba
             _keep(self.numba_digest, code)
         with _counting:
-            _runs["numba"] += 1
+            _runs[self.backend] += 1
+        if self.backend == "llvm":
+            from graphc.backends.llvm import tasks
+
+            return tasks.run(code, arrays, self.raise_errors, self.run_numpy)
         stand_in = scale_numba.OnNumba(code, self.run_numpy, self.raise_errors)
         return scale_numba.run(stand_in, self.kind, arrays)
 

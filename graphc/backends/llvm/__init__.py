@@ -1,1 +1,18 @@
-"""graphc's LLVM backend (graphc[llvm]): LLVM IR compiled with llvmlite."""
+"""The llvm backend: graphc's straight-line code compiled to machine code with llvmlite.
+
+``graphc.compile(formula, backend="llvm")`` (or ``f.using("llvm")``) runs every call of a
+scalar formula through one LLVM IR module per kind of code, whose text
+``f.source(kind, backend="llvm")`` shows. The parts, one module each:
+
+- :mod:`~graphc.backends.llvm.record`: the backend's record for the registry and the check
+  that llvmlite is installed;
+- :mod:`~graphc.backends.llvm.lowering`: each op as LLVM instructions;
+- :mod:`~graphc.backends.llvm.module`: the module of one kind (body, scalar entry, batch
+  kernel);
+- :mod:`~graphc.backends.llvm.engine`: verifying, optimizing and compiling IR;
+- :mod:`~graphc.backends.llvm.cache`: compiled modules kept and reused;
+- :mod:`~graphc.backends.llvm.code`: the calls into machine code;
+- :mod:`~graphc.backends.llvm.threads`: the threads of batch calls.
+
+docs/llvm.md tells how it works and what it leaves out.
+"""

@@ -21,8 +21,9 @@ from graphc.backends.backend import Backend
 from graphc.errors import GraphcError
 from graphc.ops import ALL_OPS
 
-#: What a function runs on: ``python`` (math code for floats, numpy code for arrays) or ``numba``.
-RUNS_ON = ("python", "numba")
+#: What a function runs on: ``python`` (math code for floats, numpy code for arrays), ``numba``
+#: or ``llvm`` (:mod:`graphc.backends.llvm`).
+RUNS_ON = ("python", "numba", "llvm")
 
 
 #: What the scalar entry raises where some value it computed is not finite: a builtin, so the

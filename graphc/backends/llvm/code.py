@@ -1,0 +1,172 @@
+"""One kind of code on the llvm backend, and the calls into its machine code.
+
+:class:`LLVMCode` holds the IR module's text (:mod:`graphc.backends.llvm.module`) and compiles
+it on first use: the scalar entry at optimization level 1 (:attr:`LLVMCode.run`), the batch
+kernel with LLVM's vectorizing pipeline (:attr:`LLVMCode.kernel`), each from the disk cache
+when a process compiled it before (:mod:`graphc.backends.llvm.cache`). A call goes through
+ctypes, which lets go of the GIL for the length of the foreign call, so that the batch
+kernel's points can be split over threads (:func:`call`; the count is
+:func:`graphc.backends.llvm.threads.count`). Each point is computed by the same instructions
+whichever thread runs it, so threads give the same bits as one thread.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from graphc.backends.llvm import cache, python_entry, threads
+from graphc.backends.llvm.module import ModuleText
+from graphc.backends.printing import Listing
+
+#: What a scalar entry raises where a checked value is not finite (graphc then asks the Python
+#: backend): the builtin that the numba backend's entries raise too.
+NotFinite = FloatingPointError
+_SCALAR = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p)
+_BATCH = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
+                          ctypes.c_int64, ctypes.c_int64, ctypes.c_int64)
+#: Batch optimization level (LLVM's O3 pipeline with the loop and SLP vectorizers), and the
+#: scalar code's.
+BATCH_LEVEL, SCALAR_LEVEL = 3, 1
+
+
+@dataclass
+class LLVMCode:
+    """One kind of code on llvm (read like :class:`graphc.api.core._Compiled`): ``source`` is
+    the IR text, ``run`` the scalar entry (floats in, what the Python code returns out, or
+    ``FloatingPointError`` where a checked value is not finite)."""
+
+    module: ModuleText
+    listing: Listing | None = None
+    _machines: dict = field(default_factory=dict)   # batch? -> engine.Machine
+    _run: object = None
+
+    @property
+    def source(self) -> str:
+        return self.module.text
+
+    @property
+    def ops(self) -> int:
+        return self.module.ops
+
+    @property
+    def outputs(self) -> int:
+        return self.module.outputs
+
+    def machine(self, batch: bool):
+        """The compiled scalar module or batch kernel (compiled on first use)."""
+        machine = self._machines.get(batch)
+        if machine is None:
+            names = [self.module.batch] if batch else [self.module.entry, self.module.python]
+            machine = self._machines[batch] = cache.machine(
+                self.module.part(batch), names, BATCH_LEVEL if batch else SCALAR_LEVEL)
+        return machine
+
+    @property
+    def run(self):
+        """The scalar entry (compiled on first use)."""
+        if self._run is None:
+            machine = self.machine(False)
+            run = None
+            try:
+                run = python_entry.wrap(machine.addresses[self.module.python],
+                                        self.module.entry, machine)
+            except Exception:  # noqa: BLE001 - any failure here only costs speed
+                run = None
+            self._run = run or _scalar_entry(
+                self, _SCALAR(machine.addresses[self.module.entry]), machine)
+        return self._run
+
+    @property
+    def kernel(self):
+        """The batch kernel, a ctypes function (compiled on first use)."""
+        return _BATCH(self.machine(True).addresses[self.module.batch])
+
+    def travelling(self) -> "LLVMCode":
+        """This code as a dask task carries it: the IR text only, no engine or pointer."""
+        return LLVMCode(self.module)
+
+
+def _scalar_entry(code: LLVMCode, function, machine):
+    """``run(*floats)``: the outputs in the nesting the Python code returns (``machine``, the
+    engine that owns the code, lives as long as ``run``)."""
+    module = code.module
+    n_in, n_out, structure = module.inputs, module.outputs, module.structure
+    In, Out = ctypes.c_double * max(n_in, 1), ctypes.c_double * max(n_out, 1)
+
+    def run(*values):
+        if len(values) != n_in:
+            raise TypeError(f"{module.entry} takes {n_in} values, not {len(values)}")
+        out = Out()
+        if function(In(*values), out):
+            raise NotFinite  # graphc answers from the Python backend
+        return _nest(structure, out)
+
+    run.__graphc_source__ = module.text
+    run.__graphc_machine__ = machine
+    return run
+
+
+def call(fn, kind: str, arrays: list, batched: bool):
+    """Run ``kind`` of ``fn`` on llvm; where a checked value is not finite, the Python backend
+    answers instead (the same values, the same errors), as on numba."""
+    code = fn._get(kind, "llvm")
+    if not batched:
+        try:
+            return code.run(*arrays)
+        except NotFinite:
+            return fn._run(kind, arrays, "python")
+    try:
+        shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
+    except ValueError:
+        return fn._run(kind, arrays, "python")  # which says the shapes do not broadcast
+    flag, out = run_batch(code, arrays, shape)
+    if flag and fn.on_domain_error == "raise":
+        return fn._run(kind, arrays, "python")
+    return results(code, out, shape)
+
+
+def run_batch(code: LLVMCode, arrays: list, shape: tuple, workers: int | None = None):
+    """The kernel over every point of ``shape``: ``(flag, out)``, the points' flags or-ed
+    together and the outputs, ``(outputs, points)``; ``workers`` threads (default
+    :func:`threads.count`)."""
+    size = math.prod(shape)
+    flats, steps = [], []
+    for a in arrays:
+        if a.shape == shape:
+            flats.append(np.ascontiguousarray(a, dtype=float).reshape(-1))
+            steps.append(1)
+        elif a.size == 1:
+            flats.append(np.ascontiguousarray(a, dtype=float).reshape(1))
+            steps.append(0)
+        else:  # broadcast along some axes only: a copy of the full shape
+            flats.append(np.ascontiguousarray(np.broadcast_to(a, shape), dtype=float).reshape(-1))
+            steps.append(1)
+    out = np.empty((code.outputs, size))
+    pointers = (ctypes.c_void_p * max(len(flats), 1))(*[f.ctypes.data for f in flats])
+    strides = (ctypes.c_int64 * max(len(steps), 1))(*steps)
+    kernel = code.kernel
+    ranges = threads.split(size, workers)
+    if len(ranges) == 1:
+        flag = kernel(pointers, strides, out.ctypes.data, size, 0, size)
+    else:
+        flag = 0
+        for result in threads.pool().map(
+                lambda r: kernel(pointers, strides, out.ctypes.data, size, r[0], r[1]), ranges):
+            flag |= result
+    return flag, out
+
+
+def results(code: LLVMCode, out: np.ndarray, shape: tuple):
+    """The outputs of :func:`run_batch` in the nesting the Python code returns."""
+    return _nest(code.module.structure, [out[k].reshape(shape) for k in range(code.outputs)])
+
+
+def _nest(structure, results):
+    """The outputs in the nesting the Python code returns (at most three levels deep)."""
+    if isinstance(structure, int):
+        return results[structure]
+    return tuple(_nest(item, results) for item in structure)

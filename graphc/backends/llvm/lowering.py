@@ -1,0 +1,214 @@
+"""How each scalar op becomes LLVM IR: one short rule per op, written as text.
+
+A rule takes the :class:`Block` being written and the op's operands (already LLVM values:
+``%x`` or a ``double`` literal) and returns the value of the op. The arithmetic is the math
+backend's, operation for operation: the C library's function where Python's ``math`` calls it
+(declared ``declare double @exp(double)`` and resolved in the running process), IEEE ``fadd``,
+``fmul``, ``fdiv`` with no fast-math flag (so nan and inf behave as in Python), and Python's
+own choices where it makes one: ``max(a, b)`` is ``a`` unless ``b > a``, ``x ** n`` is the C
+library's ``pow``, ``float(x > 0)`` is ``1.0`` or ``0.0``. The stable forms of sigmoid,
+softplus and log_sigmoid are the op table's (``graphc/ops/scalar.py``), computed without a
+branch: both sides, then a ``select`` (IEEE arithmetic never traps, so the side not chosen is
+harmless).
+
+What Python raises on (a call into ``math``, ``/``, ``**``) LLVM computes as nan or inf;
+:data:`MAY_RAISE` names those ops, so that the code can flag a point where one of them is not
+finite and graphc can ask the Python backend for its answer or its error.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Callable
+
+from graphc.errors import GraphcError
+
+#: The C library's functions of one double that the ops call, by their C name.
+LIBM_UNARY = ("exp", "log", "log1p", "sin", "cos", "tan", "asin", "acos", "atan", "sinh",
+              "cosh", "tanh", "erf", "erfc")
+
+#: Ops that cannot raise in Python and give the same float here, nan and inf included:
+#: the others (calls into ``math``, ``/``, ``**``) are checked for a value that is not finite.
+SAFE = frozenset(("add", "sub", "mul", "neg", "relu", "abs", "max", "min", "sign", "step",
+                  "replace_zero"))
+
+
+def double(value: float) -> str:
+    """A double as an exact LLVM literal (the bits in hexadecimal: no decimal rounding)."""
+    return "0x%016X" % struct.unpack("<Q", struct.pack("<d", float(value)))[0]
+
+
+ONE, ZERO, TWO = double(1.0), double(0.0), double(2.0)
+
+
+class Block:
+    """Instructions of one function being written: fresh names and the C functions used."""
+
+    def __init__(self, lines: list[str], called: set[str], prefix: str = ".t", fast=None):
+        self.lines = lines
+        self.called = called       # names of C library functions the code calls
+        self._prefix = prefix
+        self._count = 0
+        #: The math library (``graphc.backends.llvm.mathlib``) for batch code, or None: the
+        #: C library's functions. With it, ``slow`` is true where some call's argument is
+        #: outside that function's fast range, and ``fast_used`` names the functions called.
+        self.fast = fast
+        self.fast_used: set[str] = set()
+        self.slow = "false"
+
+    def fresh(self) -> str:
+        """A name no graphc value can take (graphc's names never hold a ``.``)."""
+        self._count += 1
+        return f"%{self._prefix}{self._count}"
+
+    def emit(self, text: str, name: str | None = None) -> str:
+        """``name = text`` (a fresh name if none), and the name."""
+        name = name or self.fresh()
+        self.lines.append(f"  {name} = {text}")
+        return name
+
+    def call(self, function: str, *args: str, name: str | None = None) -> str:
+        listed = ", ".join(f"double {a}" for a in args)
+        own = self.fast.FUNCTIONS.get(function) if self.fast is not None else None
+        if own is None:
+            self.called.add(function)
+            return self.emit(f"call double @{function}({listed})", name)
+        self.fast_used.add(function)
+        if own.fast_range_symbol is not None:
+            inside = self.emit(f"call i1 @{own.fast_range_symbol}({listed})")
+            outside = self.emit(f"xor i1 {inside}, true")
+            self.slow = outside if self.slow == "false" else self.emit(
+                f"or i1 {self.slow}, {outside}")
+        return self.emit(f"call double @{own.symbol}({listed})", name)
+
+    def binary(self, instruction: str, a: str, b: str, name: str | None = None) -> str:
+        return self.emit(f"{instruction} double {a}, {b}", name)
+
+    def compare(self, predicate: str, a: str, b: str) -> str:
+        return self.emit(f"fcmp {predicate} double {a}, {b}")
+
+    def select(self, condition: str, a: str, b: str, name: str | None = None) -> str:
+        return self.emit(f"select i1 {condition}, double {a}, double {b}", name)
+
+    def fabs(self, a: str) -> str:
+        return self.emit(f"call double @llvm.fabs.f64(double {a})")
+
+
+Rule = Callable[..., str]   # rule(block, *operands, name=...) -> the value's name
+
+
+def _unary(function: str) -> Rule:
+    return lambda b, x, name=None: b.call(function, x, name=name)
+
+
+def _binary(instruction: str) -> Rule:
+    return lambda b, x, y, name=None: b.binary(instruction, x, y, name)
+
+
+def _neg(b: Block, x: str, name=None) -> str:
+    return b.emit(f"fneg double {x}", name)
+
+
+def _sqrt(b: Block, x: str, name=None) -> str:
+    return b.emit(f"call double @llvm.sqrt.f64(double {x})", name)
+
+
+def _abs(b: Block, x: str, name=None) -> str:
+    return b.emit(f"call double @llvm.fabs.f64(double {x})", name)
+
+
+def _cot(b: Block, x: str, name=None) -> str:
+    return b.binary("fdiv", ONE, b.call("tan", x), name)
+
+
+def _max(b: Block, x: str, y: str, name=None) -> str:
+    """Python's ``max(x, y)``: ``y`` if ``y > x``, else ``x`` (nan in x stays)."""
+    return b.select(b.compare("ogt", y, x), y, x, name)
+
+
+def _min(b: Block, x: str, y: str, name=None) -> str:
+    return b.select(b.compare("olt", y, x), y, x, name)
+
+
+def _relu(b: Block, x: str, name=None) -> str:
+    return _max(b, x, ZERO, name)
+
+
+def _sigmoid(b: Block, x: str, name=None) -> str:
+    """``1 / (1 + exp(-x)) if x > -709 else exp(x)``."""
+    inner = b.call("exp", b.emit(f"fneg double {x}"))
+    logistic = b.binary("fdiv", ONE, b.binary("fadd", ONE, inner))
+    return b.select(b.compare("ogt", x, double(-709.0)), logistic, b.call("exp", x), name)
+
+
+def _sigmoid_complement(b: Block, x: str, s: str, name=None) -> str:
+    """``1 - s if x < 0 else 1 / (1 + exp(x)) if x < 709 else exp(-x)``."""
+    below = b.binary("fsub", ONE, s)
+    middle = b.binary("fdiv", ONE, b.binary("fadd", ONE, b.call("exp", x)))
+    tail = b.call("exp", b.emit(f"fneg double {x}"))
+    upper = b.select(b.compare("olt", x, double(709.0)), middle, tail)
+    return b.select(b.compare("olt", x, ZERO), below, upper, name)
+
+
+def _softplus(b: Block, x: str, name=None) -> str:
+    """``max(x, 0.0) + log1p(exp(-abs(x)))``."""
+    tail = b.call("log1p", b.call("exp", b.emit(f"fneg double {b.fabs(x)}")))
+    return b.binary("fadd", _max(b, x, ZERO), tail, name)
+
+
+def _log_sigmoid(b: Block, x: str, name=None) -> str:
+    tail = b.call("log1p", b.call("exp", b.emit(f"fneg double {b.fabs(x)}")))
+    return b.binary("fsub", _min(b, x, ZERO), tail, name)
+
+
+def _tanh_derivative(b: Block, x: str, t: str, name=None) -> str:
+    """``exp(-2.0 * abs(x)) * (1.0 + abs(t)) ** 2`` (``** 2``: the C library's pow)."""
+    decay = b.call("exp", b.binary("fmul", double(-2.0), b.fabs(x)))
+    square = b.call("pow", b.binary("fadd", ONE, b.fabs(t)), TWO)
+    return b.binary("fmul", decay, square, name)
+
+
+def _sign(b: Block, x: str, name=None) -> str:
+    """``float((x > 0) - (x < 0))``: 1.0, -1.0, or 0.0 (for zeros and nan)."""
+    negative = b.select(b.compare("olt", x, ZERO), double(-1.0), ZERO)
+    return b.select(b.compare("ogt", x, ZERO), ONE, negative, name)
+
+
+def _step(b: Block, x: str, name=None) -> str:
+    return b.select(b.compare("ogt", x, ZERO), ONE, ZERO, name)
+
+
+def _replace_zero(b: Block, x: str, name=None) -> str:
+    """``x + (x == 0)``."""
+    return b.binary("fadd", x, b.select(b.compare("oeq", x, ZERO), ONE, ZERO), name)
+
+
+#: The rule of every scalar op, by op name.
+RULES: dict[str, Rule] = {
+    "add": _binary("fadd"), "sub": _binary("fsub"), "mul": _binary("fmul"),
+    "div": _binary("fdiv"), "neg": _neg,
+    "pow": lambda b, x, y, name=None: b.call("pow", x, y, name=name),
+    **{f: _unary(f) for f in LIBM_UNARY if f != "log1p"},
+    "sqrt": _sqrt, "cot": _cot, "abs": _abs, "max": _max, "min": _min, "relu": _relu,
+    "sigmoid": _sigmoid, "sigmoid_complement": _sigmoid_complement, "softplus": _softplus,
+    "log_sigmoid": _log_sigmoid, "tanh_derivative": _tanh_derivative, "sign": _sign,
+    "step": _step, "replace_zero": _replace_zero,
+}
+
+
+def lower(block: Block, op_name: str, operands: list[str], name: str) -> str:
+    """Write the op ``op_name`` of ``operands`` into ``block`` as the value ``name``."""
+    rule = RULES.get(op_name)
+    if rule is None:
+        raise GraphcError(f"the llvm backend has no rule for the op {op_name!r}; it compiles "
+                          "formulas of scalars (backend='numba' runs vectors and matrices)")
+    return rule(block, *operands, name=name)
+
+
+def declarations(called: set[str]) -> list[str]:
+    """The declarations of the C library's functions ``called``, and the intrinsics."""
+    lines = [f"declare double @{f}(double)" for f in sorted(called - {"pow"})]
+    if "pow" in called:
+        lines.append("declare double @pow(double, double)")
+    lines += ["declare double @llvm.fabs.f64(double)", "declare double @llvm.sqrt.f64(double)"]
+    return lines

@@ -1,0 +1,182 @@
+"""The LLVM IR module of one kind of code, as text.
+
+The program is the one the Python backends print (:mod:`graphc.backends.printing`, one
+assignment per operation, the same names and order); each line of it becomes the instructions
+of its op (:mod:`graphc.backends.llvm.lowering`), under a comment that quotes the line of
+Python. A value keeps its name: ``%v1``, ``%b_x`` (a name outside ASCII is quoted,
+``%"\\CE\\B1"``); the helpers' own values are ``%.t1``, ``%.in``..., which no graphc name can be.
+
+The module holds three functions:
+
+- ``@body(double %x, ..., ptr %.out, i64 %.stride)``: the straight-line code; it writes output
+  ``k`` to ``out[k * stride]`` and returns ``i32 1`` where a value it checks is not finite (the
+  arguments and every value of an op that can raise in Python, :data:`lowering.SAFE`; every
+  value with ``on_domain_error="raise"``, as numpy raises on any overflow), else ``0``. It is
+  ``alwaysinline``;
+- ``@<kind>(ptr %.in, ptr %.out)``: one point, the variables read from ``in``, the outputs
+  written to ``out``; returns the flag; ``@<kind>_python``, the same as a CPython function
+  (:mod:`graphc.backends.llvm.python_entry`);
+- ``@<kind>_batch(ptr %.args, ptr %.steps, ptr %.out, i64 %.n, i64 %.start, i64 %.end)``: the
+  points ``start`` to ``end`` of ``n``, argument ``j`` read at ``args[j][i * steps[j]]`` (step 0
+  broadcasts one value), output ``k`` of point ``i`` written to ``out[k * n + i]``; returns the
+  flags of the points or-ed together (0 when the policy does not ask).
+
+Nothing a user types reaches the IR but names (quoted and escaped) and comment text (one line,
+ASCII): the IR is verified before LLVM compiles it (:mod:`graphc.backends.llvm.engine`).
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import re
+from dataclasses import dataclass
+
+from graphc.backends import printing
+from graphc.backends.llvm import kernels, lowering, parts, python_entry, vector_math
+from graphc.backends.llvm.lowering import ZERO, Block, double
+from graphc.backends.naming import Names
+from graphc.backends.scheduling import Program
+from graphc.backends.targets import comment_text
+
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass
+class ModuleText:
+    """The IR of one kind and what the calls need to know about it."""
+
+    head: str                # declarations and the body
+    scalar: str              # the scalar entry's definition, and the CPython entry's
+    kernel: str              # the batch kernel's definition
+    entry: str               # the scalar entry's name (the kind)
+    batch: str               # the batch kernel's name
+    inputs: int              # how many doubles the entry reads
+    outputs: int             # how many it writes
+    structure: object        # the nesting of the outputs: ints (output numbers) in tuples
+    ops: int
+
+    @property
+    def text(self) -> str:
+        """The whole module, as ``f.source(kind, backend="llvm")`` shows it."""
+        return f"{self.head}\n{self.scalar}\n{self.kernel}"
+
+    @property
+    def python(self) -> str:
+        """The CPython entry's name."""
+        return python_entry.name_of(self.entry)
+
+    def part(self, batch: bool) -> str:
+        """The module that compiles: the body with the scalar entry, or with the kernel."""
+        return self.head + "\n" + (self.kernel if batch else self.scalar)
+
+
+def local(name: str) -> str:
+    """graphc's name of a value as an LLVM local: ``%v1``, or quoted with escapes."""
+    if _PLAIN.fullmatch(name):
+        return f"%{name}"
+    escaped = "".join(chr(b) if 32 <= b < 127 and b not in (34, 92) else f"\\{b:02X}"
+                      for b in name.encode("utf-8"))
+    return f'%"{escaped}"'
+
+
+def build(graph, program: Program, names: Names, record, ops: int, check_all: bool,
+          header: str = "") -> ModuleText:
+    """The module of ``program`` (see the module docstring); ``record`` is the llvm backend's
+    :class:`~graphc.backends.backend.Backend`, whose math templates print the quoted lines."""
+    listing, returned = printing.Listing(), []
+    flat = dataclasses.replace(program, returns=", ".join(
+        f"{{{k}}}" for k in range(len(program.outputs))))
+    source = printing.emit(graph, flat, names, record, "assign", listing=listing,
+                           returns_out=returned)
+    of = listing.names
+    kinds, op_of, arguments = graph.columns()
+    params = [local(of[p]) for p in program.params]
+
+    def operand(node) -> str:
+        if kinds[node] == "const":
+            return double(graph.value(node))
+        return local(of[node])
+
+    statements = []   # (line number, line, op name, operands, name), or a section's title
+    for number, (line, node) in enumerate(zip(source.splitlines(), listing.nodes), start=1):
+        text = line.strip()
+        if node is None:
+            if text.startswith("#"):
+                statements.append(text[1:].strip())
+            continue
+        statements.append((number, text, op_of[node].name,
+                           [operand(a) for a in arguments[node]], local(of[node])))
+    outputs = [operand(o) for o in program.outputs]
+    called: set[str] = set()
+    signature = ", ".join([f"double {p}" for p in params] + ["ptr noalias nocapture %.out",
+                                                             "i64 %.stride"])
+    body, _ = _body("body", signature, statements, params, outputs, check_all, called, None)
+    fast = vector_math.library()
+    batch_body: list[str] = []
+    if fast is not None:
+        batch_body, used = _body("body_vector", signature, statements, params, outputs,
+                                 check_all, called, fast)
+    entry, batch = program.name, f"{program.name}_batch"
+    head = [f"; graphc: {comment_text(program.name)} {comment_text(header)}".rstrip(), "",
+            *lowering.declarations(called), "", *body]
+    m = len(outputs)
+    structure = ast.literal_eval(program.returns.format(*map(str, range(m))) or "()")
+    scalar = "\n".join(_scalar_entry(entry, len(params))) + "\n\n" + python_entry.module_ir(
+        entry, len(params), m, structure)
+    kernel = "\n".join(batch_body + kernels.batch_kernel(batch, len(params), check_all,
+                                                         bool(batch_body))) + "\n"
+    if batch_body:
+        kernel += "\n" + fast.module_ir(sorted(used))
+    return ModuleText("\n".join(head) + "\n", scalar, kernel,
+                      entry, batch, len(params), m, structure, ops)
+
+
+def _body(name: str, signature: str, statements: list, params: list[str], outputs: list[str],
+          check_all: bool, called: set[str], fast) -> tuple[list[str], set[str]]:
+    """The definition of ``@body`` (the C library's functions) or ``@body_vector`` (``fast``:
+    the math library's, for batch kernels; bit 1 of its flag asks for the C library). A long
+    program's body calls its parts (:mod:`graphc.backends.llvm.parts`)."""
+    if sum(not isinstance(s, str) for s in statements) > parts.PART:
+        return parts.body(name, signature, statements, params, outputs, check_all, called, fast)
+    lines = [f"define internal i32 @{name}({signature}) alwaysinline nounwind {{", ".entry:"]
+    block = Block(lines, called, fast=fast)
+    checked = list(params)
+    for statement in statements:
+        if isinstance(statement, str):
+            lines.append(f"  ; {comment_text(statement)}")
+            continue
+        number, text, op_name, operands, value_name = statement
+        lines.append(f"  ; line {number}: {comment_text(text)}")
+        value = lowering.lower(block, op_name, operands, value_name)
+        if check_all or op_name not in lowering.SAFE:
+            checked.append(value)
+    lines.append("  ; the outputs, output k at out[k * stride]")
+    for k, value in enumerate(outputs):
+        offset = block.emit(f"mul i64 {k}, %.stride")
+        pointer = block.emit(f"getelementptr double, ptr %.out, i64 {offset}")
+        lines.append(f"  store double {value}, ptr {pointer}")
+    lines.append("  ; 1 if a checked value is not finite, else 0")
+    total = ZERO
+    for value in checked:
+        total = block.binary("fadd", total, block.binary("fmul", ZERO, value))
+    flag = block.emit(f"zext i1 {block.compare('uno', total, ZERO)} to i32")
+    if fast is not None:
+        lines.append("  ; plus 2 if a point is outside the math library's fast range")
+        slow = block.emit(f"select i1 {block.slow}, i32 2, i32 0")
+        flag = block.emit(f"or i32 {flag}, {slow}")
+    lines += [f"  ret i32 {flag}", "}", ""]
+    return lines, block.fast_used
+
+
+def _scalar_entry(name: str, count: int) -> list[str]:
+    lines = [f"define i32 @{name}(ptr noalias nocapture readonly %.in, "
+             "ptr noalias nocapture %.out) nounwind {", ".entry:"]
+    args = []
+    for j in range(count):
+        lines.append(f"  %.p{j} = getelementptr double, ptr %.in, i64 {j}")
+        lines.append(f"  %.x{j} = load double, ptr %.p{j}")
+        args.append(f"double %.x{j}")
+    args += ["ptr %.out", "i64 1"]
+    lines += [f"  %.flag = call i32 @body({', '.join(args)})", "  ret i32 %.flag", "}"]
+    return lines

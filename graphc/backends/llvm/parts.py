@@ -1,0 +1,135 @@
+"""A long program's body as one function per part, so that compile time stays linear.
+
+LLVM's code generation (instruction scheduling, register allocation) grows faster than linearly
+with the size of one basic block and the number of values live across it: one block of 10^4
+instructions with a thousand live inputs takes minutes. So a body of more than :data:`PART`
+operations is written as parts of at most that many, each a ``noinline`` function
+``@<body>_part<k>(ptr %.frame)``, called in order by the body. A value that a later part (or the
+body's outputs) reads is stored to its slot of a frame of doubles where it is computed, and
+loaded under its own name where it is read; everything else stays in registers. Each part
+returns its own flag (bit 1: a checked value is not finite; bit 2: a point outside the math
+library's fast range), and the body or-s them. The instructions, names and quoted lines are
+those of the one-function body.
+"""
+
+from __future__ import annotations
+
+from graphc.backends.llvm import lowering
+from graphc.backends.llvm.lowering import ZERO, Block
+from graphc.backends.targets import comment_text
+
+#: The most operations in one part.
+PART = 1500
+
+
+def split(statements: list) -> list[list]:
+    """The statements in runs of at most :data:`PART` operations (titles go along)."""
+    chunks: list[list] = [[]]
+    count = 0
+    for statement in statements:
+        if not isinstance(statement, str):
+            if count == PART:
+                chunks.append([])
+                count = 0
+            count += 1
+        chunks[-1].append(statement)
+    return chunks
+
+
+def _locals(operands) -> list[str]:
+    return [o for o in operands if o.startswith("%")]
+
+
+def body(name: str, signature: str, statements: list, params: list[str], outputs: list[str],
+         check_all: bool, called: set[str], fast) -> tuple[list[str], set[str]]:
+    """The parts and the body that calls them (see the module docstring)."""
+    chunks = split(statements)
+    where = {p: -1 for p in params}   # value -> the part that computes it (-1: the body)
+    for k, chunk in enumerate(chunks):
+        for statement in chunk:
+            if not isinstance(statement, str):
+                where[statement[4]] = k
+    slots: dict[str, int] = {}
+    reads: list[list[str]] = []       # per part: the values it loads from the frame
+    for k, chunk in enumerate(chunks):
+        loaded: dict[str, None] = {}
+        for statement in chunk:
+            if not isinstance(statement, str):
+                for operand in _locals(statement[3]):
+                    if where[operand] != k:
+                        loaded[operand] = None
+                        slots.setdefault(operand, len(slots))
+        reads.append(list(loaded))
+    for value in _locals(outputs):
+        if where[value] != -1:
+            slots.setdefault(value, len(slots))
+    used: set[str] = set()
+    lines: list[str] = []
+    for k, chunk in enumerate(chunks):
+        lines += _part(f"{name}_part{k}", chunk, reads[k], slots, check_all, called, fast, used)
+    lines += [f"define internal i32 @{name}({signature}) alwaysinline nounwind {{", ".entry:",
+              f"  ; {len(chunks)} parts; values read across them live in the frame"]
+    block = Block(lines, called)
+    lines.append(f"  %.frame = alloca double, i64 {max(len(slots), 1)}")
+    for p in params:
+        if p in slots:
+            _store(block, p, slots[p])
+    flag = "0"
+    for k in range(len(chunks)):
+        result = block.emit(f"call i32 @{name}_part{k}(ptr %.frame)")
+        flag = block.emit(f"or i32 {flag}, {result}")
+    lines.append("  ; the outputs, output k at out[k * stride]")
+    for value in dict.fromkeys(_locals(outputs)):
+        if where[value] != -1:
+            _load(block, value, slots[value])
+    for k, value in enumerate(outputs):
+        offset = block.emit(f"mul i64 {k}, %.stride")
+        pointer = block.emit(f"getelementptr double, ptr %.out, i64 {offset}")
+        lines.append(f"  store double {value}, ptr {pointer}")
+    total = ZERO
+    for value in params:
+        total = block.binary("fadd", total, block.binary("fmul", ZERO, value))
+    own = block.emit(f"zext i1 {block.compare('uno', total, ZERO)} to i32")
+    lines += [f"  %.flag = or i32 {flag}, {own}", "  ret i32 %.flag", "}", ""]
+    return lines, used
+
+
+def _store(block: Block, value: str, slot: int) -> None:
+    pointer = block.emit(f"getelementptr double, ptr %.frame, i64 {slot}")
+    block.lines.append(f"  store double {value}, ptr {pointer}")
+
+
+def _load(block: Block, value: str, slot: int) -> None:
+    pointer = block.emit(f"getelementptr double, ptr %.frame, i64 {slot}")
+    block.emit(f"load double, ptr {pointer}", value)
+
+
+def _part(name: str, chunk: list, reads: list[str], slots: dict[str, int], check_all: bool,
+          called: set[str], fast, used: set[str]) -> list[str]:
+    lines = [f"define internal i32 @{name}(ptr noalias nocapture %.frame) noinline nounwind {{",
+             ".entry:"]
+    block = Block(lines, called, fast=fast)
+    for value in reads:
+        _load(block, value, slots[value])
+    checked = []
+    for statement in chunk:
+        if isinstance(statement, str):
+            lines.append(f"  ; {comment_text(statement)}")
+            continue
+        number, text, op_name, operands, value_name = statement
+        lines.append(f"  ; line {number}: {comment_text(text)}")
+        value = lowering.lower(block, op_name, operands, value_name)
+        if check_all or op_name not in lowering.SAFE:
+            checked.append(value)
+        if value in slots:
+            _store(block, value, slots[value])
+    total = ZERO
+    for value in checked:
+        total = block.binary("fadd", total, block.binary("fmul", ZERO, value))
+    flag = block.emit(f"zext i1 {block.compare('uno', total, ZERO)} to i32")
+    if fast is not None:
+        slow = block.emit(f"select i1 {block.slow}, i32 2, i32 0")
+        flag = block.emit(f"or i32 {flag}, {slow}")
+    used |= block.fast_used
+    lines += [f"  ret i32 {flag}", "}", ""]
+    return lines

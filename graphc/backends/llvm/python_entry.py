@@ -1,0 +1,139 @@
+"""A CPython function in machine code: Python floats in, the outputs as Python objects out.
+
+A scalar call through ctypes costs a few microseconds of argument conversion. So the scalar
+module also holds ``@<kind>_python``, a ``METH_FASTCALL`` function of CPython's C API written in
+IR: it checks the number of arguments, reads each with ``PyFloat_AsDouble`` (an error there,
+such as a string, is raised as Python raises it), runs the body, and returns the outputs made
+with ``PyFloat_FromDouble`` and ``PyTuple_New``/``PyTuple_SetItem`` in the nesting the Python
+code returns. Where the body's flag says a checked value is not finite it raises
+``FloatingPointError`` (graphc then asks the Python backend, as for numba). The C API's
+functions are looked up in the running interpreter (:func:`symbols`), so the IR holds no
+address and the object code can be cached. :func:`wrap` makes it a Python callable with
+``PyCFunction_NewEx``; anything that fails on the way (another interpreter, a C API without
+these functions) leaves the ctypes entry in place: same results, slower.
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+_API = ("PyFloat_AsDouble", "PyFloat_FromDouble", "PyTuple_New", "PyTuple_SetItem",
+        "PyErr_Occurred", "PyErr_SetNone", "PyErr_SetString")
+_EXCEPTIONS = ("PyExc_FloatingPointError", "PyExc_TypeError")
+METH_FASTCALL = 0x0080
+
+
+def symbols() -> dict[str, int]:
+    """The addresses of the C API functions and exception objects the entry uses."""
+    api = ctypes.pythonapi
+    found = {name: ctypes.cast(getattr(api, name), ctypes.c_void_p).value for name in _API}
+    for name in _EXCEPTIONS:
+        found[name] = ctypes.addressof(ctypes.c_void_p.in_dll(api, name))
+    return found
+
+
+def name_of(entry: str) -> str:
+    return f"{entry}_python"
+
+
+def module_ir(entry: str, inputs: int, outputs: int, structure) -> str:
+    """The IR of ``@<entry>_python`` (the body is defined in the same module)."""
+    message = f"{entry} takes {inputs} float{'s' * (inputs != 1)}".encode()
+    lines = ["declare double @PyFloat_AsDouble(ptr)", "declare ptr @PyFloat_FromDouble(double)",
+             "declare ptr @PyTuple_New(i64)", "declare i32 @PyTuple_SetItem(ptr, i64, ptr)",
+             "declare ptr @PyErr_Occurred()", "declare void @PyErr_SetNone(ptr)",
+             "declare void @PyErr_SetString(ptr, ptr)",
+             "@PyExc_FloatingPointError = external global ptr",
+             "@PyExc_TypeError = external global ptr",
+             f"@.message = private constant [{len(message) + 1} x i8] "
+             f"c\"{''.join(f'{chr(b)}' for b in message)}\\00\"", "",
+             f"define ptr @{name_of(entry)}(ptr %.self, ptr nocapture readonly %.args, "
+             "i64 %.nargs) {", ".entry:",
+             f"  %.out = alloca double, i64 {max(outputs, 1)}",
+             f"  %.count = icmp eq i64 %.nargs, {inputs}",
+             "  br i1 %.count, label %.read, label %.wrong", ".wrong:",
+             "  %.type = load ptr, ptr @PyExc_TypeError",
+             "  call void @PyErr_SetString(ptr %.type, ptr @.message)", "  ret ptr null",
+             ".read:"]
+    args = []
+    for j in range(inputs):
+        lines += [f"  %.ap{j} = getelementptr ptr, ptr %.args, i64 {j}",
+                  f"  %.o{j} = load ptr, ptr %.ap{j}",
+                  f"  %.x{j} = call double @PyFloat_AsDouble(ptr %.o{j})",
+                  f"  %.m{j} = fcmp oeq double %.x{j}, -1.0"]
+        args.append(f"double %.x{j}")
+    # -1.0 is both a value and PyFloat_AsDouble's error: only then ask whether one is set.
+    suspect = "false"
+    for j in range(inputs):
+        lines.append(f"  %.sus{j} = or i1 {suspect}, %.m{j}")
+        suspect = f"%.sus{j}"
+    lines += [f"  br i1 {suspect}, label %.ask, label %.run", ".ask:",
+              "  %.error = call ptr @PyErr_Occurred()",
+              "  %.failed = icmp ne ptr %.error, null",
+              "  br i1 %.failed, label %.fail, label %.run", ".fail:", "  ret ptr null",
+              ".run:", f"  %.flag = call i32 @body({', '.join(args + ['ptr %.out', 'i64 1'])})",
+              "  %.finite = icmp eq i32 %.flag, 0",
+              "  br i1 %.finite, label %.build, label %.notfinite", ".notfinite:",
+              "  %.fpe = load ptr, ptr @PyExc_FloatingPointError",
+              "  call void @PyErr_SetNone(ptr %.fpe)", "  ret ptr null", ".build:"]
+    counter = [0]
+
+    def fresh(prefix: str) -> str:
+        counter[0] += 1
+        return f"%.{prefix}{counter[0]}"
+
+    result = _build(lines, fresh, structure)
+    lines += [f"  ret ptr {result}", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def _build(lines: list[str], fresh, structure) -> str:
+    """Instructions that make the Python object of ``structure`` (output numbers in tuples),
+    children before their tuple, without recursion; the object's name."""
+    values: list[str] = []            # objects made, the last ones the current tuple's items
+    stack: list[tuple[object, bool]] = [(structure, False)]
+    while stack:
+        item, ready = stack.pop()
+        if isinstance(item, int):
+            pointer, value, obj = fresh("p"), fresh("v"), fresh("f")
+            lines += [f"  {pointer} = getelementptr double, ptr %.out, i64 {item}",
+                      f"  {value} = load double, ptr {pointer}",
+                      f"  {obj} = call ptr @PyFloat_FromDouble(double {value})"]
+            values.append(obj)
+        elif not ready:
+            stack.append((item, True))
+            stack.extend((child, False) for child in reversed(item))
+        else:
+            children = values[len(values) - len(item):]
+            del values[len(values) - len(item):]
+            tup = fresh("t")
+            lines.append(f"  {tup} = call ptr @PyTuple_New(i64 {len(item)})")
+            for slot, child in enumerate(children):
+                lines.append(f"  call i32 @PyTuple_SetItem(ptr {tup}, i64 {slot}, ptr {child})")
+            values.append(tup)
+    return values[0]
+
+
+class _MethodDef(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("meth", ctypes.c_void_p), ("flags", ctypes.c_int),
+                ("doc", ctypes.c_char_p)]
+
+
+def wrap(address: int, name: str, keep: object):
+    """A Python callable of the METH_FASTCALL function at ``address``; the method record it
+    points to and ``keep`` (the engine that owns the machine code) live as long as the
+    callable: they are attributes of its ``self``."""
+    new = ctypes.pythonapi.PyCFunction_NewEx
+    new.restype = ctypes.py_object
+    new.argtypes = [ctypes.c_void_p, ctypes.py_object, ctypes.py_object]
+    record = _MethodDef(name.encode(), address, METH_FASTCALL, None)
+    holder = _Holder(record, keep)
+    function = new(ctypes.addressof(record), holder, None)
+    return function
+
+
+class _Holder:
+    """The ``self`` of the CPython function: keeps its method record and its code alive."""
+
+    def __init__(self, record, keep):
+        self.record, self.keep = record, keep

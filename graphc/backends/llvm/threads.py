@@ -1,0 +1,69 @@
+"""How many threads a batch call of the llvm backend runs on, and the pool they come from.
+
+A batch call splits its points into contiguous ranges, one per thread, and each thread runs the
+kernel on its range through ctypes, which releases the GIL for the foreign call. The count is
+:func:`count`: ``set_count(n)`` if called, else ``GRAPHC_LLVM_THREADS`` (a number, or ``all``),
+else the machine's cores. Fewer than :data:`MIN_POINTS` points per thread are
+not worth a thread's hand-over, so small batches run on the calling thread.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from graphc.errors import GraphcError
+
+ENV = "GRAPHC_LLVM_THREADS"
+#: The fewest points a thread of a batch call is given.
+MIN_POINTS = 4096
+_chosen: list[int] = []
+_pool: list[ThreadPoolExecutor] = []
+_pool_lock = threading.Lock()
+
+
+def parse(variable: str, default: str) -> int:
+    wanted = os.environ.get(variable, default).strip().lower()
+    cores = os.cpu_count() or 1
+    if wanted == "all":
+        return cores
+    if not wanted.isdigit() or int(wanted) < 1:
+        raise GraphcError(f"{variable} is {os.environ.get(variable)!r}; set it to a whole "
+                          "number of threads (1 or more) or to 'all'")
+    return int(wanted)
+
+
+def count() -> int:
+    """Threads of a batch call made outside dask (see the module docstring)."""
+    if _chosen:
+        return _chosen[0]
+    return parse(ENV, "all")
+
+
+def set_count(threads: int | None) -> None:
+    """Run batch calls on ``threads`` threads (None: back to the environment's count)."""
+    if threads is None:
+        _chosen.clear()
+        return
+    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+        raise GraphcError(f"the llvm backend's thread count is a whole number, 1 or more, "
+                          f"not {threads!r}")
+    _chosen[:] = [threads]
+
+
+def split(points: int, workers: int | None = None) -> list[tuple[int, int]]:
+    """``[(start, end), ...]``: the points in contiguous ranges, one per thread."""
+    workers = count() if workers is None else workers
+    workers = max(1, min(workers, points // MIN_POINTS))
+    edges = [points * k // workers for k in range(workers + 1)]
+    return list(zip(edges[:-1], edges[1:]))
+
+
+def pool() -> ThreadPoolExecutor:
+    """The process's threads for batch calls (made on first use, as many as the cores)."""
+    with _pool_lock:
+        if not _pool:
+            _pool.append(ThreadPoolExecutor(max(os.cpu_count() or 1, count()),
+                                            thread_name_prefix="graphc-llvm"))
+        return _pool[0]

@@ -1,0 +1,30 @@
+"""Which math functions batch kernels call: graphc's own, where its math library is present.
+
+A loop that calls the C library's ``exp`` runs one point at a time: LLVM cannot vectorize a
+call into a library it does not see. graphc's math library
+(:mod:`graphc.backends.llvm.mathlib`) writes ``exp``, ``log``, ``sin``... as branch-free IR
+that LLVM inlines and vectorizes, each within its documented ulps of the C library. Where it is
+importable (and ``GRAPHC_LLVM_VECTOR_MATH`` is not ``0``), batch kernels call it
+(:func:`library`); scalar calls always call the C library, so that they give the math
+backend's numbers. A function that is accurate only in a range (sin, cos, tan: its
+``fast_range_symbol``) flags the points outside it, and the kernel computes those points again
+with the C library (:mod:`graphc.backends.llvm.kernels`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+
+ENV = "GRAPHC_LLVM_VECTOR_MATH"
+
+
+def library():
+    """The math library module, or None (absent, or switched off by ``ENV=0``)."""
+    if os.environ.get(ENV, "1").strip() == "0":
+        return None
+    name = "graphc.backends.llvm.mathlib"
+    if importlib.util.find_spec(name) is None:
+        return None
+    return importlib.import_module(name)

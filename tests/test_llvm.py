@@ -1,0 +1,364 @@
+"""The llvm backend (graphc[llvm]) gives the Python backends' answers and errors.
+
+The reference is the same function on the Python backend (math for floats, numpy for arrays),
+which the rest of the suite checks against SymPy and finite differences. Skipped only where
+llvmlite is not installed; .ci/run.d/llvm.sh installs it and runs this file.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+llvmlite = pytest.importorskip("llvmlite")
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+import graphc  # noqa: E402
+from graphc.backends.llvm import cache, threads, vector_math  # noqa: E402
+
+from conftest import corpus_rows  # noqa: E402
+from numba_reference import SCALAR_KINDS, batch_of, compare, leaves, relative, ulps  # noqa: E402
+from test_feynman import feynman_cases, variables_of  # noqa: E402
+from test_lecture import LECTURE_PROGRAM, QUIZ  # noqa: E402
+from test_ops import OP_TABLE  # noqa: E402
+from test_random_expressions import expressions  # noqa: E402
+
+#: The most ulps llvm may differ from the Python backends by. Both call the C library's
+#: functions in the same order; LLVM computes pow(x, 2.0) as x*x, correctly rounded, where the
+#: C library's pow may be an ulp off, and numpy's vectorized functions (the batch reference)
+#: differ from the C library's by an ulp or two.
+MAX_ULPS = 4
+#: With graphc's math library (graphc.backends.llvm.mathlib) batch kernels call its functions,
+#: each within 4 ulps of the C library's; a formula's later operations can magnify that (a
+#: difference of nearly equal values), so batches are held to this many ulps of the math
+#: backend run point by point, and to 1e-12 normwise of the numpy backend (in compare).
+VECTOR_ULPS = 64
+BATCH_ULPS = VECTOR_ULPS if vector_math.library() is not None else MAX_ULPS
+
+
+def pair(formula, **options):
+    f = graphc.compile(formula, backend="llvm", **options)
+    return f, f.using("python")
+
+
+def check_every_kind(formula, domains, variables=None, seed=0, batch_kinds=SCALAR_KINDS):
+    f, reference = pair(formula, variables=variables)
+    rng = random.Random(seed)
+    point = [rng.uniform(lo, hi) for lo, hi in domains]
+    direction = [rng.uniform(-1, 1) for _ in domains]
+    worst = compare(f, reference, point, direction, SCALAR_KINDS)
+    batch = batch_of(point, domains, np.random.default_rng(seed))
+    worst_batch = compare(f, reference, batch, direction, batch_kinds)
+    assert max(worst.values()) <= MAX_ULPS, worst
+    assert max(worst_batch.values()) <= BATCH_ULPS, worst_batch
+    return f
+
+
+# ------------------------------------------------------------------ the corpora
+@pytest.mark.parametrize("formula, domains, variables", [
+    (QUIZ, [(1.5, 3.0), (1.0, 3.0)], None),
+    ("exp(xz) + xz/log x + sin(log x)/xz", [(1.5, 3.0), (1.0, 3.0)], "x z"),
+    ("cos(sin(x**2) + 3*x**2)", [(0.5, 2.0)], None),
+    (LECTURE_PROGRAM, [(1.5, 3.0), (1.0, 3.0)], None),
+], ids=["quiz", "quiz-slides", "lecture-J", "lecture-program"])
+def test_lecture_examples_every_kind_scalar_and_batch(formula, domains, variables):
+    f = check_every_kind(formula, domains, variables)
+    point = [hi for _, hi in domains]
+    for kind in ("value", "grad", "value_and_grad"):
+        source = f.source(kind, backend="llvm")
+        assert f"define i32 @{kind}(ptr" in source and f"define i64 @{kind}_batch(" in source
+        assert f"define ptr @{kind}_python(" in source   # the CPython entry
+        assert source == f.source(kind)  # a function on llvm shows its IR by default
+        run, python = f.compiled(kind, backend="llvm"), f.compiled(kind, backend="math")
+        assert ulps(leaves(run(*point)), leaves(python(*point))) <= MAX_ULPS
+
+
+@pytest.mark.parametrize("name", sorted(OP_TABLE))
+def test_op_domain_table_every_kind_scalar_and_batch(name):
+    formula, _, domains, _ = OP_TABLE[name]
+    check_every_kind(formula, domains, seed=len(name))
+
+
+@pytest.mark.parametrize("row", feynman_cases())
+def test_feynman_corpus_every_kind(row):
+    variables = variables_of(row)
+    check_every_kind(row["formula"], [(lo, hi) for _, lo, hi in variables],
+                     [v for v, _, _ in variables], seed=len(row["formula"]),
+                     batch_kinds=("value_and_grad", "hvp"))
+
+
+@pytest.mark.parametrize("row", corpus_rows("dso_benchmarks.csv"), ids=lambda r: r["name"])
+def test_dso_corpus_value_and_grad_and_hessian(row):
+    variables = [f"x{k}" for k in range(1, int(row["variables"]) + 1)]
+    f, reference = pair(row["expression"], variables=" ".join(variables), dialect="dso")
+    point = [0.6 + 0.3 * k for k in range(len(variables))]
+    for kind in ("value_and_grad", "hessian"):
+        try:
+            want = leaves(getattr(reference, kind)(*point))
+        except graphc.DomainError as exc:
+            with pytest.raises(graphc.DomainError) as caught:
+                getattr(f, kind)(*point)
+            assert str(caught.value) == str(exc)
+            continue
+        assert ulps(leaves(getattr(f, kind)(*point)), want) <= MAX_ULPS
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions, st.floats(0.2, 1.8), st.floats(0.2, 1.8))
+def test_random_formulas_scalar_and_batch(pair_, xv, yv):
+    text, _ = pair_
+    f, reference = pair(text, variables="x y")
+    try:
+        want = reference.value_and_grad(xv, yv)
+    except graphc.DomainError as exc:
+        with pytest.raises(graphc.DomainError) as caught:
+            f.value_and_grad(xv, yv)
+        assert str(caught.value) == str(exc)
+        return
+    assert relative(leaves(f.value_and_grad(xv, yv)), leaves(want)) <= 1e-12
+    xs = np.array([xv, 0.5 * (xv + 1.0), 1.3])
+    with np.errstate(all="ignore"):
+        got, want = leaves(f.value_and_grad(xs, yv)), leaves(reference.value_and_grad(xs, yv))
+    for g, w in zip(got, want, strict=True):  # nan and inf where numpy has them, and only there
+        assert relative(g, w) <= 1e-12
+
+
+def test_vector_functions_jacobian_vjp_jvp():
+    formulas = ["x*y + z", "sin(x)*z", "exp(y)/z"]
+    F = graphc.compile(formulas, backend="llvm")
+    P = F.using("python")
+    point, tangent, cotangent = (0.3, 1.2, 2.5), (1.0, -0.5, 0.25), (0.5, -1.0, 2.0)
+    xs = np.linspace(0.1, 0.9, 4)
+    for args in ([*point], [xs, 1.2, np.full((4,), 2.5)]):
+        for kind, got, want in [
+                ("value", F(*args), P(*args)),
+                ("jacobian", F.jacobian(*args), P.jacobian(*args)),
+                ("jvp", F.jvp(args, tangent), P.jvp(args, tangent)),
+                ("vjp", F.vjp(args, cotangent), P.vjp(args, cotangent))]:
+            for g, w in zip(leaves(got), leaves(want), strict=True):
+                assert np.shape(g) == np.shape(w), kind
+                assert ulps(g, w) <= BATCH_ULPS, kind
+    assert "define i32 @jacobian(" in F.source("jacobian")
+
+
+# ------------------------------------------------------------------ broadcasting
+@pytest.mark.parametrize("x, z", [
+    (np.array(2.0), 3.0),                          # 0-d
+    (np.linspace(1.5, 3, 5).reshape(5, 1), np.linspace(1, 3, 4)),   # (5, 1) with (4,)
+    ([2.0, 2.5], [3.0]),                           # lists
+    (np.empty((0, 3)), 2.0),                       # no points
+    (np.linspace(1.5, 3, 12).reshape(3, 4).T, 3.0),  # not contiguous
+], ids=["0-d", "outer", "lists", "empty", "transposed"])
+def test_batches_broadcast_as_on_numpy(x, z):
+    f, reference = pair(QUIZ)
+    for kind in ("value", "value_and_grad", "hessian", "jvp"):
+        assert compare(f, reference, [x, z], [1.0, 0.5], (kind,))[kind] <= BATCH_ULPS
+
+
+# ------------------------------------------------------------------ domain errors
+@pytest.mark.parametrize("formula, point", [
+    (QUIZ, (1.0, 3.0)),                  # log(1) = 0, then a division by it
+    ("log(x) + y", (-1.0, 2.0)),         # the C library's log(-1.0) is nan: Python raises
+    ("sqrt(x - y)", (1.0, 2.0)),
+    ("1/exp(x) + y", (1000.0, 1.0)),     # exp overflows, yet 1/inf is a finite 0
+    ("x ** y", (-8.0, 1 / 3)),
+    ("asin(x) * y", (1.5, 1.0)),
+    ("x + y", (math.nan, 1.0)),          # NaN arguments are refused
+])
+@pytest.mark.parametrize("kind", ["value", "grad", "value_and_grad", "hessian"])
+def test_domain_errors_match_the_python_backend(formula, point, kind):
+    f, reference = pair(formula)
+    method = kind if kind != "value" else "__call__"
+    try:
+        want = getattr(reference, method)(*point)
+    except graphc.DomainError as exc:
+        want = exc
+    for attempt in range(2):  # the second call takes the armed fast path
+        if isinstance(want, graphc.DomainError):
+            with pytest.raises(graphc.DomainError) as got:
+                getattr(f, method)(*point)
+            assert str(got.value) == str(want)
+        else:  # the Hessian of log(x) + y needs no log: defined at x = -1 on both
+            assert ulps(leaves(getattr(f, method)(*point)), leaves(want)) == 0.0
+    if formula == QUIZ:
+        assert isinstance(want, graphc.DomainError)
+
+
+def test_overflow_python_tolerates_is_answered_as_python_does():
+    f, reference = pair("x * x * 0 + atan(x*x)")
+    assert f(1e200) == reference(1e200) == math.pi / 2
+
+
+def test_batches_follow_numpys_policy():
+    f, reference = pair("log(x) + y")
+    xs = np.array([2.0, -1.0, 0.0])
+    with np.errstate(all="ignore"):
+        want = reference(xs, 1.0)
+    got = f(xs, 1.0)
+    assert ulps(got, want) <= BATCH_ULPS and np.isnan(got[1]) and got[2] == -math.inf
+    strict, strict_reference = pair("log(x) + y", on_domain_error="raise")
+    assert ulps(strict(np.array([2.0, 3.0]), 1.0),
+                strict_reference(np.array([2.0, 3.0]), 1.0)) <= BATCH_ULPS
+    with pytest.raises(graphc.DomainError) as want_error:
+        strict_reference(xs, 1.0)
+    with pytest.raises(graphc.DomainError) as got_error:
+        strict(xs, 1.0)
+    assert str(got_error.value) == str(want_error.value)
+    # The kernel keeps the flags' bit 1 (not finite) only where the policy asks for it.
+    assert re.search(r"%\.kept = and i64 %\.wide, [13]\n", strict.source("value"))
+    assert re.search(r"%\.kept = and i64 %\.wide, [02]\n", f.source("value"))
+
+
+# ------------------------------------------------------------------ the API and the IR
+def test_using_switches_and_keeps_the_function():
+    f = graphc.compile(QUIZ)
+    g = f.using("llvm")
+    assert g is not f and g.backend == "llvm" and f.backend == "python"
+    assert g.value_and_grad(2.0, 3.0) == f.value_and_grad(2.0, 3.0)
+    assert g.using("llvm") is g and g.derivative("x").backend == "llvm"
+
+
+def test_vectors_and_matrices_are_refused_naming_numba():
+    f = graphc.compile("sum(W @ x)", shapes={"W": (2, 3), "x": (3,)})
+    with pytest.raises(graphc.GraphcError, match="backend='numba'"):
+        f.using("llvm")
+    with pytest.raises(graphc.GraphcError, match="backend='numba'"):
+        graphc.compile("sum(x)", shapes={"x": (3,)}, backend="llvm")
+
+
+def test_the_ir_keeps_graphcs_names_and_quotes_each_line_of_python():
+    f = graphc.compile("x*log(z) + sin(x)", backend="llvm")
+    source = f.source("value_and_grad")
+    python = f.source("value_and_grad", backend="math").splitlines()
+    for number, line in enumerate(python, start=1):
+        match = re.fullmatch(r"    (\w+) = .*", line)
+        if match:
+            assert f"; line {number}: {line.strip()}" in source
+            assert f"  %{match.group(1)} = " in source
+
+
+def test_names_outside_ascii_and_llvm_words_compile():
+    # Names that are LLVM keywords or labels, and a Greek letter, as variables.
+    f, reference = pair("entry * exp(ptr) + sqrt(α) / double", variables="entry ptr α double")
+    point = (1.5, 0.5, 2.0, 3.0)
+    assert ulps(leaves(f.value_and_grad(*point)), leaves(reference.value_and_grad(*point))) == 0
+    assert '%"\\CE\\B1"' in f.source("grad")
+
+
+def test_the_compiled_entry_checks_its_arguments():
+    run = graphc.compile("x * log(z)", backend="llvm").compiled("value_and_grad")
+    assert run(2, 3) == run(2.0, 3.0)        # numbers Python can read as floats
+    with pytest.raises(TypeError, match="takes 2 floats"):
+        run(2.0)
+    with pytest.raises(TypeError):
+        run("2", 3.0)
+    with pytest.raises(FloatingPointError):  # log(0): the Function asks the Python backend
+        run(2.0, 0.0)
+
+
+def test_threads_give_the_same_bits_as_one_thread():
+    f = graphc.compile(QUIZ, backend="llvm")
+    xs = np.linspace(1.5, 3.0, 3 * threads.MIN_POINTS + 17)
+    try:
+        threads.set_count(1)
+        one = f.value_and_grad(xs, 2.5)
+        threads.set_count(3)
+        assert len(threads.split(xs.size)) == 3
+        three = f.value_and_grad(xs, 2.5)
+    finally:
+        threads.set_count(None)
+    for a, b in zip(leaves(one), leaves(three), strict=True):
+        assert np.array_equal(a, b)
+    with pytest.raises(graphc.GraphcError, match="whole number"):
+        threads.set_count(0)
+
+
+# ------------------------------------------------------------------ the cache of object code
+_SECOND_PROCESS = """
+import sys
+from graphc.backends.llvm import engine
+def refuse(*args):
+    raise SystemExit("compiled instead of loading the cache")
+engine.object_code = refuse
+import graphc, numpy as np
+f = graphc.compile(sys.argv[1], backend="llvm")
+print(repr(f.value_and_grad(2.0, 3.0)))
+print(repr(float(f(np.array([2.0, 2.5]), 3.0)[1])))
+"""
+
+
+def _second_process(tmp_path, formula):
+    env = dict(os.environ, GRAPHC_CACHE_DIR=str(tmp_path),
+               PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    return subprocess.run([sys.executable, "-c", _SECOND_PROCESS, formula], env=env,
+                          capture_output=True, text=True)
+
+
+def test_a_second_process_loads_the_cached_object_code(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRAPHC_CACHE_DIR", str(tmp_path))
+    formula = "exp(x*z) + x*z/log(x) + sin(log(x))/(x*z) + 0.25"   # a text no test compiled
+    f, reference = pair(formula)
+    f.value_and_grad(2.0, 3.0), f(np.array([2.0, 2.5]), 3.0)      # compiled and written
+    objects = sorted((tmp_path / "llvm").glob("graphc_*.o"))
+    assert len(objects) == 2 and all(o.with_suffix(".sha256").exists() for o in objects)
+    run = _second_process(tmp_path, formula)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0] == repr(reference.value_and_grad(2.0, 3.0))
+    assert float(lines[1]) == pytest.approx(reference(2.5, 3.0), rel=1e-15)
+
+
+def test_corrupt_cache_entries_are_compiled_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRAPHC_CACHE_DIR", str(tmp_path))
+    formula = "sin(x) * cos(z) + x / z + 0.5"
+    f, reference = pair(formula)
+    f.value_and_grad(2.0, 3.0), f(np.array([2.0, 2.5]), 3.0)
+    for path in (tmp_path / "llvm").glob("graphc_*.o"):
+        path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])   # truncated
+    run = _second_process(tmp_path, formula)
+    assert run.returncode != 0 and "compiled instead of loading" in run.stderr + run.stdout
+    g = graphc.compile(formula, backend="llvm")   # this process: recompiled, rewritten
+    cache._machines.clear()
+    assert g.value_and_grad(2.0, 3.0) == reference.value_and_grad(2.0, 3.0)
+    assert g(np.array([2.0]), 3.0)[0] == pytest.approx(reference(2.0, 3.0), rel=1e-15)
+    run = _second_process(tmp_path, formula)
+    assert run.returncode == 0, run.stderr
+
+
+def test_the_cache_key_covers_the_level_and_the_text():
+    keys = {cache.key(text, level) for text in ("a", "b") for level in (1, 3)}
+    assert len(keys) == 4
+
+
+# ------------------------------------------------------------------ long programs in parts
+@pytest.mark.parametrize("check_all", [False, True])
+def test_a_program_in_parts_gives_the_same_numbers(monkeypatch, check_all):
+    from graphc.backends.llvm import parts
+
+    monkeypatch.setattr(parts, "PART", 4)   # the lecture's program in parts of 4 operations
+    options = {"on_domain_error": "raise"} if check_all else {}
+    f = graphc.compile(LECTURE_PROGRAM, backend="llvm", **options)
+    reference = f.using("python")
+    source = f.source("hessian")
+    assert "define internal i32 @body_part0(ptr" in source and "noinline" in source
+    assert "@body_part2(" in source and "%.frame = alloca double" in source
+    point, direction = [2.0, 3.0], [1.0, -0.5]
+    assert compare(f, reference, point, direction, SCALAR_KINDS)["hessian"] == 0.0
+    assert max(compare(f, reference, point, direction, SCALAR_KINDS).values()) <= MAX_ULPS
+    xs = [np.linspace(1.5, 3.0, 7), 2.5]
+    assert max(compare(f, reference, xs, direction, SCALAR_KINDS).values()) <= BATCH_ULPS
+    with pytest.raises(graphc.DomainError) as got:
+        f.grad(1.0, 3.0)   # log(1) = 0, then a division by it, in some part
+    with pytest.raises(graphc.DomainError) as want:
+        reference.grad(1.0, 3.0)
+    assert str(got.value) == str(want.value)
