@@ -23,15 +23,18 @@ SYSTEMS = ("graphc", "graphc-numba", "graphc-llvm", "sympy", "symengine", "jax",
 def installed(system: str) -> bool:
     """Whether a peer can be imported here (graphc and SymPy always can). SymEngine counts
     only with its LLVM backend (the PyPI wheels have it); graphc-llvm needs llvmlite and a
-    graphc with its llvm backend."""
+    graphc whose registry has the llvm backend."""
     import importlib.util
 
     module = {"jax": "jax", "torch": "torch", "casadi": "casadi", "symengine": "symengine",
               "graphc-numba": "numba", "graphc-llvm": "llvmlite"}.get(system)
     if module is None:
         return True
-    if system == "graphc-llvm" and importlib.util.find_spec("graphc.backends.llvm") is None:
-        return False
+    if system == "graphc-llvm":
+        from graphc.backends import registry
+
+        if "llvm" not in registry.BACKENDS:  # a graphc without its llvm backend
+            return False
     if importlib.util.find_spec(module) is None:
         return False
     if system == "symengine":
