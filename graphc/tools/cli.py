@@ -198,9 +198,16 @@ def _draw(args) -> int:
 
 
 def _html(args) -> int:
+    from graphc.tools.page_practice import random_point
+
     f = _function(args)
-    text = f.html(path=args.output, **parse_point(args.at))
-    print(f"wrote {args.output} ({len(text) // 1024 + 1} KiB; open it in a browser, no network needed)")
+    if args.random_point == (args.at is not None):
+        raise GraphcError("give the point with --at x=2,z=3, or --random-point (not both)")
+    point = random_point(f, args.seed) if args.random_point else parse_point(args.at)
+    written = f.html(path=args.output, practice=args.practice, **point)
+    at = ", ".join(f"{k} = {v:g}" for k, v in point.items()) if args.random_point else ""
+    print(f"wrote {args.output} ({len(written.text) // 1024 + 1} KiB; open it in a browser, no "
+          f"network needed)" + (f" at {at}" if at else ""))
     return 0
 
 
@@ -326,9 +333,15 @@ def build_parser() -> argparse.ArgumentParser:
     draw.add_argument("-o", "--output", required=True, metavar="FILE",
                       help="graph.dot (no dependency), graph.png or graph.svg (matplotlib)")
     page = command("html", "write an interactive page that steps through the forward and backward "
-                   "pass at a point", _html, "required", False)
+                   "pass at a point", _html, "optional", False)
     page.add_argument("-o", "--output", required=True, metavar="FILE",
                       help="the page to write, e.g. quiz.html")
+    page.add_argument("--practice", action="store_true", help="the tables start empty for a "
+                      "student to fill in; each entry is checked, with a hint and the answer")
+    page.add_argument("--random-point", action="store_true", help="instead of --at: a point "
+                      "where every op is defined (other numbers for each student)")
+    page.add_argument("--seed", type=int, metavar="N", help="with --random-point: the same N "
+                      "gives the same point")
     command("check", "compare with SymPy and finite differences, and compare derivative sizes",
             _check, "repeat", True)
     hessian = command("hessian", "print forward-over-reverse Hessian code and the Hessian at a "

@@ -30,10 +30,11 @@ from importlib import resources
 from pathlib import Path
 
 from graphc.errors import GraphcError
-from graphc.tools import layout
+from graphc.tools import layout, page_practice
 from graphc.tools.page_model import NODE_LIMIT, PAGE_OPS, data, summary
 
-__all__ = ["NODE_LIMIT", "PAGE_OPS", "Shown", "asset", "data", "render", "summary", "write"]
+__all__ = ["NODE_LIMIT", "PAGE_OPS", "Shown", "Written", "asset", "data", "render", "summary",
+           "write"]
 
 CHAR_W, LINE_H, PAD = 7.8, 16.0, 6.0   # pixels: 13px monospace
 
@@ -86,29 +87,51 @@ def _svg(laid, nodes: dict) -> str:
 
 
 # ------------------------------------------------------------------------------ the page
-def render(f, args=(), kwargs=None) -> str:
-    """The page as one HTML document (script, style and picture inline)."""
+def render(f, args=(), kwargs=None, practice: bool = False) -> str:
+    """The page as one HTML document (script, style and picture inline); with ``practice`` the
+    tables start empty for the student to fill in (:mod:`graphc.tools.page_practice`)."""
     page_data = data(f, args, kwargs)
+    if practice:
+        point = dict(zip(f.variables, page_data["point"] or ()))
+        page_data["practice"] = page_practice.exercise(f, page_data, point)
     svg = _svg(page_data.pop("picture"), page_data["nodes"])
     payload = json.dumps(page_data, allow_nan=False, separators=(",", ":"))
     payload = payload.replace("<", "\\u003c")  # no text can end or comment the script element
     title = "; ".join(line.strip() for line in f.formula.splitlines() if line.strip())
     title = title if len(title) <= 120 else title[:117] + "..."
     replacements = {"TITLE": html.escape(title), "STYLE": asset("page.css"), "SVG": svg,
-                    "DATA": payload, "EVALUATOR": asset("evaluate.js"), "SCRIPT": asset("page.js")}
+                    "DATA": payload, "EVALUATOR": asset("evaluate.js"), "SCRIPT": asset("page.js"),
+                    "PRACTICE": asset("practice.js") if practice else "",
+                    "HEADING": "Practise backpropagation" if practice
+                    else "Backpropagation, step by step"}
     text = asset("page.html")
-    return re.sub(r"@@(TITLE|STYLE|SVG|DATA|EVALUATOR|SCRIPT)@@", lambda m: replacements[m.group(1)],
-                  text)
+    return re.sub(r"@@(TITLE|STYLE|SVG|DATA|EVALUATOR|SCRIPT|PRACTICE|HEADING)@@",
+                  lambda m: replacements[m.group(1)], text)
 
 
-def write(f, path, args=(), kwargs=None) -> str:
-    """Render the page and write it to ``path``; returns the HTML text."""
-    text = render(f, args, kwargs)
+class Written(str):
+    """The path a page was written to (a ``str``, so a REPL prints the path, not the page);
+    Jupyter shows the page itself, as :class:`Shown` does."""
+
+    text: str
+
+    def __new__(cls, path, text: str):
+        written = super().__new__(cls, str(path))
+        written.text = text
+        return written
+
+    def _repr_html_(self) -> str:
+        return Shown(self.text)._repr_html_()
+
+
+def write(f, path, args=(), kwargs=None, practice: bool = False) -> Written:
+    """Render the page and write it to ``path``; returns the path (its ``.text`` is the HTML)."""
+    text = render(f, args, kwargs, practice)
     try:
         Path(path).write_text(text, encoding="utf-8")
     except OSError as exc:
         raise GraphcError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
-    return text
+    return Written(path, text)
 
 
 @dataclasses.dataclass(frozen=True)

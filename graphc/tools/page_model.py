@@ -151,7 +151,10 @@ def _rows(f, point, names, within, adjoint_of):
         elif node != f.output:
             for user, i in uses.get(node, []):
                 term = tables.chain_term(graph, scratch, user, i, names, row_name)
-                terms.append({"user": user, "text": tables.infix(scratch, term), "term": term})
+                needs = {scratch.name(n) for n in scratch.ancestors([term])
+                         if scratch.kind(n) == "input"} | {row_name[user]}
+                terms.append({"user": user, "text": tables.infix(scratch, term), "term": term,
+                              "needs": sorted(needs)})
         backward.append({"name": r.name, "of": r.of, "accumulated": accumulated,
                          "code": r.code, "terms": terms})
     forward = [{"name": r.name, "operation": r.operation} for r in table.forward]

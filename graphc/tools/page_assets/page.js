@@ -368,6 +368,11 @@
   buildTables();
   buildInputs();
   compute();
+  if (DATA.practice && window.graphcPractice) {  // practice.js: the tables are the student's
+    window.graphc = { evaluate, fmt, repr, OPS, data: DATA, state };
+    window.graphcPractice({ DATA, fmt, say, codeLines, forwardRows, backwardRows });
+    return;
+  }
   wire();
   render(false);
   say(explain(current()), false);
