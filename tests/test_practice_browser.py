@@ -277,3 +277,52 @@ def test_the_print_views_are_an_exercise_sheet_and_an_answer_sheet(browser, tmp_
         assert "b_v3 = t2 - t4" in code and "\u2026" not in code  # the backward code, whole
     finally:
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+
+
+def test_every_page_in_docs_shows_graphcs_numbers_for_its_point(browser):
+    """Each of the nine lecture pages at the end of its backward pass, and its practice twin's
+    answer sheet, against graphc's table (scalars) or graphc's gradient (arrays)."""
+    import importlib.util
+    from pathlib import Path
+
+    import numpy as np
+
+    from graphc.tools import page
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("html_pages", root / "examples" / "html_pages.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    read = ("return [...document.querySelectorAll(arguments[0])].map((r) => "
+            "[r.querySelector('.name').textContent, r.querySelector('.value').textContent])")
+    for name, (f, point) in module.pages().items():
+        load(browser, root / "docs" / "pages" / name)
+        press(browser, "\ue010")  # End
+        forward = dict(browser.execute_script(read, "#forward-table tbody tr"))
+        backward = dict(browser.execute_script(read, "#backward-table tbody tr"))
+        start(browser, root / "docs" / "pages" / module.practice_name(name))
+        browser.execute_script("window.graphc.sheet('answers')")
+        sheet = browser.execute_script(
+            "return Object.fromEntries([...document.querySelectorAll('input[data-answer]')].map("
+            "(i) => [i.dataset.answer, i.parentNode.querySelectorAll('.answer-print')["
+            "i.classList.contains('shape') ? 0 : [...i.parentNode.querySelectorAll("
+            "'input[data-answer]')].indexOf(i)].textContent]))")
+        browser.execute_script("window.graphc.sheet(null)")
+        if not f.tensor:
+            table = f.table(**point)
+            for row in table.forward:
+                assert forward[row.name] == tables.number(row.value), (name, row.name)
+                if row.operation != "input":
+                    assert sheet[row.name] == tables.number(row.value), (name, row.name)
+            for row in table.backward:
+                assert backward[row.name] == tables.number(row.value), (name, row.name)
+                if row.accumulated != tables.NOT_ASKED:
+                    assert sheet[row.name] == tables.number(row.value), (name, row.name)
+            continue
+        value, gradient = f.value_and_grad(**point)
+        wrt = [r.removeprefix("b_") for r in backward if r.removeprefix("b_") in f.variables]
+        for variable, g in zip(wrt, gradient):
+            assert backward[f"b_{variable}"] == page.summary(g), (name, variable)
+            assert sheet[f"b_{variable}.shape"] == "(" + ", ".join(map(str, np.shape(g))) + (
+                ",)" if np.ndim(g) == 1 else ")"), (name, variable)
+            assert sheet[f"b_{variable}"] == ", ".join(tables.number(v) for v in np.ravel(g))

@@ -92,8 +92,7 @@ def render(f, args=(), kwargs=None, practice: bool = False) -> str:
     tables start empty for the student to fill in (:mod:`graphc.tools.page_practice`)."""
     page_data = data(f, args, kwargs)
     if practice:
-        point = dict(zip(f.variables, page_data["point"] or ()))
-        page_data["practice"] = page_practice.exercise(f, page_data, point)
+        page_data["practice"] = page_practice.exercise(f, page_data, args, kwargs)
     svg = _svg(page_data.pop("picture"), page_data["nodes"])
     payload = json.dumps(page_data, allow_nan=False, separators=(",", ":"))
     payload = payload.replace("<", "\\u003c")  # no text can end or comment the script element

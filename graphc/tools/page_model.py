@@ -231,8 +231,13 @@ def summary(value) -> str:
 
 
 def _python_values(f, point, within, adjoint_of) -> dict:
-    """Every value and adjoint at the point, summarised (for vectors and matrices): graphc's
-    numpy code, printed with each of them as an output."""
+    """Every value and adjoint at the point, summarised (for vectors and matrices)."""
+    return {str(k): summary(v) for k, v in tensor_values(f, point, within, adjoint_of).items()}
+
+
+def tensor_values(f, point, within, adjoint_of) -> dict:
+    """Every value and adjoint at the point as arrays: graphc's numpy code, printed with each of
+    them as an output."""
     from graphc.backends import printing, registry
     from graphc.backends.scheduling import Program
 
@@ -247,12 +252,12 @@ def _python_values(f, point, within, adjoint_of) -> dict:
                       adjoints=adjoints)
     source = printing.emit(graph, program, f._names, "numpy")
     results = registry.get("numpy").compile(source, "page_values", "page")(*point.values())
-    out = {node: summary(value) for node, value in zip(wanted, results)}
-    out.update((node, summary(value)) for node, value in zip(f.inputs, point.values()))
+    out = dict(zip(wanted, results))
+    out.update(zip(f.inputs, point.values()))
     for adjoint in adjoint_of.values():
         if graph.kind(adjoint) == "const":
-            out[adjoint] = tables.number(graph.value(adjoint))
-    return {str(k): v for k, v in out.items()}
+            out[adjoint] = graph.value(adjoint)
+    return out
 
 
 # ---------------------------------------------------------------------------- the boxes

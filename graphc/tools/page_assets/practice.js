@@ -46,13 +46,27 @@ window.graphcPractice = function (page) {
     const digits = progress.digits;
     return Math.abs(x - answer) <= 5 * Math.pow(10, -digits) * Math.max(Math.abs(answer), 1e-12);
   }
+  // A shape is its whole numbers, "(3, 4)", "3x4" or "3 4"; "()" for a scalar. An array is its
+  // entries row by row, separated by spaces or commas (brackets allowed).
+  function parseList(text, pattern) {
+    if (text.trim() === "") return null;
+    return text.replace(/\u2212/g, "-").split(pattern).filter((t) => t !== "").map(Number);
+  }
   function verdict(name) {  // an answer shown was asked for after a wrong entry: still wrong
     if (progress.shown[name]) return "wrong";
     const typed = progress.typed[name];
     if (typed === undefined) return "";
+    const e = entries[name];
+    if (e.kind === "shape" || e.kind === "array") {
+      const list = parseList(typed, e.kind === "shape" ? /[^0-9]+/ : /[\s,;\[\]()]+/);
+      if (list === null) return "";
+      const ok = list.length === e.answer.length && list.every((v, i) => Number.isFinite(v) &&
+        (e.kind === "shape" ? v === e.answer[i] : isRight(v, e.answer[i])));
+      return ok ? "right" : "wrong";
+    }
     const x = parse(typed);
     if (x === null) return "";
-    return !Number.isNaN(x) && isRight(x, entries[name].answer) ? "right" : "wrong";
+    return !Number.isNaN(x) && isRight(x, e.answer) ? "right" : "wrong";
   }
   const known = (name) => given.has(name) || progress.shown[name] || verdict(name) === "right";
   const ready = (name) => entries[name].needs.every(known);
@@ -67,10 +81,13 @@ window.graphcPractice = function (page) {
   }
   function build(name, cell) {
     const e = entries[name];
-    cell.textContent = "";
-    const what = e.pass === "forward" ? "value of " + name : "adjoint " + name;
-    const input = element("input", { className: "answer", spellcheck: false, autocomplete: "off" });
-    input.setAttribute("inputmode", "decimal");
+    if (!cell.dataset.built) { cell.textContent = ""; cell.dataset.built = "yes"; }
+    const base = name.replace(/\.shape$/, "");
+    const what = (e.kind === "shape" ? "shape of " : "") + (e.pass === "forward" ? "value of " + base : "adjoint " + base) +
+      (e.kind === "array" ? ": its entries, row by row" : "");
+    const input = element("input", { className: "answer" + (e.kind ? " " + e.kind : ""), spellcheck: false, autocomplete: "off" });
+    if (e.kind) input.placeholder = e.kind === "shape" ? "shape" : "entries, row by row";
+    if (e.kind !== "array") input.setAttribute("inputmode", "decimal");
     input.dataset.answer = name;
     input.setAttribute("aria-label", what);
     const mark = element("span", { className: "verdict" });
@@ -79,7 +96,7 @@ window.graphcPractice = function (page) {
     hintButton.setAttribute("aria-label", "hint for " + name);
     const answerButton = element("button", { type: "button", className: "answer-button" }, "Answer");
     answerButton.setAttribute("aria-label", "answer for " + name);
-    const hint = element("div", { className: "hint-text", id: "hint-" + name });
+    const hint = element("div", { className: "hint-text", id: "hint-" + name.replace(".", "-") });
     hint.setAttribute("role", "note");
     const print = element("span", { className: "answer-print" }, e.text);
     cell.append(input, mark, hintButton, answerButton, hint, print);
@@ -103,10 +120,14 @@ window.graphcPractice = function (page) {
     });
   }
   function buildAll() {
-    DATA.forward.forEach((s, i) => { if (entries[s.name]) build(s.name, forwardRows[i + 1].querySelector(".value")); });
+    DATA.forward.forEach((s, i) => {
+      if (entries[s.name + ".shape"]) build(s.name + ".shape", forwardRows[i + 1].querySelector(".value"));
+      if (entries[s.name]) build(s.name, forwardRows[i + 1].querySelector(".value"));
+    });
     DATA.backward.forEach((s, i) => {
       const tr = backwardRows[i];
       if (!entries[s.name]) return;
+      if (entries[s.name + ".shape"]) build(s.name + ".shape", tr.querySelector(".value"));
       build(s.name, tr.querySelector(".value"));
       tr.querySelector(".accumulated").dataset.rule = s.accumulated;
       tr.querySelector(".code").dataset.code = s.code || "(folded in)";
@@ -115,7 +136,7 @@ window.graphcPractice = function (page) {
     DATA.variables.forEach((v, i) => {
       const input = $("input-" + v);
       if (input) input.disabled = true;
-      forwardRows["input-" + i].querySelector(".value").textContent = fmt(DATA.point[i]);
+      forwardRows["input-" + i].querySelector(".value").textContent = inputText(i, 10);
     });
     const controls = $("controls");
     controls.textContent = "";
@@ -155,6 +176,13 @@ window.graphcPractice = function (page) {
     if (kind) document.body.classList.add("print-" + kind);
     render();
   }
+  function inputText(i, digits) {
+    if (!DATA.tensor) return fmt(DATA.point[i], digits);
+    const text = DATA.python[DATA.inputs[i]] || "";
+    const norm = /norm ([^,]+)/.exec(text);
+    return digits === 6 && norm ? "norm " + norm[1] : text;
+  }
+  const short = (e) => (e.short !== undefined ? e.short : fmt(e.answer, 6));
   function printSheet(kind) {
     setSheet(kind);
     window.print();
@@ -183,7 +211,7 @@ window.graphcPractice = function (page) {
   }
   function done() {
     if (!order.every(known)) return "";
-    const grad = P.gradient.map((n) => fmt(entries[n].answer, 6));
+    const grad = P.gradient.map((n) => short(entries[n]));
     return " Done: every entry is filled in. The gradient (" + P.gradient.join(", ") + ") = (" + grad.join(", ") + ").";
   }
 
@@ -210,7 +238,7 @@ window.graphcPractice = function (page) {
       if (v === "right" && !progress.shown[name]) right++;
       if (progress.shown[name]) shown++;
       b.input.closest("tr").classList.toggle("ready", isReady && !known(name));
-      if (e.pass === "backward") {
+      if (e.pass === "backward" && stepOf[name]) {
         const tr = b.input.closest("tr");
         const open = known(name) || progress.hints[name];
         tr.querySelector(".accumulated").textContent = open ? tr.querySelector(".accumulated").dataset.rule : "?";
@@ -227,6 +255,7 @@ window.graphcPractice = function (page) {
     result.hidden = !order.every(known);
   }
   function hintText(e) {
+    if (e.kind) return e.rule;
     if (e.pass === "forward") {
       return e.rule + (e.needs.length ? "   (from the table: " + e.needs.join(", ") + ")" : "   (from the inputs)");
     }
@@ -258,12 +287,12 @@ window.graphcPractice = function (page) {
       const inputIndex = DATA.inputs.indexOf(node);
       if (valueEl) {
         let text = "";
-        if (inputIndex >= 0) text = "= " + fmt(DATA.point[inputIndex], 6);
-        else if (entries[valueName] && shows(valueName)) text = "= " + fmt(entries[valueName].answer, 6);
+        if (inputIndex >= 0) text = "= " + inputText(inputIndex, 6);
+        else if (entries[valueName] && shows(valueName)) text = "= " + short(entries[valueName]);
         valueEl.textContent = text;
       }
       if (adjEl) adjEl.textContent = entries[adjointName] && shows(adjointName)
-        ? adjointName + " = " + fmt(entries[adjointName].answer, 6) : "";
+        ? adjointName + " = " + short(entries[adjointName]) : "";
       const can = [valueName, adjointName].some((n) => entries[n] && !known(n) && ready(n));
       g.classList.toggle("ready", can);
       g.classList.toggle("current", !!focusStep && focusStep.node === node);
