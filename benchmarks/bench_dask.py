@@ -81,7 +81,7 @@ def mib(n: float) -> str:
 
 
 def task_threads(value: str) -> None:
-    """numba threads per dask task in this worker (graphc.backends.scale_numba reads it)."""
+    """numba threads per dask task in this worker (graphc.backends.numba.dask_kernel reads it)."""
     os.environ["GRAPHC_DASK_NUMBA_THREADS"] = value
 
 

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import graphc  # noqa: E402
-from graphc.backends import c_runner  # noqa: E402
+from graphc.backends.c import runner as c_runner  # noqa: E402
 
 from benchmarks.cases import lecture, mlp, nest, quiz, wide  # noqa: E402
 
@@ -147,7 +147,7 @@ def main(argv=None) -> int:
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
     with tempfile.TemporaryDirectory() as scratch:
-        os.environ["GRAPHC_CACHE"] = scratch  # compile every case afresh, and time it
+        os.environ["GRAPHC_CACHE_DIR"] = scratch  # compile every case afresh, and time it
         for case in cases:
             r = measure(case, args.batch, args.rounds, jax)
             cells = [r["case"], str(r["lines"]), f"{r['prepare'] * 1e3:.0f} ms",

@@ -33,7 +33,7 @@ from benchmarks.cases import Case, warm_up
 from benchmarks.systems import Graphc
 
 ROOT = Path(__file__).resolve().parents[1]
-CACHE_ENV = "GRAPHC_CACHE_DIR"          # graphc.backends.numba_cache.ENV
+CACHE_ENV = "GRAPHC_CACHE_DIR"          # graphc.backends.numba.cache_files.ENV
 SCRATCH_ENV = "GRAPHC_BENCH_SCRATCH"    # the runner's scratch folder, removed after the run
 MODULE_PREFIX = "graphc_"               # graphc's generated modules (numba_cache._PREFIX)
 

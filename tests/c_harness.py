@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from graphc.backends import c as backend_c
+from graphc.backends.c import printer as backend_c
 
 FLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic"]
 

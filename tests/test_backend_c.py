@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import graphc
-from graphc.backends import c as backend_c
+from graphc.backends.c import printer as backend_c
 from graphc.errors import GraphcError
 from graphc.ops import OPS
 from graphc.backends.targets import comment_text

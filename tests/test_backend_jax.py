@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import graphc
-from graphc.backends import jax as backend_jax
+from graphc.backends.jax import backend as backend_jax
 from graphc.tools.cli import main
 from graphc.errors import GraphcError
 from graphc.ops import ALL_OPS

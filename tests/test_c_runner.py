@@ -3,13 +3,14 @@ ctypes returns what the Python code returns, in the same structure, on the lectu
 
 from __future__ import annotations
 
+import math
 import os
 import stat
 
 import pytest
 
 import graphc
-from graphc.backends import c_runner
+from graphc.backends.c import runner as c_runner
 from graphc.errors import GraphcError
 
 from c_harness import flat, need_compiler
@@ -20,7 +21,8 @@ from export_corpora import corpus, normwise
 def cache(tmp_path, monkeypatch):
     need_compiler()
     folder = tmp_path / "cache"
-    monkeypatch.setenv("GRAPHC_CACHE", str(folder))
+    monkeypatch.setenv("GRAPHC_CACHE_DIR", str(folder))
+    monkeypatch.delenv("GRAPHC_CACHE", raising=False)
     return folder
 
 
@@ -68,8 +70,25 @@ def test_single_precision_runs_in_float(cache):
 def test_a_cache_others_may_write_to_is_refused(cache):
     (cache / "c").mkdir(parents=True)
     os.chmod(cache / "c", 0o777)
-    with pytest.raises(GraphcError, match="GRAPHC_CACHE"):
+    with pytest.raises(GraphcError, match="set GRAPHC_CACHE_DIR to a folder of your own"):
         graphc.compile("x*y").compiled("grad", backend="c")
+
+
+def test_the_libraries_land_under_graphc_cache_dir(cache):
+    run = graphc.compile("x*sin(y)").compiled("value", backend="c")
+    assert run(2.0, 0.5) == pytest.approx(2.0 * math.sin(0.5), rel=1e-15)
+    assert [p.suffix for p in (cache / "c").iterdir()] == [".so"]
+    assert [p.name for p in cache.iterdir()] == ["c"]
+
+
+def test_the_old_setting_still_works_and_says_it_is_deprecated(tmp_path, monkeypatch):
+    need_compiler()
+    monkeypatch.delenv("GRAPHC_CACHE_DIR", raising=False)
+    monkeypatch.setenv("GRAPHC_CACHE", str(tmp_path / "old"))
+    with pytest.warns(DeprecationWarning, match="GRAPHC_CACHE is deprecated: set GRAPHC_CACHE_DIR"):
+        run = graphc.compile("x*sin(y)").compiled("value", backend="c")
+    assert run(2.0, 0.5) == pytest.approx(2.0 * math.sin(0.5), rel=1e-15)
+    assert [p.suffix for p in (tmp_path / "old" / "c").iterdir()] == [".so"]
 
 
 def test_without_a_compiler_the_error_says_so(monkeypatch, tmp_path):

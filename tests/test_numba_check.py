@@ -2,7 +2,7 @@
 numba call raises the same DomainError, and wherever it does not, the values are the same.
 
 The body checks its arguments and only the values computed by operations that can raise in
-Python (graphc.backends.numba_module.may_raise); a value of ``+``, ``-`` or ``*`` may be inf or
+Python (graphc.backends.numba.module.may_raise); a value of ``+``, ``-`` or ``*`` may be inf or
 nan unchecked, as it is in Python. These tests put that to the proof on the op-domain table and
 on hypothesis's random formulas, at points chosen to break things: zeros, negatives, huge values
 (exp and x*x overflow), subnormals, inf and nan. The reference is the same function on the
@@ -24,8 +24,8 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 import graphc  # noqa: E402
-from graphc.backends import numba_module  # noqa: E402
-from graphc.backends.numba_backend import NUMBA  # noqa: E402
+from graphc.backends.numba import module as numba_module  # noqa: E402
+from graphc.backends.numba.backend import NUMBA  # noqa: E402
 from graphc.ops import ALL_OPS  # noqa: E402
 
 from test_ops import OP_TABLE  # noqa: E402

@@ -21,7 +21,7 @@ import pytest
 numba = pytest.importorskip("numba")
 
 import graphc  # noqa: E402
-from graphc.backends import numba_cache, numba_tensor  # noqa: E402
+from graphc.backends.numba import cache_files as numba_cache, tensor as numba_tensor  # noqa: E402
 from graphc.errors import DomainError, GraphcError  # noqa: E402
 from graphc.ops import ALL_OPS  # noqa: E402
 
@@ -289,4 +289,4 @@ def test_a_second_process_loads_the_compiled_matrix_code(tmp_path):
     assert runs[0]["hits"] == 0 and runs[0]["misses"] >= 0
     assert runs[1]["hits"] >= 1 and runs[1]["misses"] == 0
     assert runs[0]["value"] == runs[1]["value"]
-    assert list(tmp_path.glob("__pycache__/graphc_*.nbi"))
+    assert list(tmp_path.glob("numba/__pycache__/graphc_*.nbi"))

@@ -1,4 +1,4 @@
-"""Formulas over dask arrays (graphc.backends.scale): on a real LocalCluster of two worker processes.
+"""Formulas over dask arrays (graphc.backends.dask.scale): on a real LocalCluster of two worker processes.
 
 Expected values come from SymPy (the quiz), from logistic regression's loss and gradient written
 out by hand in numpy, and from graphc's in-memory numpy call (the reference for chunked
@@ -15,7 +15,7 @@ import pytest
 import sympy
 
 import graphc
-from graphc.backends import scale
+from graphc.backends.dask import scale
 
 QUIZ = "exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)"
 LOGISTIC = "z = X @ w + b; mean(-(y*log(sigmoid(z)) + (1 - y)*log(1 - sigmoid(z))))"

@@ -1,5 +1,5 @@
 """A function on numba over dask arrays runs numba's batch kernel in each chunk's task, on a real
-LocalCluster of worker processes (graphc.backends.scale, graphc.backends.scale_numba).
+LocalCluster of worker processes (graphc.backends.dask.scale, graphc.backends.numba.dask_kernel).
 
 The references are graphc's other backend: the same function on the Python backend (numpy code
 over the same chunks, and the math code point by point, which is the arithmetic numba runs), as
@@ -22,7 +22,8 @@ dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
 
 import graphc  # noqa: E402
-from graphc.backends import numba_cache, scale, scale_numba  # noqa: E402
+from graphc.backends.dask import scale  # noqa: E402
+from graphc.backends.numba import cache_files as numba_cache, dask_kernel as scale_numba  # noqa: E402
 
 from numba_reference import leaves, pointwise, relative, ulps  # noqa: E402
 
@@ -240,7 +241,7 @@ def test_a_process_without_numba_fails_the_task_with_what_to_install(monkeypatch
 
 # ------------------------------------------------------------------------------ threads
 def test_a_task_runs_numba_on_one_thread_unless_the_environment_says_otherwise(monkeypatch):
-    from graphc.backends import numba_module
+    from graphc.backends.numba import module as numba_module
 
     seen = []
     call = numba_module.call

@@ -36,7 +36,7 @@ def test_a_dask_array_without_the_extra_is_refused_with_what_to_install(monkeypa
 
 
 def test_a_dask_array_is_recognised_without_importing_dask():
-    from graphc.backends.scale import is_dask
+    from graphc.backends.dask.scale import is_dask
 
     assert is_dask(_FakeDaskArray())
     assert not any(is_dask(v) for v in (1.0, np.ones(3), [1.0], "x"))

@@ -5,7 +5,7 @@ turning a failure into a :class:`~graphc.errors.DomainError` in the formula's wo
 :class:`~graphc.api.vector.VectorFunction`: both bind a point the same way (positional or by name,
 each variable once), run Python floats on the ``math`` backend and arrays or lists on ``numpy``
 with broadcasting, and report domain errors alike; dask arrays go to
-:mod:`graphc.backends.scale`. A class using it provides ``variables``, ``on_domain_error``,
+:mod:`graphc.backends.dask.scale`. A class using it provides ``variables``, ``on_domain_error``,
 ``_style``, ``_graph`` and ``_get(kind, backend, style=None)``; a :class:`Function` with vectors
 or matrices (``tensor``) also provides ``shapes`` and ``_plan``, the declared shape of each
 argument and whether its sizes are all numbers.
@@ -21,7 +21,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from graphc.backends import numba_backend, numba_module, numba_tensor, scale
+from graphc.backends.dask import scale
+from graphc.backends.numba import backend as numba_backend, module as numba_module, tensor as numba_tensor
 from graphc.backends.domain import domain_error
 from graphc.errors import DomainError, GraphcError
 from graphc.ops.shapes import bind
@@ -47,7 +48,7 @@ class Calls:
 
     tensor = False  # a Function with vectors or matrices sets it
     #: What calls run on: ``"python"`` (math code for floats, numpy code for arrays) or
-    #: ``"numba"`` (see :mod:`graphc.backends.numba_backend`); :meth:`using` switches.
+    #: ``"numba"`` (see :mod:`graphc.backends.numba.backend`); :meth:`using` switches.
     backend = "python"
 
     def using(self, backend: str):

@@ -7,7 +7,7 @@ from typing import Mapping, Sequence
 import sympy
 
 from graphc.api.function import Function
-from graphc.backends import numba_backend
+from graphc.backends.numba import backend as numba_backend
 from graphc.errors import GraphcError, LimitError, ParseError
 from graphc.frontend import dialects, parser
 from graphc.frontend.formula import build_formula

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from graphc.api.calling import Calls, by_name
-from graphc.backends import inline, numba_module, numba_tensor, printing, registry
+from graphc.backends import inline, printing, registry
+from graphc.backends.numba import module as numba_module, tensor as numba_tensor
 from graphc.backends.naming import Names
 from graphc.backends.scheduling import Program
 from graphc.errors import GraphcError
@@ -118,7 +119,7 @@ class Compiled(Calls):
         return printed
 
     def _numba(self, kind: str):
-        """The numba module of ``kind`` (:mod:`graphc.backends.numba_module`), in one style:
+        """The numba module of ``kind`` (:mod:`graphc.backends.numba.module`), in one style:
         numba sees the same arithmetic either way."""
         compiled = self._compiled.get((kind, "numba", "assign"))
         if compiled is not None:

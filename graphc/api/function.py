@@ -13,7 +13,7 @@ list, the ``numpy`` backend runs instead, with numpy broadcasting, so one call e
 whole batch of points, and every result has the broadcast shape of the arguments.
 
 A formula with vectors or matrices (declared with ``shapes=``) runs on ``numpy`` (or its code
-compiled by numba, :mod:`graphc.backends.numba_tensor`, on ``backend="numba"``): its
+compiled by numba, :mod:`graphc.backends.numba.tensor`, on ``backend="numba"``): its
 arguments must have the declared shapes (a named size such as a batch takes any length, the
 same wherever it appears), and each gradient entry has the shape of its variable.
 
@@ -34,9 +34,9 @@ from graphc.api.calling import as_call
 from graphc.api.core import Compiled
 from graphc.backends import printing
 from graphc.backends import inline, targets
-from graphc.backends import numba_module
+from graphc.backends.numba import module as numba_module
 from graphc.backends.naming import Names, python_name
-from graphc.backends.scale import is_dask
+from graphc.backends.dask.scale import is_dask
 from graphc.backends.scheduling import Program
 from graphc.differentiate import reverse as differentiate
 from graphc.differentiate import higher
@@ -222,7 +222,7 @@ class Function(Compiled):
         runs (see :attr:`style`); ``style="assign"`` gives one assignment per operation,
         ``style="inline"`` the nested form. ``backend="jax"`` prints the same Python with
         ``jax.numpy``, ``backend="c"`` C99 (``options``: ``prefix``, ``real``,
-        ``static_inline``; see :mod:`graphc.backends.c` and docs/export.md).
+        ``static_inline``; see :mod:`graphc.backends.c.printer` and docs/export.md).
         """
         if backend in targets.TARGETS:
             return targets.source(self, kind, backend, style, **options)
@@ -239,7 +239,7 @@ class Function(Compiled):
         :class:`Function` are about a microsecond slower and safer. With ``backend="jax"`` it
         is the JAX code, ready for ``jax.jit``, ``jax.vmap`` and ``jax.grad``; with
         ``backend="c"`` the C, compiled and called through ctypes (``real="float"`` as an
-        option; see :mod:`graphc.backends.c_runner`).
+        option; see :mod:`graphc.backends.c.runner`).
         """
         if backend in targets.TARGETS:
             return targets.compiled(self, kind, backend, style, **options)

@@ -29,7 +29,7 @@ from graphc.api.core import Compiled
 from graphc.api.function import Function
 from graphc.backends import targets
 from graphc.backends.naming import Names, python_name
-from graphc.backends.scale import is_dask
+from graphc.backends.dask.scale import is_dask
 from graphc.backends.scheduling import Program
 from graphc.differentiate import reverse as differentiate
 from graphc.differentiate.higher import copy_function, matrix_format, tuple_format, unit_passes

@@ -7,10 +7,10 @@ import builtins
 import keyword
 
 from graphc.backends.backend import Backend
-from graphc.backends.jax import JAX
-from graphc.backends.python_math import MATH
-from graphc.backends.python_numpy import NUMPY
-from graphc.backends.numba_backend import NUMBA
+from graphc.backends.jax.backend import JAX
+from graphc.backends.python.math import MATH
+from graphc.backends.python.numpy import NUMPY
+from graphc.backends.numba.backend import NUMBA
 from graphc.errors import GraphcError
 
 #: Every backend, by the name users pass as ``backend=``.

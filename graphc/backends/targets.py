@@ -1,7 +1,7 @@
 """Code in another language: the program of one kind as a list of statements, ready to print.
 
 A backend whose code is Python is a :class:`~graphc.backends.backend.Backend` record, and the
-shared printer writes its statements. The C backend (:mod:`graphc.backends.c`) writes
+shared printer writes its statements. The C backend (:mod:`graphc.backends.c.printer`) writes
 statements of its own (declarations, buffers, a header), but prints the same program the
 Python backends print, in the same order and with the same names (the shared scheduling and
 naming), so that a line of C reads like its line of Python. This module gives it that program
@@ -30,9 +30,9 @@ from graphc.graph.graph import Graph, Node
 from graphc.ops import Op
 
 #: Backends that print another language, and the module that prints for each.
-TARGETS = {"c": "graphc.backends.c"}
+TARGETS = {"c": "graphc.backends.c.printer"}
 #: The module that makes a callable of that code, for each.
-RUNNERS = {"c": "graphc.backends.c_runner"}
+RUNNERS = {"c": "graphc.backends.c.runner"}
 
 
 @dataclass(frozen=True)

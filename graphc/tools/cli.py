@@ -162,7 +162,7 @@ def _code(args) -> int:
 
 
 def _c_code(f, args) -> int:
-    from graphc.backends.c import files
+    from graphc.backends.c.printer import files
 
     if args.header and args.static_inline:
         raise GraphcError("--static-inline prints one header-only file: leave out --header")

@@ -1,6 +1,6 @@
 """Running the C backend from Python: ``f.compiled(kind, backend="c")``.
 
-The C of ``kind`` (:mod:`graphc.backends.c`) is compiled once with the system C compiler
+The C of ``kind`` (:mod:`graphc.backends.c.printer`) is compiled once with the system C compiler
 (``$CC``, else ``cc``, ``gcc`` or ``clang``; ``-std=c99 -O2 -fPIC -shared``) into a cache
 folder, loaded through ctypes, and wrapped in a function that takes the values positionally
 (as the Python code does) and returns what the Python code returns, in the same structure.
@@ -9,9 +9,9 @@ It pays where a formula has a few hundred operations or more and is called one p
 (benchmarks/bench_export.py: 2.7 times faster than the Python code on nest(20), 13 on
 nest(1000)); for the smallest formulas its fixed cost of a few µs is more than the Python code,
 and for batches numpy's vectorised functions are about as fast as the C loop. Compiling costs
-0.1 s for the quiz and about a second per 1 000 lines, and is paid once per source: the library is cached under
-``$GRAPHC_CACHE`` (default ``~/.cache/graphc``), named by a hash of the source, the compiler and
-its flags. The folder must belong to the user and be writable by no one else, since graphc
+0.1 s for the quiz and about a second per 1 000 lines, and is paid once per source: the library
+is cached in ``<cache root>/c`` (``$GRAPHC_CACHE_DIR/c``, default ``~/.cache/graphc/c``; see
+:mod:`graphc.backends.cache`), named by a hash of the source, the compiler and its flags. The folder must belong to the user and be writable by no one else, since graphc
 loads the libraries it finds there.
 
 Like every ``compiled`` function, it checks nothing; outside an op's domain it gives C's nan
@@ -25,13 +25,13 @@ import ctypes
 import hashlib
 import os
 import shutil
-import stat
 import subprocess
 import tempfile
 from operator import itemgetter
 from pathlib import Path
 
-from graphc.backends import c
+from graphc.backends import cache
+from graphc.backends.c import printer as c
 from graphc.backends.scheduling import positions
 from graphc.backends.targets import refuse_options
 from graphc.errors import GraphcError
@@ -50,18 +50,9 @@ def compiler() -> str:
 
 
 def cache_folder() -> Path:
-    """The folder of compiled libraries, made private to the user if it is new."""
-    root = os.environ.get("GRAPHC_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "graphc")
-    folder = Path(root) / "c"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    for path in (folder, folder.parent):
-        info = path.stat()
-        if (hasattr(os, "getuid") and info.st_uid != os.getuid()) or \
-                info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-            raise GraphcError(f"graphc loads compiled code from {path}, which another user owns "
-                              "or may write to; set GRAPHC_CACHE to a folder of your own")
-    return folder
+    """The folder of compiled libraries, ``<cache root>/c`` (:mod:`graphc.backends.cache`), made
+    private to the user if it is new."""
+    return cache.private_folder("c", old_setting=True)
 
 
 def library(source: str) -> Path:

@@ -17,7 +17,7 @@ its type's ``__dask_graph__``, without importing dask). Two cases:
 ``meta`` is always given, so dask never calls the code on dummy inputs. The tasks carry the
 generated source, not a compiled function: each process compiles it once (:class:`Kernel`) and
 keeps it. A pointwise function on numba runs numba's batch kernel in each task instead of the
-numpy code (:func:`batch_backend`, :mod:`graphc.backends.scale_numba`). Without ``dask[array]`` a dask argument is a :class:`GraphcError` that says what to
+numpy code (:func:`batch_backend`, :mod:`graphc.backends.numba.dask_kernel`). Without ``dask[array]`` a dask argument is a :class:`GraphcError` that says what to
 install, never an array computed in memory.
 """
 
@@ -32,7 +32,8 @@ import threading
 import numpy as np
 
 from graphc import errors
-from graphc.backends import registry, scale_numba
+from graphc.backends import registry
+from graphc.backends.numba import dask_kernel as scale_numba
 from graphc.backends.scheduling import positions
 from graphc.errors import DomainError, GraphcError
 from graphc.graph.batch_axis import structure
@@ -54,7 +55,7 @@ def _dask_array():
 
 def batch_backend(fn) -> str:
     """The backend whose batch code the chunks of ``fn`` run: ``"numba"`` for a function that
-    runs on numba (its fused, parallel loop over points: :mod:`graphc.backends.scale_numba`),
+    runs on numba (its fused, parallel loop over points: :mod:`graphc.backends.numba.dask_kernel`),
     else ``"numpy"``. A function with vectors or matrices runs on numpy (numba does not take
     it)."""
     if getattr(fn, "backend", "python") == "numba" and not fn.tensor:
@@ -83,7 +84,7 @@ def chunk_runs() -> dict:
 class Kernel:
     """One kind of generated code as it travels to the workers: its source, compiled once per
     process on first use (a worker never recompiles per task). On numba it also carries the
-    numba module's text (:func:`graphc.backends.scale_numba.travelling`); the numpy source is
+    numba module's text (:func:`graphc.backends.numba.dask_kernel.travelling`); the numpy source is
     then the fallback that raises domain errors."""
 
     def __init__(self, source: str, name: str, backend: str, kind: str, formula: str,

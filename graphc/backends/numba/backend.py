@@ -3,9 +3,9 @@
 ``graphc.compile(formula, backend="numba")`` (or ``f.using("numba")``) runs every call on the
 ``math`` backend's straight-line code compiled by numba. This module is the target's record for
 :mod:`graphc.backends.registry` (how each op prints) and the check that numba is installed; the
-module numba compiles and the calls into it are :mod:`graphc.backends.numba_module`, the cache
-folder :mod:`graphc.backends.numba_cache`; formulas with vectors and matrices compile the numpy
-code instead, with the record of :mod:`graphc.backends.numba_tensor`. numba is imported only when this backend is used;
+module numba compiles and the calls into it are :mod:`graphc.backends.numba.module`, the cache
+folder :mod:`graphc.backends.numba.cache_files`; formulas with vectors and matrices compile the numpy
+code instead, with the record of :mod:`graphc.backends.numba.tensor`. numba is imported only when this backend is used;
 without it, a :class:`~graphc.errors.GraphcError` says how to install it.
 """
 
@@ -48,7 +48,7 @@ def _power(args: list[str]) -> str:
 
 def _loaded_as_module(source, name, namespace, label):
     raise GraphcError("numba code is compiled as a module of three functions "
-                      "(graphc.backends.numba_backend.compile_program), not one at a time")
+                      "(graphc.backends.numba.backend.compile_program), not one at a time")
 
 
 #: The numba backend's record: the ``math`` backend's templates, but for two that numba would

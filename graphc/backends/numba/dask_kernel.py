@@ -1,11 +1,11 @@
 """The numba backend's batch kernel in dask tasks: what a worker process rebuilds, and its threads.
 
-A dask task of a function on numba (:func:`graphc.backends.scale.batch_backend`) carries the
-numba module's text in a :class:`~graphc.backends.numba_module.NumbaCode` without its module
+A dask task of a function on numba (:func:`graphc.backends.dask.scale.batch_backend`) carries the
+numba module's text in a :class:`~graphc.backends.numba.module.NumbaCode` without its module
 (:func:`travelling`): no numba dispatcher or compiled code is pickled. The first task of a kind
-in a worker process imports that module through :mod:`graphc.backends.numba_cache` (numba loads
+in a worker process imports that module through :mod:`graphc.backends.numba.cache_files` (numba loads
 machine code that any process on the machine compiled before, or compiles it once) and keeps it
-for the process; every task then calls :func:`graphc.backends.numba_module.call`, numba's own
+for the process; every task then calls :func:`graphc.backends.numba.module.call`, numba's own
 batch entry, on a stand-in for the function (:class:`OnNumba`) whose fallback is the task's
 numpy code, so that ``on_domain_error="raise"`` raises the numpy path's error.
 
@@ -26,8 +26,8 @@ import threading
 
 import numpy as np
 
-from graphc.backends import numba_module
-from graphc.backends.numba_backend import require
+from graphc.backends.numba import module as numba_module
+from graphc.backends.numba.backend import require
 from graphc.errors import GraphcError
 
 ENV = "GRAPHC_DASK_NUMBA_THREADS"

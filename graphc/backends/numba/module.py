@@ -4,7 +4,7 @@
 one generated module per kind of code, whose text ``f.source(kind, backend="numba")`` shows:
 
 - ``<kind>_body(x, z)``: the straight-line code printed by the numba record
-  (:mod:`graphc.backends.numba_backend`: the math templates, one assignment per operation),
+  (:mod:`graphc.backends.numba.backend`: the math templates, one assignment per operation),
   returning a check value and the outputs; with more than :data:`_RETURNED_OUTPUTS` outputs,
   ``<kind>_body(x, z, out, i)`` writes output ``k`` to ``out[k, i]`` and returns the check.
   The check is ``0.0`` when the arguments and every value computed by an operation that can
@@ -24,7 +24,7 @@ one generated module per kind of code, whose text ``f.source(kind, backend="numb
 
 Every function is ``numba.njit(cache=True, error_model="numpy")`` (no ``fastmath``: the same
 IEEE arithmetic as Python); modules are written to a cache folder
-(:mod:`graphc.backends.numba_cache`) so that compiled code is reused across processes. The
+(:mod:`graphc.backends.numba.cache_files`) so that compiled code is reused across processes. The
 number of threads is numba's (``NUMBA_NUM_THREADS``, ``numba.set_num_threads``).
 """
 
@@ -37,9 +37,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from graphc.backends import numba_cache
+from graphc.backends.numba import cache_files as numba_cache
 from graphc.backends.naming import Names, _free
-from graphc.backends.numba_backend import NotFinite, require
+from graphc.backends.numba.backend import NotFinite, require
 from graphc.backends.printing import Listing, emit
 from graphc.backends.scheduling import Program
 
@@ -84,7 +84,7 @@ class NumbaCode:
 
     def seal(self, which: int) -> None:
         """After the first scalar (0) or batch (1) call: if numba compiled rather than loaded,
-        record its cache files' hashes (:func:`graphc.backends.numba_cache.seal`)."""
+        record its cache files' hashes (:func:`graphc.backends.numba.cache_files.seal`)."""
         self.fresh[which] = False
         dispatchers = [value for value in vars(self._load()).values()
                        if isinstance(getattr(value, "stats", None), tuple)]

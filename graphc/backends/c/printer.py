@@ -24,7 +24,7 @@ Domain: C's math library gives nan or inf outside an operation's domain (``log(-
 ``1.0/0.0`` is inf), and nothing is raised; the forward values graphc's Python gradient code
 computes only to raise a domain error are left out. Vectors and matrices are refused with a
 :class:`~graphc.errors.GraphcError`: the C backend prints formulas of scalars.
-``f.compiled(kind, backend="c")`` compiles and loads the C (:mod:`graphc.backends.c_runner`).
+``f.compiled(kind, backend="c")`` compiles and loads the C (:mod:`graphc.backends.c.runner`).
 
 User text reaches the C only as identifiers (ASCII, checked and renamed by
 :func:`graphc.backends.targets.retarget`) and in comments made safe by

@@ -16,11 +16,9 @@ with a traceback. So after a process compiles, :func:`seal` records the SHA-256 
 numba's files in ``graphc_<key>.sha256``; at the next import, a numba file that is not listed
 there with the same hash is deleted, and numba compiles that function again.
 
-The folder follows the platform's convention: ``$XDG_CACHE_HOME/graphc`` (else
-``~/.cache/graphc``) on Linux, ``~/Library/Caches/graphc`` on macOS, ``%LOCALAPPDATA%\\graphc``
-on Windows, each with a ``numba`` folder inside; ``GRAPHC_CACHE_DIR`` overrides it. If the folder
-cannot be created or written, a temporary folder of this process is used (no cache across
-processes, said by a warning).
+The folder is ``<cache root>/numba``, the root being ``$GRAPHC_CACHE_DIR`` or the platform's
+cache folder (:mod:`graphc.backends.cache`). If the folder cannot be created or written, a
+temporary folder of this process is used (no cache across processes, said by a warning).
 """
 
 from __future__ import annotations
@@ -33,30 +31,21 @@ import sys
 import tempfile
 import threading
 import types
-import warnings
 from pathlib import Path
 
-ENV = "GRAPHC_CACHE_DIR"
+from graphc.backends import cache
+
+ENV = cache.ENV
 _PREFIX = "graphc_"
-_fallback: Path | None = None
 #: One thread of a process imports a module at a time: the module is in ``sys.modules`` before
 #: its text has run (numba looks it up there), and another thread must not take it half made.
 _loading = threading.Lock()
 
 
 def cache_dir() -> Path:
-    """The folder graphc's numba modules are written to (see the module's docstring)."""
-    override = os.environ.get(ENV)
-    if override:
-        return Path(override).expanduser()
-    home = Path.home()
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local") / "graphc"
-    elif sys.platform == "darwin":
-        base = home / "Library" / "Caches" / "graphc"
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache") / "graphc"
-    return base / "numba"
+    """The folder graphc's numba modules are written to: ``<cache root>/numba``
+    (:mod:`graphc.backends.cache`)."""
+    return cache.folder("numba")
 
 
 def key(source: str) -> str:
@@ -68,23 +57,6 @@ def key(source: str) -> str:
     stamp = "\0".join([source, __version__, numba.__version__, sys.version,
                        platform.machine()])
     return hashlib.sha256(stamp.encode()).hexdigest()[:40]
-
-
-def _writable(folder: Path) -> Path:
-    global _fallback
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f".probe-{os.getpid()}"
-        probe.write_text("")
-        probe.unlink()
-        return folder
-    except OSError as exc:
-        if _fallback is None:
-            _fallback = Path(tempfile.mkdtemp(prefix="graphc-numba-"))
-            warnings.warn(f"graphc cannot write its numba cache to {folder} ({exc}); using "
-                          f"{_fallback} for this process only (set {ENV} to a writable folder)",
-                          RuntimeWarning, stacklevel=3)
-        return _fallback
 
 
 def _write(path: Path, text: str) -> None:
@@ -146,7 +118,7 @@ def _load(source: str):
     module = sys.modules.get(name)
     if module is not None:
         return module
-    folder = _writable(cache_dir())
+    folder = cache.writable_folder("numba")
     path = folder / f"{name}.py"
     try:
         trusted = path.read_text(encoding="utf-8") == source

@@ -1,6 +1,6 @@
 """The ``math`` backend: straight-line Python on floats, with the ``math`` module.
 
-Scalars only: a formula with vectors or matrices runs on :mod:`~graphc.backends.python_numpy`.
+Scalars only: a formula with vectors or matrices runs on :mod:`~graphc.backends.python.numpy`.
 Every op prints from its record's ``math`` template.
 """
 

@@ -42,10 +42,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from graphc.backends import numba_cache
+from graphc.backends.numba import cache_files as numba_cache
 from graphc.backends.backend import Backend
 from graphc.backends.naming import _free
-from graphc.backends.numba_backend import NotFinite, require
+from graphc.backends.numba.backend import NotFinite, require
 from graphc.backends.printing import Listing, emit
 from graphc.errors import GraphcError
 from graphc.ops import ALL_OPS
