@@ -24,7 +24,7 @@ from pathlib import Path
 
 from benchmarks import cases as case_module
 from benchmarks.check import cross_check
-from benchmarks.numba_peer import compile_series
+from benchmarks.systems.graphc_numba import compile_series
 from benchmarks.report import markdown, plot
 from benchmarks.runner import ROOT, run_suite
 from benchmarks.systems import SYSTEMS, installed

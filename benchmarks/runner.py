@@ -7,7 +7,7 @@ system alike; small cases get several rounds and their medians are reported. A c
 past its time limit is killed and recorded as a timeout, keeping whatever stages it finished;
 a family whose smaller size timed out before half the limit was spent preparing skips its larger
 sizes for that system (recorded too). graphc-numba's cells get more time, since numba compiles
-(:func:`benchmarks.numba_peer.budget`: the limit and the limit per 100 operations, at most 20 limits or
+(:func:`benchmarks.systems.graphc_numba.budget`: the limit and the limit per 100 operations, at most 20 limits or
 ``numba_most`` seconds, up to 10^4 operations).
 """
 
@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from benchmarks.cases import Case
-from benchmarks.numba_peer import SCRATCH_ENV, budget
+from benchmarks.systems.graphc_numba import SCRATCH_ENV, budget
 
 ROOT = Path(__file__).resolve().parents[1]
 SLOW_CELL = 4.0  # seconds: a cell slower than this gets one round only

@@ -10,7 +10,7 @@ import graphc
 from benchmarks import cases
 from benchmarks.check import cross_check
 from benchmarks.report import markdown, targets
-from benchmarks.systems import _namespace, _sympy_expr
+from benchmarks.systems.build import namespace, sympy_expr
 
 from conftest import rel_err
 
@@ -20,7 +20,7 @@ SMALL = [cases.quiz(), cases.lecture(), cases.nest(3), cases.mlp(2), cases.wide(
 @pytest.mark.parametrize("case", SMALL, ids=[c.name for c in SMALL])
 def test_graphc_text_and_the_peers_builder_are_the_same_function(case):
     symbols = sympy.symbols(case.variables, real=True)
-    expr = case.build(_namespace("sympy"), *symbols)
+    expr = case.build(namespace("sympy"), *symbols)
     subs = dict(zip(symbols, case.point))
     want_value = float(expr.evalf(30, subs=subs))
     want_grad = [float(sympy.diff(expr, s).evalf(30, subs=subs)) for s in symbols]
@@ -39,7 +39,7 @@ def test_feynman_row_reads_every_corpus_formula_for_the_peers():
     corpus = cases.feynman()
     part = next(p for p in corpus.parts if "arcsin" in p.sympy_text or "gamma" in p.variables)
     symbols = sympy.symbols(part.variables, real=True)
-    expr = _sympy_expr(part, symbols)
+    expr = sympy_expr(part, symbols)
     f = graphc.compile(part.text, variables=part.variables)
     want = float(expr.evalf(30, subs=dict(zip(symbols, part.point))))
     assert f(*part.point) == pytest.approx(want, rel=1e-12)
@@ -94,7 +94,7 @@ def _symengine():
 
 def _sympy_value_and_grad(case):
     symbols = sympy.symbols(case.variables, real=True)
-    expr = _sympy_expr(case, symbols)
+    expr = sympy_expr(case, symbols)
     subs = dict(zip(symbols, case.point))
     return (float(expr.evalf(30, subs=subs)),
             [float(sympy.diff(expr, s).evalf(30, subs=subs)) for s in symbols])
@@ -109,7 +109,7 @@ def test_symengine_builds_the_same_function_and_gradient_as_sympy(case):
     """SymEngine's own expression (case.build with its functions; Feynman formulas converted
     from SymPy's), its diff, evaluated exactly and through its LLVM callback, against SymPy."""
     se = _symengine()
-    from benchmarks.systems import SymEngine
+    from benchmarks.systems.peers import SymEngine
 
     want_value, want_grad = _sympy_value_and_grad(case)
     peer = SymEngine()
@@ -129,7 +129,7 @@ def test_symengine_batch_gives_a_column_per_output_at_every_point(case):
     """One (points, variables) array in, value and gradient per point out (one variable too,
     where SymEngine's callback answers with an extra axis), equal to its scalar answers."""
     _symengine()
-    from benchmarks.systems import SymEngine
+    from benchmarks.systems.peers import SymEngine
     from benchmarks.worker import batch_points
 
     peer = SymEngine()
@@ -196,7 +196,7 @@ def test_cold_and_warm_need_numbas_statistics_to_say_compiled_and_loaded():
 
 
 def test_compile_series_is_judged_per_operation():
-    from benchmarks.report_numba import _series_target
+    from benchmarks.report.graphc_numba import _series_target
 
     series = [{"case": "wide(20)", "status": "ok", "ops": 100, "prepare_s": 0.5},
               {"case": "wide(200)", "status": "ok", "ops": 1000, "prepare_s": 4.0},
@@ -212,7 +212,7 @@ def test_numba_prepare_processes_compile_cold_and_load_warm(tmp_path, monkeypatc
     """The benchmark's own claim, checked with numba's statistics: the first process compiles
     (misses, no hits), the second loads what it wrote (hits, no misses)."""
     pytest.importorskip("numba", reason="the numba extra is not installed (pip install '.[numba]')")
-    from benchmarks.numba_peer import CACHE_ENV, SCRATCH_ENV, GraphcNumba
+    from benchmarks.systems.graphc_numba import CACHE_ENV, SCRATCH_ENV, GraphcNumba
 
     monkeypatch.setenv(SCRATCH_ENV, str(tmp_path))  # the adapter sets both; restored after
     monkeypatch.setenv(CACHE_ENV, str(tmp_path / "unused"))

@@ -9,7 +9,8 @@ import sympy
 from graphc.api.function import Function
 from graphc.backends.numba import backend as numba_backend
 from graphc.errors import GraphcError, LimitError, ParseError
-from graphc.frontend import dialects, parser
+from graphc.frontend import dialects
+from graphc.frontend.declared import declared_names
 from graphc.frontend.formula import build_formula
 from graphc.graph.graph import Graph
 from graphc.limits import DEFAULT as DEFAULT_LIMITS, Limits
@@ -58,7 +59,7 @@ def _compile(formula, variables, shapes, wrt, limits, on_domain_error, dialect):
         raise GraphcError(f"limits= takes a graphc.Limits, not {type(limits).__name__}")
     limits = limits or DEFAULT_LIMITS
     chosen = dialects.dialect(dialect)
-    declared = parser.declared_names(variables)
+    declared = declared_names(variables)
     declared_shapes = shapes_module.declared(shapes)
     if isinstance(formula, (list, tuple, Mapping)):
         if declared_shapes or wrt is not None or on_domain_error != "numpy":
@@ -107,7 +108,7 @@ def _wrt(wrt: Sequence[str] | str | None, variables: Sequence[str]) -> tuple[str
     """The names ``wrt`` lists, checked against the variables; None means all of them."""
     if wrt is None:
         return None
-    names = parser.declared_names(wrt)
+    names = declared_names(wrt)
     unknown = [n for n in names if n not in variables]
     if unknown:
         raise GraphcError(f"wrt names {', '.join(unknown)}, not among the formula's variables "

@@ -32,7 +32,7 @@ import numpy as np
 
 from graphc.api.calling import as_call
 from graphc.api.core import Compiled
-from graphc.backends import printing
+from graphc.api.views import Views
 from graphc.backends import inline, targets
 from graphc.backends.numba import module as numba_module
 from graphc.backends.naming import Names, python_name
@@ -95,7 +95,7 @@ def _entry(kind: str, doc: str):
     return call
 
 
-class Function(Compiled):
+class Function(Views, Compiled):
     """A formula compiled to straight-line value and derivative code."""
 
     kinds = KINDS  # the kinds of code it prints
@@ -342,76 +342,3 @@ class Function(Compiled):
     def __repr__(self) -> str:
         formula = self.formula if len(self.formula) <= 60 else self.formula[:57] + "..."
         return f"graphc.Function({formula!r}, variables={self.variables!r})"
-
-    # ----------------------------------------------------------- tables and pictures
-    def code_names(self, kind: str = "value_and_grad") -> dict[Node, str]:
-        """The name each graph node has in the generated ``kind`` code."""
-        names: dict[Node, str] = {}
-        printing.emit(self._graph, self._program(kind), self._names, "numpy" if self.tensor else "math",
-                     names_out=names)
-        return names
-
-    def table(self, /, *args, **kwargs):
-        """The forward and backward tables at a point: ``print(f.table(2, 3))``, ``.to_dict()``."""
-        from graphc.tools import tables
-
-        return tables.build(self, tables.point_of(self, args, kwargs))
-
-    def draw(self, path=None, /, *args, **kwargs):
-        """A picture of the graph, labelled with values and adjoints at a point if one is given.
-
-        ``f.draw("graph.png", 2, 3)`` writes it (``.dot`` needs nothing; ``.png`` and ``.svg``
-        need matplotlib, ``pip install graphc[plot]``) and returns the
-        :class:`~graphc.tools.drawing.Picture`; ``f.draw()`` only returns it.
-        """
-        from graphc.tools import drawing
-
-        picture = drawing.picture(self, *args, **kwargs)
-        if path is not None:
-            picture.save(path)
-        return picture
-
-    def html(self, /, *args, path=None, practice=False, **kwargs) -> str:
-        """The interactive page of both passes at a point (:mod:`graphc.tools.page`) as HTML
-        text; ``f.html(2, 3, path="quiz.html")`` writes it and returns the path (Jupyter shows
-        the page). ``practice=True``: the tables start empty for a student to fill in."""
-        from graphc.tools import page
-
-        if path:
-            return page.write(self, path, args, kwargs, practice)
-        return page.render(self, args, kwargs, practice)
-
-    def show(self, /, *args, **kwargs):
-        """The same page inline in Jupyter: ``f.show(2, 3)`` (nothing is fetched)."""
-        from graphc.tools import page
-
-        return page.Shown(page.render(self, args, kwargs))
-
-    @property
-    def _shown_kind(self) -> str:
-        """What notebooks show: value and gradient, or the value alone if it is not a scalar."""
-        return "value" if self._graph.shape(self.output) else "value_and_grad"
-
-    _SVG_NODE_LIMIT = 150  # larger graphs are not drawn inline: the picture would be unreadable
-
-    def _repr_markdown_(self) -> str:
-        formula = self.formula if len(self.formula) <= 200 else self.formula[:197] + "..."
-        return (f"**graphc.Function** of ({', '.join(self.variables)}): `{formula}`\n\n"
-                f"```python\n{self.source(self._shown_kind)}```\n")
-
-    def _repr_html_(self) -> str | None:
-        """Code and an SVG of the graph when matplotlib is present; else Jupyter uses markdown."""
-        from graphc.tools import drawing
-
-        if not drawing.have_matplotlib():
-            return None
-        import html
-
-        formula = self.formula if len(self.formula) <= 200 else self.formula[:197] + "..."
-        parts = [f"<p><b>graphc.Function</b> of ({html.escape(', '.join(self.variables))}): "
-                 f"<code>{html.escape(formula)}</code></p>",
-                 f"<pre>{html.escape(self.source(self._shown_kind))}</pre>"]
-        picture = drawing.picture(self)
-        if len(picture.nodes) <= self._SVG_NODE_LIMIT:
-            parts.append(picture.svg())
-        return "\n".join(parts)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Generic, NamedTuple, Protocol, Sequence, TypeVar
 
 from graphc.frontend import dialects
+from graphc.frontend.declared import declared_names, readings
 from graphc.errors import GraphcError, ParseError
 from graphc.frontend.messages import Messages, describe, usage
 from graphc.frontend.tokens import Token, tokenize
@@ -70,26 +71,6 @@ JUXTAPOSE_FUNCTION = 29  # `sin x cos x`: a function name ends the operand of th
 FUNCTION_OPERAND = 29  # `log x y`: a function without parentheses takes the product after it
 BRACKET = -1  # '(' and calls on the stack: nothing is applied across them
 POSTFIX = {".T": "transpose"}  # binds tightest, like Python's attribute: -A.T is -(A.T)
-
-
-def declared_names(variables: Sequence[str] | str | None) -> tuple[str, ...] | None:
-    """The declared variables as a tuple: ``"x z"``, ``"x, z"`` and ``["x", "z"]`` alike."""
-    if variables is None:
-        return None
-    if isinstance(variables, str):
-        variables = variables.replace(",", " ").split()
-    names = tuple(variables)
-    for name in names:
-        valid = isinstance(name, str) and name[:1].isidentifier() and all(
-            ("a" + ch).isidentifier() for ch in name[1:])
-        if not valid:
-            raise GraphcError(f"variable names are names such as x or theta1, not {name!r}")
-        if name in FUNCTIONS and name not in SOFT_FUNCTIONS:
-            raise GraphcError(f"variable {name!r} cannot be declared: it is a function")
-    if len(set(names)) != len(names):
-        twice = next(n for i, n in enumerate(names) if n in names[:i])
-        raise GraphcError(f"variable {twice!r} is declared twice")
-    return names
 
 
 def parse(text: str, builder: Builder[T], variables: Sequence[str] | str | None = None,
@@ -387,32 +368,10 @@ class _Parser(Messages, Generic[T]):
         return value, start, end
 
     def _split(self, tok: Token) -> list[str] | None:
-        """Read an undeclared word as a product of declared variables: 'xz' is x*z.
-
-        Dynamic programming from the end of the word: ``ways[i]`` holds up to two readings of
-        ``word[i:]``, each a link (variable, next position, which reading there). Two readings
-        of the whole word make it ambiguous.
-        """
-        word, n = tok.text, len(tok.text)
-        ways: list[list[tuple[str, int, int]]] = [[] for _ in range(n)] + [[("", n, 0)]]
-        for i in range(n - 1, -1, -1):
-            for name in self.declared:
-                if word.startswith(name, i):
-                    rest = i + len(name)
-                    for k in range(min(len(ways[rest]), 2 - len(ways[i]))):
-                        ways[i].append((name, rest, k))
-
-        def reading(which: int) -> list[str]:
-            parts, i = [], 0
-            while i < n:
-                name, i, which = ways[i][which]
-                parts.append(name)
-            return parts
-
-        if not ways[0]:
-            return None
-        if len(ways[0]) > 1:
-            one, other = ("*".join(reading(k)) for k in (0, 1))
-            raise self.error(f"'{word}' is ambiguous: it reads as {one} or as {other}",
+        """Read an undeclared word as a product of declared variables: 'xz' is x*z."""
+        found = readings(tok.text, self.declared)
+        if len(found) > 1:
+            one, other = ("*".join(parts) for parts in found)
+            raise self.error(f"'{tok.text}' is ambiguous: it reads as {one} or as {other}",
                              tok.start, "write the product with '*' or spaces")
-        return reading(0)
+        return found[0] if found else None

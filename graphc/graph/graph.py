@@ -25,7 +25,6 @@ is the node :meth:`Graph.dimension` gives, with its name in ``size_name``.
 
 from __future__ import annotations
 
-import math
 from functools import partial
 from types import SimpleNamespace
 from typing import Iterable, Sequence
@@ -33,7 +32,7 @@ from typing import Iterable, Sequence
 import networkx as nx
 
 from graphc.errors import GraphcError, LimitError
-from graphc.graph.simplify import EXACT, STABLE, TENSOR
+from graphc.graph.simplify import TENSOR, simplified
 from graphc.ops import ALL_OPS, BY_NAME, CONSTANTS, Op
 from graphc.ops.shapes import broadcast
 
@@ -322,7 +321,7 @@ class Graph:
                 return op.composite(self.build, *nodes)
             if shape and op.shape is None:
                 nodes = self._implicit_broadcasts(nodes, shape)
-        simpler = self._simplify(op, nodes)
+        simpler = simplified(self, op, nodes, self._values, self._ops)
         # A rewrite may drop a broadcast (x * 0 is 0): then it does not apply to arrays.
         if simpler is not None and (not shape or self._shapes[simpler] == shape):
             return simpler
@@ -356,56 +355,3 @@ class Graph:
                 if broadcast(*(self._shapes[n] for n in narrower)) == shape:
                     nodes = narrower
         return nodes
-
-    # -------------------------------------------------------------- simplification
-    def _folded(self, op: Op, nodes: tuple[Node, ...]) -> Node | None:
-        """Evaluate an op on unnamed constants, unless that fails (then it runs later)."""
-        values = []
-        for n in nodes:
-            value = self._values[n]
-            if value is None or self.name(n) is not None:
-                return None
-            values.append(value)
-        try:
-            result = op.evaluate(*values)
-        except (ArithmeticError, ValueError):
-            return None
-        if isinstance(result, complex) or not math.isfinite(result):
-            return None
-        return self.const(result)
-
-    def _simplify(self, op: Op, nodes: tuple[Node, ...]) -> Node | None:
-        """A node equal to ``op(*nodes)`` (see the table in :mod:`graphc.graph.simplify`)."""
-        values = self._values
-        stable = STABLE.get(op.name)
-        if stable is not None:
-            found = stable(self, nodes)
-            if found is not None:
-                return found
-        vb = None
-        if len(nodes) == 2:
-            a, b = nodes
-            va, vb = values[a], values[b]
-            if va is None and vb is None:
-                # No exact identity applies to two arguments that are neither constants nor
-                # negations, but x - x (graphc.graph.simplify): most nodes are decided here.
-                ops = self._ops
-                if ops[a] is not _NEG and ops[b] is not _NEG and (a != b or op is not _SUB):
-                    return None
-            elif va is not None and vb is not None:
-                folded = self._folded(op, nodes)
-                if folded is not None:
-                    return folded
-        elif len(nodes) == 1:
-            va = values[nodes[0]]
-            if va is not None:
-                return self._folded(op, nodes)
-            if self._ops[nodes[0]] is not _NEG:  # the one identity of a variable: -(-x)
-                return None
-        else:  # tensor ops with parameters: only folding applies
-            return self._folded(op, nodes) if all(values[n] is not None for n in nodes) else None
-        exact = EXACT.get(op.name)
-        return exact(self, nodes, va, vb) if exact is not None else None
-
-
-_SUB, _NEG = BY_NAME["sub"], BY_NAME["neg"]

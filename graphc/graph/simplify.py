@@ -3,7 +3,7 @@
 :meth:`graphc.graph.Graph.apply` looks each new node up here, by op name, in this order:
 
 1. :data:`STABLE`, stable forms: naive spellings that lose accuracy become ops that keep it;
-2. constant folding (``Graph._folded``: an op of unnamed constants is evaluated);
+2. constant folding (:func:`folded`: an op of unnamed constants is evaluated);
 3. :data:`EXACT`, identities exact in floating point for every finite input (``x + 0``,
    ``x * 1``, ``x * 0``, ``x ** 1``, ``x ** 0``, ``--x``) and sign moves (``a + -b`` is
    ``a - b``; a sign leaves a product or quotient, as rounding is symmetric);
@@ -31,15 +31,16 @@ from ``u`` without cancellation; array code prints the lecture's ``1 - s`` (as i
 adjoint ``h * (1 - h)``, see :mod:`graphc.ops.scalar`). A rule sees the graph and the argument nodes (an exact
 identity also their constant values, None where not constant) and returns a replacement node,
 or None. Every exact identity needs an argument that is a constant or a negation, but ``x - x``:
-``Graph._simplify`` decides the other nodes (most of a large graph) without the table, so a new
+:func:`simplified` decides the other nodes (most of a large graph) without the table, so a new
 identity that needs neither must be added to that test as well.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
-from graphc.ops import ALL_OPS
+from graphc.ops import ALL_OPS, BY_NAME, Op
 
 
 def _is_one(graph, node) -> bool:
@@ -179,3 +180,59 @@ EXACT: dict[str, Callable] = {"add": _add, "sub": _sub, "mul": _mul, "div": _div
 
 #: Exact rewrites of ops on vectors and matrices, from their records: ``rule(graph, nodes)``.
 TENSOR: dict[str, Callable] = {op.name: op.simplify for op in ALL_OPS if op.simplify is not None}
+
+
+def folded(graph, op: Op, nodes: tuple, values: list) -> int | None:
+    """The constant ``op`` gives on unnamed constants, unless evaluating it fails (then it runs
+    later). ``values`` is the graph's column of constant values (None where not constant)."""
+    found = []
+    for n in nodes:
+        value = values[n]
+        if value is None or graph.name(n) is not None:
+            return None
+        found.append(value)
+    try:
+        result = op.evaluate(*found)
+    except (ArithmeticError, ValueError):
+        return None
+    if isinstance(result, complex) or not math.isfinite(result):
+        return None
+    return graph.const(result)
+
+
+def simplified(graph, op: Op, nodes: tuple, values: list, ops: list) -> int | None:
+    """A node equal to ``op(*nodes)`` by the tables above, or None: :data:`STABLE`, folding,
+    :data:`EXACT`. ``values`` and ``ops`` are the graph's columns (each node's constant value
+    and op), which the graph passes so that this test, run for every new node, reads lists."""
+    stable = STABLE.get(op.name)
+    if stable is not None:
+        found = stable(graph, nodes)
+        if found is not None:
+            return found
+    vb = None
+    if len(nodes) == 2:
+        a, b = nodes
+        va, vb = values[a], values[b]
+        if va is None and vb is None:
+            # No exact identity applies to two arguments that are neither constants nor
+            # negations, but x - x: most nodes are decided here.
+            if ops[a] is not _NEG and ops[b] is not _NEG and (a != b or op is not _SUB):
+                return None
+        elif va is not None and vb is not None:
+            made = folded(graph, op, nodes, values)
+            if made is not None:
+                return made
+    elif len(nodes) == 1:
+        va = values[nodes[0]]
+        if va is not None:
+            return folded(graph, op, nodes, values)
+        if ops[nodes[0]] is not _NEG:  # the one identity of a variable: -(-x)
+            return None
+    else:  # tensor ops with parameters: only folding applies
+        return folded(graph, op, nodes, values) if all(values[n] is not None
+                                                       for n in nodes) else None
+    exact = EXACT.get(op.name)
+    return exact(graph, nodes, va, vb) if exact is not None else None
+
+
+_SUB, _NEG = BY_NAME["sub"], BY_NAME["neg"]

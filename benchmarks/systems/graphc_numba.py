@@ -14,7 +14,7 @@ The worker then loads the formula from the same folder for the latency and batch
 first batch call compiles the parallel batch kernel, cold (that folder has none yet), and is
 timed too (in a case's first round only: later rounds have the kernel in memory).
 :func:`compile_series` times cold prepares alone, for the compile-time-per-operation target.
-``python -m benchmarks.numba_peer --child`` is the fresh process (its job as JSON on stdin).
+``python -m benchmarks.systems.graphc_numba --child`` is the fresh process (its job as JSON on stdin).
 """
 
 from __future__ import annotations
@@ -29,13 +29,14 @@ import tempfile
 import time
 from pathlib import Path
 
+import benchmarks
 from benchmarks.cases import Case, warm_up
-from benchmarks.systems import Graphc
+from benchmarks.systems.graphc import Graphc
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(benchmarks.__file__).resolve().parents[1]  # the repository: the fresh processes' cwd
 CACHE_ENV = "GRAPHC_CACHE_DIR"          # graphc.backends.numba.cache_files.ENV
 SCRATCH_ENV = "GRAPHC_BENCH_SCRATCH"    # the runner's scratch folder, removed after the run
-MODULE_PREFIX = "graphc_"               # graphc's generated modules (numba_cache._PREFIX)
+MODULE_PREFIX = "graphc_"               # graphc's generated modules (graphc.backends.numba.cache_files._PREFIX)
 
 
 def budget(limit: float, ops: int, most: float | None = None) -> float:
@@ -102,7 +103,7 @@ def _run_child(cases: list[Case], cache: str, scratch: str, python: bool,
     items = [{"text": c.text, "variables": c.variables, "point": c.point, "python": python}
              for c in cases]
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    done = subprocess.run([sys.executable, "-m", "benchmarks.numba_peer", "--child"], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "benchmarks.systems.graphc_numba", "--child"], cwd=ROOT,
                           input=json.dumps({"items": items, "cache": cache, "scratch": scratch}),
                           capture_output=True, text=True, env=env, timeout=timeout)
     if done.returncode != 0:
@@ -218,4 +219,4 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["--child"]:
         print(json.dumps(_child(json.loads(sys.stdin.read()))), flush=True)
     else:
-        sys.exit("usage: python -m benchmarks.numba_peer --child < job.json (run by the benchmarks)")
+        sys.exit("usage: python -m benchmarks.systems.graphc_numba --child < job.json (run by the benchmarks)")

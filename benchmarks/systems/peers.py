@@ -1,16 +1,9 @@
-"""graphc and its peers behind one interface: prepare a case, count its operations, and hand
-back the calls to time.
-
-Every adapter's ``prepare`` does all the work its system needs before a first answer (parse or
-build, differentiate, print or trace, compile, first call), so the worker times it whole.
-``scalar`` and ``batch`` return zero-argument callables that compute the value and the full
-gradient at one point or at every point of a batch; ``scalar_floats`` and ``batch_arrays`` turn
-their results into plain numbers for the cross-check.
-"""
+"""The peers graphc is measured against, each as an adapter of :mod:`benchmarks.systems`' one
+interface: SymPy (lambdify), SymEngine (its LLVM backend), JAX (jit), PyTorch (autograd) and
+CasADi (SX functions, and its jit)."""
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
 import tempfile
@@ -19,138 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from benchmarks.cases import Case
-
-SYSTEMS = ("graphc", "graphc-numba", "sympy", "symengine", "jax", "torch", "casadi")
-
-
-def installed(system: str) -> bool:
-    """Whether a peer can be imported here (graphc and SymPy always can). SymEngine counts
-    only with its LLVM backend (the PyPI wheels have it)."""
-    module = {"jax": "jax", "torch": "torch", "casadi": "casadi", "symengine": "symengine",
-              "graphc-numba": "numba"}.get(system)
-    if module is None:
-        return True
-    import importlib.util
-
-    if importlib.util.find_spec(module) is None:
-        return False
-    if system == "symengine":
-        import symengine
-
-        return bool(getattr(symengine, "have_llvm", False))
-    return True
-
-
-def _sympy_expr(case: Case, symbols):
-    import sympy
-
-    if case.build is not None:
-        return case.build(_namespace("sympy"), *symbols)
-    local = {name: symbol for name, symbol in zip(case.variables, symbols)}
-    local.update({"ln": sympy.log, "arcsin": sympy.asin, "arccos": sympy.acos,
-                  "arctan": sympy.atan, "pi": sympy.pi})
-    # Corpus text (trusted benchmark data), read by SymPy for the peers, never by graphc.
-    return sympy.parse_expr(case.sympy_text.replace("^", "**"), local_dict=local)
-
-
-def _namespace(system: str) -> SimpleNamespace:
-    """The math functions of one system under common names, for the cases' ``build``."""
-    if system == "sympy":
-        import sympy as lib
-
-        names = dict(exp=lib.exp, log=lib.log, sin=lib.sin, cos=lib.cos, sqrt=lib.sqrt,
-                     tanh=lib.tanh, asin=lib.asin, acos=lib.acos, atan=lib.atan)
-        names["sigmoid"] = lambda x: 1 / (1 + lib.exp(-x))
-    elif system == "jax":
-        import jax
-        import jax.numpy as lib
-
-        names = dict(exp=lib.exp, log=lib.log, sin=lib.sin, cos=lib.cos, sqrt=lib.sqrt,
-                     tanh=lib.tanh, asin=lib.arcsin, acos=lib.arccos, atan=lib.arctan,
-                     sigmoid=jax.nn.sigmoid)
-    elif system == "torch":
-        import torch as lib
-
-        def tensor_function(function):  # torch's functions refuse Python numbers: sqrt(2*pi)
-            return lambda x: function(x if isinstance(x, lib.Tensor) else lib.tensor(x, dtype=lib.float64))
-
-        names = {name: tensor_function(getattr(lib, name)) for name in
-                 ("exp", "log", "sin", "cos", "sqrt", "tanh", "asin", "acos", "atan", "sigmoid")}
-    elif system in ("casadi", "symengine"):
-        import importlib
-
-        lib = importlib.import_module(system)
-
-        names = dict(exp=lib.exp, log=lib.log, sin=lib.sin, cos=lib.cos, sqrt=lib.sqrt,
-                     tanh=lib.tanh, asin=lib.asin, acos=lib.acos, atan=lib.atan)
-        names["sigmoid"] = lambda x: 1 / (1 + lib.exp(-x))
-    else:
-        raise ValueError(system)
-    return SimpleNamespace(**names)
-
-
-def _builder(case: Case, system: str):
-    """``build(*variables)`` in ``system``'s functions; Feynman formulas via lambdify."""
-    m = _namespace(system)
-    if case.build is not None:
-        return lambda *xs: case.build(m, *xs)
-    import sympy
-
-    symbols = sympy.symbols(case.variables, real=True)
-    expr = _sympy_expr(case, symbols)
-    table = dict(vars(m), pi=math.pi, E=math.e, Abs=abs)
-    return sympy.lambdify(symbols, expr, modules=[table])
-
-
-# --------------------------------------------------------------------------- graphc
-#: Ops whose stable derivative costs one node more: with them the cheap-gradient bound on
-#: operation counts is 4, else 3 (issue 14).
-SMOOTH_FAMILY = frozenset({"sigmoid", "tanh", "softplus", "log_sigmoid"})
-
-
-class Graphc:
-    name = "graphc"
-    cheap_counts = True
-
-    def __init__(self) -> None:
-        import graphc
-
-        self.graphc = graphc
-
-    def prepare(self, case: Case):
-        f = self.graphc.compile(case.text, variables=case.variables)
-        f.style = "inline"  # the fast style the benchmark table reports (the default is "assign")
-        f.value_and_grad(*case.point)
-        return f
-
-    def counts(self, case, f) -> dict:
-        ir = f.ir
-        smooth = any(ir.kind(n) == "op" and ir.op(n).name in SMOOTH_FAMILY
-                     for n in ir.ancestors([f.output]))
-        return {"ops": f.op_count("value"), "grad_ops": f.op_count("grad"), "nodes": len(f.ir),
-                "ratio_bound": 4.0 if smooth else 3.0}
-
-    def scalar(self, case, f):
-        """The generated function itself, as lambdify's and CasADi's functions are called."""
-        point, run = case.point, f.compiled("value_and_grad")
-        return lambda: run(*point)
-
-    def scalar_api(self, case, f):
-        """The same call through the Function (names, types, errors checked)."""
-        point = case.point
-        return lambda: f.value_and_grad(*point)
-
-    def scalar_floats(self, result):
-        value, grad = result
-        return [float(value), *map(float, grad)]
-
-    def batch(self, case, f, arrays):
-        f.value_and_grad(*(a[:2] for a in arrays))  # compile the numpy code first
-        return lambda: f.value_and_grad(*arrays)
-
-    def batch_arrays(self, result):
-        value, grad = result
-        return [np.asarray(value), *map(np.asarray, grad)]
+from benchmarks.systems.build import builder, namespace, sympy_expr
 
 
 # ---------------------------------------------------------------------------- SymPy
@@ -168,7 +30,7 @@ class Sympy:
 
         clear_cache()  # no help from derivatives an earlier round left in SymPy's cache
         symbols = sympy.symbols(case.variables, real=True)
-        expr = _sympy_expr(case, symbols)
+        expr = sympy_expr(case, symbols)
         grads = [sympy.diff(expr, s) for s in symbols]
         # A flat list: lambdify's cse does not look inside a nested one, and printing the
         # derivatives without it is many times slower.
@@ -222,12 +84,12 @@ class SymEngine:
         se = self.se
         symbols = [se.Symbol(name) for name in case.variables]
         if case.build is not None:
-            return symbols, case.build(_namespace("symengine"), *symbols)
+            return symbols, case.build(namespace("symengine"), *symbols)
         import sympy
 
         # SymPy reads the corpus text; SymEngine converts SymPy's expression (its symbols by
         # name, so they are the symbols above).
-        return symbols, se.sympify(_sympy_expr(case, sympy.symbols(case.variables, real=True)))
+        return symbols, se.sympify(sympy_expr(case, sympy.symbols(case.variables, real=True)))
 
     def prepare(self, case: Case):
         se = self.se
@@ -275,7 +137,7 @@ class Jax:
 
     def prepare(self, case: Case):
         jax = self.jax
-        f = _builder(case, "jax")
+        f = builder(case, "jax")
         argnums = tuple(range(len(case.variables)))
         run = jax.jit(jax.value_and_grad(f, argnums=argnums))
         jax.block_until_ready(run(*case.point))
@@ -326,7 +188,7 @@ class Torch:
         return out.detach(), grads
 
     def prepare(self, case: Case):
-        f = _builder(case, "torch")
+        f = builder(case, "torch")
         self._run(f, case.point)
         return f
 
@@ -362,7 +224,7 @@ class Casadi:
     def prepare(self, case: Case):
         ca = self.ca
         symbols = [ca.SX.sym(name) for name in case.variables]
-        expr = _builder(case, "casadi")(*symbols)
+        expr = builder(case, "casadi")(*symbols)
         gradient = ca.gradient(expr, ca.vertcat(*symbols))
         run = ca.Function("value_and_grad", symbols, [expr, gradient])
         run(*case.point)
@@ -408,14 +270,3 @@ class Casadi:
         value, grad = result
         grad = np.asarray(grad)
         return [np.asarray(value).ravel(), *grad]
-
-
-def _graphc_numba():
-    """graphc on numba: :mod:`benchmarks.numba_peer` (which builds on :class:`Graphc`)."""
-    from benchmarks.numba_peer import GraphcNumba
-
-    return GraphcNumba()
-
-
-ADAPTERS = {"graphc": Graphc, "graphc-numba": _graphc_numba, "sympy": Sympy, "symengine": SymEngine,
-            "jax": Jax, "torch": Torch, "casadi": Casadi}

@@ -11,12 +11,12 @@ Targets, each met or missed with its worst ratio, on every case in its scope:
   process loading that folder: numba's cache hits) on every case, warm within 10 × the Python
   backend's prepare;
 - compile time per operation from 10^2 to 10^4 operations linear within 1.5 × (a series of
-  cold prepares, :func:`benchmarks.numba_peer.compile_series`).
+  cold prepares, :func:`benchmarks.systems.graphc_numba.compile_series`).
 """
 
 from __future__ import annotations
 
-from benchmarks.verdicts import Targets, by_key, compare, ops_of, rate_ratio, time_text, why_missing
+from benchmarks.report.verdicts import Targets, by_key, compare, ops_of, rate_ratio, time_text, why_missing
 
 NUMBA = "graphc-numba"
 UP_TO_10_4 = 10**4

@@ -6,7 +6,8 @@ import platform
 from pathlib import Path
 
 from benchmarks.check import TOLERANCE
-from benchmarks.verdicts import LABELS, Targets, by_key, compare, ops_of, rate_ratio, status, time_text
+from benchmarks.report.graphc_numba import numba_tables, numba_targets
+from benchmarks.report.verdicts import LABELS, Targets, by_key, compare, ops_of, rate_ratio, status, time_text
 
 _time, _status = time_text, status
 
@@ -155,8 +156,6 @@ def targets(results, systems, meta_elapsed: float | None = None, series=None) ->
                      + ("met" if minutes < 15 else f"**missed** by {minutes / 15:.3g}×") + " |")
     extra = []
     if "graphc-numba" in systems:
-        from benchmarks.report_numba import numba_tables, numba_targets
-
         lines += numba_targets(results, systems, series)
         extra = numba_tables(results, series)
     return lines + [""] + extra

@@ -1,4 +1,4 @@
-"""The numba backend's own measurements: ``python -m benchmarks.numba_report``.
+"""The numba backend's own measurements: ``python -m benchmarks.bench_numba``.
 
 - ``--ulps``: the worst distance, in units in the last place, between graphc on numba and on
   the Python backends, for every kind of code, over the op-domain table and the Feynman corpus
@@ -109,7 +109,7 @@ def _scaling(sizes: list[int]) -> list[str]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.numba_report", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_numba", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ulps", action="store_true")
     parser.add_argument("--points", type=int, default=20)
