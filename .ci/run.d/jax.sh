@@ -10,3 +10,9 @@ if grep -q "jax extra is not installed" /tmp/graphc-jax.log; then
   echo "jax.sh: some JAX tests skipped although the extra is installed" >&2
   exit 1
 fi
+# The packed entry on JAX (f.packed(kind, backend="jax")) against the math backend.
+python -m pytest -q tests/test_packed.py -k jax -p no:cacheprovider -rs 2>&1 | tee /tmp/graphc-jax-packed.log
+if grep -q "jax extra is not installed" /tmp/graphc-jax-packed.log; then
+  echo "jax.sh: the packed entry's JAX test skipped although the extra is installed" >&2
+  exit 1
+fi

@@ -66,6 +66,17 @@ class Compiled(Calls):
         """graphc's own :class:`~graphc.graph.Graph` around :attr:`graph`."""
         return self._graph
 
+    def packed(self, kind: str = "value_and_grad", backend: str | None = None):
+        """``kind`` as a function of one 1-D float64 array of the variables (in
+        :attr:`variables` order), returning floats and numpy arrays, for optimizers:
+        ``scipy.optimize.minimize(f.packed("value_and_grad"), x0, jac=True)``. It runs on the
+        backend this function runs on, or on ``backend`` (``"math"``, ``"numpy"``,
+        ``"numba"``, ``"c"``, ``"jax"``, ``"llvm"``); see :mod:`graphc.api.packed` for what
+        each kind returns and what each backend checks."""
+        from graphc.api import packed
+
+        return packed.make(self, kind, backend)
+
     # ------------------------------------------------------------------------- code
     def _program(self, kind: str) -> Program:
         raise NotImplementedError

@@ -133,3 +133,32 @@ def compiled(function, kind: str, real: str = "double", **unknown):
     run.__doc__ = f"{kind} of {getattr(function, 'formula', 'the formulas')!r}, compiled C"
     cache[kind, real] = run
     return run
+
+
+def flat_entry(function, kind: str):
+    """The packed entry's flat entry (:func:`graphc.api.packed.flat_entry`): the compiled C of
+    ``kind`` reading the point's buffer and writing the returned values to ``out`` directly
+    (the C's ``out`` lists them in that order). C checks nothing, so it always returns 0."""
+    cache = function.__dict__.setdefault("_c_flat", {})
+    if kind in cache:
+        return cache[kind]
+    _, source = c.files(function, [kind], prefix=PREFIX, real="double")
+    plan = c._plan(function, kind, PREFIX)
+    entry = getattr(ctypes.CDLL(str(library(source))), f"{PREFIX}_{kind}")
+    entry.restype = None
+    In, Second, Out = (ctypes.c_double * plan.n_in, ctypes.c_double * plan.n_second,
+                       ctypes.c_double * plan.n_out)
+
+    def lend(array, kind):  # ctypes lends only writable buffers
+        return kind.from_buffer(array if array.flags.writeable else array.copy())
+
+    if plan.second:
+        def flat(x, v, out):
+            entry(lend(x, In), lend(v, Second), Out.from_buffer(out))
+            return 0
+    else:
+        def flat(x, out):
+            entry(In.from_buffer(x) if x.flags.writeable else lend(x, In), Out.from_buffer(out))
+            return 0
+    cache[kind] = flat
+    return flat

@@ -91,3 +91,47 @@ JAX = Backend("jax", {alias: _Module(module) for alias, module in MODULES.items(
               inf="jnp.inf", nan="jnp.nan", scalars=True, arrays=True, matrices=True,
               literal_operand=lambda text: f"jnp.asarray(float({text}))", load=load,
               templates=SPELLING, constants={"pi": "jnp.pi", "e": "jnp.e"})
+
+
+def flat_entry(function, kind: str):
+    """The packed entry's flat entry (:func:`graphc.api.packed.flat_entry`): the JAX code of
+    ``kind`` under ``jax.jit``, the point taken apart and the returned values stacked into one
+    vector inside the jitted function, so that a call crosses into JAX and back once. It needs
+    64-bit floats switched on (``jax.config.update("jax_enable_x64", True)``): in 32 bits the
+    point would be rounded without a word. Nothing is checked (JAX gives nan or inf)."""
+    jax = errors.require("jax", "jax", "the jax backend")
+    jnp = errors.require("jax.numpy", "jax", "the jax backend")
+    if not jax.config.read("jax_enable_x64"):
+        raise errors.GraphcError(
+            "the packed entry on jax computes in float64, and JAX is in 32-bit mode: switch "
+            'on 64-bit floats first, jax.config.update("jax_enable_x64", True)')
+    run = function.compiled(kind, backend="jax")
+    n = len(function.inputs)
+
+    def leaves(result):
+        stack, flat = [result], []
+        while stack:
+            item = stack.pop()
+            if isinstance(item, tuple):
+                stack.extend(reversed(item))
+            else:
+                flat.append(jnp.asarray(item, dtype=jnp.float64))
+        return jnp.stack(flat) if flat else jnp.zeros(0)
+
+    @jax.jit
+    def point(x):
+        return leaves(run(*[x[k] for k in range(n)]))
+
+    @jax.jit
+    def pair(x, v):
+        return leaves(run(*[x[k] for k in range(n)], *[v[k] for k in range(v.shape[0])]))
+
+    if len(function._program(kind).params) == n:
+        def flat(x, out):
+            out[...] = point(x)
+            return 0
+    else:
+        def flat(x, v, out):
+            out[...] = pair(x, v)
+            return 0
+    return flat

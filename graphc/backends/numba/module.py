@@ -33,6 +33,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,6 +64,7 @@ class NumbaCode:
     structure: object       # the nesting of the outputs: ints (output numbers) in tuples
     entry: str              # the names of the scalar entry and the batch kernel in the module
     batch: str
+    packed: str = ""        # and of the packed entry (one array in, one array out)
     module: object = None
     listing: Listing | None = None
     fresh: list = dataclasses.field(default_factory=lambda: [True, True])  # scalar, batch
@@ -93,9 +95,9 @@ class NumbaCode:
 
 
 def module_source(graph, program: Program, names: Names,
-                  raise_in_batch: bool) -> tuple[str, int, object, str]:
+                  raise_in_batch: bool) -> tuple[str, int, object, str, str]:
     """The text of the numba module for ``program``, its number of outputs, their nesting and
-    the name of the batch kernel (the scalar entry is ``program.name``)."""
+    the names of the batch kernel and the packed entry (the scalar entry is ``program.name``)."""
     listing, returned = Listing(), []
     flat = dataclasses.replace(program, returns=", ".join(
         f"{{{k}}}" for k in range(len(program.outputs))))
@@ -106,8 +108,8 @@ def module_source(graph, program: Program, names: Names,
     assigned = [of[node] for node in listing.nodes if node is not None]
     taken = set(of.values()) | set(params)
     free = {word: _free(word, taken) for word in
-            ("numba", "out", "i", "n", "check", "result", f"{program.name}_body",
-             f"{program.name}_batch")}
+            ("numba", "out", "i", "n", "check", "result", "xs", "values",
+             f"{program.name}_body", f"{program.name}_batch", f"{program.name}_packed")}
     body, batch = free[f"{program.name}_body"], free[f"{program.name}_batch"]
     out, i, n, check, result = free["out"], free["i"], free["n"], free["check"], free["result"]
     steps = [_free(f"s_{p}", taken) for p in params]
@@ -171,8 +173,23 @@ def module_source(graph, program: Program, names: Names,
         call = f"{body}({', '.join(loads + [out, f'np.int64({i})'])})"
         module.append(f"        {check} += {call}" if raise_in_batch else f"        {call}")
     module.append(f"    return {check}")
+    # The packed entry: the variables (then a direction) from one array, the returned values
+    # written to another in the order the return statement lists them; returns the check.
+    packed, xs, values = free[f"{program.name}_packed"], free["xs"], free["values"]
+    loads = [f"{xs}[{k}]" for k in range(len(params))]
+    layout = [int(k) for k in re.findall(r"\{(\d+)\}", program.returns)]
+    module += ["", "", decorator, f"def {packed}({xs}, {out}):"]
+    if small:
+        module.append(f"    {result} = {body}({', '.join(loads)})")
+        module += [f"    {out}[{j}] = {result}[{k + 1}]" for j, k in enumerate(layout)]
+        module.append(f"    return {result}[0]")
+    else:
+        module += [f"    {values} = np.empty(({m}, 1))",
+                   f"    {check} = {body}({', '.join(loads + [values, 'np.int64(0)'])})"]
+        module += [f"    {out}[{j}] = {values}[{k}, 0]" for j, k in enumerate(layout)]
+        module.append(f"    return {check}")
     structure = ast.literal_eval(program.returns.format(*map(str, range(m))) or "()")
-    return "\n".join(module) + "\n", m, structure, batch
+    return "\n".join(module) + "\n", m, structure, batch, packed
 
 
 #: What cannot raise in Python and gives the same float in numba, NaN and inf included:
@@ -220,8 +237,8 @@ def compile_program(graph, program: Program, names: Names, ops: int,
                     raise_in_batch: bool) -> NumbaCode:
     """The numba module of ``program`` (imported from the cache folder when first run)."""
     require()
-    source, m, structure, batch = module_source(graph, program, names, raise_in_batch)
-    return NumbaCode(source, ops, m, structure, program.name, batch)
+    source, m, structure, batch, packed = module_source(graph, program, names, raise_in_batch)
+    return NumbaCode(source, ops, m, structure, program.name, batch, packed)
 
 
 #: The kinds whose calls a Function on numba answers from an instance attribute, once armed.
@@ -322,3 +339,39 @@ def _nest(structure, results: list):
     if isinstance(structure, int):
         return results[structure]
     return tuple(_nest(item, results) for item in structure)
+
+
+def flat_entry(fn, kind: str):
+    """The packed entry's flat entry (:func:`graphc.api.packed.flat_entry`): the module's
+    ``<kind>_packed(xs, out)``, called through its compiled overload for two contiguous
+    float64 arrays; a kind with a direction gets one array of the point, then the direction."""
+    code = fn._get(kind, "numba")
+    numba = require()
+    dispatcher = getattr(code._load(), code.packed)
+    array = numba.types.float64[::1]
+    try:
+        packed = dispatcher.compile((array, array))
+    except Exception:  # noqa: BLE001 - as in _direct: only speed is lost
+        packed = dispatcher
+    if not callable(packed):
+        packed = dispatcher
+    join = np.concatenate
+
+    def first(xs, out):
+        if not xs.flags.writeable:  # the compiled overload is for writable arrays
+            xs = xs.copy()
+        check = packed(xs, out)
+        code.seal(0)
+        run[0] = packed
+        return check
+
+    run = [first]
+    if len(fn._program(kind).params) == len(fn.inputs):
+        def flat(x, out):
+            if not x.flags.writeable:
+                x = x.copy()
+            return run[0](x, out)
+    else:
+        def flat(x, v, out):
+            return run[0](join((x, v)), out)
+    return flat
