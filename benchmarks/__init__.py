@@ -4,7 +4,7 @@ Three parts, and the report:
 
 - the cases, :mod:`benchmarks.cases`: each formula as graphc's text and as a ``build`` any
   peer writes in its own functions;
-- the systems, :mod:`benchmarks.systems`: graphc (on its Python backends and on numba) and its
+- the systems, :mod:`benchmarks.systems`: graphc (on its Python backends, on numba and on llvm) and its
   peers behind one adapter interface;
 - the runner, :mod:`benchmarks.runner`: one :mod:`benchmarks.worker` process per system,
   asked case by case, interleaved, with time limits; :mod:`benchmarks.check` cross-checks

@@ -7,7 +7,8 @@
     python -m benchmarks --cases quiz,nest --series 20,200 --out /tmp/bench.md
 
 With graphc-numba among the systems, a compile series follows the cases: cold prepares of
-wide(n) at the sizes of --series (default 20,200,2000: 10^2, 10^3 and 10^4 operations).
+wide(n) at the sizes of --series (default 20,200,2000: 10^2, 10^3 and 10^4 operations); with
+graphc-llvm, one at the sizes of --llvm-series (default 20,200,2000,20000: up to 10^5).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from benchmarks.systems import SYSTEMS, installed
 
 
 def _versions(systems) -> str:
-    names = {"graphc": "graphc", "graphc-numba": "numba", "sympy": "sympy", "symengine": "symengine",
+    names = {"graphc": "graphc", "graphc-numba": "numba", "graphc-llvm": "llvmlite", "sympy": "sympy", "symengine": "symengine",
              "jax": "jax", "torch": "torch", "casadi": "casadi"}
     parts = ["numpy " + metadata.version("numpy")]
     for system in systems:
@@ -58,6 +59,8 @@ def main(argv=None) -> int:
                         "--limit per 100 operations, up to that)")
     parser.add_argument("--series", help="wide(n) sizes of graphc-numba's compile series, comma-separated "
                         "(default 20,200,2000; --quick 2,20; empty: none)")
+    parser.add_argument("--llvm-series", help="wide(n) sizes of graphc-llvm's compile series "
+                        "(default 20,200,2000,20000: 10^2 to 10^5 operations; --quick 2,20; empty: none)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"), help="markdown output")
     args = parser.parse_args(argv)
 
@@ -92,12 +95,20 @@ def main(argv=None) -> int:
         sizes = args.series if args.series is not None else ("2,20" if args.quick else "20,200,2000")
         series = compile_series([case_module.wide(int(n)) for n in sizes.split(",") if n.strip()],
                                 args.limit, args.numba_limit, log=lambda line: print(line, flush=True))
+    llvm_series = None
+    if "graphc-llvm" in systems:  # 10^2 to 10^5 operations
+        sizes = args.llvm_series if args.llvm_series is not None else (
+            "2,20" if args.quick else "20,200,2000,20000")
+        llvm_series = compile_series([case_module.wide(int(n)) for n in sizes.split(",") if n.strip()],
+                                     args.limit, args.numba_limit, log=lambda line: print(line, flush=True),
+                                     backend="llvm")
     elapsed = time.monotonic() - started
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     meta = {"machine": f"{platform.machine()} with {os.cpu_count()} cores",
             "versions": _versions(systems), "limit": args.limit, "elapsed": elapsed, "series": series,
+            "llvm_series": llvm_series,
             "numba_limit": args.numba_limit if args.numba_limit else 20 * args.limit,
             "note": ("Peers not installed here, so not in the tables: " + ", ".join(absent) + "."
                      if absent else "")}
@@ -110,6 +121,8 @@ def main(argv=None) -> int:
                   for system, cell in row.items()} for case, row in results.items()}
     if series is not None:
         raw["graphc-numba compile series"] = series
+    if llvm_series is not None:
+        raw["graphc-llvm compile series"] = llvm_series
     out.with_suffix(".json").write_text(json.dumps(raw, indent=1, default=str) + "\n")
     disagree = [(case, s) for case, row in results.items() for s, c in row.items()
                 if c.get("agrees") is False]

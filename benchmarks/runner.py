@@ -31,6 +31,7 @@ from benchmarks.systems.graphc_numba import SCRATCH_ENV, budget
 ROOT = Path(__file__).resolve().parents[1]
 SLOW_CELL = 4.0  # seconds: a cell slower than this gets one round only
 NUMERIC = ("prepare_s", "prepare_peak_mib", "latency_s", "latency_api_s", "latency_jit_s",
+           "latency_packed_s",
            "jit_prepare_s", "batch_s", "peak_mib",
            "traced_peak_mib", "traced_beyond_mib", "traced_beyond_arrays", "warm_prepare_s", "python_prepare_s",
            "batch_compile_s", "numba_startup_s", "warm_startup_s")
@@ -149,9 +150,10 @@ def run_suite(cases: list[Case], systems: list[str], limit: float, quick: bool,
             # prepare even for graphc: their cells get proportionally more time.
             cell_limit = limit * (6 if case.aggregate else max(1.0, case.approx_ops / 200_000))
             limits = {s: cell_limit for s in systems}
-            if "graphc-numba" in limits:  # numba compiles; cases up to 10^4 operations must finish
-                limits["graphc-numba"] = (limit * 12 if case.aggregate
-                                          else max(cell_limit, budget(limit, case.approx_ops, numba_most)))
+            for compiling in ("graphc-numba", "graphc-llvm"):  # they compile: cases up to 10^4
+                if compiling in limits:                         # operations must finish
+                    limits[compiling] = (limit * 12 if case.aggregate
+                                         else max(cell_limit, budget(limit, case.approx_ops, numba_most)))
             collected: dict[str, list[dict]] = {s: [] for s in systems}
             for round_number in range(repeat):
                 for system in systems:

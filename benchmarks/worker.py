@@ -150,6 +150,11 @@ def measure(adapter, case, emit, light: bool = False, batch: bool = True,
             out["jit_prepare_s"] = time.perf_counter() - start
             out["latency_jit_s"] = latency(jitted, **timing)
             emit(out)
+    if hasattr(adapter, "packed"):  # one float64 array of the variables in, as optimizers call
+        packed = adapter.packed(case, handle)
+        if packed is not None:
+            out["latency_packed_s"] = latency(packed, **timing)
+            emit(out)
     if not batch:
         out["batch_skipped"] = True
     else:
@@ -171,7 +176,7 @@ def measure(adapter, case, emit, light: bool = False, batch: bool = True,
                    batch_check=first, outputs_mib=outputs / 2**20)
         # tracemalloc sees numpy's allocations, which are all graphc's (numba included: its
         # outputs are allocated by numpy before the kernel runs).
-        if adapter.name == "graphc-numba" or (adapter.name in ("graphc", "sympy") and times[0] < 0.5
+        if adapter.name in ("graphc-numba", "graphc-llvm") or (adapter.name in ("graphc", "sympy") and times[0] < 0.5
                                               and case.approx_ops <= 10_000):
             out["traced_peak_mib"] = traced_peak(call)
             out["traced_beyond_mib"] = out["traced_peak_mib"] - outputs / 2**20
@@ -203,7 +208,8 @@ def measure_aggregate(adapter, case, emit) -> dict:
             total["check"].append(None)
             total["batch_check"].append(None)
             continue
-        for key in ("prepare_s", "latency_s", "latency_api_s", "latency_jit_s", "jit_prepare_s", "batch_s",
+        for key in ("prepare_s", "latency_s", "latency_api_s", "latency_jit_s", "jit_prepare_s",
+                    "latency_packed_s", "batch_s",
                     *SUMMED_APART):
             if one.get(key) is not None:
                 total[key] = total.get(key, 0) + one[key]

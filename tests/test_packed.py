@@ -5,7 +5,8 @@ every kind), what SymPy gives, and what an optimizer needs: scipy's ``minimize``
 ``jac=True`` (and with ``hess``/``hessp``) reaches the minimum of Rosenbrock's function,
 (1, 1), which the gradient 0 = (-2(1-x) - 400x(y-x^2), 200(y-x^2)) gives by hand. Bad input is
 a GraphcError that says what would be right. The numba, C and JAX parts skip where their
-extra (or a C compiler) is absent and run in their own CI steps (.ci/run.d/numba.sh, jax.sh);
+extra (or a C compiler) is absent and run in their own CI steps (.ci/run.d/numba.sh, jax.sh,
+llvm.sh);
 scipy comes with the numba extra.
 """
 
@@ -40,6 +41,12 @@ def _backends():
         pass
     if compiler() is not None:
         found.append("c")
+    try:
+        import llvmlite  # noqa: F401
+        from graphc.backends import llvm  # noqa: F401
+        found.append("llvm")
+    except ImportError:
+        pass
     return found
 
 
@@ -89,10 +96,10 @@ def test_packed_entry_equals_the_ordinary_entry_on_every_kind(name, backend):
                     assert normwise(_flat(got), reference[k]) < 1e-13, (case.name, kind)
 
 
-@pytest.mark.parametrize("backend", [b for b in _backends() if b in ("numba", "c")])
+@pytest.mark.parametrize("backend", [b for b in _backends() if b in ("numba", "c", "llvm")])
 def test_packed_entry_on_compiled_backends_equals_the_math_backend(backend):
     for case in corpus("lecture"):
-        f = case.function.using("numba") if backend == "numba" else case.function
+        f = case.function.using(backend) if backend in ("numba", "llvm") else case.function
         n, m = len(f.variables), len(getattr(f, "outputs", ())) or 1
         for kind in case.kinds:
             entry, reference = f.packed(kind, backend=backend), case.reference(kind)
@@ -196,10 +203,10 @@ def test_read_only_arrays_are_read_not_written():
         assert value == 2.0 + math.sin(3.0) and list(grad) == [2.0, 1.0, math.cos(3.0)]
 
 
-@pytest.mark.parametrize("backend", [b for b in _backends() if b in ("math", "numba")])
+@pytest.mark.parametrize("backend", [b for b in _backends() if b in ("math", "numba", "llvm")])
 def test_packed_entry_raises_the_ordinary_domain_error(backend):
     f = graphc.compile("log(x) + y", on_domain_error="raise")
-    f = f.using("numba") if backend == "numba" else f
+    f = f.using(backend) if backend in ("numba", "llvm") else f
     run = f.packed("value_and_grad", backend=backend)
     with pytest.raises(DomainError) as ordinary:
         f.value_and_grad(-1.0, 2.0)
@@ -265,3 +272,23 @@ def test_packed_entry_on_jax_equals_the_math_backend():
                     assert normwise(_flat(got), reference[k]) < 1e-12, (case.name, kind)
     finally:
         jax.config.update("jax_enable_x64", previous)
+
+
+def test_llvm_flat_entry_checks_the_buffers_it_is_given():
+    """The machine-code entry reads and writes raw memory: an array of the wrong length, item
+    size or layout is an error, never a read or write past its end."""
+    pytest.importorskip("llvmlite", reason="the llvm extra is not installed")
+    packed = pytest.importorskip("graphc.backends.llvm.packed")
+    run = packed.flat_entry(graphc.compile("x*y + z", backend="llvm"), "grad")
+    out = np.empty(3)
+    assert run(np.array([1.0, 2.0, 3.0]), out) == 0 and list(out) == [2.0, 1.0, 1.0]
+    for x, into in ((np.ones(2), out), (np.ones(3), np.empty(2)),
+                    (np.ones(6, dtype=np.float32), out)):
+        with pytest.raises(ValueError, match="wrong size or item size"):
+            run(x, into)
+    with pytest.raises(ValueError, match="not C-contiguous"):
+        run(np.ones(6)[::2], out)
+    read_only = np.empty(3)
+    read_only.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        run(np.ones(3), read_only)

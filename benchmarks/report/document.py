@@ -6,6 +6,7 @@ import platform
 from pathlib import Path
 
 from benchmarks.check import TOLERANCE
+from benchmarks.report.graphc_llvm import llvm_tables, llvm_targets
 from benchmarks.report.graphc_numba import numba_tables, numba_targets
 from benchmarks.report.verdicts import LABELS, Targets, by_key, compare, ops_of, rate_ratio, status, time_text
 
@@ -70,7 +71,8 @@ def _throughput(cell) -> str:
 QUIZ_AND_LECTURE = ("quiz", "cos(sin(x**2) + 3*x**2)")
 
 
-def targets(results, systems, meta_elapsed: float | None = None, series=None) -> list[str]:
+def targets(results, systems, meta_elapsed: float | None = None, series=None,
+            llvm_series=None, limit: float = 30.0, numba_most: float | None = None) -> list[str]:
     """The targets table: each target's worst case, its ratio and the verdict (a case without a
     ratio is named: missed where graphc did not finish, not measured where the peer did not)."""
     lines = ["## Targets", "",
@@ -158,6 +160,9 @@ def targets(results, systems, meta_elapsed: float | None = None, series=None) ->
     if "graphc-numba" in systems:
         lines += numba_targets(results, systems, series)
         extra = numba_tables(results, series)
+    if "graphc-llvm" in systems:
+        lines += llvm_targets(results, systems, llvm_series, limit, numba_most)
+        extra += llvm_tables(results, llvm_series)
     return lines + [""] + extra
 
 
@@ -171,7 +176,8 @@ def markdown(results, systems, meta: dict) -> str:
                 f"{12 * meta['limit']:.0f} s)" if "graphc-numba" in systems and meta.get("numba_limit") else "")
              + f"; took {meta['elapsed']:.0f} s.",
              meta.get("note", ""), ""]
-    lines += targets(results, systems, meta.get("elapsed"), meta.get("series"))
+    lines += targets(results, systems, meta.get("elapsed"), meta.get("series"),
+                     meta.get("llvm_series"), meta.get("limit", 30.0), meta.get("numba_limit"))
     lines += ["## Measurements", ""]
     lines += ["### Operations: function / gradient code", "",
               "graphc: operations in its value code / in its gradient code. SymPy: `count_ops` of the "

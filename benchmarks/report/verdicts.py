@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-LABELS = {"graphc": "graphc", "graphc-numba": "graphc-numba", "sympy": "SymPy",
+LABELS = {"graphc": "graphc", "graphc-numba": "graphc-numba", "graphc-llvm": "graphc-llvm",
+          "sympy": "SymPy",
           "symengine": "SymEngine-LLVM", "jax": "JAX", "torch": "PyTorch", "casadi": "CasADi"}
 NAMED = 4  # cases named in a verdict before "and N more"
 
@@ -55,7 +56,7 @@ def why_missing(cell: dict | None, key: str) -> tuple[str, bool]:
 
 def ops_of(row: dict) -> int:
     """A case's size in operations: graphc's count where it has one, else the family's."""
-    for system in ("graphc", "graphc-numba"):
+    for system in ("graphc", "graphc-numba", "graphc-llvm"):
         if (row.get(system) or {}).get("ops"):
             return row[system]["ops"]
     return next((cell["approx_ops"] for cell in row.values() if cell.get("approx_ops")), 10**9)

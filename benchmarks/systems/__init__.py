@@ -13,21 +13,25 @@ one entry in :data:`SYSTEMS` and :data:`ADAPTERS` (and in :func:`installed` if i
 from __future__ import annotations
 
 from benchmarks.systems.graphc import Graphc
+from benchmarks.systems.graphc_llvm import GraphcLLVM
 from benchmarks.systems.graphc_numba import GraphcNumba
 from benchmarks.systems.peers import Casadi, Jax, SymEngine, Sympy, Torch
 
-SYSTEMS = ("graphc", "graphc-numba", "sympy", "symengine", "jax", "torch", "casadi")
+SYSTEMS = ("graphc", "graphc-numba", "graphc-llvm", "sympy", "symengine", "jax", "torch", "casadi")
 
 
 def installed(system: str) -> bool:
     """Whether a peer can be imported here (graphc and SymPy always can). SymEngine counts
-    only with its LLVM backend (the PyPI wheels have it)."""
-    module = {"jax": "jax", "torch": "torch", "casadi": "casadi", "symengine": "symengine",
-              "graphc-numba": "numba"}.get(system)
-    if module is None:
-        return True
+    only with its LLVM backend (the PyPI wheels have it); graphc-llvm needs llvmlite and a
+    graphc with its llvm backend."""
     import importlib.util
 
+    module = {"jax": "jax", "torch": "torch", "casadi": "casadi", "symengine": "symengine",
+              "graphc-numba": "numba", "graphc-llvm": "llvmlite"}.get(system)
+    if module is None:
+        return True
+    if system == "graphc-llvm" and importlib.util.find_spec("graphc.backends.llvm") is None:
+        return False
     if importlib.util.find_spec(module) is None:
         return False
     if system == "symengine":
@@ -38,5 +42,5 @@ def installed(system: str) -> bool:
 
 
 #: Each system's adapter class, by the name the command line and the report use.
-ADAPTERS = {"graphc": Graphc, "graphc-numba": GraphcNumba, "sympy": Sympy, "symengine": SymEngine,
+ADAPTERS = {"graphc": Graphc, "graphc-numba": GraphcNumba, "graphc-llvm": GraphcLLVM, "sympy": Sympy, "symengine": SymEngine,
             "jax": Jax, "torch": Torch, "casadi": Casadi}

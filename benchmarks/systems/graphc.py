@@ -44,6 +44,11 @@ class Graphc:
         point = case.point
         return lambda: f.value_and_grad(*point)
 
+    def packed(self, case, f):
+        """``f.packed("value_and_grad")`` on one float64 array: what scipy.optimize calls."""
+        x, run = np.array(case.point, dtype=float), f.packed("value_and_grad")
+        return lambda: run(x)
+
     def scalar_floats(self, result):
         value, grad = result
         return [float(value), *map(float, grad)]

@@ -65,15 +65,23 @@ def _dispatcher_stats() -> tuple[int, int]:
     return hits, misses
 
 
+def _objects_written(cache: str) -> int:
+    """Object files in the llvm backend's cache folder (graphc.backends.llvm.cache): what a
+    prepare writes there is what it compiled; a prepare that writes none loaded."""
+    folder = Path(cache) / "llvm"
+    return len(list(folder.glob("*.o"))) if folder.is_dir() else 0
+
+
 def _child(job: dict) -> dict:
-    """In a fresh process: numba's start-up, then each formula of ``job`` compiled in
-    ``job["cache"]`` (and on the Python backend, where asked)."""
+    """In a fresh process: the backend's start-up (numba's or llvm's), then each formula of
+    ``job`` compiled in ``job["cache"]`` (and on the Python backend, where asked)."""
     start = time.perf_counter()
     import graphc
 
+    backend = job.get("backend", "numba")
     os.environ[CACHE_ENV] = tempfile.mkdtemp(prefix="startup-", dir=job["scratch"])
     case = warm_up()
-    graphc.compile(case.text, variables=case.variables, backend="numba").value_and_grad(*case.point)
+    graphc.compile(case.text, variables=case.variables, backend=backend).value_and_grad(*case.point)
     startup = time.perf_counter() - start
     os.environ[CACHE_ENV] = job["cache"]
     records = []
@@ -82,12 +90,18 @@ def _child(job: dict) -> dict:
         record: dict = {}
         try:
             hits, misses = _dispatcher_stats()
+            written = _objects_written(job["cache"])
             start = time.perf_counter()
-            f = graphc.compile(text, variables=variables, backend="numba")
+            f = graphc.compile(text, variables=variables, backend=backend)
             f.value_and_grad(*point)
             record["prepare_s"] = time.perf_counter() - start
-            now = _dispatcher_stats()
-            record.update(hits=now[0] - hits, misses=now[1] - misses, ops=f.op_count("value"))
+            if backend == "llvm":  # objects written: its misses; loaded from the folder: hits
+                misses = _objects_written(job["cache"]) - written
+                record.update(hits=int(misses == 0 and written > 0), misses=misses)
+            else:
+                now = _dispatcher_stats()
+                record.update(hits=now[0] - hits, misses=now[1] - misses)
+            record["ops"] = f.op_count("value")
             if item.get("python"):
                 start = time.perf_counter()
                 graphc.compile(text, variables=variables).value_and_grad(*point)
@@ -99,15 +113,16 @@ def _child(job: dict) -> dict:
 
 
 def _run_child(cases: list[Case], cache: str, scratch: str, python: bool,
-               timeout: float | None = None) -> dict:
+               timeout: float | None = None, backend: str = "numba") -> dict:
     items = [{"text": c.text, "variables": c.variables, "point": c.point, "python": python}
              for c in cases]
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     done = subprocess.run([sys.executable, "-m", "benchmarks.systems.graphc_numba", "--child"], cwd=ROOT,
-                          input=json.dumps({"items": items, "cache": cache, "scratch": scratch}),
+                          input=json.dumps({"items": items, "cache": cache, "scratch": scratch,
+                                            "backend": backend}),
                           capture_output=True, text=True, env=env, timeout=timeout)
     if done.returncode != 0:
-        raise RuntimeError("a numba prepare process failed: "
+        raise RuntimeError(f"a {backend} prepare process failed: "
                            + (done.stderr.strip().splitlines() or ["no output"])[-1][:300])
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -126,6 +141,7 @@ class GraphcNumba(Graphc):
     """graphc on its numba backend (graphc[numba]); prepare as the module's docstring says."""
 
     name = "graphc-numba"
+    backend = "numba"
 
     def __init__(self) -> None:
         super().__init__()
@@ -141,7 +157,7 @@ class GraphcNumba(Graphc):
         if self.cache:
             shutil.rmtree(self.cache, ignore_errors=True)  # the previous case's folder
         self.cache = tempfile.mkdtemp(prefix="case-", dir=self.scratch)
-        cold = _run_child(cases, self.cache, self.scratch, python=False)
+        cold = _run_child(cases, self.cache, self.scratch, python=False, backend=self.backend)
         results = []
         for record in cold["items"]:
             results.append({"error": record["error"]} if "error" in record else
@@ -149,7 +165,7 @@ class GraphcNumba(Graphc):
                             "cold_cache_misses": record["misses"],
                             "numba_startup_s": cold["startup_s"]})
         emit(results)
-        warm = _run_child(cases, self.cache, self.scratch, python=True)
+        warm = _run_child(cases, self.cache, self.scratch, python=True, backend=self.backend)
         for result, record in zip(results, warm["items"]):
             if "error" in record or "error" in result:
                 continue
@@ -164,7 +180,7 @@ class GraphcNumba(Graphc):
     def prepare(self, case: Case):
         """The worker's own handle (loaded from the cache folder after :meth:`prepare_apart`;
         compiled where it is not, as for the worker's warm-up formula)."""
-        f = self.graphc.compile(case.text, variables=case.variables, backend="numba")
+        f = self.graphc.compile(case.text, variables=case.variables, backend=self.backend)
         f.value_and_grad(*case.point)
         return f
 
@@ -183,7 +199,7 @@ class GraphcNumba(Graphc):
 
 
 def compile_series(cases: list[Case], limit: float, most: float | None = None,
-                   log=print) -> list[dict]:
+                   log=print, backend: str = "numba") -> list[dict]:
     """Cold prepare of each case alone, each in a fresh process with an empty cache folder
     (the scalar code only): the compile-time-per-operation series."""
     scratch = tempfile.mkdtemp(prefix="graphc-numba-series-")
@@ -196,7 +212,7 @@ def compile_series(cases: list[Case], limit: float, most: float | None = None,
             try:
                 cache = tempfile.mkdtemp(prefix="series-", dir=scratch)
                 record = _run_child([case], cache, scratch, python=False,
-                                    timeout=timeout)["items"][0]
+                                    timeout=timeout, backend=backend)["items"][0]
                 row.update(record if "error" in record else
                            {"prepare_s": record["prepare_s"], "ops": record["ops"],
                             "cold_cache_hits": record["hits"],
@@ -207,7 +223,7 @@ def compile_series(cases: list[Case], limit: float, most: float | None = None,
             except RuntimeError as exc:
                 row.update(status="error", error=str(exc))
             rows.append(row)
-            log(f"compile series: {case.name:<12} {row['status']}"
+            log(f"{backend} compile series: {case.name:<12} {row['status']}"
                 + (f", {row['prepare_s']:.2f} s cold" if "prepare_s" in row else "")
                 + f" ({time.monotonic() - started:.1f} s)")
     finally:

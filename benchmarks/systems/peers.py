@@ -230,23 +230,45 @@ class Casadi:
         run(*case.point)
         return SimpleNamespace(symbols=symbols, expr=expr, gradient=gradient, run=run)
 
-    def scalar_jit(self, case, h):
-        """The same Function compiled to C by CasADi's jit (gcc -O1), or None without gcc."""
+    def _jit(self, name, inputs, outputs):
+        """A Function compiled to C by CasADi's jit (gcc -O1), or None without gcc."""
         if shutil.which("gcc") is None:
             return None
         # The generated C file and the objects go to a folder of their own, deleted after
         # loading (by default CasADi writes them into the working directory and keeps them).
         folder = tempfile.mkdtemp(prefix="casadi-jit-")
-        run = self.ca.Function("value_and_grad_jit", h.symbols, [h.expr, h.gradient],
+        run = self.ca.Function(name, inputs, outputs,
                                {"jit": True, "compiler": "shell", "jit_cleanup": True,
                                 "jit_options": {"flags": ["-O1"], "verbose": False,
                                                 "directory": folder + os.sep, "cleanup": True}})
         shutil.rmtree(folder, ignore_errors=True)
+        return run
+
+    def scalar_jit(self, case, h):
+        """The same Function compiled to C by CasADi's jit (gcc -O1), or None without gcc."""
+        run = self._jit("value_and_grad_jit", h.symbols, [h.expr, h.gradient])
+        if run is None:
+            return None
         point = case.point
         got, want = self.scalar_floats(run(*point)), self.scalar_floats(h.run(*point))
         if not np.allclose(got, want, rtol=1e-12, atol=0.0, equal_nan=True):
             raise RuntimeError("CasADi's jitted Function disagrees with its virtual machine")
         return lambda: run(*point)
+
+    def packed(self, case, h):
+        """CasADi-jit with one vector input (the variables as the entries of one SX vector),
+        called with one float64 array, as an optimizer calls it; None without gcc."""
+        ca = self.ca
+        x = ca.SX.sym("x", len(case.variables))
+        expr = builder(case, "casadi")(*ca.vertsplit(x))
+        run = self._jit("value_and_grad_packed", [x], [expr, ca.gradient(expr, x)])
+        if run is None:
+            return None
+        point = np.array(case.point, dtype=float)
+        got, want = self.scalar_floats(run(point)), self.scalar_floats(h.run(*case.point))
+        if not np.allclose(got, want, rtol=1e-12, atol=0.0, equal_nan=True):
+            raise RuntimeError("CasADi's packed jitted Function disagrees with its virtual machine")
+        return lambda: run(point)
 
     def counts(self, case, h) -> dict:
         value = self.ca.Function("value", h.symbols, [h.expr])
