@@ -85,7 +85,9 @@ def test_the_program_carried_by_the_page_evaluates_to_graphcs_values_in_python()
 
 
 def test_the_page_is_one_file_that_fetches_nothing(tmp_path):
-    text = graphc.compile(QUIZ).html(2, 3, path=tmp_path / "quiz.html")
+    written = graphc.compile(QUIZ).html(2, 3, path=tmp_path / "quiz.html")
+    assert written == str(tmp_path / "quiz.html")  # the path, not 40 KB of HTML in a REPL
+    text = written.text
     assert (tmp_path / "quiz.html").read_text(encoding="utf-8") == text
     assert text.startswith("<!DOCTYPE html>")
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", text)
@@ -173,7 +175,7 @@ def test_the_committed_example_pages_are_current(tmp_path):
 def test_the_page_assets_ship_with_the_package():
     text = (ROOT / "pyproject.toml").read_text()
     assert 'page_assets/*.js' in text and 'page_assets/*.html' in text and 'page_assets/*.css' in text
-    for name in ["page.html", "page.js", "evaluate.js", "page.css"]:
+    for name in ["page.html", "page.js", "evaluate.js", "page.css", "practice.js"]:
         assert page.asset(name)
 
 

@@ -44,12 +44,15 @@ class Views:
             picture.save(path)
         return picture
 
-    def html(self, /, *args, path=None, **kwargs) -> str:
-        """The interactive page of both passes at a point (:mod:`graphc.tools.page`), as HTML text;
-        ``f.html(2, 3, path="quiz.html")`` also writes it."""
+    def html(self, /, *args, path=None, practice=False, **kwargs) -> str:
+        """The interactive page of both passes at a point (:mod:`graphc.tools.page`) as HTML
+        text; ``f.html(2, 3, path="quiz.html")`` writes it and returns the path (Jupyter shows
+        the page). ``practice=True``: the tables start empty for a student to fill in."""
         from graphc.tools import page
 
-        return page.write(self, path, args, kwargs) if path else page.render(self, args, kwargs)
+        if path:
+            return page.write(self, path, args, kwargs, practice)
+        return page.render(self, args, kwargs, practice)
 
     def show(self, /, *args, **kwargs):
         """The same page inline in Jupyter: ``f.show(2, 3)`` (nothing is fetched)."""

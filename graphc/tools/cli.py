@@ -38,8 +38,9 @@ from graphc.api.function import KINDS
 from graphc.errors import GraphcError
 from graphc.api.vector import KINDS as VECTOR_KINDS
 from graphc.frontend.dialects import DIALECTS
-from graphc.tools.cli_options import (BACKEND_HELP, EXAMPLES, EXIT_STATUS, PYTHON, RUNS_ON,
-                                      backend_names, parse_point, parse_shapes)
+from graphc.tools.cli_options import (BACKEND_HELP, CHECK_EXIT_STATUS, EXAMPLES, EXIT_STATUS,
+                                      PYTHON, RUNS_ON, add_practice_options, backend_names,
+                                      parse_point, parse_shapes)
 
 # ------------------------------------------------------------------------- output
 def _at_text(point: dict[str, float]) -> str:
@@ -231,10 +232,17 @@ def _draw(args) -> int:
 
 
 def _html(args) -> int:
+    from graphc.tools.page_practice import random_point
+
     f = _function(args)
-    f.html(path=args.output, **_point(f, args))
+    if args.random_point == bool(args.at):
+        raise GraphcError("give the point with --at x=2,z=3, or --random-point (not both)")
+    point = random_point(f, args.seed) if args.random_point else _point(f, args)
+    f.html(path=args.output, practice=args.practice, **point)
     size = os.path.getsize(args.output)
-    print(f"wrote {args.output} ({size // 1024 + 1} KiB; open it in a browser, no network needed)")
+    at = ", ".join(f"{k} = {v:g}" for k, v in point.items()) if args.random_point else ""
+    print(f"wrote {args.output} ({size // 1024 + 1} KiB; open it in a browser, no network "
+          f"needed)" + (f" at {at}" if at else ""))
     return 0
 
 
@@ -365,16 +373,13 @@ def build_parser() -> argparse.ArgumentParser:
     draw.add_argument("-o", "--output", required=True, metavar="FILE",
                       help="graph.dot (no dependency), graph.png or graph.svg (matplotlib)")
     page = command("html", "write an interactive page that steps through the forward and backward "
-                   "pass at a point", _html, "required", False)
+                   "pass at a point", _html, "optional", False)
     page.add_argument("-o", "--output", required=True, metavar="FILE",
                       help="the page to write, e.g. quiz.html")
+    add_practice_options(page)
     check = command("check", "compare with SymPy and finite differences, and compare derivative "
                     "sizes", _check, "repeat", True)
-    check.epilog += ("\n\nexit status: 0 graphc agrees with SymPy wherever the formula is defined "
-                     "(a point\noutside the domain, or at a kink where graphc's documented rule "
-                     "lies between\nSymPy's one-sided derivatives, counts as agreement); 1 "
-                     "graphc disagrees at some\npoint; 2 could not check (bad formula, bad "
-                     "option)")
+    check.epilog += CHECK_EXIT_STATUS
     hessian = command("hessian", "print forward-over-reverse Hessian code and the Hessian at a "
                       "point", _hessian, "required", True)
     jacobian = command("jacobian", "print the Jacobian code of several formulas (forward or "

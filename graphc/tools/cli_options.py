@@ -100,3 +100,20 @@ def parse_shapes(texts: Sequence[str] | None) -> dict[str, tuple] | None:
             shapes[name] = tuple(int(p) if p.isdigit() else p for p in parts)
     return shapes
 
+
+#: ``check``'s exit statuses, added to its ``--help``.
+CHECK_EXIT_STATUS = ("\n\nexit status: 0 graphc agrees with SymPy wherever the formula is defined "
+                     "(a point\noutside the domain, or at a kink where graphc's documented rule "
+                     "lies between\nSymPy's one-sided derivatives, counts as agreement); 1 "
+                     "graphc disagrees at some\npoint; 2 could not check (bad formula, bad "
+                     "option)")
+
+
+def add_practice_options(page) -> None:
+    """The ``html`` subcommand's options for a practice page and a random point."""
+    page.add_argument("--practice", action="store_true", help="the tables start empty for a "
+                      "student to fill in; each entry is checked, with a hint and the answer")
+    page.add_argument("--random-point", action="store_true", help="instead of --at: a point "
+                      "where every op is defined (other numbers for each student)")
+    page.add_argument("--seed", type=int, metavar="N", help="with --random-point: the same N "
+                      "gives the same point")

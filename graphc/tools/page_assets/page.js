@@ -66,6 +66,10 @@
       span.className = "line";
       span.id = "line-" + i;
       span.textContent = line.text;
+      // a long line wraps, its continuation indented past the line's own indent
+      const indent = line.text.length - line.text.trimStart().length + 4;
+      span.style.paddingLeft = "calc(1.6em + " + indent + "ch)";
+      span.style.textIndent = "-" + indent + "ch";
       if (line.node !== null) span.dataset.node = line.node;
       pre.appendChild(span);
       codeLines.push(span);
@@ -368,6 +372,11 @@
   buildTables();
   buildInputs();
   compute();
+  if (DATA.practice && window.graphcPractice) {  // practice.js: the tables are the student's
+    window.graphc = { evaluate, fmt, repr, OPS, data: DATA, state };
+    window.graphcPractice({ DATA, fmt, say, codeLines, forwardRows, backwardRows });
+    return;
+  }
   wire();
   render(false);
   say(explain(current()), false);
