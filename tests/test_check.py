@@ -130,3 +130,19 @@ def test_check_wording_singular_plural_and_sizes():
 def test_check_python_api_at_an_undefined_point_does_not_raise():
     report = graphc.check(graphc.compile(QUIZ), points=[(1, 3)])
     assert report.ok and report.checks[0].verdict == "outside"
+
+
+def test_a_long_check_shows_its_progress_on_stderr(monkeypatch, capsys):
+    # Shown where someone watches (forced here with GRAPHC_PROGRESS=1, no delay): one step for
+    # the conversion to SymPy, one per derivative, one per point: 1 + 2 + 3 for the quiz.
+    from graphc import progress
+
+    monkeypatch.setenv("GRAPHC_PROGRESS", "1")
+    monkeypatch.setattr(progress, "DELAY", 0.0)
+    monkeypatch.setattr(progress, "INTERVAL", 0.0)
+    report = graphc.check(graphc.compile(QUIZ), points=[(2, 3), (1.5, 0.5), (3, 2)])
+    err = capsys.readouterr().err
+    assert report.ok and "check [" in err and "6/6" in err
+    monkeypatch.setenv("GRAPHC_PROGRESS", "0")
+    graphc.check(graphc.compile(QUIZ), points=iter([(2, 3)]))
+    assert capsys.readouterr().err == ""

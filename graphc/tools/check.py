@@ -34,6 +34,7 @@ import sympy
 from graphc.api.function import Function
 from graphc.errors import GraphcError
 from graphc.frontend.sympy_bridge import symbol
+from graphc.progress import progress
 from graphc.tools import oracles
 from graphc.tools.oracles import DIGITS
 
@@ -282,9 +283,23 @@ def check(f: Function, points: Sequence[Sequence[float]] | None = None, *, n: in
     if not isinstance(f, Function):
         raise GraphcError("graphc.check takes a function of one output made by graphc.compile "
                           "(for several outputs, check each: graphc.check(F[k]))")
-    expr = f.to_sympy()
     symbols = [symbol(v) for v in f.variables]
-    derivatives = [sympy.diff(expr, s) for s in symbols]
+    points = None if points is None else list(points)
+    # Steps: the conversion to SymPy, one derivative per variable, one step per point.
+    planned = len(points) if points is not None else n
+    with progress("check", total=1 + len(symbols) + planned) as bar:
+        expr = f.to_sympy()
+        bar.advance()
+        derivatives = []
+        for s in symbols:
+            derivatives.append(sympy.diff(expr, s))
+            bar.advance()
+        return _check_points(f, expr, symbols, derivatives, points, n, seed, ranges, rtol,
+                             fd_rtol, bar)
+
+
+def _check_points(f, expr, symbols, derivatives, points, n, seed, ranges, rtol, fd_rtol, bar):
+    """:func:`check` once SymPy's derivatives are known (``bar`` counts the points)."""
     sympy_ops = sum(int(sympy.count_ops(d)) for d in derivatives)
 
     chosen: list[tuple[float, ...]] = []
@@ -305,7 +320,11 @@ def check(f: Function, points: Sequence[Sequence[float]] | None = None, *, n: in
         if not chosen:
             raise GraphcError("no sampled point gave a finite real value; pass ranges= or points=")
 
-    checks = [check_point(f, expr, derivatives, symbols, p, rtol, fd_rtol) for p in chosen]
+    bar.total = 1 + len(symbols) + len(chosen)
+    checks = []
+    for p in chosen:
+        checks.append(check_point(f, expr, derivatives, symbols, p, rtol, fd_rtol))
+        bar.advance()
     compared = [c for c in checks if c.verdict in ("agrees", "disagrees")]
     worst = {}
     if compared:
