@@ -487,3 +487,53 @@ def test_the_pages_number_format_is_pythons(browser, tmp_path):
         assert shown == [f"{v:.{digits}g}" for v in numbers]
     shown = browser.execute_script("return arguments[0].map((v) => window.graphc.repr(v))", numbers)
     assert shown == [repr(v) for v in numbers]
+
+
+LABELS = """
+const boxes = [...document.querySelectorAll('#graph .node rect')].map((r) => r.getBBox());
+const shown = [...document.querySelectorAll('#graph .edge')].filter((e) =>
+  e.querySelector('text.term').textContent).map((e) => [e.id, e.querySelector('text.term').getBBox()]);
+const meet = (a, b) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+const out = {labels: shown.length, on_box: 0, on_label: 0, on_edge: 0};
+for (const [id, b] of shown) {
+  out.on_box += boxes.some((r) => meet(b, r)) ? 1 : 0;
+  out.on_label += shown.some(([other, c]) => other !== id && meet(b, c)) ? 1 : 0;
+  out.on_edge += [...document.querySelectorAll('#graph .edge')].some((e) => {
+    if (e.id === id) return false;
+    const p = e.querySelector('path'), length = p.getTotalLength();
+    for (let d = 0; d <= length; d += 1) {
+      const q = p.getPointAtLength(d);
+      if (q.x > b.x && q.x < b.x + b.width && q.y > b.y && q.y < b.y + b.height) return true;
+    }
+    return false;
+  }) ? 1 : 0;
+}
+return out;"""
+
+
+def test_arrow_labels_sit_off_boxes_other_labels_and_mostly_off_other_arrows(browser, tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "pages", Path(__file__).resolve().parents[1] / "examples" / "html_pages.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    network, point = module.pages()["one_hidden_layer.html"]
+    ten = graphc.compile(" + ".join(f"sin(x{i}*x{i + 1})" for i in range(1, 10)) + " + exp(x10)/x1")
+    cases = [(graphc.compile(QUIZ), (2, 3), {}), (ten, [0.3 + 0.1 * i for i in range(10)], {}),
+             (network, (), point)]
+    for f, args, kwargs in cases:
+        path = tmp_path / "labels.html"
+        f.html(*args, path=path, **kwargs)
+        load(browser, path)
+        data = page.data(f, args, kwargs)
+        F, B = len(data["forward"]), len(data["backward"])
+        total = {"labels": 0, "on_box": 0, "on_label": 0, "on_edge": 0}
+        for step in range(F + 1, F + B + 1):
+            browser.execute_script(f"window.graphc.go({step})")
+            for key, value in browser.execute_script(LABELS).items():
+                total[key] += value
+        assert total["labels"] > 10, f.formula
+        assert total["on_box"] == 0 and total["on_label"] == 0, (f.formula, total)
+        # an arrow's label can rarely avoid every other arrow where several leave one box
+        assert total["on_edge"] <= 0.15 * total["labels"], (f.formula, total)

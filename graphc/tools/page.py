@@ -48,7 +48,7 @@ def asset(name: str) -> str:
 def _svg(laid, nodes: dict) -> str:
     """The SVG of the graph, laid out by graphc.tools.layout, each box sized by the data model."""
     sized = laid.nodes
-    shape = layout.geometry(laid, CHAR_W, LINE_H, pad=PAD, gap=56.0, margin=12.0,
+    shape = layout.geometry(laid, CHAR_W, LINE_H, pad=PAD, gap=80.0, margin=12.0,
                             min_title_chars=0, row_gap=14.0)
     # The graph shrinks to its panel, but not below 70% of its size: a wider one scrolls there.
     parts = [f'<svg id="graph" viewBox="0 {LINE_H:.0f} {shape.width:.1f} '

@@ -204,6 +204,7 @@
       e.classList.toggle("adjoint", !!term || (now.pass === "backward" && DATA.tensor && now.row.node === from));
       setText(e.querySelector("text.term"), term ? termLabel(term) : "");
     });
+    placeLabels();
     // the code
     const done = new Set(), here = new Set();
     const steps = DATA.forward.concat(DATA.backward);
@@ -245,6 +246,53 @@
     } else if (announce) {
       say(text.split("\n")[0], false);
     }
+  }
+
+  // Each shown chain-rule term goes where it covers no box, no other term and as little of the
+  // other arrows as can be: tried at points along its own arrow, above and below it.
+  let edgePoints = null, boxRects = null;
+  function geometry() {
+    edgePoints = {};
+    document.querySelectorAll("#graph .edge").forEach((e) => {
+      const path = e.querySelector("path"), length = path.getTotalLength(), points = [];
+      for (let d = 0; d <= length; d += 2) { const p = path.getPointAtLength(d); points.push([p.x, p.y]); }
+      edgePoints[e.id] = { path, length, points };
+    });
+    boxRects = [...document.querySelectorAll("#graph .node rect")].map((r) => r.getBBox());
+  }
+  const FRACTIONS = [0.5];
+  for (let k = 1; k <= 11; k++) FRACTIONS.push(0.5 - 0.04 * k, 0.5 + 0.04 * k);
+  function placeLabels() {
+    if (!edgePoints) geometry();
+    const placed = [];
+    const overlaps = (a, b) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+    document.querySelectorAll("#graph .edge").forEach((e) => {
+      const label = e.querySelector("text.term");
+      if (!label.textContent) return;
+      const own = edgePoints[e.id];
+      let best = null;
+      for (const fraction of FRACTIONS) {
+        const p = own.path.getPointAtLength(own.length * fraction);
+        for (const dy of [-4, 14, -14, 24, -24]) {
+          label.setAttribute("x", p.x.toFixed(1));
+          label.setAttribute("y", (p.y + dy).toFixed(1));
+          const b = label.getBBox();
+          let cost = 0;
+          for (const r of boxRects) if (overlaps(b, r)) cost += 100;
+          for (const q of placed) if (overlaps(b, q)) cost += 100;
+          for (const id in edgePoints) {
+            if (id === e.id) continue;
+            for (const [x, y] of edgePoints[id].points) if (x > b.x && x < b.x + b.width && y > b.y && y < b.y + b.height) cost += 1;
+          }
+          if (best === null || cost < best.cost) best = { cost, x: p.x, y: p.y + dy, box: b };
+          if (cost === 0) break;
+        }
+        if (best.cost === 0) break;
+      }
+      label.setAttribute("x", best.x.toFixed(1));
+      label.setAttribute("y", best.y.toFixed(1));
+      placed.push(best.box);
+    });
   }
 
   // A graph wider than its panel scrolls there (never the page): bring the current box in.
@@ -374,7 +422,7 @@
   compute();
   if (DATA.practice && window.graphcPractice) {  // practice.js: the tables are the student's
     window.graphc = { evaluate, fmt, repr, OPS, data: DATA, state };
-    window.graphcPractice({ DATA, fmt, say, codeLines, forwardRows, backwardRows });
+    window.graphcPractice({ DATA, fmt, say, codeLines, forwardRows, backwardRows, placeLabels });
     return;
   }
   wire();

@@ -5,7 +5,7 @@
 // storage, or the URL fragment where storage is refused); nothing is sent anywhere.
 window.graphcPractice = function (page) {
   "use strict";
-  const { DATA, fmt, say, codeLines, forwardRows, backwardRows } = page;
+  const { DATA, fmt, say, codeLines, forwardRows, backwardRows, placeLabels } = page;
   const P = DATA.practice;
   const $ = (id) => document.getElementById(id);
   const entries = {}, order = [];
@@ -305,6 +305,7 @@ window.graphcPractice = function (page) {
       el.classList.toggle("adjoint", !!term);
       el.querySelector("text.term").textContent = term ? term.text : "";
     });
+    placeLabels();
   }
 
   // ------------------------------------------------------------------------ start
