@@ -14,7 +14,7 @@ python -m pip install --quiet ".[test,browser]"
 export GRAPHC_ARTIFACTS="${GRAPHC_ARTIFACTS:-${CI_ARTIFACTS:-$PWD/.ci-artifacts}/browser}"
 mkdir -p "$GRAPHC_ARTIFACTS"
 status=0
-out="$(python -m pytest -q -rs -p no:cacheprovider tests/test_page_browser.py tests/test_practice_browser.py tests/test_page.py 2>&1)" || status=$?
+out="$(python -m pytest -q -rs -p no:cacheprovider tests/test_page_browser.py tests/test_page_labels_browser.py tests/test_practice_browser.py tests/test_page.py 2>&1)" || status=$?
 echo "$out"
 if [ "$status" -ne 0 ]; then
   exit "$status"

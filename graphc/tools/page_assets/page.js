@@ -248,50 +248,53 @@
     }
   }
 
-  // Each shown chain-rule term goes where it covers no box, no other term and as little of the
-  // other arrows as can be: tried at points along its own arrow, above and below it.
+  // Each shown chain-rule term goes to the first of its candidate spots (points along its own
+  // arrow, nearest the middle first, on the arrow or above or below it) that covers no box, no
+  // term placed before it and no other arrow. Where every spot crosses an arrow it takes the
+  // spot crossing fewest arrows; a box or another term it covers only where every spot does.
   let edgePoints = null, boxRects = null;
   function geometry() {
     edgePoints = {};
     document.querySelectorAll("#graph .edge").forEach((e) => {
       const path = e.querySelector("path"), length = path.getTotalLength(), points = [];
-      for (let d = 0; d <= length; d += 2) { const p = path.getPointAtLength(d); points.push([p.x, p.y]); }
+      for (let d = 0; d <= length; d += 1) { const p = path.getPointAtLength(d); points.push([p.x, p.y]); }
       edgePoints[e.id] = { path, length, points };
     });
     boxRects = [...document.querySelectorAll("#graph .node rect")].map((r) => r.getBBox());
   }
-  const FRACTIONS = [0.5];
-  for (let k = 1; k <= 11; k++) FRACTIONS.push(0.5 - 0.04 * k, 0.5 + 0.04 * k);
+  const LABEL_SPOTS = { fractions: [0.5], offsets: [-4, 14, -14, 24, -24] };
+  for (let k = 1; k <= 11; k++) LABEL_SPOTS.fractions.push(0.5 - 0.04 * k, 0.5 + 0.04 * k);
+  const meets = (a, b) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
   function placeLabels() {
     if (!edgePoints) geometry();
     const placed = [];
-    const overlaps = (a, b) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
     document.querySelectorAll("#graph .edge").forEach((e) => {
       const label = e.querySelector("text.term");
       if (!label.textContent) return;
       const own = edgePoints[e.id];
       let best = null;
-      for (const fraction of FRACTIONS) {
+      for (const fraction of LABEL_SPOTS.fractions) {
         const p = own.path.getPointAtLength(own.length * fraction);
-        for (const dy of [-4, 14, -14, 24, -24]) {
+        for (const dy of LABEL_SPOTS.offsets) {
           label.setAttribute("x", p.x.toFixed(1));
           label.setAttribute("y", (p.y + dy).toFixed(1));
           const b = label.getBBox();
+          // covering a box or a term outweighs any number of arrows crossed
           let cost = 0;
-          for (const r of boxRects) if (overlaps(b, r)) cost += 100;
-          for (const q of placed) if (overlaps(b, q)) cost += 100;
+          for (const r of boxRects) if (meets(b, r)) cost += 1000;
+          for (const q of placed) if (meets(b, q)) cost += 1000;
           for (const id in edgePoints) {
             if (id === e.id) continue;
-            for (const [x, y] of edgePoints[id].points) if (x > b.x && x < b.x + b.width && y > b.y && y < b.y + b.height) cost += 1;
+            if (edgePoints[id].points.some(([x, y]) => x > b.x && x < b.x + b.width && y > b.y && y < b.y + b.height)) cost += 1;
           }
-          if (best === null || cost < best.cost) best = { cost, x: p.x, y: p.y + dy, box: b };
+          if (best === null || cost < best.cost) best = { cost, x: p.x.toFixed(1), y: (p.y + dy).toFixed(1) };
           if (cost === 0) break;
         }
         if (best.cost === 0) break;
       }
-      label.setAttribute("x", best.x.toFixed(1));
-      label.setAttribute("y", best.y.toFixed(1));
-      placed.push(best.box);
+      label.setAttribute("x", best.x);
+      label.setAttribute("y", best.y);
+      placed.push(label.getBBox());
     });
   }
 
@@ -421,7 +424,7 @@
   buildInputs();
   compute();
   if (DATA.practice && window.graphcPractice) {  // practice.js: the tables are the student's
-    window.graphc = { evaluate, fmt, repr, OPS, data: DATA, state };
+    window.graphc = { evaluate, fmt, repr, OPS, data: DATA, state, labelSpots: LABEL_SPOTS };
     window.graphcPractice({ DATA, fmt, say, codeLines, forwardRows, backwardRows, placeLabels });
     return;
   }
@@ -429,5 +432,5 @@
   render(false);
   say(explain(current()), false);
   // For tests and for the curious: the evaluator and the page's state.
-  window.graphc = { evaluate, fmt, repr, OPS, data: DATA, state, go };
+  window.graphc = { evaluate, fmt, repr, OPS, data: DATA, state, go, labelSpots: LABEL_SPOTS };
 })();
