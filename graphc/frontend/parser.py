@@ -230,6 +230,8 @@ class _Parser(Messages, Names, Generic[T]):
                 elif kind == "op" and texts[i] in self.prefix:
                     op, power = self.prefix[texts[i]]
                     operators.append(_new(_Waiting, ("prefix", op, power, i, 0, 0, -1)))
+                elif kind == "op" and texts[i] in dialects.SYMPY_PREFIX:
+                    raise self._sympy_only(i)
                 else:
                     raise self._expected_operand(i, before, operators)
             elif kind == "op":

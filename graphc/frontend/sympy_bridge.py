@@ -128,7 +128,7 @@ def from_sympy(expr: sympy.Expr, graph: Graph) -> Node:
         children = _children(e)
         if not ready:
             stack.append((e, True))
-            stack.extend((a, False) for a in children if a not in node_of)
+            stack.extend((a, False) for a in reversed(children) if a not in node_of)
             continue
         node_of[e] = _convert(e, [node_of[a] for a in children], graph, b)
     return node_of[expr]
