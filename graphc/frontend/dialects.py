@@ -6,6 +6,11 @@ rule for the variables' order. ``graphc.compile(text, dialect="gplearn")`` reads
 ``add(mul(X0, X1), div(X2, 0.5))`` with gplearn's protected division; the parser takes its
 function table from :func:`functions`, the compiler its variable order from :func:`order`.
 
+``dialect="pysr"`` also reads SymPy's text, as PySR's ``sympy_format`` column prints it
+(``Piecewise((x1, x0 < x1), (x0, True))``): the parser takes the comparisons, ``&``, ``|``,
+``~`` and the pieces from the tables and names below, and the conditions are built by
+:mod:`graphc.frontend.conditions`, as for SymPy objects.
+
 Without a dialect, the plain call spellings in :data:`PLAIN` (``div(a, b)``, ``mul``, ``add``,
 ``sub``, ``neg``, ``inv``, ``square``, ``cube``) read as the arithmetic they name. They read as
 functions only where called, like ``sum``, so a variable named ``add`` still works.
