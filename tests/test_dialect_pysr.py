@@ -177,6 +177,8 @@ BAD = [
     ("x0 < x1 < 2", "do not chain", 8),
     ("Heaviside(x0, 1, 2)", "too many arguments", 15),
     ("Piecewise()", "expected a piece", 10),
+    ("Piecewise((x0, (x0 > 0) ^ (x1 > 0)), (0, True))", "Xor", 24),
+    ("Piecewise((x0, (x0 > 0)**Eq(x1, 0)), (0, True))", "Xor", 23),
 ]
 
 

@@ -252,6 +252,7 @@ SYMPY_INFIX: dict[str, tuple[str, int, int]] = {
 }
 SYMPY_PREFIX: dict[str, tuple[str | None, int]] = {"~": ("not", 40)}
 RELATION_OPS = frozenset(("lt", "le", "gt", "ge"))
+CONDITION_OPS = RELATION_OPS | frozenset(("eq", "ne", "and", "or", "not"))
 
 
 @dataclass(frozen=True)

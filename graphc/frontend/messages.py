@@ -76,6 +76,13 @@ class Messages:
         return self.error("comparisons do not chain here", self.tokens.starts[at],
                           "write And(a < b, b < c), or (a < b) & (b < c)")
 
+    def _xor(self, at: int) -> ParseError:
+        return self.error(f"'{self.tokens.texts[at]}' with a condition: a power of a 0/1 mask, "
+                          f"or SymPy's Xor ('(a > 0) ^ (b > 0)'), which graphc does not read",
+                          self.tokens.starts[at],
+                          "write Or(And(a > 0, b <= 0), And(a <= 0, b > 0)); '^' and '**' "
+                          "are powers of numbers")
+
     def _piece_error(self, offset: int) -> ParseError:
         return self.error("a piece of a Piecewise is (value, condition)", offset,
                           "write Piecewise((value, condition), ..., (value, True))")

@@ -125,6 +125,7 @@ class _Parser(Messages, Names, Generic[T]):
         self.infix = {**INFIX, **dialects.SYMPY_INFIX} if sympy_text else INFIX
         self.prefix = {**PREFIX, **dialects.SYMPY_PREFIX} if sympy_text else PREFIX
         self.compared: set[Span] = set()  # extents of comparisons not in parentheses
+        self.conditions: set = set()  # builder values of conditions (0/1 masks)
         self.functions, self.soft = functions  # spelling -> op; those read only where called
         self.builder = builder
         self.declared = declared
@@ -284,16 +285,26 @@ class _Parser(Messages, Names, Generic[T]):
             value, start, end = operands.pop()
             if waiting.kind == "infix":
                 left, start, left_end = operands.pop()
-                if waiting.op in dialects.RELATION_OPS:
-                    if (start, left_end) in self.compared:
-                        raise self._chained(waiting.at)
-                    self.compared.add((start, end))
+                if self.sympy_text:
+                    self._sympy_operands(waiting, left, value, (start, left_end), (start, end))
                 value = apply(waiting.op, [left, value], (start, end))
             else:  # prefix or function: its span starts at the operator
                 start = starts[waiting.at]
                 if waiting.op is not None:
                     value = apply(waiting.op, [value], (start, end))
+            if waiting.op in dialects.CONDITION_OPS:
+                self.conditions.add(value)
             operands.append((value, start, end))
+
+    def _sympy_operands(self, waiting: _Waiting, left, right, left_extent: Span,
+                        extent: Span) -> None:
+        """SymPy's text: comparisons do not chain, and '^' between conditions is Xor."""
+        if waiting.op in dialects.RELATION_OPS:
+            if left_extent in self.compared:
+                raise self._chained(waiting.at)
+            self.compared.add(extent)
+        elif waiting.op == "pow" and (left in self.conditions or right in self.conditions):
+            raise self._xor(waiting.at)
 
     def _close(self, i: int, operators: list[_Waiting], operands: list[Operand]) -> None:
         """')': finish the innermost group or call."""
@@ -317,7 +328,10 @@ class _Parser(Messages, Names, Generic[T]):
             raise self._arity_error(bracket, i, count)
         args = [value for value, _, _ in operands[bracket.base:]]
         del operands[bracket.base:]
-        operands.append((self.builder.apply(bracket.op, args, (start, end)), start, end))
+        value = self.builder.apply(bracket.op, args, (start, end))
+        if bracket.op in dialects.CONDITION_OPS:
+            self.conditions.add(value)
+        operands.append((value, start, end))
 
     def _comma(self, i: int, operators: list[_Waiting], operands: list[Operand]) -> None:
         """',': finish one argument of the innermost call."""
