@@ -38,19 +38,20 @@ def copy_pages(app, exception):
         shutil.copytree(HERE / "pages", Path(app.outdir) / "pages", dirs_exist_ok=True)
 
 
-def link_pages(app, doctree, docname):
-    """Point the guide's links to pages/NAME.html at the copies under pages/ (MyST would
-    otherwise offer them as downloads under a hashed folder)."""
+def link_pages(app, doctree):
+    """Point the guide's links to pages/NAME.html at the copies under pages/. Run before
+    Sphinx collects downloads, so that MyST's download links to them (into a hashed folder
+    under _downloads/) become plain links and the pages are not copied twice."""
     from docutils import nodes
     from sphinx import addnodes
 
+    depth = app.env.docname.count("/")
     for link in list(doctree.findall(addnodes.download_reference)):
         target = link["reftarget"]
         if target.startswith("pages/") and target.endswith(".html"):
-            depth = docname.count("/")
             link.replace_self(nodes.reference("", "", *link.children, refuri="../" * depth + target))
 
 
 def setup(app):
-    app.connect("doctree-resolved", link_pages)
+    app.connect("doctree-read", link_pages, priority=400)
     app.connect("build-finished", copy_pages)
