@@ -75,7 +75,8 @@ def backends_here() -> list:
     params = []
     for name in backend_names():
         marks = []
-        if name in ("numba", "jax") and importlib.util.find_spec(name) is None:
+        needs = {"numba": "numba", "jax": "jax", "llvm": "llvmlite"}.get(name)
+        if needs and importlib.util.find_spec(needs) is None:
             marks.append(pytest.mark.skip(reason=f"the {name} extra is not installed"))
         params.append(pytest.param(name, marks=marks))
     return params

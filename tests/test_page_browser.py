@@ -399,6 +399,9 @@ def op_cases():
     for case in sorted(OP_TABLE):
         formula, _, domains, _ = OP_TABLE[case]
         yield case, formula, domains, points(domains, n=4, seed=7)
+    # A product below sqrt: its reverse-mode adjoints are strong-zero products (mul0).
+    domains = [(0.5, 2.0), (-2.0, -0.5)]
+    yield "strong zeros", "sqrt(-a*b)", domains, points(domains, n=4, seed=7)
 
 
 def test_the_pages_evaluator_matches_graphc_on_every_op_of_the_op_table(browser, tmp_path):

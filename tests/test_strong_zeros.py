@@ -72,6 +72,17 @@ def test_numba_backend(formula, dialect, point, want):
     _check(f.grad(*[np.array([p, p]) for p in point]), want)
 
 
+@pytest.mark.skipif(importlib.util.find_spec("llvmlite") is None, reason="llvmlite is an extra")
+@pytest.mark.parametrize("formula, dialect, point, want", CASES)
+def test_llvm_backend(formula, dialect, point, want):
+    f = graphc.compile(formula, dialect=dialect, backend="llvm")
+    _check(f.grad(*point), want)
+    _check(f.grad(*[np.array([p, p]) for p in point]), want)
+    forward = [f.jvp(point, [float(j == i) for j in range(len(point))])[1]
+               for i in range(len(point))]
+    _check(forward, want)
+
+
 def test_guards_are_printed_only_below_an_op_whose_derivative_can_be_infinite():
     plain = graphc.compile("exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)").source("grad")
     assert "== 0" not in plain and "copysign" not in plain

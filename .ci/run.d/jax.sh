@@ -16,3 +16,9 @@ if grep -q "jax extra is not installed" /tmp/graphc-jax-packed.log; then
   echo "jax.sh: the packed entry's JAX test skipped although the extra is installed" >&2
   exit 1
 fi
+# The strong zeros (a zero adjoint wins over inf and nan) in JAX's code.
+python -m pytest -q tests/test_strong_zeros.py -k jax -p no:cacheprovider -rs 2>&1 | tee /tmp/graphc-jax-zeros.log
+if grep -q "jax is an extra" /tmp/graphc-jax-zeros.log; then
+  echo "jax.sh: the strong-zero JAX tests skipped although the extra is installed" >&2
+  exit 1
+fi

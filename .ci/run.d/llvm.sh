@@ -8,4 +8,4 @@ python -m pip install --quiet ".[llvm,dask]"
 python -c "import llvmlite, numpy; print('llvmlite', llvmlite.__version__, 'numpy', numpy.__version__)"
 cache="$(mktemp -d)"
 trap 'rm -rf "$cache"' EXIT
-GRAPHC_CACHE_DIR="$cache" python -m pytest -q -p no:cacheprovider tests/test_llvm*.py
+GRAPHC_CACHE_DIR="$cache" python -m pytest -q -p no:cacheprovider tests/test_llvm*.py tests/test_cli_options.py tests/test_strong_zeros.py

@@ -12,4 +12,4 @@ python -c "import numba, numpy; print('numba', numba.__version__, 'numpy', numpy
 cache="$(mktemp -d)"
 trap 'rm -rf "$cache"' EXIT
 GRAPHC_CACHE_DIR="$cache" python -m pytest -q -p no:cacheprovider tests/test_numba.py tests/test_numba_check.py \
-    tests/test_numba_matrix.py tests/test_numba_extra.py tests/test_packed.py
+    tests/test_numba_matrix.py tests/test_numba_extra.py tests/test_packed.py tests/test_strong_zeros.py

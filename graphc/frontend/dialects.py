@@ -6,6 +6,11 @@ rule for the variables' order. ``graphc.compile(text, dialect="gplearn")`` reads
 ``add(mul(X0, X1), div(X2, 0.5))`` with gplearn's protected division; the parser takes its
 function table from :func:`functions`, the compiler its variable order from :func:`order`.
 
+``dialect="pysr"`` also reads SymPy's text, as PySR's ``sympy_format`` column prints it
+(``Piecewise((x1, x0 < x1), (x0, True))``): the parser takes the comparisons, ``&``, ``|``,
+``~`` and the pieces from the tables and names below, and the conditions are built by
+:mod:`graphc.frontend.conditions`, as for SymPy objects.
+
 Without a dialect, the plain call spellings in :data:`PLAIN` (``div(a, b)``, ``mul``, ``add``,
 ``sub``, ``neg``, ``inv``, ``square``, ``cube``) read as the arithmetic they name. They read as
 functions only where called, like ``sum``, so a variable named ``add`` still works.
@@ -33,6 +38,7 @@ from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 from graphc.errors import GraphcError
+from graphc.frontend import conditions
 from graphc.ops import BY_NAME, FUNCTIONS, SOFT_FUNCTIONS, Op
 
 # The threshold of gplearn's and DSO's protected division, logarithm and inverse.
@@ -176,6 +182,79 @@ _PYSR: dict[str, Op] = {
 }
 
 
+# SymPy's spellings, as PySR's ``sympy_format`` column and ``model.sympy()`` print them.
+_MANY = 10_000  # the most arguments a variadic SymPy function (Max, And, Piecewise) takes here
+
+
+def _variadic(name: str, least: int, build: Callable, doc: str, usage: str) -> Op:
+    return Op(name, _MANY, "", "", None, None, None, composite=build, doc=doc,
+              optional=_MANY - least, usage=usage)
+
+
+def _relation(kind: str) -> Callable:
+    return lambda b, x, y: conditions.relation(b, kind, x, y)
+
+
+def _fold(name: str) -> Callable:
+    def build(b, *args):
+        result = args[0]
+        for node in args[1:]:
+            result = getattr(b, name)(result, node)
+        return result
+    return build
+
+
+def _heaviside(b, x, at_zero=None):
+    return conditions.heaviside(b, x, 0.5 if at_zero is None else at_zero)
+
+
+_SYMPY_TEXT: dict[str, Op] = {
+    "Abs": _alias("abs"), "sign": _alias("sign"),
+    "Max": _variadic("max_all", 2, _fold("max"), "the largest argument", "Max(a, b, ...)"),
+    "Min": _variadic("min_all", 2, _fold("min"), "the smallest argument", "Min(a, b, ...)"),
+    "re": _macro("re", 1, lambda b, x: x, "x: the real part of a real number"),
+    "Heaviside": Op("heaviside", 2, "", "", None, None, None, composite=_heaviside,
+                    optional=1, usage="Heaviside(x) or Heaviside(x, value_at_0)",
+                    doc="0 where x < 0, 1 where x > 0, 1/2 (or the second argument) at 0"),
+    "Lt": _macro("lt", 2, _relation("<"), "a < b"),
+    "Le": _macro("le", 2, _relation("<="), "a <= b"),
+    "Gt": _macro("gt", 2, _relation(">"), "a > b"),
+    "Ge": _macro("ge", 2, _relation(">="), "a >= b"),
+    "Eq": _macro("eq", 2, _relation("=="), "1 where a == b, else 0"),
+    "Ne": _macro("ne", 2, _relation("!="), "1 where a != b, else 0"),
+    "And": _variadic("and", 1, lambda b, *m: conditions.all_of(b, m), "all conditions hold",
+                     "And(a < b, c > d, ...)"),
+    "Or": _variadic("or", 1, lambda b, *m: conditions.any_of(b, m), "some condition holds",
+                    "Or(a < b, c > d, ...)"),
+    "Not": _macro("not", 1, conditions.negation, "the condition does not hold"),
+    "Piecewise": _variadic("piecewise", 2,
+                           lambda b, *a: conditions.select(b, a[0::2], a[1::2][:-1]),
+                           "the value of the first piece whose condition holds",
+                           "Piecewise((value, condition), ..., (value, True))"),
+}
+_PYSR.update(_SYMPY_TEXT)
+
+#: Names SymPy's text gives a meaning: read as numbers or graphc's constants.
+SYMPY_NAMES: dict[str, float | str] = {"True": 1.0, "False": 0.0, "E": "e", "pi": "pi"}
+#: Names SymPy's text may hold that no real formula has: name -> what is wrong.
+SYMPY_REFUSED: dict[str, str] = {
+    "I": "'I' is SymPy's imaginary unit; graphc works on real numbers",
+    "oo": "'oo' is SymPy's infinity; graphc works on finite numbers",
+    "zoo": "'zoo' is SymPy's complex infinity; graphc works on finite real numbers",
+    "nan": "'nan' is not a number; graphc works on finite real numbers",
+}
+
+# SymPy's text (dialect "pysr"): relations below arithmetic, then &, then |; ~ as tight as
+# unary minus, as in Python.
+SYMPY_INFIX: dict[str, tuple[str, int, int]] = {
+    "<": ("lt", 5, 5), "<=": ("le", 5, 5), ">": ("gt", 5, 5), ">=": ("ge", 5, 5),
+    "&": ("and", 3, 3), "|": ("or", 2, 2),
+}
+SYMPY_PREFIX: dict[str, tuple[str | None, int]] = {"~": ("not", 40)}
+RELATION_OPS = frozenset(("lt", "le", "gt", "ge"))
+CONDITION_OPS = RELATION_OPS | frozenset(("eq", "ne", "and", "or", "not"))
+
+
 @dataclass(frozen=True)
 class Dialect:
     """One tool's spellings, and how its variables are numbered."""
@@ -185,6 +264,9 @@ class Dialect:
     variable: str                # the numbered variable names, as a regular expression
     first: int                   # the number of the first variable: 0 (X0) or 1 (x1)
     source: str
+    #: SymPy's text as well: comparisons, ``&``, ``|``, ``~``, ``Piecewise`` pieces and the
+    #: names of SYMPY_NAMES and SYMPY_REFUSED.
+    sympy_text: bool = False
 
     def numbered(self, name: str) -> int | None:
         match = re.fullmatch(self.variable, name)
@@ -199,7 +281,8 @@ DIALECTS: dict[str, Dialect] = {
                        "trevorstephens/gplearn gplearn/functions.py"),
     "dso": Dialect("dso", _DSO, r"x(\d+)", 1,
                    "dso-org/deep-symbolic-optimization dso/dso/functions.py"),
-    "pysr": Dialect("pysr", _PYSR, r"x(\d+)", 0, "MilesCranmer/PySR pysr/export_sympy.py"),
+    "pysr": Dialect("pysr", _PYSR, r"x(\d+)", 0, "MilesCranmer/PySR pysr/export_sympy.py",
+                    sympy_text=True),
 }
 
 #: Function spellings without a dialect, and those of them that read as functions only where

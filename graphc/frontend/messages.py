@@ -64,6 +64,51 @@ class Messages:
                     "to write slide notation like 2x or x y")
         return self.error(f"expected an operator but found {describe(tok)}", tok.start, hint)
 
+    # ---------------------------------------------------------------- SymPy's text
+
+    def _sympy_only(self, i: int) -> ParseError:
+        tok = self.tokens[i]
+        return self.error(f"'{tok.text}' is SymPy's notation; graphc reads it only with "
+                          f"dialect='pysr'", tok.start,
+                          "comparisons, &, | and ~ write conditions of a Piecewise")
+
+    def _chained(self, at: int) -> ParseError:
+        return self.error("comparisons do not chain here", self.tokens.starts[at],
+                          "write And(a < b, b < c), or (a < b) & (b < c)")
+
+    def _xor(self, at: int) -> ParseError:
+        return self.error(f"'{self.tokens.texts[at]}' with a condition: a power of a 0/1 mask, "
+                          f"or SymPy's Xor ('(a > 0) ^ (b > 0)'), which graphc does not read",
+                          self.tokens.starts[at],
+                          "write Or(And(a > 0, b <= 0), And(a <= 0, b > 0)); '^' and '**' "
+                          "are powers of numbers")
+
+    def _piece_error(self, offset: int) -> ParseError:
+        return self.error("a piece of a Piecewise is (value, condition)", offset,
+                          "write Piecewise((value, condition), ..., (value, True))")
+
+    def _not_a_piece(self, i: int) -> ParseError:
+        return self.error(f"expected a piece (value, condition) of the Piecewise but found "
+                          f"{describe(self.tokens[i])}", self.tokens.starts[i],
+                          "write Piecewise((value, condition), ..., (value, True))")
+
+    def _check_piece(self, i: int, count: int) -> None:
+        """A piece ``(value, condition)`` has two parts and ends its argument."""
+        if count != 2:
+            raise self._piece_error(self.tokens.starts[i])
+        after = self.tokens[i + 1]
+        if after.kind not in (",", ")"):
+            raise self.error(f"expected ',' or ')' after a piece of the Piecewise but found "
+                             f"{describe(after)}", after.start)
+
+    def _check_last_piece(self, condition) -> None:
+        """The last condition is ``True``: otherwise no value where no condition holds."""
+        _, start, end = condition
+        if self.text[start:end] != "True":
+            raise self.error("the last piece of a Piecewise must be (value, True): otherwise "
+                             "it has no value where no condition holds", start,
+                             "add a last piece such as (0, True)")
+
     def _unclosed(self, bracket, i: int) -> ParseError:
         found = self.tokens[i]
         return self.error(f"this '(' is never closed: expected ')' before {describe(found)}",

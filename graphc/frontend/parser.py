@@ -14,17 +14,17 @@ and says what was expected there.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Generic, NamedTuple, Protocol, Sequence, TypeVar
 
 from graphc.frontend import dialects
-from graphc.frontend.declared import declared_names, readings
+from graphc.frontend.declared import declared_names
 from graphc.errors import GraphcError, ParseError
 from graphc.frontend.messages import Messages, describe, usage
+from graphc.frontend.names import Names
 from graphc.frontend.tokens import Token, tokenize
 from graphc.limits import DEFAULT as DEFAULT_LIMITS, Limits
-from graphc.ops import CONSTANTS, FUNCTIONS, SOFT_FUNCTIONS
+from graphc.ops import FUNCTIONS, SOFT_FUNCTIONS
 
 T = TypeVar("T")
 Span = tuple[int, int]  # (start, end) character offsets into the whole text, end exclusive
@@ -92,13 +92,14 @@ def parse(text: str, builder: Builder[T], variables: Sequence[str] | str | None 
                          f"{limits.length:,}", text, limits.length,
                          "graphc.Limits(length=...) sets the limit")
     return _Parser(text, builder, declared_names(variables), limits.depth,
-                   dialects.functions(dialect)).program()
+                   dialects.functions(dialect),
+                   dialect is not None and dialect.sympy_text).program()
 
 
 class _Waiting(NamedTuple):
     """An operator or bracket on the stack, waiting for its operands."""
 
-    kind: str  # infix, prefix, function (written without parentheses), group, call
+    kind: str  # infix, prefix, function (without parentheses), group, call, piece
     op: str | None  # canonical op name; None for unary plus and groups
     power: int  # right binding power
     at: int  # index of its token: the operator, '(' or the called function's name
@@ -112,13 +113,19 @@ _new = tuple.__new__  # makes a _Waiting several times faster than calling the c
 Operand = tuple  # (builder value, start, end); the extent includes surrounding parentheses
 
 
-class _Parser(Messages, Generic[T]):
+class _Parser(Messages, Names, Generic[T]):
     """One reading of one text: the statements, then each expression by shunting-yard."""
 
     def __init__(self, text: str, builder: Builder[T], declared: tuple[str, ...] | None,
                  max_depth: int | None = None,
-                 functions: tuple[dict, frozenset] = (FUNCTIONS, SOFT_FUNCTIONS)):
+                 functions: tuple[dict, frozenset] = (FUNCTIONS, SOFT_FUNCTIONS),
+                 sympy_text: bool = False):
         self.text = text
+        self.sympy_text = sympy_text  # comparisons, &, |, ~, Piecewise pieces, True, I, ...
+        self.infix = {**INFIX, **dialects.SYMPY_INFIX} if sympy_text else INFIX
+        self.prefix = {**PREFIX, **dialects.SYMPY_PREFIX} if sympy_text else PREFIX
+        self.compared: set[Span] = set()  # extents of comparisons not in parentheses
+        self.conditions: set = set()  # builder values of conditions (0/1 masks)
         self.functions, self.soft = functions  # spelling -> op; those read only where called
         self.builder = builder
         self.declared = declared
@@ -204,7 +211,12 @@ class _Parser(Messages, Generic[T]):
         while True:
             kind = kinds[i]
             if expect_operand:
-                if kind == "name":
+                if operators and operators[-1].op == "piecewise" and operators[-1].kind == "call":
+                    if kind != "(":
+                        raise self._not_a_piece(i)
+                    operators.append(_new(_Waiting, ("piece", None, BRACKET, i, 2,
+                                                     len(operands), i)))
+                elif kind == "name":
                     if self._is_call(i):
                         i = self._function(i, operators, len(operands))
                     else:
@@ -216,13 +228,17 @@ class _Parser(Messages, Generic[T]):
                     expect_operand = False
                 elif kind == "(":
                     operators.append(_new(_Waiting, ("group", None, BRACKET, i, 0, 0, i)))
-                elif kind == "op" and texts[i] in PREFIX:
-                    op, power = PREFIX[texts[i]]
+                elif kind == "op" and texts[i] in self.prefix:
+                    op, power = self.prefix[texts[i]]
                     operators.append(_new(_Waiting, ("prefix", op, power, i, 0, 0, -1)))
+                elif kind == "op" and texts[i] in dialects.SYMPY_PREFIX:
+                    raise self._sympy_only(i)
                 else:
                     raise self._expected_operand(i, before, operators)
             elif kind == "op":
-                op, left, right = INFIX[texts[i]]
+                if texts[i] not in self.infix:
+                    raise self._sympy_only(i)
+                op, left, right = self.infix[texts[i]]
                 if operators and operators[-1].power >= left:
                     reduce(operators, operands, left)
                 operators.append(_new(_Waiting, ("infix", op, right, i, 0, 0, -1)))
@@ -268,13 +284,27 @@ class _Parser(Messages, Generic[T]):
             waiting = operators.pop()
             value, start, end = operands.pop()
             if waiting.kind == "infix":
-                left, start, _ = operands.pop()
+                left, start, left_end = operands.pop()
+                if self.sympy_text:
+                    self._sympy_operands(waiting, left, value, (start, left_end), (start, end))
                 value = apply(waiting.op, [left, value], (start, end))
             else:  # prefix or function: its span starts at the operator
                 start = starts[waiting.at]
                 if waiting.op is not None:
                     value = apply(waiting.op, [value], (start, end))
+            if waiting.op in dialects.CONDITION_OPS:
+                self.conditions.add(value)
             operands.append((value, start, end))
+
+    def _sympy_operands(self, waiting: _Waiting, left, right, left_extent: Span,
+                        extent: Span) -> None:
+        """SymPy's text: comparisons do not chain, and '^' between conditions is Xor."""
+        if waiting.op in dialects.RELATION_OPS:
+            if left_extent in self.compared:
+                raise self._chained(waiting.at)
+            self.compared.add(extent)
+        elif waiting.op == "pow" and (left in self.conditions or right in self.conditions):
+            raise self._xor(waiting.at)
 
     def _close(self, i: int, operators: list[_Waiting], operands: list[Operand]) -> None:
         """')': finish the innermost group or call."""
@@ -289,19 +319,29 @@ class _Parser(Messages, Generic[T]):
             operands[-1] = (operands[-1][0], start, end)
             return
         count = len(operands) - bracket.base
+        if bracket.kind == "piece":  # its value and condition stay: Piecewise takes them all
+            self._check_piece(i, count)
+            return
+        if bracket.op == "piecewise" and count:
+            self._check_last_piece(operands[-1])
         if count < bracket.arity - self.functions[self.tokens.texts[bracket.at]].optional:
             raise self._arity_error(bracket, i, count)
         args = [value for value, _, _ in operands[bracket.base:]]
         del operands[bracket.base:]
-        operands.append((self.builder.apply(bracket.op, args, (start, end)), start, end))
+        value = self.builder.apply(bracket.op, args, (start, end))
+        if bracket.op in dialects.CONDITION_OPS:
+            self.conditions.add(value)
+        operands.append((value, start, end))
 
     def _comma(self, i: int, operators: list[_Waiting], operands: list[Operand]) -> None:
         """',': finish one argument of the innermost call."""
         self._reduce(operators, operands, 0)
-        if not operators or operators[-1].kind != "call":
+        if not operators or operators[-1].kind not in ("call", "piece"):
             raise self.error("',' outside a function call", self.tokens.starts[i],
                              "commas separate the arguments of functions like max(a, b)")
         call = operators[-1]
+        if call.kind == "piece" and len(operands) - call.base >= 2:
+            raise self._piece_error(self.tokens.starts[i])
         if len(operands) - call.base >= call.arity:
             raise self._arity_error(call, i, None)
 
@@ -324,54 +364,3 @@ class _Parser(Messages, Generic[T]):
                              after.start, hint)
         operators.append(_new(_Waiting, ("function", op.name, FUNCTION_OPERAND, i, 1, 0, -1)))
         return i
-
-    # ---------------------------------------------------------------- names
-
-    def _name(self, i: int) -> Operand:
-        """A name's value: an intermediate, a variable, a constant, or a split product."""
-        name, start = self.tokens.texts[i], self.tokens.starts[i]
-        end = start + len(name)
-        if name in self.bound:  # an intermediate: the builder already has it
-            return self.bound[name], start, end
-        if name in self.is_declared:
-            return self.builder.variable(name, (start, end)), start, end
-        if name in self.assigned_at:
-            hint = ("a name cannot be used in its own definition" if name == self.assigning
-                    else f"it is assigned at {self._where(self.assigned_at[name])}")
-            raise self.error(f"'{name}' is used before it is assigned", start, hint)
-        if name in CONSTANTS:
-            return self.builder.constant(name, (start, end)), start, end
-        called = self.tokens.kinds[i + 1] == "("
-        if self.declared is None:
-            if called and len(name) > 1:
-                raise self._unknown_function(self.tokens[i])
-            self.seen.setdefault(name)
-            return self.builder.variable(name, (start, end)), start, end
-        parts = self._split(self.tokens[i])
-        if parts is None:
-            if called:
-                raise self._unknown_function(self.tokens[i])
-            declared = ", ".join(self.declared) or "none"
-            close = difflib.get_close_matches(name, self.functions, n=1)
-            hint = (f"did you mean the function '{close[0]}'?" if close else
-                    "declare it, or write it as a product of declared variables like 'xz'")
-            if name == "T" and i > 0 and self.tokens.texts[i - 1] in ("^", "**"):
-                hint = "to transpose, write A.T or transpose(A)"
-            raise self.error(f"'{name}' is not a declared variable (declared: {declared})",
-                             start, hint)
-        value, offset = None, start
-        for part in parts:
-            factor = self.builder.variable(part, (offset, offset + len(part)))
-            offset += len(part)
-            value = factor if value is None else self.builder.apply(
-                "mul", [value, factor], (start, offset))
-        return value, start, end
-
-    def _split(self, tok: Token) -> list[str] | None:
-        """Read an undeclared word as a product of declared variables: 'xz' is x*z."""
-        found = readings(tok.text, self.declared)
-        if len(found) > 1:
-            one, other = ("*".join(parts) for parts in found)
-            raise self.error(f"'{tok.text}' is ambiguous: it reads as {one} or as {other}",
-                             tok.start, "write the product with '*' or spaces")
-        return found[0] if found else None

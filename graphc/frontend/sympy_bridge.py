@@ -11,6 +11,7 @@ from typing import Sequence
 import sympy
 
 from graphc.errors import GraphcError
+from graphc.frontend import conditions
 from graphc.graph.graph import Graph, Node
 from graphc.ops import ALL_OPS, CONSTANT_PRINT
 
@@ -127,7 +128,7 @@ def from_sympy(expr: sympy.Expr, graph: Graph) -> Node:
         children = _children(e)
         if not ready:
             stack.append((e, True))
-            stack.extend((a, False) for a in children if a not in node_of)
+            stack.extend((a, False) for a in reversed(children) if a not in node_of)
             continue
         node_of[e] = _convert(e, [node_of[a] for a in children], graph, b)
     return node_of[expr]
@@ -146,36 +147,8 @@ def _children(e: sympy.Basic) -> tuple[sympy.Basic, ...]:
     return e.args
 
 
-def _mask(b, func, left, right):
-    """A relation of two nodes as a 0/1 node, built from ``step`` (1 where its argument is
-    positive, else 0), so that ``x < y`` is 0 at a tie and ``x <= y`` is 1."""
-    if func is sympy.StrictLessThan:
-        return b.step(b.sub(right, left))
-    if func is sympy.StrictGreaterThan:
-        return b.step(b.sub(left, right))
-    if func is sympy.LessThan:
-        return b.sub(1.0, b.step(b.sub(left, right)))
-    if func is sympy.GreaterThan:
-        return b.sub(1.0, b.step(b.sub(right, left)))
-    apart = b.step(b.abs(b.sub(left, right)))
-    return b.sub(1.0, apart) if func is sympy.Equality else apart
-
-
-_RELATIONS = (sympy.StrictLessThan, sympy.StrictGreaterThan, sympy.LessThan,
-              sympy.GreaterThan, sympy.Equality, sympy.Unequality)
-
-
-def _piecewise(e: sympy.Piecewise, args: list[Node], b) -> Node:
-    """``Piecewise((v1, c1), (v2, c2), ..., (vn, True))`` as the select
-    ``c1*v1 + (1 - c1)*(c2*v2 + (1 - c2)*(...))`` of 0/1 masks, built from the last piece."""
-    if e.args[-1].cond is not sympy.true:
-        raise GraphcError(f"a Piecewise needs a last piece (value, True), or it has no value "
-                          f"where no condition holds (in {e})")
-    result = args[-2]
-    for k in range(len(e.args) - 2, -1, -1):
-        value, condition = args[2 * k], args[2 * k + 1]
-        result = b.add(b.mul(condition, value), b.mul(b.sub(1.0, condition), result))
-    return result
+_RELATIONS = {sympy.StrictLessThan: "<", sympy.StrictGreaterThan: ">", sympy.LessThan: "<=",
+              sympy.GreaterThan: ">=", sympy.Equality: "==", sympy.Unequality: "!="}
 
 
 def _convert(e: sympy.Basic, args: list[Node], graph: Graph, b) -> Node:
@@ -215,23 +188,22 @@ def _convert(e: sympy.Basic, args: list[Node], graph: Graph, b) -> Node:
     if func is sympy.Heaviside:
         # SymPy's Heaviside(x) is 1/2 at 0; Heaviside(x, h0) is h0 there.
         at_zero = e.args[1] if len(e.args) == 2 else sympy.Rational(1, 2)
-        if at_zero == 0:
-            return b.step(args[0])
         if not (at_zero.is_Number and at_zero.is_real):
             raise GraphcError(f"graphc reads Heaviside with a number at 0, not {at_zero} (in {e})")
-        zero = b.sub(1.0, b.add(b.step(args[0]), b.step(b.neg(args[0]))))
-        return b.add(b.step(args[0]), b.mul(float(at_zero), zero))
+        return conditions.heaviside(b, args[0], float(at_zero))
     if func in _RELATIONS:
-        return _mask(b, func, *args)
-    if func is sympy.And or func is sympy.Or:
-        result = args[0]
-        for node in args[1:]:
-            result = b.mul(result, node) if func is sympy.And else b.max(result, node)
-        return result
+        return conditions.relation(b, _RELATIONS[func], *args)
+    if func is sympy.And:
+        return conditions.all_of(b, args)
+    if func is sympy.Or:
+        return conditions.any_of(b, args)
     if func is sympy.Not:
-        return b.sub(1.0, args[0])
+        return conditions.negation(b, args[0])
     if func is sympy.Piecewise:
-        return _piecewise(e, args, b)
+        if e.args[-1].cond is not sympy.true:
+            raise GraphcError(f"a Piecewise needs a last piece (value, True), or it has no "
+                              f"value where no condition holds (in {e})")
+        return conditions.select(b, args[0::2], args[1::2][:-1])
     known = sorted({s.__name__ for s in _UNARY} | {"Add", "Mul", "Pow", "Max", "Min",
                                                    "Heaviside", "Piecewise", "And", "Or",
                                                    "Not"} | {r.__name__ for r in _RELATIONS})

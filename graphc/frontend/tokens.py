@@ -47,14 +47,15 @@ class Tokens:
 _TOKEN = re.compile(r"""
     [ \t]*                  # spaces and tabs before a token are skipped with it
     (?: (?P<name>[^\W\d]\w*)
-      | (?P<punct>\*\*|==|\.T(?!\w)|[-+*/^(),=;@])
+      | (?P<punct>\*\*|==|<=|>=|\.T(?!\w)|[-+*/^(),=;@<>&|~])
       | (?P<number>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
       | (?P<newline>[\r\n])
       | (?P<other>.)
       | (?P<last>\Z)
     )""", re.VERBOSE | re.DOTALL)
 _PUNCT_KIND = {"**": "op", "+": "op", "-": "op", "*": "op", "/": "op", "^": "op", ";": "sep",
-               "@": "op", ".T": "postfix",
+               "@": "op", ".T": "postfix", "<": "op", "<=": "op", ">": "op", ">=": "op",
+               "&": "op", "|": "op", "~": "op",
                "(": "(", ")": ")", ",": ",", "=": "=", "==": "=="}
 
 _CHARACTER_HINTS = {

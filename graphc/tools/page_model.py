@@ -30,7 +30,7 @@ PAGE_OPS = frozenset({
     "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "sin", "cos", "tan", "cot",
     "asin", "acos", "atan", "sinh", "cosh", "tanh", "sigmoid", "softplus", "log_sigmoid", "relu",
     "abs", "max", "min", "sign", "step", "replace_zero", "erf", "erfc", "sigmoid_complement",
-    "tanh_derivative"})
+    "tanh_derivative", "mul0", "div0"})
 
 
 # ------------------------------------------------------------------------------ the data
