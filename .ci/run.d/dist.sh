@@ -16,7 +16,8 @@ declared = re.search(r'^version = "([^"]+)"', pathlib.Path("pyproject.toml").rea
 wheel = zipfile.ZipFile(next(out.glob("*.whl")))
 names = set(wheel.namelist())
 for needed in ("graphc/__init__.py", "graphc/tools/page_assets/page.html",
-               "graphc/tools/page_assets/page.js", "graphc/tools/page_assets/page.css"):
+               "graphc/tools/page_assets/page.js", "graphc/tools/page_assets/page.css",
+               "graphc/py.typed"):
     assert needed in names, f"the wheel lacks {needed}"
 metadata = wheel.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
 assert f"Version: {declared}\n" in metadata, "the wheel's version is not pyproject's"

@@ -17,7 +17,7 @@ import copy
 import itertools
 import operator
 from contextlib import nullcontext
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -28,11 +28,16 @@ from graphc.backends.llvm import code as llvm_code, record as llvm_record
 from graphc.errors import DomainError, GraphcError
 from graphc.ops.shapes import bind
 
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from graphc.graph.graph import Graph, Node
+
 
 _MISSING = object()  # a variable no value was given for yet
 
 
-def by_name(names: Sequence[str]):
+def by_name(names: Sequence[str]) -> Callable[[Mapping[str, Any]], tuple]:
     """``get(mapping)``: the values of ``names`` in a mapping, as a tuple in that order, looked
     up in C (``operator.itemgetter``); KeyError if one is missing."""
     if len(names) == 1:
@@ -53,7 +58,20 @@ class Calls:
     #: (:mod:`graphc.backends.llvm`); :meth:`using` switches.
     backend = "python"
 
-    def using(self, backend: str):
+    # What the class using it provides (declared for the type checker; set by Compiled and
+    # Function or VectorFunction).
+    _graph: Graph
+    output: Node
+    variables: tuple[str, ...]
+    shapes: dict[str, tuple]
+    on_domain_error: str
+    _style: str
+    _position: dict[str, int]
+    _by_name: Callable[[Mapping[str, Any]], tuple]
+    _plan: list[tuple[tuple, bool]]
+    _get: Callable[..., Any]  # Compiled._get: the printed code of a kind on a backend
+
+    def using(self, backend: str) -> Self:
         """This function running on ``backend`` (``"python"``, ``"numba"`` or ``"llvm"``): ``self`` if it
         already does, else a copy that shares its graph and the code compiled so far."""
         numba_backend.check_runs_on(backend)
@@ -108,7 +126,7 @@ class Calls:
         if len(values) < len(names) or any(v is _MISSING for v in values):
             missing = [n for n, v in itertools.zip_longest(names, values, fillvalue=_MISSING)
                        if v is _MISSING]
-            raise GraphcError(f"no value for {', '.join(missing)} in the {what}; "
+            raise GraphcError(f"no value for {', '.join(map(str, missing))} in the {what}; "
                               f"the variables are ({', '.join(names)})")
         return values
 
@@ -119,6 +137,7 @@ class Calls:
         if self.tensor:
             return self._run_arrays(kind, values, backend)
         batched = any(isinstance(v, (np.ndarray, list, tuple)) for v in values)
+        arrays: list  # of arrays, or of floats
         try:
             if batched:
                 arrays = [_real_array(v) for v in values]
@@ -197,7 +216,9 @@ class Calls:
         """Run numpy code (or numba's, on numba) on arrays of the declared shapes; results do
         not alias arguments."""
         plan = self._plan + self._plan if kind in ("jvp", "hvp") else self._plan
-        arrays, sizes, fits = [], {}, True
+        arrays: list = []
+        sizes: dict = {}
+        fits = True
         for (want, numbers_only), value in zip(plan, values):
             if type(value) is np.ndarray and value.dtype == _FLOAT:
                 array = value
@@ -266,7 +287,7 @@ class Calls:
         raise GraphcError("the arguments do not have their declared shapes")  # bind names which
 
 
-def as_call(values) -> tuple[tuple, dict]:
+def as_call(values: Any) -> tuple[tuple, dict]:
     if isinstance(values, Mapping):
         return (), dict(values)
     return tuple(values), {}

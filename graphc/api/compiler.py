@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import sympy
 
@@ -16,11 +16,15 @@ from graphc.graph.graph import Graph
 from graphc.limits import DEFAULT as DEFAULT_LIMITS, Limits
 from graphc.ops import shapes as shapes_module
 
+if TYPE_CHECKING:
+    from graphc.api.vector import VectorFunction
 
-def compile(formula, variables: Sequence[str] | str | None = None, *,
+
+def compile(formula: str | sympy.Basic | Sequence[str | sympy.Basic] | Mapping[str, str | sympy.Basic],
+            variables: Sequence[str] | str | None = None, *,
             shapes: Mapping | None = None, wrt: Sequence[str] | str | None = None,
             limits: Limits | None = None, on_domain_error: str = "numpy",
-            dialect: str | None = None, backend: str = "python"):
+            dialect: str | None = None, backend: str = "python") -> Function | VectorFunction:
     """Compile a formula to value and gradient code.
 
     ``formula`` is text such as ``"exp(x*z) + x*z/log(x)"``, a program such as

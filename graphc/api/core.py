@@ -10,7 +10,9 @@ code per (kind, backend, style), and the op counts; a subclass says which progra
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Callable, Sequence, cast
+
+import networkx as nx
 
 from graphc.api.calling import Calls, by_name
 from graphc.backends import inline, printing, registry
@@ -26,7 +28,7 @@ from graphc.graph.graph import Graph, Node
 @dataclass
 class _Compiled:
     source: str
-    run: object
+    run: Callable[..., Any]
     ops: int
     listing: printing.Listing | None = None  # the node behind each line, for DomainError
 
@@ -42,7 +44,7 @@ class Compiled(Calls):
     def __init__(self, graph: Graph, outputs: Sequence[Node], inputs: Sequence[Node]):
         self._graph = graph
         self.inputs = tuple(inputs)
-        self.variables = tuple(graph.name(n) for n in self.inputs)
+        self.variables = tuple(cast(str, graph.name(n)) for n in self.inputs)  # inputs are named
         self._arity = len(self.variables)
         #: Each variable's position, and a C-level getter of the values of a complete mapping
         #: of names in the code's order (KeyError if a name is missing): keyword binding costs
@@ -51,14 +53,15 @@ class Compiled(Calls):
         self._by_name = by_name(self.variables)
         self._primal = set(graph.ancestors(list(outputs))) | set(self.inputs)
         self._names: Names = Names()
-        self._compiled: dict[tuple[str, str, str], _Compiled] = {}
+        #: (kind, backend, style) -> printed code (_Compiled), or the loaded LLVM or numba code.
+        self._compiled: dict[tuple[str, str, str], Any] = {}
         #: Printed but not yet loaded: (kind, backend, style) -> (program, source, listing).
         #: Printing needs nothing optional; loading may (JAX), so showing code never loads it.
         self._printed: dict[tuple[str, str, str], tuple] = {}
 
     # --------------------------------------------------------------------- the graph
     @property
-    def graph(self):
+    def graph(self) -> nx.DiGraph:
         """The ``networkx.DiGraph`` of the formulas and every derivative taken so far."""
         return self._graph.nx
 
@@ -67,7 +70,7 @@ class Compiled(Calls):
         """graphc's own :class:`~graphc.graph.Graph` around :attr:`graph`."""
         return self._graph
 
-    def packed(self, kind: str = "value_and_grad", backend: str | None = None):
+    def packed(self, kind: str = "value_and_grad", backend: str | None = None) -> Callable[..., Any]:
         """``kind`` as a function of one 1-D float64 array of the variables (in
         :attr:`variables` order), returning floats and numpy arrays, for optimizers:
         ``scipy.optimize.minimize(f.packed("value_and_grad"), x0, jac=True)``. It runs on the

@@ -26,9 +26,10 @@ compiled with ``on_domain_error="raise"``. NaN arguments are refused wherever er
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
+import sympy
 
 from graphc.api.calling import as_call
 from graphc.api.core import Compiled
@@ -64,7 +65,7 @@ def _entry(kind: str, doc: str):
     name (``_by_name`` takes them out of the keywords in the code's order, in C). Anything
     else, NaN included (which ``_run`` refuses), takes ``Function._call``. The parameters before
     ``/`` are positional-only, so that every variable name, ``self`` included, is a keyword."""
-    def call(self, /, *args, **kwargs):
+    def call(self: Function, /, *args: Any, **kwargs: Any) -> Any:
         run = self._scalar_runs.get(kind)
         if run is not None:
             if kwargs:
@@ -113,7 +114,7 @@ class Function(Views, Compiled):
         self.formula = formula
         self.output_name = output_name
         #: Each variable's declared shape, ``()`` for a scalar.
-        self.shapes = {graph.name(n): graph.shape(n) for n in self.inputs}
+        self.shapes = {name: graph.shape(n) for name, n in zip(self.variables, self.inputs)}
         #: The variables the gradient is taken with respect to, in its order.
         self.wrt = tuple(wrt) if wrt is not None else self.variables
         self._wrt = tuple(self.inputs[self.variables.index(name)] for name in self.wrt)
@@ -135,7 +136,7 @@ class Function(Views, Compiled):
         self._seeds: tuple[Node, ...] = ()
         self._higher: dict[str, Program] = {}
         self._style = "assign"
-        self._scalar_runs: dict[str, object] = {}  # kind -> compiled math code in this style
+        self._scalar_runs: dict[str, Callable[..., Any]] = {}  # kind -> compiled math code in this style
 
     @property
     def style(self) -> str:
@@ -164,8 +165,8 @@ class Function(Views, Compiled):
             if not self._graph.shape(self.output):  # a gradient needs a scalar
                 self.gradient_nodes()  # first, as BUILD_ORDER says
             g = self._graph
-            self._seeds = tuple(g.input(g.name(n), role="tangent", shape=g.shape(n))
-                                for n in self.inputs)
+            self._seeds = tuple(g.input(name, role="tangent", shape=g.shape(n))
+                                for name, n in zip(self.variables, self.inputs))
             with gcpause.paused():
                 tangents = differentiate.tangents(g, [self.output],
                                                   dict(zip(self.inputs, self._seeds)))
@@ -181,13 +182,14 @@ class Function(Views, Compiled):
             return Program("value", params, [self.output], "{0}", self._primal)
         if kind in ("grad", "value_and_grad"):
             gradient = list(self.gradient_nodes())
+            assert self._adjoints is not None  # gradient_nodes() made the reverse pass
             adjoints = {p: a for p, a in self._adjoints.of.items() if p in self._primal}
             if kind == "grad":
                 # Forward values that can fail are computed even where only their derivatives
                 # are needed: outside the function's domain there is no gradient either.
                 ops = self._graph.columns()[1]
-                checks = [p for p in sorted(self._primal) if ops[p] is not None
-                          and not ops[p].total and ops[p].shape is None]
+                checks = [p for p in sorted(self._primal) if (op := ops[p]) is not None
+                          and not op.total and op.shape is None]
                 return Program("grad", params, gradient, tuple_format(0, n), self._primal,
                                        adjoints=adjoints, checks=checks)
             return Program("value_and_grad", params, [self.output] + gradient,
@@ -204,17 +206,18 @@ class Function(Views, Compiled):
                 if kind == "hessian":  # first what comes before it in BUILD_ORDER
                     self._program("hvp")
                 self.tangent_node()
-                gradient = self.gradient_nodes()
+                gradients = self.gradient_nodes()
+                assert self._adjoints is not None  # gradient_nodes() made the reverse pass
                 adjoints = {p: a for p, a in self._adjoints.of.items() if p in self._primal}
                 self._higher[kind] = (
-                    higher.hvp_program(self._graph, self.inputs, self._primal, adjoints, gradient)
+                    higher.hvp_program(self._graph, self.inputs, self._primal, adjoints, gradients)
                     if kind == "hvp" else higher.hessian_program(
-                        self._graph, self.inputs, self._names, self._primal, adjoints, gradient))
+                        self._graph, self.inputs, self._names, self._primal, adjoints, gradients))
             return self._higher[kind]
         raise GraphcError(f"unknown kind of code {kind!r}; graphc prints {', '.join(KINDS)}")
 
     def source(self, kind: str = "grad", backend: str | None = None, style: str | None = None,
-               **options) -> str:
+               **options: Any) -> str:
         """The Python source of ``kind`` (value, grad, value_and_grad, jvp, hvp, hessian).
 
         ``backend`` is ``"math"``, ``"numpy"`` or ``"numba"`` (the module numba compiles, whatever
@@ -231,7 +234,7 @@ class Function(Views, Compiled):
         return self._source(kind, backend or self._default_backend, style)
 
     def compiled(self, kind: str = "value_and_grad", backend: str | None = None,
-                 style: str | None = None, **options):
+                 style: str | None = None, **options: Any) -> Callable[..., Any]:
         """The generated function itself, compiled from exactly ``source(kind, backend, style)``.
 
         It takes the values positionally in :attr:`variables` order and checks nothing: no
@@ -283,19 +286,19 @@ class Function(Views, Compiled):
                 self.__dict__[kind] = numba_module.fast_entry(self, kind, run)
         return self._run(kind, values)
 
-    def jvp(self, point, tangent) -> tuple:
+    def jvp(self, point: Any, tangent: Any) -> tuple:
         """``(value, directional derivative along tangent)`` by forward mode."""
         values = self._bind(*as_call(point), what="point")
         direction = self._bind(*as_call(tangent), what="tangent")
         return self._run("jvp", values + direction)
 
-    def hvp(self, point, v) -> tuple:
+    def hvp(self, point: Any, v: Any) -> tuple:
         """The Hessian times ``v``, by forward over reverse, in one pass; no Hessian is formed."""
         values = self._bind(*as_call(point), what="point")
         direction = self._bind(*as_call(v), what="direction")
         return self._run("hvp", values + direction)
 
-    def hessian(self, /, *args, **kwargs) -> np.ndarray:
+    def hessian(self, /, *args: Any, **kwargs: Any) -> np.ndarray:
         """The Hessian matrix (variables x variables), by forward over reverse.
 
         With arrays for arguments the shape is ``(n, n) + the broadcast shape``.
@@ -329,7 +332,7 @@ class Function(Views, Compiled):
         return f
 
     # ----------------------------------------------------------------------- views
-    def to_sympy(self):
+    def to_sympy(self) -> sympy.Expr:
         """The same function as a SymPy expression (scalar formulas only)."""
         from graphc.frontend.sympy_bridge import to_sympy
 

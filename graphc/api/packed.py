@@ -38,6 +38,8 @@ Functions of vectors or matrices are refused: their variables are arrays already
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import numpy as np
 
 from graphc.api.calling import _describe_not_real, _real_array
@@ -186,6 +188,7 @@ def _python_entry(function, kind: str, structure, form):
             raise domain_error(exc, kind, "math", values) from exc
         return convert(result)
 
+    entry: Callable[..., Any]  # one argument, or two with a second vector
     if second is None:
         def entry(x):
             if x.__class__ is not _ndarray or x.dtype is not _FLOAT or x.shape != shape:
@@ -230,6 +233,7 @@ def _numpy_entry(function, kind: str, structure, form):
     def answer(values: list):
         return convert(function._run(kind, [np.array(v) for v in values], "python"))
 
+    entry: Callable[..., Any]  # one argument, or two with a second vector
     if second is None:
         def entry(x):
             return answer(point(x, n, function).tolist())
@@ -251,6 +255,7 @@ def _flat(function, kind: str, run, count: int, shape, convert, backend: str):
         return convert(function._run(kind, values, "python"))
 
     size = (n,)
+    entry: Callable[..., Any]  # one argument, or two with a second vector
     if second is None:
         def entry(x):
             if x.__class__ is not _ndarray or x.dtype is not _FLOAT or x.shape != size \

@@ -19,7 +19,7 @@ Jacobian.
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping, Sequence
+from typing import Any, Callable, Mapping, NoReturn, Sequence, cast
 
 import numpy as np
 import sympy
@@ -117,7 +117,7 @@ class VectorFunction(Compiled):
             return Program("jacobian_reverse", inputs, entries, matrix_format(index), primal,
                            derived=derived, stages=stages)
         if kind == "jvp":
-            seeds = [g.input(g.name(x), role="tangent") for x in inputs]
+            seeds = [g.input(cast(str, g.name(x)), role="tangent") for x in inputs]  # inputs are named
             tangent = differentiate.tangents(g, outputs, dict(zip(inputs, seeds)))
             zero = g.const(0.0)
             result = [tangent.get(o, zero) for o in outputs]
@@ -148,7 +148,7 @@ class VectorFunction(Compiled):
             names.of[seed] = python_name(f"b_{label}", names.taken)
         return names
 
-    def source(self, kind: str = "jacobian", backend: str | None = None, **options) -> str:
+    def source(self, kind: str = "jacobian", backend: str | None = None, **options: Any) -> str:
         """The Python source of ``kind`` (value, jacobian, jacobian_forward, jacobian_reverse,
         jvp, vjp) that runs; ``jacobian`` is the cheaper of the two modes. ``backend`` is
         ``"math"`` (the default for a function on Python), ``"numpy"`` or ``"numba"`` (the
@@ -159,7 +159,8 @@ class VectorFunction(Compiled):
         targets.refuse_options(backend or self._scalar_backend, options)
         return self._source(kind, backend or self._scalar_backend)
 
-    def compiled(self, kind: str = "jacobian", backend: str | None = None, **options):
+    def compiled(self, kind: str = "jacobian", backend: str | None = None,
+                 **options: Any) -> Callable[..., Any]:
         """The generated function of ``source(kind, backend)`` itself, unchecked (for numba,
         its scalar entry; for C, the compiled C called through ctypes)."""
         if backend in targets.TARGETS:
@@ -219,7 +220,7 @@ class VectorFunction(Compiled):
         """The outputs' values at a point, in :attr:`outputs` order."""
         return self._run("value", self._bind(args, kwargs))
 
-    def jacobian(self, /, *args, **kwargs) -> np.ndarray:
+    def jacobian(self, /, *args: Any, **kwargs: Any) -> np.ndarray:
         """The Jacobian (outputs x variables), by the cheaper mode; see :meth:`explain`.
 
         With arrays for arguments the shape is ``(m, n) + the broadcast shape``.
@@ -232,32 +233,32 @@ class VectorFunction(Compiled):
             result = result.reshape(len(self.output_nodes), 0)
         return result
 
-    def jvp(self, point, tangent) -> tuple:
+    def jvp(self, point: Any, tangent: Any) -> tuple:
         """``(values, J @ tangent)`` by one forward pass."""
         values = self._bind(*as_call(point), what="point")
         direction = self._bind(*as_call(tangent), what="tangent")
         return self._run("jvp", values + direction)
 
-    def vjp(self, point, cotangent) -> tuple:
+    def vjp(self, point: Any, cotangent: Any) -> tuple:
         """``(values, cotangent @ J)`` by one reverse pass; ``cotangent`` has one entry per
         output (a sequence, or a mapping from output names)."""
         values = self._bind(*as_call(point), what="point")
         seeds = self._bind_outputs(cotangent)
         return self._run("vjp", values + seeds)
 
-    def grad(self, /, *args, **kwargs):
+    def grad(self, /, *args: Any, **kwargs: Any) -> NoReturn:
         """Not defined: a gradient belongs to one output. A GraphcError says what to use."""
         raise self._scalar_only("grad")
 
-    def value_and_grad(self, /, *args, **kwargs):
+    def value_and_grad(self, /, *args: Any, **kwargs: Any) -> NoReturn:
         """Not defined: a gradient belongs to one output. A GraphcError says what to use."""
         raise self._scalar_only("value_and_grad")
 
-    def hessian(self, /, *args, **kwargs):
+    def hessian(self, /, *args: Any, **kwargs: Any) -> NoReturn:
         """Not defined: a Hessian belongs to one output. A GraphcError says what to use."""
         raise self._scalar_only("hessian")
 
-    def hvp(self, /, *args, **kwargs):
+    def hvp(self, /, *args: Any, **kwargs: Any) -> NoReturn:
         """Not defined: a Hessian belongs to one output. A GraphcError says what to use."""
         raise self._scalar_only("hvp")
 

@@ -10,12 +10,30 @@ A class using :class:`Views` provides ``_graph``, ``output``, ``formula``, ``var
 
 from __future__ import annotations
 
+import os
+from typing import TYPE_CHECKING, Any, Callable
+
 from graphc.backends import printing
 from graphc.graph.graph import Node
+
+if TYPE_CHECKING:
+    from graphc.backends.naming import Names
+    from graphc.backends.scheduling import Program
+    from graphc.graph.graph import Graph
 
 
 class Views:
     """Tables, pictures, the page and notebook display of a compiled function."""
+
+    # What the class using it provides (declared for the type checker).
+    _graph: Graph
+    _names: Names
+    output: Node
+    formula: str
+    variables: tuple[str, ...]
+    tensor: bool
+    _program: Callable[[str], Program]
+    source: Callable[..., str]
 
     def code_names(self, kind: str = "value_and_grad") -> dict[Node, str]:
         """The name each graph node has in the generated ``kind`` code."""
@@ -24,13 +42,13 @@ class Views:
                      names_out=names)
         return names
 
-    def table(self, /, *args, **kwargs):
+    def table(self, /, *args: Any, **kwargs: Any) -> Any:
         """The forward and backward tables at a point: ``print(f.table(2, 3))``, ``.to_dict()``."""
         from graphc.tools import tables
 
         return tables.build(self, tables.point_of(self, args, kwargs))
 
-    def draw(self, path=None, /, *args, **kwargs):
+    def draw(self, path: str | os.PathLike | None = None, /, *args: Any, **kwargs: Any) -> Any:
         """A picture of the graph, labelled with values and adjoints at a point if one is given.
 
         ``f.draw("graph.png", 2, 3)`` writes it (``.dot`` needs nothing; ``.png`` and ``.svg``
@@ -44,7 +62,8 @@ class Views:
             picture.save(path)
         return picture
 
-    def html(self, /, *args, path=None, practice=False, **kwargs) -> str:
+    def html(self, /, *args: Any, path: str | os.PathLike | None = None, practice: bool = False,
+             **kwargs: Any) -> str:
         """The interactive page of both passes at a point (:mod:`graphc.tools.page`) as HTML
         text; ``f.html(2, 3, path="quiz.html")`` writes it and returns the path (Jupyter shows
         the page). ``practice=True``: the tables start empty for a student to fill in."""
@@ -54,7 +73,7 @@ class Views:
             return page.write(self, path, args, kwargs, practice)
         return page.render(self, args, kwargs, practice)
 
-    def show(self, /, *args, **kwargs):
+    def show(self, /, *args: Any, **kwargs: Any) -> Any:
         """The same page inline in Jupyter: ``f.show(2, 3)`` (nothing is fetched)."""
         from graphc.tools import page
 

@@ -3,12 +3,16 @@ undeclared word read as a product of declared ones (``xz`` is ``x*z``)."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Sequence, overload
 
 from graphc.errors import GraphcError
 from graphc.ops import FUNCTIONS, SOFT_FUNCTIONS
 
 
+@overload
+def declared_names(variables: None) -> None: ...
+@overload
+def declared_names(variables: Sequence[str] | str) -> tuple[str, ...]: ...
 def declared_names(variables: Sequence[str] | str | None) -> tuple[str, ...] | None:
     """The declared variables as a tuple: ``"x z"``, ``"x, z"`` and ``["x", "z"]`` alike."""
     if variables is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import sympy
 
@@ -37,7 +37,7 @@ class Built:
 
 
 def build_formula(formula: str | sympy.Basic, graph: Graph, declared: Sequence[str] | None,
-                  limits: Limits | None, who: str, also_declared: Sequence[str] = (),
+                  limits: Limits | None, who: str, also_declared: Iterable[str] = (),
                   dialect: dialects.Dialect | None = None) -> Built:
     """Read ``formula`` into ``graph``. ``declared`` are the declared variables (None: none
     declared), ``who`` names the formula in messages ("the expression", "output 2"),

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import difflib
+from typing import Callable
 
 from graphc.errors import ParseError
 from graphc.frontend import dialects
-from graphc.frontend.tokens import Token
+from graphc.frontend.tokens import Token, Tokens
 from graphc.ops import FUNCTIONS
 
 
@@ -15,6 +16,13 @@ class Messages:
     ``error``, ``text``, ``functions`` (the spellings in force) and the rest of the parser's
     state."""
 
+    # The parser's state (declared for the type checker; the parser sets them).
+    text: str
+    slide: bool
+    tokens: Tokens
+    functions: dict
+    error: Callable[..., ParseError]
+
     def _expected_operand(self, i: int, before: int,
                           operators: list) -> ParseError:
         tok = self.tokens[i]
@@ -22,7 +30,7 @@ class Messages:
         found = describe(tok)
         waiting = operators[-1] if operators else None
         if prev is not None and prev.kind == "(" and tok.kind == ")":
-            if waiting.kind == "call":
+            if waiting is not None and waiting.kind == "call":
                 name = self.tokens.texts[waiting.at]
                 return self.error(f"expected an argument for '{name}' but found ')'", tok.start,
                                   f"'{name}' is called as {usage(name, self.functions[name])}")

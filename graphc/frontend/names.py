@@ -5,16 +5,33 @@ parser)."""
 from __future__ import annotations
 
 import difflib
+from typing import Any, Callable
 
+from graphc.errors import ParseError
 from graphc.frontend import dialects
 from graphc.frontend.declared import readings
-from graphc.frontend.tokens import Token
+from graphc.frontend.tokens import Token, Tokens
 from graphc.ops import CONSTANTS
 
 
 class Names:
     """The name readings of :class:`graphc.frontend.parser._Parser`, which supplies the
     tokens, the builder, the declared and assigned names and ``error``."""
+
+    # The parser's state (declared for the type checker; the parser sets them).
+    tokens: Tokens
+    builder: Any
+    functions: dict
+    sympy_text: bool
+    declared: tuple[str, ...] | None
+    is_declared: dict[str, None]
+    seen: dict[str, None]
+    bound: dict[str, Any]
+    assigning: str | None
+    assigned_at: dict[str, int]
+    error: Callable[..., ParseError]
+    _where: Callable[[int], str]
+    _unknown_function: Callable[[Token], ParseError]
 
     def _name(self, i: int) -> tuple:
         """A name's value: an intermediate, a variable, a constant, or a split product."""
@@ -65,7 +82,7 @@ class Names:
 
     def _split(self, tok: Token) -> list[str] | None:
         """Read an undeclared word as a product of declared variables: 'xz' is x*z."""
-        found = readings(tok.text, self.declared)
+        found = readings(tok.text, self.declared or ())
         if len(found) > 1:
             one, other = ("*".join(parts) for parts in found)
             raise self.error(f"'{tok.text}' is ambiguous: it reads as {one} or as {other}",

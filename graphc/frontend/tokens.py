@@ -79,7 +79,7 @@ def tokenize(text: str, max_depth: int | None = None) -> Tokens:
     while pos < n:  # each pass scans to the end, or up to a name that needs a closer look
         for found in _TOKEN.finditer(text, pos):
             group = found.lastgroup
-            lexeme, end = found.group(group), found.end()
+            lexeme, end = found.group(group), found.end()  # type: ignore[arg-type]  # every branch is named
             pos = end - len(lexeme)
             if group == "punct":
                 kind = _PUNCT_KIND[lexeme]

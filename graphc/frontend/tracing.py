@@ -27,7 +27,7 @@ import math
 import numbers
 import sys
 import types
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -35,6 +35,9 @@ from graphc.api.function import Function
 from graphc.errors import DomainError, GraphcError
 from graphc.graph.graph import Graph, Node
 from graphc.ops import ALL_OPS, BY_NAME, FUNCTIONS, SOFT_FUNCTIONS, Op
+
+if TYPE_CHECKING:
+    from graphc.api.vector import VectorFunction
 
 _PIECEWISE = "graphc.max, graphc.min, graphc.relu or graphc.abs"
 
@@ -279,7 +282,7 @@ def _traced_globals(fn, graph: Graph) -> dict:
     return {**fn.__globals__, **rebound}
 
 
-def function(fn: Callable):
+def function(fn: Callable) -> Function | VectorFunction:
     """Trace a Python function of scalars into a :class:`~graphc.Function` (use as a decorator).
 
     Its parameters are the variables, in order. A function that returns a tuple, a list or a

@@ -9,7 +9,7 @@ records are :mod:`graphc.ops.scalar` and :mod:`graphc.ops.tensor`, joined in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Optional
+from typing import TYPE_CHECKING, Callable, ClassVar, Mapping, Optional
 
 import sympy
 
@@ -97,6 +97,9 @@ class Op:
         if callable(template):
             return template(args)
         return template.format(*args)
+
+    if TYPE_CHECKING:  # set by __post_init__, not a field of the dataclass
+        slots: ClassVar[tuple[Optional[int], ...]]
 
     def __post_init__(self) -> None:
         slots = (ANY,) * self.arity if self.operands is None else self.operands

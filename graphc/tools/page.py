@@ -41,7 +41,7 @@ CHAR_W, LINE_H, PAD = 7.8, 16.0, 6.0   # pixels: 13px monospace
 
 def asset(name: str) -> str:
     """A file of the page's template (shipped with the package)."""
-    return resources.files("graphc.tools").joinpath("page_assets", name).read_text(encoding="utf-8")
+    return resources.files("graphc.tools").joinpath("page_assets").joinpath(name).read_text(encoding="utf-8")
 
 
 # -------------------------------------------------------------------------- the picture

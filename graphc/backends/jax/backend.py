@@ -15,6 +15,7 @@ graphc is: it is the optional extra ``pip install graphc[jax]``.
 from __future__ import annotations
 
 import re
+from typing import Any, Callable
 
 from graphc import errors
 from graphc.backends.backend import Backend, load_python
@@ -129,6 +130,7 @@ def flat_entry(function, kind: str):
     def pair(x, v):
         return leaves(run(*[x[k] for k in range(n)], *[v[k] for k in range(v.shape[0])]))
 
+    flat: Callable[..., Any]  # (x, out), or (x, v, out) with a second vector
     if len(function._program(kind).params) == n:
         def flat(x, out):
             out[...] = point(x)

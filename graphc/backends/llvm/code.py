@@ -105,8 +105,9 @@ def _scalar_entry(code: LLVMCode, function, machine):
             raise NotFinite  # graphc answers from the Python backend
         return _nest(structure, out)
 
-    run.__graphc_source__ = module.text
-    run.__graphc_machine__ = machine
+    # Attributes of the function object: its source, and the engine that owns its code.
+    run.__graphc_source__ = module.text  # type: ignore[attr-defined]
+    run.__graphc_machine__ = machine  # type: ignore[attr-defined]
     return run
 
 

@@ -74,8 +74,8 @@ def _erfc_positive(b: Body, a: str) -> str:
         acc = b.muladd(acc, v, coefficient)
     g = b.add(coefficients[0], b.muladd(acc, v, low))
     g = b.select(asymptotic, b.div(g, a), g)
-    hi, lo = _square(b, a)
-    return b.mul(exp_finite(b, b.neg(hi), low=b.neg(lo)), g)
+    square, square_low = _square(b, a)
+    return b.mul(exp_finite(b, b.neg(square), low=b.neg(square_low)), g)
 
 
 def emit_erf(b: Body, x: str) -> str:

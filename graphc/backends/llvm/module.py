@@ -84,7 +84,8 @@ def build(graph, program: Program, names: Names, record, ops: int, check_all: bo
           header: str = "") -> ModuleText:
     """The module of ``program`` (see the module docstring); ``record`` is the llvm backend's
     :class:`~graphc.backends.backend.Backend`, whose math templates print the quoted lines."""
-    listing, returned = printing.Listing(), []
+    listing = printing.Listing()
+    returned: list[str] = []
     flat = dataclasses.replace(program, returns=", ".join(
         f"{{{k}}}" for k in range(len(program.outputs))))
     source = printing.emit(graph, flat, names, record, "assign", listing=listing,
@@ -98,7 +99,7 @@ def build(graph, program: Program, names: Names, record, ops: int, check_all: bo
             return double(graph.value(node))
         return local(of[node])
 
-    statements = []   # (line number, line, op name, operands, name), or a section's title
+    statements: list = []   # (line number, line, op name, operands, name), or a section's title
     for number, (line, node) in enumerate(zip(source.splitlines(), listing.nodes), start=1):
         text = line.strip()
         if node is None:

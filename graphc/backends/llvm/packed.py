@@ -11,6 +11,7 @@ past an array's end. It returns the body's flag: 0, or 1 where a checked value i
 from __future__ import annotations
 
 import ctypes
+from typing import Any, Callable
 
 import numpy as np
 
@@ -51,6 +52,7 @@ def flat_entry(function, kind: str):
         out[:] = values[layout]
         return flag
 
+    run: Callable[..., Any]  # (x, out), or (x, v, out) with a second vector
     if n_in != n_x:   # a second array (a direction or a cotangent) follows the point
         n_v = n_in - n_x
 
@@ -61,7 +63,8 @@ def flat_entry(function, kind: str):
     else:
         def run(x, out):
             return call(_checked(x, n_x), out)
-    run.__graphc_machine__ = machine   # the engine that owns the code lives as long as run
+    # The engine that owns the code lives as long as run (an attribute of a function object).
+    run.__graphc_machine__ = machine  # type: ignore[union-attr]
     return run
 
 
