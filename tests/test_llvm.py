@@ -235,6 +235,24 @@ print(g.value_and_grad(math.e, 3.0))
     assert done.stdout.strip() == "(10.0, (0.36787944117144233, 6.0))"
 
 
+def test_compiling_shows_its_time_on_stderr(monkeypatch, capsys, tmp_path):
+    from graphc import progress as progress_module
+
+    monkeypatch.setenv("GRAPHC_CACHE_DIR", str(tmp_path))  # a cold cache: LLVM compiles
+    monkeypatch.setenv("GRAPHC_PROGRESS", "1")
+    monkeypatch.setattr(progress_module, "DELAY", 0.0)
+    # 400 terms: long enough to compile for more than one redraw interval (0.1 s).
+    terms = " + ".join(f"{k + 1}*sin({k + 1}*x + y)" for k in range(400))
+    f = graphc.compile(terms, backend="llvm")
+    dx, dy = f.grad(0.25, 0.5)
+    # By hand: d/dx = sum k^2 cos(k x + y), d/dy = sum k cos(k x + y).
+    assert dx == pytest.approx(sum(k * k * math.cos(k * 0.25 + 0.5) for k in range(1, 401)),
+                               rel=1e-9)
+    assert dy == pytest.approx(sum(k * math.cos(k * 0.25 + 0.5) for k in range(1, 401)), rel=1e-9)
+    err = capsys.readouterr().err
+    assert "llvm: compiling grad scalar code (" in err and err.endswith("\n")
+
+
 def test_overflow_python_tolerates_is_answered_as_python_does():
     f, reference = pair("x * x * 0 + atan(x*x)")
     assert f(1e200) == reference(1e200) == math.pi / 2

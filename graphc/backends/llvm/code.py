@@ -21,6 +21,7 @@ import numpy as np
 from graphc.backends.llvm import cache, python_entry, threads
 from graphc.backends.llvm.module import ModuleText
 from graphc.backends.printing import Listing
+from graphc.progress import progress
 
 #: What a scalar entry raises where a checked value is not finite (graphc then asks the Python
 #: backend): the builtin that the numba backend's entries raise too.
@@ -61,8 +62,11 @@ class LLVMCode:
         machine = self._machines.get(batch)
         if machine is None:
             names = [self.module.batch] if batch else [self.module.entry, self.module.python]
-            machine = self._machines[batch] = cache.machine(
-                self.module.part(batch), names, BATCH_LEVEL if batch else SCALAR_LEVEL)
+            what = "batch kernel" if batch else "scalar code"
+            label = f"llvm: compiling {self.module.entry} {what} ({self.module.ops:,} operations)"
+            with progress(label).ticking():  # shown on a terminal after half a second
+                machine = self._machines[batch] = cache.machine(
+                    self.module.part(batch), names, BATCH_LEVEL if batch else SCALAR_LEVEL)
         return machine
 
     @property
