@@ -74,7 +74,9 @@ class Case:
     params: dict
     jax_loss: object = None
     glm: bool = False
-    targets: list = field(default_factory=list)  # (side, factor, wording)
+    #: (peer, factor, wording): llvm at least ``factor`` times as fast as the peer, or for one
+    #: read of X, llvm's time at most ``factor`` reads
+    targets: list = field(default_factory=list)
 
     @property
     def rows(self) -> int:
@@ -96,7 +98,7 @@ def logistic_case(rows: int, features: int, seed: int) -> Case:
         s = jax.nn.sigmoid(X @ w + b)
         return jnp.mean(-(y * jnp.log(s) + (1 - y) * jnp.log(1 - s)))
 
-    targets = [(READ, 1 / 3, "within 3 times one read of X"),
+    targets = [(READ, 3.0, "within 3 times one read of X"),
                (NUMPY, 5.0, "at least 5 times the numpy path"),
                (JAX, 2.0, "at least 2 times JAX-jit"),
                (GLM, 2.0, "at least 2 times dask-glm's gradient formula")]
@@ -240,10 +242,13 @@ def verdicts(case: Case, sides: dict, times: dict) -> list[str]:
         if not callable(sides[peer]):
             lines.append(f"- {wording}: not measured ({peer}: {sides[peer]})")
             continue
-        r = ratio(times, peer, LLVM)
-        measured = (f"graphc llvm takes {1 / r:.2f} times one read" if peer == READ
-                    else f"graphc llvm is {r:.2f} times as fast")
-        lines.append(f"- {wording}: {measured}: **{'met' if r >= factor else 'missed'}**")
+        if peer == READ:  # a bound on llvm's time in reads of X, as the table's last column
+            r = ratio(times, LLVM, READ)
+            measured, met = f"graphc llvm takes {r:.2f} times one read", r <= factor
+        else:
+            r = ratio(times, peer, LLVM)
+            measured, met = f"graphc llvm is {r:.2f} times as fast", r >= factor
+        lines.append(f"- {wording}: {measured}: **{'met' if met else 'missed'}**")
     return lines
 
 

@@ -62,6 +62,8 @@ def test_verdicts_read_each_target_the_right_way_round():
         "**met**"]
     times[bench.LLVM] = [3.5, 7.0]  # 3.5 reads: missed
     assert bench.verdicts(case, sides, times)[0].endswith("3.50 times one read: **missed**")
+    times[bench.LLVM] = [3.0, 4.0]  # 3 and 2 reads: the median of the ratios, 2.5
+    assert bench.verdicts(case, sides, times)[0].endswith("2.50 times one read: **met**")
     sides[bench.LLVM] = "refused"
     assert all(line.endswith("not measured (graphc llvm not available)")
                for line in bench.verdicts(case, sides, times))
