@@ -200,3 +200,15 @@ def test_chunks_on_a_local_cluster_run_the_fused_kernel(compiled):
     assert scale.chunk_runs()["llvm"] - before == 5  # five chunks, each on the fused kernel
     for g, w in zip(got, leaves(numpy_path.value_and_grad(**given)), strict=True):
         assert relative(g, w) <= 1e-12
+
+
+def test_the_source_on_llvm_is_the_fused_module(compiled, rows):
+    fused, numpy_path = compiled["logistic"]
+    source = fused.source("value_and_grad")
+    assert "define i64 @fused(" in source and "@body_vector" in source
+    given = arguments(fused, rows)
+    run = fused.compiled("value_and_grad")
+    got = run(*(given[v] for v in fused.variables))
+    assert relative(got[0], numpy_path(**given)) <= 1e-12
+    with pytest.raises(graphc.GraphcError, match="backend='numpy'"):
+        fused.source("jvp")

@@ -149,6 +149,35 @@ def code(fn, kind: str, sizes: dict) -> FusedCode:
                      layout, kind)
 
 
+class Shown:
+    """The fused kernel as ``f.source(kind)`` and ``f.compiled(kind)`` give it on llvm: its IR
+    module, and ``run(*arrays)`` (the variables' values in order; no check and no DomainError,
+    as every compiled function)."""
+
+    def __init__(self, made: FusedCode):
+        self.made, self.source = made, made.source
+
+    def run(self, *arrays):
+        return self.made.run(list(arrays), threads.count())[1]
+
+
+def shown(fn, kind: str) -> Shown:
+    """The fused kernel of ``kind`` for ``f.source`` and ``f.compiled`` (the sizes declared)."""
+    check(fn)
+    if kind not in KINDS:
+        raise GraphcError(f"on llvm, a loss over rows runs value, grad and value_and_grad as one "
+                          f"fused pass; {kind} runs the numpy backend's code: ask for "
+                          f"source({kind!r}, backend='numpy')")
+    batch = fused_rows.batch_of(fn)
+    named = sorted({s for shape in fn.shapes.values() for s in shape
+                    if isinstance(s, str) and s != batch})
+    if named:
+        raise GraphcError(f"the fused kernel is compiled for the sizes of each call, and "
+                          f"{', '.join(named)} {'is' if len(named) == 1 else 'are'} named, not "
+                          "numbers: call the function to run it")
+    return Shown(code(fn, kind, {}))
+
+
 def _sizes(fn, arrays: list) -> dict:
     sizes: dict = {}
     for shape, array in zip(fn.shapes.values(), arrays):

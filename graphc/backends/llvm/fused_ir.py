@@ -76,7 +76,7 @@ def build(plan: RowPlan, fn, record, value_only: bool, check_all: bool) -> Fused
     names = Names.for_function(row, plan.params, sorted(primal), {})
     ops = row.count_ops(row.ancestors(outputs))
     made = llvm_module.build(row, program, names, record, ops, check_all,
-                             f"fused {fn.formula}")
+                             fn.formula)
     accumulated = 1 + len(free_grads)
     row_sizes = [len(v) for v in plan.row_inputs.values()]
     rowgrad_sizes = [len(plan.row_inputs[v]) for v in batched_wrt]
