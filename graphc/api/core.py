@@ -149,7 +149,7 @@ class Compiled(Calls):
                                                               + list(program.checks)))
             text = llvm_module.build(self._graph, program, self._names_for(kind),
                                      llvm_record.LLVM, ops, self.on_domain_error == "raise",
-                                     getattr(self, "formula", "") or "")
+                                     getattr(self, "formula", "") or "", len(self.variables))
         compiled = self._compiled[(kind, "llvm", "assign")] = llvm_code.LLVMCode(text)
         return compiled
 

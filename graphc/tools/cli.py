@@ -37,6 +37,7 @@ from graphc.api.compiler import compile as compile_formula
 from graphc.api.function import KINDS
 from graphc.errors import GraphcError
 from graphc.api.vector import KINDS as VECTOR_KINDS
+from graphc.backends.scheduling import leaves
 from graphc.frontend.dialects import DIALECTS
 from graphc.tools.cli_options import (BACKEND_HELP, CHECK_EXIT_STATUS, EXAMPLES, EXIT_STATUS,
                                       PYTHON, RUNS_ON, add_practice_options, backend_names,
@@ -111,21 +112,9 @@ def _evaluate(f, kind: str, args, values: list, call):
             result = _floats(f.compiled(kind, backend)(*values))
     except (ArithmeticError, ValueError):
         return call(f)  # raises the DomainError, or gives what Python gives
-    if not all(map(math.isfinite, _flat(result))):
+    if not all(map(math.isfinite, leaves(result))):
         return call(f)  # as on numba: Python raises the DomainError, or gives the same inf
     return result
-
-
-def _flat(result) -> list[float]:
-    """The floats of a nested tuple, in order, without recursion."""
-    flat, stack = [], [result]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, tuple):
-            stack.extend(reversed(item))
-        else:
-            flat.append(item)
-    return flat
 
 
 def _floats(result):

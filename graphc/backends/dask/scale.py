@@ -35,7 +35,7 @@ import threading
 import numpy as np
 
 from graphc import errors
-from graphc.backends import registry
+from graphc.backends import registry, scheduling
 from graphc.backends.numba import dask_kernel as scale_numba
 from graphc.backends.scheduling import positions
 from graphc.errors import DomainError, GraphcError
@@ -183,18 +183,6 @@ def _keep(digest: str, run) -> None:
     _kept[digest] = run
 
 
-def _leaves(result) -> list:
-    """The outputs of generated code in the order its return statement lists them."""
-    leaves, stack = [], [result]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, tuple):
-            stack.extend(reversed(item))
-        else:
-            leaves.append(item)
-    return leaves
-
-
 def _fill(layout, leaves):
     """The layout with each position replaced by its leaf (two levels at most)."""
     if isinstance(layout, int):
@@ -216,7 +204,7 @@ class Points:
     def __call__(self, *blocks):
         arrays = [b if b.__class__ is float else np.asarray(b, dtype=float) for b in blocks]
         shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
-        leaves = _leaves(self.kernel.run(arrays))
+        leaves = scheduling.leaves(self.kernel.run(arrays))
         out = np.empty((len(leaves),) + shape)
         for k, leaf in enumerate(leaves):
             out[k] = leaf
@@ -296,7 +284,7 @@ class Chunks:
         arrays = [b if b.__class__ is float else np.asarray(b, dtype=float) for b in blocks]
         rows = arrays[self.first].shape[0]
         weight = rows / self.total if self.weight == "mean" else 1.0
-        leaves = _leaves(self.kernel.run(arrays))
+        leaves = scheduling.leaves(self.kernel.run(arrays))
         flat = [np.ravel(leaves[k]) * weight for k in self.reduced]
         flat = np.concatenate(flat)[None, :] if flat else np.empty((1, 0))
         return (flat,) + tuple(np.asarray(leaves[k], dtype=float) * weight for k in self.batched)
