@@ -17,7 +17,7 @@ import networkx as nx
 from graphc.api.calling import Calls, by_name
 from graphc.backends import inline, printing, registry
 from graphc.backends.numba import module as numba_module, tensor as numba_tensor
-from graphc.backends.llvm import code as llvm_code, module as llvm_module, record as llvm_record
+from graphc.backends.llvm import code as llvm_code, fused as llvm_fused, module as llvm_module, record as llvm_record
 from graphc.backends.naming import Names
 from graphc.backends.scheduling import Program
 from graphc.errors import GraphcError
@@ -141,8 +141,8 @@ class Compiled(Calls):
         compiled = self._compiled.get((kind, "llvm", "assign"))
         if compiled is not None:
             return compiled
-        if self.tensor:
-            llvm_record.refuse_tensor(self)
+        if self.tensor:  # a loss over rows: its fused kernel (else the refusal)
+            return llvm_fused.shown(self, kind)
         program = self._program(kind)
         with gcpause.paused():
             ops = self._graph.count_ops(self._graph.ancestors(list(program.outputs)
