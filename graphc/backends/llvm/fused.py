@@ -133,20 +133,24 @@ def code(fn, kind: str, sizes: dict) -> FusedCode:
     excluded), built once per function."""
     batch = fused_rows.batch_of(fn)
     bound = {s: v for s, v in sizes.items() if s != batch}
-    value_only = kind == "value"
-    key = (value_only, tuple(sorted(bound.items())))
+    sized = tuple(sorted(bound.items()))
     kept = fn.__dict__.setdefault("_fused", {})
-    made = kept.get(key)
+    found = kept.get((kind, sized))
+    if found is not None:
+        return found
+    value_only = kind == "value"
+    made = kept.get((value_only, sized))
     if made is None:
         plan = fused_rows.row_plan(fn, {**bound, batch: 1})
         text = fused_ir.build(plan, fn, record.LLVM, value_only,
                               fn.on_domain_error == "raise")
-        made = kept[key] = (text, plan.how, plan.per_row, list(plan.row_inputs),
-                            {v: s for v, s in plan.shapes.items()})
+        made = kept[(value_only, sized)] = (text, plan.how, plan.per_row,
+                                            list(plan.row_inputs), dict(plan.shapes))
     text, how, per_row, batched, shapes = made
     layout, _ = positions(fn._program(kind).returns)
-    return FusedCode(text, how, per_row, list(fn.variables), batched, shapes, list(fn.wrt),
-                     layout, kind)
+    found = kept[(kind, sized)] = FusedCode(text, how, per_row, list(fn.variables), batched,
+                                            shapes, list(fn.wrt), layout, kind)
+    return found
 
 
 class Shown:
