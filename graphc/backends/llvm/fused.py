@@ -6,8 +6,9 @@ batch axis of rows that stay apart (:func:`check`); its ``value``, ``grad`` and
 ``value_and_grad`` run :mod:`graphc.backends.llvm.fused_ir`'s kernel: one pass over the rows
 that computes each row's value and backward pass and adds them up, vectorized across rows and
 split over threads by fixed chunks of rows, whose sums are added in chunk order, in rounds of
-a fixed number of chunks (the same bits for any thread count, and little memory). Nothing of the size of the data is allocated but the gradient of a
-batched variable in ``wrt``. Other kinds (jvp, hvp) run on the numpy backend.
+a fixed number of chunks (the same bits for any thread count, and little memory). Nothing of
+the size of the data is allocated but the gradient of a batched variable in ``wrt``. Other
+kinds (jvp, hvp) run on the numpy backend.
 
 Where a row's checked value is not finite (a domain error, nan or inf in the data), the numpy
 backend computes the call instead and gives its numbers or its DomainError, as the llvm
