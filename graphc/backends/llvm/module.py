@@ -33,7 +33,8 @@ import re
 from dataclasses import dataclass
 
 from graphc.backends import printing
-from graphc.backends.llvm import kernels, lowering, parts, python_entry, vector_math
+from graphc.backends.llvm import (kernel_parts, kernels, lowering, parts, python_entry,
+                                  vector_math)
 from graphc.backends.llvm.lowering import ZERO, Block, double
 from graphc.backends.naming import Names
 from graphc.backends.scheduling import Program
@@ -114,19 +115,23 @@ def build(graph, program: Program, names: Names, record, ops: int, check_all: bo
                                                              "i64 %.stride"])
     body, _ = _body("body", signature, statements, params, outputs, check_all, called, None)
     fast = vector_math.library()
+    entry, batch = program.name, f"{program.name}_batch"
     batch_body: list[str] = []
-    if fast is not None:
+    if fast is not None and kernel_parts.needed(statements):  # its parts as loops over tiles
+        batch_body, used = kernel_parts.batch_kernel(batch, statements, params, outputs,
+                                                     check_all, called, fast)
+    elif fast is not None:
         batch_body, used = _body("body_vector", signature, statements, params, outputs,
                                  check_all, called, fast)
-    entry, batch = program.name, f"{program.name}_batch"
+        batch_body += kernels.batch_kernel(batch, len(params), check_all, True)
     head = [f"; graphc: {comment_text(program.name)} {comment_text(header)}".rstrip(), "",
             *lowering.declarations(called), "", *body]
     m = len(outputs)
     structure = ast.literal_eval(program.returns.format(*map(str, range(m))) or "()")
     scalar = "\n".join(_scalar_entry(entry, len(params))) + "\n\n" + python_entry.module_ir(
         entry, len(params), m, structure)
-    kernel = "\n".join(batch_body + kernels.batch_kernel(batch, len(params), check_all,
-                                                         bool(batch_body))) + "\n"
+    kernel = "\n".join(batch_body or kernels.batch_kernel(batch, len(params), check_all,
+                                                         False)) + "\n"
     if batch_body:
         kernel += "\n" + fast.module_ir(sorted(used))
     return ModuleText("\n".join(head) + "\n", scalar, kernel,
