@@ -125,7 +125,7 @@ def batch_kernel(name: str, statements: list, params: list[str], outputs: list[s
     work += _copy_out(params, outputs, slots, points, groups) + _flags(count, check_all)
     kernel = kernels.around(name, count, points, work, [], (
         f"  %.frame = alloca double, i64 {max(len(slots), 1) * points}, align 32",
-        f"  %.flags = alloca i32, i64 {points}, align 32"))
+        f"  %.flags = alloca i32, i64 {points}, align 32"), len(outputs))
     metadata = [line for loop in range(groups + 1) for line in kernels.loop_metadata(True, loop)]
     return lines + kernel + metadata, used
 

@@ -123,7 +123,7 @@ def build(graph, program: Program, names: Names, record, ops: int, check_all: bo
     elif fast is not None:
         batch_body, used = _body("body_vector", signature, statements, params, outputs,
                                  check_all, called, fast)
-        batch_body += kernels.batch_kernel(batch, len(params), check_all, True)
+        batch_body += kernels.batch_kernel(batch, len(params), check_all, True, len(outputs))
     head = [f"; graphc: {comment_text(program.name)} {comment_text(header)}".rstrip(), "",
             *lowering.declarations(called), "", *body]
     m = len(outputs)
