@@ -8,19 +8,25 @@ and no machine ever holds the whole set. The loss is the mean cross-entropy,
     L(w, b) = mean(-(y log s + (1 - y) log(1 - s))),   s = sigmoid(X @ w + b),
 
 compiled once with graphc. ``loss.value_and_grad(X=X, y=y, w=w, b=b)`` with dask arrays for X
-and y returns lazy dask arrays: one task per chunk runs graphc's generated numpy code, and the
-per-chunk values and gradients are added up by a tree reduction (a mean weighs each chunk by its
-share of the rows). L-BFGS (``scipy.optimize``, if installed) or plain gradient descent then
+and y returns lazy dask arrays: one task per chunk runs the compiled loss and gradient on its
+rows, and the per-chunk values and gradients are added up by a tree reduction (a mean weighs
+each chunk by its share of the rows). Which code runs in a chunk's task is the backend's: by
+default the llvm backend where llvmlite is installed (one fused pass over the chunk's rows that
+adds up the loss and the gradient), and graphc's numpy code otherwise, or where the llvm backend
+refuses the loss (the first line printed says which runs, and why); ``--backend python``,
+``numba`` or ``llvm`` chooses one. L-BFGS (``scipy.optimize``, if installed) or plain gradient descent then
 fits (w, b), which should land within a few standard errors of the generating parameters; the
 standard errors come from the Fisher information at the fit, one more pass over the data.
 
 Run: ``python examples/dask_logistic_regression.py --rows 100000000`` (10^8 rows, a LocalCluster
-of two worker processes), or ``--scheduler tcp://host:8786`` to use a running cluster.
+of two worker processes), or ``--scheduler tcp://host:8786`` to use a running cluster. With a
+running cluster, its workers need the backend's package (llvmlite for llvm) installed too.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import time
 
 import numpy as np
@@ -41,6 +47,26 @@ def make_data(rows: int, chunk: int, seed: int):
     u = rng.random(rows, chunks=chunk)
     y = (u < 1 / (1 + np.exp(-(X @ TRUE_W + TRUE_B)))).astype(float)
     return X, y
+
+
+def compile_loss(backend: str | None):
+    """The loss compiled for ``backend``, the backend it runs on, and why that one.
+
+    ``None`` chooses: llvm where llvmlite is installed and the llvm backend takes the loss,
+    graphc's numpy code (the Python backend) otherwise. A backend named explicitly is used or
+    its refusal raised."""
+    shapes = {"X": ("n", len(TRUE_W)), "y": ("n",), "w": (len(TRUE_W),)}
+    if backend is not None:
+        return graphc.compile(LOSS, shapes=shapes, wrt="w b", backend=backend), backend, "chosen"
+    if importlib.util.find_spec("llvmlite") is None:
+        why = "llvmlite is not installed (pip install \"graphc[llvm]\" for the llvm backend)"
+    else:
+        try:
+            loss = graphc.compile(LOSS, shapes=shapes, wrt="w b", backend="llvm")
+            return loss, "llvm", "the default where llvmlite is installed"
+        except graphc.GraphcError as error:
+            why = f"the llvm backend refuses the loss: {str(error).splitlines()[0]}"
+    return graphc.compile(LOSS, shapes=shapes, wrt="w b"), "python", why
 
 
 def fit(loss, X, y, method: str = "lbfgs", iterations: int = 100, rate: float = 4.0) -> dict:
@@ -96,6 +122,9 @@ def main(argv: list[str] | None = None, client=None) -> dict:
     parser.add_argument("--method", choices=("lbfgs", "gd"), default=None,
                         help="L-BFGS (needs scipy; the default if it is installed) or gradient "
                              "descent")
+    parser.add_argument("--backend", choices=("llvm", "python", "numba"), default=None,
+                        help="the code each chunk runs (default: llvm where llvmlite is "
+                             "installed, else python, graphc's numpy code)")
     parser.add_argument("--iterations", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -105,8 +134,8 @@ def main(argv: list[str] | None = None, client=None) -> dict:
             args.method = "lbfgs"
         except ImportError:
             args.method = "gd"
-    loss = graphc.compile(LOSS, shapes={"X": ("n", len(TRUE_W)), "y": ("n",),
-                                        "w": (len(TRUE_W),)}, wrt="w b")
+    loss, backend, why = compile_loss(args.backend)
+    print(f"backend: {backend} ({why})")
     X, y = make_data(args.rows, args.chunk, args.seed)
     cluster = None
     if client is None:
@@ -128,7 +157,8 @@ def main(argv: list[str] | None = None, client=None) -> dict:
         if cluster is not None:
             client.close()
             cluster.close()
-    result.update(rows=args.rows, chunks=len(X.chunks[0]), method=args.method, seconds=seconds)
+    result.update(rows=args.rows, chunks=len(X.chunks[0]), method=args.method, seconds=seconds,
+                  backend=backend)
     chunks = f"{result['chunks']} chunk" + ("s" if result["chunks"] != 1 else "")
     print(f"{args.rows:,} rows in {chunks}, {args.method}: "
           f"{result['evaluations']} passes over the data in {seconds:.1f} s "

@@ -319,3 +319,12 @@ def test_one_chunk_is_not_called_chunks(client, capsys):
     load("dask_logistic_regression").main(["--rows", "5000", "--chunk", "5000", "--method", "gd",
                                            "--iterations", "2"], client=client)
     assert "5,000 rows in 1 chunk, gd" in capsys.readouterr().out
+
+
+def test_the_example_runs_on_the_backend_it_is_given(client, capsys):
+    result = load("dask_logistic_regression").main(
+        ["--rows", "5000", "--chunk", "2000", "--method", "gd", "--iterations", "2",
+         "--backend", "python"], client=client)
+    assert result["backend"] == "python"
+    assert capsys.readouterr().out.startswith("backend: python (chosen)\n")
+    assert result["losses"][0] == pytest.approx(np.log(2), rel=1e-14)  # w = 0, b = 0: log 2

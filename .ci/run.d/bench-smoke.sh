@@ -33,4 +33,10 @@ if [ "$llvm" = yes ]; then
   grep -q "| llvm: compile time per operation" "$out/benchmarks.md"
   grep -q "| llvm: the packed entry" "$out/benchmarks.md"
 fi
+# The data-set loss benchmark on its smoke sizes: every side checked against the numpy path,
+# then timed (JAX is not installed here: its column says so).
+python -m benchmarks.bench_fused --smoke --out "$out/fused.md" > /dev/null
+grep -q "| graphc numba |" "$out/fused.md"
+grep -q "### network, 16 tanh hidden units" "$out/fused.md"
+grep -q "at least 2 times dask-glm's gradient formula" "$out/fused.md"
 echo "bench-smoke: the suite ran with graphc-numba and SymEngine-LLVM (graphc-llvm: $llvm)"

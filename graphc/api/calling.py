@@ -24,7 +24,7 @@ import numpy as np
 from graphc.backends.dask import scale
 from graphc.backends.numba import backend as numba_backend, module as numba_module, tensor as numba_tensor
 from graphc.backends.domain import domain_error
-from graphc.backends.llvm import code as llvm_code, record as llvm_record
+from graphc.backends.llvm import code as llvm_code, fused as llvm_fused, record as llvm_record
 from graphc.errors import DomainError, GraphcError
 from graphc.ops.shapes import bind
 
@@ -81,8 +81,8 @@ class Calls:
             return self
         if self.tensor and backend == "numba":  # an op numba cannot run: said now
             numba_tensor.check(self._graph, self._graph.ancestors([self.output]))
-        if self.tensor and backend == "llvm":
-            llvm_record.refuse_tensor(self)
+        if self.tensor and backend == "llvm":  # a loss over rows runs fused, else refused
+            llvm_fused.check(self)
         other = copy.copy(self)
         other.backend = backend
         if hasattr(other, "_scalar_runs"):
@@ -252,6 +252,8 @@ class Calls:
             raise self._nan_error(arrays, 'on_domain_error="raise"')
         if (backend or self.backend) == "numba":
             return numba_tensor.call(self, kind, arrays)
+        if (backend or self.backend) == "llvm":
+            return llvm_fused.call(self, kind, arrays)
         try:
             with self._numpy_errors():
                 result = self._get(kind, "numpy").run(*arrays)

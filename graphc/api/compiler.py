@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence, Union, overload
 
 import sympy
 
@@ -20,7 +20,28 @@ if TYPE_CHECKING:
     from graphc.api.vector import VectorFunction
 
 
-def compile(formula: str | sympy.Basic | Sequence[str | sympy.Basic] | Mapping[str, str | sympy.Basic],
+#: One formula: text or a SymPy expression.
+Formula = Union[str, sympy.Basic]
+
+
+# A list, tuple or mapping of formulas compiles to a VectorFunction, one formula to a Function.
+@overload
+def compile(formula: list[Formula] | tuple[Formula, ...] | Mapping[str, Formula],
+            variables: Sequence[str] | str | None = None, *,
+            shapes: Mapping | None = None, wrt: Sequence[str] | str | None = None,
+            limits: Limits | None = None, on_domain_error: str = "numpy",
+            dialect: str | None = None, backend: str = "python") -> VectorFunction: ...
+
+
+@overload
+def compile(formula: Formula,
+            variables: Sequence[str] | str | None = None, *,
+            shapes: Mapping | None = None, wrt: Sequence[str] | str | None = None,
+            limits: Limits | None = None, on_domain_error: str = "numpy",
+            dialect: str | None = None, backend: str = "python") -> Function: ...
+
+
+def compile(formula: Formula | list[Formula] | tuple[Formula, ...] | Mapping[str, Formula],
             variables: Sequence[str] | str | None = None, *,
             shapes: Mapping | None = None, wrt: Sequence[str] | str | None = None,
             limits: Limits | None = None, on_domain_error: str = "numpy",

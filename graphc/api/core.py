@@ -17,7 +17,7 @@ import networkx as nx
 from graphc.api.calling import Calls, by_name
 from graphc.backends import inline, printing, registry
 from graphc.backends.numba import module as numba_module, tensor as numba_tensor
-from graphc.backends.llvm import code as llvm_code, module as llvm_module, record as llvm_record
+from graphc.backends.llvm import code as llvm_code, fused as llvm_fused, module as llvm_module, record as llvm_record
 from graphc.backends.naming import Names
 from graphc.backends.scheduling import Program
 from graphc.errors import GraphcError
@@ -141,15 +141,15 @@ class Compiled(Calls):
         compiled = self._compiled.get((kind, "llvm", "assign"))
         if compiled is not None:
             return compiled
-        if self.tensor:
-            llvm_record.refuse_tensor(self)
+        if self.tensor:  # a loss over rows: its fused kernel (else the refusal)
+            return llvm_fused.shown(self, kind)
         program = self._program(kind)
         with gcpause.paused():
             ops = self._graph.count_ops(self._graph.ancestors(list(program.outputs)
                                                               + list(program.checks)))
             text = llvm_module.build(self._graph, program, self._names_for(kind),
                                      llvm_record.LLVM, ops, self.on_domain_error == "raise",
-                                     getattr(self, "formula", "") or "")
+                                     getattr(self, "formula", "") or "", len(self.variables))
         compiled = self._compiled[(kind, "llvm", "assign")] = llvm_code.LLVMCode(text)
         return compiled
 

@@ -34,7 +34,7 @@ import sympy
 from graphc.api.calling import as_call
 from graphc.api.core import Compiled
 from graphc.api.views import Views
-from graphc.backends import inline, targets
+from graphc.backends import inline, positional, targets
 from graphc.backends.numba import module as numba_module
 from graphc.backends.naming import Names, python_name
 from graphc.backends.dask.scale import is_dask
@@ -282,8 +282,10 @@ class Function(Views, Compiled):
         values = self._bind(args, kwargs)
         if not self.tensor and all(v.__class__ is float for v in values):  # arm the fast path
             run = self._scalar_runs[kind] = self._get(kind, self._scalar_backend).run
-            if self.backend in ("numba", "llvm") and kind != "value":  # f(...): on the class
+            if self.backend == "numba" and kind != "value":  # f(...): on the class
                 self.__dict__[kind] = numba_module.fast_entry(self, kind, run)
+            elif self.backend == "llvm" and kind != "value":
+                self.__dict__[kind] = positional.entry(self, kind, run)
         return self._run(kind, values)
 
     def jvp(self, point: Any, tangent: Any) -> tuple:

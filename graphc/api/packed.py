@@ -43,7 +43,7 @@ from typing import Any, Callable
 import numpy as np
 
 from graphc.api.calling import _describe_not_real, _real_array
-from graphc.backends.scheduling import positions
+from graphc.backends.scheduling import leaves, positions
 from graphc.errors import GraphcError
 
 #: What each kind returns: ``s`` a float, ``v`` a 1-D array, ``m`` a 2-D array; a tuple for a
@@ -145,7 +145,7 @@ def _shaper(form, structure):
         parts = [_shaper(f, s) for f, s in zip(form, structure)]
         first, second = parts
         return lambda o: (first(o), second(o))
-    flat = list(_leaves(structure))
+    flat = leaves(structure)
     start, stop = (flat[0], flat[-1] + 1) if flat else (0, 0)
     if form == "s":
         return lambda o: float(o[start])
@@ -154,16 +154,6 @@ def _shaper(form, structure):
     rows = len(structure)
     cols = len(structure[0]) if rows else 0
     return lambda o: o[start:stop].reshape(rows, cols)
-
-
-def _leaves(structure):
-    stack = [structure]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, int):
-            yield item
-        else:
-            stack.extend(reversed(item))
 
 
 # -------------------------------------------------------------------------- the entries
@@ -178,7 +168,7 @@ def _python_entry(function, kind: str, structure, form):
     domain_error, nan_error = function._domain_error, function._nan_error
     shape = (n,)
 
-    def answer(values: list):  # (a frame fewer in the one-array kinds below)
+    def answer(values: list):
         total = sum(values)
         if total != total and any(v != v for v in values):  # (inf - inf is not a NaN)
             raise nan_error(values, "the math backend")
@@ -193,15 +183,7 @@ def _python_entry(function, kind: str, structure, form):
         def entry(x):
             if x.__class__ is not _ndarray or x.dtype is not _FLOAT or x.shape != shape:
                 x = point(x, n, function)
-            values = x.tolist()
-            total = sum(values)
-            if total != total and any(v != v for v in values):  # (inf - inf is not a NaN)
-                raise nan_error(values, "the math backend")
-            try:
-                result = run(*values)
-            except (ArithmeticError, ValueError) as exc:
-                raise domain_error(exc, kind, "math", values) from exc
-            return convert(result)
+            return answer(x.tolist())
     else:
         def entry(x, v):
             return answer(point(x, n, function).tolist()

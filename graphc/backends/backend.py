@@ -22,10 +22,11 @@ import linecache
 import types
 import weakref
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 from graphc.errors import GraphcError
 from graphc.ops import ALL_OPS, CONSTANT_PRINT, Op
+from graphc.ops.record import Printer
 
 _counter = itertools.count(1)
 
@@ -33,8 +34,10 @@ _counter = itertools.count(1)
 def load_python(source: str, name: str, namespace: Mapping[str, object], label: str):
     """Compile generated Python source into a function; tracebacks show its lines."""
     filename = f"<graphc {label} #{next(_counter)}>"
-    linecache.cache[filename] = (len(source), None, _Lines(source), filename)
-    scope = dict(namespace)
+    # linecache reads an entry's lines by index and length only, which _Lines serves lazily
+    # (typeshed declares a list).
+    linecache.cache[filename] = (len(source), None, _Lines(source), filename)  # type: ignore[assignment]
+    scope: dict[str, Any] = dict(namespace)  # what the generated source defines
     # A long program is a main function and its parts (graphc.backends.chunking): each
     # top-level def is compiled on its own, at its own line numbers, which bounds the memory
     # Python's compiler holds at once.
@@ -98,11 +101,12 @@ class Backend:
     #: How an op whose operands are all literals prints its first operand (``np.float64(2)``
     #: gives numpy's nan/inf for 0/0 where Python would raise); None leaves it as written.
     literal_operand: Callable[[str], str] | None = None
-    #: How source becomes a callable: ``load(source, function_name, namespace, label)``.
-    load: Callable[..., object] = load_python
+    #: How source becomes a callable: ``load(source, function_name, namespace, label)``; None
+    #: for a backend whose code is loaded elsewhere (numba's array module).
+    load: Callable[..., object] | None = load_python
     #: The template of each op, for a target whose templates are not fields of the op record:
     #: op name -> template or printer (falls back to ``Op.printers[name]``).
-    templates: Mapping[str, object] = field(default_factory=dict)
+    templates: Mapping[str, str | Printer] = field(default_factory=dict)
     #: How the named constants print (``{"pi": "jnp.pi", "e": "jnp.e"}``); by default the
     #: entry for this backend's name in ``graphc.ops.CONSTANT_PRINT``.
     constants: Mapping[str, str] = field(default_factory=dict)
@@ -139,4 +143,6 @@ class Backend:
 
     def compile(self, source: str, name: str, label: str):
         """The callable for ``source``, whose function is called ``name``."""
+        if self.load is None:
+            raise TypeError(f"the {self.name} record prints code that is loaded elsewhere")
         return self.load(source, name, self.full_namespace(), f"{label} {self.name}")

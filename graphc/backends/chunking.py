@@ -81,7 +81,7 @@ def _return(last: bool, returned: str, outputs: Sequence[str]) -> str:
 
 
 def lay_out(name: str, params: Sequence[str], header: Sequence[str],
-            printed: Sequence[tuple[str, Sequence[Statement]]], returned: str,
+            printed: Sequence[tuple[str, list[Statement]]], returned: str,
             return_reads: Sequence[str], taken: set[str], release: bool,
             line: Callable[[Statement], str] | None, free: Callable[[str, set[str]], str]
             ) -> tuple[list[str], list]:
@@ -89,7 +89,8 @@ def lay_out(name: str, params: Sequence[str], header: Sequence[str],
     assigns (None for the others).
 
     ``header`` are the comment lines under the main ``def``; ``printed`` the sections' titles
-    and statements; ``returned`` the return statement, whose names are ``return_reads``;
+    and statements (emptied here: each statement is let go once its part is printed);
+    ``returned`` the return statement, whose names are ``return_reads``;
     ``release`` asks for numpy's ``del`` lines; ``line`` prints a statement's line (None: the
     line it holds) and ``free`` gives a name not in ``taken``.
     """
@@ -149,7 +150,7 @@ def lay_out(name: str, params: Sequence[str], header: Sequence[str],
             unpacked = _unpack([n if n in wanted else skip for n in outputs[q]], results[q])
             bodies += unpacked
             assigns += [None] * len(unpacked)
-        statements[begin:end] = [None] * (end - begin)
+        statements[begin:end] = [()] * (end - begin)  # let go: never read again
         if line is None and not release and not any(begin <= t < end for t in titles):
             bodies.append("\n".join([text for _, _, text, _ in part]))
             assigns += [node for node, _, _, _ in part]

@@ -76,7 +76,7 @@ def _first_failure(graph: Graph, node: Node, values: list, shape: tuple) -> Opti
     """The index (into the batch's ``shape``) of the first element at which ``node``'s op
     fails, found with the op's float rule."""
     arrays = [np.broadcast_to(np.asarray(v, dtype=float), shape) for v in values]
-    evaluate = graph.op(node).evaluate
+    evaluate = graph.op_of(node).evaluate
     for position, point in enumerate(np.broadcast(*arrays)):
         point = [float(p) for p in point]
         try:
@@ -154,7 +154,7 @@ def domain_error(exc: BaseException, kind: str, graph: Graph, formula: str,
             value = value_of(arg)
             if value is None:
                 continue
-            if isinstance(value, np.ndarray) and index is not None:
+            if isinstance(value, np.ndarray) and index is not None and shape is not None:
                 value = np.broadcast_to(value, shape)[index]
             label = assigned.get(arg) or _expression(formula, graph, arg) or names.get(arg, "?")
             shown_values.append(f"{label} = {_number(value)}")

@@ -41,7 +41,7 @@ def plan(graph: Graph, sections: Sequence[Sequence[Node]], outputs: Sequence[Nod
     in its own section, so the forward section still computes every forward value, and the
     return statement counts as part of the last section that prints anything.
     """
-    _, ops, arguments = graph.columns()
+    arguments = graph.columns()[2]
     uses: dict[Node, int] = {}
     section_of: dict[Node, int] = {}
     for number, nodes in enumerate(sections):
@@ -58,7 +58,7 @@ def plan(graph: Graph, sections: Sequence[Sequence[Node]], outputs: Sequence[Nod
     for number, nodes in enumerate(sections):
         for node in nodes:
             deepest = 0
-            for arg, slot in zip(arguments[node], ops[node].slots):
+            for arg, slot in zip(arguments[node], graph.op_of(node).slots):
                 if arg in single and slot is not None and section_of[arg] == number:
                     h = height[arg]
                     if h < max_height:

@@ -93,7 +93,7 @@ class Names:
     def for_function(cls, graph: Graph, inputs: Sequence[Node], primal: Sequence[Node],
                      intermediates: Mapping[Node, str]) -> "Names":
         names = cls()
-        wanted = [(node, graph.name(node)) for node in inputs]
+        wanted = [(node, graph.input_name(node)) for node in inputs]
         wanted += [(node, intermediates[node]) for node in primal
                    if node in intermediates and node not in inputs]
         for node, name in wanted:  # names Python keeps as written go first
@@ -122,8 +122,8 @@ def program_names(graph: Graph, program: Program, names: Names) -> tuple[dict, s
     taken = set(names.taken)
     for node in program.params:
         if node not in of:  # a tangent seed
-            of[node] = _free(f"d_{of[graph.input(graph.name(node), role='primal')]}", taken)
-    derived = {}
+            of[node] = _free(f"d_{of[graph.input(graph.input_name(node), role='primal')]}", taken)
+    derived: dict[Node, str | None] = {}
     for primal, adjoint in sorted(program.adjoints.items(), reverse=True):
         derived.setdefault(adjoint, f"b_{of.get(primal, '')}" if primal in of else None)
     for primal, tangent in sorted(program.tangents.items()):

@@ -42,7 +42,7 @@ def literal(graph: Graph, node: Node, backend: Backend, in_return: bool) -> str:
     name = graph.name(node)
     if name is not None:
         return backend.constant(name)
-    value = graph.value(node)
+    value = graph.value_of(node)
     if math.isinf(value):
         return f"(-{backend.inf})" if value < 0 else backend.inf
     if value != value:
@@ -54,8 +54,8 @@ def literal(graph: Graph, node: Node, backend: Backend, in_return: bool) -> str:
     return f"({text})" if value < 0 else text
 
 
-def emit(graph: Graph, program: Program, names: Names, backend: str, style: str = "assign",
-         names_out: dict | None = None, listing: Listing | None = None,
+def emit(graph: Graph, program: Program, names: Names, backend: str | Backend,
+         style: str = "assign", names_out: dict | None = None, listing: Listing | None = None,
          returns_out: list | None = None) -> str:
     """The source of ``program`` for ``backend`` (a name in :mod:`graphc.backends.registry`, or
     a :class:`Backend` record that is not listed there, such as numba's for array code).
@@ -83,7 +83,7 @@ def emit(graph: Graph, program: Program, names: Names, backend: str, style: str 
                           names.assigned) if style == "inline" and not shaped else set())
     expressions: dict[Node, tuple[str, int, list[str]]] = {}  # nested node -> text, level, reads
     literals: dict[Node, str] = {}
-    kinds, ops, arguments = graph.columns()
+    kinds, _, arguments = graph.columns()
 
     def operand(node: Node, slot: int | None, reads: list[str], in_return: bool = False) -> str:
         """The one way an operand prints: its nested expression, its literal, or its name."""
@@ -95,22 +95,24 @@ def emit(graph: Graph, program: Program, names: Names, backend: str, style: str 
         if kinds[node] == "const":
             if in_return:
                 return literal(graph, node, target, in_return)
-            text = literals.get(node)
-            if text is None:
-                text = literals[node] = literal(graph, node, target, False)
-            return text
+            known = literals.get(node)
+            if known is None:
+                known = literals[node] = literal(graph, node, target, False)
+            return known
         if node not in of:
             of[node] = _free(derived.get(node) or f"t{next(temporaries)}", taken)
         name = of[node]
         reads.append(name)
         return name
 
-    printed: list[tuple[str, list[tuple[Node, str, str, list[str]]]]] = []
+    printed: list[tuple[str, list[tuple[Node, str, str, tuple[str, ...]]]]] = []
     printers: dict = {}  # op -> how the target prints it
     for title, nodes in sections:
         statements = []
         for node in nodes:
-            op, reads, args = ops[node], [], []
+            op = graph.op_of(node)
+            reads: list[str] = []
+            args: list[str] = []
             # Tensor ops may take more operands than their arity (an axis); they never nest.
             slots = op.slots if not shaped else (None,) * len(arguments[node])
             for arg, slot in zip(arguments[node], slots):
@@ -136,8 +138,8 @@ def emit(graph: Graph, program: Program, names: Names, backend: str, style: str 
                 name = of[node]  # the statement keeps its whole line: one string
                 statements.append((node, name, f"    {name} = {text}", tuple(reads)))
         printed.append((title, statements))
-    reads: list[str] = []
-    outputs = [operand(o, ANY, reads, in_return=True) for o in program.outputs]
+    return_reads: list[str] = []
+    outputs = [operand(o, ANY, return_reads, in_return=True) for o in program.outputs]
     if returns_out is not None:
         returns_out.extend(outputs)
     returned = f"return {program.returns.format(*outputs)}"
@@ -145,14 +147,14 @@ def emit(graph: Graph, program: Program, names: Names, backend: str, style: str 
             and target.load is load_python):  # a long program: a main function and its parts
         lines, assigns = chunking.lay_out(
             program.name, [of[p] for p in program.params],
-            _header(graph, program, names, of, shaped), printed, returned, reads, taken,
+            _header(graph, program, names, of, shaped), printed, returned, return_reads, taken,
             target.releases and not shaped, _shaped_line(graph, printed) if shaped else None,
             _free)
     else:
         released: list[list[str]] = []
         if target.releases and not shaped:  # shaped code keeps one commented line per op
             every = [r for _, statements in printed for _, _, _, r in statements]
-            released = inline.last_uses(every, [of[p] for p in program.params] + reads)
+            released = inline.last_uses(every, [of[p] for p in program.params] + return_reads)
         lines, assigns = _lay_out(graph, program, names, of, printed, released, shaped)
         lines.append(f"    {returned}")
         assigns.append(None)

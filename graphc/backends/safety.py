@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import ast
 from functools import lru_cache
+from typing import NoReturn
 
 from graphc.backends.registry import BACKENDS, MODULE_ALIASES
 from graphc.errors import GraphcError
@@ -113,9 +114,10 @@ def check_source(source: str) -> None:
 
 def check_tree(tree: ast.Module) -> None:
     """:func:`check_source` on an already parsed module."""
-    if not tree.body or not all(isinstance(f, ast.FunctionDef) for f in tree.body):
+    functions = [f for f in tree.body if isinstance(f, ast.FunctionDef)]
+    if not tree.body or len(functions) != len(tree.body):
         _fail(tree, "the module must be function definitions only")
-    main, *parts = tree.body
+    main, *parts = functions
     if parts:  # a long program: a main function calling its parts (graphc.backends.chunking)
         _check_main(main, {part.name for part in parts})
     else:
@@ -190,7 +192,7 @@ def _check_function(function: ast.FunctionDef) -> None:
             continue
         if (isinstance(statement, ast.Assign) and len(statement.targets) == 1
                 and isinstance(statement.targets[0], ast.Tuple)):
-            _unpacking(statement, bound, builtins)
+            _unpacking(statement, statement.targets[0], bound, builtins)
             continue
         if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1
                 and isinstance(statement.targets[0], ast.Name)):
@@ -204,13 +206,14 @@ def _check_function(function: ast.FunctionDef) -> None:
     _check_expression(last.value, bound, attributes, builtins, tuples=True)
 
 
-def _unpacking(statement: ast.Assign, bound: set, builtins: frozenset) -> None:
-    """A part of a long program takes an earlier part's results: ``a, _, b = r1``. Names of
-    underscores only are values it does not read: never bound, so never read."""
+def _unpacking(statement: ast.Assign, targets: ast.Tuple, bound: set, builtins: frozenset) -> None:
+    """A part of a long program takes an earlier part's results: ``a, _, b = r1`` (``targets``
+    is the statement's one target). Names of underscores only are values it does not read:
+    never bound, so never read."""
     value = statement.value
     if not (isinstance(value, ast.Name) and value.id in bound):
         _fail(statement, "only a parameter (an earlier part's results) is unpacked")
-    for target in statement.targets[0].elts:
+    for target in targets.elts:
         if not isinstance(target, ast.Name):
             _fail(statement, "a part's results unpack into plain names")
         if target.id.strip("_") == "" and target.id not in bound:
@@ -299,6 +302,6 @@ def _is_allowed_attribute(node: ast.expr, attributes: frozenset) -> bool:
             and isinstance(node.ctx, ast.Load) and (node.value.id, node.attr) in attributes)
 
 
-def _fail(node: ast.AST, reason: str) -> None:
+def _fail(node: ast.AST, reason: str) -> NoReturn:
     line = getattr(node, "lineno", "?")
     raise UnsafeSource(f"generated code rejected at line {line}: {reason}")

@@ -47,6 +47,19 @@ def positions(returns: str) -> tuple[object, int]:
     return ast.literal_eval(text or "()"), returns.count("{")
 
 
+def leaves(nested) -> list:
+    """The items of nested tuples in order, without recursion: the values a return statement
+    lists, from its result or from :func:`positions`' structure."""
+    found, stack = [], [nested]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, tuple):
+            stack.extend(reversed(item))
+        else:
+            found.append(item)
+    return found
+
+
 def order(graph: Graph, program: Program) -> tuple[list[Node], list[Node]]:
     """Live operation nodes: the forward section in node order, then the rest depth-first.
 

@@ -84,7 +84,7 @@ def straight(graph: Graph, program: scheduling.Program, names,
     of: dict[Node, str] = {}
     printing.emit(graph, program, names, "numpy", "assign", names_out=of)
     sections = scheduling.sections(graph, program)
-    kinds, ops, arguments = graph.columns()
+    kinds, _, arguments = graph.columns()
     order = list(program.params) + [n for _, nodes in sections for n in nodes]
     python_names = list(dict.fromkeys(of[n] for n in order if n in of))
     python_names += [of[o] for o in program.outputs if o in of and of[o] not in python_names]
@@ -95,12 +95,12 @@ def straight(graph: Graph, program: scheduling.Program, names,
 
     def operand(node: Node) -> Operand:
         if kinds[node] == "const":
-            return Constant(graph.value(node), graph.name(node))
+            return Constant(graph.value_of(node), graph.name(node))
         return target[of[node]]
 
     printed = []
     for title, nodes in sections:
-        printed.append((title, [Statement(n, target[of[n]], ops[n],
+        printed.append((title, [Statement(n, target[of[n]], graph.op_of(n),
                                           [operand(a) for a in arguments[n]], graph.shape(n))
                                 for n in nodes]))
     layout = [int(k) for k in re.findall(r"\{(\d+)\}", program.returns)]

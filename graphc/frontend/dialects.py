@@ -47,10 +47,16 @@ _NEAR_ZERO = 0.001
 _EULER_GAMMA = 0.57721566490153286060651209008240243104215933593992
 
 
+def _never_a_node(*args: object) -> float:
+    """The SymPy form and the evaluation of an op that only builds other ops: the graph never
+    holds a node of it, so nothing calls this."""
+    raise TypeError("an op built from other ops has no node of its own")
+
+
 def _macro(name: str, arity: int, build: Callable, doc: str) -> Op:
     """An op record that only builds other ops (``composite``): it never becomes a node, so
     it needs no printers, no SymPy form and no derivative rules of its own."""
-    return Op(name, arity, "", "", None, None, None, composite=build, doc=doc)
+    return Op(name, arity, "", "", _never_a_node, _never_a_node, None, composite=build, doc=doc)
 
 
 def _selector(b, condition):
@@ -187,7 +193,7 @@ _MANY = 10_000  # the most arguments a variadic SymPy function (Max, And, Piecew
 
 
 def _variadic(name: str, least: int, build: Callable, doc: str, usage: str) -> Op:
-    return Op(name, _MANY, "", "", None, None, None, composite=build, doc=doc,
+    return Op(name, _MANY, "", "", _never_a_node, _never_a_node, None, composite=build, doc=doc,
               optional=_MANY - least, usage=usage)
 
 
@@ -213,7 +219,8 @@ _SYMPY_TEXT: dict[str, Op] = {
     "Max": _variadic("max_all", 2, _fold("max"), "the largest argument", "Max(a, b, ...)"),
     "Min": _variadic("min_all", 2, _fold("min"), "the smallest argument", "Min(a, b, ...)"),
     "re": _macro("re", 1, lambda b, x: x, "x: the real part of a real number"),
-    "Heaviside": Op("heaviside", 2, "", "", None, None, None, composite=_heaviside,
+    "Heaviside": Op("heaviside", 2, "", "", _never_a_node, _never_a_node, None,
+                    composite=_heaviside,
                     optional=1, usage="Heaviside(x) or Heaviside(x, value_at_0)",
                     doc="0 where x < 0, 1 where x > 0, 1/2 (or the second argument) at 0"),
     "Lt": _macro("lt", 2, _relation("<"), "a < b"),
@@ -329,8 +336,8 @@ def order(chosen: Dialect | None, names: Sequence[str]) -> tuple[str, ...]:
     row), then any other names in order of first appearance."""
     if chosen is None:
         return tuple(names)
-    numbered = {n: chosen.numbered(n) for n in names}
-    numbered = {n: i for n, i in numbered.items() if i is not None and i >= chosen.first
+    numbers = {n: chosen.numbered(n) for n in names}
+    numbered = {n: i for n, i in numbers.items() if i is not None and i >= chosen.first
                 and n == chosen.spell(i)}
     if not numbered:
         return tuple(names)

@@ -157,7 +157,9 @@ class _Parser(Messages, Names, Generic[T]):
     def program(self) -> Parsed[T]:
         """Read the statements: ``name = expression`` or, last, a bare expression."""
         kinds, i = self.tokens.kinds, 0
-        output, output_name, unused = None, None, None
+        output: T | None = None
+        output_name: str | None = None
+        unused: Token | None = None
         while True:
             while kinds[i] == "sep":
                 i += 1
@@ -180,7 +182,7 @@ class _Parser(Messages, Names, Generic[T]):
                 self.assigning = None
                 (output, _, _), i = self.expression(i, -1)
                 output_name, unused = None, tok
-        if output_name is None and unused is None:
+        if output is None:  # no statement
             raise self.error("the formula is empty: expected an expression", 0)
         variables = self.declared if self.declared is not None else tuple(self.seen)
         return Parsed(output, output_name, variables, self.intermediates)

@@ -63,7 +63,7 @@ def to_sympy(graph: Graph, outputs: Sequence[Node]) -> list[sympy.Expr]:
         kind = graph.kind(node)
         if kind == "const":
             name = graph.name(node)
-            value = graph.value(node)
+            value = graph.value_of(node)
             if name is not None:
                 expr[node] = CONSTANT_PRINT[name]["sympy"]
             elif value.is_integer():
@@ -73,9 +73,9 @@ def to_sympy(graph: Graph, outputs: Sequence[Node]) -> list[sympy.Expr]:
             continue
         if kind == "input":
             prefix = "d_" if graph.role(node) == "tangent" else ""
-            expr[node] = symbol(prefix + graph.name(node))
+            expr[node] = symbol(prefix + graph.input_name(node))
             continue
-        op = graph.op(node)
+        op = graph.op_of(node)
         family = "add" if op.name in _SUMS else "mul" if op.name in _PRODUCTS else None
         if family is not None:
             left, right = graph.args(node)
@@ -162,7 +162,8 @@ def _convert(e: sympy.Basic, args: list[Node], graph: Graph, b) -> Node:
                 total = b.add(total, node)
         return total
     if func is sympy.Mul:
-        numerator, denominator = [], []
+        numerator: list[Node] = []
+        denominator: list[Node] = []
         for factor, node in zip(e.args, args):
             (denominator if _is_reciprocal(factor) else numerator).append(node)
         top = numerator[0] if numerator else graph.const(1.0)

@@ -55,7 +55,7 @@ class Traced:
     def __repr__(self) -> str:
         g, node = self.graph, self.node
         what = g.name(node) if g.kind(node) == "input" else (
-            repr(g.value(node)) if g.kind(node) == "const" else g.op(node).name)
+            repr(g.value(node)) if g.kind(node) == "const" else g.op_of(node).name)
         return f"<traced {what}>"
 
     # ------------------------------------------------------------------ building nodes
@@ -197,7 +197,7 @@ class _Condition:
 
 def _where() -> str:
     """' (at file:line)' of the innermost frame outside graphc, to point at the user's code."""
-    frame = sys._getframe(1)
+    frame: types.FrameType | None = sys._getframe(1)
     here = __file__
     while frame is not None and frame.f_code.co_filename == here:
         frame = frame.f_back
@@ -216,6 +216,7 @@ def _function(op: Op, spelling: str) -> Callable:
         if traced is not None:
             return Traced(traced.graph, traced.graph.apply(op, *(traced._node(a) for a in args)))
         batched = any(isinstance(a, (np.ndarray, list, tuple)) for a in args)
+        values: list[np.ndarray] | list[float]
         try:
             if batched:
                 values = [np.asarray(a, dtype=float) for a in args]
@@ -270,10 +271,11 @@ def _traced_globals(fn, graph: Graph) -> dict:
     mapped = {name: FUNCTION_OF[op] for name, op in _MATH.items()}
     mapped["log"] = _math_log
     shim = _MathShim(**mapped, **constants)
-    by_identity = {id(getattr(math, name)): value for name, value in mapped.items()}
+    by_identity: dict[int, Callable | Traced] = {id(getattr(math, name)): value
+                                                 for name, value in mapped.items()}
     by_identity[id(math.pi)] = constants["pi"]
     by_identity[id(math.e)] = constants["e"]
-    rebound = {}
+    rebound: dict[str, object] = {}
     for name, value in fn.__globals__.items():
         if value is math:
             rebound[name] = shim

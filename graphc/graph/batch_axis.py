@@ -36,7 +36,7 @@ def _written(graph: Graph, node: Node, formula: str) -> str:
 def statuses(graph: Graph, output: Node, batch: str) -> dict[Node, str]:
     """Each ancestor of ``output``: FREE, ROWS, SIZE (the batch size itself), or the reason
     (a sentence) why it mixes the rows of the batch."""
-    kinds, ops, arguments = graph.columns()
+    kinds, _, arguments = graph.columns()
     size_node = graph.sizes.get(batch)
     status: dict[Node, str] = {}
     for node in sorted(graph.ancestors([output])):
@@ -57,7 +57,7 @@ def statuses(graph: Graph, output: Node, batch: str) -> dict[Node, str]:
                 status[node] = (f"{graph.name(node)} has the batch size {batch} along an axis "
                                 "other than the first")
             continue
-        op, args = ops[node], arguments[node]
+        op, args = graph.op_of(node), arguments[node]
         given = [status[a] for a in args]
         mixed = [s for s in given if s not in (FREE, ROWS, SIZE)]
         if mixed:
@@ -80,7 +80,7 @@ def statuses(graph: Graph, output: Node, batch: str) -> dict[Node, str]:
         elif op.name == "transpose":
             status[node] = ROWS if len(shape) == 1 else "moves the batch axis (a transpose)"
         elif op.name in _ALONG_AXES:
-            axes = [int(graph.value(a)) for a in args[1:]]
+            axes = [int(graph.value_of(a)) for a in args[1:]]
             fits = batched_shape and given[0] == ROWS and axes and 0 not in axes
             what = "a largest entry (in softmax or logsumexp)" if op.name == "max_shift" \
                 else f"a {op.name}"
@@ -98,8 +98,8 @@ def structure(graph: Graph, output: Node, batch: str, formula: str = "") -> str:
         return "rows"
     op = graph.op(output)
     if op is not None and op.name in ("sum", "mean"):
-        term, *axes = graph.args(output)
-        axes = [int(graph.value(a)) for a in axes]
+        term, *axis_nodes = graph.args(output)
+        axes = [int(graph.value_of(a)) for a in axis_nodes]
         if status[term] == ROWS and axes in ([], [0]):
             return op.name
         if status[term] not in (FREE, ROWS, SIZE):

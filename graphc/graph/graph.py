@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from functools import partial
 from types import SimpleNamespace
-from typing import Iterable, Sequence
+from typing import Iterable, Sequence, cast
 
 import networkx as nx
 
@@ -45,7 +45,7 @@ class Graph:
     def __init__(self, max_nodes: int | None = None) -> None:
         #: Creating more nodes than this raises :class:`~graphc.errors.LimitError`.
         self.max_nodes = max_nodes
-        self._digraph = nx.DiGraph()
+        self._digraph: nx.DiGraph[Node] = nx.DiGraph()
         self._synced = 0  # how many nodes (from 0) the DiGraph holds with their edges
         self._interned: dict[tuple, Node] = {}  # constants and inputs
         # Op nodes, interned per op name by their argument tuple: the key is the tuple the
@@ -148,7 +148,16 @@ class Graph:
         return self._kinds[node]
 
     def op(self, node: Node) -> Op | None:
+        """The op that ``node`` applies, or None for an input or a constant."""
         return self._ops[node]
+
+    def op_of(self, node: Node) -> Op:
+        """The op of a node the caller knows to be an op node (a TypeError, a bug in graphc
+        rather than in its input, if it is an input or a constant)."""
+        op = self._ops[node]
+        if op is None:
+            raise TypeError(f"node {node} ({self._kinds[node]}) is not an op node")
+        return op
 
     def args(self, node: Node) -> tuple[Node, ...]:
         return self._args[node]
@@ -162,9 +171,28 @@ class Graph:
         """The value of a constant node, else None."""
         return self._values[node]
 
+    def value_of(self, node: Node) -> float:
+        """The value of a node the caller knows to be a constant (a TypeError, a bug in graphc
+        rather than in its input, otherwise)."""
+        value = self._values[node]
+        if value is None:
+            raise TypeError(f"node {node} ({self._kinds[node]}) is not a constant")
+        return value
+
     def name(self, node: Node) -> str | None:
+        """The name of an input or of a named constant (``pi``, ``e``), else None."""
         made = self._dicts.get(node)
         return None if made is None else made.get("name")
+
+    def input_name(self, node: Node) -> str:
+        """The name of a node the caller knows to be an input (a TypeError, a bug in graphc
+        rather than in its input, otherwise)."""
+        return self._dicts[self._input(node)]["name"]
+
+    def _input(self, node: Node) -> Node:
+        if self._kinds[node] != "input":
+            raise TypeError(f"node {node} ({self._kinds[node]}) is not an input")
+        return node
 
     def shape(self, node: Node) -> tuple:
         """The node's shape: ``()`` for a scalar, ``(3,)``, ``(3, 4)``, ``("n", 3)``."""
@@ -174,6 +202,10 @@ class Graph:
         """``"primal"`` or ``"tangent"`` for an input node, else None."""
         made = self._dicts.get(node)
         return None if made is None else made.get("role")
+
+    def input_role(self, node: Node) -> str:
+        """:meth:`role` of a node the caller knows to be an input (a TypeError otherwise)."""
+        return self._dicts[self._input(node)]["role"]
 
     def is_const(self, node: Node, value: float | None = None) -> bool:
         if value is None:
@@ -302,9 +334,10 @@ class Graph:
 
     def apply(self, op: Op | str, *args: Node | float) -> Node:
         """The node for ``op(*args)``: an existing one if possible, simplified if exact."""
-        if op.__class__ is str:
+        if isinstance(op, str):
             op = BY_NAME[op]
-        nodes = args
+        # Usually every argument is a node already: the loop proves it, the cast records it.
+        nodes = cast("tuple[Node, ...]", args)
         for a in args:
             if a.__class__ is not int:
                 nodes = tuple(self.const(a) if isinstance(a, float) else a for a in args)

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Callable, ClassVar, Mapping, Optional
 
 import sympy
 
-Rule = Callable[..., object]
+#: A derivative rule ``rule(b, g, out, *args)`` (:mod:`graphc.ops.scalar`): the node of the
+#: argument's share, or None for a parameter argument (an axis), which has no derivative.
+Rule = Callable[..., Optional[int]]
 Printer = Callable[[list], str]
 
 # Python's operator precedence as levels, loosest first. An op's printed form has a level, and
@@ -117,3 +119,12 @@ class Op:
     @property
     def differentiable(self) -> bool:
         return self.derivatives is not None
+
+    def rules(self, reverse: bool = False) -> tuple[Rule, ...]:
+        """The derivative rules, one per argument (``reverse``: the reverse-mode ones where they
+        differ); a TypeError, a bug in graphc, for an op that is not :attr:`differentiable`."""
+        if reverse and self.vjp is not None:
+            return self.vjp
+        if self.derivatives is None:
+            raise TypeError(f"{self.name} has no derivative rules: it is piecewise constant")
+        return self.derivatives

@@ -235,8 +235,8 @@ def _sum_vjp(b, g, out, x, *axes):
     return _spread(b, g, x, _axis_values(b, axes))
 
 
-def _mean_vjp(b, g, out, x, *axes):
-    axes = _axis_values(b, axes)
+def _mean_vjp(b, g, out, x, *axis_nodes):
+    axes = _axis_values(b, axis_nodes)
     return _spread(b, b.div(g, _count(b, x, axes)), x, axes)
 
 

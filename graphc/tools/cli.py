@@ -10,15 +10,15 @@
     graphc jacobian F1 F2 ... --at x=1,y=2     Jacobian of several formulas, by the cheaper mode
 
 Every subcommand takes ``--var``/``--variables`` to declare the variables (which turns on slide
-notation), ``--shape W=3x4`` to declare a vector or matrix, and ``--dialect gplearn|dso|pysr``
-to read a symbolic-regression tool's output; ``grad``, ``code``, ``hessian`` and ``jacobian``
-take ``--backend`` with one list of names, derived from the backend registry
+notation), ``--shape W=3x4`` to declare a vector or matrix, and ``--dialect gplearn|dso|pysr`` to
+read a symbolic-regression tool's output; ``grad``, ``code``, ``hessian`` and ``jacobian`` take
+``--backend`` with one list of names, derived from the backend registry
 (:func:`graphc.tools.cli_options.backend_names`); ``grad``, ``table``, ``check``, ``hessian`` and
-``jacobian`` take ``--json``. A formula or
-option graphc cannot use ends with exit status 2 and the library's own message (with a caret
-under the spot in the formula), never a traceback; ``check`` exits 1 when graphc disagrees with
-SymPy at some point (0: it agrees wherever the formula is defined, a point outside the
-domain or at a kink of graphc's documented rule counting as agreement; 2: could not check).
+``jacobian`` take ``--json``. A formula or option graphc cannot use ends with exit status 2 and the
+library's own message (with a caret under the spot in the formula), never a traceback; ``check``
+exits 1 when graphc disagrees with SymPy at some point (0: it agrees wherever the formula is
+defined, a point outside the domain or at a kink of graphc's documented rule counting as agreement;
+2: could not check).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from graphc.api.compiler import compile as compile_formula
 from graphc.api.function import KINDS
 from graphc.errors import GraphcError
 from graphc.api.vector import KINDS as VECTOR_KINDS
+from graphc.backends.scheduling import leaves
 from graphc.frontend.dialects import DIALECTS
 from graphc.tools.cli_options import (BACKEND_HELP, CHECK_EXIT_STATUS, EXAMPLES, EXIT_STATUS,
                                       PYTHON, RUNS_ON, add_practice_options, backend_names,
@@ -111,21 +112,9 @@ def _evaluate(f, kind: str, args, values: list, call):
             result = _floats(f.compiled(kind, backend)(*values))
     except (ArithmeticError, ValueError):
         return call(f)  # raises the DomainError, or gives what Python gives
-    if not all(map(math.isfinite, _flat(result))):
+    if not all(map(math.isfinite, leaves(result))):
         return call(f)  # as on numba: Python raises the DomainError, or gives the same inf
     return result
-
-
-def _flat(result) -> list[float]:
-    """The floats of a nested tuple, in order, without recursion."""
-    flat, stack = [], [result]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, tuple):
-            stack.extend(reversed(item))
-        else:
-            flat.append(item)
-    return flat
 
 
 def _floats(result):
@@ -135,37 +124,38 @@ def _floats(result):
     return float(result)
 
 
+def _gradient_at(f, args, point: dict[str, float], forward: bool) -> tuple[float, Sequence[float]]:
+    """The value and gradient at ``point`` on ``--backend`` (forward: a jvp per unit direction)."""
+    values = f._bind((), point)
+    if not forward:
+        return _evaluate(f, "value_and_grad", args, values, lambda g: g.value_and_grad(**point))
+    if not f.variables:
+        return _evaluate(f, "value", args, values, lambda g: g(**point)), []
+    gradient = []
+    for name in f.variables:
+        unit = [float(v == name) for v in f.variables]
+        value, directional = _evaluate(f, "jvp", args, values + unit,
+                                       lambda g: g.jvp(point, dict(zip(g.variables, unit))))
+        gradient.append(directional)
+    return value, gradient
+
+
 def _grad(args) -> int:
     f = _function(args)
     forward = args.mode == "forward"
     source = f.source("jvp" if forward else "value_and_grad", _source_backend(args))
     point = _point(f, args) if args.at else None
-    value = gradient = None
-    if point is not None:
-        values = f._bind((), point)
-        if forward:
-            # One forward pass per variable, each along that variable's unit direction.
-            value, gradient = None, []
-            for name in f.variables:
-                unit = [float(v == name) for v in f.variables]
-                value, directional = _evaluate(f, "jvp", args, values + unit,
-                                               lambda g: g.jvp(point, dict(zip(g.variables, unit))))
-                gradient.append(directional)
-            if not f.variables:
-                value = _evaluate(f, "value", args, values, lambda g: g(**point))
-        else:
-            value, gradient = _evaluate(f, "value_and_grad", args, values,
-                                        lambda g: g.value_and_grad(**point))
+    answer = _gradient_at(f, args, point, forward) if point is not None else None
+    value, gradient = answer if answer is not None else (None, None)
     if args.json:
         _print_json({"formula": f.formula, "variables": list(f.variables), "mode": args.mode,
                      "backend": args.backend, "source": source, "point": point, "value": value,
                      "gradient": dict(zip(f.variables, gradient)) if gradient is not None else None})
         return 0
     print(source)
-    if point is not None:
+    if point is not None and answer is not None:
         print(f"at {_at_text(point)}:")
-        labels = ["value"] + [f"d/d{name}" for name in f.variables]
-        _print_values(labels, [value, *gradient])
+        _print_values(["value", *(f"d/d{name}" for name in f.variables)], [answer[0], *answer[1]])
         if forward:
             print("  (forward mode: one jvp per variable, along its unit direction)")
     return 0

@@ -264,19 +264,22 @@ def _s_curve(start, end):
 
 def points_along(path, per_segment: int = 24):
     """Points on a path, ``per_segment`` per straight or curved segment (for tests and hit checks)."""
-    points, here = [], None
+    points: list[tuple[float, ...]] = []
+    here: tuple[float, float] | None = None
     for segment in path:
         kind, *rest = segment
         if kind == "M":
             here = rest[0]
             points.append(here)
+        elif here is None:
+            raise ValueError(f"a path starts with a move ('M'), not {kind!r}")
         elif kind == "L":
             (x0, y0), (x1, y1) = here, rest[0]
             points += [(x0 + (x1 - x0) * t / per_segment, y0 + (y1 - y0) * t / per_segment)
                        for t in range(1, per_segment + 1)]
             here = rest[0]
         else:
-            p0, p1, p2, p3 = here, *rest
+            p0, (p1, p2, p3) = here, rest
             for step in range(1, per_segment + 1):
                 t = step / per_segment
                 s = 1 - t

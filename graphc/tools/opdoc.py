@@ -54,7 +54,7 @@ def derivative_rules(op: Op) -> list[str]:
         scratch = Graph()
         args = [scratch.input(name) for name in PLACEHOLDERS[:op.arity]]
         node = rule(scratch.build, scratch.input("g"), scratch.input("y"), *args)
-        rules.append(infix(scratch, node))
+        rules.append("none (a parameter)" if node is None else infix(scratch, node))
     return rules
 
 

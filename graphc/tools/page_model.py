@@ -16,7 +16,7 @@ import re
 import numpy as np
 
 from graphc.errors import GraphcError
-from graphc.graph.graph import Graph
+from graphc.graph.graph import Graph, Node
 from graphc.tools import tables
 from graphc.tools.drawing import picture as draw_picture
 
@@ -56,7 +56,9 @@ def data(f, args=(), kwargs=None) -> dict:
         raise GraphcError(f"the graph has {len(within)} nodes, too many for a readable page "
                           f"(at most {NODE_LIMIT}); use f.table or f.draw(\"graph.dot\")")
     node_of_name = {name: node for node, name in names.items()}
-    code, defined, section = [], {}, "forward"
+    code: list[dict] = []
+    defined: dict[Node, int] = {}
+    section = "forward"
     for text in source.splitlines():
         if text.strip() == "# backward":
             section = "backward"
@@ -117,7 +119,7 @@ def _instruction(graph: Graph, node) -> list:
         return [node, "c", graph.value(node)]
     if kind == "input":
         return [node, "i", graph.name(node)]
-    return [node, "o", graph.op(node).name, list(graph.args(node))]
+    return [node, "o", graph.op_of(node).name, list(graph.args(node))]
 
 
 def _newly_needed(graph: Graph, root, backward_lines: set, covered: set) -> list:
@@ -151,7 +153,7 @@ def _rows(f, point, names, within, adjoint_of):
         elif node != f.output:
             for user, i in uses.get(node, []):
                 term = tables.chain_term(graph, scratch, user, i, names, row_name)
-                needs = {scratch.name(n) for n in scratch.ancestors([term])
+                needs = {scratch.input_name(n) for n in scratch.ancestors([term])
                          if scratch.kind(n) == "input"} | {row_name[user]}
                 terms.append({"user": user, "text": tables.infix(scratch, term), "term": term,
                               "needs": sorted(needs)})

@@ -101,10 +101,10 @@ def _tensor_entries(f, page_data: dict, point: dict) -> list:
         adjoint = step["adjoint"]
         answer = values[adjoint] if adjoint is not None else np.zeros(np.shape(values[node]))
         answer = np.broadcast_to(answer, np.shape(values[node]))  # a folded constant seed
-        needs = {row_of[u] for u in users.get(node, []) if u in row_of}
-        needs |= {name_of[node]} - given if node in name_of else set()
+        wanted = {row_of[u] for u in users.get(node, []) if u in row_of}
+        wanted |= {name_of[node]} - given if node in name_of else set()
         rule = f"{step['name']} = {step['accumulated']}"
-        entries += _pair(step["name"], "backward", node, answer, rule, sorted(needs))
+        entries += _pair(step["name"], "backward", node, answer, rule, sorted(wanted))
     return entries
 
 
@@ -141,7 +141,8 @@ def random_point(f, seed: int | None = None) -> dict[str, float]:
             table = tables.build(f, tuple(point.values()))
         except GraphcError:
             continue
-        if all(math.isfinite(r.value) for r in [*table.forward, *table.backward]):
+        values = [r.value for r in table.forward] + [r.value for r in table.backward]
+        if all(math.isfinite(v) for v in values):
             return point
     raise GraphcError(f"no point found in {TRIES} tries (each variable {LOW} to {HIGH} in size, "
                       "one decimal) where every op is defined; give the point with --at")

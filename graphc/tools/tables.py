@@ -110,13 +110,13 @@ def evaluate(graph: Graph, roots: Sequence[Node], inputs: Mapping[Node, float],
     for node in graph.ancestors(roots):
         kind = graph.kind(node)
         if kind == "const":
-            values[node] = graph.value(node)
+            values[node] = graph.value_of(node)
         elif kind == "input":
             if node not in inputs:
                 raise GraphcError(f"no value for input {graph.name(node)!r}")
             values[node] = float(inputs[node])
         else:
-            op = graph.op(node)
+            op = graph.op_of(node)
             args = [values[a] for a in graph.args(node)]
             try:
                 result = op.evaluate(*args)
@@ -134,16 +134,17 @@ def evaluate(graph: Graph, roots: Sequence[Node], inputs: Mapping[Node, float],
 def operand(graph: Graph, node: Node, names: Mapping[Node, str]) -> str:
     """A node as an operand: its code name, or a constant as written in a formula."""
     if graph.kind(node) == "const":
-        if graph.name(node) is not None:
-            return graph.name(node)
-        text = number_text(graph.value(node))
+        name = graph.name(node)
+        if name is not None:
+            return name
+        text = number_text(graph.value_of(node))
         return f"({text})" if text.startswith("-") else text
     return names[node]
 
 
 def operation(graph: Graph, node: Node, names: Mapping[Node, str]) -> str:
     """One op node in formula notation over its arguments' names: ``v1 / v3``, ``exp(a)``."""
-    op = graph.op(node)
+    op = graph.op_of(node)
     args = [operand(graph, a, names) for a in graph.args(node)]
     if op.formula and op.arity == 2:
         return f"{args[0]} {op.formula} {args[1]}"
@@ -156,16 +157,16 @@ def infix(graph: Graph, root: Node) -> str:
     """A node of a small graph as one infix expression (shared nodes are written out)."""
     syntax: dict[Node, Syntax] = {}
     for node in graph.ancestors([root]):
-        kind = graph.kind(node)
+        kind, name = graph.kind(node), graph.name(node)
         if kind == "input":
-            syntax[node] = Syntax("variable", graph.name(node))
-        elif kind == "const" and graph.name(node) is not None:
-            syntax[node] = Syntax("constant", graph.name(node))
+            syntax[node] = Syntax("variable", graph.input_name(node))
+        elif kind == "const" and name is not None:
+            syntax[node] = Syntax("constant", name)
         elif kind == "const":
-            text = number_text(graph.value(node))
+            text = number_text(graph.value_of(node))
             syntax[node] = Syntax("number", f"({text})" if text.startswith("-") else text)
         else:
-            syntax[node] = Syntax("apply", graph.op(node).name,
+            syntax[node] = Syntax("apply", graph.op_of(node).name,
                                   tuple(syntax[a] for a in graph.args(node)))
     out: list[str] = []
     infix_pieces(syntax[root], out)
@@ -175,11 +176,9 @@ def infix(graph: Graph, root: Node) -> str:
 def _sum_text(scratch: Graph, terms: list[Node]) -> str:
     """``t1 + t2 - t3``: the terms of an adjoint, a negated term written as subtraction."""
     neg = "neg"
-    total = None
-    for term in terms:
-        if total is None:
-            total = term
-        elif scratch.is_op(term, neg):
+    total = terms[0]
+    for term in terms[1:]:
+        if scratch.is_op(term, neg):
             total = scratch.apply("sub", total, scratch.args(term)[0])
         else:
             total = scratch.apply("add", total, term)
@@ -195,7 +194,7 @@ def contributions(graph: Graph, within: Sequence[Node], active, adjoint_of) -> d
         g = adjoint_of.get(node)
         if g is None or graph.kind(node) != "op" or graph.is_const(g, 0.0):
             continue
-        if not graph.op(node).differentiable:
+        if not graph.op_of(node).differentiable:
             continue
         for i, arg in enumerate(graph.args(node)):
             if arg in active:
@@ -206,10 +205,14 @@ def contributions(graph: Graph, within: Sequence[Node], active, adjoint_of) -> d
 def chain_term(graph: Graph, scratch: Graph, user: Node, i: int, names, row_name) -> Node:
     """The chain-rule term that ``user`` adds to the adjoint of its argument ``i``, built in
     ``scratch`` over placeholders named after the code's values and adjoints (``b_e/b``)."""
-    args = [scratch.const(graph.value(a), graph.name(a)) if graph.kind(a) == "const"
+    args = [scratch.const(graph.value_of(a), graph.name(a)) if graph.kind(a) == "const"
             else scratch.input(names[a]) for a in graph.args(user)]
-    rule = graph.op(user).derivatives[i]
-    return rule(scratch.build, scratch.input(row_name[user]), scratch.input(names[user]), *args)
+    rule = graph.op_of(user).rules()[i]
+    term = rule(scratch.build, scratch.input(row_name[user]), scratch.input(names[user]), *args)
+    if term is None:
+        raise TypeError(f"argument {i} of {graph.op_of(user).name} is a parameter: it has no "
+                        "chain-rule term")
+    return term
 
 
 #: The backward row of a variable that ``wrt=`` leaves out: its adjoint is never computed.

@@ -29,6 +29,7 @@ import shutil
 import subprocess
 import tempfile
 from operator import itemgetter
+from typing import Callable
 from pathlib import Path
 
 from graphc.backends import cache
@@ -44,8 +45,9 @@ PREFIX = "graphc"
 def compiler() -> str:
     """The C compiler's path: ``$CC``, else ``cc``, ``gcc`` or ``clang`` on PATH."""
     for name in (os.environ.get("CC"), "cc", "gcc", "clang"):
-        if name and shutil.which(name):
-            return shutil.which(name)
+        path = shutil.which(name) if name else None
+        if path:
+            return path
     raise GraphcError("backend='c' needs a C compiler to run the code: none found ($CC, cc, "
                       "gcc or clang on PATH); f.source(kind, backend='c') prints the C without one")
 
@@ -130,7 +132,7 @@ def compiled(function, kind: str, real: str = "double", **unknown):
             return build(out)
 
     run.__name__ = kind
-    run.__graphc_source__ = source
+    vars(run)["__graphc_source__"] = source  # as every backend's callable carries its source
     run.__doc__ = f"{kind} of {getattr(function, 'formula', 'the formulas')!r}, compiled C"
     cache[kind, real] = run
     return run
@@ -153,6 +155,7 @@ def flat_entry(function, kind: str):
     def lend(array, kind):  # ctypes lends only writable buffers
         return kind.from_buffer(array if array.flags.writeable else array.copy())
 
+    flat: Callable[..., int]  # (x, v, out) with a second vector, else (x, out)
     if plan.second:
         def flat(x, v, out):
             entry(lend(x, In), lend(v, Second), Out.from_buffer(out))

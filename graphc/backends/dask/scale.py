@@ -18,7 +18,8 @@ its type's ``__dask_graph__``, without importing dask). Two cases:
 generated source, not a compiled function: each process compiles it once (:class:`Kernel`) and
 keeps it. A pointwise function on numba runs numba's batch kernel in each task instead of the
 numpy code (:func:`batch_backend`, :mod:`graphc.backends.numba.dask_kernel`), and one on llvm
-the llvm batch kernel (:mod:`graphc.backends.llvm.tasks`). Without ``dask[array]`` a dask
+the llvm batch kernel (:mod:`graphc.backends.llvm.tasks`); a loss over a data set on llvm runs
+its fused pass over the chunk's rows (:mod:`graphc.backends.llvm.fused`). Without ``dask[array]`` a dask
 argument is a :class:`GraphcError` that says what to
 install, never an array computed in memory.
 """
@@ -34,7 +35,7 @@ import threading
 import numpy as np
 
 from graphc import errors
-from graphc.backends import registry
+from graphc.backends import registry, scheduling
 from graphc.backends.numba import dask_kernel as scale_numba
 from graphc.backends.scheduling import positions
 from graphc.errors import DomainError, GraphcError
@@ -62,6 +63,8 @@ def batch_backend(fn) -> str:
     it)."""
     if getattr(fn, "backend", "python") in ("numba", "llvm") and not fn.tensor:
         return fn.backend
+    if getattr(fn, "backend", "python") == "llvm":  # a loss over rows: its fused kernel
+        return "llvm"
     return "numpy"
 
 
@@ -98,8 +101,10 @@ class Kernel:
             f"{backend}\n{raise_errors}\n{numba.source}".encode()).hexdigest()
 
     @classmethod
-    def of(cls, fn, kind: str) -> "Kernel":
+    def of(cls, fn, kind: str, sizes: dict | None = None) -> "Kernel":
         backend = batch_backend(fn)
+        if backend == "llvm" and fn.tensor and kind not in ("value", "grad", "value_and_grad"):
+            backend = "numpy"  # the fused kernel computes these kinds; the rest run numpy code
         compiled = fn._get(kind, "numpy")
         formula = getattr(fn, "formula", None) or "; ".join(getattr(fn, "formulas", ()))
         raise_errors = fn.on_domain_error == "raise"
@@ -107,7 +112,11 @@ class Kernel:
         if backend == "numba":
             own = fn._get(kind, "numba")
             numba = scale_numba.travelling(own)
-        if backend == "llvm":  # the IR text travels, never an engine or a pointer
+        if backend == "llvm" and fn.tensor:  # the fused kernel's IR text and layout
+            from graphc.backends.llvm import fused
+
+            own = numba = fused.code(fn, kind, sizes or {})
+        elif backend == "llvm":  # the IR text travels, never an engine or a pointer
             own = fn._get(kind, "llvm")
             numba = own.travelling()
         kernel = cls(compiled.source, fn._program(kind).name, backend, kind, formula,
@@ -140,8 +149,10 @@ class Kernel:
         with _counting:
             _runs[self.backend] += 1
         if self.backend == "llvm":
-            from graphc.backends.llvm import tasks
+            from graphc.backends.llvm import fused, tasks
 
+            if getattr(code, "fused", False):
+                return fused.run_chunk(code, arrays, tasks.threads_per_task(), self.run_numpy)
             return tasks.run(code, arrays, self.raise_errors, self.run_numpy)
         stand_in = scale_numba.OnNumba(code, self.run_numpy, self.raise_errors)
         return scale_numba.run(stand_in, self.kind, arrays)
@@ -172,18 +183,6 @@ def _keep(digest: str, run) -> None:
     _kept[digest] = run
 
 
-def _leaves(result) -> list:
-    """The outputs of generated code in the order its return statement lists them."""
-    leaves, stack = [], [result]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, tuple):
-            stack.extend(reversed(item))
-        else:
-            leaves.append(item)
-    return leaves
-
-
 def _fill(layout, leaves):
     """The layout with each position replaced by its leaf (two levels at most)."""
     if isinstance(layout, int):
@@ -205,7 +204,7 @@ class Points:
     def __call__(self, *blocks):
         arrays = [b if b.__class__ is float else np.asarray(b, dtype=float) for b in blocks]
         shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
-        leaves = _leaves(self.kernel.run(arrays))
+        leaves = scheduling.leaves(self.kernel.run(arrays))
         out = np.empty((len(leaves),) + shape)
         for k, leaf in enumerate(leaves):
             out[k] = leaf
@@ -285,7 +284,7 @@ class Chunks:
         arrays = [b if b.__class__ is float else np.asarray(b, dtype=float) for b in blocks]
         rows = arrays[self.first].shape[0]
         weight = rows / self.total if self.weight == "mean" else 1.0
-        leaves = _leaves(self.kernel.run(arrays))
+        leaves = scheduling.leaves(self.kernel.run(arrays))
         flat = [np.ravel(leaves[k]) * weight for k in self.reduced]
         flat = np.concatenate(flat)[None, :] if flat else np.empty((1, 0))
         return (flat,) + tuple(np.asarray(leaves[k], dtype=float) * weight for k in self.batched)
@@ -337,7 +336,7 @@ def _over_batch(fn, kind: str, values: list, da):
     shapes = [tuple(sizes.get(s, s) for s in fn.ir.shape(o)) for o in outputs]
     batched = [k for k, o in enumerate(outputs) if fn.ir.shape(o)[:1] == (batch,)]
     reduced = [k for k in range(count) if k not in batched]
-    task = Chunks(Kernel.of(fn, kind), first, how, sizes[batch], reduced, batched)
+    task = Chunks(Kernel.of(fn, kind, sizes), first, how, sizes[batch], reduced, batched)
     chunks = da.blockwise(task, ("i",), *pairs, align_arrays=True, concatenate=True, dtype=float,
                           meta=np.empty((0,)), token=f"graphc-{kind}-chunks")
     rows, blocks = chunks.chunks[0], chunks.numblocks[0]

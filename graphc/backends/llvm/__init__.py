@@ -12,7 +12,9 @@ scalar formula through one LLVM IR module per kind of code, whose text
 - :mod:`~graphc.backends.llvm.engine`: verifying, optimizing and compiling IR;
 - :mod:`~graphc.backends.llvm.cache`: compiled modules kept and reused;
 - :mod:`~graphc.backends.llvm.code`: the calls into machine code;
-- :mod:`~graphc.backends.llvm.threads`: the threads of batch calls.
+- :mod:`~graphc.backends.llvm.threads`: the threads of batch calls;
+- :mod:`~graphc.backends.llvm.fused` (with ``fused_rows`` and ``fused_ir``): a loss that is a
+  sum or mean over the rows of a data set, as one fused pass over the rows.
 
 docs/llvm.md tells how it works and what it leaves out.
 """

@@ -61,7 +61,8 @@ class LLVMCode:
         """The compiled scalar module or batch kernel (compiled on first use)."""
         machine = self._machines.get(batch)
         if machine is None:
-            names = [self.module.batch] if batch else [self.module.entry, self.module.python]
+            names = ([self.module.batch] if batch else
+                     [self.module.entry, self.module.python, self.module.packed])
             what = "batch kernel" if batch else "scalar code"
             label = f"llvm: compiling {self.module.entry} {what} ({self.module.ops:,} operations)"
             with progress(label).ticking():  # shown on a terminal after half a second
@@ -91,7 +92,7 @@ class LLVMCode:
 
     def travelling(self) -> "LLVMCode":
         """This code as a dask task carries it: the IR text only, no engine or pointer."""
-        return LLVMCode(self.module)
+        return LLVMCode(self.module.written())
 
 
 def _scalar_entry(code: LLVMCode, function, machine):

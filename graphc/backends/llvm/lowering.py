@@ -223,3 +223,47 @@ def declarations(called: set[str]) -> list[str]:
         lines.append("declare double @pow(double, double)")
     lines += ["declare double @llvm.fabs.f64(double)", "declare double @llvm.sqrt.f64(double)"]
     return lines
+
+
+def statements(block: Block, listed: list, check_all: bool, store=None) -> list[str]:
+    """Write ``listed`` into ``block``: each statement ``(line number, quoted line, op name,
+    operands, name)`` under its comment, or a section's title (a string) as a comment. Returns
+    the values to check (every value with ``check_all``, else those of ops not :data:`SAFE`);
+    ``store(value)``, if given, is called after each value is computed."""
+    checked = []
+    for statement in listed:
+        if isinstance(statement, str):
+            block.lines.append(f"  ; {statement}")
+            continue
+        number, quoted, op_name, operands, value_name = statement
+        block.lines.append(f"  ; line {number}: {quoted}")
+        value = lower(block, op_name, operands, value_name)
+        if check_all or op_name not in SAFE:
+            checked.append(value)
+        if store is not None:
+            store(value)
+    return checked
+
+
+def store_outputs(block: Block, outputs: list[str]) -> None:
+    """Output ``k`` stored at ``out[k * stride]``."""
+    block.lines.append("  ; the outputs, output k at out[k * stride]")
+    for k, value in enumerate(outputs):
+        offset = block.emit(f"mul i64 {k}, %.stride")
+        pointer = block.emit(f"getelementptr double, ptr %.out, i64 {offset}")
+        block.lines.append(f"  store double {value}, ptr {pointer}")
+
+
+def flag(block: Block, checked: list[str]) -> str:
+    """The i32 flag: 1 if a value of ``checked`` is not finite (0 * inf and 0 * nan are nan),
+    plus 2, with the math library, if a point is outside some function's fast range."""
+    block.lines.append("  ; 1 if a checked value is not finite, else 0")
+    total = ZERO
+    for value in checked:
+        total = block.binary("fadd", total, block.binary("fmul", ZERO, value))
+    result = block.emit(f"zext i1 {block.compare('uno', total, ZERO)} to i32")
+    if block.fast is not None:
+        block.lines.append("  ; plus 2 if a point is outside the math library's fast range")
+        slow = block.emit(f"select i1 {block.slow}, i32 2, i32 0")
+        result = block.emit(f"or i32 {result}, {slow}")
+    return result

@@ -30,12 +30,13 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Callable
 
-from graphc.backends import printing
-from graphc.backends.llvm import (kernel_parts, kernels, lowering, parts, python_entry,
+from graphc.backends import printing, scheduling
+from graphc.backends.llvm import (kernel_parts, kernels, lowering, packed, parts, python_entry,
                                   vector_math)
-from graphc.backends.llvm.lowering import ZERO, Block, double
+from graphc.backends.llvm.lowering import Block, double
 from graphc.backends.naming import Names
 from graphc.backends.scheduling import Program
 from graphc.backends.targets import comment_text
@@ -48,14 +49,26 @@ class ModuleText:
     """The IR of one kind and what the calls need to know about it."""
 
     head: str                # declarations and the body
-    scalar: str              # the scalar entry's definition, and the CPython entry's
-    kernel: str              # the batch kernel's definition
+    scalar: str              # the scalar entry's definition, the CPython and packed entries'
     entry: str               # the scalar entry's name (the kind)
     batch: str               # the batch kernel's name
     inputs: int              # how many doubles the entry reads
     outputs: int             # how many it writes
     structure: object        # the nesting of the outputs: ints (output numbers) in tuples
     ops: int
+    #: Writes the batch kernel's definitions (the vector body, the kernel, the math library):
+    #: only a batch call or the source needs them, so the scalar entry does not wait for them.
+    make_kernel: Callable[[], str] | None = field(default=None, repr=False, compare=False)
+    _kernel: str | None = field(default=None, repr=False)
+
+    @property
+    def kernel(self) -> str:
+        """The batch kernel's definitions (written on first use)."""
+        if self._kernel is None:
+            assert self.make_kernel is not None
+            self._kernel = self.make_kernel()
+            self.make_kernel = None
+        return self._kernel
 
     @property
     def text(self) -> str:
@@ -67,9 +80,18 @@ class ModuleText:
         """The CPython entry's name."""
         return python_entry.name_of(self.entry)
 
+    @property
+    def packed(self) -> str:
+        """The packed entry's name."""
+        return packed.name_of(self.entry)
+
     def part(self, batch: bool) -> str:
-        """The module that compiles: the body with the scalar entry, or with the kernel."""
+        """The module that compiles: the body with the scalar entries, or with the kernel."""
         return self.head + "\n" + (self.kernel if batch else self.scalar)
+
+    def written(self) -> "ModuleText":
+        """This module with its kernel written (text only: what a dask task carries)."""
+        return dataclasses.replace(self, make_kernel=None, _kernel=self.kernel)
 
 
 def local(name: str) -> str:
@@ -82,9 +104,11 @@ def local(name: str) -> str:
 
 
 def build(graph, program: Program, names: Names, record, ops: int, check_all: bool,
-          header: str = "") -> ModuleText:
+          header: str = "", variables: int | None = None) -> ModuleText:
     """The module of ``program`` (see the module docstring); ``record`` is the llvm backend's
-    :class:`~graphc.backends.backend.Backend`, whose math templates print the quoted lines."""
+    :class:`~graphc.backends.backend.Backend`, whose math templates print the quoted lines.
+    ``variables``: how many of the parameters are the point's (the rest, a direction or a
+    cotangent, come in a second array to the packed entry); all of them if not given."""
     listing = printing.Listing()
     returned: list[str] = []
     flat = dataclasses.replace(program, returns=", ".join(
@@ -100,42 +124,49 @@ def build(graph, program: Program, names: Names, record, ops: int, check_all: bo
             return double(graph.value(node))
         return local(of[node])
 
-    statements: list = []   # (line number, line, op name, operands, name), or a section's title
+    statements: list = []   # (line number, quoted line, op name, operands, name), or a title
     for number, (line, node) in enumerate(zip(source.splitlines(), listing.nodes), start=1):
         text = line.strip()
         if node is None:
             if text.startswith("#"):
-                statements.append(text[1:].strip())
+                statements.append(comment_text(text[1:].strip()))
             continue
-        statements.append((number, text, op_of[node].name,
+        statements.append((number, comment_text(text), op_of[node].name,
                            [operand(a) for a in arguments[node]], local(of[node])))
     outputs = [operand(o) for o in program.outputs]
     called: set[str] = set()
     signature = ", ".join([f"double {p}" for p in params] + ["ptr noalias nocapture %.out",
                                                              "i64 %.stride"])
-    body, _ = _body("body", signature, statements, params, outputs, check_all, called, None)
-    fast = vector_math.library()
+    body = _body("body", signature, statements, params, outputs, check_all, called, None)[0]
     entry, batch = program.name, f"{program.name}_batch"
-    batch_body: list[str] = []
-    if fast is not None and kernel_parts.needed(statements):  # its parts as loops over tiles
-        batch_body, used = kernel_parts.batch_kernel(batch, statements, params, outputs,
-                                                     check_all, called, fast)
-    elif fast is not None:
-        batch_body, used = _body("body_vector", signature, statements, params, outputs,
-                                 check_all, called, fast)
-        batch_body += kernels.batch_kernel(batch, len(params), check_all, True, len(outputs))
     head = [f"; graphc: {comment_text(program.name)} {comment_text(header)}".rstrip(), "",
             *lowering.declarations(called), "", *body]
     m = len(outputs)
     structure = ast.literal_eval(program.returns.format(*map(str, range(m))) or "()")
-    scalar = "\n".join(_scalar_entry(entry, len(params))) + "\n\n" + python_entry.module_ir(
-        entry, len(params), m, structure)
-    kernel = "\n".join(batch_body or kernels.batch_kernel(batch, len(params), check_all,
-                                                         False)) + "\n"
-    if batch_body:
-        kernel += "\n" + fast.module_ir(sorted(used))
-    return ModuleText("\n".join(head) + "\n", scalar, kernel,
-                      entry, batch, len(params), m, structure, ops)
+    scalar = "\n".join([*_scalar_entry(entry, len(params)), "",
+                        python_entry.module_ir(entry, len(params), m, structure),
+                        packed.module_ir(entry, len(params) if variables is None else variables,
+                                         len(params), m, scheduling.leaves(structure))])
+    fast = vector_math.library()   # read now: the setting when the function was made
+
+    def make_kernel() -> str:
+        batch_body: list[str] = []
+        used: set[str] = set()
+        if fast is not None and kernel_parts.needed(statements):  # parts as loops over tiles
+            batch_body, used = kernel_parts.batch_kernel(batch, statements, params, outputs,
+                                                         check_all, set(called), fast)
+        elif fast is not None:
+            batch_body, used = _body("body_vector", signature, statements, params, outputs,
+                                     check_all, set(called), fast)
+            batch_body += kernels.batch_kernel(batch, len(params), check_all, True, len(outputs))
+        kernel = "\n".join(batch_body or kernels.batch_kernel(batch, len(params), check_all,
+                                                              False)) + "\n"
+        if batch_body:
+            kernel += "\n" + fast.module_ir(sorted(used))
+        return kernel
+
+    return ModuleText("\n".join(head) + "\n", scalar, entry, batch, len(params), m,
+                      structure, ops, make_kernel)
 
 
 def _body(name: str, signature: str, statements: list, params: list[str], outputs: list[str],
@@ -147,31 +178,9 @@ def _body(name: str, signature: str, statements: list, params: list[str], output
         return parts.body(name, signature, statements, params, outputs, check_all, called, fast)
     lines = [f"define internal i32 @{name}({signature}) alwaysinline nounwind {{", ".entry:"]
     block = Block(lines, called, fast=fast)
-    checked = list(params)
-    for statement in statements:
-        if isinstance(statement, str):
-            lines.append(f"  ; {comment_text(statement)}")
-            continue
-        number, text, op_name, operands, value_name = statement
-        lines.append(f"  ; line {number}: {comment_text(text)}")
-        value = lowering.lower(block, op_name, operands, value_name)
-        if check_all or op_name not in lowering.SAFE:
-            checked.append(value)
-    lines.append("  ; the outputs, output k at out[k * stride]")
-    for k, value in enumerate(outputs):
-        offset = block.emit(f"mul i64 {k}, %.stride")
-        pointer = block.emit(f"getelementptr double, ptr %.out, i64 {offset}")
-        lines.append(f"  store double {value}, ptr {pointer}")
-    lines.append("  ; 1 if a checked value is not finite, else 0")
-    total = ZERO
-    for value in checked:
-        total = block.binary("fadd", total, block.binary("fmul", ZERO, value))
-    flag = block.emit(f"zext i1 {block.compare('uno', total, ZERO)} to i32")
-    if fast is not None:
-        lines.append("  ; plus 2 if a point is outside the math library's fast range")
-        slow = block.emit(f"select i1 {block.slow}, i32 2, i32 0")
-        flag = block.emit(f"or i32 {flag}, {slow}")
-    lines += [f"  ret i32 {flag}", "}", ""]
+    checked = list(params) + lowering.statements(block, statements, check_all)
+    lowering.store_outputs(block, outputs)
+    lines += [f"  ret i32 {lowering.flag(block, checked)}", "}", ""]
     return lines, block.fast_used
 
 

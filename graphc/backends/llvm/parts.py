@@ -15,8 +15,7 @@ those of the one-function body.
 from __future__ import annotations
 
 from graphc.backends.llvm import lowering
-from graphc.backends.llvm.lowering import ZERO, Block
-from graphc.backends.targets import comment_text
+from graphc.backends.llvm.lowering import Block
 
 #: The most operations in one part.
 PART = 1500
@@ -78,18 +77,11 @@ def body(name: str, signature: str, statements: list, params: list[str], outputs
     for k in range(len(chunks)):
         result = block.emit(f"call i32 @{name}_part{k}(ptr %.frame)")
         flag = block.emit(f"or i32 {flag}, {result}")
-    lines.append("  ; the outputs, output k at out[k * stride]")
     for value in dict.fromkeys(_locals(outputs)):
         if where[value] != -1:
             _load(block, value, slots[value])
-    for k, value in enumerate(outputs):
-        offset = block.emit(f"mul i64 {k}, %.stride")
-        pointer = block.emit(f"getelementptr double, ptr %.out, i64 {offset}")
-        lines.append(f"  store double {value}, ptr {pointer}")
-    total = ZERO
-    for value in params:
-        total = block.binary("fadd", total, block.binary("fmul", ZERO, value))
-    own = block.emit(f"zext i1 {block.compare('uno', total, ZERO)} to i32")
+    lowering.store_outputs(block, outputs)
+    own = lowering.flag(block, list(params))
     lines += [f"  %.flag = or i32 {flag}, {own}", "  ret i32 %.flag", "}", ""]
     return lines, used
 
@@ -111,25 +103,13 @@ def _part(name: str, chunk: list, reads: list[str], slots: dict[str, int], check
     block = Block(lines, called, fast=fast)
     for value in reads:
         _load(block, value, slots[value])
-    checked = []
-    for statement in chunk:
-        if isinstance(statement, str):
-            lines.append(f"  ; {comment_text(statement)}")
-            continue
-        number, text, op_name, operands, value_name = statement
-        lines.append(f"  ; line {number}: {comment_text(text)}")
-        value = lowering.lower(block, op_name, operands, value_name)
-        if check_all or op_name not in lowering.SAFE:
-            checked.append(value)
+
+    def store(value: str) -> None:
         if value in slots:
             _store(block, value, slots[value])
-    total = ZERO
-    for value in checked:
-        total = block.binary("fadd", total, block.binary("fmul", ZERO, value))
-    flag = block.emit(f"zext i1 {block.compare('uno', total, ZERO)} to i32")
-    if fast is not None:
-        slow = block.emit(f"select i1 {block.slow}, i32 2, i32 0")
-        flag = block.emit(f"or i32 {flag}, {slow}")
+
+    checked = lowering.statements(block, chunk, check_all, store)
+    flag = lowering.flag(block, checked)
     used |= block.fast_used
     lines += [f"  ret i32 {flag}", "}", ""]
     return lines

@@ -3,7 +3,8 @@
 A scalar call through ctypes costs a few microseconds of argument conversion. So the scalar
 module also holds ``@<kind>_python``, a ``METH_FASTCALL`` function of CPython's C API written in
 IR: it checks the number of arguments, reads each with ``PyFloat_AsDouble`` (an error there,
-such as a string, is raised as Python raises it), runs the body, and returns the outputs made
+such as a string, is raised as Python raises it), calls the scalar entry (whose body is the
+one compiled copy of the code), and returns the outputs made
 with ``PyFloat_FromDouble`` and ``PyTuple_New``/``PyTuple_SetItem`` in the nesting the Python
 code returns. Where the body's flag says a checked value is not finite it raises
 ``FloatingPointError`` (graphc then asks the Python backend, as for numba). The C API's
@@ -18,8 +19,9 @@ from __future__ import annotations
 import ctypes
 
 _API = ("PyFloat_AsDouble", "PyFloat_FromDouble", "PyTuple_New", "PyTuple_SetItem",
-        "PyErr_Occurred", "PyErr_SetNone", "PyErr_SetString")
-_EXCEPTIONS = ("PyExc_FloatingPointError", "PyExc_TypeError")
+        "PyErr_Occurred", "PyErr_SetNone", "PyErr_SetString", "PyLong_FromLong",
+        "PyObject_GetBuffer", "PyBuffer_Release")
+_EXCEPTIONS = ("PyExc_FloatingPointError", "PyExc_TypeError", "PyExc_ValueError")
 METH_FASTCALL = 0x0080
 #: The prefix of every name graphc gives LLVM's process-wide symbol table: other users of
 #: llvmlite in the same process register names of their own there (numba registers
@@ -29,7 +31,8 @@ PREFIX = "graphc_"
 
 
 def symbols() -> dict[str, int]:
-    """The addresses of the C API functions and exception objects the entry uses, under the
+    """The addresses of the C API functions and exception objects the entries use (this one's
+    and the packed entry's, :mod:`graphc.backends.llvm.packed`), under the
     names the IR gives them (:data:`PREFIX` and C's name)."""
     api = ctypes.pythonapi
     found = {PREFIX + name: ctypes.cast(getattr(api, name), ctypes.c_void_p).value
@@ -44,7 +47,9 @@ def name_of(entry: str) -> str:
 
 
 def module_ir(entry: str, inputs: int, outputs: int, structure) -> str:
-    """The IR of ``@<entry>_python`` (the body is defined in the same module)."""
+    """The IR of ``@<entry>_python``, which calls the scalar entry ``@<entry>(ptr %.in, ptr
+    %.out)`` defined in the same module (so that the body is compiled once, inlined there),
+    and the declarations of the C API it and the packed entry use."""
     message = f"{entry} takes {inputs} float{'s' * (inputs != 1)}".encode()
     lines = ["declare double @graphc_PyFloat_AsDouble(ptr)",
              "declare ptr @graphc_PyFloat_FromDouble(double)",
@@ -52,25 +57,31 @@ def module_ir(entry: str, inputs: int, outputs: int, structure) -> str:
              "declare i32 @graphc_PyTuple_SetItem(ptr, i64, ptr)",
              "declare ptr @graphc_PyErr_Occurred()", "declare void @graphc_PyErr_SetNone(ptr)",
              "declare void @graphc_PyErr_SetString(ptr, ptr)",
+             "declare ptr @graphc_PyLong_FromLong(i64)",
+             "declare i32 @graphc_PyObject_GetBuffer(ptr, ptr, i32)",
+             "declare void @graphc_PyBuffer_Release(ptr)",
+             "declare void @llvm.memcpy.p0.p0.i64(ptr, ptr, i64, i1)",
              "@graphc_PyExc_FloatingPointError = external global ptr",
              "@graphc_PyExc_TypeError = external global ptr",
+             "@graphc_PyExc_ValueError = external global ptr",
              f"@.message = private constant [{len(message) + 1} x i8] "
              f"c\"{''.join(f'{chr(b)}' for b in message)}\\00\"", "",
              f"define ptr @{name_of(entry)}(ptr %.self, ptr nocapture readonly %.args, "
              "i64 %.nargs) {", ".entry:",
+             f"  %.in = alloca double, i64 {max(inputs, 1)}",
              f"  %.out = alloca double, i64 {max(outputs, 1)}",
              f"  %.count = icmp eq i64 %.nargs, {inputs}",
              "  br i1 %.count, label %.read, label %.wrong", ".wrong:",
              "  %.type = load ptr, ptr @graphc_PyExc_TypeError",
              "  call void @graphc_PyErr_SetString(ptr %.type, ptr @.message)", "  ret ptr null",
              ".read:"]
-    args = []
     for j in range(inputs):
         lines += [f"  %.ap{j} = getelementptr ptr, ptr %.args, i64 {j}",
                   f"  %.o{j} = load ptr, ptr %.ap{j}",
                   f"  %.x{j} = call double @graphc_PyFloat_AsDouble(ptr %.o{j})",
-                  f"  %.m{j} = fcmp oeq double %.x{j}, -1.0"]
-        args.append(f"double %.x{j}")
+                  f"  %.m{j} = fcmp oeq double %.x{j}, -1.0",
+                  f"  %.ip{j} = getelementptr double, ptr %.in, i64 {j}",
+                  f"  store double %.x{j}, ptr %.ip{j}"]
     # -1.0 is both a value and PyFloat_AsDouble's error: only then ask whether one is set.
     suspect = "false"
     for j in range(inputs):
@@ -80,7 +91,7 @@ def module_ir(entry: str, inputs: int, outputs: int, structure) -> str:
               "  %.error = call ptr @graphc_PyErr_Occurred()",
               "  %.failed = icmp ne ptr %.error, null",
               "  br i1 %.failed, label %.fail, label %.run", ".fail:", "  ret ptr null",
-              ".run:", f"  %.flag = call i32 @body({', '.join(args + ['ptr %.out', 'i64 1'])})",
+              ".run:", f"  %.flag = call i32 @{entry}(ptr %.in, ptr %.out)",
               "  %.finite = icmp eq i32 %.flag, 0",
               "  br i1 %.finite, label %.build, label %.notfinite", ".notfinite:",
               "  %.fpe = load ptr, ptr @graphc_PyExc_FloatingPointError",

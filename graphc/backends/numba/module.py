@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from graphc.backends import positional
 from graphc.backends.numba import cache_files as numba_cache
 from graphc.backends.naming import Names, _free
 from graphc.backends.numba.backend import NotFinite, require
@@ -248,42 +249,13 @@ FAST_KINDS = ("grad", "value_and_grad")
 
 
 def fast_entry(fn, kind: str, run):
-    """``fn.grad`` or ``fn.value_and_grad`` for a Function on numba: positional Python floats
-    go straight to the compiled scalar entry, with no method binding (an attribute of the
-    instance, set once a call with floats armed it); anything else takes ``fn._call``.
-
-    The entry is a function of exactly the formula's arity (parameters ``a0, a1, ...``,
-    positional-only, missing ones a sentinel) rather than ``*args``: checking named
-    parameters costs less than a loop over a tuple. Its text is fixed here, with nothing from
-    the formula but the number of variables. ``run`` is called through numba's compiled
-    overload for ``(float64, ...)`` (:func:`_direct`), skipping the dispatcher's type
-    resolution."""
-    count = len(fn.inputs)
-    params = [f"a{k}" for k in range(count)]
-    tests = [f"{p}.__class__ is float" for p in params] + ["not rest", "not kwargs"]
-    listed = "(" + "".join(f"{p}, " for p in params) + ")"
-    text = "\n".join([
-        f"def {kind}({''.join(f'{p}=_MISSING, ' for p in params)}{'/, ' if params else ''}"
-        f"*rest, **kwargs):",
-        f"    if {' and '.join(tests)}:",
-        "        try:",
-        f"            return run({', '.join(params)})",
-        "        except NotFinite:  # NaN included: the Python backend answers, or raises",
-        f"            return python(kind, [{', '.join(params)}], 'python')",
-        f"    return slow(kind, tuple([a for a in {listed} if a is not _MISSING]) + rest, "
-        f"kwargs)"])
+    """``fn.grad`` or ``fn.value_and_grad`` for a Function on numba: the positional entry of
+    :mod:`graphc.backends.positional` over ``run`` called through numba's compiled overload for
+    ``(float64, ...)`` (:func:`_direct`), skipping the dispatcher's type resolution."""
     code = fn._get(kind, "numba")
     with compiling(code.ops, kind, code.fresh[0]):
-        direct = _direct(run, count)
-    namespace = {"run": direct, "python": fn._run, "slow": fn._call,
-                 "kind": kind, "NotFinite": NotFinite, "_MISSING": _MISSING}
-    exec(compile(text, f"<graphc {kind} entry>", "exec"), namespace)  # noqa: S102 (fixed text)
-    entry = namespace[kind]
-    entry.__doc__ = getattr(type(fn), kind).__doc__
-    return entry
-
-
-_MISSING = object()  # a parameter of a fast entry that the call did not give
+        direct = _direct(run, len(fn.inputs))
+    return positional.entry(fn, kind, direct)
 
 
 def _direct(run, count: int):

@@ -49,7 +49,9 @@ from graphc.backends.numba.backend import NotFinite, require
 from graphc.backends.numba.module import compiling
 from graphc.backends.printing import Listing, emit
 from graphc.errors import GraphcError
+from graphc.graph.graph import Graph
 from graphc.ops import ALL_OPS
+from graphc.ops.record import Printer
 
 
 def _mean(args: list[str]) -> str:
@@ -152,7 +154,7 @@ def _numba_template(op):
     return template
 
 
-TEMPLATES: dict[str, object] = {op.name: t for op in ALL_OPS
+TEMPLATES: dict[str, str | Printer] = {op.name: t for op in ALL_OPS
                                  if op.composite is None and (t := _numba_template(op)) is not None}
 
 #: The record: the numpy backend's array code, with the templates above.
@@ -193,7 +195,7 @@ class NumbaTensorCode:
     ops: int
     listing: Listing
     lines: int        # where the printed function starts in the module (for typing errors)
-    graph: object = None
+    graph: Graph
     module: object = None
 
     @property
@@ -275,8 +277,9 @@ def _culprit(code: NumbaTensorCode, exc: BaseException) -> str:
     where = re.findall(r'File "[^"]*graphc_[0-9a-f]+\.py", line (\d+)', text)
     for line in where:
         index = int(line) - 1 - code.lines
-        if 0 <= index < len(code.listing.nodes) and code.listing.nodes[index] is not None:
-            op = code.graph.columns()[1][code.listing.nodes[index]]
+        node = code.listing.nodes[index] if 0 <= index < len(code.listing.nodes) else None
+        if node is not None:
+            op = code.graph.op_of(node)
             return f"numba cannot compile the op {op.name} ({reason})"
     return f"numba cannot compile it ({reason})"
 

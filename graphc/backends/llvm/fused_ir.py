@@ -1,0 +1,297 @@
+"""The LLVM IR of a fused pass over rows: per row the value and the backward pass, added up.
+
+The row's formula (:mod:`graphc.backends.llvm.fused_rows`) and its gradient become the module's
+``@body`` and ``@body_vector`` (:func:`graphc.backends.llvm.module.build`, the same lowering as
+every llvm kind; outputs: the row's term, its gradient with respect to each parameter entry,
+then with respect to each entry of the batched variables in ``wrt``). Around it,
+
+``@fused(ptr %rows, ptr %params, ptr %partials, ptr %rowgrads, ptr %scratch, i64 %n,
+i64 %first, i64 %last, double %divisor)``
+
+runs the chunks ``first`` to ``last`` (:data:`CHUNK` rows each, the last one shorter) of ``n``
+rows. Row ``i`` of batched variable ``j`` is ``rows[j][i * size_j ...]`` (C order; a row of
+more than :data:`WIDE` entries is first copied, block by block, into columns); the
+parameters' entries are read once, from ``params``. A chunk is :data:`BLOCK`-row blocks; a
+block's rows run in one loop without a reduction (each row's outputs go to its own slot of
+``scratch``, ``scratch[k * BLOCK + r]``), which LLVM vectorizes with the math library; then each
+accumulated output's ``BLOCK`` slots are added four lanes at a time (``<4 x double>``, the
+empty slots of a short block set to 0) and the lanes in the fixed order ``(0 + 1) + (2 + 3)``,
+and the block's sums are added to the chunk's. Chunk ``c``'s sums go to ``partials[c * K ...]``.
+Every chunk is summed by the same instructions in the same order whichever thread runs it, so
+the caller's sum over chunks in order is the same bits for any thread count. The gradient of
+a batched variable in ``wrt`` is written row by row to ``rowgrads[j]``, divided by ``divisor``
+(the count of a mean, else 1). The return value is 1 if some row's checked value is not finite
+(the domain check of :mod:`graphc.backends.llvm.module`), else 0.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from graphc.backends.llvm import module as llvm_module
+from graphc.backends.llvm.fused_rows import RowPlan
+from graphc.backends.naming import Names
+from graphc.backends.scheduling import Program
+
+#: Rows per block (a multiple of 4, the lanes of the block sums) and per chunk.
+BLOCK = 64
+CHUNK = BLOCK * 32
+#: A batched variable with more entries per row than this is first copied, block by block,
+#: into columns (``scratch``), so that the loop over rows reads each entry with a unit step;
+#: LLVM does not vectorize loads of wider rows.
+WIDE = 8
+NAME = "fused"
+
+
+@dataclass
+class FusedText:
+    """The module's text and the layout its caller needs."""
+
+    text: str
+    accumulated: int                   # K: the term and the parameters' gradient entries
+    row_sizes: list[int]               # entries per row of each batched variable, in order
+    rowgrad_sizes: list[int]           # entries per row of each batched variable in wrt
+    param_count: int
+
+    @property
+    def scratch(self) -> int:
+        """Doubles of scratch a thread needs."""
+        return (self.accumulated + sum(self.rowgrad_sizes)) * BLOCK + self.accumulated + \
+            sum(size for size in self.row_sizes if size > WIDE) * BLOCK
+
+
+def build(plan: RowPlan, fn, record, value_only: bool, check_all: bool) -> FusedText:
+    """The module of ``plan`` (see the module docstring); ``value_only``: no backward pass."""
+    row = plan.graph
+    wrt = list(fn.wrt)
+    gradient = [] if value_only else plan.gradient
+    batched_wrt = [] if value_only else [v for v in wrt if v in plan.row_inputs]
+    position, free_grads, row_grads = 0, list[int](), list[int]()
+    for name in wrt:
+        size = len(plan.row_inputs.get(name) or plan.free_inputs[name])
+        (row_grads if name in plan.row_inputs else free_grads).extend(
+            gradient[position:position + size])
+        position += size
+    outputs = [plan.term] + free_grads + row_grads
+    primal = set(row.ancestors([plan.term])) | set(plan.params)
+    adjoints = {} if value_only else {p: a for p, a in plan.adjoints.items() if p in primal}
+    program = Program(NAME, plan.params, outputs,
+                      ", ".join(f"{{{k}}}" for k in range(len(outputs))), primal,
+                      adjoints=adjoints)
+    names = Names.for_function(row, plan.params, sorted(primal), {})
+    ops = row.count_ops(row.ancestors(outputs))
+    made = llvm_module.build(row, program, names, record, ops, check_all,
+                             fn.formula)
+    accumulated = 1 + len(free_grads)
+    row_sizes = [len(v) for v in plan.row_inputs.values()]
+    rowgrad_sizes = [len(plan.row_inputs[v]) for v in batched_wrt]
+    body = "body_vector" if "@body_vector(" in made.kernel else "body"
+    loop = _kernel(body, row_sizes, len(plan.params) - sum(row_sizes), accumulated,
+                   rowgrad_sizes, "_fast(" in made.kernel)
+    text = made.head + "\n" + _without_batch_kernel(made.kernel, made.batch) + "\n" + \
+        "\n".join(loop) + "\n"
+    return FusedText(text, accumulated, row_sizes, rowgrad_sizes,
+                     len(plan.params) - sum(row_sizes))
+
+
+def _without_batch_kernel(kernel: str, name: str) -> str:
+    """The module's batch part without its loop over points (``@<kind>_batch``), which the
+    fused kernel does not call: LLVM would optimize it for nothing."""
+    start = kernel.find(f"define i64 @{name}(")
+    if start < 0:
+        return kernel
+    end = kernel.index("\n}\n", start) + 3
+    return kernel[:start] + kernel[end:]
+
+
+class _Emit:
+    """Numbered SSA values and labels, one list of lines."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.count = 0
+
+    def __call__(self, text: str) -> str:
+        self.count += 1
+        name = f"%.e{self.count}"
+        self.lines.append(f"  {name} = {text}")
+        return name
+
+    def put(self, text: str) -> None:
+        self.lines.append(f"  {text}" if not text.endswith(":") else text)
+
+    def at(self, base: str, index: str, kind: str = "double") -> str:
+        return self(f"getelementptr {kind}, ptr {base}, i64 {index}")
+
+    def loop(self, label: str, start: str, end: str) -> str:
+        """Open ``for (i = start; i < end; i++)`` (``end > start`` checked by the caller's
+        guard); returns the index. Close it with :meth:`close`."""
+        self.put(f"br label %{label}")
+        self.put(f"{label}:")
+        index = f"%.{label}_i"
+        self.lines.append(f"  {index} = phi i64 [ {start}, %{label}_pre ], "
+                          f"[ %.{label}_next, %{label}_latch ]")
+        return index
+
+    def close(self, label: str, index: str, end: str) -> None:
+        self.put(f"br label %{label}_latch")
+        self.put(f"{label}_latch:")
+        self.lines.append(f"  %.{label}_next = add i64 {index}, 1")
+        more = self(f"icmp slt i64 %.{label}_next, {end}")
+        self.put(f"br i1 {more}, label %{label}, label %{label}_done")
+        self.put(f"{label}_done:")
+
+    def pre(self, label: str) -> None:
+        self.put(f"br label %{label}_pre")
+        self.put(f"{label}_pre:")
+
+
+def _row(e: _Emit, first_row: str, r: str, data: list[str], row_sizes: list[int],
+         columns: dict) -> list[str]:
+    """The arguments of row ``r`` of the block: each batched variable's entries, read from
+    the data or, for wide rows, from the block's columns."""
+    args = []
+    base = e(f"add i64 {first_row}, {r}")
+    for j, size in enumerate(row_sizes):
+        start = e(f"mul i64 {base}, {size}")
+        for col in range(size):
+            if j in columns:
+                where = e.at(columns[j], e(f"add i64 {r}, {col * BLOCK}"))
+            else:
+                where = e.at(data[j], e(f"add i64 {start}, {col}"))
+            args.append("double " + e(f"load double, ptr {where}"))
+    return args
+
+
+def _kernel(body: str, row_sizes: list[int], free: int, accumulated: int,
+            rowgrad_sizes: list[int], ranged: bool) -> list[str]:
+    e = _Emit()
+    e.lines += [f"define i64 @{NAME}(ptr noalias nocapture readonly %.rows, "
+                "ptr noalias nocapture readonly %.params, ptr noalias nocapture %.partials, "
+                "ptr noalias nocapture readonly %.rowgrads, ptr noalias nocapture %.scratch, "
+                "i64 %.n, i64 %.first, i64 %.last, double %.divisor) nounwind {", "entry:"]
+    total_outputs = accumulated + sum(rowgrad_sizes)
+    data = [e(f"load ptr, ptr {e.at('%.rows', str(j), 'ptr')}") for j in range(len(row_sizes))]
+    grads = [e(f"load ptr, ptr {e.at('%.rowgrads', str(j), 'ptr')}")
+             for j in range(len(rowgrad_sizes))]
+    params = [e(f"load double, ptr {e.at('%.params', str(k))}") for k in range(free)]
+    acc = e.at("%.scratch", str(total_outputs * BLOCK))
+    columns, start = {}, total_outputs * BLOCK + accumulated
+    for j, size in enumerate(row_sizes):
+        if size > WIDE:
+            columns[j] = e.at("%.scratch", str(start))
+            start += size * BLOCK
+    seen = e("alloca i64")
+    e.put(f"store i64 0, ptr {seen}")
+    # chunks
+    e.pre("chunk")
+    c = e.loop("chunk", "%.first", "%.last")
+    for k in range(accumulated):
+        e.put(f"store double 0.0, ptr {e.at(acc, str(k))}")
+    chunk_start = e(f"mul i64 {c}, {CHUNK}")
+    chunk_end_raw = e(f"add i64 {chunk_start}, {CHUNK}")
+    chunk_end = e(f"call i64 @llvm.smin.i64(i64 {chunk_end_raw}, i64 %.n)")
+    e.pre("block")
+    b = e.loop("block", "0", str(CHUNK // BLOCK))
+    offset = e(f"mul i64 {b}, {BLOCK}")
+    first_row = e(f"add i64 {chunk_start}, {offset}")
+    live = e(f"icmp slt i64 {first_row}, {chunk_end}")
+    e.put(f"br i1 {live}, label %live, label %block_latch")
+    e.put("live:")
+    remaining = e(f"sub i64 {chunk_end}, {first_row}")
+    count = e(f"call i64 @llvm.smin.i64(i64 {remaining}, i64 {BLOCK})")
+    for j, where_to in columns.items():  # wide rows into columns
+        e.pre(f"wide{j}")
+        t = e.loop(f"wide{j}", "0", count)
+        base = e(f"mul i64 {e(f'add i64 {first_row}, {t}')}, {row_sizes[j]}")
+        for col in range(row_sizes[j]):
+            got = e(f"load double, ptr {e.at(data[j], e(f'add i64 {base}, {col}'))}")
+            e.put(f"store double {got}, ptr {e.at(where_to, e(f'add i64 {t}, {col * BLOCK}'))}")
+        e.close(f"wide{j}", t, count)
+    # the block's rows: no reduction across rows, so LLVM vectorizes this loop
+    e.pre("rows")
+    r = e.loop("rows", "0", count)
+    args = _row(e, first_row, r, data, row_sizes, columns) + [f"double {p}" for p in params]
+    slot = e.at("%.scratch", r)
+    flag = e(f"call i32 @{body}({', '.join(args + [f'ptr {slot}', f'i64 {BLOCK}'])})")
+    wide = e(f"zext i32 {flag} to i64")
+    before = e(f"load i64, ptr {seen}")
+    merged = e(f"or i64 {before}, {wide}")
+    e.put(f"store i64 {merged}, ptr {seen}")
+    e.close("rows", r, count)
+    if body == "body_vector" and ranged:  # rows outside a function's fast range: the C library
+        state = e(f"load i64, ptr {seen}")
+        slow_bit = e(f"and i64 {state}, 2")
+        slow = e(f"icmp ne i64 {slow_bit}, 0")
+        e.put(f"br i1 {slow}, label %fix_pre, label %fix_done")
+        e.put("fix_pre:")
+        f = e.loop("fix", "0", count)
+        again = _row(e, first_row, f, data, row_sizes, columns) + [f"double {p}" for p in params]
+        fslot = e.at("%.scratch", f)
+        tail = [f"ptr {fslot}", f"i64 {BLOCK}"]
+        fflag = e(f"call i32 @body_vector({', '.join(again + tail)})")
+        fbit = e(f"and i32 {fflag}, 2")
+        needs = e(f"icmp ne i32 {fbit}, 0")
+        e.put(f"br i1 {needs}, label %redo, label %fix_latch")
+        e.put("redo:")
+        e(f"call i32 @body({', '.join(again + tail)})")
+        e.close("fix", f, count)
+        kept = e(f"and i64 {state}, 1")
+        e.put(f"store i64 {kept}, ptr {seen}")
+    # empty slots of a short block add 0
+    short = e(f"icmp slt i64 {count}, {BLOCK}")
+    e.put(f"br i1 {short}, label %pad_pre, label %pad_done")
+    e.put("pad_pre:")
+    p = e.loop("pad", count, str(BLOCK))
+    for k in range(accumulated):
+        at = e(f"add i64 {p}, {k * BLOCK}")
+        e.put(f"store double 0.0, ptr {e.at('%.scratch', at)}")
+    e.close("pad", p, str(BLOCK))
+    if rowgrad_sizes:  # the batched variables' gradients, row by row
+        e.pre("copy")
+        q = e.loop("copy", "0", count)
+        qi = e(f"add i64 {first_row}, {q}")
+        slot_of = accumulated
+        for j, size in enumerate(rowgrad_sizes):
+            base = e(f"mul i64 {qi}, {size}")
+            for col in range(size):
+                at = e(f"add i64 {q}, {slot_of * BLOCK}")
+                got = e(f"load double, ptr {e.at('%.scratch', at)}")
+                scaled = e(f"fdiv double {got}, %.divisor")
+                to = e(f"add i64 {base}, {col}")
+                e.put(f"store double {scaled}, ptr {e.at(grads[j], to)}")
+                slot_of += 1
+        e.close("copy", q, count)
+    # the block's sums, four lanes at a time, added to the chunk's
+    e.pre("sums")
+    entry = e.loop("sums", "0", str(accumulated))
+    row0 = e(f"mul i64 {entry}, {BLOCK}")
+    lanes = "zeroinitializer"
+    for m in range(BLOCK // 4):
+        at = e(f"add i64 {row0}, {4 * m}")
+        part = e(f"load <4 x double>, ptr {e.at('%.scratch', at)}, align 8")
+        lanes = e(f"fadd <4 x double> {lanes}, {part}")
+    lane = [e(f"extractelement <4 x double> {lanes}, i32 {t}") for t in range(4)]
+    low = e(f"fadd double {lane[0]}, {lane[1]}")
+    high = e(f"fadd double {lane[2]}, {lane[3]}")
+    block_sum = e(f"fadd double {low}, {high}")
+    held = e.at(acc, entry)
+    before_sum = e(f"load double, ptr {held}")
+    e.put(f"store double {e(f'fadd double {before_sum}, {block_sum}')}, ptr {held}")
+    e.close("sums", entry, str(accumulated))
+    e.close("block", b, str(CHUNK // BLOCK))
+    e.pre("store")
+    s = e.loop("store", "0", str(accumulated))
+    first_out = e(f"mul i64 {c}, {accumulated}")
+    out = e.at("%.partials", e(f"add i64 {first_out}, {s}"))
+    got_sum = e(f"load double, ptr {e.at(acc, s)}")
+    e.put(f"store double {got_sum}, ptr {out}")
+    e.close("store", s, str(accumulated))
+    e.close("chunk", c, "%.last")
+    final = e(f"load i64, ptr {seen}")
+    result = e(f"and i64 {final}, 1")
+    e.put(f"ret i64 {result}")
+    e.lines += ["}", "", "declare i64 @llvm.smin.i64(i64, i64)"]
+    assert math.gcd(BLOCK, 4) == 4
+    return e.lines

@@ -1,0 +1,41 @@
+"""``f.grad`` and ``f.value_and_grad`` as functions of the formula's arity, for compiled backends.
+
+A Function on a compiled backend (numba, llvm) answers calls with Python floats from an
+instance attribute, set once such a call armed it (:meth:`graphc.api.function.Function._call`):
+:func:`entry` makes that attribute. Positional Python floats go straight to the compiled scalar
+entry ``run``, with no method binding; anything else takes ``fn._call``.
+
+The entry is a function of exactly the formula's arity (parameters ``a0, a1, ...``,
+positional-only, missing ones a sentinel) rather than ``*args``: checking named parameters
+costs less than a loop over a tuple. Its text is fixed here, with nothing from the formula but
+the number of variables. Where ``run`` raises ``FloatingPointError`` (a checked value is not
+finite, NaN included), the Python backend answers or raises its DomainError.
+"""
+
+from __future__ import annotations
+
+_MISSING = object()  # a parameter of an entry that the call did not give
+
+
+def entry(fn, kind: str, run):
+    """The positional entry of ``kind`` of ``fn`` over the compiled scalar entry ``run``."""
+    count = len(fn.inputs)
+    params = [f"a{k}" for k in range(count)]
+    tests = [f"{p}.__class__ is float" for p in params] + ["not rest", "not kwargs"]
+    listed = "(" + "".join(f"{p}, " for p in params) + ")"
+    text = "\n".join([
+        f"def {kind}({''.join(f'{p}=_MISSING, ' for p in params)}{'/, ' if params else ''}"
+        f"*rest, **kwargs):",
+        f"    if {' and '.join(tests)}:",
+        "        try:",
+        f"            return run({', '.join(params)})",
+        "        except FloatingPointError:  # NaN included: the Python backend answers, or raises",
+        f"            return python(kind, [{', '.join(params)}], 'python')",
+        f"    return slow(kind, tuple([a for a in {listed} if a is not _MISSING]) + rest, "
+        f"kwargs)"])
+    namespace = {"run": run, "python": fn._run, "slow": fn._call, "kind": kind,
+                 "_MISSING": _MISSING}
+    exec(compile(text, f"<graphc {kind} entry>", "exec"), namespace)  # noqa: S102 (fixed text)
+    made = namespace[kind]
+    made.__doc__ = getattr(type(fn), kind).__doc__
+    return made

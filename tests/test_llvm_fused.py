@@ -1,0 +1,229 @@
+"""Losses over a data set on the llvm backend: one fused pass over the rows.
+
+Every loss is checked against the numpy backend's result (and logistic regression also against
+numpy code written here), on row counts that are not multiples of the kernel's block or chunk,
+with 1 and 2 threads (the same bits), over dask arrays on a LocalCluster. Skipped where llvmlite
+is missing; .ci/run.d/llvm.sh installs it with dask.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+pytest.importorskip("llvmlite")
+
+import graphc  # noqa: E402
+from graphc.backends.dask import scale  # noqa: E402
+from graphc.backends.llvm import fused_ir, threads  # noqa: E402
+
+from numba_reference import leaves, relative  # noqa: E402
+
+D, K, H1, H2 = 5, 3, 4, 3
+ROWS = 1037  # not a multiple of the block (64), the chunk (2048) or the vector width (4)
+LOGISTIC = "z = X @ w + b; mean(-(y*log(sigmoid(z)) + (1 - y)*log(1 - sigmoid(z))))"
+SCALAR_ROWS = {"X": ("n", D), "y": ("n",), "w": (D,)}
+CLASS_ROWS = {"X": ("n", D), "Y": ("n", K), "W": (D, K), "c": (K,)}
+NET1 = {"X": ("n", D), "y": ("n",), "W1": (D, H1), "b1": (H1,), "v": (H1,)}
+NET2 = {"X": ("n", D), "y": ("n",), "W1": (D, H1), "b1": (H1,), "W2": (H1, H2), "b2": (H2,),
+        "v": (H2,)}
+LOSSES = {  # name: (formula, shapes, wrt)
+    "logistic": (LOGISTIC, SCALAR_ROWS, "w b"),
+    "squared error": ("sum((X @ w + b - y)**2)", SCALAR_ROWS, "w b"),
+    "softmax": ("mean(-sum(Y * log_softmax(X @ W + c, 1), 1))", CLASS_ROWS, "W c"),
+    "softmax by logsumexp": ("z = X @ W + c; sum(logsumexp(z, 1) - sum(Y * z, 1))", CLASS_ROWS,
+                             "W c"),
+    **{f"one hidden layer, {act}": (f"h = {act}(X @ W1 + b1); mean((h @ v + a - y)**2)", NET1,
+                                    "W1 b1 v a") for act in ("sigmoid", "tanh", "relu")},
+    **{f"two hidden layers, {act}": (f"h = {act}(X @ W1 + b1); g = {act}(h @ W2 + b2); "
+                                     "mean((g @ v + a - y)**2)", NET2, "W1 b1 W2 b2 v a")
+       for act in ("sigmoid", "tanh", "relu")},
+}
+
+
+def data(rows: int, seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((rows, D))
+    return {"X": X, "y": (rng.random(rows) < 0.4).astype(float),
+            "Y": np.eye(K)[rng.integers(0, K, rows)], "w": 0.4 * rng.standard_normal(D),
+            "b": 0.2, "W": 0.4 * rng.standard_normal((D, K)), "c": rng.standard_normal(K),
+            "W1": 0.5 * rng.standard_normal((D, H1)), "b1": rng.standard_normal(H1),
+            "W2": 0.5 * rng.standard_normal((H1, H2)), "b2": rng.standard_normal(H2),
+            "v": rng.standard_normal(H1), "a": 0.3}
+
+
+def arguments(f, values: dict) -> dict:
+    given = {name: values[name] for name in f.variables}
+    if "v" in given:
+        given["v"] = given["v"][:f.shapes["v"][0]]
+    return given
+
+
+@pytest.fixture(scope="module")
+def compiled():
+    """Each loss on llvm and on the numpy backend, compiled once."""
+    return {name: (graphc.compile(formula, shapes=shapes, wrt=wrt, backend="llvm"),
+                   graphc.compile(formula, shapes=shapes, wrt=wrt))
+            for name, (formula, shapes, wrt) in LOSSES.items()}
+
+
+@pytest.fixture(scope="module")
+def rows():
+    return data(ROWS)
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_every_covered_loss_equals_the_numpy_backend(name, compiled, rows):
+    fused, numpy_path = compiled[name]
+    given = arguments(fused, rows)
+    got, want = leaves(fused.value_and_grad(**given)), leaves(numpy_path.value_and_grad(**given))
+    assert "_fused" in fused.__dict__  # the fused kernel ran, not the numpy code
+    for g, w in zip(got, want, strict=True):
+        assert np.shape(g) == np.shape(w)
+        assert relative(g, w) <= 1e-12
+    assert relative(fused(**given), want[0]) <= 1e-12
+    for g, w in zip(leaves(fused.grad(**given)), want[1:], strict=True):
+        assert relative(g, w) <= 1e-12
+
+
+def test_logistic_regression_equals_numpy_written_out(compiled, rows):
+    fused, _ = compiled["logistic"]
+    X, y, w, b = rows["X"], rows["y"], rows["w"], rows["b"]
+    s = 1 / (1 + np.exp(-(X @ w + b)))
+    loss = np.mean(-(y * np.log(s) + (1 - y) * np.log(1 - s)))
+    value, (grad_w, grad_b) = fused.value_and_grad(X=X, y=y, w=w, b=b)
+    assert relative(value, loss) <= 1e-12
+    assert relative(grad_w, X.T @ (s - y) / len(y)) <= 1e-12
+    assert relative(grad_b, np.mean(s - y)) <= 1e-12
+
+
+@pytest.mark.parametrize("count", [1, 63, 64, 65, fused_ir.CHUNK + 3])
+def test_uneven_row_counts(count, compiled):
+    fused, numpy_path = compiled["softmax"]
+    given = arguments(fused, data(count, seed=count))
+    for g, w in zip(leaves(fused.value_and_grad(**given)),
+                    leaves(numpy_path.value_and_grad(**given)), strict=True):
+        assert relative(g, w) <= 1e-12
+
+
+def test_one_and_two_threads_give_the_same_bits(compiled):
+    fused, numpy_path = compiled["one hidden layer, tanh"]
+    given = arguments(fused, data(2 * threads.MIN_POINTS + 1001, seed=3))  # 2 threads split it
+    try:
+        threads.set_count(1)
+        one = leaves(fused.value_and_grad(**given))
+        threads.set_count(2)
+        two = leaves(fused.value_and_grad(**given))
+    finally:
+        threads.set_count(None)
+    for a, b in zip(one, two, strict=True):
+        assert np.array_equal(a, b)
+    for a, w in zip(one, leaves(numpy_path.value_and_grad(**given)), strict=True):
+        assert relative(a, w) <= 1e-12
+
+
+def test_mean_is_the_sum_over_the_count(rows):
+    shapes = dict(SCALAR_ROWS)
+    mean = graphc.compile("mean((X @ w + b - y)**2)", shapes=shapes, wrt="w b", backend="llvm")
+    total = graphc.compile("sum((X @ w + b - y)**2)", shapes=shapes, wrt="w b", backend="llvm")
+    given = arguments(mean, rows)
+    r = rows["X"] @ rows["w"] + rows["b"] - rows["y"]
+    m, s = leaves(mean.value_and_grad(**given)), leaves(total.value_and_grad(**given))
+    assert relative(s[0], np.sum(r**2)) <= 1e-12 and relative(m[0], np.mean(r**2)) <= 1e-12
+    assert relative(s[1], 2 * rows["X"].T @ r) <= 1e-12
+    for a, b in zip(m, s, strict=True):
+        assert relative(a * ROWS, b) <= 1e-12
+
+
+def test_gradient_with_respect_to_the_rows(rows):
+    f = graphc.compile(LOGISTIC, shapes=SCALAR_ROWS, wrt="X w b", backend="llvm")
+    given = arguments(f, rows)
+    value, (grad_X, grad_w, grad_b) = f.value_and_grad(**given)
+    s = 1 / (1 + np.exp(-(rows["X"] @ rows["w"] + rows["b"])))
+    assert grad_X.shape == rows["X"].shape
+    assert relative(grad_X, np.outer(s - rows["y"], rows["w"]) / ROWS) <= 1e-12
+    numpy_path = f.using("python").value_and_grad(**given)
+    for g, w in zip(leaves((value, (grad_X, grad_w, grad_b))), leaves(numpy_path), strict=True):
+        assert relative(g, w) <= 1e-12
+    # a finite difference along one entry of X
+    h, i, j = 1e-6, 17, 2
+    up, down = (dict(given, X=given["X"].copy()) for _ in range(2))
+    up["X"][i, j] += h
+    down["X"][i, j] -= h
+    assert abs((f(**up) - f(**down)) / (2 * h) - grad_X[i, j]) <= 1e-8
+
+
+def test_losses_that_do_not_split_are_refused_with_the_reason():
+    with pytest.raises(graphc.GraphcError, match=r"'mean\(X @ w\)' is a mean over the batch "
+                                                 r"axis.*backend='numba'"):
+        graphc.compile("sum(X @ w - mean(X @ w))", shapes={"X": ("n", 2), "w": (2,)},
+                       backend="llvm")
+    with pytest.raises(graphc.GraphcError, match="not a sum or mean over the rows.*numba"):
+        graphc.compile("X @ w", shapes={"X": ("n", 2), "w": (2,)}, backend="llvm")
+
+
+def test_a_row_outside_the_domain_gives_the_numpy_backends_answer():
+    shapes = {"X": ("n", 2), "w": (2,)}
+    X = np.vstack([np.ones((100, 2)), [[-3.0, -1.0]], np.ones((50, 2))])
+    w = np.array([1.0, 0.5])
+    raising = graphc.compile("sum(log(X @ w))", shapes=shapes, on_domain_error="raise")
+    with pytest.raises(graphc.DomainError) as numpy_error:
+        raising.value_and_grad(X=X, w=w)
+    with pytest.raises(graphc.DomainError) as llvm_error:
+        raising.using("llvm").value_and_grad(X=X, w=w)
+    assert str(llvm_error.value) == str(numpy_error.value)
+    assert "log(X @ w)" in str(llvm_error.value)
+    quiet = graphc.compile("sum(log(X @ w))", shapes=shapes, backend="llvm")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        value, grads = quiet.value_and_grad(X=X, w=w)
+    assert np.isnan(value)  # numpy's nan, as on the numpy backend
+
+
+def test_chunks_on_a_local_cluster_run_the_fused_kernel(compiled):
+    distributed = pytest.importorskip("distributed")
+    da = pytest.importorskip("dask.array")
+    import dask
+
+    fused, numpy_path = compiled["logistic"]
+    values = data(3001, seed=5)
+    given = arguments(fused, values)
+    lazy = dict(given, X=da.from_array(values["X"], chunks=(700, D)),
+                y=da.from_array(values["y"], chunks=700))
+    before = scale.chunk_runs()["llvm"]
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=":0") as cluster, \
+            distributed.Client(cluster):
+        got = dask.compute(*leaves(fused.value_and_grad(**lazy)))
+    assert scale.chunk_runs()["llvm"] - before == 5  # five chunks, each on the fused kernel
+    for g, w in zip(got, leaves(numpy_path.value_and_grad(**given)), strict=True):
+        assert relative(g, w) <= 1e-12
+
+
+def test_the_source_on_llvm_is_the_fused_module(compiled, rows):
+    fused, numpy_path = compiled["logistic"]
+    source = fused.source("value_and_grad")
+    assert "define i64 @fused(" in source and "@body_vector" in source
+    given = arguments(fused, rows)
+    run = fused.compiled("value_and_grad")
+    got = run(*(given[v] for v in fused.variables))
+    assert relative(got[0], numpy_path(**given)) <= 1e-12
+    with pytest.raises(graphc.GraphcError, match="backend='numpy'"):
+        fused.source("jvp")
+
+
+def test_wide_rows_are_read_through_columns():
+    wide = fused_ir.WIDE + 3  # rows of more entries than WIDE are copied into columns first
+    f = graphc.compile(LOGISTIC, shapes={"X": ("n", wide), "y": ("n",), "w": (wide,)},
+                       wrt="X w b", backend="llvm")
+    rng = np.random.default_rng(7)
+    X, w = rng.standard_normal((ROWS, wide)), 0.3 * rng.standard_normal(wide)
+    y = (rng.random(ROWS) < 0.5).astype(float)
+    value, (grad_X, grad_w, grad_b) = f.value_and_grad(X=X, y=y, w=w, b=-0.1)
+    s = 1 / (1 + np.exp(-(X @ w - 0.1)))
+    assert relative(value, np.mean(-(y * np.log(s) + (1 - y) * np.log(1 - s)))) <= 1e-12
+    assert relative(grad_w, X.T @ (s - y) / ROWS) <= 1e-12
+    assert relative(grad_X, np.outer(s - y, w) / ROWS) <= 1e-12
+    assert relative(grad_b, np.mean(s - y)) <= 1e-12
