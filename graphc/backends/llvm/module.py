@@ -102,6 +102,16 @@ def local(name: str) -> str:
     return f'%"{escaped}"'
 
 
+def _comment(line: str) -> str:
+    """A stripped line of the printed code as comment text: itself where ``comment_text``
+    would not change it (ASCII, printable, single spaces, short, no ``/*``), which is every
+    line graphc prints but those that hold a user's name outside ASCII."""
+    if line.isascii() and line.isprintable() and len(line) <= 200 and "  " not in line \
+            and "/*" not in line and "*/" not in line:
+        return line
+    return comment_text(line)
+
+
 def build(graph, program: Program, names: Names, record, ops: int, check_all: bool,
           header: str = "", variables: int | None = None) -> ModuleText:
     """The module of ``program`` (see the module docstring); ``record`` is the llvm backend's
@@ -128,10 +138,11 @@ def build(graph, program: Program, names: Names, record, ops: int, check_all: bo
         text = line.strip()
         if node is None:
             if text.startswith("#"):
-                statements.append(comment_text(text[1:].strip()))
+                statements.append(_comment(text[1:].strip()))
             continue
-        statements.append((number, comment_text(text), op_of[node].name,
+        statements.append((number, _comment(text), op_of[node].name,
                            [operand(a) for a in arguments[node]], local(of[node])))
+    statements = lowering.pair_sin_cos(statements)
     outputs = [operand(o) for o in program.outputs]
     called: set[str] = set()
     signature = ", ".join([f"double {p}" for p in params] + ["ptr noalias nocapture %.out",
@@ -169,7 +180,7 @@ def _body(name: str, signature: str, statements: list, params: list[str], output
     """The definition of ``@body`` (the C library's functions) or ``@body_vector`` (``fast``:
     the math library's, for batch kernels; bit 1 of its flag asks for the C library). A long
     program's body calls its parts (:mod:`graphc.backends.llvm.parts`)."""
-    if sum(not isinstance(s, str) for s in statements) > parts.PART:
+    if sum(not isinstance(s, str) for s in statements) > parts.LONG:
         return parts.body(name, signature, statements, params, outputs, check_all, called, fast)
     lines = [f"define internal i32 @{name}({signature}) alwaysinline nounwind {{", ".entry:"]
     block = Block(lines, called, fast=fast)

@@ -2,11 +2,11 @@
 
 LLVM's code generation (instruction scheduling, register allocation) grows faster than linearly
 with the size of one basic block and the number of values live across it: one block of 10^4
-instructions with a thousand live inputs takes minutes. So a body of more than :data:`PART`
-operations is written as parts of at most that many, each a ``noinline`` function
+instructions with a thousand live inputs takes minutes. So a body of more than :data:`LONG`
+operations is written as parts of at most :data:`PART`, each a ``noinline`` function
 ``@<body>_part<k>(ptr %.frame)``, called in order by the body. A value that a later part (or the
 body's outputs) reads is stored to its slot of a frame of doubles where it is computed, and
-loaded under its own name where it is read; everything else stays in registers. Each part
+loaded under its own name where a part first reads it; everything else stays in registers. Each part
 returns its own flag (bit 1: a checked value is not finite; bit 2: a point outside the math
 library's fast range), and the body or-s them. The instructions, names and quoted lines are
 those of the one-function body.
@@ -17,8 +17,13 @@ from __future__ import annotations
 from graphc.backends.llvm import lowering
 from graphc.backends.llvm.lowering import Block
 
-#: The most operations in one part.
-PART = 1500
+#: The most operations in a body of one function; a longer one is written in parts of at most
+#: :data:`PART` operations. Measured with ``benchmarks/llvm_quick.py``'s formulas and the
+#: benchmark cases (docs/llvm.md): one function of mlp(64)'s 1 100 operations, with 321 inputs
+#: live throughout, compiles about three times faster than parts of 500; wide(1000)'s 11 000
+#: compile three times faster in parts of 500 than of 1 500.
+LONG = 1500
+PART = 500
 
 
 def split(statements: list) -> list[list]:
@@ -101,14 +106,19 @@ def _part(name: str, chunk: list, reads: list[str], slots: dict[str, int], check
     lines = [f"define internal i32 @{name}(ptr noalias nocapture %.frame) noinline nounwind {{",
              ".entry:"]
     block = Block(lines, called, fast=fast)
-    for value in reads:
-        _load(block, value, slots[value])
+    unread = set(reads)
+
+    def load(operands: list[str]) -> None:   # where it is first read, not all at the start
+        for value in operands:
+            if value in unread:
+                unread.discard(value)
+                _load(block, value, slots[value])
 
     def store(value: str) -> None:
         if value in slots:
             _store(block, value, slots[value])
 
-    checked = lowering.statements(block, chunk, check_all, store)
+    checked = lowering.statements(block, chunk, check_all, store, load)
     flag = lowering.flag(block, checked)
     used |= block.fast_used
     lines += [f"  ret i32 {flag}", "}", ""]
