@@ -355,7 +355,8 @@ def main(argv=None) -> int:
     if args.smoke:
         args.rows, args.network_rows, args.rounds = 3001, 2001, 2
         args.big, args.chunk = 20_001, 7_000
-    head = [f"## Loss and gradient over a data set, {args.rounds} rounds", "",
+    rounds_text = "one pass per side" if args.cluster_only else f"{args.rounds} rounds"
+    head = [f"## Loss and gradient over a data set, {rounds_text}", "",
             f"CPU: {cpu()}.",
             f"numpy {np.__version__}, Python {sys.version.split()[0]}, {os.cpu_count()} cores "
             f"shared with other work; {load()} before.", ""]

@@ -87,11 +87,11 @@ def test_sqrt_at_zero_has_an_infinite_derivative():
 
 
 def test_fractional_power_at_zero_has_an_infinite_derivative():
+    # 0.5 * 0**-0.5, as sqrt's derivative at 0: inf on both Python backends, nothing raised
     f = graphc.compile("x ** 0.5")
-    with pytest.raises(graphc.DomainError, match="derivative of `x \\*\\* 0.5`"):
-        f.grad(0.0)
+    assert f.grad(0.0) == (math.inf,)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("error", RuntimeWarning)
         assert f.grad(np.array([0.0]))[0][0] == math.inf
 
 

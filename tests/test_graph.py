@@ -94,10 +94,13 @@ def test_the_readers_that_expect_a_kind_of_node_refuse_any_other():
     g = Graph()
     x, two = g.input("x"), g.const(2.0)
     prod = g.apply("mul", two, x)
+    seed = g.input("x", role="tangent")
     assert g.op_of(prod).name == "mul" and g.value_of(two) == 2.0 and g.input_name(x) == "x"
+    assert (g.input_name(seed), g.input_role(seed), g.input_role(x)) == ("x", "tangent", "primal")
     for read, node, kind in [(g.op_of, x, "input"), (g.op_of, two, "const"),
                              (g.value_of, prod, "op"), (g.value_of, x, "input"),
-                             (g.input_name, two, "const"), (g.input_name, prod, "op")]:
+                             (g.input_name, two, "const"), (g.input_name, prod, "op"),
+                             (g.input_role, prod, "op")]:
         with pytest.raises(TypeError, match=rf"node {node} \({kind}\) is not"):
             read(node)
 

@@ -7,9 +7,9 @@ llvmlite is not installed; .ci/run.d/llvm.sh installs it and runs this file.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
-import random
 import re
 import subprocess
 import sys
@@ -23,12 +23,13 @@ llvmlite = pytest.importorskip("llvmlite")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+import backend_cases  # noqa: E402
 import graphc  # noqa: E402
 from graphc.backends.llvm import cache, threads, vector_math  # noqa: E402
 
 from conftest import corpus_rows  # noqa: E402
-from numba_reference import SCALAR_KINDS, batch_of, compare, leaves, relative, ulps  # noqa: E402
-from test_feynman import feynman_cases, variables_of  # noqa: E402
+from numba_reference import SCALAR_KINDS, compare, leaves, ulps  # noqa: E402
+from test_feynman import feynman_cases  # noqa: E402
 from test_lecture import LECTURE_PROGRAM, QUIZ  # noqa: E402
 from test_ops import OP_TABLE  # noqa: E402
 from test_random_expressions import expressions  # noqa: E402
@@ -47,31 +48,14 @@ VECTOR_ULPS = math.inf
 BATCH_ULPS = VECTOR_ULPS if vector_math.library() is not None else MAX_ULPS
 
 
-def pair(formula, **options):
-    f = graphc.compile(formula, backend="llvm", **options)
-    return f, f.using("python")
-
-
-def check_every_kind(formula, domains, variables=None, seed=0, batch_kinds=SCALAR_KINDS):
-    f, reference = pair(formula, variables=variables)
-    rng = random.Random(seed)
-    point = [rng.uniform(lo, hi) for lo, hi in domains]
-    direction = [rng.uniform(-1, 1) for _ in domains]
-    worst = compare(f, reference, point, direction, SCALAR_KINDS)
-    batch = batch_of(point, domains, np.random.default_rng(seed))
-    worst_batch = compare(f, reference, batch, direction, batch_kinds)
-    assert max(worst.values()) <= MAX_ULPS, worst
-    assert max(worst_batch.values()) <= BATCH_ULPS, worst_batch
-    return f
+pair = functools.partial(backend_cases.pair, "llvm")
+check_every_kind = functools.partial(backend_cases.check_every_kind, "llvm", max_ulps=MAX_ULPS,
+                                     batch_ulps=BATCH_ULPS)
 
 
 # ------------------------------------------------------------------ the corpora
-@pytest.mark.parametrize("formula, domains, variables", [
-    (QUIZ, [(1.5, 3.0), (1.0, 3.0)], None),
-    ("exp(xz) + xz/log x + sin(log x)/xz", [(1.5, 3.0), (1.0, 3.0)], "x z"),
-    ("cos(sin(x**2) + 3*x**2)", [(0.5, 2.0)], None),
-    (LECTURE_PROGRAM, [(1.5, 3.0), (1.0, 3.0)], None),
-], ids=["quiz", "quiz-slides", "lecture-J", "lecture-program"])
+@pytest.mark.parametrize("formula, domains, variables", backend_cases.LECTURE,
+                         ids=backend_cases.LECTURE_IDS)
 def test_lecture_examples_every_kind_scalar_and_batch(formula, domains, variables):
     f = check_every_kind(formula, domains, variables)
     point = [hi for _, hi in domains]
@@ -86,16 +70,12 @@ def test_lecture_examples_every_kind_scalar_and_batch(formula, domains, variable
 
 @pytest.mark.parametrize("name", sorted(OP_TABLE))
 def test_op_domain_table_every_kind_scalar_and_batch(name):
-    formula, _, domains, _ = OP_TABLE[name]
-    check_every_kind(formula, domains, seed=len(name))
+    backend_cases.check_op(check_every_kind, name)
 
 
 @pytest.mark.parametrize("row", feynman_cases())
 def test_feynman_corpus_every_kind(row):
-    variables = variables_of(row)
-    check_every_kind(row["formula"], [(lo, hi) for _, lo, hi in variables],
-                     [v for v, _, _ in variables], seed=len(row["formula"]),
-                     batch_kinds=("value_and_grad", "hvp"))
+    backend_cases.check_feynman(check_every_kind, row)
 
 
 @pytest.mark.parametrize("row", corpus_rows("dso_benchmarks.csv"), ids=lambda r: r["name"])
@@ -117,82 +97,25 @@ def test_dso_corpus_value_and_grad_and_hessian(row):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(expressions, st.floats(0.2, 1.8), st.floats(0.2, 1.8))
 def test_random_formulas_scalar_and_batch(pair_, xv, yv):
-    text, _ = pair_
-    f, reference = pair(text, variables="x y")
-    try:
-        want = reference.value_and_grad(xv, yv)
-    except graphc.DomainError as exc:
-        with pytest.raises(graphc.DomainError) as caught:
-            f.value_and_grad(xv, yv)
-        assert str(caught.value) == str(exc)
-        return
-    assert relative(leaves(f.value_and_grad(xv, yv)), leaves(want)) <= 1e-12
-    xs = np.array([xv, 0.5 * (xv + 1.0), 1.3])
-    with np.errstate(all="ignore"):
-        got, want = leaves(f.value_and_grad(xs, yv)), leaves(reference.value_and_grad(xs, yv))
-    for g, w in zip(got, want, strict=True):  # nan and inf where numpy has them, and only there
-        assert relative(g, w) <= 1e-12
+    backend_cases.random_formula_agrees("llvm", pair_[0], xv, yv)
 
 
 def test_vector_functions_jacobian_vjp_jvp():
-    formulas = ["x*y + z", "sin(x)*z", "exp(y)/z"]
-    F = graphc.compile(formulas, backend="llvm")
-    P = F.using("python")
-    point, tangent, cotangent = (0.3, 1.2, 2.5), (1.0, -0.5, 0.25), (0.5, -1.0, 2.0)
-    xs = np.linspace(0.1, 0.9, 4)
-    for args in ([*point], [xs, 1.2, np.full((4,), 2.5)]):
-        for kind, got, want in [
-                ("value", F(*args), P(*args)),
-                ("jacobian", F.jacobian(*args), P.jacobian(*args)),
-                ("jvp", F.jvp(args, tangent), P.jvp(args, tangent)),
-                ("vjp", F.vjp(args, cotangent), P.vjp(args, cotangent))]:
-            for g, w in zip(leaves(got), leaves(want), strict=True):
-                assert np.shape(g) == np.shape(w), kind
-                assert ulps(g, w) <= BATCH_ULPS, kind
+    F = backend_cases.vector_function_agrees("llvm", BATCH_ULPS)
     assert "define i32 @jacobian(" in F.source("jacobian")
 
 
 # ------------------------------------------------------------------ broadcasting
-@pytest.mark.parametrize("x, z", [
-    (np.array(2.0), 3.0),                          # 0-d
-    (np.linspace(1.5, 3, 5).reshape(5, 1), np.linspace(1, 3, 4)),   # (5, 1) with (4,)
-    ([2.0, 2.5], [3.0]),                           # lists
-    (np.empty((0, 3)), 2.0),                       # no points
-    (np.linspace(1.5, 3, 12).reshape(3, 4).T, 3.0),  # not contiguous
-], ids=["0-d", "outer", "lists", "empty", "transposed"])
+@pytest.mark.parametrize("x, z", backend_cases.BROADCAST, ids=backend_cases.BROADCAST_IDS)
 def test_batches_broadcast_as_on_numpy(x, z):
-    f, reference = pair(QUIZ)
-    for kind in ("value", "value_and_grad", "hessian", "jvp"):
-        assert compare(f, reference, [x, z], [1.0, 0.5], (kind,))[kind] <= BATCH_ULPS
+    backend_cases.broadcast_agrees("llvm", x, z, BATCH_ULPS)
 
 
 # ------------------------------------------------------------------ domain errors
-@pytest.mark.parametrize("formula, point", [
-    (QUIZ, (1.0, 3.0)),                  # log(1) = 0, then a division by it
-    ("log(x) + y", (-1.0, 2.0)),         # the C library's log(-1.0) is nan: Python raises
-    ("sqrt(x - y)", (1.0, 2.0)),
-    ("1/exp(x) + y", (1000.0, 1.0)),     # exp overflows, yet 1/inf is a finite 0
-    ("x ** y", (-8.0, 1 / 3)),
-    ("asin(x) * y", (1.5, 1.0)),
-    ("x + y", (math.nan, 1.0)),          # NaN arguments are refused
-])
-@pytest.mark.parametrize("kind", ["value", "grad", "value_and_grad", "hessian"])
+@pytest.mark.parametrize("formula, point", backend_cases.DOMAIN_ERRORS)
+@pytest.mark.parametrize("kind", backend_cases.DOMAIN_KINDS)
 def test_domain_errors_match_the_python_backend(formula, point, kind):
-    f, reference = pair(formula)
-    method = kind if kind != "value" else "__call__"
-    try:
-        want = getattr(reference, method)(*point)
-    except graphc.DomainError as exc:
-        want = exc
-    for _attempt in range(2):  # the second call takes the armed fast path
-        if isinstance(want, graphc.DomainError):
-            with pytest.raises(graphc.DomainError) as got:
-                getattr(f, method)(*point)
-            assert str(got.value) == str(want)
-        else:  # the Hessian of log(x) + y needs no log: defined at x = -1 on both
-            assert ulps(leaves(getattr(f, method)(*point)), leaves(want)) == 0.0
-    if formula == QUIZ:
-        assert isinstance(want, graphc.DomainError)
+    backend_cases.domain_error_agrees("llvm", formula, point, kind)
 
 
 def test_other_llvmlite_users_in_the_process_cannot_redirect_the_entrys_symbols():
@@ -254,8 +177,7 @@ def test_compiling_shows_its_time_on_stderr(monkeypatch, capsys, tmp_path):
 
 
 def test_overflow_python_tolerates_is_answered_as_python_does():
-    f, reference = pair("x * x * 0 + atan(x*x)")
-    assert f(1e200) == reference(1e200) == math.pi / 2
+    backend_cases.overflow_agrees("llvm")
 
 
 def test_batches_follow_numpys_policy():

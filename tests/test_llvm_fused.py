@@ -200,3 +200,30 @@ def test_chunks_on_a_local_cluster_run_the_fused_kernel(compiled):
     assert scale.chunk_runs()["llvm"] - before == 5  # five chunks, each on the fused kernel
     for g, w in zip(got, leaves(numpy_path.value_and_grad(**given)), strict=True):
         assert relative(g, w) <= 1e-12
+
+
+def test_the_source_on_llvm_is_the_fused_module(compiled, rows):
+    fused, numpy_path = compiled["logistic"]
+    source = fused.source("value_and_grad")
+    assert "define i64 @fused(" in source and "@body_vector" in source
+    given = arguments(fused, rows)
+    run = fused.compiled("value_and_grad")
+    got = run(*(given[v] for v in fused.variables))
+    assert relative(got[0], numpy_path(**given)) <= 1e-12
+    with pytest.raises(graphc.GraphcError, match="backend='numpy'"):
+        fused.source("jvp")
+
+
+def test_wide_rows_are_read_through_columns():
+    wide = fused_ir.WIDE + 3  # rows of more entries than WIDE are copied into columns first
+    f = graphc.compile(LOGISTIC, shapes={"X": ("n", wide), "y": ("n",), "w": (wide,)},
+                       wrt="X w b", backend="llvm")
+    rng = np.random.default_rng(7)
+    X, w = rng.standard_normal((ROWS, wide)), 0.3 * rng.standard_normal(wide)
+    y = (rng.random(ROWS) < 0.5).astype(float)
+    value, (grad_X, grad_w, grad_b) = f.value_and_grad(X=X, y=y, w=w, b=-0.1)
+    s = 1 / (1 + np.exp(-(X @ w - 0.1)))
+    assert relative(value, np.mean(-(y * np.log(s) + (1 - y) * np.log(1 - s)))) <= 1e-12
+    assert relative(grad_w, X.T @ (s - y) / ROWS) <= 1e-12
+    assert relative(grad_X, np.outer(s - y, w) / ROWS) <= 1e-12
+    assert relative(grad_b, np.mean(s - y)) <= 1e-12

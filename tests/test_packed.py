@@ -4,10 +4,10 @@ On every backend it must give what the ordinary entry gives (the lecture and Fey
 every kind), what SymPy gives, and what an optimizer needs: scipy's ``minimize`` with
 ``jac=True`` (and with ``hess``/``hessp``) reaches the minimum of Rosenbrock's function,
 (1, 1), which the gradient 0 = (-2(1-x) - 400x(y-x^2), 200(y-x^2)) gives by hand. Bad input is
-a GraphcError that says what would be right. The numba, C and JAX parts skip where their
-extra (or a C compiler) is absent and run in their own CI steps (.ci/run.d/numba.sh, jax.sh,
-llvm.sh);
-scipy comes with the numba extra.
+a GraphcError that says what would be right. The C parts skip where there is no C compiler;
+the numba, JAX and llvm parts skip where their extra is absent and run in their own CI steps
+(.ci/run.d/numba.sh, jax.sh, llvm.sh); the scipy parts run in the numba step (scipy comes with
+the numba extra) and the llvm step.
 """
 
 from __future__ import annotations

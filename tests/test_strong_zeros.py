@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import re
 import shutil
 
 import numpy as np
@@ -29,6 +30,17 @@ CASES = [
     ("asin(x) * y", None, (1.0, 0.0), (0.0, math.pi / 2)),
     # an infinite derivative stays infinite: 1 / (2 sqrt(0))
     ("sqrt(x)", None, (0.0,), (math.inf,)),
+    # x**p, constant p < 1: p * 0**(p - 1) is inf, times the adjoint y = 0 is a strong zero;
+    # d/dy is 0**0.5 = 0
+    ("x**0.5 * y", None, (0.0, 0.0), (0.0, 0.0)),
+    ("x**0.3 * y", None, (0.0, 0.0), (0.0, 0.0)),
+    # max(x, 0) is the constant 0 for x < 0, though the power's derivative at 0 is infinite
+    ("max(x, 0)**0.3", None, (-1.0,), (0.0,)),
+    # where no zero meets it the infinity stays, with its sign: 0.5 / sqrt(0), -0.25 / 0**0.75
+    ("x**0.5", None, (0.0,), (math.inf,)),
+    ("-(x**0.25)", None, (0.0,), (-math.inf,)),
+    # away from 0 the rule is p * x**(p - 1)
+    ("x**0.3", None, (2.0,), (0.3 * 2.0 ** -0.7,)),
     # no guard needed, none printed: ordinary code
     ("x * y + sin(x)", None, (0.5, 2.0), (2.0 + math.cos(0.5), 0.5)),
 ]
@@ -96,3 +108,36 @@ def test_ties_keep_the_documented_rule():
     # the tie each argument gets half: (abs'(0) + (-1/2)) / 2 = -1/4.
     f = graphc.compile("min(abs(x), -x/2)")
     assert f.grad(0.0) == (-0.25,)
+
+
+FOLDED = "sqrt(x) + x**0.3"  # div0 with the literal numerators 1 (sqrt's seed) and 0.3
+
+
+@pytest.mark.parametrize("backend", [
+    "math", "numpy", "jax", "c",
+    pytest.param("numba", marks=pytest.mark.skipif(importlib.util.find_spec("numba") is None,
+                                                   reason="numba is an extra (its step)"))])
+def test_a_literal_numerator_of_div0_prints_no_test_of_its_own(backend):
+    source = graphc.compile(FOLDED).source("grad", backend=backend)
+    assert not re.search(r"(?<![\w.])\(?-?\d+(\.\d+)?\)? == 0", source)  # no "1 == 0"
+    if backend in ("math", "numba"):  # the quotient's sign is the denominator's
+        assert re.search(r"\(math\.copysign\(math\.inf, (\w+)\) if \1 == 0 else 0\.3 / \1\)",
+                         source)
+    if backend == "c":
+        assert re.search(r"= \(0\.3 / \w+\);", source)
+    if backend == "jax":
+        assert re.search(r"= jnp\.true_divide\(0\.3, \w+\)\n", source)
+
+
+def test_a_name_as_numerator_keeps_its_test():
+    source = graphc.compile("sqrt(x) * y").source("grad")  # div0(y, 2*sqrt(x))
+    assert re.search(r"\(0\.0 if y == 0 else", source)
+
+
+def test_folded_printing_keeps_the_values():
+    # 1/(2 sqrt(x)) + 0.3 x**-0.7 by hand; at 0 both terms are +inf, below 0 not reached
+    f = graphc.compile(FOLDED)
+    for x in (0.0, 0.25, 4.0):
+        want = math.inf if x == 0 else 0.5 / math.sqrt(x) + 0.3 * x ** -0.7
+        assert f.compiled("grad", backend="math")(x)[0] == pytest.approx(want, rel=1e-15)
+        assert f.compiled("grad", backend="numpy")(x)[0] == pytest.approx(want, rel=1e-15)

@@ -10,14 +10,14 @@ code per (kind, backend, style), and the op counts; a subclass says which progra
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence, cast
+from typing import Any, Callable, Sequence
 
 import networkx as nx
 
 from graphc.api.calling import Calls, by_name
 from graphc.backends import inline, printing, registry
 from graphc.backends.numba import module as numba_module, tensor as numba_tensor
-from graphc.backends.llvm import code as llvm_code, module as llvm_module, record as llvm_record
+from graphc.backends.llvm import code as llvm_code, fused as llvm_fused, module as llvm_module, record as llvm_record
 from graphc.backends.naming import Names
 from graphc.backends.scheduling import Program
 from graphc.errors import GraphcError
@@ -44,7 +44,7 @@ class Compiled(Calls):
     def __init__(self, graph: Graph, outputs: Sequence[Node], inputs: Sequence[Node]):
         self._graph = graph
         self.inputs = tuple(inputs)
-        self.variables = tuple(cast(str, graph.name(n)) for n in self.inputs)  # inputs are named
+        self.variables = tuple(graph.input_name(n) for n in self.inputs)
         self._arity = len(self.variables)
         #: Each variable's position, and a C-level getter of the values of a complete mapping
         #: of names in the code's order (KeyError if a name is missing): keyword binding costs
@@ -141,8 +141,8 @@ class Compiled(Calls):
         compiled = self._compiled.get((kind, "llvm", "assign"))
         if compiled is not None:
             return compiled
-        if self.tensor:
-            llvm_record.refuse_tensor(self)
+        if self.tensor:  # a loss over rows: its fused kernel (else the refusal)
+            return llvm_fused.shown(self, kind)
         program = self._program(kind)
         with gcpause.paused():
             ops = self._graph.count_ops(self._graph.ancestors(list(program.outputs)

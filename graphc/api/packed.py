@@ -168,7 +168,7 @@ def _python_entry(function, kind: str, structure, form):
     domain_error, nan_error = function._domain_error, function._nan_error
     shape = (n,)
 
-    def answer(values: list):  # (a frame fewer in the one-array kinds below)
+    def answer(values: list):
         total = sum(values)
         if total != total and any(v != v for v in values):  # (inf - inf is not a NaN)
             raise nan_error(values, "the math backend")
@@ -183,15 +183,7 @@ def _python_entry(function, kind: str, structure, form):
         def entry(x):
             if x.__class__ is not _ndarray or x.dtype is not _FLOAT or x.shape != shape:
                 x = point(x, n, function)
-            values = x.tolist()
-            total = sum(values)
-            if total != total and any(v != v for v in values):  # (inf - inf is not a NaN)
-                raise nan_error(values, "the math backend")
-            try:
-                result = run(*values)
-            except (ArithmeticError, ValueError) as exc:
-                raise domain_error(exc, kind, "math", values) from exc
-            return convert(result)
+            return answer(x.tolist())
     else:
         def entry(x, v):
             return answer(point(x, n, function).tolist()

@@ -73,7 +73,7 @@ def unit_passes(graph: Graph, outputs_along, inputs: Sequence[Node], names: Name
 def hvp_program(graph: Graph, inputs: Sequence[Node], primal: set[Node],
                 adjoints: Mapping[Node, Node], gradient: Sequence[Node]) -> Program:
     """``hvp(x, z, d_x, d_z)``: the tangents of the gradient along ``(d_x, d_z)``, i.e. H v."""
-    seeds = [graph.input(graph.name(x), role="tangent") for x in inputs]
+    seeds = [graph.input(graph.input_name(x), role="tangent") for x in inputs]
     tangent = differentiate.tangents(graph, gradient, dict(zip(inputs, seeds)))
     zero = graph.const(0.0)
     outputs = [tangent.get(g, zero) for g in gradient]
@@ -92,7 +92,8 @@ def hessian_program(graph: Graph, inputs: Sequence[Node], names: Names, primal: 
     columns, derived, stages = unit_passes(graph, lambda j: gradient[: j + 1], inputs, names,
                                            bases)
     n = len(inputs)
-    outputs, index = [], {}
+    outputs: list[Node] = []
+    index: dict[tuple[int, int], int] = {}
     for i in range(n):
         for j in range(i, n):
             index[i, j] = index[j, i] = len(outputs)
@@ -112,15 +113,15 @@ def copy_function(graph: Graph, output: Node, inputs: Sequence[Node], forward: s
     order = [n for part in scheduling.order(graph, Program("copy", list(inputs), [output],
                                                           "{0}", forward)) for n in part]
     new = Graph()
-    mapped: dict[Node, Node] = {x: new.input(graph.name(x)) for x in inputs}
+    mapped: dict[Node, Node] = {x: new.input(graph.input_name(x)) for x in inputs}
 
     def node_of(old: Node) -> Node:
         if old not in mapped:
             kind = graph.kind(old)
             if kind == "const":
-                mapped[old] = new.const(graph.value(old), name=graph.name(old))
+                mapped[old] = new.const(graph.value_of(old), name=graph.name(old))
             elif kind == "input":
-                mapped[old] = new.input(graph.name(old), role=graph.role(old))
+                mapped[old] = new.input(graph.input_name(old), role=graph.input_role(old))
             else:  # not reached: scheduling.order lists every operation before its users
                 raise AssertionError(f"node {old} copied before its arguments")
             span = graph.span(old)
@@ -129,7 +130,7 @@ def copy_function(graph: Graph, output: Node, inputs: Sequence[Node], forward: s
         return mapped[old]
 
     for old in order:
-        mapped[old] = new.apply(graph.op(old), *(node_of(a) for a in graph.args(old)))
+        mapped[old] = new.apply(graph.op_of(old), *(node_of(a) for a in graph.args(old)))
         span = graph.span(old)
         if span is not None:
             new.note_span(mapped[old], span)

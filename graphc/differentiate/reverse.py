@@ -62,8 +62,7 @@ def _apply_rule(graph: Graph, node: Node, i: int, g: Node, reverse: bool = False
     Nodes the rule creates remember ``derivative_of = node``, so that an error met while
     evaluating them can name the subexpression whose derivative it was.
     """
-    op = graph.op(node)
-    rules = op.vjp if reverse and op.vjp is not None else op.derivatives
+    rules = graph.op_of(node).rules(reverse)
     if i >= len(rules):  # the trailing arguments of a variadic op are parameters
         return None
     first_new = len(graph)
@@ -98,17 +97,17 @@ def pullback(graph: Graph, seeds: Mapping[Node, Node], wrt: Sequence[Node]) -> A
     within = graph.ancestors(seeds)
     active = graph.dependents(wrt, within)
     adjoint: dict[Node, Node] = dict(seeds)
-    kinds, ops, arguments = graph.columns()
+    kinds, _, arguments = graph.columns()
     scalars = graph.scalar_only  # then every adjoint has its value's shape already
     add = b.add
     for node in reversed(within):  # _apply_rule written out: this loop runs once per node
         g = adjoint.get(node)
         if g is None or kinds[node] != "op" or graph.is_const(g, 0.0):
             continue
-        op = ops[node]
-        if op.derivatives is None:  # not differentiable
+        op = graph.op_of(node)
+        if not op.differentiable:
             continue
-        rules = op.vjp if op.vjp is not None else op.derivatives
+        rules = op.rules(reverse=True)
         args = arguments[node]
         builder = b
         if node in wild:
@@ -124,6 +123,8 @@ def pullback(graph: Graph, seeds: Mapping[Node, Node], wrt: Sequence[Node]) -> A
             contribution = rules[i](builder, g, node, *args)
             if len(kinds) > first_new:
                 graph.note_derivative(range(first_new, len(kinds)), node)
+            if contribution is None:  # a parameter (an axis) has no adjoint
+                continue
             if not scalars:
                 contribution = fit(b, contribution, arg)
             previous = adjoint.get(arg)
@@ -149,7 +150,7 @@ def tangents(graph: Graph, outputs: Sequence[Node], seeds: Mapping[Node, Node]) 
     for node in within:
         if node in tangent or graph.kind(node) != "op":
             continue
-        op = graph.op(node)
+        op = graph.op_of(node)
         if not op.differentiable:
             continue
         total = None

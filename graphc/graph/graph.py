@@ -187,9 +187,12 @@ class Graph:
     def input_name(self, node: Node) -> str:
         """The name of a node the caller knows to be an input (a TypeError, a bug in graphc
         rather than in its input, otherwise)."""
+        return self._dicts[self._input(node)]["name"]
+
+    def _input(self, node: Node) -> Node:
         if self._kinds[node] != "input":
             raise TypeError(f"node {node} ({self._kinds[node]}) is not an input")
-        return self._dicts[node]["name"]
+        return node
 
     def shape(self, node: Node) -> tuple:
         """The node's shape: ``()`` for a scalar, ``(3,)``, ``(3, 4)``, ``("n", 3)``."""
@@ -199,6 +202,10 @@ class Graph:
         """``"primal"`` or ``"tangent"`` for an input node, else None."""
         made = self._dicts.get(node)
         return None if made is None else made.get("role")
+
+    def input_role(self, node: Node) -> str:
+        """:meth:`role` of a node the caller knows to be an input (a TypeError otherwise)."""
+        return self._dicts[self._input(node)]["role"]
 
     def is_const(self, node: Node, value: float | None = None) -> bool:
         if value is None:

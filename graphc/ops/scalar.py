@@ -186,9 +186,18 @@ def _tame_exponent(p: float | None) -> bool:
 
 
 def _pow_base_derivative(b, g, out, x, p):
-    """g * p * x**(p - 1); a strong product where that power can be infinite (x**0.5 at 0)."""
-    power = b.mul(p, b.pow(x, b.sub(b.replace_zero(p), 1.0)))
-    return b.mul(g, power) if _tame_exponent(b.value(p)) else b.mul0(g, power)
+    """g * p * x**(p - 1); a strong product where that power can be infinite (x**0.5 at 0).
+
+    A constant ``p < 1`` is written ``g * p / x**(1 - p)`` with the strong quotient ``div0``,
+    as sqrt's rule is: the power's exponent is then positive, so at ``x = 0`` no backend
+    raises (``math.pow(0, -0.5)`` does), the derivative is the signed infinity it is, and a
+    zero adjoint or tangent gives 0."""
+    exponent = b.value(p)
+    if _tame_exponent(exponent):
+        return b.mul(g, b.mul(p, b.pow(x, b.sub(b.replace_zero(p), 1.0))))
+    if exponent is not None:
+        return b.div0(b.mul(g, p), b.pow(x, 1.0 - exponent))
+    return b.mul0(g, b.mul(p, b.pow(x, b.sub(b.replace_zero(p), 1.0))))
 
 
 def _share(b, g, winner, loser):

@@ -53,11 +53,31 @@ def _div0_np(a, b):
     return result[()] if result.ndim == 0 else result
 
 
+def literal_sign(text: str) -> float | None:
+    """The sign (1.0 or -1.0) of an operand printed as a nonzero number (``0.3``, ``(-2)``),
+    else None: a name, a named constant, or zero. Printers fold the tests of ``div0`` on it."""
+    try:
+        value = float(text.strip("()"))
+    except ValueError:
+        return None
+    return math.copysign(1.0, value) if value == value and value != 0 else None
+
+
 # Conditional expressions and comparisons only: the safety check of generated Python admits
 # no ``or`` and no ``!=`` (graphc/backends/safety.py).
 _MUL0_MATH = "(0.0 if {0} == 0 else 0.0 if {1} == 0 else {0} * {1})"
-_DIV0_MATH = ("(0.0 if {0} == 0 else math.copysign(math.inf, {0}) * math.copysign(1.0, {1}) "
-              "if {1} == 0 else {0} / {1})")
+
+
+def _div0_math(args: list[str]) -> str:
+    """``div0`` in Python's ``math`` code; a nonzero literal numerator (``sqrt``'s rule with
+    the seed 1, ``x**0.5``'s with its exponent) needs no test of its own and fixes the sign."""
+    a, b = args
+    sign = literal_sign(a)
+    if sign is None:
+        return (f"(0.0 if {a} == 0 else math.copysign(math.inf, {a}) * math.copysign(1.0, {b}) "
+                f"if {b} == 0 else {a} / {b})")
+    infinity = f"{'' if sign > 0 else '-'}math.copysign(math.inf, {b})"
+    return f"({infinity} if {b} == 0 else {a} / {b})"
 
 STRONG_OPS: tuple[Op, ...] = (
     Op("mul0", 2, _MUL0_MATH, "mul0_np({0}, {1})", lambda a, b: a * b, _mul0,
@@ -66,11 +86,11 @@ STRONG_OPS: tuple[Op, ...] = (
        needs={"numpy": {"mul0_np": _mul0_np}},
        doc="a * b, and 0 where a or b is 0 even if the other is inf or nan (a strong zero; "
            "derivative code only)"),
-    Op("div0", 2, _DIV0_MATH, "div0_np({0}, {1})", lambda a, b: a / b, _div0,
+    Op("div0", 2, _div0_math, "div0_np({0}, {1})", lambda a, b: a / b, _div0,
        (lambda b, g, out, x, y: b.div0(g, y),
         lambda b, g, out, x, y: b.neg(b.mul0(b.div0(g, y), out))),
        total=True, precedence=ATOM, operands=(None, None),
        needs={"numpy": {"div0_np": _div0_np}},
        doc="a / b, 0 where a is 0, a signed infinity where only b is 0 (a strong zero that "
-           "never raises; derivative rules of sqrt, asin, acos)"),
+           "never raises; derivative rules of sqrt, asin, acos, x**p)"),
 )

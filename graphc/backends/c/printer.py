@@ -189,6 +189,8 @@ class _Printer:
             raise GraphcError(f"the C backend has no spelling for the op {op.name!r}; it prints "
                               "formulas of scalars (use backend='numpy' or 'jax' for vectors "
                               "and matrices)")
+        if op.name == "div0" and isinstance(operands[0], Constant) and operands[0].value != 0:
+            template = "({0} / {1})"  # IEEE division: the test of a nonzero constant is moot
         return template.format(*(self.operand(o) for o in operands), **self.words)
 
 

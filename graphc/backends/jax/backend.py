@@ -20,6 +20,7 @@ from typing import Any, Callable
 from graphc import errors
 from graphc.backends.backend import Backend, load_python
 from graphc.ops import TENSOR_OPS
+from graphc.ops.strong import literal_sign
 
 _STABLE = {  # stable forms (graphc/ops/scalar.py explains them) that jax.grad can take:
     # without jnp.where, whose unused side would put nan into gradients where exp overflows.
@@ -41,6 +42,14 @@ def _broadcast(args: list[str]) -> str:
     return f"jnp.broadcast_to({value}, ({dims}))"
 
 
+def _div0(args: list[str]) -> str:
+    """``div0``: ``jnp.true_divide``, whose quotient by 0 is a signed infinity even of Python
+    floats (``/`` raises there); the test of a nonzero literal numerator is left out."""
+    a, b = args
+    quotient = f"jnp.true_divide({a}, {b})"
+    return quotient if literal_sign(a) is not None else f"jnp.where({a} == 0, 0.0, {quotient})"
+
+
 #: How each op is written with jax.numpy, keyed by op name. jnp.maximum splits the derivative
 #: evenly at a tie, as graphc's max does; sign and heaviside have derivative 0, as graphc's.
 SPELLING = {
@@ -57,7 +66,7 @@ SPELLING = {
     "sign": "jnp.sign({0})", "step": "jnp.heaviside({0}, 0.0)",
     # Strong zeros (graphc/ops/strong.py): 0 wins over inf and nan.
     "mul0": "jnp.where(({0} == 0) | ({1} == 0), 0.0, {0} * {1})",
-    "div0": "jnp.where({0} == 0, 0.0, {0} / {1})",
+    "div0": _div0,
     "replace_zero": "jnp.where({0} == 0, 1.0, {0})",
     # Vectors and matrices: numpy's method and operator forms serve jax arrays unchanged.
     "matmul": _TENSOR["matmul"], "transpose": _TENSOR["transpose"], "sum": _TENSOR["sum"],

@@ -133,20 +133,53 @@ def code(fn, kind: str, sizes: dict) -> FusedCode:
     excluded), built once per function."""
     batch = fused_rows.batch_of(fn)
     bound = {s: v for s, v in sizes.items() if s != batch}
-    value_only = kind == "value"
-    key = (value_only, tuple(sorted(bound.items())))
+    sized = tuple(sorted(bound.items()))
     kept = fn.__dict__.setdefault("_fused", {})
-    made = kept.get(key)
+    found = kept.get((kind, sized))
+    if found is not None:
+        return found
+    value_only = kind == "value"
+    made = kept.get((value_only, sized))
     if made is None:
         plan = fused_rows.row_plan(fn, {**bound, batch: 1})
         text = fused_ir.build(plan, fn, record.LLVM, value_only,
                               fn.on_domain_error == "raise")
-        made = kept[key] = (text, plan.how, plan.per_row, list(plan.row_inputs),
-                            {v: s for v, s in plan.shapes.items()})
+        made = kept[(value_only, sized)] = (text, plan.how, plan.per_row,
+                                            list(plan.row_inputs), dict(plan.shapes))
     text, how, per_row, batched, shapes = made
     layout, _ = positions(fn._program(kind).returns)
-    return FusedCode(text, how, per_row, list(fn.variables), batched, shapes, list(fn.wrt),
-                     layout, kind)
+    found = kept[(kind, sized)] = FusedCode(text, how, per_row, list(fn.variables), batched,
+                                            shapes, list(fn.wrt), layout, kind)
+    return found
+
+
+class Shown:
+    """The fused kernel as ``f.source(kind)`` and ``f.compiled(kind)`` give it on llvm: its IR
+    module, and ``run(*arrays)`` (the variables' values in order; no check and no DomainError,
+    as every compiled function)."""
+
+    def __init__(self, made: FusedCode):
+        self.made, self.source = made, made.source
+
+    def run(self, *arrays):
+        return self.made.run(list(arrays), threads.count())[1]
+
+
+def shown(fn, kind: str) -> Shown:
+    """The fused kernel of ``kind`` for ``f.source`` and ``f.compiled`` (the sizes declared)."""
+    check(fn)
+    if kind not in KINDS:
+        raise GraphcError(f"on llvm, a loss over rows runs value, grad and value_and_grad as one "
+                          f"fused pass; {kind} runs the numpy backend's code: ask for "
+                          f"source({kind!r}, backend='numpy')")
+    batch = fused_rows.batch_of(fn)
+    named = sorted({s for shape in fn.shapes.values() for s in shape
+                    if isinstance(s, str) and s != batch})
+    if named:
+        raise GraphcError(f"the fused kernel is compiled for the sizes of each call, and "
+                          f"{', '.join(named)} {'is' if len(named) == 1 else 'are'} named, not "
+                          "numbers: call the function to run it")
+    return Shown(code(fn, kind, {}))
 
 
 def _sizes(fn, arrays: list) -> dict:

@@ -9,7 +9,8 @@ then with respect to each entry of the batched variables in ``wrt``). Around it,
 i64 %first, i64 %last, double %divisor)``
 
 runs the chunks ``first`` to ``last`` (:data:`CHUNK` rows each, the last one shorter) of ``n``
-rows. Row ``i`` of batched variable ``j`` is ``rows[j][i * size_j ...]`` (C order); the
+rows. Row ``i`` of batched variable ``j`` is ``rows[j][i * size_j ...]`` (C order; a row of
+more than :data:`WIDE` entries is first copied, block by block, into columns); the
 parameters' entries are read once, from ``params``. A chunk is :data:`BLOCK`-row blocks; a
 block's rows run in one loop without a reduction (each row's outputs go to its own slot of
 ``scratch``, ``scratch[k * BLOCK + r]``), which LLVM vectorizes with the math library; then each
@@ -36,6 +37,10 @@ from graphc.backends.scheduling import Program
 #: Rows per block (a multiple of 4, the lanes of the block sums) and per chunk.
 BLOCK = 64
 CHUNK = BLOCK * 32
+#: A batched variable with more entries per row than this is first copied, block by block,
+#: into columns (``scratch``), so that the loop over rows reads each entry with a unit step;
+#: LLVM does not vectorize loads of wider rows.
+WIDE = 8
 NAME = "fused"
 
 
@@ -52,7 +57,8 @@ class FusedText:
     @property
     def scratch(self) -> int:
         """Doubles of scratch a thread needs."""
-        return (self.accumulated + sum(self.rowgrad_sizes)) * BLOCK + self.accumulated
+        return (self.accumulated + sum(self.rowgrad_sizes)) * BLOCK + self.accumulated + \
+            sum(size for size in self.row_sizes if size > WIDE) * BLOCK
 
 
 def build(plan: RowPlan, fn, record, value_only: bool, check_all: bool) -> FusedText:
@@ -76,7 +82,7 @@ def build(plan: RowPlan, fn, record, value_only: bool, check_all: bool) -> Fused
     names = Names.for_function(row, plan.params, sorted(primal), {})
     ops = row.count_ops(row.ancestors(outputs))
     made = llvm_module.build(row, program, names, record, ops, check_all,
-                             f"fused {fn.formula}")
+                             fn.formula)
     accumulated = 1 + len(free_grads)
     row_sizes = [len(v) for v in plan.row_inputs.values()]
     rowgrad_sizes = [len(plan.row_inputs[v]) for v in batched_wrt]
@@ -141,6 +147,23 @@ class _Emit:
         self.put(f"{label}_pre:")
 
 
+def _row(e: _Emit, first_row: str, r: str, data: list[str], row_sizes: list[int],
+         columns: dict) -> list[str]:
+    """The arguments of row ``r`` of the block: each batched variable's entries, read from
+    the data or, for wide rows, from the block's columns."""
+    args = []
+    base = e(f"add i64 {first_row}, {r}")
+    for j, size in enumerate(row_sizes):
+        start = e(f"mul i64 {base}, {size}")
+        for col in range(size):
+            if j in columns:
+                where = e.at(columns[j], e(f"add i64 {r}, {col * BLOCK}"))
+            else:
+                where = e.at(data[j], e(f"add i64 {start}, {col}"))
+            args.append("double " + e(f"load double, ptr {where}"))
+    return args
+
+
 def _kernel(body: str, row_sizes: list[int], free: int, accumulated: int,
             rowgrad_sizes: list[int], ranged: bool) -> list[str]:
     e = _Emit()
@@ -154,6 +177,11 @@ def _kernel(body: str, row_sizes: list[int], free: int, accumulated: int,
              for j in range(len(rowgrad_sizes))]
     params = [e(f"load double, ptr {e.at('%.params', str(k))}") for k in range(free)]
     acc = e.at("%.scratch", str(total_outputs * BLOCK))
+    columns, start = {}, total_outputs * BLOCK + accumulated
+    for j, size in enumerate(row_sizes):
+        if size > WIDE:
+            columns[j] = e.at("%.scratch", str(start))
+            start += size * BLOCK
     seen = e("alloca i64")
     e.put(f"store i64 0, ptr {seen}")
     # chunks
@@ -169,20 +197,22 @@ def _kernel(body: str, row_sizes: list[int], free: int, accumulated: int,
     offset = e(f"mul i64 {b}, {BLOCK}")
     first_row = e(f"add i64 {chunk_start}, {offset}")
     live = e(f"icmp slt i64 {first_row}, {chunk_end}")
-    e.put(f"br i1 {live}, label %rows_pre, label %block_latch")
-    e.put("rows_pre:")
+    e.put(f"br i1 {live}, label %live, label %block_latch")
+    e.put("live:")
     remaining = e(f"sub i64 {chunk_end}, {first_row}")
     count = e(f"call i64 @llvm.smin.i64(i64 {remaining}, i64 {BLOCK})")
+    for j, where_to in columns.items():  # wide rows into columns
+        e.pre(f"wide{j}")
+        t = e.loop(f"wide{j}", "0", count)
+        base = e(f"mul i64 {e(f'add i64 {first_row}, {t}')}, {row_sizes[j]}")
+        for col in range(row_sizes[j]):
+            got = e(f"load double, ptr {e.at(data[j], e(f'add i64 {base}, {col}'))}")
+            e.put(f"store double {got}, ptr {e.at(where_to, e(f'add i64 {t}, {col * BLOCK}'))}")
+        e.close(f"wide{j}", t, count)
     # the block's rows: no reduction across rows, so LLVM vectorizes this loop
+    e.pre("rows")
     r = e.loop("rows", "0", count)
-    i = e(f"add i64 {first_row}, {r}")
-    args = []
-    for j, size in enumerate(row_sizes):
-        base = e(f"mul i64 {i}, {size}")
-        for col in range(size):
-            where = e.at(data[j], e(f"add i64 {base}, {col}"))
-            args.append("double " + e(f"load double, ptr {where}"))
-    args += [f"double {p}" for p in params]
+    args = _row(e, first_row, r, data, row_sizes, columns) + [f"double {p}" for p in params]
     slot = e.at("%.scratch", r)
     flag = e(f"call i32 @{body}({', '.join(args + [f'ptr {slot}', f'i64 {BLOCK}'])})")
     wide = e(f"zext i32 {flag} to i64")
@@ -197,14 +227,7 @@ def _kernel(body: str, row_sizes: list[int], free: int, accumulated: int,
         e.put(f"br i1 {slow}, label %fix_pre, label %fix_done")
         e.put("fix_pre:")
         f = e.loop("fix", "0", count)
-        fi = e(f"add i64 {first_row}, {f}")
-        again = []
-        for j, size in enumerate(row_sizes):
-            base = e(f"mul i64 {fi}, {size}")
-            for col in range(size):
-                where = e.at(data[j], e(f"add i64 {base}, {col}"))
-                again.append("double " + e(f"load double, ptr {where}"))
-        again += [f"double {p}" for p in params]
+        again = _row(e, first_row, f, data, row_sizes, columns) + [f"double {p}" for p in params]
         fslot = e.at("%.scratch", f)
         tail = [f"ptr {fslot}", f"i64 {BLOCK}"]
         fflag = e(f"call i32 @body_vector({', '.join(again + tail)})")

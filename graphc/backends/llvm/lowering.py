@@ -69,6 +69,10 @@ class Block:
 
     def call(self, function: str, *args: str, name: str | None = None) -> str:
         listed = ", ".join(f"double {a}" for a in args)
+        if function == "pow" and self.fast is not None and args[1] == TWO:
+            # x ** 2 in a batch kernel: the product, correctly rounded, every special value
+            # as pow's; the library's pow is many times its cost
+            return self.emit(f"fmul double {args[0]}, {args[0]}", name)
         own = self.fast.FUNCTIONS.get(function) if self.fast is not None else None
         if own is None:
             self.called.add(function)

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import ctypes
 
+from graphc.errors import GraphcError
+
 _API = ("PyFloat_AsDouble", "PyFloat_FromDouble", "PyTuple_New", "PyTuple_SetItem",
         "PyErr_Occurred", "PyErr_SetNone", "PyErr_SetString", "PyLong_FromLong",
         "PyObject_GetBuffer", "PyBuffer_Release")
@@ -39,8 +41,12 @@ def symbols() -> dict[str, int]:
     and the packed entry's, :mod:`graphc.backends.llvm.packed`), under the
     names the IR gives them (:data:`PREFIX` and C's name)."""
     api = ctypes.pythonapi
-    found = {PREFIX + name: ctypes.cast(getattr(api, name), ctypes.c_void_p).value
-             for name in _API}
+    found: dict[str, int] = {}
+    for name in _API:
+        address = ctypes.cast(getattr(api, name), ctypes.c_void_p).value
+        if not address:
+            raise GraphcError(f"this Python's C API has no {name}")
+        found[PREFIX + name] = address
     for name in _EXCEPTIONS:
         found[PREFIX + name] = ctypes.addressof(ctypes.c_void_p.in_dll(api, name))
     return found
@@ -144,7 +150,7 @@ def _build(lines: list[str], fresh, structure) -> str:
     """Instructions that make the Python object of ``structure`` (output numbers in tuples),
     children before their tuple, without recursion; the object's name."""
     values: list[str] = []            # objects made, the last ones the current tuple's items
-    stack: list[tuple[object, bool]] = [(structure, False)]
+    stack: list[tuple[int | tuple, bool]] = [(structure, False)]
     while stack:
         item, ready = stack.pop()
         if isinstance(item, int):
