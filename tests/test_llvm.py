@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import random
 import re
 import subprocess
 import sys

@@ -159,8 +159,8 @@ def _build(lines: list[str], fresh, structure) -> str:
                       f"  {value} = load double, ptr {pointer}",
                       f"  {obj} = call ptr @graphc_PyFloat_FromDouble(double {value})"]
             values.append(obj)
-        elif not ready and _run_of(item) is not None:
-            values.append(_tuple_loop(lines, fresh, _run_of(item), len(item)))
+        elif not ready and (first := _run_of(item)) is not None:
+            values.append(_tuple_loop(lines, fresh, first, len(item)))
         elif not ready:
             stack.append((item, True))
             stack.extend((child, False) for child in reversed(item))
