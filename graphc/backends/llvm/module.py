@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from graphc.backends import printing, scheduling
-from graphc.backends.llvm import kernels, lowering, packed, parts, python_entry, vector_math
+from graphc.backends.llvm import (kernel_parts, kernels, lowering, packed, parts, python_entry,
+                                  vector_math)
 from graphc.backends.llvm.lowering import Block, double
 from graphc.backends.naming import Names
 from graphc.backends.scheduling import Program
@@ -162,11 +163,15 @@ def build(graph, program: Program, names: Names, record, ops: int, check_all: bo
     def make_kernel() -> str:
         batch_body: list[str] = []
         used: set[str] = set()
-        if fast is not None:
+        if fast is not None and kernel_parts.needed(statements):  # parts as loops over tiles
+            batch_body, used = kernel_parts.batch_kernel(batch, statements, params, outputs,
+                                                         check_all, set(called), fast)
+        elif fast is not None:
             batch_body, used = _body("body_vector", signature, statements, params, outputs,
                                      check_all, set(called), fast)
-        kernel = "\n".join(batch_body + kernels.batch_kernel(batch, len(params), check_all,
-                                                             bool(batch_body))) + "\n"
+            batch_body += kernels.batch_kernel(batch, len(params), check_all, True, len(outputs))
+        kernel = "\n".join(batch_body or kernels.batch_kernel(batch, len(params), check_all,
+                                                              False)) + "\n"
         if batch_body:
             kernel += "\n" + fast.module_ir(sorted(used))
         return kernel
