@@ -359,8 +359,8 @@ def test_the_cache_key_covers_the_level_and_the_text():
 def test_a_program_in_parts_gives_the_same_numbers(monkeypatch, check_all):
     from graphc.backends.llvm import parts
 
-    monkeypatch.setattr(parts, "LONG", 4)   # the lecture's program in parts of 4 operations
-    monkeypatch.setattr(parts, "PART", 4)
+    monkeypatch.setattr(parts, "PART", 4)   # the lecture's program in parts of 4 operations
+    monkeypatch.setattr(parts, "SCALAR_PART", 4)
     options = {"on_domain_error": "raise"} if check_all else {}
     f = graphc.compile(LECTURE_PROGRAM, backend="llvm", **options)
     reference = f.using("python")

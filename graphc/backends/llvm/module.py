@@ -185,7 +185,7 @@ def _body(name: str, signature: str, statements: list, params: list[str], output
     """The definition of ``@body`` (the C library's functions) or ``@body_vector`` (``fast``:
     the math library's, for batch kernels; bit 1 of its flag asks for the C library). A long
     program's body calls its parts (:mod:`graphc.backends.llvm.parts`)."""
-    if sum(not isinstance(s, str) for s in statements) > parts.LONG:
+    if sum(not isinstance(s, str) for s in statements) > parts.PART:
         return parts.body(name, signature, statements, params, outputs, check_all, called, fast)
     lines = [f"define internal i32 @{name}({signature}) alwaysinline nounwind {{", ".entry:"]
     block = Block(lines, called, fast=fast)

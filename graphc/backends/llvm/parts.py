@@ -2,8 +2,8 @@
 
 LLVM's code generation (instruction scheduling, register allocation) grows faster than linearly
 with the size of one basic block and the number of values live across it: one block of 10^4
-instructions with a thousand live inputs takes minutes. So a body of more than :data:`LONG`
-operations is written as parts of at most :data:`PART`, each a ``noinline`` function
+instructions with a thousand live inputs takes minutes. So a body of more than :data:`PART`
+operations is written as parts of at most :data:`SCALAR_PART`, each a ``noinline`` function
 ``@<body>_part<k>(ptr %.frame)``, called in order by the body. A value that a later part (or the
 body's outputs) reads is stored to its slot of a frame of doubles where it is computed, and
 loaded under its own name where a part first reads it; everything else stays in registers. Each part
@@ -17,22 +17,26 @@ from __future__ import annotations
 from graphc.backends.llvm import lowering
 from graphc.backends.llvm.lowering import Block
 
-#: The most operations in a body of one function; a longer one is written in parts of at most
-#: :data:`PART` operations. Measured with ``benchmarks/llvm_quick.py``'s formulas and the
-#: benchmark cases (docs/llvm.md): one function of mlp(64)'s 1 100 operations, with 321 inputs
-#: live throughout, compiles about three times faster than parts of 500; wide(1000)'s 11 000
-#: compile three times faster in parts of 500 than of 1 500.
-LONG = 1500
-PART = 500
+#: The most operations in a body of one function (and in one part of a long program's batch
+#: kernel, :mod:`graphc.backends.llvm.kernel_parts`).
+PART = 1500
+#: The most operations in one part of a longer scalar body. Measured in CPU seconds of code
+#: generation (docs/llvm.md, "Compiling"): wide(1000)'s 11 000 operations compile in a third
+#: of the time in parts of 500 as in parts of 1 500, while mlp(64)'s 1 100 operations, 321
+#: inputs live throughout, compile three times faster as one function than in parts of 500:
+#: hence a threshold above the part's size.
+SCALAR_PART = 500
 
 
-def split(statements: list) -> list[list]:
-    """The statements in runs of at most :data:`PART` operations (titles go along)."""
+def split(statements: list, size: int | None = None) -> list[list]:
+    """The statements in runs of at most ``size`` operations (default :data:`PART`; titles go
+    along)."""
+    size = PART if size is None else size
     chunks: list[list] = [[]]
     count = 0
     for statement in statements:
         if not isinstance(statement, str):
-            if count == PART:
+            if count == size:
                 chunks.append([])
                 count = 0
             count += 1
@@ -47,7 +51,7 @@ def _locals(operands) -> list[str]:
 def body(name: str, signature: str, statements: list, params: list[str], outputs: list[str],
          check_all: bool, called: set[str], fast) -> tuple[list[str], set[str]]:
     """The parts and the body that calls them (see the module docstring)."""
-    chunks = split(statements)
+    chunks = split(statements, SCALAR_PART)
     where = {p: -1 for p in params}   # value -> the part that computes it (-1: the body)
     for k, chunk in enumerate(chunks):
         for statement in chunk:
