@@ -3,8 +3,8 @@
     python -m benchmarks.llvm_quick            # add --numba to time numba too
 
 Prints, for value_and_grad: the cold compile of the scalar entry (an empty cache folder) in
-ms and ms per operation on three formulas, the scalar call in µs on the lecture's quiz, and the
-batch throughput on the quiz at 10^6 points in M points per second. Best of five for calls;
+ms and ms per operation on three formulas, the scalar call and the packed entry's call in µs on
+the lecture's quiz, and the batch throughput on the quiz at 10^6 points in M points per second. Best of five for calls;
 one cold compile each (so compile times are noisy on a loaded machine).
 """
 
@@ -50,6 +50,13 @@ def main(argv: list[str]) -> None:
         f.value_and_grad(2.0, 3.0)
         best = min(timeit.repeat(lambda: f.value_and_grad(2.0, 3.0), number=20000,
                                  repeat=5)) / 20000
+        print(f"  {backend:6s} {best * 1e6:6.2f} us")
+    print("packed value_and_grad(x) on the quiz, x = np.array([2.0, 3.0]), best of 5 x 20000")
+    point = np.array([2.0, 3.0])
+    for backend in ["python"] + backends:
+        packed = graphc.compile(QUIZ, backend=backend).packed("value_and_grad")
+        packed(point)
+        best = min(timeit.repeat(lambda: packed(point), number=20000, repeat=5)) / 20000
         print(f"  {backend:6s} {best * 1e6:6.2f} us")
     xs, zs = np.linspace(1.5, 3.0, 1_000_000), np.linspace(1.0, 3.0, 1_000_000)
     print("batch value_and_grad on the quiz, 10^6 points, best of 5")

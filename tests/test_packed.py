@@ -286,8 +286,18 @@ def test_llvm_flat_entry_checks_the_buffers_it_is_given():
                     (np.ones(6, dtype=np.float32), out)):
         with pytest.raises(ValueError, match="wrong size or item size"):
             run(x, into)
+    with pytest.raises(ValueError, match="wrong size or item size"):   # 8-byte items, not floats
+        run(np.ones(3, dtype=np.int64), out)
     with pytest.raises(ValueError, match="not C-contiguous"):
         run(np.ones(6)[::2], out)
+    with pytest.raises(TypeError, match="takes 2 arrays"):
+        run(np.ones(3))
+    jvp = packed.flat_entry(graphc.compile("x*y + z", backend="llvm"), "jvp")
+    pair = np.empty(2)
+    assert jvp(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 0.0]), pair) == 0
+    assert list(pair) == [5.0, 2.0]
+    with pytest.raises(ValueError, match="wrong size or item size"):
+        jvp(np.ones(3), np.ones(2), pair)
     read_only = np.empty(3)
     read_only.flags.writeable = False
     with pytest.raises(ValueError, match="read-only"):

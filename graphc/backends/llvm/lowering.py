@@ -222,31 +222,89 @@ def lower(block: Block, op_name: str, operands: list[str], name: str) -> str:
 
 def declarations(called: set[str]) -> list[str]:
     """The declarations of the C library's functions ``called``, and the intrinsics."""
-    lines = [f"declare double @{f}(double)" for f in sorted(called - {"pow"})]
+    lines = [f"declare double @{f}(double)" for f in sorted(called - {"pow", "sincos"})]
+    if "sincos" in called:
+        lines.append("declare { double, double } @llvm.sincos.f64(double)")
     if "pow" in called:
         lines.append("declare double @pow(double, double)")
     lines += ["declare double @llvm.fabs.f64(double)", "declare double @llvm.sqrt.f64(double)"]
     return lines
 
 
-def statements(block: Block, listed: list, check_all: bool, store=None) -> list[str]:
+def statements(block: Block, listed: list, check_all: bool, store=None,
+               load=None) -> list[str]:
     """Write ``listed`` into ``block``: each statement ``(line number, quoted line, op name,
     operands, name)`` under its comment, or a section's title (a string) as a comment. Returns
     the values to check (every value with ``check_all``, else those of ops not :data:`SAFE`);
-    ``store(value)``, if given, is called after each value is computed."""
+    ``store(value)``, if given, is called after each value is computed, ``load(operands)``
+    before."""
     checked = []
-    for statement in listed:
+    pair = ""   # the sine or cosine computed with the statement before (``sincos``)
+    for k, statement in enumerate(listed):
         if isinstance(statement, str):
             block.lines.append(f"  ; {statement}")
             continue
         number, quoted, op_name, operands, value_name = statement
         block.lines.append(f"  ; line {number}: {quoted}")
-        value = lower(block, op_name, operands, value_name)
+        if load is not None:
+            load(operands)
+        if pair:
+            value = block.emit(f"extractvalue {{ double, double }} {pair}, "
+                               f"{SINCOS.index(op_name)}", value_name)
+            pair = ""
+        elif op_name in SINCOS and block.fast is None and _pairs(statement, listed, k + 1):
+            pair = block.emit(f"call {{ double, double }} @llvm.sincos.f64(double {operands[0]})")
+            block.called.add("sincos")
+            value = block.emit(f"extractvalue {{ double, double }} {pair}, "
+                               f"{SINCOS.index(op_name)}", value_name)
+        else:
+            value = lower(block, op_name, operands, value_name)
         if check_all or op_name not in SAFE:
             checked.append(value)
         if store is not None:
             store(value)
     return checked
+
+
+#: sin and cos of one argument are one call to the C library's ``sincos`` (``llvm.sincos``),
+#: which gives the same bits as ``sin`` and ``cos`` (glibc computes them by the same code) in
+#: about the time of one of them. :func:`pair_sin_cos` puts such pairs next to each other.
+SINCOS = ("sin", "cos")
+
+
+def _pairs(statement: tuple, listed: list, k: int) -> bool:
+    """Whether ``listed[k]`` is the other of ``SINCOS`` of ``statement``'s argument."""
+    if k >= len(listed) or isinstance(listed[k], str):
+        return False
+    other = listed[k]
+    return {other[2], statement[2]} == set(SINCOS) and other[3] == statement[3]
+
+
+def pair_sin_cos(listed: list) -> list:
+    """``listed`` with the later of each sin and cos of the same argument moved to just after
+    the earlier one (it reads only that argument, already computed there), so that
+    :func:`statements` computes both with one call."""
+    first: dict[tuple, int] = {}     # (op, argument) -> its position
+    partner: dict[int, int] = {}     # earlier position -> the later one's
+    for k, statement in enumerate(listed):
+        if isinstance(statement, str) or statement[2] not in SINCOS:
+            continue
+        other = SINCOS[1 - SINCOS.index(statement[2])]
+        earlier = first.get((other, statement[3][0]))
+        if earlier is not None:
+            partner[earlier] = k
+        first[(statement[2], statement[3][0])] = k
+    if not partner:
+        return listed
+    moved = set(partner.values())
+    result = []
+    for k, statement in enumerate(listed):
+        if k in moved:
+            continue
+        result.append(statement)
+        if k in partner:
+            result.append(listed[partner[k]])
+    return result
 
 
 def store_outputs(block: Block, outputs: list[str]) -> None:
