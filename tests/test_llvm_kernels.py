@@ -67,6 +67,10 @@ def test_a_long_program_runs_its_parts_as_loops_with_the_same_values(monkeypatch
     x = np.array([0.7, 1e6, 0.9, 3e9] * 20)
     got, want = f.value_and_grad(x, 1.0, 0.5, 2.0), reference.value_and_grad(x, 1.0, 0.5, 2.0)
     close(got, want)
+    # no function with a fast range: the kernel has no second pass over a tile's points
+    g = graphc.compile(FORMULA.replace("sin", "exp"), variables=VARIABLES, backend="llvm")
+    args = arguments(kernels.TILE + 9, {"b"})
+    close(g.hessian(*args), g.using("python").hessian(*args))
 
 
 @pytest.mark.parametrize("part", [None, 5])

@@ -122,7 +122,10 @@ def batch_kernel(name: str, statements: list, params: list[str], outputs: list[s
     work = _copy_in(params, slots, points) + [
         f"  call void @body_vector_part{k}(ptr %.frame, ptr %.flags, i64 %.len)"
         for k in range(len(chunks))]
-    work += _copy_out(params, outputs, slots, points, groups) + _flags(count, check_all)
+    ranged = any(fast.FUNCTIONS[f].fast_range_symbol for f in used)
+    work += _copy_out(params, outputs, slots, points, groups)
+    work += _flags(count, check_all) if check_all or ranged else [
+        "  %.seen2 = or i64 %.seent, 0", "  br label %.tiled"]
     kernel = kernels.around(name, count, points, work, [], (
         f"  %.frame = alloca double, i64 {max(len(slots), 1) * points}, align 32",
         f"  %.flags = alloca i32, i64 {points}, align 32"), len(outputs))
@@ -174,7 +177,8 @@ def _copy_out(params: list[str], outputs: list[str], slots: dict[str, int], poin
 
 def _flags(count: int, check_all: bool) -> list[str]:
     """Each point's flags or-ed into ``%.seen2``; a point outside a fast range computed again
-    with ``@body``, its outputs overwritten."""
+    with ``@body``, its outputs overwritten. (A kernel whose parts call no function with a fast
+    range and check nothing has no such pass: nothing would set a flag.)"""
     args = []
     lines = ["  br label %.each", ".each:",
              "  %.ci = phi i64 [ 0, %.check ], [ %.cnext, %.checked ]",
