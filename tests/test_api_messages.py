@@ -70,3 +70,29 @@ def test_shorten_keeps_short_words_and_cuts_long_ones():
     word = "7" * (LONG_WORD + 1)
     assert shorten(f"x '{word}' y") == f"x '{'7' * 30}...{'7' * 10} ({LONG_WORD + 1} digits)' y"
     assert shorten("z" * LONG_WORD) == "z" * LONG_WORD
+
+
+LOGISTIC = "z = X @ w + b; mean(-(y*log(sigmoid(z)) + (1 - y)*log(1 - sigmoid(z))))"
+
+
+@pytest.mark.parametrize("kind", ["value", "grad", "value_and_grad"])
+def test_a_mean_over_an_empty_batch_is_refused_by_name(kind):
+    f = graphc.compile(LOGISTIC, shapes={"X": ("n", 2), "y": ("n",), "w": (2,)})
+    call = f if kind == "value" else getattr(f, kind)
+    with pytest.raises(graphc.GraphcError, match=r"n = 0.*'mean\(-\(y\*log.*is a mean over n = 0 "
+                                                 r"entries.*at least one entry along n"):
+        call(X=np.zeros((0, 2)), y=np.zeros(0), w=np.zeros(2), b=0.0)
+
+
+def test_a_sum_over_an_empty_batch_is_zero_with_empty_gradients():
+    # d/dw sum_i x_i . w over no rows: the empty sum, 0, and an empty gradient for X.
+    f = graphc.compile("sum(X @ w)", shapes={"X": ("n", 2), "w": (2,)})
+    value, (grad_x, grad_w) = f.value_and_grad(np.zeros((0, 2)), np.ones(2))
+    assert value == 0.0 and grad_x.shape == (0, 2) and grad_w.tolist() == [0.0, 0.0]
+
+
+def test_a_mean_along_another_axis_is_refused_only_where_that_axis_is_empty():
+    f = graphc.compile("sum(mean(X, 1))", shapes={"X": ("n", "m")})
+    assert f(np.zeros((0, 3))) == 0.0
+    with pytest.raises(graphc.GraphcError, match=r"m = 0, and 'mean\(X, 1\)' is a mean over m = 0"):
+        f(np.zeros((2, 0)))

@@ -162,3 +162,14 @@ def test_no_arrow_crosses_a_box_in_any_formula_of_the_feynman_corpus(monkeypatch
     assert drawn >= 100
     assert fewer >= 10  # the sweeps do remove crossings on real formulas
     print(f"{drawn} formulas drawn, {fewer} with fewer crossings after the sweeps")
+
+
+def test_points_along_a_path_follow_its_lines_and_curves_and_need_a_start():
+    # A line from (0, 0) to (4, 2), then a level S-curve to (8, 6): its middle point is the
+    # curve's centre, (6, 4), by the symmetry of the cubic's control points.
+    path = [("M", (0.0, 0.0)), ("L", (4.0, 2.0)), ("C", (6.0, 2.0), (6.0, 6.0), (8.0, 6.0))]
+    points = layout.points_along(path, per_segment=4)
+    assert points[:5] == [(0.0, 0.0), (1.0, 0.5), (2.0, 1.0), (3.0, 1.5), (4.0, 2.0)]
+    assert points[6] == pytest.approx((6.0, 4.0)) and points[-1] == pytest.approx((8.0, 6.0))
+    with pytest.raises(ValueError, match="a path starts with a move"):
+        layout.points_along(path[1:])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import random
 import re
 import subprocess
 import sys
@@ -247,6 +248,38 @@ def test_the_compiled_entry_checks_its_arguments():
         run(2.0, 0.0)
 
 
+def test_entries_of_many_variables_read_and_build_in_loops():
+    """Past a few variables the CPython entry reads its arguments, and makes a gradient's
+    tuple, in a loop: the same numbers, the same checks."""
+    names = [f"w{k}" for k in range(20)]
+    f, reference = pair(" + ".join(f"{n}*sin({n})" for n in names) + " + w0*w19/w3")
+    point = [0.05 * (k + 1) for k in range(20)]
+    point[7] = -1.0   # PyFloat_AsDouble's error value, here a number
+    assert ".reading:" in f.source("value_and_grad")
+    for kind in ("value_and_grad", "hessian"):
+        got, want = getattr(f, kind)(*point), getattr(reference, kind)(*point)
+        assert ulps(leaves(got), leaves(want)) == 0, kind   # the same operations, the same bits
+    run = f.compiled("value_and_grad")
+    with pytest.raises(TypeError, match="takes 20 floats"):
+        run(*point[:-1])
+    with pytest.raises(TypeError):
+        run(*point[:-1], "2")
+    with pytest.raises(FloatingPointError):   # w3 = 0: a division by zero
+        run(*point[:3], 0.0, *point[4:])
+
+
+def test_sin_and_cos_of_one_argument_are_one_sincos_call_with_the_same_bits():
+    f, reference = pair("sin(x*y)*y + cos(x*y)*x + sin(x)")
+    source = f.source("value_and_grad")
+    body = source[:source.index("define i32 @value_and_grad(")]
+    assert body.count("call { double, double } @llvm.sincos.f64(") == 2   # x*y's and x's
+    assert "call double @sin(" not in body and "call double @cos(" not in body
+    rng = random.Random(5)
+    for _ in range(300):
+        point = (rng.uniform(-40, 40), rng.choice([rng.uniform(-3, 3), rng.uniform(-1e7, 1e7)]))
+        assert f.value_and_grad(*point) == reference.value_and_grad(*point), point
+
+
 def test_threads_give_the_same_bits_as_one_thread():
     f = graphc.compile(QUIZ, backend="llvm")
     xs = np.linspace(1.5, 3.0, 3 * threads.MIN_POINTS + 17)
@@ -327,6 +360,7 @@ def test_a_program_in_parts_gives_the_same_numbers(monkeypatch, check_all):
     from graphc.backends.llvm import parts
 
     monkeypatch.setattr(parts, "PART", 4)   # the lecture's program in parts of 4 operations
+    monkeypatch.setattr(parts, "SCALAR_PART", 4)
     options = {"on_domain_error": "raise"} if check_all else {}
     f = graphc.compile(LECTURE_PROGRAM, backend="llvm", **options)
     reference = f.using("python")

@@ -17,7 +17,7 @@ pytest.importorskip("llvmlite")
 
 import graphc  # noqa: E402
 from graphc.backends.dask import scale  # noqa: E402
-from graphc.backends.llvm import fused_ir, threads  # noqa: E402
+from graphc.backends.llvm import fused, fused_ir, threads  # noqa: E402
 
 from numba_reference import leaves, relative  # noqa: E402
 
@@ -227,3 +227,20 @@ def test_wide_rows_are_read_through_columns():
     assert relative(grad_w, X.T @ (s - y) / ROWS) <= 1e-12
     assert relative(grad_X, np.outer(s - y, w) / ROWS) <= 1e-12
     assert relative(grad_b, np.mean(s - y)) <= 1e-12
+
+
+def test_chunk_sums_in_rounds_keep_the_bits_of_any_thread_count(compiled, monkeypatch):
+    loss, numpy_path = compiled["one hidden layer, sigmoid"]
+    given = arguments(loss, data(5 * fused_ir.CHUNK + 77, seed=11))  # six chunks
+    sums = 1 + D * H1 + 2 * H1 + 1  # the loss and its gradient's entries
+    monkeypatch.setattr(fused, "PARTIALS", 4 * sums)  # rounds of four chunks, then two
+    try:
+        threads.set_count(1)
+        one = leaves(loss.value_and_grad(**given))
+        threads.set_count(2)
+        two = leaves(loss.value_and_grad(**given))
+    finally:
+        threads.set_count(None)
+    for a, b, w in zip(one, two, leaves(numpy_path.value_and_grad(**given)), strict=True):
+        assert np.array_equal(a, b)
+        assert relative(a, w) <= 1e-12

@@ -228,3 +228,15 @@ def test_erf_reaches_every_table_from_its_record_alone():
         for backend in ("math", "numpy"):
             check_source(f.source("grad", backend))
     assert graphc.compile("erf(x)").to_sympy() == sympy.erf(x)
+
+
+def test_an_op_gives_its_reverse_rules_where_they_differ_and_refuses_rules_it_has_none_of():
+    from graphc.ops import BY_NAME
+
+    matmul, sin, sign = BY_NAME["matmul"], BY_NAME["sin"], BY_NAME["sign"]
+    assert matmul.vjp is not None and matmul.rules(reverse=True) is matmul.vjp
+    assert matmul.rules() is matmul.derivatives and matmul.rules() != matmul.vjp
+    assert sin.rules(reverse=True) is sin.rules() is sin.derivatives  # one rule serves both
+    assert not sign.differentiable
+    with pytest.raises(TypeError, match="sign has no derivative rules"):
+        sign.rules()

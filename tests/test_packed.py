@@ -4,10 +4,10 @@ On every backend it must give what the ordinary entry gives (the lecture and Fey
 every kind), what SymPy gives, and what an optimizer needs: scipy's ``minimize`` with
 ``jac=True`` (and with ``hess``/``hessp``) reaches the minimum of Rosenbrock's function,
 (1, 1), which the gradient 0 = (-2(1-x) - 400x(y-x^2), 200(y-x^2)) gives by hand. Bad input is
-a GraphcError that says what would be right. The numba, C and JAX parts skip where their
-extra (or a C compiler) is absent and run in their own CI steps (.ci/run.d/numba.sh, jax.sh,
-llvm.sh);
-scipy comes with the numba extra.
+a GraphcError that says what would be right. The C parts skip where there is no C compiler;
+the numba, JAX and llvm parts skip where their extra is absent and run in their own CI steps
+(.ci/run.d/numba.sh, jax.sh, llvm.sh); the scipy parts run in the numba step (scipy comes with
+the numba extra) and the llvm step.
 """
 
 from __future__ import annotations
@@ -286,8 +286,18 @@ def test_llvm_flat_entry_checks_the_buffers_it_is_given():
                     (np.ones(6, dtype=np.float32), out)):
         with pytest.raises(ValueError, match="wrong size or item size"):
             run(x, into)
+    with pytest.raises(ValueError, match="wrong size or item size"):   # 8-byte items, not floats
+        run(np.ones(3, dtype=np.int64), out)
     with pytest.raises(ValueError, match="not C-contiguous"):
         run(np.ones(6)[::2], out)
+    with pytest.raises(TypeError, match="takes 2 arrays"):
+        run(np.ones(3))
+    jvp = packed.flat_entry(graphc.compile("x*y + z", backend="llvm"), "jvp")
+    pair = np.empty(2)
+    assert jvp(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 0.0]), pair) == 0
+    assert list(pair) == [5.0, 2.0]
+    with pytest.raises(ValueError, match="wrong size or item size"):
+        jvp(np.ones(3), np.ones(2), pair)
     read_only = np.empty(3)
     read_only.flags.writeable = False
     with pytest.raises(ValueError, match="read-only"):

@@ -6,9 +6,9 @@ turning a failure into a :class:`~graphc.errors.DomainError` in the formula's wo
 each variable once), run Python floats on the ``math`` backend and arrays or lists on ``numpy``
 with broadcasting, and report domain errors alike; dask arrays go to
 :mod:`graphc.backends.dask.scale`. A class using it provides ``variables``, ``on_domain_error``,
-``_style``, ``_graph`` and ``_get(kind, backend, style=None)``; a :class:`Function` with vectors
-or matrices (``tensor``) also provides ``shapes`` and ``_plan``, the declared shape of each
-argument and whether its sizes are all numbers.
+``_style``, ``_graph``, ``_program(kind)`` and ``_get(kind, backend, style=None)``; a
+:class:`Function` with vectors or matrices (``tensor``) also provides ``shapes`` and ``_plan``,
+the declared shape of each argument and whether its sizes are all numbers.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from graphc.backends.numba import backend as numba_backend, module as numba_modu
 from graphc.backends.domain import domain_error
 from graphc.backends.llvm import code as llvm_code, fused as llvm_fused, record as llvm_record
 from graphc.errors import DomainError, GraphcError
+from graphc.graph import batch_axis
 from graphc.ops.shapes import bind
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ class Calls:
     _by_name: Callable[[Mapping[str, Any]], tuple]
     _plan: list[tuple[tuple, bool]]
     _get: Callable[..., Any]  # Compiled._get: the printed code of a kind on a backend
+    _program: Callable[..., Any]  # Compiled._program: the program of a kind (its outputs)
 
     def using(self, backend: str) -> Self:
         """This function running on ``backend`` (``"python"``, ``"numba"`` or ``"llvm"``): ``self`` if it
@@ -248,6 +250,9 @@ class Calls:
             arrays.append(array)
         if not fits:
             self._explain_arguments(kind, values)
+        empty = {size for size, have in sizes.items() if have == 0}
+        if empty:
+            self._refuse_empty_mean(kind, empty)
         if self.on_domain_error == "raise" and any(np.isnan(a).any() for a in arrays):
             raise self._nan_error(arrays, 'on_domain_error="raise"')
         if (backend or self.backend) == "numba":
@@ -260,6 +265,18 @@ class Calls:
         except FloatingPointError as exc:
             raise self._domain_error(exc, kind, "numpy", arrays) from exc
         return _own(result, [a for a in arrays if type(a) is np.ndarray])
+
+    def _refuse_empty_mean(self, kind: str, empty: set) -> None:
+        """A GraphcError if the result averages over a named size that is 0 in this call."""
+        value = getattr(self, "output", None)
+        outputs = ([value] if value is not None else []) + list(self._program(kind).outputs)
+        for output in outputs:
+            why = batch_axis.empty_mean(self._graph, output, empty, getattr(self, "formula", "") or "")
+            if why is not None:
+                names = ", ".join(f"{size} = 0" for size in sorted(empty))
+                raise GraphcError(f"the arrays given have {names}, and {why}: a mean of no numbers "
+                                  f"has no value. Pass at least one entry along "
+                                  f"{' and '.join(sorted(empty))}, or write sum(...)")
 
     def _explain_arguments(self, kind: str, values: list) -> None:
         """Raise the error that says which argument does not have its declared shape."""

@@ -10,7 +10,7 @@ code per (kind, backend, style), and the op counts; a subclass says which progra
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence, cast
+from typing import Any, Callable, Sequence
 
 import networkx as nx
 
@@ -44,7 +44,7 @@ class Compiled(Calls):
     def __init__(self, graph: Graph, outputs: Sequence[Node], inputs: Sequence[Node]):
         self._graph = graph
         self.inputs = tuple(inputs)
-        self.variables = tuple(cast(str, graph.name(n)) for n in self.inputs)  # inputs are named
+        self.variables = tuple(graph.input_name(n) for n in self.inputs)
         self._arity = len(self.variables)
         #: Each variable's position, and a C-level getter of the values of a complete mapping
         #: of names in the code's order (KeyError if a name is missing): keyword binding costs

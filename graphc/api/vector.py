@@ -19,7 +19,7 @@ Jacobian.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Mapping, NoReturn, Sequence, cast
+from typing import Any, Callable, Mapping, NoReturn, Sequence
 
 import numpy as np
 import sympy
@@ -117,7 +117,7 @@ class VectorFunction(Compiled):
             return Program("jacobian_reverse", inputs, entries, matrix_format(index), primal,
                            derived=derived, stages=stages)
         if kind == "jvp":
-            seeds = [g.input(cast(str, g.name(x)), role="tangent") for x in inputs]  # inputs are named
+            seeds = [g.input(g.input_name(x), role="tangent") for x in inputs]
             tangent = differentiate.tangents(g, outputs, dict(zip(inputs, seeds)))
             zero = g.const(0.0)
             result = [tangent.get(o, zero) for o in outputs]

@@ -121,3 +121,27 @@ def structure(graph: Graph, output: Node, batch: str, formula: str = "") -> str:
     culprit = next((n for n in sorted(status) if status[n] == status[output]), output)
     raise GraphcError(f"graphc cannot split this formula over chunks of the batch axis {batch}: "
                       f"{_written(graph, culprit, formula)} {status[output]}")
+
+
+def empty_mean(graph: Graph, output: Node, empty: set[str], formula: str = "") -> str | None:
+    """Why ``output`` is undefined when the named sizes in ``empty`` are 0, or None: a ``mean``
+    over an axis of one of those sizes, or a division by such a size (a mean's derivative),
+    averages no numbers. A size used as a broadcast's shape is fine at 0."""
+    zero_nodes = {graph.sizes[name] for name in empty if name in graph.sizes}
+    divides = None
+    for node in sorted(graph.ancestors([output])):
+        op = graph.op(node)
+        if op is None:
+            continue
+        args = graph.args(node)
+        if op.name == "div" and args[1] in zero_nodes:
+            divides = divides or f"{_written(graph, node, formula)} divides by a size that is 0"
+        if op.name != "mean":
+            continue
+        shape = graph.shape(args[0])
+        axes = [int(graph.value_of(a)) % len(shape) for a in args[1:]] or range(len(shape))
+        zero = sorted({shape[axis] for axis in axes if shape[axis] in empty})
+        if zero:
+            return (f"{_written(graph, node, formula)} is a mean over {', '.join(zero)} = 0 "
+                    "entries")
+    return divides

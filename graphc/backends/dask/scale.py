@@ -31,6 +31,7 @@ import math
 import operator
 import re
 import threading
+from typing import Any
 
 import numpy as np
 
@@ -69,7 +70,7 @@ def batch_backend(fn) -> str:
 
 
 # ---------------------------------------------------------------------- compiled kernels
-_kept: dict[str, object] = {}
+_kept: dict[str, Any] = {}  # compiled numpy functions and other backends' loaded code
 _compiled_here = 0
 _runs = {"numpy": 0, "numba": 0, "llvm": 0}
 _counting = threading.Lock()  # a worker's threads count chunks together
@@ -122,7 +123,7 @@ class Kernel:
         kernel = cls(compiled.source, fn._program(kind).name, backend, kind, formula,
                      raise_errors, numba)
         _keep(kernel.digest, compiled.run)  # this process has it compiled already
-        if numba is not None:
+        if kernel.numba_digest is not None:
             _keep(kernel.numba_digest, own)  # and the function's own numba code (loaded lazily)
         return kernel
 
@@ -140,7 +141,7 @@ class Kernel:
 
     def run(self, arrays: list):
         """The generated code on one chunk, under the function's rule for domain errors."""
-        if self.numba is None:
+        if self.numba_digest is None:
             return self.run_numpy(arrays)
         code = _kept.get(self.numba_digest)
         if code is None:  # the first task of this kind in this process
@@ -249,14 +250,16 @@ def _pointwise(fn, kind: str, values: list, da):
         shapes = ", ".join(str(tuple(np.shape(a))) for a in args)
         raise GraphcError(f"the arrays' shapes {shapes} do not broadcast together") from None
     index = tuple(f"a{k}" for k in range(len(shape)))
-    pairs = []
+    pairs: list[object] = []  # each array and its axes' names, as blockwise takes them
     for a in args:  # numpy's alignment from the right, as dask.array's elementwise functions do
         if a.__class__ is float:
             pairs += [a, None]
         else:
             pairs += [a if is_dask(a) else da.from_array(a, chunks=-1), index[len(shape) - a.ndim:]]
     layout, count = positions(fn._program(kind).returns)
-    lead = (len(layout), len(layout[0])) if kind in MATRIX_KINDS else (count,)
+    lead: tuple[int, ...] = (count,)
+    if kind in MATRIX_KINDS and isinstance(layout, tuple):  # rows of positions
+        lead = (len(layout), len(layout[0]))
     new = {f"k{j}": size for j, size in enumerate(lead)}
     stacked = da.blockwise(Points(Kernel.of(fn, kind), lead), tuple(new) + index, *pairs,
                            new_axes=new, align_arrays=True, dtype=float,
@@ -282,11 +285,11 @@ class Chunks:
 
     def __call__(self, *blocks):
         arrays = [b if b.__class__ is float else np.asarray(b, dtype=float) for b in blocks]
-        rows = arrays[self.first].shape[0]
+        rows = np.shape(arrays[self.first])[0]
         weight = rows / self.total if self.weight == "mean" else 1.0
         leaves = scheduling.leaves(self.kernel.run(arrays))
-        flat = [np.ravel(leaves[k]) * weight for k in self.reduced]
-        flat = np.concatenate(flat)[None, :] if flat else np.empty((1, 0))
+        parts = [np.ravel(leaves[k]) * weight for k in self.reduced]
+        flat = np.concatenate(parts)[None, :] if parts else np.empty((1, 0))
         return (flat,) + tuple(np.asarray(leaves[k], dtype=float) * weight for k in self.batched)
 
 
@@ -315,15 +318,17 @@ def _over_batch(fn, kind: str, values: list, da):
         if is_dask(a) and (not want or want[0] != batch):
             raise GraphcError(f"{label} is a dask array, but only inputs with the batch size "
                               f"{batch} first are split into chunks: pass it as a numpy array")
+    if batch is None:
+        raise TypeError("the chunks of a data set are split from at least one dask array")
     how = structure(fn.ir, fn.output, batch, fn.formula)
     if how == "rows" and kind not in ("value", "jvp"):
         raise GraphcError("a gradient needs a scalar value: write the loss as sum(...) or "
                           "mean(...) over the batch")
     template = next(a for a, w in zip(args, declared) if is_dask(a) and w and w[0] == batch)
-    pairs, first = [], None
+    pairs: list[object] = []  # as above
+    first = next(k for k, want in enumerate(declared) if want and want[0] == batch)
     for k, (want, a) in enumerate(zip(declared, args)):
         if want and want[0] == batch:
-            first = k if first is None else first
             if not is_dask(a):
                 a = da.from_array(a, chunks=(template.chunks[0],) + tuple(-1 for _ in want[1:]))
             a = a.rechunk({axis: -1 for axis in range(1, len(want))}) if len(want) > 1 else a

@@ -5,9 +5,10 @@ accepts a loss that :mod:`graphc.graph.batch_axis` proves is ``sum`` or ``mean``
 batch axis of rows that stay apart (:func:`check`); its ``value``, ``grad`` and
 ``value_and_grad`` run :mod:`graphc.backends.llvm.fused_ir`'s kernel: one pass over the rows
 that computes each row's value and backward pass and adds them up, vectorized across rows and
-split over threads by fixed chunks of rows, whose sums are added in chunk order (the same bits
-for any thread count). Nothing of the size of the data is allocated but the gradient of a
-batched variable in ``wrt``. Other kinds (jvp, hvp) run on the numpy backend.
+split over threads by fixed chunks of rows, whose sums are added in chunk order, in rounds of
+a fixed number of chunks (the same bits for any thread count, and little memory). Nothing of
+the size of the data is allocated but the gradient of a batched variable in ``wrt``. Other
+kinds (jvp, hvp) run on the numpy backend.
 
 Where a row's checked value is not finite (a domain error, nan or inf in the data), the numpy
 backend computes the call instead and gives its numbers or its DomainError, as the llvm
@@ -27,6 +28,8 @@ from graphc.backends.scheduling import positions
 from graphc.errors import GraphcError
 
 KINDS = ("value", "grad", "value_and_grad")
+#: The most chunk sums held at once (doubles): the chunks run in rounds of this many sums.
+PARTIALS = 1 << 16
 _KERNEL = ctypes.CFUNCTYPE(ctypes.c_int64, *[ctypes.c_void_p] * 5, ctypes.c_int64,
                            ctypes.c_int64, ctypes.c_int64, ctypes.c_double)
 
@@ -84,29 +87,35 @@ class FusedCode:
         params = np.concatenate(free) if free else np.zeros(1)
         k = self.made.accumulated
         chunks = -(-n // fused_ir.CHUNK)
-        partials = np.zeros((chunks, k))
         rowgrads = {v: np.empty(values[v].shape) for v in self.wrt
                     if v in self.batched and self.kind != "value"}
         divisor = float(n * self.per_row) if self.how == "mean" else 1.0
         row_pointers = (ctypes.c_void_p * max(len(rows), 1))(*[r.ctypes.data for r in rows])
         grad_pointers = (ctypes.c_void_p * max(len(rowgrads), 1))(
             *[g.ctypes.data for g in rowgrads.values()])
-        workers = max(1, min(workers, n // threads.MIN_POINTS, chunks))
-        edges = [chunks * t // workers for t in range(workers + 1)]
+        # Rounds of a fixed number of chunks (it depends on the sizes only), so that the
+        # chunks' sums take little memory and are added in the same order for any threads.
+        per_round = max(1, min(chunks, PARTIALS // k))
+        partials = np.zeros((per_round, k))
+        scratch = [np.empty(self.made.scratch) for _ in range(max(1, workers))]
+        totals, flag = np.zeros(k), 0
+        for first in range(0, chunks, per_round):
+            last = min(first + per_round, chunks)
+            rows_here = min(n, last * fused_ir.CHUNK) - first * fused_ir.CHUNK
+            count = max(1, min(workers, rows_here // threads.MIN_POINTS, last - first))
+            edges = [first + (last - first) * t // count for t in range(count + 1)]
+            base = partials.ctypes.data - first * k * 8  # chunk c's sums at row c - first
 
-        def part(t: int) -> int:
-            scratch = np.empty(self.made.scratch)
-            return kernel(row_pointers, params.ctypes.data, partials.ctypes.data,
-                          grad_pointers, scratch.ctypes.data, n, edges[t], edges[t + 1],
-                          divisor)
+            def part(t: int) -> int:
+                return kernel(row_pointers, params.ctypes.data, base, grad_pointers,
+                              scratch[t].ctypes.data, n, edges[t], edges[t + 1], divisor)
 
-        if workers == 1:
-            flag = part(0)
-        else:
-            flag = 0
-            for got in threads.pool().map(part, range(workers)):
-                flag |= got
-        totals = np.add.reduce(partials, axis=0)  # chunk after chunk: any thread count
+            if count == 1:
+                flag |= part(0)
+            else:
+                for got in threads.pool().map(part, range(count)):
+                    flag |= got
+            totals = totals + np.add.reduce(partials[:last - first], axis=0)  # in chunk order
         if self.how == "mean":
             totals = totals / divisor
         value, position, grads = totals[0], 1, []

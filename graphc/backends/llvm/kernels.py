@@ -2,73 +2,199 @@
 
 ``@<kind>_batch(ptr %.args, ptr %.steps, ptr %.out, i64 %.n, i64 %.start, i64 %.end)`` runs the
 points ``start`` to ``end`` of ``n``: argument ``j`` of point ``i`` is ``args[j][i * steps[j]]``
-(a step of 0 broadcasts one value), output ``k`` goes to ``out[k * n + i]``. The loop body is the
-module's body, inlined: straight-line code with no branch, which LLVM's loop vectorizer runs
-four points at a time (AVX2) when every call in it is inlined, as the math library's are.
+with ``steps[j]`` 1 (an array of ``n`` values) or 0 (one value broadcast to every point), and
+output ``k`` goes to ``out[k * n + i]``.
+
+The points run in tiles of :func:`tile` points. At the start, each broadcast argument's value is
+copied into a buffer of one tile's length, so that inside a tile every argument is read from
+consecutive doubles: its array from the tile's first point on, or its buffer. The loop over a
+tile's points calls the module's body (inlined: straight-line code with no branch), and its
+loads, stores and call carry an access group that the loop's metadata declares parallel (points
+never read what another point writes), so LLVM vectorizes it with no run-time check of strides
+or of overlapping outputs, however many arguments and outputs there are. With the math library
+(``vector``) the loop is asked to vectorize four points at a time, the width of the library's
+vector forms (:data:`graphc.backends.llvm.mathlib.WIDTH`), so each of its calls becomes one call
+of a vector function.
 
 It returns 1 when ``flags`` is asked (``on_domain_error="raise"``) and some point's checked
-value is not finite, else 0. With the math library (``vector``), the loop calls
-``@body_vector``; a point where some function's argument is outside its fast range sets bit 2,
-and then a second loop over the same points computes each such point again with ``@body`` (the
-C library's functions), overwriting its outputs: the C library's answer for that point. The
-second loop runs only when some point needs it.
+value is not finite, else 0. With the math library the loop calls ``@body_vector``; a point
+where some function's argument is outside its fast range sets bit 2, and then a second loop
+over the same points computes each such point again with ``@body`` (the C library's
+functions), overwriting its outputs: the C library's answer for that point. The second loop
+runs only when some point needs it.
 """
 
 from __future__ import annotations
 
+#: Points per tile, and the most bytes of broadcast buffers a kernel keeps on its stack.
+TILE, BUFFER_BYTES = 64, 128 * 1024
+#: Lanes the loop is asked to vectorize to with the math library (its vector forms' width).
+LANES = 4
 
-def _loads(count: int, index: str, tag: str) -> tuple[list[str], list[str]]:
-    lines, args = [], []
+
+def tile(count: int) -> int:
+    """Points per tile for a kernel of ``count`` arguments (fewer with many arguments, so that
+    the broadcast buffers stay within :data:`BUFFER_BYTES`); a multiple of :data:`LANES`."""
+    fitting = BUFFER_BYTES // (8 * max(count, 1))
+    return max(LANES * 2, min(TILE, fitting - fitting % LANES))
+
+
+def _fill(count: int, points: int) -> list[str]:
+    """Copy each broadcast argument's one value into its buffer (``points`` copies)."""
+    return ["  br label %.fill", ".fill:",
+            "  %.fj = phi i64 [ 0, %.entry ], [ %.fjnext, %.filled ]",
+            "  %.fsp = getelementptr i64, ptr %.steps, i64 %.fj",
+            "  %.fs = load i64, ptr %.fsp",
+            "  %.fbroadcast = icmp eq i64 %.fs, 0",
+            "  br i1 %.fbroadcast, label %.copy, label %.filled", ".copy:",
+            "  %.fap = getelementptr ptr, ptr %.args, i64 %.fj",
+            "  %.fa = load ptr, ptr %.fap",
+            "  %.fvalue = load double, ptr %.fa",
+            f"  %.fbase = mul i64 %.fj, {points}",
+            "  br label %.copyloop", ".copyloop:",
+            "  %.ft = phi i64 [ 0, %.copy ], [ %.ftnext, %.copyloop ]",
+            "  %.fslot = add i64 %.fbase, %.ft",
+            "  %.fq = getelementptr double, ptr %.buffer, i64 %.fslot",
+            "  store double %.fvalue, ptr %.fq",
+            "  %.ftnext = add i64 %.ft, 1",
+            f"  %.ftmore = icmp slt i64 %.ftnext, {points}",
+            "  br i1 %.ftmore, label %.copyloop, label %.filled", ".filled:",
+            "  %.fjnext = add i64 %.fj, 1",
+            f"  %.fjmore = icmp slt i64 %.fjnext, {count}",
+            "  br i1 %.fjmore, label %.fill, label %.ready"]
+
+
+def loop_metadata(vector: bool, loop: int = 0) -> list[str]:
+    """Loop number ``loop``'s access group (``!<4 loop>``) and properties (``!<4 loop + 1>``):
+    its accesses are parallel, and with the math library it is not interleaved (one copy of a
+    long body is enough)."""
+    group, me, parallel, once = (4 * loop + k for k in range(4))
+    asked = [f"!{once}"] if vector else []
+    lines = [f"!{group} = distinct !{{}}",
+             f"!{me} = distinct !{{{', '.join([f'!{me}', f'!{parallel}', *asked])}}}",
+             f'!{parallel} = !{{!"llvm.loop.parallel_accesses", !{group}}}']
+    if vector:
+        lines.append(f'!{once} = !{{!"llvm.loop.interleave.count", i32 1}}')
+    return lines
+
+
+def _prefetch(count: int, points: int, outputs: int) -> list[str]:
+    """Ask the caches for the next tile's arguments and outputs (``llvm.prefetch``, which never
+    faults, past an array's end included). A kernel reads and writes one stream of doubles per
+    argument and per output, more than the hardware's prefetchers follow (a network of 16
+    units has 81 arguments and 82 outputs); without this, each tile waits for memory."""
+    lines = [f"  %.pnext = add i64 %.t0, {points}"]
     for j in range(count):
-        lines += [f"  %.k{tag}{j} = mul i64 {index}, %.s{j}",
-                  f"  %.q{tag}{j} = getelementptr double, ptr %.a{j}, i64 %.k{tag}{j}",
-                  f"  %.x{tag}{j} = load double, ptr %.q{tag}{j}"]
-        args.append(f"double %.x{tag}{j}")
-    return lines, args
+        lines += [f"  %.pi{j} = mul i64 %.pnext, %.s{j}",
+                  f"  %.pa{j} = getelementptr double, ptr %.a{j}, i64 %.pi{j}"]
+    lines += _prefetch_rows([f"%.pa{j}" for j in range(count)], points, 0, "a")
+    outs = []
+    for k in range(outputs):
+        lines += [f"  %.pk{k} = mul i64 {k}, %.n", f"  %.pko{k} = add i64 %.pk{k}, %.pnext",
+                  f"  %.po{k} = getelementptr double, ptr %.out, i64 %.pko{k}"]
+        outs.append(f"%.po{k}")
+    return lines + _prefetch_rows(outs, points, 1, "o")
 
 
-def batch_kernel(name: str, count: int, flags: bool, vector: bool) -> list[str]:
-    """The kernel's definition (see the module docstring)."""
+def _prefetch_rows(rows: list[str], points: int, write: int, tag: str) -> list[str]:
+    lines = []
+    for r, row in enumerate(rows):
+        for line in range(0, points, 8):   # 8 doubles a cache line of 64 bytes
+            pointer = f"%.pf{tag}{r}_{line}"
+            lines += [f"  {pointer} = getelementptr double, ptr {row}, i64 {line}",
+                      f"  call void @llvm.prefetch.p0(ptr {pointer}, i32 {write}, i32 3, i32 1)"]
+    return lines
+
+
+def batch_kernel(name: str, count: int, flags: bool, vector: bool, outputs: int = 0) -> list[str]:
+    """The kernel's definition and its loop metadata (see the module docstring)."""
+    points = tile(count)
+    body = "body_vector" if vector else "body"
+    mask = (1 if flags else 0) | (2 if vector else 0)
+    loads, args = [], []
+    for j in range(count):
+        loads += [f"  %.q{j} = getelementptr double, ptr %.p{j}, i64 %.i",
+                  f"  %.x{j} = load double, ptr %.q{j}, !llvm.access.group !0"]
+        args.append(f"double %.x{j}")
+    work = ["  %.ot = getelementptr double, ptr %.out, i64 %.t0",
+            "  br label %.loop", ".loop:",
+            "  %.i = phi i64 [ 0, %.tile ], [ %.next, %.loop ]",
+            "  %.seen = phi i64 [ %.seent, %.tile ], [ %.seen2, %.loop ]", *loads,
+            "  %.o = getelementptr double, ptr %.ot, i64 %.i",
+            f"  %.flag = call i32 @{body}({', '.join(args + ['ptr %.o', 'i64 %.n'])}), "
+            "!llvm.access.group !0",
+            "  %.wide = zext i32 %.flag to i64",
+            f"  %.kept = and i64 %.wide, {mask}",
+            "  %.seen2 = or i64 %.seen, %.kept",
+            "  %.next = add i64 %.i, 1", "  %.more = icmp slt i64 %.next, %.len",
+            "  br i1 %.more, label %.loop, label %.tiled, !llvm.loop !1"]
+    return (around(name, count, points, work, _second_loop(count) if vector else [],
+                   outputs=outputs) + loop_metadata(vector))
+
+
+def around(name: str, count: int, points: int, work: list[str], second: list[str],
+           allocas: tuple[str, ...] = (), outputs: int = 0) -> list[str]:
+    """A kernel's definition around the ``work`` of one tile: the broadcast buffers, then for
+    each tile ``%.t0`` (its first point), ``%.len`` (its points) and ``%.p<j>`` (argument
+    ``j``'s first value for the tile, its values consecutive), and ``%.seent``, the flags so
+    far. ``work`` starts in block ``.tile``, defines ``%.seen2`` (the flags with the tile's)
+    and ends by branching to ``.tiled``; ``second``, if any, runs after the last tile and ends
+    by branching to ``.exit`` from ``.fixnext`` or ``.done``. ``allocas`` go to the entry
+    block (the stack the kernel keeps for its whole run)."""
     lines = [f"define i64 @{name}(ptr noalias nocapture readonly %.args, "
              "ptr noalias nocapture readonly %.steps, ptr noalias nocapture %.out, "
-             "i64 %.n, i64 %.start, i64 %.end) nounwind {", ".entry:"]
+             "i64 %.n, i64 %.start, i64 %.end) nounwind {", ".entry:", *allocas]
+    if count:
+        lines.append(f"  %.buffer = alloca double, i64 {count * points}, align 32")
+        lines += _fill(count, points)
+        lines.append(".ready:")
+    pointers = []
     for j in range(count):
         lines += [f"  %.ap{j} = getelementptr ptr, ptr %.args, i64 {j}",
                   f"  %.a{j} = load ptr, ptr %.ap{j}",
                   f"  %.sp{j} = getelementptr i64, ptr %.steps, i64 {j}",
-                  f"  %.s{j} = load i64, ptr %.sp{j}"]
-    body = "body_vector" if vector else "body"
-    mask = (1 if flags else 0) | (2 if vector else 0)
-    loads, args = _loads(count, "%.i", "")
+                  f"  %.s{j} = load i64, ptr %.sp{j}",
+                  f"  %.b{j} = icmp eq i64 %.s{j}, 0",
+                  f"  %.buf{j} = getelementptr double, ptr %.buffer, i64 {j * points}"]
+        pointers += [f"  %.at{j} = getelementptr double, ptr %.a{j}, i64 %.t0",
+                     f"  %.p{j} = select i1 %.b{j}, ptr %.buf{j}, ptr %.at{j}"]
+    first = "%.ready" if count else "%.entry"
     lines += ["  %.empty = icmp sge i64 %.start, %.end",
-              "  br i1 %.empty, label %.exit, label %.loop", ".loop:",
-              "  %.i = phi i64 [ %.start, %.entry ], [ %.next, %.loop ]",
-              "  %.seen = phi i64 [ 0, %.entry ], [ %.seen2, %.loop ]", *loads,
-              "  %.o = getelementptr double, ptr %.out, i64 %.i",
-              f"  %.flag = call i32 @{body}({', '.join(args + ['ptr %.o', 'i64 %.n'])})",
-              "  %.wide = zext i32 %.flag to i64",
-              f"  %.kept = and i64 %.wide, {mask}",
-              "  %.seen2 = or i64 %.seen, %.kept",
-              "  %.next = add i64 %.i, 1", "  %.more = icmp slt i64 %.next, %.end",
-              "  br i1 %.more, label %.loop, label %.done", ".done:"]
-    if vector:
-        again, again_args = _loads(count, "%.j", "r")
-        lines += ["  %.slow = and i64 %.seen2, 2", "  %.anyslow = icmp ne i64 %.slow, 0",
-                  "  br i1 %.anyslow, label %.fix, label %.exit", ".fix:",
-                  "  %.j = phi i64 [ %.start, %.done ], [ %.jnext, %.fixnext ]", *again,
-                  "  %.or = getelementptr double, ptr %.out, i64 %.j",
-                  f"  %.fflag = call i32 @body_vector"
-                  f"({', '.join(again_args + ['ptr %.or', 'i64 %.n'])})",
-                  "  %.fslow = and i32 %.fflag, 2", "  %.needs = icmp ne i32 %.fslow, 0",
-                  "  br i1 %.needs, label %.redo, label %.fixnext", ".redo:",
-                  f"  %.rflag = call i32 @body({', '.join(again_args + ['ptr %.or', 'i64 %.n'])})",
-                  "  br label %.fixnext", ".fixnext:",
-                  "  %.jnext = add i64 %.j, 1", "  %.jmore = icmp slt i64 %.jnext, %.end",
-                  "  br i1 %.jmore, label %.fix, label %.exit"]
-    else:
-        lines.append("  br label %.exit")
-    lines += [".exit:",
-              "  %.result = phi i64 [ 0, %.entry ], "
-              + ("[ %.seen2, %.done ], [ %.seen2, %.fixnext ]" if vector else "[ %.seen2, %.done ]"),
-              "  %.answer = and i64 %.result, 1", "  ret i64 %.answer", "}"]
-    return lines
+              "  br i1 %.empty, label %.exit, label %.tile", ".tile:",
+              f"  %.t0 = phi i64 [ %.start, {first} ], [ %.t0next, %.tiled ]",
+              f"  %.seent = phi i64 [ 0, {first} ], [ %.seen2, %.tiled ]",
+              "  %.left = sub i64 %.end, %.t0",
+              f"  %.short = icmp slt i64 %.left, {points}",
+              f"  %.len = select i1 %.short, i64 %.left, i64 {points}",
+              *pointers, *_prefetch(count, points, outputs), *work, ".tiled:",
+              "  %.t0next = add i64 %.t0, %.len",
+              "  %.tmore = icmp slt i64 %.t0next, %.end",
+              "  br i1 %.tmore, label %.tile, label %.done", ".done:"]
+    lines += second or ["  br label %.exit"]
+    return lines + [".exit:",
+                    f"  %.result = phi i64 [ 0, {first} ], "
+                    + ("[ %.seen2, %.done ], [ %.seen2, %.fixnext ]" if second
+                       else "[ %.seen2, %.done ]"),
+                    "  %.answer = and i64 %.result, 1", "  ret i64 %.answer", "}", ""]
+
+
+def _second_loop(count: int) -> list[str]:
+    """The points again, one at a time, each outside the fast range computed with ``@body``."""
+    again, again_args = [], []
+    for j in range(count):
+        again += [f"  %.kr{j} = mul i64 %.j, %.s{j}",
+                  f"  %.qr{j} = getelementptr double, ptr %.a{j}, i64 %.kr{j}",
+                  f"  %.xr{j} = load double, ptr %.qr{j}"]
+        again_args.append(f"double %.xr{j}")
+    tail = ", ".join(again_args + ["ptr %.or", "i64 %.n"])
+    return ["  %.slow = and i64 %.seen2, 2", "  %.anyslow = icmp ne i64 %.slow, 0",
+            "  br i1 %.anyslow, label %.fix, label %.exit", ".fix:",
+            "  %.j = phi i64 [ %.start, %.done ], [ %.jnext, %.fixnext ]", *again,
+            "  %.or = getelementptr double, ptr %.out, i64 %.j",
+            f"  %.fflag = call i32 @body_vector({tail})",
+            "  %.fslow = and i32 %.fflag, 2", "  %.needs = icmp ne i32 %.fslow, 0",
+            "  br i1 %.needs, label %.redo, label %.fixnext", ".redo:",
+            f"  %.rflag = call i32 @body({tail})",
+            "  br label %.fixnext", ".fixnext:",
+            "  %.jnext = add i64 %.j, 1", "  %.jmore = icmp slt i64 %.jnext, %.end",
+            "  br i1 %.jmore, label %.fix, label %.exit"]

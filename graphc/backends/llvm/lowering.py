@@ -9,7 +9,8 @@ own choices where it makes one: ``max(a, b)`` is ``a`` unless ``b > a``, ``x ** 
 library's ``pow``, ``float(x > 0)`` is ``1.0`` or ``0.0``. The stable forms of sigmoid,
 softplus and log_sigmoid are the op table's (``graphc/ops/scalar.py``), computed without a
 branch: both sides, then a ``select`` (IEEE arithmetic never traps, so the side not chosen is
-harmless).
+harmless). In batch code every op of the sigmoid family computes ``exp(-|x|)`` alone, the same
+instructions in each, so that the ops of one ``x`` share one exponential (see ``_sigmoid``).
 
 What Python raises on (a call into ``math``, ``/``, ``**``) LLVM computes as nan or inf;
 :data:`MAY_RAISE` names those ops, so that the code can flag a point where one of them is not
@@ -69,6 +70,10 @@ class Block:
 
     def call(self, function: str, *args: str, name: str | None = None) -> str:
         listed = ", ".join(f"double {a}" for a in args)
+        if function == "pow" and self.fast is not None and args[1] == TWO:
+            # x ** 2 in a batch kernel: the product, correctly rounded, every special value
+            # as pow's; the library's pow is many times its cost
+            return self.emit(f"fmul double {args[0]}, {args[0]}", name)
         own = self.fast.FUNCTIONS.get(function) if self.fast is not None else None
         if own is None:
             self.called.add(function)
@@ -134,16 +139,38 @@ def _relu(b: Block, x: str, name=None) -> str:
     return _max(b, x, ZERO, name)
 
 
+def _decay(b: Block, x: str) -> str:
+    """``exp(-abs(x))``, written the same way by every op of the sigmoid family, so that LLVM
+    merges the calls of ops of one ``x`` (and of ``-x``: ``fabs(-x)`` is ``fabs(x)``) into one."""
+    return b.call("exp", b.emit(f"fneg double {b.fabs(x)}"))
+
+
+def _over_one_plus(b: Block, x: str, chosen: Callable[[str, str], str], name=None) -> str:
+    """``n / (1 + e)`` with ``e = exp(-abs(x))`` and ``n = chosen(e, x >= 0)``, 1 or ``e``:
+    sigmoid(x) is ``1 / (1 + e)`` for ``x >= 0`` and ``e / (1 + e)`` below, sigmoid(-x) the
+    other way round, so a sigmoid and its mirror share one exponential and one ``1 + e``."""
+    e = _decay(b, x)
+    return b.binary("fdiv", chosen(e, b.compare("oge", x, ZERO)), b.binary("fadd", ONE, e), name)
+
+
 def _sigmoid(b: Block, x: str, name=None) -> str:
-    """``1 / (1 + exp(-x)) if x > -709 else exp(x)``."""
+    """``1 / (1 + exp(-x)) if x > -709 else exp(x)``. Batch code: ``(1 if x >= 0 else e) /
+    (1 + e)``, ``e = exp(-abs(x))``: the same arithmetic from 0 up, as many roundings below
+    (below -709 ``1 + e`` is 1 and the quotient is ``exp(x)`` exactly); one exponential."""
+    if b.fast is not None:
+        return _over_one_plus(b, x, lambda e, up: b.select(up, ONE, e), name)
     inner = b.call("exp", b.emit(f"fneg double {x}"))
     logistic = b.binary("fdiv", ONE, b.binary("fadd", ONE, inner))
     return b.select(b.compare("ogt", x, double(-709.0)), logistic, b.call("exp", x), name)
 
 
 def _sigmoid_complement(b: Block, x: str, s: str, name=None) -> str:
-    """``1 - s if x < 0 else 1 / (1 + exp(x)) if x < 709 else exp(-x)``."""
+    """``1 - s if x < 0 else 1 / (1 + exp(x)) if x < 709 else exp(-x)``. Batch code: ``1 - s``
+    below 0, ``e / (1 + e)`` (sigmoid(-x); ``exp(-x)`` exactly past 709) from 0 up."""
     below = b.binary("fsub", ONE, s)
+    if b.fast is not None:
+        upper = _over_one_plus(b, x, lambda e, up: e)
+        return b.select(b.compare("olt", x, ZERO), below, upper, name)
     middle = b.binary("fdiv", ONE, b.binary("fadd", ONE, b.call("exp", x)))
     tail = b.call("exp", b.emit(f"fneg double {x}"))
     upper = b.select(b.compare("olt", x, double(709.0)), middle, tail)
@@ -152,13 +179,12 @@ def _sigmoid_complement(b: Block, x: str, s: str, name=None) -> str:
 
 def _softplus(b: Block, x: str, name=None) -> str:
     """``max(x, 0.0) + log1p(exp(-abs(x)))``."""
-    tail = b.call("log1p", b.call("exp", b.emit(f"fneg double {b.fabs(x)}")))
-    return b.binary("fadd", _max(b, x, ZERO), tail, name)
+    return b.binary("fadd", _max(b, x, ZERO), b.call("log1p", _decay(b, x)), name)
 
 
 def _log_sigmoid(b: Block, x: str, name=None) -> str:
-    tail = b.call("log1p", b.call("exp", b.emit(f"fneg double {b.fabs(x)}")))
-    return b.binary("fsub", _min(b, x, ZERO), tail, name)
+    """``min(x, 0.0) - log1p(exp(-abs(x)))``."""
+    return b.binary("fsub", _min(b, x, ZERO), b.call("log1p", _decay(b, x)), name)
 
 
 def _tanh_derivative(b: Block, x: str, t: str, name=None) -> str:
@@ -220,31 +246,89 @@ def lower(block: Block, op_name: str, operands: list[str], name: str) -> str:
 
 def declarations(called: set[str]) -> list[str]:
     """The declarations of the C library's functions ``called``, and the intrinsics."""
-    lines = [f"declare double @{f}(double)" for f in sorted(called - {"pow"})]
+    lines = [f"declare double @{f}(double)" for f in sorted(called - {"pow", "sincos"})]
+    if "sincos" in called:
+        lines.append("declare { double, double } @llvm.sincos.f64(double)")
     if "pow" in called:
         lines.append("declare double @pow(double, double)")
     lines += ["declare double @llvm.fabs.f64(double)", "declare double @llvm.sqrt.f64(double)"]
     return lines
 
 
-def statements(block: Block, listed: list, check_all: bool, store=None) -> list[str]:
+def statements(block: Block, listed: list, check_all: bool, store=None,
+               load=None) -> list[str]:
     """Write ``listed`` into ``block``: each statement ``(line number, quoted line, op name,
     operands, name)`` under its comment, or a section's title (a string) as a comment. Returns
     the values to check (every value with ``check_all``, else those of ops not :data:`SAFE`);
-    ``store(value)``, if given, is called after each value is computed."""
+    ``store(value)``, if given, is called after each value is computed, ``load(operands)``
+    before."""
     checked = []
-    for statement in listed:
+    pair = ""   # the sine or cosine computed with the statement before (``sincos``)
+    for k, statement in enumerate(listed):
         if isinstance(statement, str):
             block.lines.append(f"  ; {statement}")
             continue
         number, quoted, op_name, operands, value_name = statement
         block.lines.append(f"  ; line {number}: {quoted}")
-        value = lower(block, op_name, operands, value_name)
+        if load is not None:
+            load(operands)
+        if pair:
+            value = block.emit(f"extractvalue {{ double, double }} {pair}, "
+                               f"{SINCOS.index(op_name)}", value_name)
+            pair = ""
+        elif op_name in SINCOS and block.fast is None and _pairs(statement, listed, k + 1):
+            pair = block.emit(f"call {{ double, double }} @llvm.sincos.f64(double {operands[0]})")
+            block.called.add("sincos")
+            value = block.emit(f"extractvalue {{ double, double }} {pair}, "
+                               f"{SINCOS.index(op_name)}", value_name)
+        else:
+            value = lower(block, op_name, operands, value_name)
         if check_all or op_name not in SAFE:
             checked.append(value)
         if store is not None:
             store(value)
     return checked
+
+
+#: sin and cos of one argument are one call to the C library's ``sincos`` (``llvm.sincos``),
+#: which gives the same bits as ``sin`` and ``cos`` (glibc computes them by the same code) in
+#: about the time of one of them. :func:`pair_sin_cos` puts such pairs next to each other.
+SINCOS = ("sin", "cos")
+
+
+def _pairs(statement: tuple, listed: list, k: int) -> bool:
+    """Whether ``listed[k]`` is the other of ``SINCOS`` of ``statement``'s argument."""
+    if k >= len(listed) or isinstance(listed[k], str):
+        return False
+    other = listed[k]
+    return {other[2], statement[2]} == set(SINCOS) and other[3] == statement[3]
+
+
+def pair_sin_cos(listed: list) -> list:
+    """``listed`` with the later of each sin and cos of the same argument moved to just after
+    the earlier one (it reads only that argument, already computed there), so that
+    :func:`statements` computes both with one call."""
+    first: dict[tuple, int] = {}     # (op, argument) -> its position
+    partner: dict[int, int] = {}     # earlier position -> the later one's
+    for k, statement in enumerate(listed):
+        if isinstance(statement, str) or statement[2] not in SINCOS:
+            continue
+        other = SINCOS[1 - SINCOS.index(statement[2])]
+        earlier = first.get((other, statement[3][0]))
+        if earlier is not None:
+            partner[earlier] = k
+        first[(statement[2], statement[3][0])] = k
+    if not partner:
+        return listed
+    moved = set(partner.values())
+    result = []
+    for k, statement in enumerate(listed):
+        if k in moved:
+            continue
+        result.append(statement)
+        if k in partner:
+            result.append(listed[partner[k]])
+    return result
 
 
 def store_outputs(block: Block, outputs: list[str]) -> None:

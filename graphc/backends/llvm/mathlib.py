@@ -1,10 +1,16 @@
-"""graphc's own math library in LLVM IR: branch-free scalar ``double`` functions.
+"""graphc's own math library in LLVM IR: branch-free ``double`` functions and their vector forms.
 
 The C library's ``exp``/``log``/``sin``... are calls LLVM cannot vectorize (pip's llvmlite has no
 vector math library), so a batch loop calling them runs one point at a time. The functions here
 are range reduction plus polynomial, with every special value (nan, +-inf, +-0, subnormals,
-overflow and underflow) chosen by ``select`` instead of a branch; each is ``alwaysinline``, so
-a loop calling them vectorizes. Every function is within 4 ulps of the correctly rounded value
+overflow and underflow) chosen by ``select`` instead of a branch. Each is written twice from the
+same Python: a scalar function ``@graphc_exp(double)`` and its vector form
+``@graphc_exp_v4(<4 x double>)``, the same instructions on four lanes. The scalar function is
+``noinline`` and names its vector form in LLVM's ``vector-function-abi-variant`` attribute, so
+LLVM's loop vectorizer turns a loop's call of the scalar function into a call of the vector
+form, four points at a time, and a loop body stays as short as the program it computes (inlined,
+every call would copy the function's 30 to 80 instructions into the loop, and code generation
+grows faster than linearly with the loop's length). Every function is within 4 ulps of the correctly rounded value
 over its whole range (the C library's special values included), as ``benchmarks/mathlib_ulps.py``
 measures and docs/llvm.md lists.
 
@@ -26,11 +32,21 @@ from graphc.backends.llvm import (mathlib_erf, mathlib_exp, mathlib_inverse, mat
 from graphc.backends.llvm.mathlib_ir import Body, define
 from graphc.errors import GraphcError
 
+#: Lanes of the vector forms: four doubles, one AVX2 register (LLVM's choice for doubles on
+#: x86-64 with AVX2, and on AVX-512 CPUs that prefer 256-bit vectors).
+WIDTH = 4
+#: What every function of the library is: no memory access, no unwinding, always returns.
+_PURE = "nounwind memory(none) willreturn"
+
 
 @dataclass(frozen=True)
 class MathFunction:
     """One function of the library: its printed name, LLVM symbol and arity, and the symbol
-    of its ``i1 (double...)`` fast-range predicate, or None where it is accurate everywhere."""
+    of its ``i1 (double...)`` fast-range predicate, or None where it is accurate everywhere.
+    ``inline``: a function of one instruction, always inlined (it vectorizes by itself);
+    ``square``: ``f(x, 2.0)`` is ``x*x`` (pow: correctly rounded, where the general path is
+    good to an ulp and costs fifty times more), chosen by an inlined select that LLVM folds
+    where the exponent is the constant 2."""
 
     name: str
     symbol: str
@@ -38,24 +54,64 @@ class MathFunction:
     fast_range_symbol: str | None
     emit: Callable[..., str]
     emit_fast_range: Callable[..., str] | None = None
+    inline: bool = False
+    square: bool = False
+
+    @property
+    def general_symbol(self) -> str:
+        """The symbol of the function that has a vector form."""
+        return f"{self.symbol}_any" if self.square else self.symbol
 
     def ir(self) -> str:
-        """The definitions of the function and of its predicate, if it has one."""
+        """The definitions of the function and of its predicate, if it has one, each as a
+        scalar function and as its vector form (see the module docstring)."""
         params = ["x", "y"][: self.arity]
-        body = Body()
-        text = define(self.symbol, params, body, self.emit(body, *(f"%{p}" for p in params)))
-        if self.emit_fast_range is not None and self.fast_range_symbol is not None:
+        args = [f"%{p}" for p in params]
+        if self.inline:
             body = Body()
-            result = self.emit_fast_range(body, *(f"%{p}" for p in params))
-            text += define(self.fast_range_symbol, params, body, result, returns="i1")
+            return define(self.symbol, params, body, self.emit(body, *args))
+        pieces = [(self.general_symbol, self.emit, "double")]
+        if self.emit_fast_range is not None and self.fast_range_symbol is not None:
+            pieces.append((self.fast_range_symbol, self.emit_fast_range, "i1"))
+        text = self._square_ir(params) if self.square else ""
+        for symbol, emit, returns in pieces:
+            for width in (None, WIDTH):
+                body = Body(width)
+                result = emit(body, *args)
+                if width is None:
+                    mangled = f"_ZGV_LLVM_N{WIDTH}{'v' * self.arity}_{symbol}({vector_name(symbol)})"
+                    attributes = f'noinline {_PURE} "vector-function-abi-variant"="{mangled}"'
+                    text += define(symbol, params, body, result, returns, attributes)
+                else:
+                    text += define(vector_name(symbol), params, body, result, returns, _PURE)
         return text
+
+    def _square_ir(self, params: list[str]) -> str:
+        body = Body()
+        general = body._emit(f"call double @{self.general_symbol}(double %x, double %y)")
+        squared = body.select(body.fcmp("oeq", "%y", body.c(2.0)), body.mul("%x", "%x"), general)
+        return define(self.symbol, params, body, squared)
+
+    def vector_symbols(self) -> list[str]:
+        """The symbols of the vector forms this function defines."""
+        if self.inline:
+            return []
+        symbols = [self.general_symbol] + ([self.fast_range_symbol] if self.fast_range_symbol
+                                           else [])
+        return [vector_name(s) for s in symbols]
+
+
+def vector_name(symbol: str) -> str:
+    """The symbol of the vector form of the scalar function ``symbol``."""
+    return f"{symbol}_v{WIDTH}"
 
 
 def _function(name: str, emit: Callable[..., str], arity: int = 1,
-              fast_range: Callable[..., str] | None = None) -> MathFunction:
+              fast_range: Callable[..., str] | None = None, inline: bool = False,
+              square: bool = False) -> MathFunction:
     return MathFunction(name, f"graphc_{name}", arity,
                         f"graphc_{name}_fast" if fast_range is not None else None,
-                        emit, fast_range)
+                        emit, fast_range, inline, square)
 
 
 def _sqrt(b: Body, x: str) -> str:
@@ -82,17 +138,23 @@ FUNCTIONS: dict[str, MathFunction] = {f.name: f for f in (
     _function("acos", mathlib_inverse.emit_acos),
     _function("erf", mathlib_erf.emit_erf),
     _function("erfc", mathlib_erf.emit_erfc),
-    _function("pow", mathlib_pow.emit_pow, arity=2),
-    _function("sqrt", _sqrt),
-    _function("fabs", _fabs),
+    _function("pow", mathlib_pow.emit_pow, arity=2, square=True),
+    _function("sqrt", _sqrt, inline=True),
+    _function("fabs", _fabs, inline=True),
 )}
 
 
 def module_ir(names: Iterable[str]) -> str:
-    """LLVM IR text defining the functions ``names`` (each once, in a fixed order)."""
+    """LLVM IR text defining the functions ``names`` (each once, in a fixed order), scalar and
+    vector forms, and the ``@llvm.compiler.used`` list that keeps the vector forms until the
+    loop vectorizer has called them (a module holds one such list: this one)."""
     wanted = set(names)
     unknown = sorted(wanted - FUNCTIONS.keys())
     if unknown:
         raise GraphcError(f"graphc's LLVM math library has no function {', '.join(unknown)}; "
                           f"it has {', '.join(sorted(FUNCTIONS))}")
-    return "".join(FUNCTIONS[name].ir() for name in sorted(wanted))
+    chosen = [FUNCTIONS[name] for name in sorted(wanted)]
+    kept = [f"ptr @{symbol}" for f in chosen for symbol in f.vector_symbols()]
+    used = (f"@llvm.compiler.used = appending global [{len(kept)} x ptr] [{', '.join(kept)}], "
+            'section "llvm.metadata"\n') if kept else ""
+    return "".join(f.ir() for f in chosen) + used

@@ -1,4 +1,4 @@
-"""Writing branch-free scalar ``double`` functions as LLVM IR text.
+"""Writing branch-free ``double`` functions as LLVM IR text, scalar or on vectors.
 
 The math library's functions are written in Python against :class:`Body`, which appends one
 SSA instruction per call and returns the value's name, so a function reads like the formula it
@@ -40,41 +40,57 @@ def double_constant(value: float) -> str:
 
 
 class Body:
-    """The instructions of one function under construction; each method returns a value name."""
+    """The instructions of one function under construction; each method returns a value name.
 
-    def __init__(self) -> None:
+    ``width`` None writes scalar code (``double``, ``i64``, ``i1``); a width ``w`` writes the
+    same instructions on vectors of ``w`` lanes (``<w x double>``..., constants as ``splat``,
+    the intrinsics' vector forms), the function that LLVM's loop vectorizer calls in place of
+    the scalar one."""
+
+    def __init__(self, width: int | None = None) -> None:
         self.lines: list[str] = []
+        self.width = width
+        lanes = f"<{width} x " if width else ""
+        close = ">" if width else ""
+        self.double, self.i64, self.i1 = (f"{lanes}{t}{close}" for t in ("double", "i64", "i1"))
+        self._suffix = f"v{width}f64" if width else "f64"
 
     def _emit(self, text: str) -> str:
         name = f"%t{len(self.lines)}"
         self.lines.append(f"  {name} = {text}")
         return name
 
-    @staticmethod
-    def c(value: float) -> str:
+    def c(self, value: float) -> str:
         """A double constant (not an instruction)."""
-        return double_constant(float(value))
+        return self._splat("double", double_constant(float(value)))
+
+    def _splat(self, scalar: str, literal: str) -> str:
+        return f"splat ({scalar} {literal})" if self.width else literal
+
+    def _int(self, value: str | int) -> str:
+        return self._splat("i64", str(value)) if isinstance(value, int) else value
 
     # Floating-point arithmetic, each correctly rounded.
     def add(self, a: str, b: str) -> str:
-        return self._emit(f"fadd double {a}, {b}")
+        return self._emit(f"fadd {self.double} {a}, {b}")
 
     def sub(self, a: str, b: str) -> str:
-        return self._emit(f"fsub double {a}, {b}")
+        return self._emit(f"fsub {self.double} {a}, {b}")
 
     def mul(self, a: str, b: str) -> str:
-        return self._emit(f"fmul double {a}, {b}")
+        return self._emit(f"fmul {self.double} {a}, {b}")
 
     def div(self, a: str, b: str) -> str:
-        return self._emit(f"fdiv double {a}, {b}")
+        return self._emit(f"fdiv {self.double} {a}, {b}")
 
     def neg(self, a: str) -> str:
-        return self._emit(f"fneg double {a}")
+        return self._emit(f"fneg {self.double} {a}")
 
     def call(self, intrinsic: str, *args: str) -> str:
         assert intrinsic in INTRINSICS, intrinsic
-        listed = ", ".join(f"double {a}" for a in args)
-        return self._emit(f"call double @{intrinsic}({listed})")
+        listed = ", ".join(f"{self.double} {a}" for a in args)
+        name = intrinsic.replace(".f64", f".{self._suffix}")
+        return self._emit(f"call {self.double} @{name}({listed})")
 
     def muladd(self, a: str, b: str, c: str) -> str:
         """a*b + c, fused or not as the target likes (both within every stated bound)."""
@@ -106,24 +122,24 @@ class Body:
     # Comparisons and selection.
     def fcmp(self, predicate: str, a: str, b: str) -> str:
         """An ``i1``; ordered predicates (olt, oge, oeq, ...) are false when either is nan."""
-        return self._emit(f"fcmp {predicate} double {a}, {b}")
+        return self._emit(f"fcmp {predicate} {self.double} {a}, {b}")
 
     def select(self, condition: str, a: str, b: str) -> str:
-        return self._emit(f"select i1 {condition}, double {a}, double {b}")
+        return self._emit(f"select {self.i1} {condition}, {self.double} {a}, {self.double} {b}")
 
     def is_nan(self, a: str) -> str:
         return self.fcmp("uno", a, a)
 
     def both(self, a: str, b: str) -> str:
         """The ``i1`` a and b."""
-        return self._emit(f"and i1 {a}, {b}")
+        return self._emit(f"and {self.i1} {a}, {b}")
 
     def same(self, a: str, b: str) -> str:
         """The ``i1`` a == b (two ``i1``)."""
-        return self._emit(f"icmp eq i1 {a}, {b}")
+        return self._emit(f"icmp eq {self.i1} {a}, {b}")
 
     def either(self, a: str, b: str) -> str:
-        return self._emit(f"or i1 {a}, {b}")
+        return self._emit(f"or {self.i1} {a}, {b}")
 
     def clamp(self, x: str, low: float, high: float) -> str:
         """x limited to [low, high], and nan replaced by 0 (callers select nan back at the end)."""
@@ -133,18 +149,18 @@ class Body:
 
     # Bits.
     def to_bits(self, a: str) -> str:
-        return self._emit(f"bitcast double {a} to i64")
+        return self._emit(f"bitcast {self.double} {a} to {self.i64}")
 
     def from_bits(self, a: str) -> str:
-        return self._emit(f"bitcast i64 {a} to double")
+        return self._emit(f"bitcast {self.i64} {a} to {self.double}")
 
     def int_op(self, op: str, a: str, b: str | int) -> str:
         """An i64 operation: add, sub, and, or, xor, shl, ashr, lshr."""
-        return self._emit(f"{op} i64 {a}, {b}")
+        return self._emit(f"{op} {self.i64} {self._int(a)}, {self._int(b)}")
 
     def icmp(self, predicate: str, a: str, b: str | int) -> str:
         """An i1 comparing two i64 (eq, ne, slt, ...)."""
-        return self._emit(f"icmp {predicate} i64 {a}, {b}")
+        return self._emit(f"icmp {predicate} {self.i64} {self._int(a)}, {self._int(b)}")
 
     def int_to_double(self, i: str) -> str:
         """An i64 below 2**51 in magnitude as a double (exact)."""
@@ -162,8 +178,11 @@ class Body:
 
 
 def define(symbol: str, params: Sequence[str], body: Body, result: str,
-           returns: str = "double") -> str:
-    """The text of one function: always inlined, no memory access, no unwinding."""
-    listed = ", ".join(f"double %{p}" for p in params)
-    head = f"define linkonce_odr {returns} @{symbol}({listed}) alwaysinline nounwind {{"
-    return "\n".join([head, *body.lines, f"  ret {returns} {result}", "}", ""])
+           returns: str = "double", attributes: str = "alwaysinline nounwind",
+           linkage: str = "linkonce_odr") -> str:
+    """The text of one function (by default always inlined, no memory access, no unwinding);
+    its types are the body's, scalar or vector."""
+    listed = ", ".join(f"{body.double} %{p}" for p in params)
+    kind = body.i1 if returns == "i1" else body.double
+    head = f"define {linkage} {kind} @{symbol}({listed}) {attributes} {{"
+    return "\n".join([head, *body.lines, f"  ret {kind} {result}", "}", ""])

@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from graphc.backends import printing, scheduling
-from graphc.backends.llvm import kernels, lowering, packed, parts, python_entry, vector_math
+from graphc.backends.llvm import (kernel_parts, kernels, lowering, packed, parts, python_entry,
+                                  vector_math)
 from graphc.backends.llvm.lowering import Block, double
 from graphc.backends.naming import Names
 from graphc.backends.scheduling import Program
@@ -102,6 +103,16 @@ def local(name: str) -> str:
     return f'%"{escaped}"'
 
 
+def _comment(line: str) -> str:
+    """A stripped line of the printed code as comment text: itself where ``comment_text``
+    would not change it (ASCII, printable, single spaces, short, no ``/*``), which is every
+    line graphc prints but those that hold a user's name outside ASCII."""
+    if line.isascii() and line.isprintable() and len(line) <= 200 and "  " not in line \
+            and "/*" not in line and "*/" not in line:
+        return line
+    return comment_text(line)
+
+
 def build(graph, program: Program, names: Names, record, ops: int, check_all: bool,
           header: str = "", variables: int | None = None) -> ModuleText:
     """The module of ``program`` (see the module docstring); ``record`` is the llvm backend's
@@ -128,10 +139,11 @@ def build(graph, program: Program, names: Names, record, ops: int, check_all: bo
         text = line.strip()
         if node is None:
             if text.startswith("#"):
-                statements.append(comment_text(text[1:].strip()))
+                statements.append(_comment(text[1:].strip()))
             continue
-        statements.append((number, comment_text(text), op_of[node].name,
+        statements.append((number, _comment(text), op_of[node].name,
                            [operand(a) for a in arguments[node]], local(of[node])))
+    statements = lowering.pair_sin_cos(statements)
     outputs = [operand(o) for o in program.outputs]
     called: set[str] = set()
     signature = ", ".join([f"double {p}" for p in params] + ["ptr noalias nocapture %.out",
@@ -151,11 +163,15 @@ def build(graph, program: Program, names: Names, record, ops: int, check_all: bo
     def make_kernel() -> str:
         batch_body: list[str] = []
         used: set[str] = set()
-        if fast is not None:
+        if fast is not None and kernel_parts.needed(statements):  # parts as loops over tiles
+            batch_body, used = kernel_parts.batch_kernel(batch, statements, params, outputs,
+                                                         check_all, set(called), fast)
+        elif fast is not None:
             batch_body, used = _body("body_vector", signature, statements, params, outputs,
                                      check_all, set(called), fast)
-        kernel = "\n".join(batch_body + kernels.batch_kernel(batch, len(params), check_all,
-                                                             bool(batch_body))) + "\n"
+            batch_body += kernels.batch_kernel(batch, len(params), check_all, True, len(outputs))
+        kernel = "\n".join(batch_body or kernels.batch_kernel(batch, len(params), check_all,
+                                                              False)) + "\n"
         if batch_body:
             kernel += "\n" + fast.module_ir(sorted(used))
         return kernel

@@ -53,7 +53,7 @@ def module_ir(entry: str, variables: int, inputs: int, outputs: int, layout: lis
         lines.append(f"@.packed_layout = private constant [{len(layout)} x i64] "
                      f"[{', '.join(f'i64 {k}' for k in layout)}]")
     lines += ["", f"define ptr @{name_of(entry)}(ptr %.self, ptr nocapture readonly %.args, "
-              "i64 %.nargs) {", ".entry:"]
+              "i64 %.nargs) noinline optnone {", ".entry:"]
     lines += [f"  %.view{i} = alloca [{_VIEW} x i8], align 8" for i in range(count)]
     if count == 3:
         lines.append(f"  %.joined = alloca double, i64 {max(inputs, 1)}")

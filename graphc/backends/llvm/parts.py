@@ -3,10 +3,10 @@
 LLVM's code generation (instruction scheduling, register allocation) grows faster than linearly
 with the size of one basic block and the number of values live across it: one block of 10^4
 instructions with a thousand live inputs takes minutes. So a body of more than :data:`PART`
-operations is written as parts of at most that many, each a ``noinline`` function
+operations is written as parts of at most :data:`SCALAR_PART`, each a ``noinline`` function
 ``@<body>_part<k>(ptr %.frame)``, called in order by the body. A value that a later part (or the
 body's outputs) reads is stored to its slot of a frame of doubles where it is computed, and
-loaded under its own name where it is read; everything else stays in registers. Each part
+loaded under its own name where a part first reads it; everything else stays in registers. Each part
 returns its own flag (bit 1: a checked value is not finite; bit 2: a point outside the math
 library's fast range), and the body or-s them. The instructions, names and quoted lines are
 those of the one-function body.
@@ -17,17 +17,26 @@ from __future__ import annotations
 from graphc.backends.llvm import lowering
 from graphc.backends.llvm.lowering import Block
 
-#: The most operations in one part.
+#: The most operations in a body of one function (and in one part of a long program's batch
+#: kernel, :mod:`graphc.backends.llvm.kernel_parts`).
 PART = 1500
+#: The most operations in one part of a longer scalar body. Measured in CPU seconds of code
+#: generation (docs/llvm.md, "Compiling"): wide(1000)'s 11 000 operations compile in a third
+#: of the time in parts of 500 as in parts of 1 500, while mlp(64)'s 1 100 operations, 321
+#: inputs live throughout, compile three times faster as one function than in parts of 500:
+#: hence a threshold above the part's size.
+SCALAR_PART = 500
 
 
-def split(statements: list) -> list[list]:
-    """The statements in runs of at most :data:`PART` operations (titles go along)."""
+def split(statements: list, size: int | None = None) -> list[list]:
+    """The statements in runs of at most ``size`` operations (default :data:`PART`; titles go
+    along)."""
+    size = PART if size is None else size
     chunks: list[list] = [[]]
     count = 0
     for statement in statements:
         if not isinstance(statement, str):
-            if count == PART:
+            if count == size:
                 chunks.append([])
                 count = 0
             count += 1
@@ -42,7 +51,7 @@ def _locals(operands) -> list[str]:
 def body(name: str, signature: str, statements: list, params: list[str], outputs: list[str],
          check_all: bool, called: set[str], fast) -> tuple[list[str], set[str]]:
     """The parts and the body that calls them (see the module docstring)."""
-    chunks = split(statements)
+    chunks = split(statements, SCALAR_PART)
     where = {p: -1 for p in params}   # value -> the part that computes it (-1: the body)
     for k, chunk in enumerate(chunks):
         for statement in chunk:
@@ -101,14 +110,19 @@ def _part(name: str, chunk: list, reads: list[str], slots: dict[str, int], check
     lines = [f"define internal i32 @{name}(ptr noalias nocapture %.frame) noinline nounwind {{",
              ".entry:"]
     block = Block(lines, called, fast=fast)
-    for value in reads:
-        _load(block, value, slots[value])
+    unread = set(reads)
+
+    def load(operands: list[str]) -> None:   # where it is first read, not all at the start
+        for value in operands:
+            if value in unread:
+                unread.discard(value)
+                _load(block, value, slots[value])
 
     def store(value: str) -> None:
         if value in slots:
             _store(block, value, slots[value])
 
-    checked = lowering.statements(block, chunk, check_all, store)
+    checked = lowering.statements(block, chunk, check_all, store, load)
     flag = lowering.flag(block, checked)
     used |= block.fast_used
     lines += [f"  ret i32 {flag}", "}", ""]

@@ -6,17 +6,23 @@ IR: it checks the number of arguments, reads each with ``PyFloat_AsDouble`` (an 
 such as a string, is raised as Python raises it), calls the scalar entry (whose body is the
 one compiled copy of the code), and returns the outputs made
 with ``PyFloat_FromDouble`` and ``PyTuple_New``/``PyTuple_SetItem`` in the nesting the Python
-code returns. Where the body's flag says a checked value is not finite it raises
+code returns (past :data:`UNROLL` arguments, or floats in one tuple, in a loop). Where the
+body's flag says a checked value is not finite it raises
 ``FloatingPointError`` (graphc then asks the Python backend, as for numba). The C API's
 functions are looked up in the running interpreter (:func:`symbols`), so the IR holds no
-address and the object code can be cached. :func:`wrap` makes it a Python callable with
-``PyCFunction_NewEx``; anything that fails on the way (another interpreter, a C API without
-these functions) leaves the ctypes entry in place: same results, slower.
+address and the object code can be cached. The entry is ``noinline optnone``, as the packed
+entry is: they only move values between Python and the body, and LLVM's optimizer and full
+code generator on them cost more than the body of a small formula, for calls no faster.
+:func:`wrap` makes it a Python callable with ``PyCFunction_NewEx``; anything that fails on
+the way (another interpreter, a C API without these functions) leaves the ctypes entry in
+place: same results, slower.
 """
 
 from __future__ import annotations
 
 import ctypes
+
+from graphc.errors import GraphcError
 
 _API = ("PyFloat_AsDouble", "PyFloat_FromDouble", "PyTuple_New", "PyTuple_SetItem",
         "PyErr_Occurred", "PyErr_SetNone", "PyErr_SetString", "PyLong_FromLong",
@@ -35,8 +41,12 @@ def symbols() -> dict[str, int]:
     and the packed entry's, :mod:`graphc.backends.llvm.packed`), under the
     names the IR gives them (:data:`PREFIX` and C's name)."""
     api = ctypes.pythonapi
-    found = {PREFIX + name: ctypes.cast(getattr(api, name), ctypes.c_void_p).value
-             for name in _API}
+    found: dict[str, int] = {}
+    for name in _API:
+        address = ctypes.cast(getattr(api, name), ctypes.c_void_p).value
+        if not address:
+            raise GraphcError(f"this Python's C API has no {name}")
+        found[PREFIX + name] = address
     for name in _EXCEPTIONS:
         found[PREFIX + name] = ctypes.addressof(ctypes.c_void_p.in_dll(api, name))
     return found
@@ -67,7 +77,7 @@ def module_ir(entry: str, inputs: int, outputs: int, structure) -> str:
              f"@.message = private constant [{len(message) + 1} x i8] "
              f"c\"{''.join(f'{chr(b)}' for b in message)}\\00\"", "",
              f"define ptr @{name_of(entry)}(ptr %.self, ptr nocapture readonly %.args, "
-             "i64 %.nargs) {", ".entry:",
+             "i64 %.nargs) noinline optnone {", ".entry:",
              f"  %.in = alloca double, i64 {max(inputs, 1)}",
              f"  %.out = alloca double, i64 {max(outputs, 1)}",
              f"  %.count = icmp eq i64 %.nargs, {inputs}",
@@ -75,18 +85,7 @@ def module_ir(entry: str, inputs: int, outputs: int, structure) -> str:
              "  %.type = load ptr, ptr @graphc_PyExc_TypeError",
              "  call void @graphc_PyErr_SetString(ptr %.type, ptr @.message)", "  ret ptr null",
              ".read:"]
-    for j in range(inputs):
-        lines += [f"  %.ap{j} = getelementptr ptr, ptr %.args, i64 {j}",
-                  f"  %.o{j} = load ptr, ptr %.ap{j}",
-                  f"  %.x{j} = call double @graphc_PyFloat_AsDouble(ptr %.o{j})",
-                  f"  %.m{j} = fcmp oeq double %.x{j}, -1.0",
-                  f"  %.ip{j} = getelementptr double, ptr %.in, i64 {j}",
-                  f"  store double %.x{j}, ptr %.ip{j}"]
-    # -1.0 is both a value and PyFloat_AsDouble's error: only then ask whether one is set.
-    suspect = "false"
-    for j in range(inputs):
-        lines.append(f"  %.sus{j} = or i1 {suspect}, %.m{j}")
-        suspect = f"%.sus{j}"
+    suspect = _read(lines, inputs)
     lines += [f"  br i1 {suspect}, label %.ask, label %.run", ".ask:",
               "  %.error = call ptr @graphc_PyErr_Occurred()",
               "  %.failed = icmp ne ptr %.error, null",
@@ -107,11 +106,51 @@ def module_ir(entry: str, inputs: int, outputs: int, structure) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: Up to this many floats are read, or put in one tuple, by straight-line code; more by a loop,
+#: so that the entry of a formula of hundreds of variables stays small to compile.
+UNROLL = 8
+
+
+def _read(lines: list[str], inputs: int) -> str:
+    """Each argument read with ``PyFloat_AsDouble`` and stored at ``in[j]``; the i1 value that
+    says whether one read gave -1.0 (both a value and the function's error)."""
+    if inputs > UNROLL:
+        lines += ["  br label %.reading", ".reading:",
+                  "  %.j = phi i64 [ 0, %.read ], [ %.jnext, %.reading ]",
+                  "  %.seen = phi i1 [ false, %.read ], [ %.suspect, %.reading ]",
+                  "  %.ap = getelementptr ptr, ptr %.args, i64 %.j", "  %.o = load ptr, ptr %.ap",
+                  "  %.x = call double @graphc_PyFloat_AsDouble(ptr %.o)",
+                  "  %.m = fcmp oeq double %.x, -1.0", "  %.suspect = or i1 %.seen, %.m",
+                  "  %.ip = getelementptr double, ptr %.in, i64 %.j", "  store double %.x, ptr %.ip",
+                  "  %.jnext = add i64 %.j, 1", f"  %.more = icmp slt i64 %.jnext, {inputs}",
+                  "  br i1 %.more, label %.reading, label %.checking", ".checking:"]
+        return "%.suspect"
+    suspect = "false"
+    for j in range(inputs):
+        lines += [f"  %.ap{j} = getelementptr ptr, ptr %.args, i64 {j}",
+                  f"  %.o{j} = load ptr, ptr %.ap{j}",
+                  f"  %.x{j} = call double @graphc_PyFloat_AsDouble(ptr %.o{j})",
+                  f"  %.m{j} = fcmp oeq double %.x{j}, -1.0",
+                  f"  %.ip{j} = getelementptr double, ptr %.in, i64 {j}",
+                  f"  store double %.x{j}, ptr %.ip{j}", f"  %.sus{j} = or i1 {suspect}, %.m{j}"]
+        suspect = f"%.sus{j}"
+    return suspect
+
+
+def _run_of(item) -> int | None:
+    """The first output number of a tuple of more than :data:`UNROLL` consecutive output
+    numbers (a gradient, a Hessian's row), else None."""
+    if len(item) <= UNROLL or not all(isinstance(k, int) for k in item):
+        return None
+    first = item[0]
+    return first if list(item) == list(range(first, first + len(item))) else None
+
+
 def _build(lines: list[str], fresh, structure) -> str:
     """Instructions that make the Python object of ``structure`` (output numbers in tuples),
     children before their tuple, without recursion; the object's name."""
     values: list[str] = []            # objects made, the last ones the current tuple's items
-    stack: list[tuple[object, bool]] = [(structure, False)]
+    stack: list[tuple[int | tuple, bool]] = [(structure, False)]
     while stack:
         item, ready = stack.pop()
         if isinstance(item, int):
@@ -120,6 +159,8 @@ def _build(lines: list[str], fresh, structure) -> str:
                       f"  {value} = load double, ptr {pointer}",
                       f"  {obj} = call ptr @graphc_PyFloat_FromDouble(double {value})"]
             values.append(obj)
+        elif not ready and (first := _run_of(item)) is not None:
+            values.append(_tuple_loop(lines, fresh, first, len(item)))
         elif not ready:
             stack.append((item, True))
             stack.extend((child, False) for child in reversed(item))
@@ -133,6 +174,24 @@ def _build(lines: list[str], fresh, structure) -> str:
                     f"  call i32 @graphc_PyTuple_SetItem(ptr {tup}, i64 {slot}, ptr {child})")
             values.append(tup)
     return values[0]
+
+
+def _tuple_loop(lines: list[str], fresh, first: int, size: int) -> str:
+    """A tuple of the floats ``out[first]`` ... ``out[first + size - 1]``, made by a loop."""
+    tup, before, loop, after = fresh("t"), fresh("b")[1:], fresh("l")[1:], fresh("a")[1:]
+    i, inext, pointer, value, obj, more = (fresh(p) for p in ("i", "n", "p", "v", "f", "m"))
+    lines += [f"  {tup} = call ptr @graphc_PyTuple_New(i64 {size})", f"  br label %{before}",
+              f"{before}:", f"  br label %{loop}", f"{loop}:",
+              f"  {i} = phi i64 [ 0, %{before} ], [ {inext}, %{loop} ]",
+              f"  {inext} = add i64 {i}, 1",
+              f"  {pointer} = getelementptr double, ptr %.out, i64 {i}",
+              f"  {pointer}s = getelementptr double, ptr {pointer}, i64 {first}",
+              f"  {value} = load double, ptr {pointer}s",
+              f"  {obj} = call ptr @graphc_PyFloat_FromDouble(double {value})",
+              f"  call i32 @graphc_PyTuple_SetItem(ptr {tup}, i64 {i}, ptr {obj})",
+              f"  {more} = icmp slt i64 {inext}, {size}",
+              f"  br i1 {more}, label %{loop}, label %{after}", f"{after}:"]
+    return tup
 
 
 class _MethodDef(ctypes.Structure):

@@ -36,6 +36,7 @@ import dataclasses
 import math
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -101,7 +102,8 @@ def module_source(graph, program: Program, names: Names,
                   raise_in_batch: bool) -> tuple[str, int, object, str, str]:
     """The text of the numba module for ``program``, its number of outputs, their nesting and
     the names of the batch kernel and the packed entry (the scalar entry is ``program.name``)."""
-    listing, returned = Listing(), []
+    listing = Listing()
+    returned: list[str] = []  # each output as the code prints it
     flat = dataclasses.replace(program, returns=", ".join(
         f"{{{k}}}" for k in range(len(program.outputs))))
     text = emit(graph, flat, names, "numba", "assign", listing=listing, returns_out=returned)
@@ -225,7 +227,10 @@ def may_raise(expression: ast.expr) -> bool:
 def _assignments(text: str):
     """``(name, value expression)`` of each ``name = ...`` line of a printed function, in
     order (the text is graphc's own code, parsed, never evaluated)."""
-    for statement in ast.parse(text).body[0].body:
+    function = ast.parse(text).body[0]
+    if not isinstance(function, ast.FunctionDef):
+        raise TypeError("the text is not one printed function")
+    for statement in function.body:
         if isinstance(statement, ast.Assign):
             for target in statement.targets:
                 if isinstance(target, ast.Name):
@@ -353,6 +358,7 @@ def flat_entry(fn, kind: str):
         return check
 
     run = [first]
+    flat: Callable[..., object]  # (x, out), or (x, v, out) for code with a direction v
     if len(fn._program(kind).params) == len(fn.inputs):
         def flat(x, out):
             if not x.flags.writeable:
