@@ -1,6 +1,7 @@
 """A quick look at the llvm backend beside the Python backend (and numba, where installed).
 
     python -m benchmarks.llvm_quick            # add --numba to time numba too
+    python -m benchmarks.llvm_quick --stages   # CPU time of each compile stage
 
 Prints, for value_and_grad: the cold compile of the scalar entry (an empty cache folder) in
 ms and ms per operation on three formulas, the scalar call and the packed entry's call in µs on
@@ -32,7 +33,43 @@ def wide(n: int, seed: int = 1) -> str:
                       for k in range(n))
 
 
+def stages(argv: list[str]) -> None:
+    """CPU seconds of each stage of compiling the scalar value_and_grad module (graphc's IR,
+    LLVM's optimizer, its code generator), best of three, on three benchmark cases; with
+    ``--scalar-part N`` the long bodies' parts hold N operations, with ``--part N`` a body is
+    long past N operations."""
+    from benchmarks.cases import mlp, quiz, wide
+    from graphc.backends.llvm import engine, parts
+
+    if "--scalar-part" in argv:
+        parts.SCALAR_PART = int(argv[argv.index("--scalar-part") + 1])
+    if "--part" in argv:
+        parts.PART = int(argv[argv.index("--part") + 1])
+    engine.require()
+    print(f"CPU seconds to compile the scalar value_and_grad (parts of {parts.SCALAR_PART} "
+          f"operations past {parts.PART}), best of 3")
+    for case in (quiz(), mlp(64), wide(1000)):
+        best: dict[str, float] = {}
+        for _ in range(3):
+            start = time.process_time()
+            f = graphc.compile(case.text, variables=case.variables, backend="llvm")
+            text = f._get("value_and_grad", "llvm").module.part(False)
+            ir = time.process_time()
+            module, machine = engine.parse(text), engine.target_machine(1)
+            engine.optimize(module, machine, 1)
+            optimized = time.process_time()
+            machine.emit_object(module)
+            done = time.process_time()
+            for stage, seconds in (("graphc", ir - start), ("optimize", optimized - ir),
+                                   ("emit", done - optimized)):
+                best[stage] = min(best.get(stage, seconds), seconds)
+        print(f"  {case.name:10s} {f.op_count('value_and_grad'):6d} ops  "
+              + "  ".join(f"{stage} {seconds:6.3f}" for stage, seconds in best.items()))
+
+
 def main(argv: list[str]) -> None:
+    if "--stages" in argv:
+        return stages(argv)
     backends = ["llvm"] + (["numba"] if "--numba" in argv else [])
     print("cold compile of the scalar value_and_grad (empty cache folder)")
     for label, formula in [("quiz", QUIZ), ("wide(30)", wide(30)), ("wide(300)", wide(300))]:

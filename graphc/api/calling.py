@@ -7,8 +7,8 @@ each variable once), run Python floats on the ``math`` backend and arrays or lis
 with broadcasting, and report domain errors alike; dask arrays go to
 :mod:`graphc.backends.dask.scale`. A class using it provides ``variables``, ``on_domain_error``,
 ``_style``, ``_graph``, ``_program(kind)`` and ``_get(kind, backend, style=None)``; a
-:class:`Function` with vectors or matrices (``tensor``) also provides ``shapes`` and ``_plan``, the declared shape of each
-argument and whether its sizes are all numbers.
+:class:`Function` with vectors or matrices (``tensor``) also provides ``shapes`` and ``_plan``,
+the declared shape of each argument and whether its sizes are all numbers.
 """
 
 from __future__ import annotations

@@ -12,10 +12,10 @@ body's flag says a checked value is not finite it raises
 functions are looked up in the running interpreter (:func:`symbols`), so the IR holds no
 address and the object code can be cached. The entry is ``noinline optnone``, as the packed
 entry is: they only move values between Python and the body, and LLVM's optimizer and full
-code generator on them cost more than the body of a small formula (the quiz's scalar module:
-about 15 ms of CPU instead of 22, its calls as fast). :func:`wrap` makes it a Python callable with
-``PyCFunction_NewEx``; anything that fails on the way (another interpreter, a C API without
-these functions) leaves the ctypes entry in place: same results, slower.
+code generator on them cost more than the body of a small formula, for calls no faster.
+:func:`wrap` makes it a Python callable with ``PyCFunction_NewEx``; anything that fails on
+the way (another interpreter, a C API without these functions) leaves the ctypes entry in
+place: same results, slower.
 """
 
 from __future__ import annotations
