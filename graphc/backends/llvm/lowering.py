@@ -216,8 +216,10 @@ def _mul0(b: Block, x: str, y: str, name=None) -> str:
 
 
 def _div0(b: Block, x: str, y: str, name=None) -> str:
-    """``x / y``, 0 where ``x`` is 0; IEEE's signed infinity where only ``y`` is."""
-    return b.select(b.compare("oeq", x, ZERO), ZERO, b.binary("fdiv", x, y), name)
+    """``x / y``, 0 where ``x`` is 0; ``x * inf`` where only ``y`` is."""
+    quotient = b.select(b.compare("oeq", y, ZERO), b.binary("fmul", x, double(float("inf"))),
+                        b.binary("fdiv", x, y))
+    return b.select(b.compare("oeq", x, ZERO), ZERO, quotient, name)
 
 
 #: The rule of every scalar op, by op name.
