@@ -1,0 +1,87 @@
+"""What one row of logistic regression's fused pass costs: its optimized IR and its CPU time.
+
+    python -m benchmarks.fused_row_cost                 # 2 000 000 rows of 8 and of 32 features
+    python -m benchmarks.fused_row_cost --rows 100000   # quicker
+
+For each feature count: the exponentials, logarithms, divisions and additions in the loop over
+a block's rows of the fused kernel after LLVM's O3 (:func:`vector_loop_counts`), then the
+kernel's CPU time on one thread (``time.process_time``, the least of the rounds, so that other
+work on a shared machine counts less than in wall time) beside ``X @ w`` on one BLAS thread,
+and their ratio. Run it with ``OPENBLAS_NUM_THREADS=1``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import re
+import time
+
+import numpy as np
+
+import graphc
+from graphc.backends.llvm import engine, fused, threads
+
+LOSS = "z = X @ w + b; mean(-(y*log(sigmoid(z)) + (1 - y)*log(1 - sigmoid(z))))"
+
+
+#: Markers of an inlined math library function in the optimized loop: exp's range reduction
+#: multiplies by log2(e); log and log1p compare with the smallest normal double, 2**-1022.
+MARKERS = {"exp": "0x3FF71547652B82FE", "log or log1p": "0x10000000000000"}
+
+
+def vector_loop_counts(text: str) -> collections.Counter:
+    """Per iteration (four rows) of the optimized kernel's vector loop (its block with the most
+    ``<4 x double>`` values): the math library's exp and log1p, called (``@graphc_exp_v4``) or
+    inlined (counted by :data:`MARKERS`), and every ``fdiv`` and ``fadd``, the inlined
+    functions' own included (log1p divides twice)."""
+    module = engine.parse(text)
+    engine.optimize(module, engine.target_machine(3), 3)
+    kernel = str(module).split("@fused(", 1)[1].split("\n}\n", 1)[0]
+    loop = max(re.split(r"\n(?=[\w.]+:)", kernel), key=lambda block: block.count("<4 x double>"))
+    counts = collections.Counter()
+    counts["exp"] = loop.count("@graphc_exp_v4(") + loop.count(MARKERS["exp"])
+    counts["log or log1p"] = (loop.count("@graphc_log1p_v4(") + loop.count("@graphc_log_v4(")
+                              + loop.count(MARKERS["log or log1p"]))
+    counts["fdiv"] = loop.count("fdiv <4 x double>")
+    counts["fadd"] = loop.count("fadd <4 x double>")
+    return counts
+
+
+def cpu_ms(run, rounds: int) -> float:
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.process_time()
+        run()
+        best = min(best, time.process_time() - start)
+    return best * 1e3
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--rounds", type=int, default=9)
+    args = parser.parse_args()
+    threads.set_count(1)
+    print(f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} before; "
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
+    rng = np.random.default_rng(0)
+    for features in (8, 32):
+        X = rng.standard_normal((args.rows, features))
+        y = (rng.random(args.rows) < 0.5).astype(float)
+        w, b = rng.standard_normal(features) * 0.3, 0.1
+        f = graphc.compile(LOSS, shapes={"X": ("n", features), "y": ("n",), "w": (features,),
+                                         "b": ()}, wrt="w b", backend="llvm")
+        f.value_and_grad(X=X, y=y, w=w, b=b)
+        counts = vector_loop_counts(fused.code(f, "value_and_grad", {}).made.text)
+        kernel = cpu_ms(lambda: f.value_and_grad(X=X, y=y, w=w, b=b), args.rounds)
+        read = cpu_ms(lambda: X @ w, args.rounds)
+        listed = ", ".join(f"{name} {count}" for name, count in counts.items())
+        print(f"{args.rows} x {features}: per 4 rows {listed}; fused {kernel:.1f} ms, "
+              f"X @ w {read:.1f} ms, ratio {kernel / read:.2f}")
+    print(f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} after")
+
+
+if __name__ == "__main__":
+    main()
