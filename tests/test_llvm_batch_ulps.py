@@ -13,7 +13,11 @@ ops, which may round it up to a whole ulp of their own (tanh' is exp(-2|a|) (1 +
 where 1 + |tanh a| rounds away tanh's last bits, differently for two tanh an ulp apart): the
 first and second derivatives are held to 4 ulps per op of their program (measured, on this
 table: at most 5 ulps for a first derivative, 16 for a second, pow's, where 1 + b log a
-cancels). Skipped where llvmlite is not installed; .ci/run.d/llvm.sh runs
+cancels). At a point where a derivative cancels (sigmoid's second near 0) the bound can fail
+for a batch whose op rounds differently from the math backend's form; such a point passes if
+the batch value is no further from the exact derivative (SymPy) than the math backend's, within
+4 ulps. The sigmoid family, whose batch forms share one exponential, is also checked on its own
+over the whole line and its tails. Skipped where llvmlite is not installed; .ci/run.d/llvm.sh runs
 it.
 """
 
@@ -23,12 +27,14 @@ import math
 
 import numpy as np
 import pytest
+import sympy
 
 pytest.importorskip("llvmlite")
 
 import graphc  # noqa: E402
 from graphc.backends.llvm import vector_math  # noqa: E402
 from graphc.errors import DomainError  # noqa: E402
+from graphc.ops import scalar  # noqa: E402
 
 from numba_reference import leaves  # noqa: E402
 from test_ops import OP_TABLE  # noqa: E402
@@ -96,6 +102,28 @@ def ulps(got: np.ndarray, want: np.ndarray) -> np.ndarray:
     return np.where(same, 0.0, np.where(np.isfinite(error), error, np.inf))
 
 
+def exact_derivative(expression, order: int, at: float) -> float:
+    """The ``order``-th derivative of the op table's SymPy expression of ``a`` at ``at``, to
+    40 digits (nan where it is not finite)."""
+    a = sympy.Symbol("a")
+    value = complex(sympy.diff(expression, a, order).subs(a, sympy.Float(at, 40)).evalf(40))
+    return value.real if value.imag == 0 and math.isfinite(value.real) else math.nan
+
+
+def no_further_from_exact(name: str, kind: str, got, want, arrays, k: int, i: int) -> bool:
+    """Whether, at a point where ``got`` and the math backend's ``want`` differ by more than
+    the bound, ``got`` is as close to the exact derivative (SymPy) as ``want`` is, within the
+    bound: a derivative that cancels (sigmoid's second, s (1 - s) (1 - 2s) near 0) magnifies
+    an ulp of difference in one op into tens in the result, the math backend's included, and
+    the batch code may round that ulp differently (its sigmoid shares one exponential with
+    its mirror). One-variable ops only."""
+    if len(arrays) != 1 or (kind, k) == ("value_and_grad", 0):
+        return False
+    order = 1 if kind == "value_and_grad" else 2
+    exact = exact_derivative(OP_TABLE[name][1], order, float(arrays[0][i]))
+    return abs(got - exact) <= abs(want - exact) + BOUND * float(np.spacing(abs(want)))
+
+
 @pytest.mark.parametrize("name", LIBRARY_OPS)
 def test_op_batch_equals_the_math_backend_point_by_point(name):
     formula, _, domains, _ = OP_TABLE[name]
@@ -107,8 +135,38 @@ def test_op_batch_equals_the_math_backend_point_by_point(name):
         if kind == "value_and_grad":
             bound[0] = BOUND  # the op's value: one op
         error = ulps(got, want)
-        k, i = np.unravel_index(int(np.argmax(error / bound)), error.shape)
-        assert error[k, i] <= bound[k, 0], (kind, k, [float(a[i]) for a in arrays], got[k, i],
-                                            want[k, i], error[k, i])
+        for k, i in zip(*np.nonzero(error > bound)):
+            assert no_further_from_exact(name, kind, got[k, i], want[k, i], arrays, k, i), (
+                kind, k, [float(a[i]) for a in arrays], got[k, i], want[k, i], error[k, i])
         zero = want == 0.0
         assert np.array_equal(np.signbit(got[zero]), np.signbit(want[zero])), kind
+
+
+#: The sigmoid family's batch forms share ``exp(-|x|)`` (graphc/backends/llvm/lowering.py):
+#: each op against its math form (graphc/ops/scalar.py) over the whole line, the tails past
+#: +-709 and +-745 and the subnormals included.
+SIGMOID_FAMILY = {"sigmoid(a)": lambda x: scalar._sigmoid(x),
+                  "1 - sigmoid(a)": lambda x: scalar._complement(x, scalar._sigmoid(x)),
+                  "softplus(a)": scalar._softplus, "log_sigmoid(a)": scalar._log_sigmoid}
+
+
+def wide_points() -> np.ndarray:
+    magnitudes = np.geomspace(5e-324, 760.0, 1500)
+    edges = [709.0, 709.78, 745.1, 746.0, 36.7, 37.5]
+    near = [np.nextafter(v, t) for v in edges for t in (0.0, math.inf)]
+    return np.concatenate([magnitudes, -magnitudes, np.linspace(-760.0, 760.0, 1501), edges,
+                           near, np.negative(edges), np.negative(near), SPECIAL])
+
+
+@pytest.mark.parametrize("formula", SIGMOID_FAMILY)
+def test_sigmoid_family_batch_within_4_ulps_of_its_math_form_everywhere(formula):
+    f = graphc.compile(formula, variables=["a"], backend="llvm")
+    x = wide_points()
+    with np.errstate(all="ignore"):
+        got = np.asarray(f(x), dtype=float)
+    want = np.array([SIGMOID_FAMILY[formula](float(v)) for v in x])
+    error = ulps(got, want)
+    i = int(np.argmax(error))
+    assert error[i] <= BOUND, (formula, float(x[i]), got[i], want[i], error[i])
+    zero = want == 0.0
+    assert np.array_equal(np.signbit(got[zero]), np.signbit(want[zero]))

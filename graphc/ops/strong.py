@@ -12,9 +12,12 @@ Two ops carry it, printed only where it is needed (:mod:`graphc.differentiate.re
 where):
 
 - ``mul0(a, b)``: ``a * b``, and 0 where either factor is 0;
-- ``div0(a, b)``: ``a / b``, 0 where ``a`` is 0, and an infinity of the quotient's sign (never
-  an exception) where ``b`` is 0: so ``sqrt'(0)`` is ``inf`` on every backend, and a strong
-  zero further down the chain can still cancel it.
+- ``div0(a, b)``: ``a / b``, 0 where ``a`` is 0, and ``a * inf`` (never an exception) where
+  ``b`` is 0: so ``sqrt'(0)`` is ``inf`` on every backend, and a strong zero further down the
+  chain can still cancel it. The infinity takes ``a``'s sign alone: every rule that divides
+  with ``div0`` divides by a quantity that is never negative (``2*sqrt(x)``,
+  ``sqrt(1 - x*x)``, ``x**(1 - p)``), whose zero may still carry a minus sign that one backend
+  rounds to and another does not (numpy's ``(-0.0)**0.5`` is -0.0, C's ``pow`` gives +0.0).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ def _div0(a: float, b: float) -> float:
     if a == 0:
         return 0.0
     if b == 0:
-        return math.copysign(math.inf, a) * math.copysign(1.0, b) if a == a else a
+        return a * math.inf
     return a / b
 
 
@@ -46,10 +49,11 @@ def _mul0_np(a, b):
 
 
 def _div0_np(a, b):
-    """``div0`` on numpy arrays (or numbers): 0 where ``a`` is 0, a signed infinity where only
-    ``b`` is (numpy's own quotient there, without its warning)."""
+    """``div0`` on numpy arrays (or numbers): 0 where ``a`` is 0, ``a * inf`` where only ``b``
+    is (without numpy's warning)."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        result = np.where(np.asarray(a) == 0, 0.0, np.true_divide(a, b))
+        result = np.where(np.asarray(a) == 0, 0.0,
+                          np.where(np.asarray(b) == 0, np.multiply(a, np.inf), np.true_divide(a, b)))
     return result[()] if result.ndim == 0 else result
 
 
@@ -70,13 +74,12 @@ _MUL0_MATH = "(0.0 if {0} == 0 else 0.0 if {1} == 0 else {0} * {1})"
 
 def _div0_math(args: list[str]) -> str:
     """``div0`` in Python's ``math`` code; a nonzero literal numerator (``sqrt``'s rule with
-    the seed 1, ``x**0.5``'s with its exponent) needs no test of its own and fixes the sign."""
+    the seed 1, ``x**0.5``'s with its exponent) needs no test of its own and is the sign."""
     a, b = args
     sign = literal_sign(a)
     if sign is None:
-        return (f"(0.0 if {a} == 0 else math.copysign(math.inf, {a}) * math.copysign(1.0, {b}) "
-                f"if {b} == 0 else {a} / {b})")
-    infinity = f"{'' if sign > 0 else '-'}math.copysign(math.inf, {b})"
+        return f"(0.0 if {a} == 0 else {a} * math.inf if {b} == 0 else {a} / {b})"
+    infinity = "math.inf" if sign > 0 else "-math.inf"
     return f"({infinity} if {b} == 0 else {a} / {b})"
 
 STRONG_OPS: tuple[Op, ...] = (
@@ -91,6 +94,6 @@ STRONG_OPS: tuple[Op, ...] = (
         lambda b, g, out, x, y: b.neg(b.mul0(b.div0(g, y), out))),
        total=True, precedence=ATOM, operands=(None, None),
        needs={"numpy": {"div0_np": _div0_np}},
-       doc="a / b, 0 where a is 0, a signed infinity where only b is 0 (a strong zero that "
+       doc="a / b, 0 where a is 0, a * inf where only b is 0 (a strong zero that "
            "never raises; derivative rules of sqrt, asin, acos, x**p)"),
 )

@@ -89,9 +89,9 @@ SPELLING = {
     "step": "({real})({0} > {zero})",
     "replace_zero": "({0} == {zero} ? {one} : {0})",
     # Strong zeros (graphc/ops/strong.py): 0 wins over inf and nan; a quotient by 0 is an
-    # infinity of the quotient's sign, as IEEE division gives.
+    # infinity of the numerator's sign.
     "mul0": "({0} == {zero} || {1} == {zero} ? {zero} : {0} * {1})",
-    "div0": "({0} == {zero} ? {zero} : {0} / {1})",
+    "div0": "({0} == {zero} ? {zero} : {1} == {zero} ? {0} * INFINITY : {0} / {1})",
 }
 
 _KEYWORDS = set("""auto break case char const continue default do double else enum extern float
@@ -190,7 +190,7 @@ class _Printer:
                               "formulas of scalars (use backend='numpy' or 'jax' for vectors "
                               "and matrices)")
         if op.name == "div0" and isinstance(operands[0], Constant) and operands[0].value != 0:
-            template = "({0} / {1})"  # IEEE division: the test of a nonzero constant is moot
+            template = "({1} == {zero} ? {0} * INFINITY : {0} / {1})"  # no test of a constant
         return template.format(*(self.operand(o) for o in operands), **self.words)
 
 

@@ -43,10 +43,12 @@ def _broadcast(args: list[str]) -> str:
 
 
 def _div0(args: list[str]) -> str:
-    """``div0``: ``jnp.true_divide``, whose quotient by 0 is a signed infinity even of Python
-    floats (``/`` raises there); the test of a nonzero literal numerator is left out."""
+    """``div0``: ``a / b`` by ``jnp.true_divide`` (which takes Python floats too: ``/`` raises
+    there), with a zero ``b`` made +0.0, so that the infinity takes ``a``'s sign; no branch
+    computes an infinity that ``jax.grad`` would turn into nan. The test of a nonzero literal
+    numerator is left out."""
     a, b = args
-    quotient = f"jnp.true_divide({a}, {b})"
+    quotient = f"jnp.true_divide({a}, jnp.where({b} == 0, 0.0, {b}))"
     return quotient if literal_sign(a) is not None else f"jnp.where({a} == 0, 0.0, {quotient})"
 
 

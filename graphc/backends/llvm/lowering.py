@@ -9,7 +9,8 @@ own choices where it makes one: ``max(a, b)`` is ``a`` unless ``b > a``, ``x ** 
 library's ``pow``, ``float(x > 0)`` is ``1.0`` or ``0.0``. The stable forms of sigmoid,
 softplus and log_sigmoid are the op table's (``graphc/ops/scalar.py``), computed without a
 branch: both sides, then a ``select`` (IEEE arithmetic never traps, so the side not chosen is
-harmless).
+harmless). In batch code every op of the sigmoid family computes ``exp(-|x|)`` alone, the same
+instructions in each, so that the ops of one ``x`` share one exponential (see ``_sigmoid``).
 
 What Python raises on (a call into ``math``, ``/``, ``**``) LLVM computes as nan or inf;
 :data:`MAY_RAISE` names those ops, so that the code can flag a point where one of them is not
@@ -138,16 +139,38 @@ def _relu(b: Block, x: str, name=None) -> str:
     return _max(b, x, ZERO, name)
 
 
+def _decay(b: Block, x: str) -> str:
+    """``exp(-abs(x))``, written the same way by every op of the sigmoid family, so that LLVM
+    merges the calls of ops of one ``x`` (and of ``-x``: ``fabs(-x)`` is ``fabs(x)``) into one."""
+    return b.call("exp", b.emit(f"fneg double {b.fabs(x)}"))
+
+
+def _over_one_plus(b: Block, x: str, chosen: Callable[[str, str], str], name=None) -> str:
+    """``n / (1 + e)`` with ``e = exp(-abs(x))`` and ``n = chosen(e, x >= 0)``, 1 or ``e``:
+    sigmoid(x) is ``1 / (1 + e)`` for ``x >= 0`` and ``e / (1 + e)`` below, sigmoid(-x) the
+    other way round, so a sigmoid and its mirror share one exponential and one ``1 + e``."""
+    e = _decay(b, x)
+    return b.binary("fdiv", chosen(e, b.compare("oge", x, ZERO)), b.binary("fadd", ONE, e), name)
+
+
 def _sigmoid(b: Block, x: str, name=None) -> str:
-    """``1 / (1 + exp(-x)) if x > -709 else exp(x)``."""
+    """``1 / (1 + exp(-x)) if x > -709 else exp(x)``. Batch code: ``(1 if x >= 0 else e) /
+    (1 + e)``, ``e = exp(-abs(x))``: the same arithmetic from 0 up, as many roundings below
+    (below -709 ``1 + e`` is 1 and the quotient is ``exp(x)`` exactly); one exponential."""
+    if b.fast is not None:
+        return _over_one_plus(b, x, lambda e, up: b.select(up, ONE, e), name)
     inner = b.call("exp", b.emit(f"fneg double {x}"))
     logistic = b.binary("fdiv", ONE, b.binary("fadd", ONE, inner))
     return b.select(b.compare("ogt", x, double(-709.0)), logistic, b.call("exp", x), name)
 
 
 def _sigmoid_complement(b: Block, x: str, s: str, name=None) -> str:
-    """``1 - s if x < 0 else 1 / (1 + exp(x)) if x < 709 else exp(-x)``."""
+    """``1 - s if x < 0 else 1 / (1 + exp(x)) if x < 709 else exp(-x)``. Batch code: ``1 - s``
+    below 0, ``e / (1 + e)`` (sigmoid(-x); ``exp(-x)`` exactly past 709) from 0 up."""
     below = b.binary("fsub", ONE, s)
+    if b.fast is not None:
+        upper = _over_one_plus(b, x, lambda e, up: e)
+        return b.select(b.compare("olt", x, ZERO), below, upper, name)
     middle = b.binary("fdiv", ONE, b.binary("fadd", ONE, b.call("exp", x)))
     tail = b.call("exp", b.emit(f"fneg double {x}"))
     upper = b.select(b.compare("olt", x, double(709.0)), middle, tail)
@@ -156,13 +179,12 @@ def _sigmoid_complement(b: Block, x: str, s: str, name=None) -> str:
 
 def _softplus(b: Block, x: str, name=None) -> str:
     """``max(x, 0.0) + log1p(exp(-abs(x)))``."""
-    tail = b.call("log1p", b.call("exp", b.emit(f"fneg double {b.fabs(x)}")))
-    return b.binary("fadd", _max(b, x, ZERO), tail, name)
+    return b.binary("fadd", _max(b, x, ZERO), b.call("log1p", _decay(b, x)), name)
 
 
 def _log_sigmoid(b: Block, x: str, name=None) -> str:
-    tail = b.call("log1p", b.call("exp", b.emit(f"fneg double {b.fabs(x)}")))
-    return b.binary("fsub", _min(b, x, ZERO), tail, name)
+    """``min(x, 0.0) - log1p(exp(-abs(x)))``."""
+    return b.binary("fsub", _min(b, x, ZERO), b.call("log1p", _decay(b, x)), name)
 
 
 def _tanh_derivative(b: Block, x: str, t: str, name=None) -> str:
@@ -194,8 +216,10 @@ def _mul0(b: Block, x: str, y: str, name=None) -> str:
 
 
 def _div0(b: Block, x: str, y: str, name=None) -> str:
-    """``x / y``, 0 where ``x`` is 0; IEEE's signed infinity where only ``y`` is."""
-    return b.select(b.compare("oeq", x, ZERO), ZERO, b.binary("fdiv", x, y), name)
+    """``x / y``, 0 where ``x`` is 0; ``x * inf`` where only ``y`` is."""
+    quotient = b.select(b.compare("oeq", y, ZERO), b.binary("fmul", x, double(float("inf"))),
+                        b.binary("fdiv", x, y))
+    return b.select(b.compare("oeq", x, ZERO), ZERO, quotient, name)
 
 
 #: The rule of every scalar op, by op name.

@@ -62,9 +62,11 @@ class MathFunction:
         """The symbol of the function that has a vector form."""
         return f"{self.symbol}_any" if self.square else self.symbol
 
-    def ir(self) -> str:
+    def ir(self, inline: bool = False) -> str:
         """The definitions of the function and of its predicate, if it has one, each as a
-        scalar function and as its vector form (see the module docstring)."""
+        scalar function and as its vector form (see the module docstring); ``inline``: scalar
+        functions only, always inlined (for a loop that calls few of them, see
+        :func:`module_ir`)."""
         params = ["x", "y"][: self.arity]
         args = [f"%{p}" for p in params]
         if self.inline:
@@ -75,10 +77,12 @@ class MathFunction:
             pieces.append((self.fast_range_symbol, self.emit_fast_range, "i1"))
         text = self._square_ir(params) if self.square else ""
         for symbol, emit, returns in pieces:
-            for width in (None, WIDTH):
+            for width in (None,) if inline else (None, WIDTH):
                 body = Body(width)
                 result = emit(body, *args)
-                if width is None:
+                if inline:
+                    text += define(symbol, params, body, result, returns)
+                elif width is None:
                     mangled = f"_ZGV_LLVM_N{WIDTH}{'v' * self.arity}_{symbol}({vector_name(symbol)})"
                     attributes = f'noinline {_PURE} "vector-function-abi-variant"="{mangled}"'
                     text += define(symbol, params, body, result, returns, attributes)
@@ -144,16 +148,22 @@ FUNCTIONS: dict[str, MathFunction] = {f.name: f for f in (
 )}
 
 
-def module_ir(names: Iterable[str]) -> str:
+def module_ir(names: Iterable[str], inline: bool = False) -> str:
     """LLVM IR text defining the functions ``names`` (each once, in a fixed order), scalar and
     vector forms, and the ``@llvm.compiler.used`` list that keeps the vector forms until the
-    loop vectorizer has called them (a module holds one such list: this one)."""
+    loop vectorizer has called them (a module holds one such list: this one). ``inline``: the
+    scalar functions only, each ``alwaysinline``, for a loop of a few calls: inlined, LLVM
+    shares the work of calls on one argument (sin and cos reduce it once) and keeps values in
+    registers across them, and the loop, short, still compiles quickly; it vectorizes the
+    inlined code itself."""
     wanted = set(names)
     unknown = sorted(wanted - FUNCTIONS.keys())
     if unknown:
         raise GraphcError(f"graphc's LLVM math library has no function {', '.join(unknown)}; "
                           f"it has {', '.join(sorted(FUNCTIONS))}")
     chosen = [FUNCTIONS[name] for name in sorted(wanted)]
+    if inline:
+        return "".join(f.ir(inline=True) for f in chosen)
     kept = [f"ptr @{symbol}" for f in chosen for symbol in f.vector_symbols()]
     used = (f"@llvm.compiler.used = appending global [{len(kept)} x ptr] [{', '.join(kept)}], "
             'section "llvm.metadata"\n') if kept else ""

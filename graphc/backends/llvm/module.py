@@ -173,7 +173,7 @@ def build(graph, program: Program, names: Names, record, ops: int, check_all: bo
         kernel = "\n".join(batch_body or kernels.batch_kernel(batch, len(params), check_all,
                                                               False)) + "\n"
         if batch_body:
-            kernel += "\n" + fast.module_ir(sorted(used))
+            kernel += "\n" + fast.module_ir(sorted(used), vector_math.inlined(batch_body))
         return kernel
 
     return ModuleText("\n".join(head) + "\n", scalar, entry, batch, len(params), m,

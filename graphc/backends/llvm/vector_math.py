@@ -18,6 +18,11 @@ import importlib.util
 import os
 
 ENV = "GRAPHC_LLVM_VECTOR_MATH"
+#: A batch body with at most this many calls of the library has them inlined (sin and cos of
+#: one argument then share their reduction, and values stay in registers; docs/llvm.md gives
+#: the quiz's throughput both ways); more, and each call goes to the function's vector form, so
+#: that the loop stays short and compiles in linear time.
+INLINE_CALLS = 8
 
 
 def library():
@@ -28,3 +33,8 @@ def library():
     if importlib.util.find_spec(name) is None:
         return None
     return importlib.import_module(name)
+
+
+def inlined(lines: list[str]) -> bool:
+    """Whether the batch body ``lines`` calls the library few enough times to inline it."""
+    return sum(" @graphc_" in line and "call " in line for line in lines) <= INLINE_CALLS

@@ -98,11 +98,11 @@ def nb_mul0(a, b):
     return a * b''',
     "nb_div0": '''@numba.vectorize(["float64(float64, float64)"], cache=True)
 def nb_div0(a, b):
-    # a / b, 0 where a is 0 (a strong zero), a signed infinity where only b is
+    # a / b, 0 where a is 0 (a strong zero), a * inf where only b is
     if a == 0.0:
         return 0.0
     if b == 0.0:
-        return math.copysign(math.inf, a) * math.copysign(1.0, b) if a == a else a
+        return a * math.inf
     return a / b''',
     "nb_max_along": '''@numba.njit(cache=True, error_model="numpy")
 def nb_max_along(a, axis):

@@ -1,0 +1,64 @@
+"""Batch throughput of the llvm backend's kernel on one thread, in CPU time (and numba's).
+
+    python -m benchmarks.llvm_batch_cpu [--numba] [--cases quiz,nest80,mlp16,chain80]
+
+For each case of the benchmark suite, ``f.value_and_grad(*arrays)`` on the suite's batch (its
+points and sizes: ``benchmarks.worker``), one thread for llvm (``threads.set_count(1)``) and for
+numba (``numba.set_num_threads(1)``), after a first call that compiles; the best of five calls
+in the process's CPU time (``time.process_time``), so that other work on a shared machine
+counts less than in wall time (it still shares the cores' caches). Prints millions of points
+per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from benchmarks import cases as suite
+from benchmarks.worker import batch_points, batch_size
+
+CASES = {"quiz": suite.quiz, "nest80": lambda: suite.nest(80), "mlp16": lambda: suite.mlp(16),
+         "chain80": lambda: suite.chain(80)}
+
+
+def rate(f, arrays, points: int) -> float:
+    f.value_and_grad(*(a[:2] for a in arrays))
+    f.value_and_grad(*arrays)
+    best = float("inf")
+    for _ in range(5):
+        start = time.process_time()
+        f.value_and_grad(*arrays)
+        best = min(best, time.process_time() - start)
+    return points / best / 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--numba", action="store_true")
+    parser.add_argument("--cases", default=",".join(CASES))
+    options = parser.parse_args()
+    import graphc
+    from graphc.backends.llvm import threads
+
+    threads.set_count(1)
+    backends = ["llvm"]
+    if options.numba:
+        import numba
+
+        numba.set_num_threads(1)
+        backends.append("numba")
+    print("| case | points | " + " | ".join(f"{b} M points/s" for b in backends) + " |")
+    print("|---|---|" + "---|" * len(backends))
+    for name in options.cases.split(","):
+        case = CASES[name]()
+        points = batch_size(case)
+        arrays = batch_points(case, points)
+        rates = [rate(graphc.compile(case.text, variables=case.variables, backend=b), arrays,
+                      points) for b in backends]
+        print(f"| {case.name} | {points} | " + " | ".join(f"{r:.3g}" for r in rates) + " |",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
