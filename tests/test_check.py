@@ -134,7 +134,8 @@ def test_check_python_api_at_an_undefined_point_does_not_raise():
 
 def test_a_long_check_shows_its_progress_on_stderr(monkeypatch, capsys):
     # Shown where someone watches (forced here with GRAPHC_PROGRESS=1, no delay): one step for
-    # the conversion to SymPy, one per derivative, one per point: 1 + 2 + 3 for the quiz.
+    # the conversion to SymPy, one per term of each derivative, one per point: 1 + 2*3 + 3 for
+    # the quiz, a sum of three terms in two variables.
     from graphc import progress
 
     monkeypatch.setenv("GRAPHC_PROGRESS", "1")
@@ -142,7 +143,7 @@ def test_a_long_check_shows_its_progress_on_stderr(monkeypatch, capsys):
     monkeypatch.setattr(progress, "INTERVAL", 0.0)
     report = graphc.check(graphc.compile(QUIZ), points=[(2, 3), (1.5, 0.5), (3, 2)])
     err = capsys.readouterr().err
-    assert report.ok and "check [" in err and "6/6" in err
+    assert report.ok and "check [" in err and "10/10" in err
     monkeypatch.setenv("GRAPHC_PROGRESS", "0")
     graphc.check(graphc.compile(QUIZ), points=iter([(2, 3)]))
     assert capsys.readouterr().err == ""

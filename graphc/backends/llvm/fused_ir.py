@@ -11,7 +11,8 @@ i64 %first, i64 %last, double %divisor)``
 runs the chunks ``first`` to ``last`` (:data:`CHUNK` rows each, the last one shorter) of ``n``
 rows. Row ``i`` of batched variable ``j`` is ``rows[j][i * size_j ...]`` (C order; a row of
 more than :data:`WIDE` entries is first copied, block by block, into columns); the
-parameters' entries are read once, from ``params``. A chunk is :data:`BLOCK`-row blocks; a
+parameters' entries are read once, from ``params``, and come first among the body's arguments
+(their part of the domain check is then computed once, outside the loop). A chunk is :data:`BLOCK`-row blocks; a
 block's rows run in one loop without a reduction (each row's outputs go to its own slot of
 ``scratch``, ``scratch[k * BLOCK + r]``), which LLVM vectorizes with the math library; then each
 accumulated output's ``BLOCK`` slots are added four lanes at a time (``<4 x double>``, the
@@ -74,12 +75,17 @@ def build(plan: RowPlan, fn, record, value_only: bool, check_all: bool) -> Fused
             gradient[position:position + size])
         position += size
     outputs = [plan.term] + free_grads + row_grads
-    primal = set(row.ancestors([plan.term])) | set(plan.params)
+    # the body's parameters: the others' entries first, then the row's, so that the domain
+    # check's sum over them (in this order) starts with terms the same in every row, which LLVM
+    # computes once, before the loop over rows
+    row_count = sum(len(v) for v in plan.row_inputs.values())
+    params = plan.params[row_count:] + plan.params[:row_count]
+    primal = set(row.ancestors([plan.term])) | set(params)
     adjoints = {} if value_only else {p: a for p, a in plan.adjoints.items() if p in primal}
-    program = Program(NAME, plan.params, outputs,
+    program = Program(NAME, params, outputs,
                       ", ".join(f"{{{k}}}" for k in range(len(outputs))), primal,
                       adjoints=adjoints)
-    names = Names.for_function(row, plan.params, sorted(primal), {})
+    names = Names.for_function(row, params, sorted(primal), {})
     ops = row.count_ops(row.ancestors(outputs))
     made = llvm_module.build(row, program, names, record, ops, check_all,
                              fn.formula)
@@ -212,7 +218,7 @@ def _kernel(body: str, row_sizes: list[int], free: int, accumulated: int,
     # the block's rows: no reduction across rows, so LLVM vectorizes this loop
     e.pre("rows")
     r = e.loop("rows", "0", count)
-    args = _row(e, first_row, r, data, row_sizes, columns) + [f"double {p}" for p in params]
+    args = [f"double {p}" for p in params] + _row(e, first_row, r, data, row_sizes, columns)
     slot = e.at("%.scratch", r)
     flag = e(f"call i32 @{body}({', '.join(args + [f'ptr {slot}', f'i64 {BLOCK}'])})")
     wide = e(f"zext i32 {flag} to i64")
@@ -227,7 +233,7 @@ def _kernel(body: str, row_sizes: list[int], free: int, accumulated: int,
         e.put(f"br i1 {slow}, label %fix_pre, label %fix_done")
         e.put("fix_pre:")
         f = e.loop("fix", "0", count)
-        again = _row(e, first_row, f, data, row_sizes, columns) + [f"double {p}" for p in params]
+        again = [f"double {p}" for p in params] + _row(e, first_row, f, data, row_sizes, columns)
         fslot = e.at("%.scratch", f)
         tail = [f"ptr {fslot}", f"i64 {BLOCK}"]
         fflag = e(f"call i32 @body_vector({', '.join(again + tail)})")
