@@ -259,10 +259,11 @@ def statements(block: Block, listed: list, check_all: bool, store=None,
                load=None) -> list[str]:
     """Write ``listed`` into ``block``: each statement ``(line number, quoted line, op name,
     operands, name)`` under its comment, or a section's title (a string) as a comment. Returns
-    the values to check (every value with ``check_all``, else those of ops not :data:`SAFE`);
+    the values to check: the running sum of ``0 * v`` over the values ``v`` to check (every
+    value with ``check_all``, else those of ops not :data:`SAFE`), nan if one is not finite;
     ``store(value)``, if given, is called after each value is computed, ``load(operands)``
     before."""
-    checked = []
+    checked: list[str] = []
     pair = ""   # the sine or cosine computed with the statement before (``sincos``)
     for k, statement in enumerate(listed):
         if isinstance(statement, str):
@@ -283,8 +284,9 @@ def statements(block: Block, listed: list, check_all: bool, store=None,
                                f"{SINCOS.index(op_name)}", value_name)
         else:
             value = lower(block, op_name, operands, value_name)
-        if check_all or op_name not in SAFE:
-            checked.append(value)
+        if check_all or op_name not in SAFE:   # summed as it comes: one value stays live
+            checked = [block.binary("fadd", checked[0] if checked else ZERO,
+                                    block.binary("fmul", ZERO, value))]
         if store is not None:
             store(value)
     return checked
