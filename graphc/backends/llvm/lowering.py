@@ -166,10 +166,11 @@ def _sigmoid(b: Block, x: str, name=None) -> str:
 
 def _sigmoid_complement(b: Block, x: str, s: str, name=None) -> str:
     """``1 - s if x < 0 else 1 / (1 + exp(x)) if x < 709 else exp(-x)``. Batch code: ``1 - s``
-    below 0, ``e / (1 + e)`` (sigmoid(-x); ``exp(-x)`` exactly past 709) from 0 up."""
+    below 0, ``e * s`` from 0 up (``s`` is ``1 / (1 + e)`` there, ``e = exp(-abs(x))``: one
+    exponential shared with the sigmoid, no division; ``exp(-x)`` exactly past 709)."""
     below = b.binary("fsub", ONE, s)
     if b.fast is not None:
-        upper = _over_one_plus(b, x, lambda e, up: e)
+        upper = b.binary("fmul", _decay(b, x), s)
         return b.select(b.compare("olt", x, ZERO), below, upper, name)
     middle = b.binary("fdiv", ONE, b.binary("fadd", ONE, b.call("exp", x)))
     tail = b.call("exp", b.emit(f"fneg double {x}"))
