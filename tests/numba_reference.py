@@ -8,19 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from graphc.backends.scheduling import leaves  # the nested result's numbers, in order
+
 SCALAR_KINDS = ("value", "grad", "value_and_grad", "jvp", "hvp", "hessian")
-
-
-def leaves(result) -> list:
-    """The numbers and arrays of a nested result, in order (no recursion: a stack)."""
-    found, stack = [], [result]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, tuple):
-            stack.extend(reversed(item))
-        else:
-            found.append(item)
-    return found
 
 
 def ulps(got, want) -> float:
