@@ -290,3 +290,11 @@ def test_a_second_process_loads_the_compiled_matrix_code(tmp_path):
     assert runs[1]["hits"] >= 1 and runs[1]["misses"] == 0
     assert runs[0]["value"] == runs[1]["value"]
     assert list(tmp_path.glob("numba/__pycache__/graphc_*.nbi"))
+
+
+def test_matrix_code_without_scipy_is_a_graphc_error_naming_the_extra(monkeypatch):
+    # numba's matrix products call scipy's BLAS; without scipy numba would abort the process
+    monkeypatch.setitem(sys.modules, "scipy", None)  # import scipy raises ImportError
+    f = graphc.compile("sum(W @ x)", shapes={"W": (2, 3), "x": (3,)}, backend="numba")
+    with pytest.raises(GraphcError, match=r"vectors and matrices needs scipy.*graphc\[numba\]"):
+        f(np.ones((2, 3)), np.ones(3))

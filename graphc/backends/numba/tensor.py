@@ -48,7 +48,7 @@ from graphc.backends.naming import _free
 from graphc.backends.numba.backend import NotFinite, require
 from graphc.backends.numba.module import compiling
 from graphc.backends.printing import Listing, emit
-from graphc.errors import GraphcError
+from graphc.errors import GraphcError, require as require_extra
 from graphc.graph.graph import Graph
 from graphc.ops import ALL_OPS
 from graphc.ops.record import Printer
@@ -247,6 +247,8 @@ def module_source(graph, program, names, raise_check: bool) -> tuple[str, Listin
 def compile_program(graph, program, names, ops: int, raise_check: bool) -> NumbaTensorCode:
     """The numba module of ``program`` (compiled when first run, or loaded from the cache)."""
     require()
+    # numba's matrix products call scipy's BLAS; without scipy they abort the process
+    require_extra("scipy", "numba", "the numba backend's vectors and matrices")
     check(graph, graph.ancestors(list(program.outputs) + list(program.checks)))
     source, listing, start = module_source(graph, program, names, raise_check)
     return NumbaTensorCode(source, program.name, ops, listing, start, graph)
