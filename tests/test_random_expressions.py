@@ -102,4 +102,8 @@ def test_guarded_gradients_agree_across_backends_and_modes(text, xv, yv):
         forward = [f.jvp((xv, yv), (1.0, 0.0))[1], f.jvp((xv, yv), (0.0, 1.0))[1]]
     for k in range(2):
         assert _same(scalar[k], np.asarray(batch[k]).reshape(-1)[0]), (text, k)
-        assert _same(scalar[k], forward[k]) or (math.isinf(scalar[k]) or math.isinf(forward[k])), (text, k)
+        # the modes may differ only where one is not finite (docs/security.md): an infinite
+        # adjoint split over paths that cancel, asin(x/x) at 0.5, is inf - inf = nan in reverse
+        # mode while the tangent is 0
+        assert _same(scalar[k], forward[k]) or not (math.isfinite(scalar[k])
+                                                    and math.isfinite(forward[k])), (text, k)
