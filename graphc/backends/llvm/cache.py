@@ -3,8 +3,9 @@
 :func:`machine` gives the compiled code of an IR module at an optimization level. Within a
 process the same module at the same level compiles once while some function still uses it.
 Across processes, the object code LLVM emits (``TargetMachine.emit_object``) is written to
-``<cache folder>/llvm/graphc_<key>.o`` and loaded into a fresh engine by the next process that
-asks for the same module: loading takes milliseconds where compiling takes up to seconds.
+``<cache folder>/llvm/graphc_<key>.o`` and linked into the next process that asks for the
+same module (:func:`graphc.backends.llvm.engine.load_object`): loading takes a millisecond or
+two where compiling takes up to seconds.
 
 The key is a SHA-256 of the module text, the optimization level, and what shapes the machine
 code: graphc's, llvmlite's and LLVM's versions, the host's target triple, CPU name and
@@ -35,24 +36,32 @@ from graphc.backends.llvm import engine
 _machines: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 _lock = threading.Lock()
 _warned: list[bool] = []
+_stamp: list[str] = []                 # the versions and the host, as they enter each key
+_checked: dict[Path, Path] = {}        # cache folders already checked in this process
 
 
 def folder() -> Path:
     """The folder of the llvm backend's object code: the ``llvm`` subfolder of graphc's cache
-    folder (:mod:`graphc.backends.cache`), refused if another user may write to it."""
-    return cache_folder.private_folder("llvm")
+    folder (:mod:`graphc.backends.cache`), refused if another user may write to it. Checked
+    once per process and folder."""
+    where = cache_folder.folder("llvm")
+    checked = _checked.get(where)
+    if checked is None:
+        checked = _checked[where] = cache_folder.private_folder("llvm")
+    return checked
 
 
 def key(text: str, level: int) -> str:
     """The cache key of ``text`` at ``level`` (see the module docstring)."""
-    import llvmlite
+    if not _stamp:
+        import llvmlite
 
-    from graphc import __version__
+        from graphc import __version__
 
-    llvm = engine.require()
-    stamp = "\0".join([text, str(level), __version__, llvmlite.__version__,
-                       ".".join(map(str, llvm.llvm_version_info)), llvm.get_process_triple(),
-                       llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten()])
+        llvm = engine.require()
+        _stamp.append("\0".join([__version__, llvmlite.__version__,
+                                 ".".join(map(str, llvm.llvm_version_info)), *engine.host()]))
+    stamp = "\0".join([text, str(level), _stamp[0]])
     return hashlib.sha256(stamp.encode()).hexdigest()[:40]
 
 

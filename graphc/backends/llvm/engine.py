@@ -1,17 +1,28 @@
 """From IR text to machine code in this process, with llvmlite.
 
-:func:`compile_ir` parses and verifies the module (llvmlite's LLVM is built with assertions, so
-malformed IR reaching the optimizer would abort the process; parsing and the verifier turn it
-into a :class:`~graphc.errors.GraphcError` first), optimizes it (``level`` 1 for scalar code;
-3 with loop and SLP vectorization for batch kernels, no fast-math flag anywhere, so nan and inf
-and subnormals behave as IEEE says), and makes an MCJIT engine of it. Each engine gets a
-TargetMachine of its own: MCJIT takes ownership of the one it is given, and a machine shared
-between engines is freed twice. One compile runs at a time (:data:`LOCK`): LLVM's global
-state is not safe to drive from several threads at once.
+:func:`object_code` parses and verifies the module (llvmlite's LLVM is built with assertions,
+so malformed IR reaching the optimizer would abort the process; parsing and the verifier turn
+it into a :class:`~graphc.errors.GraphcError` first), optimizes it (``level`` 1 for scalar
+code; 3 with loop and SLP vectorization for batch kernels, no fast-math flag anywhere, so nan
+and inf and subnormals behave as IEEE says) and writes its object code.
+:func:`load_object` links object code into the process: each object becomes a library of its
+own in one ORC JIT (LLVM's ``LLJIT``, made once per process), which resolves the C library's
+functions in the running process and the C API's under graphc's own names
+(:func:`graphc.backends.llvm.python_entry.symbols`), for that library alone. The library is
+unloaded when the last function using its code is gone.
+
+What each of these costs (measured on the lecture's quiz, docs/llvm.md): asking LLVM for the
+host's CPU name and features, and making a TargetMachine, take a few tenths of a millisecond
+each, so both are done once per process (a TargetMachine per optimization level for writing
+object code, reused: it is only ever used under the lock; the JIT has one of its own); linking
+an object into the JIT is about half of what a fresh MCJIT engine cost. One compile or link
+runs at a time (:data:`LOCK`): LLVM's global state is not safe to drive from several threads
+at once.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
 from dataclasses import dataclass
 
@@ -21,11 +32,16 @@ from graphc.errors import GraphcError
 #: One compile at a time, process-wide.
 LOCK = threading.RLock()
 _initialized = False
+_host: tuple[str, str, str] = ("", "", "")   # target triple, CPU name, CPU features
+_writers: dict[int, object] = {}             # optimization level -> TargetMachine
+_jit: list = []                              # the process's LLJIT, once made
+_symbols: dict[str, int] = {}                # the C API's addresses under graphc's names
+_libraries = itertools.count()               # the JIT's library names: each used once
 
 
 def require():
     """llvmlite's binding, initialized once, or a GraphcError that says how to install it."""
-    global _initialized
+    global _initialized, _host
     errors.require("llvmlite", "llvm", "backend='llvm'")
     import llvmlite.binding as llvm
     if not _initialized:
@@ -33,40 +49,44 @@ def require():
             if not _initialized:
                 llvm.initialize_native_target()
                 llvm.initialize_native_asmprinter()
-                _add_python_symbols(llvm)
+                _host = (llvm.get_process_triple(), llvm.get_host_cpu_name(),
+                         llvm.get_host_cpu_features().flatten())
+                _symbols.update(_python_symbols())
                 _initialized = True
     return llvm
 
 
-def _add_python_symbols(llvm) -> None:
-    """Make the interpreter's C API known to compiled code by name (the CPython entry's)."""
+def host() -> tuple[str, str, str]:
+    """This host's target triple, CPU name and CPU features (as LLVM names them)."""
+    require()
+    return _host
+
+
+def _python_symbols() -> dict[str, int]:
+    """The interpreter's C API, by the names the CPython and packed entries call."""
     from graphc.backends.llvm import python_entry
 
     try:
-        found = python_entry.symbols()
-    except (AttributeError, ValueError):  # no such C API: the ctypes entry serves alone
-        return
-    for name, address in found.items():
-        llvm.add_symbol(name, address)
+        return python_entry.symbols()
+    except (AttributeError, ValueError, GraphcError):  # no such C API: the ctypes entry serves
+        return {}
 
 
 @dataclass
 class Machine:
-    """A compiled module in this process: the engine (kept alive while its code is used) and
-    the addresses of its functions."""
+    """Compiled code in this process: the owner of its memory (kept alive while the code is
+    used) and the addresses of its functions."""
 
-    engine: object
-    module: object
+    owner: object
     addresses: dict
 
 
 def target_machine(level: int):
-    """A fresh TargetMachine for this host (never shared between engines)."""
+    """A fresh TargetMachine for this host, generating code at ``level`` (at most 3)."""
     llvm = require()
     target = llvm.Target.from_default_triple()
-    return target.create_target_machine(cpu=llvm.get_host_cpu_name(),
-                                        features=llvm.get_host_cpu_features().flatten(),
-                                        opt=min(level, 3), codemodel="jitdefault", jit=True)
+    return target.create_target_machine(cpu=_host[1], features=_host[2], opt=min(level, 3),
+                                        codemodel="jitdefault", jit=True)
 
 
 def parse(text: str):
@@ -93,36 +113,34 @@ def optimize(module, machine, level: int) -> None:
     manager.run(module, builder)
 
 
-def compile_ir(text: str, names: list[str], level: int) -> Machine:
-    """Machine code of the IR ``text`` at optimization ``level``, and the addresses of the
-    functions ``names``."""
-    with LOCK:
-        llvm = require()
-        module = parse(text)
-        machine = target_machine(level)
-        optimize(module, machine, level)
-        engine = llvm.create_mcjit_compiler(module, machine)
-        engine.finalize_object()
-        addresses = {name: engine.get_function_address(name) for name in names}
-    return Machine(engine, module, addresses)
-
-
-def load_object(data: bytes, names: list[str]) -> Machine:
-    """An engine running the object code ``data`` (written by :func:`object_code`)."""
-    with LOCK:
-        llvm = require()
-        empty = parse("")
-        engine = llvm.create_mcjit_compiler(empty, target_machine(0))
-        engine.add_object_file(llvm.ObjectFileRef.from_data(data))
-        engine.finalize_object()
-        addresses = {name: engine.get_function_address(name) for name in names}
-    return Machine(engine, empty, addresses)
-
-
 def object_code(text: str, level: int) -> bytes:
     """The object code of the IR ``text``, optimized at ``level`` (for the disk cache)."""
     with LOCK:
         module = parse(text)
-        machine = target_machine(level)
+        machine = _writers.get(level)
+        if machine is None:
+            machine = _writers[level] = target_machine(level)
         optimize(module, machine, level)
         return machine.emit_object(module)
+
+
+def load_object(data: bytes, names: list[str]) -> Machine:
+    """The object code ``data`` (written by :func:`object_code`) linked into this process as a
+    library of its own, and the addresses of its functions ``names``; the library is unloaded
+    when the returned :class:`Machine` is gone."""
+    with LOCK:
+        llvm = require()
+        if not _jit:
+            # Never freed: a library's memory is given back through the JIT that made it.
+            _jit.append(llvm.create_lljit_compiler(target_machine(0)))
+        builder = llvm.JITLibraryBuilder().add_object_img(data).add_current_process()
+        for name, address in _symbols.items():
+            builder.import_symbol(name, address)
+        for name in names:
+            builder.export_symbol(name)
+        try:
+            library = builder.link(_jit[0], f"graphc{next(_libraries)}")
+        except RuntimeError as exc:
+            raise GraphcError(f"LLVM could not link graphc's compiled code into this process "
+                              f"(the Python backends run this formula): {exc}") from None
+    return Machine(library, {name: library[name] for name in names})
