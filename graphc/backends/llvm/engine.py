@@ -6,18 +6,18 @@ it into a :class:`~graphc.errors.GraphcError` first), optimizes it (``level`` 1 
 code; 3 with loop and SLP vectorization for batch kernels, no fast-math flag anywhere, so nan
 and inf and subnormals behave as IEEE says) and writes its object code.
 :func:`load_object` links object code into the process: each object becomes a library of its
-own in one ORC JIT (LLVM's ``LLJIT``, made once per process), which resolves the C library's
-functions in the running process and the C API's under graphc's own names
-(:func:`graphc.backends.llvm.python_entry.symbols`), for that library alone. The library is
-unloaded when the last function using its code is gone.
+own in one ORC JIT (LLVM's ``LLJIT``, made once per process), linked against one library made
+with the JIT, which resolves the C library's functions in the running process and the C API's
+under graphc's own names (:func:`graphc.backends.llvm.python_entry.symbols`). An object's
+library is unloaded when the last function using its code is gone.
 
-What each of these costs (measured on the lecture's quiz, docs/llvm.md): asking LLVM for the
-host's CPU name and features, and making a TargetMachine, take a few tenths of a millisecond
-each, so both are done once per process (a TargetMachine per optimization level for writing
-object code, reused: it is only ever used under the lock; the JIT has one of its own); linking
-an object into the JIT is about half of what a fresh MCJIT engine cost. One compile or link
-runs at a time (:data:`LOCK`): LLVM's global state is not safe to drive from several threads
-at once.
+What each of these costs, per module (measured on the lecture's quiz, docs/llvm.md): asking
+LLVM for the host's CPU name and features, and making a TargetMachine, take a few tenths of a
+millisecond each, so both are done once per process (a TargetMachine per optimization level for
+writing object code, reused: it is only ever used under the lock, and never given to an engine;
+the JIT makes its own); linking an object takes a fifth of a millisecond where a fresh MCJIT
+engine took one and a half. One compile or link runs at a time (:data:`LOCK`): LLVM's global
+state is not safe to drive from several threads at once.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from __future__ import annotations
 import itertools
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 from graphc import errors
 from graphc.errors import GraphcError
@@ -33,10 +34,18 @@ from graphc.errors import GraphcError
 LOCK = threading.RLock()
 _initialized = False
 _host: tuple[str, str, str] = ("", "", "")   # target triple, CPU name, CPU features
-_writers: dict[int, object] = {}             # optimization level -> TargetMachine
-_jit: list = []                              # the process's LLJIT, once made
+_writers: dict[int, Any] = {}                # optimization level -> TargetMachine
+_jit: list = []                              # the process's LLJIT and its process library
+_PROCESS = "graphc_process"                  # the library every object links against
 _symbols: dict[str, int] = {}                # the C API's addresses under graphc's names
 _libraries = itertools.count()               # the JIT's library names: each used once
+
+#: The passes of scalar code: the body inlined into its entry, then combined and its blocks
+#: merged. The code is straight-line SSA with its common subexpressions already shared, so
+#: LLVM's whole O1 pipeline gave the same machine code (the same object sizes on the quiz,
+#: nest(80) and mlp(16), calls as fast) at five times the cost: ``python -m
+#: benchmarks.llvm_quick --stages``, docs/llvm.md.
+SCALAR_PASSES = ("always_inliner", "instruction_combine", "simplify_cfg")
 
 
 def require():
@@ -102,14 +111,19 @@ def parse(text: str):
 
 
 def optimize(module, machine, level: int) -> None:
-    """Run LLVM's pipeline of ``level`` on ``module`` (vectorizers on from level 2)."""
+    """Run the passes of ``level`` on ``module``: from level 2, LLVM's pipeline of that level
+    with the loop and SLP vectorizers; below, :data:`SCALAR_PASSES` alone."""
     llvm = require()
-    options = llvm.create_pipeline_tuning_options(speed_level=level)
-    options.loop_vectorization = level >= 2
-    options.slp_vectorization = level >= 2
-    options.loop_unrolling = level >= 2
-    builder = llvm.create_pass_builder(machine, options)
-    manager = builder.getModulePassManager()
+    options = llvm.create_pipeline_tuning_options(speed_level=min(level, 3))
+    if level < 2:
+        builder = llvm.create_pass_builder(machine, options)
+        manager = llvm.create_new_module_pass_manager()
+        for name in SCALAR_PASSES:
+            getattr(manager, f"add_{name}_pass")()
+    else:
+        options.loop_vectorization = options.slp_vectorization = options.loop_unrolling = True
+        builder = llvm.create_pass_builder(machine, options)
+        manager = builder.getModulePassManager()
     manager.run(module, builder)
 
 
@@ -132,10 +146,12 @@ def load_object(data: bytes, names: list[str]) -> Machine:
         llvm = require()
         if not _jit:
             # Never freed: a library's memory is given back through the JIT that made it.
-            _jit.append(llvm.create_lljit_compiler(target_machine(0)))
-        builder = llvm.JITLibraryBuilder().add_object_img(data).add_current_process()
-        for name, address in _symbols.items():
-            builder.import_symbol(name, address)
+            jit = llvm.create_lljit_compiler(target_machine(0))
+            process = llvm.JITLibraryBuilder().add_current_process()
+            for name, address in _symbols.items():
+                process.import_symbol(name, address)
+            _jit.extend([jit, process.link(jit, _PROCESS)])
+        builder = llvm.JITLibraryBuilder().add_object_img(data).add_jit_library(_PROCESS)
         for name in names:
             builder.export_symbol(name)
         try:
