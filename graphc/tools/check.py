@@ -155,7 +155,10 @@ def check_point(f: Function, judge: OpwiseJudge, whole: _Whole, point: tuple[flo
     """The verdict at one point (``advance`` hears of the op-by-op judge's progress)."""
     c = PointCheck(point=point, verdict="agrees")
     value, want = judge.at(point, advance)
-    c.sympy_value = value if value is not None else whole.value(point)
+    if value is None:
+        c.judge, c.sympy_value = "whole", whole.value(point)
+    else:
+        c.sympy_value = value
     try:
         c.value = float(f(*point))
     except GraphcError as exc:

@@ -93,12 +93,13 @@ _FAST = {sympy.Add: lambda args: functools.reduce(operator.add, args),
 class _Program:
     """A small SymPy expression in the arguments ``_ARGS``, evaluated at numbers: SymPy's own
     classes applied to SymPy numbers bottom-up (sums, products and powers with SymPy's number
-    arithmetic), which gives what substituting the numbers gives, without rebuilding the tree."""
+    arithmetic), which gives what substituting the numbers gives, without rebuilding the tree.
+    ``None`` (an op without a SymPy form) is a program that gives no number."""
 
-    def __init__(self, expr: sympy.Basic) -> None:
-        self.usable = not expr.has(*_UNEVALUATED)
+    def __init__(self, expr: Optional[sympy.Basic]) -> None:
+        self.usable = expr is not None and not expr.has(*_UNEVALUATED)
         self.code: list[tuple[int, Any, int]] = []  # (0 argument | 1 atom | 2 apply, what, n)
-        stack: list[tuple[sympy.Basic, bool]] = [(expr, False)]
+        stack: list[tuple[sympy.Basic, bool]] = [(expr, False)] if self.usable else []
         while stack:
             e, ready = stack.pop()
             index = _INDEX.get(e)
@@ -140,15 +141,22 @@ class _Rule:
     def __init__(self, op, free: tuple[int, ...], constants: Optional[tuple] = None) -> None:
         symbols = [_ARGS[i] if constants is None or constants[i] is None else constants[i]
                    for i in range(op.arity)]
-        form = op.sympy(*symbols)
-        partials = {i: sympy.diff(form, _ARGS[i]) for i in free}
+        self.usable = op.sympy is not None
+        self.partials: dict[int, _Program] = {}
+        self.kinked = False
+        try:
+            form = op.sympy(*symbols) if self.usable else sympy.nan
+            partials = {i: sympy.diff(form, _ARGS[i]) for i in free}
+        except _FAILED:  # no derivative from SymPy: the whole expression is asked instead
+            self.usable = False
+            return
         self.partials = {i: _Program(p) for i, p in partials.items()}
         self.kinked = bool(form.has(*_KINKED)) or any(p.has(*_KINKED) for p in partials.values())
 
     def at(self, values: Sequence[sympy.Basic]) -> Optional[dict[int, sympy.Basic]]:
         """The partial derivatives at ``values`` (one per argument), or None: not all finite
         real numbers, or at a kinked op, not the same just left and just right."""
-        found = self._partials(values)
+        found = self._partials(values) if self.usable else None
         if found is None or not self.kinked:
             return found
         for i in self.partials:  # the derivative must not jump across this argument
@@ -219,7 +227,11 @@ class OpwiseJudge:
         """The op's SymPy form as a program of its arguments."""
         program = self._values.get(op)
         if program is None:
-            program = self._values[op] = _Program(op.sympy(*_ARGS[:op.arity]))
+            try:
+                form = op.sympy(*_ARGS[:op.arity]) if op.sympy is not None else None
+            except _FAILED:
+                form = None
+            program = self._values[op] = _Program(form)
         return program
 
     def _partials(self, op, free: tuple[int, ...], constants: tuple,
