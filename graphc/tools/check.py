@@ -273,9 +273,9 @@ def check(f: Function, points: Sequence[Sequence[float]] | None = None, *, n: in
 
     Every point gets a verdict (``report.checks``), never an exception: outside the domain,
     at a kink, agrees or disagrees; except a GraphcError naming the point where only SymPy's
-    whole expression could judge and SymPy cannot take it (nested too deep for its recursion). Sampled points are uniform in ``ranges`` (default (0.1, 0.9)
-    for every variable); a sampled point where SymPy's value is not a finite real number is
-    drawn again.
+    whole expression could judge and SymPy cannot take it (nested too deep for its recursion).
+    Sampled points are uniform in ``ranges`` (default (0.1, 0.9) for every variable); a sampled
+    point where SymPy's value is not a finite real number is drawn again.
     """
     if not isinstance(f, Function):
         raise GraphcError("graphc.check takes a function of one output made by graphc.compile "
