@@ -39,6 +39,7 @@ _lock = threading.Lock()
 _warned: list[bool] = []
 _stamp: list[str] = []                 # the versions and the host, as they enter each key
 _checked: dict[Path, Path] = {}        # cache folders already checked in this process
+_kept: dict[str, bytes] = {}           # key -> object code kept for the process (shared modules)
 _SEAL = 32                             # bytes of SHA-256 before the object code in a file
 
 
@@ -67,25 +68,43 @@ def key(text: str, level: int) -> str:
     return hashlib.sha256(stamp.encode()).hexdigest()[:40]
 
 
-def machine(text: str, names: list[str], level: int) -> engine.Machine:
-    """The compiled code of ``text`` at ``level``: kept in the process, else loaded from the
-    cache folder, else compiled (and written there)."""
+def machine(text: str, names: list[str], level: int, shared: str | None = None
+            ) -> engine.Machine:
+    """The compiled code of ``text`` at ``level``, with ``shared`` (a module that many
+    formulas use alike, such as a CPython entry) linked to it: kept in the process, else loaded
+    from the cache folder, else compiled (and written there)."""
     digest = key(text, level)
+    other = key(shared, level) if shared is not None else None
     with _lock:
-        found = _machines.get(digest)
+        found = _machines.get((digest, other))
     if found is not None:
         return found
+    objects = [_object(text, digest, level)]
+    if shared is not None and other is not None:
+        objects.append(_object(shared, other, level, keep=True))
+    found = engine.load_object(objects, names)
+    with _lock:
+        return _machines.setdefault((digest, other), found)
+
+
+def _object(text: str, digest: str, level: int, keep: bool = False) -> bytes:
+    """The object code of ``text``: read from the cache folder, else compiled and written
+    there. With ``keep``, it is also kept for the rest of the process (small modules that many
+    formulas share), and written to a cache folder that lacks it."""
     path = _path(digest)
-    data = _read(path) if path is not None else None
+    data = _kept.get(digest) if keep else None
     if data is not None:
-        found = engine.load_object(data, names)
-    else:
+        if path is not None and not path.exists():
+            _store(path, data)
+        return data
+    data = _read(path) if path is not None else None
+    if data is None:
         data = engine.object_code(text, level)
-        found = engine.load_object(data, names)
         if path is not None:
             _store(path, data)
-    with _lock:
-        return _machines.setdefault(digest, found)
+    if keep:
+        _kept[digest] = data
+    return data
 
 
 def _path(digest: str) -> Path | None:

@@ -61,8 +61,10 @@ class LLVMCode:
 
     def machine(self, part: bool | str):
         """The compiled module of ``part`` (:meth:`ModuleText.part`: ``"scalar"`` or False,
-        ``"packed"``, ``"batch"`` or True), compiled on first use. The scalar entries are
-        also in the packed module, which serves them once it is compiled."""
+        ``"packed"``, ``"batch"`` or True), compiled on first use. The scalar code is two
+        modules linked together, the body with its scalar entry and the CPython entry (shared
+        by formulas of one kind, arity and outputs); the packed module holds all three
+        entries, and serves the scalar calls once it is compiled."""
         part = "batch" if part is True else "scalar" if part is False else part
         machine = self._machines.get(part)
         if machine is None and part == "scalar":
@@ -76,7 +78,8 @@ class LLVMCode:
             label = f"llvm: compiling {module.entry} {what} ({module.ops:,} operations)"
             with progress(label).ticking():  # shown on a terminal after half a second
                 machine = self._machines[part] = cache.machine(
-                    module.part(part), names, BATCH_LEVEL if part == "batch" else SCALAR_LEVEL)
+                    module.part(part), names, BATCH_LEVEL if part == "batch" else SCALAR_LEVEL,
+                    module.python_module if part == "scalar" else None)
         return machine
 
     @property

@@ -138,10 +138,10 @@ def object_code(text: str, level: int) -> bytes:
         return machine.emit_object(module)
 
 
-def load_object(data: bytes, names: list[str]) -> Machine:
-    """The object code ``data`` (written by :func:`object_code`) linked into this process as a
-    library of its own, and the addresses of its functions ``names``; the library is unloaded
-    when the returned :class:`Machine` is gone."""
+def load_object(objects: list[bytes], names: list[str]) -> Machine:
+    """The object code ``objects`` (written by :func:`object_code`) linked into this process as
+    a library of their own, and the addresses of its functions ``names``; the library is
+    unloaded when the returned :class:`Machine` is gone."""
     with LOCK:
         llvm = require()
         if not _jit:
@@ -151,7 +151,10 @@ def load_object(data: bytes, names: list[str]) -> Machine:
             for name, address in _symbols.items():
                 process.import_symbol(name, address)
             _jit.extend([jit, process.link(jit, _PROCESS)])
-        builder = llvm.JITLibraryBuilder().add_object_img(data).add_jit_library(_PROCESS)
+        builder = llvm.JITLibraryBuilder()
+        for data in objects:
+            builder.add_object_img(data)
+        builder.add_jit_library(_PROCESS)
         for name in names:
             builder.export_symbol(name)
         try:

@@ -49,7 +49,8 @@ class ModuleText:
     """The IR of one kind and what the calls need to know about it."""
 
     head: str                # declarations and the body
-    entries: str             # the scalar entry's definition and the CPython entry's
+    scalar_entry: str        # the scalar entry's definition
+    python_ir: str           # the CPython entry's, and the C API's declarations
     entry: str               # the scalar entry's name (the kind)
     batch: str               # the batch kernel's name
     inputs: int              # how many doubles the entry reads
@@ -83,6 +84,18 @@ class ModuleText:
         return self._kernel
 
     @property
+    def entries(self) -> str:
+        """The definitions of the scalar and CPython entries."""
+        return f"{self.scalar_entry}\n\n{self.python_ir}"
+
+    @property
+    def python_module(self) -> str:
+        """The CPython entry as a module of its own, which calls the scalar entry of another
+        (linked with it, :func:`graphc.backends.llvm.cache.machine`): its text is the same for
+        every formula of the same kind, arity and outputs, so it compiles once per machine."""
+        return f"{self.python_ir}\ndeclare i32 @{self.entry}(ptr, ptr)\n"
+
+    @property
     def scalar(self) -> str:
         """The definitions of the scalar, CPython and packed entries."""
         return f"{self.entries}\n{self.packed_ir}"
@@ -103,12 +116,12 @@ class ModuleText:
         return packed.name_of(self.entry)
 
     def part(self, which: bool | str) -> str:
-        """The text of a module that compiles: the body with the scalar and CPython entries
-        (``"scalar"`` or False), with those and the packed entry (``"packed"``), or with the
-        batch kernel (``"batch"`` or True)."""
+        """The text of a module that compiles: the body with the scalar entry (``"scalar"``
+        or False; the CPython entry is :attr:`python_module`), with the scalar, CPython and
+        packed entries (``"packed"``), or with the batch kernel (``"batch"`` or True)."""
         if which in (True, "batch"):
             return self.head + "\n" + self.kernel
-        return self.head + "\n" + (self.scalar if which == "packed" else self.entries)
+        return self.head + "\n" + (self.scalar if which == "packed" else self.scalar_entry)
 
     def written(self) -> "ModuleText":
         """This module with its kernel written (text only: what a dask task carries)."""
@@ -176,8 +189,8 @@ def build(graph, program: Program, names: Names, record, ops: int, check_all: bo
             *lowering.declarations(called), "", *body]
     m = len(outputs)
     structure = ast.literal_eval(program.returns.format(*map(str, range(m))) or "()")
-    entries = "\n".join([*_scalar_entry(entry, len(params)), "",
-                         python_entry.module_ir(entry, len(params), m, structure)])
+    scalar_entry = "\n".join(_scalar_entry(entry, len(params)))
+    python_ir = python_entry.module_ir(entry, len(params), m, structure)
 
     def make_packed() -> str:
         return packed.module_ir(entry, len(params) if variables is None else variables,
@@ -201,8 +214,8 @@ def build(graph, program: Program, names: Names, record, ops: int, check_all: bo
             kernel += "\n" + fast.module_ir(sorted(used), vector_math.inlined(batch_body))
         return kernel
 
-    return ModuleText("\n".join(head) + "\n", entries, entry, batch, len(params), m,
-                      structure, ops, make_packed, make_kernel)
+    return ModuleText("\n".join(head) + "\n", scalar_entry, python_ir, entry, batch,
+                      len(params), m, structure, ops, make_packed, make_kernel)
 
 
 def _body(name: str, signature: str, statements: list, params: list[str], outputs: list[str],

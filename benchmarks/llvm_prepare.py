@@ -1,0 +1,101 @@
+"""The llvm backend's prepare on one case, cold and warm, in CPU time as well as wall clock:
+
+    python -m benchmarks.llvm_prepare                 # the quiz, 9 pairs of fresh processes
+    python -m benchmarks.llvm_prepare --repeat 5 --case "mlp(16)" --numba
+
+Each repeat is the peer harness's pair of fresh processes (:mod:`benchmarks.systems.graphc_numba`
+and ``graphc_llvm``): after the backend's start-up on a formula of its own, **cold** compiles
+the case into an empty cache folder, then **warm** loads it from that folder and times graphc's
+Python backend on the same formula. Prepare is ``graphc.compile(...)`` and the first
+``f.value_and_grad(*floats)``, as the harness times it; beside its wall clock this prints its
+CPU time (``time.process_time``), which a shared machine disturbs far less: the harness's one
+sample of a few milliseconds moves by several times at a load average of 5 to 10. With
+``--numba``, numba's cold prepare is timed the same way (its start-up excluded, as in the
+harness). Printed: the minimum and the median of each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_CHILD = r"""
+import json, os, sys, tempfile, time
+job = json.loads(sys.argv[1])
+import graphc
+from benchmarks import cases
+os.environ["GRAPHC_CACHE_DIR"] = tempfile.mkdtemp(dir=job["scratch"])
+w = cases.warm_up()
+graphc.compile(w.text, variables=w.variables, backend=job["backend"]).value_and_grad(*w.point)
+os.environ["GRAPHC_CACHE_DIR"] = job["cache"]
+name, _, sizes = job["case"].partition("(")
+case = getattr(cases, name)(*[int(n) for n in sizes.rstrip(")").split(",") if n.strip()])
+times = {}
+for label, chosen in [("", {"backend": job["backend"]})] + ([("python ", {})] if job["python"] else []):
+    wall, cpu = time.perf_counter(), time.process_time()
+    graphc.compile(case.text, variables=case.variables, **chosen).value_and_grad(*case.point)
+    times[label + "wall"] = time.perf_counter() - wall
+    times[label + "cpu"] = time.process_time() - cpu
+print(json.dumps(times))
+"""
+
+
+def _child(case: str, backend: str, cache: str, scratch: str, python: bool) -> dict:
+    job = json.dumps({"case": case, "backend": backend, "cache": cache, "scratch": scratch,
+                      "python": python})
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    done = subprocess.run([sys.executable, "-c", _CHILD, job], cwd=ROOT, env=env,
+                          capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"a {backend} prepare process failed: {done.stderr.strip()[-500:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", default="quiz", help="a case of benchmarks.cases: quiz, nest(80), mlp(16), ...")
+    parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument("--numba", action="store_true", help="time numba's cold prepare too")
+    args = parser.parse_args(argv)
+    scratch = tempfile.mkdtemp(prefix="graphc-llvm-prepare-")
+    rows: dict[str, list[float]] = {}
+    try:
+        for _ in range(args.repeat):
+            cache = tempfile.mkdtemp(dir=scratch)
+            runs = [("llvm cold", _child(args.case, "llvm", cache, scratch, False)),
+                    ("llvm warm", _child(args.case, "llvm", cache, scratch, True))]
+            if args.numba:
+                runs.append(("numba cold", _child(args.case, "numba", tempfile.mkdtemp(
+                    dir=scratch), scratch, False)))
+            for name, times in runs:
+                for key, seconds in times.items():
+                    label = "python prepare " + key[7:] if key.startswith("python ") else \
+                        f"{name} {key}"
+                    rows.setdefault(label, []).append(seconds)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    print(f"{args.case}: prepare in ms over {args.repeat} pairs of fresh processes "
+          f"(load average {os.getloadavg()[0]:.1f} at the end)")
+    for label, values in rows.items():
+        print(f"  {label:22s} min {min(values) * 1e3:8.2f}  median "
+              f"{statistics.median(values) * 1e3:8.2f}")
+    for clock in ("cpu", "wall"):
+        low = {name: min(rows[f"{name} {clock}"]) for name in ("llvm warm", "python prepare")}
+        line = f"  {clock}: warm / Python {low['llvm warm'] / low['python prepare']:.2f}x"
+        if args.numba:
+            line += (f", numba cold / llvm cold "
+                     f"{min(rows[f'numba cold {clock}']) / min(rows[f'llvm cold {clock}']):.1f}x")
+        print(line + " (minimums)")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
