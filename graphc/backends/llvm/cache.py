@@ -1,7 +1,9 @@
 """Compile once per machine: the llvm backend's object code in a cache folder.
 
-:func:`machine` gives the compiled code of an IR module at an optimization level. Within a
-process the same module at the same level compiles once while some function still uses it.
+:func:`machine` gives the compiled code of an IR module at an optimization level, linked
+with a module that many formulas share where one is given (a CPython entry). Within a process
+the same modules at the same level compile once while some function still uses them, and a
+shared module's object code is kept for the rest of the process.
 Across processes, the object code LLVM emits (``TargetMachine.emit_object``) is written to
 ``<cache folder>/llvm/graphc_<key>.bin`` and linked into the next process that asks for the
 same module (:func:`graphc.backends.llvm.engine.load_object`): loading takes a millisecond or

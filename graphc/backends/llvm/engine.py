@@ -42,9 +42,8 @@ _libraries = itertools.count()               # the JIT's library names: each use
 
 #: The passes of scalar code: the body inlined into its entry, then combined and its blocks
 #: merged. The code is straight-line SSA with its common subexpressions already shared, so
-#: LLVM's whole O1 pipeline gave the same machine code (the same object sizes on the quiz,
-#: nest(80) and mlp(16), calls as fast) at five times the cost: ``python -m
-#: benchmarks.llvm_quick --stages``, docs/llvm.md.
+#: LLVM's whole O1 pipeline gave object code within 0.4% of the size, calls as fast, at two to
+#: ten times the optimizer's time (docs/llvm.md, "Compiling").
 SCALAR_PASSES = ("always_inliner", "instruction_combine", "simplify_cfg")
 
 
