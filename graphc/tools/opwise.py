@@ -108,6 +108,7 @@ class OpwiseJudge:
         self._steps: list[tuple[Node, tuple[Node, ...], object, tuple, tuple]] = []
         self._values: dict[object, Program] = {}
         self._rules: dict[tuple, _Rule] = {}
+        self._kinks: dict[object, bool] = {}
         self._inputs: list[tuple[Node, str]] = []
         for node in nodes:
             kind = graph.kind(node)
@@ -153,12 +154,45 @@ class OpwiseJudge:
         if rule is None:
             rule = self._rules[(op, free)] = _Rule(op, free)
         found = rule.at(values)
-        if found is not None or len(free) == op.arity:
+        if found is not None or all(c is None for c in constants):
             return found
-        rule = self._rules.get((op, constants))
+        rule = self._rules.get((op, free, constants))
         if rule is None:
-            rule = self._rules[(op, constants)] = _Rule(op, free, constants)
+            rule = self._rules[(op, free, constants)] = _Rule(op, free, constants)
         return rule.at(values)
+
+    def _kinked(self, op) -> bool:
+        kinked = self._kinks.get(op)
+        if kinked is None:
+            form = self._value(op).form
+            kinked = self._kinks[op] = form is not None and bool(form.has(*_KINKED))
+        return kinked
+
+    def _steady(self, op, free: tuple[int, ...], moving: tuple[int, ...], values: list,
+                value: sympy.Basic, constants: tuple) -> Optional[bool]:
+        """Whether a node is constant near the point (True), may jump there (None), or neither
+        (False), given that its arguments ``moving`` vary continuously and the others of
+        ``free`` are constant near the point (see the module's text)."""
+        if self._kinked(op):
+            program = self._value(op)
+            for i in moving:  # the value must not jump across this argument
+                step = _SIDE * max(1, abs(values[i]))
+                for sign in (-1, 1):
+                    moved = list(values)
+                    moved[i] = values[i] + sign * step
+                    side = program.run(moved)
+                    if side is None or not _close(side, value):
+                        return None
+            partials = self._partials(op, moving, constants, values)
+            if partials is not None and all(p == 0 for p in partials.values()):
+                return True  # a piece of a piecewise constant op: constant near the point
+        if len(moving) == len(free):
+            return False
+        try:  # the constant arguments put in, the op may not depend on the others (0 * u)
+            form = op.sympy(*(ARGS[i] if i in moving else values[i] for i in range(op.arity)))
+            return not form.free_symbols
+        except FAILED:
+            return False
 
     @property
     def size(self) -> int:
@@ -185,24 +219,43 @@ class OpwiseJudge:
         if self.broken:
             return None, None
         values: dict[Node, sympy.Basic] = dict(self._constant)
+        moving_inputs = {node: () for node, _ in self._inputs}
         for node, name in self._inputs:
             values[node] = sympy.Rational(point[self._position[name]])
-        for node, args, op, _, _ in self._steps:
-            settled = self._value(op).run([values[a] for a in args])
+        moving: dict[Node, Optional[tuple[int, ...]]] = dict(moving_inputs)  # None: constant
+        moving.update((node, None) for node in self._constant)
+        jumps: set[Node] = set()  # nodes whose value may jump at the point
+        for node, args, op, free, constants in self._steps:
+            argv = [values[a] for a in args]
+            settled = self._value(op).run(argv)
             if settled is None:
                 return None, None
             values[node] = settled
+            varying = tuple(i for i in free if moving[args[i]] is not None)
+            moving[node] = varying or None
+            if varying and not any(args[i] in jumps for i in varying):
+                steady = self._steady(op, free, varying, argv, settled, constants)
+                if steady is None:
+                    jumps.add(node)
+                elif steady:
+                    moving[node] = None
+            elif varying:
+                jumps.add(node)
             counter.tick()
         value = number(values[self.output])
         if not math.isfinite(value):
             return None, None
-        return value, self._gradient(values, counter)
+        return value, self._gradient(values, moving, counter)
 
-    def _gradient(self, values, counter: _Counter) -> Optional[tuple[float, ...]]:
+    def _gradient(self, values, moving, counter: _Counter) -> Optional[tuple[float, ...]]:
         adjoint: dict[Node, sympy.Basic] = {self.output: sympy.Integer(1)}
-        for node, args, op, free, constants in reversed(self._steps):
+        for node, args, op, _, constants in reversed(self._steps):
             counter.tick()
-            partials = self._partials(op, free, constants, [values[a] for a in args])
+            varying = moving[node]
+            if varying is None:  # constant near the point: no share for its arguments
+                adjoint.pop(node, None)
+                continue
+            partials = self._partials(op, varying, constants, [values[a] for a in args])
             if partials is None:
                 return None
             seed = adjoint.pop(node, None)

@@ -97,6 +97,7 @@ class Program:
     ``None`` (an op without a SymPy form) is a program that gives no number."""
 
     def __init__(self, expr: Optional[sympy.Basic]) -> None:
+        self.form = expr
         self.usable = expr is not None and not expr.has(*UNEVALUATED)
         self.code: list[tuple[int, Any, int]] = []  # (0 argument | 1 atom | 2 apply, what, n)
         stack: list[tuple[sympy.Basic, bool]] = [(expr, False)] if self.usable else []
