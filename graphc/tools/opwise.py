@@ -22,6 +22,15 @@ value is not a finite real number, a local derivative that is not (``sqrt'(0)``,
 from elsewhere would meet an infinity), and a node of an op with a kink (``abs``, ``relu``,
 ``max``, ``sign``, a ``Piecewise``) whose derivative is not the same just left and just right of
 its arguments (at the kink, or within ``1e-20`` of it).
+
+A node constant near the point has no share in the gradient, even where an op above it has an
+infinite derivative (``sqrt(inv(x))`` where gplearn's protected ``inv`` is 0): SymPy's naive
+derivative of the whole would give 0 times infinity there. A node is constant near the point
+when all its varying arguments are; when it is a piece of a piecewise constant op (a kinked op
+whose value and derivatives are the same just left and just right, the derivatives 0); or when
+its op, with its constant arguments put in exactly, does not depend on the others (``0 * u``)
+and those are continuous there. A node whose value jumps at the point (a kinked op whose value is
+not the same just left and right) and everything computed from it are never taken as constant.
 """
 
 from __future__ import annotations
