@@ -116,6 +116,7 @@ def test_a_chain_of_5000_ops_is_judged_without_recursion(monkeypatch):
 @pytest.mark.parametrize("formula, point, verdict, judge", [
     ("x**2.5", (0.0,), "agrees", "op by op"),   # u**v's derivative has no number at 0; u**2.5's
     ("abs(x) * y", (-0.5, 2.0), "agrees", "op by op"),  # away from the kink
+    ("pi*x", (0.5,), "agrees", "op by op"),      # a slope of exactly pi
     ("sqrt(x)", (0.0,), "outside", "whole"),     # an infinite local derivative
     ("1/x", (0.0,), "outside", "whole"),         # no value
     ("relu(x)", (0.0,), "kink", "whole"),        # the derivative jumps there

@@ -43,7 +43,7 @@ import sympy
 from graphc.graph.graph import Graph, Node
 from graphc.ops import CONSTANT_PRINT
 from graphc.tools.oracles import number
-from graphc.tools.sympy_programs import ARGS, FAILED, Program, settle
+from graphc.tools.sympy_programs import ARGS, FAILED, WORK_DIGITS, Program, settle
 
 #: SymPy classes whose derivative jumps: an op whose form has one is checked on both sides.
 _KINKED = (sympy.Heaviside, sympy.DiracDelta, sympy.sign, sympy.Abs, sympy.Max, sympy.Min,
@@ -96,6 +96,11 @@ class _Rule:
                 return None
             found[i] = settled
         return found
+
+
+def _float(value: sympy.Basic) -> float:
+    """A settled number (a rational, a float, ``pi`` or ``e``) as a float."""
+    return number(value.evalf(WORK_DIGITS) if value.is_NumberSymbol else value)
 
 
 def _close(a: sympy.Basic, b: sympy.Basic) -> bool:
@@ -251,7 +256,7 @@ class OpwiseJudge:
             elif varying:
                 jumps.add(node)
             counter.tick()
-        value = number(values[self.output])
+        value = _float(values[self.output])
         if not math.isfinite(value):
             return None, None
         return value, self._gradient(values, moving, counter)
@@ -279,7 +284,7 @@ class OpwiseJudge:
                         return None
                     adjoint[a] = share
         by_name = {name: adjoint.get(node, sympy.Integer(0)) for node, name in self._inputs}
-        gradient = tuple(number(by_name.get(name, sympy.Integer(0))) for name in self.wrt)
+        gradient = tuple(_float(by_name.get(name, sympy.Integer(0))) for name in self.wrt)
         return gradient if all(math.isfinite(g) for g in gradient) else None
 
 
