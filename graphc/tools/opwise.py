@@ -233,10 +233,10 @@ class OpwiseJudge:
         if self.broken:
             return None, None
         values: dict[Node, sympy.Basic] = dict(self._constant)
-        moving_inputs = {node: () for node, _ in self._inputs}
         for node, name in self._inputs:
             values[node] = sympy.Rational(point[self._position[name]])
-        moving: dict[Node, Optional[tuple[int, ...]]] = dict(moving_inputs)  # None: constant
+        # The arguments each node varies with near the point (None: constant near the point).
+        moving: dict[Node, Optional[tuple[int, ...]]] = {node: () for node, _ in self._inputs}
         moving.update((node, None) for node in self._constant)
         jumps: set[Node] = set()  # nodes whose value may jump at the point
         for node, args, op, free, constants in self._steps:
