@@ -10,6 +10,12 @@ loaded under its own name where a part first reads it; everything else stays in 
 returns its own flag (bit 1: a checked value is not finite; bit 2: a point outside the math
 library's fast range), and the body or-s them. The instructions, names and quoted lines are
 those of the one-function body.
+
+Each part is also ``optnone``: LLVM's optimizer finds little to do in graphc's straight-line
+code (already simplified, its common subexpressions already shared), and an ``optnone``
+function goes through LLVM's fast instruction selector. On the programs measured (docs/llvm.md,
+"Compiling") that compiles a long body in less than half the time, for calls as fast. In a batch
+kernel's module these parts serve only the points computed again with the C library.
 """
 
 from __future__ import annotations
@@ -17,8 +23,8 @@ from __future__ import annotations
 from graphc.backends.llvm import lowering
 from graphc.backends.llvm.lowering import Block
 
-#: The most operations in a body of one function (and in one part of a long program's batch
-#: kernel, :mod:`graphc.backends.llvm.kernel_parts`).
+#: The most operations in a body of one function (and in the batch kernel's loop: more, and
+#: the kernel runs in parts, :mod:`graphc.backends.llvm.kernel_parts`).
 PART = 1500
 #: The most operations in one part of a longer scalar body. Measured in CPU seconds of code
 #: generation (docs/llvm.md, "Compiling"): wide(1000)'s 11 000 operations compile in a third
@@ -26,6 +32,10 @@ PART = 1500
 #: inputs live throughout, compile three times faster as one function than in parts of 500:
 #: hence a threshold above the part's size.
 SCALAR_PART = 500
+#: The most operations in one part (one loop) of a long program's batch kernel: LLVM's loop and
+#: SLP vectorizers and its code generation grow faster than linearly with a loop's length
+#: (docs/llvm.md, "Compiling").
+KERNEL_PART = 250
 
 
 def split(statements: list, size: int | None = None) -> list[list]:
@@ -107,8 +117,8 @@ def _load(block: Block, value: str, slot: int) -> None:
 
 def _part(name: str, chunk: list, reads: list[str], slots: dict[str, int], check_all: bool,
           called: set[str], fast, used: set[str]) -> list[str]:
-    lines = [f"define internal i32 @{name}(ptr noalias nocapture %.frame) noinline nounwind {{",
-             ".entry:"]
+    lines = [f"define internal i32 @{name}(ptr noalias nocapture %.frame) noinline optnone "
+             "nounwind {", ".entry:"]
     block = Block(lines, called, fast=fast)
     unread = set(reads)
 
