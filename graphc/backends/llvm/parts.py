@@ -21,7 +21,7 @@ kernel's module these parts serve only the points computed again with the C libr
 from __future__ import annotations
 
 from graphc.backends.llvm import lowering
-from graphc.backends.llvm.lowering import Block
+from graphc.backends.llvm.lowering import ZERO, Block
 
 #: The most operations in a body of one function (and in the batch kernel's loop: more, and
 #: the kernel runs in parts, :mod:`graphc.backends.llvm.kernel_parts`).
@@ -89,18 +89,27 @@ def body(name: str, signature: str, statements: list, params: list[str], outputs
               f"  ; {len(chunks)} parts; values read across them live in the frame"]
     block = Block(lines, called)
     lines.append(f"  %.frame = alloca double, i64 {max(len(slots), 1)}")
+    # Each argument is stored and checked at once, and each output loaded and stored at once,
+    # so that a body of a thousand arguments or outputs keeps few values live (one block of
+    # them all live grows code generation faster than linearly).
+    lines.append("  ; the arguments to the frame; 1 if one is not finite, else 0")
+    total = ZERO
     for p in params:
         if p in slots:
             _store(block, p, slots[p])
+        total = block.binary("fadd", total, block.binary("fmul", ZERO, p))
+    own = block.emit(f"zext i1 {block.compare('uno', total, ZERO)} to i32")
     flag = "0"
     for k in range(len(chunks)):
         result = block.emit(f"call i32 @{name}_part{k}(ptr %.frame)")
         flag = block.emit(f"or i32 {flag}, {result}")
-    for value in dict.fromkeys(_locals(outputs)):
-        if where[value] != -1:
+    lines.append("  ; the outputs, output k at out[k * stride]")
+    loaded: set[str] = set()
+    for k, value in enumerate(outputs):
+        if value.startswith("%") and where[value] != -1 and value not in loaded:
+            loaded.add(value)
             _load(block, value, slots[value])
-    lowering.store_outputs(block, outputs)
-    own = lowering.flag(block, list(params))
+        lowering.store_output(block, k, value)
     lines += [f"  %.flag = or i32 {flag}, {own}", "  ret i32 %.flag", "}", ""]
     return lines, used
 
