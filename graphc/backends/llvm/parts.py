@@ -104,10 +104,10 @@ def body(name: str, signature: str, statements: list, params: list[str], outputs
         result = block.emit(f"call i32 @{name}_part{k}(ptr %.frame)")
         flag = block.emit(f"or i32 {flag}, {result}")
     lines.append("  ; the outputs, output k at out[k * stride]")
-    loaded: set[str] = set()
+    fetched: set[str] = set()
     for k, value in enumerate(outputs):
-        if value.startswith("%") and where[value] != -1 and value not in loaded:
-            loaded.add(value)
+        if value.startswith("%") and where[value] != -1 and value not in fetched:
+            fetched.add(value)
             _load(block, value, slots[value])
         lowering.store_output(block, k, value)
     lines += [f"  %.flag = or i32 {flag}, {own}", "  ret i32 %.flag", "}", ""]
