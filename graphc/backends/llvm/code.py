@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from graphc.backends.llvm import cache, python_entry, threads
+from graphc.backends.llvm import cache, kernels, python_entry, threads
 from graphc.backends.llvm.module import ModuleText
 from graphc.backends.printing import Listing
 from graphc.progress import progress
@@ -69,7 +69,8 @@ class LLVMCode:
             label = f"llvm: compiling {self.module.entry} {what} ({self.module.ops:,} operations)"
             with progress(label).ticking():  # shown on a terminal after half a second
                 machine = self._machines[batch] = cache.machine(
-                    self.module.part(batch), names, BATCH_LEVEL if batch else SCALAR_LEVEL)
+                    kernels.for_host(self.module.part(batch)), names,
+                    BATCH_LEVEL if batch else SCALAR_LEVEL)
         return machine
 
     @property

@@ -163,6 +163,17 @@ def row_table(name: str, rows: list[tuple[int, int]]) -> str:
 STREAMS = platform.machine().lower() in ("x86_64", "amd64")
 
 
+_STREAM_STORE, _SFENCE = ", !nontemporal !{i32 1}", "  call void @llvm.x86.sse.sfence()\n"
+
+
+def for_host(text: str) -> str:
+    """A module's text as this machine compiles it: without the non-temporal stores and the
+    ``sfence`` where the machine is not x86-64 (a dask task's IR may come from another)."""
+    if STREAMS or _SFENCE not in text:
+        return text
+    return text.replace(_STREAM_STORE, "").replace(_SFENCE, "")
+
+
 def aligned() -> list[str]:
     """``%.aligned``, in the kernel's entry block: whether ``out``, its row length ``%.n`` and
     ``%.start`` let :func:`copy_rows` store whole cache lines (64 bytes, 8 points)."""
@@ -202,7 +213,7 @@ def copy_rows(outputs: int, points: int, before: str, table: str = "",
             "  %.ws = getelementptr double, ptr %.ksrc, i64 %.w",
             "  %.wv = load <8 x double>, ptr %.ws, align 8",
             "  %.wd = getelementptr double, ptr %.kdst, i64 %.w",
-            "  store <8 x double> %.wv, ptr %.wd, align 64" + (", !nontemporal !{i32 1}" if STREAMS
+            "  store <8 x double> %.wv, ptr %.wd, align 64" + (_STREAM_STORE if STREAMS
                                                                 else ""),
             "  %.wnext = add i64 %.w, 8", "  %.wmore = icmp slt i64 %.wnext, %.lines",
             "  br i1 %.wmore, label %.stream, label %.rowrest", ".rowrest:",
@@ -267,7 +278,7 @@ def around(name: str, count: int, points: int, work: list[str], second: list[str
                     f"  %.result = phi i64 [ 0, {first} ], "
                     + ("[ %.seen2, %.done ], [ %.seen2, %.fixnext ]" if second
                        else "[ %.seen2, %.done ]"),
-                    *(["  call void @llvm.x86.sse.sfence()"] if streamed and STREAMS else []),
+                    *([_SFENCE.rstrip("\n")] if streamed and STREAMS else []),
                     "  %.answer = and i64 %.result, 1", "  ret i64 %.answer", "}", ""]
 
 
