@@ -116,6 +116,7 @@ def test_a_chain_of_5000_ops_is_judged_without_recursion(monkeypatch):
 @pytest.mark.parametrize("formula, point, verdict, judge", [
     ("x**2.5", (0.0,), "agrees", "op by op"),   # u**v's derivative has no number at 0; u**2.5's
     ("abs(x) * y", (-0.5, 2.0), "agrees", "op by op"),  # away from the kink
+    ("pi*x", (0.5,), "agrees", "op by op"),      # a slope of exactly pi
     ("sqrt(x)", (0.0,), "outside", "whole"),     # an infinite local derivative
     ("1/x", (0.0,), "outside", "whole"),         # no value
     ("relu(x)", (0.0,), "kink", "whole"),        # the derivative jumps there
@@ -161,3 +162,28 @@ def test_sampling_a_deep_function_draws_again_where_it_has_no_value():
     report = graphc.check(f, n=3)
     assert report.ok and len(report.points) == 3
     assert all(x > 0.5 for (x,) in report.points)
+
+
+# A part of the function that is constant near the point (a protected operator inside its
+# threshold, a step away from its jump) has no share in the gradient, whatever the derivatives
+# above it: SymPy's naive derivative of the whole multiplies its zero by an infinity there.
+def test_a_part_constant_near_the_point_has_no_share_in_the_gradient():
+    # gplearn's protected inv is 0 for |X0| < 0.001, so sqrt(inv(X0)) is 0 there: slope 0.
+    f = graphc.compile("sqrt(inv(X0))", dialect="gplearn")
+    (c,) = graphc.check(f, points=[(0.0005,)]).checks
+    assert (c.verdict, c.judge, c.sympy_gradient) == ("agrees", "op by op", (0.0,))
+    x = sympy.Symbol("x", real=True)
+    g = graphc.compile(sympy.sqrt(x * sympy.Heaviside(x)))  # 0 left of 0, sqrt(x) right
+    checks = graphc.check(g, points=[(-0.5,), (0.5,), (0.0,)]).checks
+    assert [(c.verdict, c.judge) for c in checks] == [
+        ("agrees", "op by op"), ("agrees", "op by op"), ("outside", "whole")]
+    assert checks[0].sympy_gradient == (0.0,)
+    assert checks[1].sympy_gradient == pytest.approx((0.5 / math.sqrt(0.5),), rel=1e-15)
+
+
+def test_a_wrong_rule_beside_a_constant_part_is_still_caught(monkeypatch):
+    _break_sin(monkeypatch)
+    f = graphc.compile("sqrt(inv(X0)) + sin(X0)", dialect="gplearn")
+    (c,) = graphc.check(f, points=[(0.0005,)]).checks
+    assert (c.verdict, c.judge) == ("disagrees", "op by op")
+    assert c.sympy_gradient == pytest.approx((math.cos(0.0005),), rel=1e-15)
