@@ -32,6 +32,8 @@ _BATCH = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctyp
 #: Batch optimization level (LLVM's O3 pipeline with the loop and SLP vectorizers), and the
 #: scalar code's.
 BATCH_LEVEL, SCALAR_LEVEL = 3, 1
+#: Doubles in a cache line: the rows of a batch call's outputs start on a line.
+LINE = 8
 
 
 @dataclass
@@ -151,19 +153,23 @@ def run_batch(code: LLVMCode, arrays: list, shape: tuple, workers: int | None = 
         else:  # broadcast along some axes only: a copy of the full shape
             flats.append(np.ascontiguousarray(np.broadcast_to(a, shape), dtype=float).reshape(-1))
             steps.append(1)
-    out = np.empty((code.outputs, size))
+    out = output_rows(code.outputs, size)
     pointers = (ctypes.c_void_p * max(len(flats), 1))(*[f.ctypes.data for f in flats])
     strides = (ctypes.c_int64 * max(len(steps), 1))(*steps)
-    kernel = code.kernel
-    ranges = threads.split(size, workers)
-    if len(ranges) == 1:
-        flag = kernel(pointers, strides, out.ctypes.data, size, 0, size)
-    else:
-        flag = 0
-        for result in threads.pool().map(
-                lambda r: kernel(pointers, strides, out.ctypes.data, size, r[0], r[1]), ranges):
-            flag |= result
+    kernel, where, row = code.kernel, out.ctypes.data, out.strides[0] // 8
+    flag = threads.run(lambda start, end: kernel(pointers, strides, where, row, start, end),
+                       size, workers)
     return flag, out
+
+
+def output_rows(outputs: int, size: int) -> np.ndarray:
+    """``(outputs, size)`` doubles for a kernel's outputs, a view of rows that start on 64-byte
+    boundaries (each row's length rounded up to a multiple of 8 doubles), so that the kernel
+    stores whole cache lines (:func:`graphc.backends.llvm.kernels.copy_rows`)."""
+    row = -(-size // LINE) * LINE
+    raw = np.empty(outputs * row + LINE)
+    skip = (-raw.ctypes.data % (8 * LINE)) // 8
+    return raw[skip:skip + outputs * row].reshape(outputs, row)[:, :size]
 
 
 def results(code: LLVMCode, out: np.ndarray, shape: tuple):
