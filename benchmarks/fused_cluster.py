@@ -23,6 +23,10 @@ computes, so transfers overlap the rest); ``idle`` is the two workers' time (2 x
 no task was computing: waiting for the scheduler, the client, transfers, and the machine's other
 work. Peak memory per worker is the high-water mark of its resident set during the pass
 (``VmHWM``, reset before it).
+
+A last table, after the cluster has stopped, times one chunk's parts in the client's process
+(:func:`one_chunk`): making X, making y, the old way of making both, the numpy code's loss and
+gradient, and the fused kernel on one thread, as CPU time of the process, best of 5.
 """
 
 from __future__ import annotations
@@ -72,6 +76,57 @@ def split(stream: list[dict]) -> dict[str, float]:
             what = part_of(record["key"]) if step["action"] == "compute" else step["action"]
             seconds[what] += step["stop"] - step["start"]
     return dict(seconds)
+
+
+def cpu_ms(run, repeats: int = 5) -> float:
+    """The least CPU time of this process over ``repeats`` calls of ``run``, in ms."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.process_time()
+        run()
+        best = min(best, time.process_time() - start)
+    return best * 1e3
+
+
+def one_chunk(rows: int) -> list[str]:
+    """The CPU time of one chunk's parts in this process: the markdown lines."""
+    import dask
+
+    from examples import dask_logistic_regression as example
+
+    shapes = {"X": ("n", len(example.TRUE_W)), "y": ("n",), "w": (len(example.TRUE_W),)}
+    w, b = np.full(len(example.TRUE_W), 0.1), 0.2
+    where = {None: {"chunk-location": (0, 0), "chunk-shape": (rows, len(example.TRUE_W))}}
+    X = example._features(0, block_info=where)
+    y = example._labels(X, 0, block_info={0: {"chunk-location": (0, 0)}})
+    before = random_data(rows, rows, 0)
+    parts = {"making X (the example's generator)":
+             lambda: example._features(0, block_info=where),
+             "making y from X (the example's generator)":
+             lambda: example._labels(X, 0, block_info={0: {"chunk-location": (0, 0)}}),
+             "making X and y by dask.array.random": lambda: dask.compute(*before,
+                                                                          scheduler="sync")}
+    for name, backend in ((NUMPY, None), (LLVM, "llvm")):
+        options = {} if backend is None else {"backend": backend}
+        try:
+            loss = graphc.compile(example.LOSS, shapes=shapes, wrt="w b", **options)
+        except graphc.GraphcError:
+            continue
+        if backend == "llvm":  # the fused kernel on one thread, as a dask task runs it
+            from graphc.backends.llvm import fused
+
+            made = fused.code(loss, "value_and_grad", {"n": rows})
+            arrays = [{"X": X, "y": y, "w": w, "b": b}[v] for v in made.variables]
+            parts[f"{name}, loss and gradient (1 thread)"] = lambda m=made, a=arrays: m.run(a, 1)
+        else:
+            parts[f"{name}, loss and gradient"] = lambda f=loss: f.value_and_grad(X=X, y=y, w=w,
+                                                                                   b=b)
+    lines = [f"One chunk of {rows:,} rows, CPU ms of the client's process (best "
+             "of 5):", "", "| part | CPU ms |", "|---|---:|"]
+    for name, run in parts.items():
+        run()  # compiles, warms
+        lines.append(f"| {name} | {cpu_ms(run):.1f} |")
+    return lines + [""]
 
 
 def one_pass(client, lazy: list) -> tuple[float, dict, int, list]:
@@ -127,7 +182,7 @@ def cluster(args, load, disagreement) -> list[str]:
                          f"{parts.get('transfer', 0):.1f} | {WORKERS * seconds - busy:.1f} | "
                          f"{mib(memory)} |")
             print(lines[-1], flush=True)
-    lines += ["", f"{load()} after the cluster's passes.", ""]
+    lines += ["", f"{load()} after the cluster's passes.", ""] + one_chunk(args.chunk)
     if NUMPY in results and LLVM in results:
         worst = disagreement((results[LLVM][0], results[LLVM][1:]),
                              (results[NUMPY][0], results[NUMPY][1:]))
