@@ -16,6 +16,7 @@ import threading
 from dataclasses import dataclass
 
 from graphc import errors
+from graphc.backends.llvm import mathlib_mvec
 from graphc.errors import GraphcError
 
 #: One compile at a time, process-wide.
@@ -98,6 +99,7 @@ def compile_ir(text: str, names: list[str], level: int) -> Machine:
     functions ``names``."""
     with LOCK:
         llvm = require()
+        mathlib_mvec.require_symbols(text)   # libmvec loaded before MCJIT links its calls
         module = parse(text)
         machine = target_machine(level)
         optimize(module, machine, level)
@@ -111,6 +113,7 @@ def load_object(data: bytes, names: list[str]) -> Machine:
     """An engine running the object code ``data`` (written by :func:`object_code`)."""
     with LOCK:
         llvm = require()
+        mathlib_mvec.require_symbols(data)
         empty = parse("")
         engine = llvm.create_mcjit_compiler(empty, target_machine(0))
         engine.add_object_file(llvm.ObjectFileRef.from_data(data))
