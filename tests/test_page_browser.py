@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import graphc
@@ -474,6 +475,31 @@ def test_the_pages_evaluator_reports_what_python_refuses(browser, tmp_path):
         error = browser.execute_script("return window.graphc.evaluate(arguments[0], arguments[1], {}).error",
                                        data["program"], dict(zip(names, point)))
         assert error is not None, formula
+
+
+# The strong quotient div0(a, b) by hand: a / b; 0 where a is 0 (even over 0, inf or nan);
+# a * inf where b is 0 of either sign, so the numerator's sign alone (docs/security.md).
+DIV0_CASES = [("3", "2", "1.5"), ("-3", "2", "-1.5"), ("0", "0", "0"), ("0", "NaN", "0"),
+              ("-0", "Infinity", "0"), ("1", "0", "Infinity"), ("1", "-0", "Infinity"),
+              ("-2", "0", "-Infinity"), ("-2", "-0", "-Infinity"), ("NaN", "0", "NaN"),
+              ("NaN", "-0", "NaN"), ("Infinity", "-0", "Infinity"), ("NaN", "2", "NaN")]
+
+
+def test_the_pages_div0_gives_the_numerators_infinity_as_every_backend_does(browser, tmp_path):
+    path = tmp_path / "quiz.html"
+    graphc.compile(QUIZ).html(2, 3, path=path)
+    load(browser, path)
+    # numbers travel as JavaScript's own spellings (JSON has no -0, inf or nan)
+    got = browser.execute_script(
+        "return arguments[0].map(([a, b]) => String(window.graphc.OPS.div0(Number(a), Number(b))))",
+        [[a, b] for a, b, _ in DIV0_CASES])
+    assert got == [want for _, _, want in DIV0_CASES]
+    # and so do the Python backends' own div0, on floats and on numpy arrays
+    op = graphc.ops.BY_NAME["div0"]
+    for a, b, want in DIV0_CASES:
+        x, y, expected = (float(t.replace("Infinity", "inf")) for t in (a, b, want))
+        scalar, array = op.evaluate(x, y), op.needs["numpy"]["div0_np"](np.array([x]), np.array([y]))
+        assert repr(scalar) == repr(float(array[0])) == repr(expected), (a, b)
 
 
 def test_the_pages_number_format_is_pythons(browser, tmp_path):

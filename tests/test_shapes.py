@@ -270,6 +270,31 @@ def test_gradient_of_a_non_scalar_is_refused():
         f.grad(np.ones((2, 3)), np.ones(3))
 
 
+def test_derivative_keeps_the_shapes_of_vector_and_matrix_variables():
+    # By hand: d/ds s*sum(w*x) = sum(w*x) = 4 + 10 + 18; d/dw = s*x. Its graph is a copy of the
+    # derivative's nodes: w and x keep shape (3,) there (as scalars, the copy gave w*x).
+    f = graphc.compile("s*sum(w*x)", shapes={"w": 3, "x": 3})
+    point = (2.0, [1.0, 2.0, 3.0], [4.0, 5.0, 6.0])
+    g = f.derivative("s")
+    assert g.shapes == {"s": (), "w": (3,), "x": (3,)}
+    assert g(*point) == 32.0
+    np.testing.assert_array_equal(f.derivative("w")(*point), [8.0, 10.0, 12.0])
+    with pytest.raises(GraphcError, match=r"differentiates a scalar value; .* has shape \(3,\)"):
+        f.derivative("w", "s")
+    # d/dx sum(A @ x) = A^T 1 (column sums); d/dA = each row x
+    f = graphc.compile("sum(A @ x)", shapes={"A": (2, 3), "x": (3,)})
+    A, x = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], [1.0, 1.0, 2.0]
+    np.testing.assert_array_equal(f.derivative("x")(A, x), [5.0, 7.0, 9.0])
+    np.testing.assert_array_equal(f.derivative("A")(A, x), [x, x])
+    # a named size stays a size read from its input: d/ds mean(x)*s = mean(x), at any n;
+    # d/dx of that is 1/n each
+    f = graphc.compile("mean(x)*s", shapes={"x": ("n",)})
+    g = f.derivative("s")
+    assert g.shapes == {"x": ("n",), "s": ()}
+    assert g([1.0, 2.0, 3.5], 2.0) == 6.5 / 3 and g([1.0, 2.0], 2.0) == 1.5
+    np.testing.assert_array_equal(f.derivative("s", "x")([1.0, 2.0, 4.0, 5.0], 3.0), [0.25] * 4)
+
+
 def test_tensor_formulas_run_on_numpy_only():
     f = graphc.compile("sum(A)", shapes={"A": (2, 2)})
     assert "np." in f.source("grad") and f.op_count("value") == 1
@@ -281,12 +306,10 @@ def test_tensor_formulas_run_on_numpy_only():
         graphc.check(f)
 
 
-def test_hessian_and_derivative_are_for_scalar_formulas_and_follow_wrt():
+def test_hessian_is_for_scalar_formulas_and_derivative_follows_wrt():
     f = graphc.compile("sum(A @ x)", shapes={"A": (2, 3), "x": (3,)})
     with pytest.raises(GraphcError, match="use hvp"):
         f.hessian(np.ones((2, 3)), np.ones(3))
-    with pytest.raises(GraphcError, match="derivative covers formulas of scalars"):
-        f.derivative("x")
     g = graphc.compile("x*y*z", wrt="z x")
     assert g.grad(1.0, 2.0, 3.0) == (2.0, 6.0)  # d/dz = xy, d/dx = yz, by hand
     assert g.derivative("x")(1.0, 2.0, 3.0) == 6.0

@@ -312,14 +312,18 @@ class Function(Views, Compiled):
         return result.reshape(0, 0) if not self.inputs else result
 
     def derivative(self, *names: str) -> "Function":
-        """d f / d names[0] (then d / d names[1], ...) as a function of the same variables."""
+        """d f / d names[0] (then d / d names[1], ...) as a function of the same variables.
+
+        Along a vector or matrix variable the derivative has that variable's shape.
+        """
         if not names:
             raise GraphcError("derivative needs a variable name, e.g. f.derivative('x')")
-        if self.tensor:
-            raise GraphcError("derivative covers formulas of scalars; for vectors and matrices, "
-                              "take grad, jvp or hvp")
         f = self
         for name in names:
+            shape = f._graph.shape(f.output)
+            if shape:
+                raise GraphcError(f"derivative differentiates a scalar value; {f.formula!r} has "
+                                  f"shape {shape_text(shape)} (sum or mean it first, or take jvp)")
             if name not in f.wrt:
                 among = ("the variables are" if f.wrt == f.variables else
                          "this function was compiled with wrt =")

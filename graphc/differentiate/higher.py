@@ -108,12 +108,18 @@ def copy_function(graph: Graph, output: Node, inputs: Sequence[Node], forward: s
                   intermediates: Mapping[Node, str]) -> tuple[Graph, Node, list[Node], dict]:
     """The nodes ``output`` needs, copied into a new graph in the order its code prints them.
 
+    The inputs keep their shapes, and a named size (``n``, read from an input's axis) stays one.
     Returns the new graph, the output and inputs there, and the intermediates' names mapped.
     """
     order = [n for part in scheduling.order(graph, Program("copy", list(inputs), [output],
                                                           "{0}", forward)) for n in part]
     new = Graph()
-    mapped: dict[Node, Node] = {x: new.input(graph.input_name(x)) for x in inputs}
+    mapped: dict[Node, Node] = {x: new.input(graph.input_name(x), shape=graph.shape(x))
+                                for x in inputs}
+    for size, reader in graph.sizes.items():  # ``n`` read from an input's axis, named again
+        source, axis = graph.args(reader)
+        if source in mapped:
+            mapped[reader] = new.declare_size(size, mapped[source], int(graph.value_of(axis)))
 
     def node_of(old: Node) -> Node:
         if old not in mapped:

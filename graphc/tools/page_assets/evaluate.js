@@ -45,10 +45,10 @@ window.graphcEvaluator = (function () {
     erf: erf, erfc: erfc,
     sigmoid_complement: (x, s) => (x < 0 ? 1 - s : x < 709 ? 1 / (1 + Math.exp(x)) : Math.exp(-x)),
     tanh_derivative: (x, t) => Math.exp(-2 * Math.abs(x)) * (1 + Math.abs(t)) ** 2,
-    // the strong zeros: 0 wins over inf and nan; a quotient by 0 is an infinity of its sign
+    // the strong zeros: 0 wins over inf and nan; a quotient by 0 (either sign of 0) is
+    // a * inf, the numerator's sign alone, as on every backend (graphc/ops/strong.py)
     mul0: (a, b) => (a === 0 || b === 0 ? 0 : a * b),
-    div0: (a, b) => (a === 0 ? 0 : b !== 0 ? a / b : Number.isNaN(a) ? a
-      : Math.sign(a) * (Object.is(b, -0) ? -Infinity : Infinity)),
+    div0: (a, b) => (a === 0 ? 0 : b === 0 ? a * Infinity : a / b),
   };
 
   // Evaluate instructions [node, "c", value] | [node, "i", name] | [node, "o", op, args] |
