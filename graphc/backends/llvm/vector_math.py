@@ -23,6 +23,7 @@ import functools
 import importlib
 import importlib.util
 import os
+import types
 
 from graphc.backends.llvm import mathlib_mvec
 
@@ -47,6 +48,12 @@ def library():
     if os.environ.get(mathlib_mvec.ENV, "1").strip() == "0":
         return own
     return _with_libmvec(own) or own
+
+
+def uses_libmvec() -> bool:
+    """Whether batch kernels made now call libmvec's functions (:func:`library`)."""
+    chosen = library()
+    return chosen is not None and not isinstance(chosen, types.ModuleType)
 
 
 @functools.cache
