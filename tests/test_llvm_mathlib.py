@@ -209,8 +209,8 @@ print("_ZGVdN4v_sin" in code.module.part(True), repr(float(tasks.run(code, [x], 
 def test_a_fresh_process_loads_libmvec_for_machine_code_from_the_cache(tmp_path):
     """Machine code calling libmvec, compiled by one process into the cache folder, is loaded
     and run by a fresh process that carries only the kind's IR text (as a dask task does) and
-    never made a kernel: loading the object code loads libmvec (MCJIT would link a call of a
-    library not loaded to address 0, and the call would crash the process)."""
+    never made a kernel: loading the object code loads libmvec (the JIT links libmvec's calls
+    only where the process has loaded it)."""
     x = np.linspace(-3.0, 3.0, 101)[17]
     environment = {**os.environ, "GRAPHC_CACHE_DIR": str(tmp_path / "cache")}
     carried = str(tmp_path / "code.pickle")

@@ -8,10 +8,11 @@ value, the C library's special values: ``benchmarks/libmvec_ulps.py`` measures b
 tests/test_llvm_mathlib.py holds the wired functions to the bound), batch kernels call it
 (:data:`WIRED`; :func:`graphc.backends.llvm.vector_math.library`).
 
-Machine code that calls libmvec needs the library loaded into the process before LLVM links
-it: MCJIT links a symbol it cannot find to address 0, and the first call crashes the process.
-:func:`require_symbols` is called on every module before it is linked (compiled or loaded from
-the cache folder): it loads libmvec if the code names one of its functions, and refuses with a
+Machine code that calls libmvec links only where the library is loaded into the process:
+the JIT resolves the calls among the process's loaded libraries, and fails to link them
+otherwise. :func:`require_symbols` is called on every object before it is linked (freshly
+compiled or loaded from the cache folder, as a dask worker does without having made a kernel):
+it loads libmvec if the code names one of its functions, and refuses with a
 :class:`~graphc.errors.GraphcError` code whose libmvec functions this process cannot find.
 This module does not import the math library, so that the engine can call it cheaply.
 """
