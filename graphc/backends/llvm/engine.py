@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphc import errors
+from graphc.backends.llvm import mathlib_mvec
 from graphc.errors import GraphcError
 
 #: One compile at a time, process-wide.
@@ -143,6 +144,8 @@ def load_object(objects: list[bytes], names: list[str]) -> Machine:
     unloaded when the returned :class:`Machine` is gone."""
     with LOCK:
         llvm = require()
+        for data in objects:   # libmvec in the process before its calls link
+            mathlib_mvec.require_symbols(data)
         if not _jit:
             # Never freed: a library's memory is given back through the JIT that made it.
             jit = llvm.create_lljit_compiler(target_machine(0))
