@@ -150,3 +150,31 @@ def test_chunks_of_threads_start_on_a_cache_line():
     assert len(pieces) > 2 and pieces[0][0] == 0 and pieces[-1][1] == points
     assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:]))
     assert all(start % threads.ALIGN == 0 and start < end for start, end in pieces)
+
+
+def test_a_kernel_made_on_x86_64_compiles_without_its_stream_stores_elsewhere(monkeypatch):
+    f = graphc.compile(FORMULA, variables=VARIABLES, backend="llvm")
+    text = f._get("value_and_grad", "llvm").module.part(True)
+    monkeypatch.setattr(kernels, "STREAMS", False)
+    there = kernels.for_host(text)
+    assert "nontemporal" not in there and "sfence" not in there
+    engine.parse(there)   # still verifies
+    if "sfence" in text:  # made here on x86-64: only those lines differ
+        assert len(text.splitlines()) == len(there.splitlines()) + text.count("sfence")
+
+
+@pytest.mark.parametrize("part", [None, 5])
+def test_tiles_that_start_off_a_cache_line_copy_their_rows_point_by_point(monkeypatch, part):
+    """A tile of 12 points (a frame of many values can make a tile that is not a multiple of
+    8): every other tile starts mid-line, where a non-temporal store of a whole line would
+    fault; those tiles copy point by point, with the same values."""
+    monkeypatch.setattr(kernels, "tile", lambda count: 12)
+    if part:
+        monkeypatch.setattr(parts, "PART", part)
+    f = graphc.compile(FORMULA, variables=VARIABLES, backend="llvm")
+    args = arguments(5 * 12 + 7, {"b"})
+    close(f.value_and_grad(*args), f.using("python").value_and_grad(*args))
+
+
+def test_tiles_are_whole_cache_lines():
+    assert all(kernels.tile(n) % kernels.LINE == 0 for n in (1, 2, 81, 300, 321, 5000))

@@ -31,6 +31,20 @@ whose value and derivatives are the same just left and just right, the derivativ
 its op, with its constant arguments put in exactly, does not depend on the others (``0 * u``)
 and those are continuous there. A node whose value jumps at the point (a kinked op whose value is
 not the same just left and right) and everything computed from it are never taken as constant.
+
+Beside the value and the gradient the judge keeps their *magnitudes* (:meth:`OpwiseJudge.scales`),
+a running bound on the rounding error that float code following the graph makes, in units of
+one rounding: an input's magnitude is its size, a node's is its own size plus the sum over its
+varying arguments of ``|partial derivative| * magnitude(argument)`` (a sum's is the sum of its
+terms' magnitudes and its own size, a product's about twice the product of the factors' sizes),
+so ``log(exp(x)) - x`` is 0 with a magnitude of about ``2 * x``. A slope's magnitude is the sum
+over the chain rule's contributions of ``magnitude(adjoint) * |partial derivative|``, the
+output's being 1. :func:`graphc.check` compares relative to the larger of the exact number and
+its magnitude, so a result 0 by cancellation is judged against the size of what cancelled.
+Where a partial derivative has no finite number (a kink, ``sqrt`` at 0) a node's magnitude
+takes each varying argument's once; a magnitude that overflows is the node's own size. The
+slopes' magnitudes are kept on where the gradient has no answer, for the whole expression's
+judgement; where a node has no value there are none.
 """
 
 from __future__ import annotations
@@ -147,6 +161,7 @@ class OpwiseJudge:
             self._steps.append((node, args, op, free, constants))
         self._constant = constant
         self._cache: dict[tuple[float, ...], tuple] = {}
+        self._scales: dict[tuple[float, ...], tuple] = {}
 
     def _value(self, op) -> Program:
         """The op's SymPy form as a program of its arguments."""
@@ -229,9 +244,17 @@ class OpwiseJudge:
             counter.finish(2 * self.size)
         return self._cache[key]
 
+    def scales(self, point: Sequence[float]) -> tuple[Optional[float],
+                                                        Optional[tuple[float, ...]]]:
+        """The magnitudes of the value and of each slope along ``wrt`` at ``point`` (see the
+        module's text; None where :meth:`at` has not answered there or gave no number)."""
+        self.at(point)
+        return self._scales.get(tuple(point), (None, None))
+
     def _at(self, point, counter: _Counter):
         if self.broken:
             return None, None
+        key = point
         values: dict[Node, sympy.Basic] = dict(self._constant)
         for node, name in self._inputs:
             values[node] = sympy.Rational(point[self._position[name]])
@@ -239,12 +262,16 @@ class OpwiseJudge:
         moving: dict[Node, Optional[tuple[int, ...]]] = {node: () for node, _ in self._inputs}
         moving.update((node, None) for node in self._constant)
         jumps: set[Node] = set()  # nodes whose value may jump at the point
+        size: dict[Node, float] = {node: _abs(values[node]) for node, _ in self._inputs}
+        known: dict[Node, Optional[dict[int, sympy.Basic]]] = {}  # partials along ``free``
         for node, args, op, free, constants in self._steps:
             argv = [values[a] for a in args]
             settled = self._value(op).run(argv)
             if settled is None:
                 return None, None
             values[node] = settled
+            partials = known[node] = self._partials(op, free, constants, argv)
+            size[node] = _magnitude(settled, partials, [size.get(args[i]) for i in free], free)
             varying = tuple(i for i in free if moving[args[i]] is not None)
             moving[node] = varying or None
             if varying and not any(args[i] in jumps for i in varying):
@@ -259,33 +286,78 @@ class OpwiseJudge:
         value = _float(values[self.output])
         if not math.isfinite(value):
             return None, None
-        return value, self._gradient(values, moving, counter)
+        gradient, bounds = self._gradient(values, moving, known, counter)
+        self._scales[key] = (size.get(self.output, abs(value)), bounds)
+        return value, gradient
 
-    def _gradient(self, values, moving, counter: _Counter) -> Optional[tuple[float, ...]]:
-        adjoint: dict[Node, sympy.Basic] = {self.output: sympy.Integer(1)}
-        for node, args, op, _, constants in reversed(self._steps):
+    def _gradient(self, values, moving, known, counter: _Counter):
+        """The gradient along ``wrt`` (or None, see the module's text) and its magnitudes, which
+        are kept on where the gradient has no answer (a partial derivative without a finite
+        number counting 1) for the whole expression's judgement."""
+        adjoint: Optional[dict[Node, sympy.Basic]] = {self.output: sympy.Integer(1)}
+        size: dict[Node, float] = {self.output: 1.0}  # the adjoints' magnitudes
+        for node, args, op, free, constants in reversed(self._steps):
             counter.tick()
             varying = moving[node]
+            seed = adjoint.pop(node, None) if adjoint is not None else None
+            bound = size.pop(node, 0.0)
             if varying is None:  # constant near the point: no share for its arguments
-                adjoint.pop(node, None)
                 continue
-            partials = self._partials(op, varying, constants, [values[a] for a in args])
+            partials = known[node] if varying == free else None
             if partials is None:
-                return None
-            seed = adjoint.pop(node, None)
-            if seed is None or seed == 0:
+                partials = self._partials(op, varying, constants, [values[a] for a in args])
+            if partials is None:
+                adjoint = None
+            if (seed is None or seed == 0) and bound == 0:
                 continue
-            for i, partial in partials.items():
-                if partial != 0:
-                    a = args[i]
+            for i in varying:
+                partial = partials[i] if partials is not None else sympy.Integer(1)
+                if partial == 0:
+                    continue
+                a = args[i]
+                size[a] = size.get(a, 0.0) + bound * _abs(partial)
+                if adjoint is not None and seed is not None and seed != 0:
                     share = settle(adjoint[a] + seed * partial if a in adjoint
-                                    else seed * partial)
+                                   else seed * partial)
                     if share is None:
-                        return None
-                    adjoint[a] = share
+                        adjoint = None
+                    else:
+                        adjoint[a] = share
+        found = {name: size.get(node, 0.0) for node, name in self._inputs}
+        bounds = tuple(_finite(found.get(name, 0.0), 0.0) for name in self.wrt)
+        if adjoint is None:
+            return None, bounds
         by_name = {name: adjoint.get(node, sympy.Integer(0)) for node, name in self._inputs}
         gradient = tuple(_float(by_name.get(name, sympy.Integer(0))) for name in self.wrt)
-        return gradient if all(math.isfinite(g) for g in gradient) else None
+        if not all(math.isfinite(g) for g in gradient):
+            return None, bounds
+        return gradient, bounds
+
+
+def _abs(value: sympy.Basic) -> float:
+    """The size of a settled number as a float (``inf`` where it has none)."""
+    size = abs(_float(value))
+    return size if not math.isnan(size) else math.inf
+
+
+def _finite(magnitude: float, own: float) -> float:
+    """A magnitude, or ``own`` (the number's size) where it overflowed."""
+    return magnitude if math.isfinite(magnitude) else own
+
+
+def _magnitude(value: sympy.Basic, partials: Optional[dict[int, sympy.Basic]],
+               sizes: list, free: tuple[int, ...]) -> float:
+    """A node's magnitude: its size plus its varying arguments' magnitudes, each times the
+    size of the partial derivative along it (once where the partials have no number)."""
+    own = _abs(value)
+    total = own
+    for k, i in enumerate(free):
+        if sizes[k] is None:  # a constant argument: exact, no rounding carried
+            continue
+        factor = _abs(partials[i]) if partials is not None else 1.0
+        if factor:
+            total += factor * sizes[k]
+    return _finite(total, own)
 
 
 class _Counter:

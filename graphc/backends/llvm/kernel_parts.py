@@ -121,7 +121,8 @@ def batch_kernel(name: str, statements: list, params: list[str], outputs: list[s
     chunks, reads, slots = _plan(statements, params, outputs)
     count = len(params)
     fitting = FRAME_BYTES // (8 * max(len(slots), 1))
-    points = max(kernels.LANES, min(kernels.tile(count), fitting - fitting % kernels.LANES))
+    step = kernels.LINE if fitting >= kernels.LINE else kernels.LANES
+    points = max(kernels.LANES, min(kernels.tile(count), fitting - fitting % step))
     used: set[str] = set()
     lines: list[str] = []
     for k, chunk in enumerate(chunks):

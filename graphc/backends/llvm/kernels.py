@@ -38,13 +38,16 @@ import platform
 TILE, BUFFER_BYTES = 64, 128 * 1024
 #: Lanes the loop is asked to vectorize to with the math library (its vector forms' width).
 LANES = 4
+#: Doubles in a cache line of 64 bytes.
+LINE = 8
 
 
 def tile(count: int) -> int:
     """Points per tile for a kernel of ``count`` arguments (fewer with many arguments, so that
-    the broadcast buffers stay within :data:`BUFFER_BYTES`); a multiple of :data:`LANES`."""
+    the broadcast buffers stay within :data:`BUFFER_BYTES`); a multiple of :data:`LINE`, so
+    that every tile of a chunk that starts on a cache line starts on one too."""
     fitting = BUFFER_BYTES // (8 * max(count, 1))
-    return max(LANES * 2, min(TILE, fitting - fitting % LANES))
+    return max(LINE, min(TILE, fitting - fitting % LINE))
 
 
 def _fill(count: int, points: int) -> list[str]:
@@ -163,13 +166,23 @@ def row_table(name: str, rows: list[tuple[int, int]]) -> str:
 STREAMS = platform.machine().lower() in ("x86_64", "amd64")
 
 
+_STREAM_STORE, _SFENCE = ", !nontemporal !{i32 1}", "  call void @llvm.x86.sse.sfence()\n"
+
+
+def for_host(text: str) -> str:
+    """A module's text as this machine compiles it: without the non-temporal stores and the
+    ``sfence`` where the machine is not x86-64 (a dask task's IR may come from another)."""
+    if STREAMS or _SFENCE not in text:
+        return text
+    return text.replace(_STREAM_STORE, "").replace(_SFENCE, "")
+
+
 def aligned() -> list[str]:
-    """``%.aligned``, in the kernel's entry block: whether ``out``, its row length ``%.n`` and
-    ``%.start`` let :func:`copy_rows` store whole cache lines (64 bytes, 8 points)."""
+    """``%.outline``, in the kernel's entry block: ``out``'s address or-ed with its row length
+    in bytes, whose low 6 bits :func:`copy_rows` or-s with a tile's first point's offset, to
+    store whole cache lines (64 bytes, 8 points) where they are all 0."""
     return ["  %.outat = ptrtoint ptr %.out to i64", "  %.nbytes = shl i64 %.n, 3",
-            "  %.sbytes = shl i64 %.start, 3", "  %.mixed = or i64 %.outat, %.nbytes",
-            "  %.mixed2 = or i64 %.mixed, %.sbytes", "  %.lowbits = and i64 %.mixed2, 63",
-            "  %.aligned = icmp eq i64 %.lowbits, 0"]
+            "  %.outline = or i64 %.outat, %.nbytes"]
 
 
 def copy_rows(outputs: int, points: int, before: str, table: str = "",
@@ -179,7 +192,8 @@ def copy_rows(outputs: int, points: int, before: str, table: str = "",
     ``table`` (see :func:`row_table`), the ``outputs`` rows of ``buffer`` it names. It starts in block
     ``.row``, entered from ``before``, and falls through at its end.
 
-    Where :func:`aligned` holds, the rows' whole cache lines go out as non-temporal stores
+    Where ``out``, its row length and the tile's first point put each row's first point on a
+    cache line (:func:`aligned`), the rows' whole cache lines go out as non-temporal stores
     (straight to memory: a kernel writes more output than the caches keep until it is read,
     and an ordinary store first reads the line it writes), the last partial line point by
     point; elsewhere every point is copied as it is."""
@@ -192,17 +206,19 @@ def copy_rows(outputs: int, points: int, before: str, table: str = "",
         rows = ["  %.kout = add i64 %.k, 0", f"  %.kfrom = mul i64 %.k, {points}"]
     return [".row:",
             f"  %.k = phi i64 [ 0, {before} ], [ %.knext, %.rowdone ]", *rows,
+            "  %.tbytes = shl i64 %.t0, 3", "  %.tmixed = or i64 %.outline, %.tbytes",
+            "  %.tlow = and i64 %.tmixed, 63", "  %.tileon = icmp eq i64 %.tlow, 0",
             f"  %.ksrc = getelementptr double, ptr {buffer}, i64 %.kfrom",
             "  %.krow = mul i64 %.kout, %.n", "  %.kat = add i64 %.krow, %.t0",
             "  %.kdst = getelementptr double, ptr %.out, i64 %.kat",
             "  %.lines = and i64 %.len, -8", "  %.anyline = icmp sgt i64 %.lines, 0",
-            "  %.streamed = and i1 %.aligned, %.anyline",
+            "  %.streamed = and i1 %.tileon, %.anyline",
             "  br i1 %.streamed, label %.stream, label %.rowrest", ".stream:",
             "  %.w = phi i64 [ 0, %.row ], [ %.wnext, %.stream ]",
             "  %.ws = getelementptr double, ptr %.ksrc, i64 %.w",
             "  %.wv = load <8 x double>, ptr %.ws, align 8",
             "  %.wd = getelementptr double, ptr %.kdst, i64 %.w",
-            "  store <8 x double> %.wv, ptr %.wd, align 64" + (", !nontemporal !{i32 1}" if STREAMS
+            "  store <8 x double> %.wv, ptr %.wd, align 64" + (_STREAM_STORE if STREAMS
                                                                 else ""),
             "  %.wnext = add i64 %.w, 8", "  %.wmore = icmp slt i64 %.wnext, %.lines",
             "  br i1 %.wmore, label %.stream, label %.rowrest", ".rowrest:",
@@ -229,7 +245,7 @@ def around(name: str, count: int, points: int, work: list[str], second: list[str
     and ends by branching to ``.tiled``; ``second``, if any, runs after the last tile and ends
     by branching to ``.exit`` from ``.fixnext`` or ``.done``. ``allocas`` go to the entry
     block (the stack the kernel keeps for its whole run). ``streamed``: ``work`` copies its
-    outputs with :func:`copy_rows`, so the entry computes ``%.aligned``, the next tile's
+    outputs with :func:`copy_rows`, so the entry computes ``%.outline``, the next tile's
     outputs are not prefetched (non-temporal stores do not read them), and the kernel ends
     with ``sfence``, so that the thread that reads ``out`` next sees every store."""
     lines = [f"define i64 @{name}(ptr noalias nocapture readonly %.args, "
@@ -267,7 +283,7 @@ def around(name: str, count: int, points: int, work: list[str], second: list[str
                     f"  %.result = phi i64 [ 0, {first} ], "
                     + ("[ %.seen2, %.done ], [ %.seen2, %.fixnext ]" if second
                        else "[ %.seen2, %.done ]"),
-                    *(["  call void @llvm.x86.sse.sfence()"] if streamed and STREAMS else []),
+                    *([_SFENCE.rstrip("\n")] if streamed and STREAMS else []),
                     "  %.answer = and i64 %.result, 1", "  ret i64 %.answer", "}", ""]
 
 
