@@ -281,11 +281,12 @@ class Function(Views, Compiled):
     def _call(self, kind: str, args: tuple, kwargs: dict):
         values = self._bind(args, kwargs)
         if not self.tensor and all(v.__class__ is float for v in values):  # arm the fast path
-            run = self._scalar_runs[kind] = self._get(kind, self._scalar_backend).run
+            code = self._get(kind, self._scalar_backend)
+            run = self._scalar_runs[kind] = code.run
             if self.backend == "numba" and kind != "value":  # f(...): on the class
                 self.__dict__[kind] = numba_module.fast_entry(self, kind, run)
             elif self.backend == "llvm" and kind != "value":
-                self.__dict__[kind] = positional.entry(self, kind, run)
+                self.__dict__[kind] = positional.armed(self, kind, code, run)
         return self._run(kind, values)
 
     def jvp(self, point: Any, tangent: Any) -> tuple:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from graphc.backends.llvm import cache, python_entry, threads
+from graphc.backends.llvm import cache, float_entry, python_entry, threads
 from graphc.backends.llvm.module import ModuleText
 from graphc.backends.printing import Listing
 from graphc.progress import progress
@@ -62,7 +62,8 @@ class LLVMCode:
         machine = self._machines.get(batch)
         if machine is None:
             names = ([self.module.batch] if batch else
-                     [self.module.entry, self.module.python, self.module.packed])
+                     [self.module.entry, self.module.python, self.module.packed,
+                      float_entry.name_of(self.module.entry)])
             what = "batch kernel" if batch else "scalar code"
             label = f"llvm: compiling {self.module.entry} {what} ({self.module.ops:,} operations)"
             with progress(label).ticking():  # shown on a terminal after half a second
@@ -84,6 +85,21 @@ class LLVMCode:
             self._run = run or _scalar_entry(
                 self, _SCALAR(machine.addresses[self.module.entry]), machine)
         return self._run
+
+    def armed(self, name: str, doc: str, fallback):
+        """``f.grad`` armed (:mod:`graphc.backends.llvm.float_entry`): the entry that reads
+        Python floats itself and hands anything else to ``fallback``; None where this
+        interpreter cannot run it."""
+        if not float_entry.ready():
+            return None
+        machine = self.machine(False)
+        address = machine.addresses.get(float_entry.name_of(self.module.entry))
+        if not address:
+            return None
+        try:
+            return float_entry.wrap(address, name, doc, fallback, machine)
+        except Exception:  # noqa: BLE001 - any failure here only costs speed
+            return None
 
     @property
     def kernel(self):
