@@ -1,9 +1,12 @@
 """``graphc.check``: compare a compiled function with SymPy and with finite differences.
 
-At each point, graphc's value and reverse-mode gradient are compared with SymPy's naive
-symbolic derivative of the same function (``f.to_sympy()``), evaluated exactly at the point to
-30 significant digits (:mod:`graphc.tools.oracles`). SymPy is the judge; every point gets one
-verdict:
+At each point, graphc's value and reverse-mode gradient are compared with SymPy's, evaluated at
+the point exactly, to 30 significant digits. SymPy is the judge, asked op by op
+(:mod:`graphc.tools.opwise`: SymPy's derivative of each op's form at the values of its
+arguments, chained along the graph, in time linear in the graph); where that cannot answer (a
+point outside the domain, an infinite local derivative, a kink) it is asked about the whole
+function: its naive symbolic derivative of ``f.to_sympy()`` evaluated at the point
+(:mod:`graphc.tools.oracles`). Every point gets one verdict:
 
 - ``agrees``: value and gradient within ``rtol`` of SymPy's;
 - ``outside``: outside the domain, where graphc raises :class:`DomainError` (or gives an
@@ -15,8 +18,9 @@ verdict:
 Finite differences (Ridders' extrapolation, a step chosen per point) are a second opinion:
 where they disagree with SymPy and graphc both, the report says they are unreliable there; they
 never make a mismatch. Errors are normwise relative: the largest absolute difference over the
-gradient's entries divided by the largest entry of the reference. The report also sets the size
-of SymPy's derivative expressions (``sympy.count_ops``) against graphc's gradient code.
+gradient's entries divided by the largest entry of the reference. For a function of at most
+:data:`SIZE_LIMIT` operations the report also sets the size of SymPy's derivative expressions
+(``sympy.count_ops``) against graphc's gradient code.
 
 What it proves: that differentiation and code generation are right for the function graphc
 read. Whether graphc read the formula as meant is shown by ``graphc.read(formula)``.
@@ -26,7 +30,6 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence
 
 import sympy
@@ -34,108 +37,14 @@ import sympy
 from graphc.api.function import Function
 from graphc.errors import GraphcError
 from graphc.frontend.sympy_bridge import symbol
+from graphc.graph import gcpause
 from graphc.progress import progress
 from graphc.tools import oracles
-from graphc.tools.oracles import DIGITS
+from graphc.tools.check_report import SIZE_LIMIT, CheckReport, PointCheck
+from graphc.tools.opwise import OpwiseJudge
 
 DEFAULT_RANGE = (0.1, 0.9)
-VERDICTS = ("agrees", "outside", "kink", "disagrees")
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
-@dataclass
-class PointCheck:
-    """The verdict at one point and what it rests on (``None``: not computed there)."""
-
-    point: tuple[float, ...]
-    verdict: str
-    note: str = ""
-    value: Optional[float] = None
-    sympy_value: float = math.nan
-    gradient: Optional[tuple[float, ...]] = None
-    sympy_gradient: Optional[tuple[float, ...]] = None
-    fd_gradient: Optional[tuple[Optional[float], ...]] = None
-    value_error: float = 0.0
-    grad_error: float = 0.0
-    fd_error: float = 0.0
-    fd_unreliable: bool = False
-
-    def to_dict(self) -> dict:
-        return {"point": list(self.point), "verdict": self.verdict, "note": self.note,
-                "fd_unreliable": self.fd_unreliable}
-
-
-@dataclass
-class CheckReport:
-    """What :func:`check` found. ``ok``: no point where graphc disagrees with SymPy."""
-
-    variables: tuple[str, ...]
-    points: list[tuple[float, ...]]
-    value_error: float
-    grad_error_sympy: float
-    grad_error_fd: float
-    sympy_ops: int
-    graphc_grad_ops: int
-    graphc_value_ops: int
-    rtol: float
-    fd_rtol: float
-    worst: dict = field(default_factory=dict)
-    checks: list[PointCheck] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not any(c.verdict == "disagrees" for c in self.checks)
-
-    def count(self, verdict: str) -> int:
-        return sum(c.verdict == verdict for c in self.checks)
-
-    @property
-    def size_ratio(self) -> float:
-        """How many times larger SymPy's derivative is than graphc's gradient code."""
-        return self.sympy_ops / max(self.graphc_grad_ops, 1)
-
-    def _size_words(self) -> str:
-        ratio = self.size_ratio
-        if f"{ratio:.1f}" == "1.0" or f"{1 / max(ratio, 1e-300):.1f}" == "1.0":
-            return "about the same size"
-        if ratio >= 1:
-            return f"{ratio:.1f}x smaller"
-        return f"{1 / ratio:.1f}x larger" if ratio > 0 else "larger"
-
-    def __str__(self) -> str:
-        verdict = "OK" if self.ok else "MISMATCH"
-        head = (f"graphc.check: {verdict} at {_plural(len(self.points), 'point')} in "
-                f"({', '.join(self.variables)})")
-        words = {"agrees": "agreeing", "outside": "outside the domain", "kink": "at a kink",
-                 "disagrees": "disagreeing"}
-        if any(self.count(v) for v in ("outside", "kink", "disagrees")):
-            head += ": " + ", ".join(f"{self.count(v)} {words[v]}" for v in VERDICTS
-                                     if self.count(v))
-        rows = [head]
-        for c in self.checks:
-            if c.verdict != "agrees" or c.fd_unreliable:
-                at = ", ".join(f"{v}={p:g}" for v, p in zip(self.variables, c.point))
-                rows.append(f"  at {at}: {c.verdict}: {c.note}")
-        compared = sum(c.verdict in ("agrees", "disagrees") for c in self.checks)
-        rows += [
-            f"  value    vs SymPy ({DIGITS} digits):  max relative error {self.value_error:.2e}"
-            f"  (tolerance {self.rtol:.0e})",
-            f"  gradient vs SymPy ({DIGITS} digits):  max relative error {self.grad_error_sympy:.2e}"
-            f"  (tolerance {self.rtol:.0e}; over {_plural(compared, 'point')} away from kinks "
-            f"and domain edges)",
-            f"  gradient vs finite differences: max relative error {self.grad_error_fd:.2e}"
-            f"  (a second opinion; {self.fd_rtol:.0e} expected where the function is smooth)",
-            f"  size: SymPy's derivatives have {_plural(self.sympy_ops, 'operation')} "
-            f"(count_ops); graphc's gradient code has {self.graphc_grad_ops} "
-            f"({self._size_words()}), its value code {self.graphc_value_ops}",
-        ]
-        return "\n".join(rows)
-
-    def _repr_pretty_(self, printer, cycle) -> None:
-        printer.text(str(self))
+__all__ = ["CheckReport", "PointCheck", "check", "check_point"]
 
 
 def _relative(got: Sequence[float], want: Sequence[float]) -> float:
@@ -160,11 +69,12 @@ def _entries(names: Sequence[str], indices: Sequence[int], numbers: Sequence[flo
     return ", ".join(f"d/d{names[i]} {_sympy_text(numbers[i])}" for i in indices)
 
 
-def _judge_gradient(c: PointCheck, got: Sequence[float], want: Sequence[float], derivatives,
-                    symbols, rtol: float) -> None:
-    """The gradient's verdict: entries compared where both are finite, one-sided derivatives
-    where SymPy's value at the point is not graphc's (a kink), the domain elsewhere."""
-    names = [s.name for s in symbols]
+def _judge_gradient(c: PointCheck, got: Sequence[float], want: Sequence[float],
+                    names: Sequence[str], whole: Optional[_Whole], rtol: float) -> None:
+    """The gradient's verdict: entries compared where both are finite; where SymPy's
+    derivative of the whole expression (``whole``; None: SymPy op by op answered, so the
+    function is differentiable there) is not graphc's, its one-sided derivatives (a kink), the
+    domain elsewhere."""
     scale = max((abs(w) for w in want if math.isfinite(w)), default=0.0)
     scale = max(scale, max((abs(g) for g in got if math.isfinite(g)), default=0.0))
     tolerance = rtol * scale
@@ -175,10 +85,11 @@ def _judge_gradient(c: PointCheck, got: Sequence[float], want: Sequence[float], 
         if not math.isfinite(w) and not math.isfinite(g):
             outside.append(i)
             continue
-        if not math.isfinite(g):
+        if not math.isfinite(g) or whole is None:
             wrong.append(i)
             continue
-        left, right = oracles.one_sided(derivatives[i], symbols, c.point, i)
+        left, right = oracles.one_sided(whole.derivatives[i], whole.symbols, c.point,
+                                        whole.axes[i])
         low, high = min(left, right), max(left, right)
         side_tolerance = rtol * max(abs(low), abs(high), scale)
         if not (math.isfinite(low) and math.isfinite(high)):
@@ -208,11 +119,46 @@ def _judge_gradient(c: PointCheck, got: Sequence[float], want: Sequence[float], 
                   f"{_entries(names, outside, want)}; graphc {_entries(names, outside, got)}")
 
 
-def check_point(f: Function, expr, derivatives, symbols, point: tuple[float, ...],
-                rtol: float, fd_rtol: float) -> PointCheck:
-    """The verdict at one point."""
+class _Whole:
+    """SymPy's whole expression of ``f`` and its derivatives along ``f.wrt``, built when first
+    asked for (the slow way, for the points SymPy op by op does not answer)."""
+
+    def __init__(self, f: Function, bar) -> None:
+        self.f, self.bar = f, bar
+        self.symbols = [symbol(v) for v in f.variables]
+        self.wrt = f.wrt
+        self.axes = [f.variables.index(name) for name in f.wrt]
+        self._expr: Optional[sympy.Basic] = None
+        self._derivatives: Optional[list] = None
+
+    @property
+    def expr(self):
+        if self._expr is None:
+            self.bar.total = (self.bar.total or 0) + 1
+            self._expr = self.f.to_sympy()
+            self.bar.advance()
+        return self._expr
+
+    @property
+    def derivatives(self) -> list:
+        if self._derivatives is None:
+            self._derivatives = _derivatives(self.expr, [self.symbols[i] for i in self.axes],
+                                             self.bar)
+        return self._derivatives
+
+    def value(self, point) -> float:
+        return oracles.evaluate(self.expr, self.symbols, point)
+
+
+def check_point(f: Function, judge: OpwiseJudge, whole: _Whole, point: tuple[float, ...],
+                rtol: float, fd_rtol: float, advance=lambda steps: None) -> PointCheck:
+    """The verdict at one point (``advance`` hears of the op-by-op judge's progress)."""
     c = PointCheck(point=point, verdict="agrees")
-    c.sympy_value = oracles.evaluate(expr, symbols, point)
+    value, want = judge.at(point, advance)
+    if value is None:
+        c.judge, c.sympy_value = "whole", whole.value(point)
+    else:
+        c.sympy_value = value
     try:
         c.value = float(f(*point))
     except GraphcError as exc:
@@ -236,24 +182,27 @@ def check_point(f: Function, expr, derivatives, symbols, point: tuple[float, ...
         c.verdict = "disagrees"
         c.note = f"value: graphc {c.value!r}, SymPy {c.sympy_value!r}"
         return c
-    want = tuple(oracles.evaluate(d, symbols, point) for d in derivatives)
+    if want is None:
+        c.judge = "whole"
+        want = tuple(oracles.evaluate(d, whole.symbols, point) for d in whole.derivatives)
     c.sympy_gradient = want
     try:
         c.gradient = tuple(float(g) for g in f.value_and_grad(*point)[1])
     except GraphcError as exc:
+        names = range(len(want))
         if all(math.isfinite(w) for w in want):
             c.verdict, c.grad_error = "disagrees", math.inf
             c.note = (f"graphc finds no gradient ({_first_line(exc)}); SymPy "
-                      f"{_entries([s.name for s in symbols], range(len(want)), want)}")
+                      f"{_entries(whole.wrt, names, want)}")
         else:
             c.verdict = "outside"
             c.note = (f"the derivative is infinite or undefined there: graphc: "
-                      f"{_first_line(exc)}; SymPy: "
-                      f"{_entries([s.name for s in symbols], range(len(want)), want)}")
+                      f"{_first_line(exc)}; SymPy: {_entries(whole.wrt, names, want)}")
         return c
-    _judge_gradient(c, c.gradient, want, derivatives, symbols, rtol)
+    _judge_gradient(c, c.gradient, want, whole.wrt, whole if c.judge == "whole" else None,
+                    rtol)
     if c.verdict in ("agrees", "disagrees"):
-        fd = oracles.gradient(f, point)
+        fd = oracles.gradient(f, point, whole.axes)
         c.fd_gradient = tuple(fd)
         known = [(g, d) for g, d in zip(c.gradient, fd) if d is not None]
         c.fd_error = _relative([g for g, _ in known], [d for _, d in known])
@@ -283,24 +232,29 @@ def check(f: Function, points: Sequence[Sequence[float]] | None = None, *, n: in
     if not isinstance(f, Function):
         raise GraphcError("graphc.check takes a function of one output made by graphc.compile "
                           "(for several outputs, check each: graphc.check(F[k]))")
-    symbols = [symbol(v) for v in f.variables]
+    if f.tensor:
+        f.to_sympy()  # the error that says to_sympy and check cover scalar formulas
+    with gcpause.paused():  # SymPy's many small objects, none of them cyclic garbage
+        judge = OpwiseJudge(f._graph, f.output, f.variables, f.wrt)
     points = None if points is None else list(points)
-    # Steps: the conversion to SymPy, each term of each derivative, one step per point.
+    # Steps: every op node twice per point (SymPy op by op: values, then the gradient), and
+    # one per point for graphc's side; the whole expression's steps are added where it is built.
     planned = len(points) if points is not None else n
-    with progress("check", total=1 + len(symbols) + planned) as bar:
-        expr = f.to_sympy()
-        bar.advance()
-        derivatives = _derivatives(expr, symbols, bar)
-        return _check_points(f, expr, symbols, derivatives, points, n, seed, ranges, rtol,
+    with progress("check", total=planned * (2 * judge.size + 1)) as bar, gcpause.paused():
+        whole = _Whole(f, bar)
+        sympy_ops = None
+        if judge.size <= SIZE_LIMIT:
+            sympy_ops = sum(int(sympy.count_ops(d)) for d in whole.derivatives)
+        return _check_points(f, judge, whole, sympy_ops, points, n, seed, ranges, rtol,
                              fd_rtol, bar)
 
 
 def _derivatives(expr, symbols, bar) -> list:
     """SymPy's derivative of ``expr`` along each symbol. A sum is differentiated term by term,
     which is what SymPy's ``Add`` does itself (the same expressions), with the progress line
-    counting terms: a sum of thousands of terms takes SymPy most of a check's time."""
+    counting terms."""
     terms = expr.args if isinstance(expr, sympy.Add) else (expr,)
-    bar.total = (bar.total or 0) + len(symbols) * (len(terms) - 1)
+    bar.total = (bar.total or 0) + len(symbols) * len(terms)
     derivatives = []
     for s in symbols:
         parts = []
@@ -311,32 +265,32 @@ def _derivatives(expr, symbols, bar) -> list:
     return derivatives
 
 
-def _check_points(f, expr, symbols, derivatives, points, n, seed, ranges, rtol, fd_rtol, bar):
-    """:func:`check` once SymPy's derivatives are known (``bar`` counts the points)."""
-    sympy_ops = sum(int(sympy.count_ops(d)) for d in derivatives)
-
+def _check_points(f, judge, whole, sympy_ops, points, n, seed, ranges, rtol, fd_rtol, bar):
+    """:func:`check` once the judges are ready (``bar`` counts the points)."""
     chosen: list[tuple[float, ...]] = []
     if points is not None:
         for point in points:
             point = tuple(float(p) for p in point)
-            if len(point) != len(symbols):
-                raise GraphcError(f"a point of {f.variables} has {len(symbols)} coordinates, "
-                                  f"not {len(point)} ({point})")
+            if len(point) != len(f.variables):
+                raise GraphcError(f"a point of {f.variables} has {len(f.variables)} "
+                                  f"coordinates, not {len(point)} ({point})")
             chosen.append(point)
     else:
         attempt = 0
         while len(chosen) < n and attempt < 50:
             for point in _sample(f.variables, ranges or {}, n, seed + attempt):
-                if len(chosen) < n and math.isfinite(oracles.evaluate(expr, symbols, point)):
-                    chosen.append(point)
+                if len(chosen) < n:
+                    value = judge.at(point, bar.advance)[0]
+                    if value is not None or math.isfinite(whole.value(point)):
+                        chosen.append(point)
             attempt += 1
         if not chosen:
             raise GraphcError("no sampled point gave a finite real value; pass ranges= or points=")
 
-    bar.total = bar.done + len(chosen)
+    bar.total = bar.done + sum(1 + (0 if judge.knows(p) else 2 * judge.size) for p in chosen)
     checks = []
     for p in chosen:
-        checks.append(check_point(f, expr, derivatives, symbols, p, rtol, fd_rtol))
+        checks.append(check_point(f, judge, whole, p, rtol, fd_rtol, bar.advance))
         bar.advance()
     compared = [c for c in checks if c.verdict in ("agrees", "disagrees")]
     worst = {}

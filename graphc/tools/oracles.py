@@ -122,10 +122,12 @@ def derivative(value_at: Callable[[float], float], x: float) -> Optional[float]:
     return best
 
 
-def gradient(f, point: Sequence[float]) -> list[Optional[float]]:
-    """Finite-difference partial derivatives of ``f`` (a graphc function) at ``point``."""
+def gradient(f, point: Sequence[float],
+             axes: Optional[Sequence[int]] = None) -> list[Optional[float]]:
+    """Finite-difference partial derivatives of ``f`` (a graphc function) at ``point``, along
+    the coordinates ``axes`` (default: all)."""
     result = []
-    for i in range(len(point)):
+    for i in range(len(point)) if axes is None else axes:
         def value_at(xi: float, i=i) -> float:
             moved = list(point)
             moved[i] = xi

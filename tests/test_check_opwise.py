@@ -1,0 +1,135 @@
+"""graphc.check's judge op by op: SymPy's derivative of each op, chained along the graph, must
+give what SymPy's derivative of the whole expression gives, catch a wrong rule on its own, and
+hand over to the whole expression where it cannot answer."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pytest
+import sympy
+
+import graphc
+from graphc import ops
+from graphc.api.function import Function
+from graphc.tools.opwise import OpwiseJudge
+
+from test_ops import OP_TABLE, a, b
+from test_ops import points as op_points
+
+
+def _judge(f):
+    return OpwiseJudge(f._graph, f.output, f.variables, f.wrt)
+
+
+def _without_the_whole_expression(monkeypatch):
+    """Make f.to_sympy fail: a verdict that needs SymPy's whole expression cannot be given."""
+    def refuse(self):
+        raise AssertionError("the whole expression was asked for")
+    monkeypatch.setattr(Function, "to_sympy", refuse)
+
+
+@pytest.mark.parametrize("name", sorted(OP_TABLE))
+def test_the_judge_gives_sympys_value_and_derivative_of_every_op(name):
+    formula, reference, domains, _ = OP_TABLE[name]
+    f = graphc.compile(formula)
+    symbols = [s for s in (a, b) if s.name in f.variables]
+    judge = _judge(f)
+    for point in op_points(domains, n=3):
+        exact = {s: sympy.Rational(p) for s, p in zip(symbols, point)}
+        value, gradient = judge.at(point)
+        assert value == pytest.approx(float(reference.xreplace(exact).evalf(30)), rel=1e-14)
+        for s, got in zip(symbols, gradient):
+            want = float(sympy.diff(reference, s).xreplace(exact).evalf(30))
+            assert got == pytest.approx(want, rel=1e-14, abs=1e-300), (name, point, s)
+
+
+def _break_sin(monkeypatch):
+    # sin's rule made wrong on purpose (cos -> sin); its SymPy form stays sin.
+    sin = ops.BY_NAME["sin"]
+    broken = dataclasses.replace(sin, derivatives=(lambda b, g, out, x: b.mul(g, b.sin(x)),))
+    monkeypatch.setitem(ops.BY_NAME, "sin", broken)
+    monkeypatch.setitem(ops.FUNCTIONS, "sin", broken)
+
+
+def test_a_wrong_rule_is_caught_op_by_op(monkeypatch):
+    _break_sin(monkeypatch)
+    report = graphc.check(graphc.compile("sin(x) * y"), points=[(0.5, 2.0)])
+    (c,) = report.checks
+    assert c.verdict == "disagrees" and c.judge == "op by op" and not report.ok
+    assert c.sympy_gradient == pytest.approx((2 * math.cos(0.5), math.sin(0.5)), rel=1e-14)
+
+
+def test_a_wrong_rule_in_a_long_sum_is_caught_without_the_whole_expression(monkeypatch):
+    _break_sin(monkeypatch)
+    f = graphc.compile(" + ".join(f"{k}*x*y/(z + {k})" for k in range(1, 300)) + " + sin(x)")
+    _without_the_whole_expression(monkeypatch)
+    report = graphc.check(f, points=[(0.3, 0.4, 0.5), (0.7, 0.2, 0.9)])
+    assert [c.verdict for c in report.checks] == ["disagrees", "disagrees"]
+    assert all(c.judge == "op by op" for c in report.checks)
+    assert "MISMATCH at 2 points" in str(report)
+    # SymPy's d/dx by hand: sum of k*y/(z + k), plus cos(x).
+    x, y, z = 0.3, 0.4, 0.5
+    want = sum(k * y / (z + k) for k in range(1, 300)) + math.cos(x)
+    assert report.checks[0].sympy_gradient[0] == pytest.approx(want, rel=1e-13)
+
+
+def test_a_subexpression_used_many_times_gets_every_share(monkeypatch):
+    levels = 60
+
+    @graphc.function
+    def tower(x, y):
+        u = x * y
+        for _ in range(levels):
+            u = graphc.sin(u) * u + u / 2
+        return u
+
+    # The same by hand in floats, with its derivative along the way (forward mode by hand).
+    x, y = 0.7, 1.3
+    u, du_dx, du_dy = x * y, y, x
+    for _ in range(levels):
+        slope = math.cos(u) * u + math.sin(u) + 0.5
+        u, du_dx, du_dy = math.sin(u) * u + u / 2, slope * du_dx, slope * du_dy
+    _without_the_whole_expression(monkeypatch)
+    report = graphc.check(tower, points=[(x, y)])
+    (c,) = report.checks
+    assert c.verdict == "agrees" and c.judge == "op by op"
+    assert c.sympy_value == pytest.approx(u, rel=1e-10)
+    assert c.sympy_gradient == pytest.approx((du_dx, du_dy), rel=1e-10)
+
+
+def test_a_chain_of_5000_ops_is_judged_without_recursion(monkeypatch):
+    depth = 5000
+    f = graphc.compile("sin(" * depth + "x" + ")" * depth)
+    _without_the_whole_expression(monkeypatch)
+    report = graphc.check(f, points=[(0.5,)])
+    (c,) = report.checks
+    value, slope = 0.5, 1.0  # by hand: the chain rule along the chain
+    for _ in range(depth):
+        value, slope = math.sin(value), slope * math.cos(value)
+    assert c.verdict == "agrees" and c.judge == "op by op"
+    assert c.sympy_value == pytest.approx(value, rel=1e-12)
+    assert c.sympy_gradient[0] == pytest.approx(slope, rel=1e-12)
+
+
+@pytest.mark.parametrize("formula, point, verdict, judge", [
+    ("x**2.5", (0.0,), "agrees", "op by op"),   # u**v's derivative has no number at 0; u**2.5's
+    ("abs(x) * y", (-0.5, 2.0), "agrees", "op by op"),  # away from the kink
+    ("sqrt(x)", (0.0,), "outside", "whole"),     # an infinite local derivative
+    ("1/x", (0.0,), "outside", "whole"),         # no value
+    ("relu(x)", (0.0,), "kink", "whole"),        # the derivative jumps there
+    ("max(x, y)", (1.0, 1.0), "agrees", "whole"),
+])
+def test_where_the_judge_op_by_op_answers_and_where_it_hands_over(formula, point, verdict,
+                                                                   judge):
+    (c,) = graphc.check(graphc.compile(formula), points=[point]).checks
+    assert (c.verdict, c.judge) == (verdict, judge)
+
+
+def test_the_judge_keeps_only_the_variables_asked_for():
+    f = graphc.compile("x * y + sin(z)", wrt=["z", "x"])
+    report = graphc.check(f, points=[(0.5, 2.0, 0.3)])
+    (c,) = report.checks
+    assert c.verdict == "agrees"
+    assert c.sympy_gradient == pytest.approx((math.cos(0.3), 2.0), rel=1e-14)
