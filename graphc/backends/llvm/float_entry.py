@@ -55,9 +55,12 @@ _FOUND = float_layout()
 _LAYOUT = (ctypes.c_int64 * 2)(*(_FOUND or (0, 0)))
 
 
-def ready() -> bool:
-    """Whether this interpreter can run the entry (see the module docstring)."""
-    return _FOUND is not None and hasattr(ctypes.pythonapi, "PyObject_Vectorcall")
+def ready(api: object = None) -> bool:
+    """Whether this interpreter can run the entry (see the module docstring): its floats'
+    layout was found and its C API (``api``, default ``ctypes.pythonapi``) exports
+    ``PyObject_Vectorcall``."""
+    api = ctypes.pythonapi if api is None else api
+    return _FOUND is not None and hasattr(api, "PyObject_Vectorcall")
 
 
 def symbols() -> dict[str, int]:
