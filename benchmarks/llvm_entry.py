@@ -43,13 +43,14 @@ def main(argv: list[str]) -> None:
         point = [float(p) for p in case.point]
         number = 20000 if len(point) < 100 else 5000
         armed = best(lambda: f.value_and_grad(*point), number)
-        assert type(f.__dict__["value_and_grad"]).__name__ == "builtin_function_or_method"
+        if type(f.__dict__["value_and_grad"]).__name__ != "builtin_function_or_method":
+            sys.exit("the armed entry does not run on this interpreter (graphc.backends.llvm."
+                     "float_entry.ready() is False): nothing to compare")
         floor_run = f.compiled("value_and_grad")
         armed_entry = f.__dict__["value_and_grad"]
         f.__dict__["value_and_grad"] = positional.entry(f, "value_and_grad", floor_run)
         python_checks = best(lambda: f.value_and_grad(*point), number)  # called as a user calls
         f.__dict__["value_and_grad"] = armed_entry
-        assert best(lambda: f.value_and_grad(*point), 10) > 0
         floor = best(lambda: floor_run(*point), number)
         packed, x = f.packed("value_and_grad"), np.array(point)
         flat = best(lambda: packed(x), number)
