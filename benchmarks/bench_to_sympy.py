@@ -7,8 +7,10 @@ size's (linear cost: the ratio of the sizes). SymPy is
 imported and warmed up on a small formula first, so the first size does not pay for SymPy's
 lazy imports. Run: ``python -m benchmarks.bench_to_sympy 250 1000 2000 4000`` (the ratios, not
 the seconds, are the result on a shared machine), or ``python -m benchmarks.bench_to_sympy 250
-1000 --phases`` for the pieces of a check one by one (processor seconds): the conversion, SymPy op by op (its
-rules, then one point), and graphc's own side (its gradient code and the finite differences).
+1000 --phases`` for the pieces of a check one by one (processor seconds): the conversion, SymPy
+op by op (its rules, then one point), and graphc's own side (its gradient code and the finite
+differences); ``python -m benchmarks.bench_to_sympy 1250 5000 --chain`` checks a chain of
+nested ``sin`` instead (the sizes are its depths).
 """
 
 from __future__ import annotations
@@ -60,10 +62,21 @@ def phases(n: int) -> dict[str, float]:
     return times
 
 
+def chain(n: int) -> dict[str, float]:
+    """Wall-clock and processor seconds of a check of ``sin(sin(...sin(x)))``, ``n`` deep (too
+    deep for SymPy's own algorithms from a few hundred on; ``to_sympy`` is not timed)."""
+    f = graphc.compile("sin(" * n + "x" + ")" * n)
+    f.value_and_grad(0.5)  # graphc's code compiled first: the check alone is timed
+    start, cpu = time.perf_counter(), time.process_time()
+    report = graphc.check(f, points=[(0.5,)])
+    assert report.ok, report
+    return {"check": time.perf_counter() - start, "check cpu": time.process_time() - cpu}
+
+
 def main(argv: list[str]) -> None:
     sizes = [int(a) for a in argv if not a.startswith("--")] or [500, 2000]
     graphc.check(graphc.compile("x*y/(z + 1)"), points=[POINT])  # SymPy's lazy imports
-    run = phases if "--phases" in argv else measure
+    run = phases if "--phases" in argv else chain if "--chain" in argv else measure
     results = []
     for n in sizes:
         results.append(run(n))

@@ -133,3 +133,31 @@ def test_the_judge_keeps_only_the_variables_asked_for():
     (c,) = report.checks
     assert c.verdict == "agrees"
     assert c.sympy_gradient == pytest.approx((math.cos(0.3), 2.0), rel=1e-14)
+
+
+# SymPy's own algorithms recurse over expression depth: a deep function is judged op by op,
+# and where only the whole expression could answer, the point is named in a GraphcError.
+DEEP = "sin(" * 600 + "x" + ")" * 600
+
+
+def test_to_sympy_of_a_function_too_deep_for_sympy_is_a_graphc_error():
+    with pytest.raises(graphc.GraphcError, match="nests too deep for Python's recursion limit"):
+        graphc.compile(DEEP).to_sympy()
+
+
+def test_a_point_only_the_whole_expression_could_judge_is_named_in_the_error(capsys):
+    from graphc.tools import cli
+
+    f = graphc.compile(f"sqrt({DEEP})")  # sqrt's derivative is infinite at sin(...(0)) = 0
+    assert graphc.check(f, points=[(0.5,)]).ok
+    with pytest.raises(graphc.GraphcError, match=r"cannot judge the point x=0\.0: .* too deep"):
+        graphc.check(f, points=[(0.5,), (0.0,)])
+    assert cli.main(["check", f"sqrt({DEEP})", "--at", "x=0"]) == 2
+    assert "cannot judge the point x=0.0" in capsys.readouterr().err
+
+
+def test_sampling_a_deep_function_draws_again_where_it_has_no_value():
+    f = graphc.compile("log(" + "sin(" * 600 + "x - 0.5" + ")" * 600 + ")")
+    report = graphc.check(f, n=3)
+    assert report.ok and len(report.points) == 3
+    assert all(x > 0.5 for (x,) in report.points)

@@ -8,6 +8,7 @@ llvmlite is not installed; .ci/run.d/llvm.sh installs it and runs this file.
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 import os
 import random
@@ -325,8 +326,11 @@ def test_a_second_process_loads_the_cached_object_code(tmp_path, monkeypatch):
     formula = "exp(x*z) + x*z/log(x) + sin(log(x))/(x*z) + 0.25"   # a text no test compiled
     f, reference = pair(formula)
     f.value_and_grad(2.0, 3.0), f(np.array([2.0, 2.5]), 3.0)      # compiled and written
-    objects = sorted((tmp_path / "llvm").glob("graphc_*.o"))
-    assert len(objects) == 2 and all(o.with_suffix(".sha256").exists() for o in objects)
+    objects = sorted((tmp_path / "llvm").glob("graphc_*"))
+    assert len(objects) == 2 and all(o.suffix == ".bin" for o in objects)   # scalar, batch
+    for path in objects:   # the seal, then the object code
+        sealed = path.read_bytes()
+        assert sealed[:32] == hashlib.sha256(sealed[32:]).digest()
     run = _second_process(tmp_path, formula)
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
@@ -341,7 +345,7 @@ def test_corrupt_cache_entries_are_compiled_again(tmp_path, monkeypatch):
     formula = "sin(x) * cos(z) + x / z + 0.5"
     f, reference = pair(formula)
     f.value_and_grad(2.0, 3.0), f(np.array([2.0, 2.5]), 3.0)
-    for path in (tmp_path / "llvm").glob("graphc_*.o"):
+    for path in (tmp_path / "llvm").glob("graphc_*.bin"):
         path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])   # truncated
     run = _second_process(tmp_path, formula)
     assert run.returncode != 0 and "compiled instead of loading" in run.stderr + run.stdout

@@ -244,3 +244,29 @@ def test_chunk_sums_in_rounds_keep_the_bits_of_any_thread_count(compiled, monkey
     for a, b, w in zip(one, two, leaves(numpy_path.value_and_grad(**given)), strict=True):
         assert np.array_equal(a, b)
         assert relative(a, w) <= 1e-12
+
+
+def test_the_kernel_flags_every_value_that_is_not_finite():
+    """The kernel's flag is set exactly where a row's feature, its label or a parameter is not
+    finite: in the transposed part of a wide row, in its last entries, in a block's last rows."""
+    wide = fused_ir.WIDE + 3
+    f = graphc.compile(LOGISTIC, shapes={"X": ("n", wide), "y": ("n",), "w": (wide,)},
+                       wrt="w b", backend="llvm", on_domain_error="raise")
+    made = fused.code(f, "value_and_grad", {})
+    rng = np.random.default_rng(3)
+    count = fused_ir.BLOCK + 6  # a full block, then four rows and two
+    clean = {"X": rng.standard_normal((count, wide)), "y": (rng.random(count) < 0.5) * 1.0,
+             "w": 0.3 * rng.standard_normal(wide), "b": 0.1}
+
+    def flag(name, index, bad):
+        values = {k: np.array(v, dtype=float) for k, v in clean.items()}
+        values[name][index] = bad
+        return made.run([values[v] for v in f.variables], 1)[0]
+
+    assert made.run([np.array(clean[v], dtype=float) for v in f.variables], 1)[0] == 0
+    for row, col in [(0, 0), (3, wide - 1), (count - 6, 5), (count - 1, wide - 1)]:
+        assert flag("X", (row, col), np.nan) == 1
+        assert flag("X", (row, col), -np.inf) == 1
+    assert flag("y", count - 1, np.inf) == 1
+    assert flag("w", wide - 1, np.nan) == 1
+    assert flag("b", (), np.inf) == 1

@@ -16,7 +16,8 @@ import pytest
 pytest.importorskip("llvmlite")
 
 import graphc  # noqa: E402
-from graphc.backends.llvm import engine, kernels, parts  # noqa: E402
+from graphc.backends.llvm import code as llvm_code  # noqa: E402
+from graphc.backends.llvm import engine, kernels, parts, threads  # noqa: E402
 
 from numba_reference import leaves  # noqa: E402
 
@@ -85,3 +86,62 @@ def test_the_loops_call_the_vector_forms_of_the_math_library(monkeypatch, part):
     for name in ("exp", "sin", "sin_fast"):
         assert f"call <4 x {'i1' if name == 'sin_fast' else 'double'}> @graphc_{name}_v4(" \
             in optimized, name
+
+
+def _kernel_into(f, kind: str, args: list, out: np.ndarray, row: int, start: int, end: int):
+    """Run ``kind``'s batch kernel by hand on points ``start`` to ``end`` of ``args`` (arrays),
+    output ``k`` of point ``i`` written to ``out[k * row + i]``."""
+    import ctypes
+
+    code = f._get(kind, "llvm")
+    flats = [np.ascontiguousarray(a, dtype=float) for a in args]
+    pointers = (ctypes.c_void_p * len(flats))(*[a.ctypes.data for a in flats])
+    steps = (ctypes.c_int64 * len(flats))(*[1] * len(flats))
+    code.kernel(pointers, steps, out.ctypes.data, row, start, end)
+    return code.outputs
+
+
+@pytest.mark.parametrize("part", [None, 5])
+def test_outputs_reach_rows_whatever_their_alignment(monkeypatch, part):
+    """Rows that start on a cache line get whole lines (non-temporal stores) and the rest point
+    by point; rows that do not, and ranges that start off a line, point by point: the same
+    values either way, and nothing written outside the range."""
+    if part:
+        monkeypatch.setattr(parts, "PART", part)
+    f = graphc.compile(FORMULA, variables=VARIABLES, backend="llvm")
+    n = 2 * kernels.TILE + 13
+    args = arguments(n, set())
+    want = [np.asarray(w) for w in leaves(f.using("python").value_and_grad(*args))]
+    assert ("!nontemporal" in f.source("value_and_grad")) == kernels.STREAMS
+    aligned = llvm_code.output_rows(len(want), n)
+    assert aligned.ctypes.data % 64 == 0 and aligned.strides[0] % 64 == 0
+    raw = np.full(len(want) * n + 1, -7.0)   # rows of odd length, one double off a line
+    line, odd = aligned.strides[0] // 8, raw[1:].reshape(len(want), n)
+    for out, row, start in ((aligned, line, 0), (aligned, line, 3), (odd, n, 0), (odd, n, 5)):
+        out[:] = -7.0
+        _kernel_into(f, "value_and_grad", args, out, row, start, n)
+        for k, w in enumerate(want):
+            assert np.all(out[k, :start] == -7.0)
+            close(out[k, start:], w[start:])
+    assert raw[0] == -7.0
+
+
+def test_a_long_programs_outputs_may_be_arguments_and_constants(monkeypatch):
+    """Outputs that are in no part's frame (an argument, a constant) go out point by point
+    beside the rows of the frame."""
+    monkeypatch.setattr(parts, "PART", 1)
+    f = graphc.compile("x*y + z + sin(x)", variables=["x", "y", "z"], backend="llvm")
+    source = f.source("value_and_grad")
+    assert "@.outrows = private" in source and "label %.outs" in source
+    args = arguments(kernels.TILE + 11, set())[:3]
+    got = f.value_and_grad(*args)
+    close(got, f.using("python").value_and_grad(*args))
+    assert np.array_equal(got[1][1], args[0]) and np.all(got[1][2] == 1.0)
+
+
+def test_chunks_of_threads_start_on_a_cache_line():
+    points = 5 * threads.MIN_POINTS + 3
+    pieces = threads.chunks(points, 2)
+    assert len(pieces) > 2 and pieces[0][0] == 0 and pieces[-1][1] == points
+    assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:]))
+    assert all(start % threads.ALIGN == 0 and start < end for start, end in pieces)

@@ -69,7 +69,7 @@ def _objects_written(cache: str) -> int:
     """Object files in the llvm backend's cache folder (graphc.backends.llvm.cache): what a
     prepare writes there is what it compiled; a prepare that writes none loaded."""
     folder = Path(cache) / "llvm"
-    return len(list(folder.glob("*.o"))) if folder.is_dir() else 0
+    return len(list(folder.glob("graphc_*.bin"))) if folder.is_dir() else 0
 
 
 def _child(job: dict) -> dict:

@@ -15,15 +15,30 @@ finite, NaN included), the Python backend answers or raises its DomainError.
 from __future__ import annotations
 
 _MISSING = object()  # a parameter of an entry that the call did not give
+_compiled: dict = {}  # (kind, arity) -> the entry's code, compiled once per process
 
 
 def entry(fn, kind: str, run):
     """The positional entry of ``kind`` of ``fn`` over the compiled scalar entry ``run``."""
     count = len(fn.inputs)
+    code = _compiled.get((kind, count))
+    if code is None:
+        code = _compiled[kind, count] = compile(_text(kind, count), f"<graphc {kind} entry>",
+                                                "exec")
+    namespace = {"run": run, "python": fn._run, "slow": fn._call, "kind": kind,
+                 "_MISSING": _MISSING}
+    exec(code, namespace)  # noqa: S102 (the fixed text of _text)
+    made = namespace[kind]
+    made.__doc__ = getattr(type(fn), kind).__doc__
+    return made
+
+
+def _text(kind: str, count: int) -> str:
+    """The source of the entry of ``kind`` with ``count`` parameters."""
     params = [f"a{k}" for k in range(count)]
     tests = [f"{p}.__class__ is float" for p in params] + ["not rest", "not kwargs"]
     listed = "(" + "".join(f"{p}, " for p in params) + ")"
-    text = "\n".join([
+    return "\n".join([
         f"def {kind}({''.join(f'{p}=_MISSING, ' for p in params)}{'/, ' if params else ''}"
         f"*rest, **kwargs):",
         f"    if {' and '.join(tests)}:",
@@ -33,12 +48,6 @@ def entry(fn, kind: str, run):
         f"            return python(kind, [{', '.join(params)}], 'python')",
         f"    return slow(kind, tuple([a for a in {listed} if a is not _MISSING]) + rest, "
         f"kwargs)"])
-    namespace = {"run": run, "python": fn._run, "slow": fn._call, "kind": kind,
-                 "_MISSING": _MISSING}
-    exec(compile(text, f"<graphc {kind} entry>", "exec"), namespace)  # noqa: S102 (fixed text)
-    made = namespace[kind]
-    made.__doc__ = getattr(type(fn), kind).__doc__
-    return made
 
 
 def fallback(fn, kind: str):
@@ -64,4 +73,3 @@ def armed(fn, kind: str, code, run):
     doc = getattr(type(fn), kind).__doc__ or ""
     made = make(kind, doc, fallback(fn, kind)) if make is not None else None
     return made if made is not None else entry(fn, kind, run)
-

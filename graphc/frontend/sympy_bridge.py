@@ -6,6 +6,7 @@ recursion limit here (SymPy's own algorithms may still recurse on what they are 
 
 from __future__ import annotations
 
+import sys
 from typing import Sequence
 
 import sympy
@@ -35,7 +36,19 @@ def to_sympy(graph: Graph, outputs: Sequence[Node]) -> list[sympy.Expr]:
     """SymPy expressions for graph nodes, built bottom-up in node order.
 
     A chain of ``+``/``-`` (or of ``*``/``/``) whose inner links have one user each becomes one
-    ``Add`` (``Mul``) of all its terms, so a sum of n terms costs time linear in n."""
+    ``Add`` (``Mul``) of all its terms, so a sum of n terms costs time linear in n. SymPy's own
+    constructors recurse over the depth of their arguments: an expression too deep for Python's
+    recursion limit is a :class:`GraphcError`."""
+    try:
+        return _to_sympy(graph, outputs)
+    except RecursionError:
+        raise GraphcError(f"SymPy cannot hold this function: its functions recurse over the "
+                          f"depth of their arguments, and this one nests too deep for Python's "
+                          f"recursion limit ({sys.getrecursionlimit()}); a few hundred nested "
+                          f"calls is about SymPy's limit") from None
+
+
+def _to_sympy(graph: Graph, outputs: Sequence[Node]) -> list[sympy.Expr]:
     nodes = graph.ancestors(outputs)
     users: dict[Node, int] = {}
     for node in nodes:

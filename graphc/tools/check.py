@@ -28,8 +28,10 @@ read. Whether graphc read the formula as meant is shown by ``graphc.read(formula
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
+import sys
 from typing import Mapping, Optional, Sequence
 
 import sympy
@@ -88,8 +90,7 @@ def _judge_gradient(c: PointCheck, got: Sequence[float], want: Sequence[float],
         if not math.isfinite(g) or whole is None:
             wrong.append(i)
             continue
-        left, right = oracles.one_sided(whole.derivatives[i], whole.symbols, c.point,
-                                        whole.axes[i])
+        left, right = whole.one_sided(c.point, i)
         low, high = min(left, right), max(left, right)
         side_tolerance = rtol * max(abs(low), abs(high), scale)
         if not (math.isfinite(low) and math.isfinite(high)):
@@ -119,9 +120,14 @@ def _judge_gradient(c: PointCheck, got: Sequence[float], want: Sequence[float],
                   f"{_entries(names, outside, want)}; graphc {_entries(names, outside, got)}")
 
 
+_TOO_DEEP = ("SymPy's algorithms recurse over expression depth, and this function nests too "
+             "deep for Python's recursion limit ({})")
+
+
 class _Whole:
     """SymPy's whole expression of ``f`` and its derivatives along ``f.wrt``, built when first
-    asked for (the slow way, for the points SymPy op by op does not answer)."""
+    asked for (the slow way, for the points SymPy op by op does not answer). SymPy's algorithms
+    recurse over expression depth: where they fail, the point is named in a GraphcError."""
 
     def __init__(self, f: Function, bar) -> None:
         self.f, self.bar = f, bar
@@ -130,24 +136,65 @@ class _Whole:
         self.axes = [f.variables.index(name) for name in f.wrt]
         self._expr: Optional[sympy.Basic] = None
         self._derivatives: Optional[list] = None
+        self._failure: Optional[str] = None  # why SymPy cannot take the function, once known
 
-    @property
-    def expr(self):
+    def _expression(self):
         if self._expr is None:
             self.bar.total = (self.bar.total or 0) + 1
-            self._expr = self.f.to_sympy()
+            self._expr = self._built(self.f.to_sympy)
             self.bar.advance()
         return self._expr
 
-    @property
-    def derivatives(self) -> list:
+    def _partials(self) -> list:
         if self._derivatives is None:
-            self._derivatives = _derivatives(self.expr, [self.symbols[i] for i in self.axes],
-                                             self.bar)
+            symbols = [self.symbols[i] for i in self.axes]
+            self._derivatives = self._built(
+                lambda: _derivatives(self._expression(), symbols, self.bar))
         return self._derivatives
 
+    def _built(self, build):
+        """``build()``, or the GraphcError that says why SymPy cannot (kept: not tried again)."""
+        if self._failure is None:
+            try:
+                return build()
+            except RecursionError:
+                self._failure = _TOO_DEEP.format(sys.getrecursionlimit())
+            except GraphcError as exc:
+                self._failure = str(exc)
+        raise GraphcError(self._failure)
+
+    @contextlib.contextmanager
+    def _at(self, point):
+        try:
+            yield
+        except (GraphcError, RecursionError) as exc:
+            at = ", ".join(f"{v}={p!r}" for v, p in zip(self.f.variables, point))
+            reason = (str(exc) if isinstance(exc, GraphcError) else
+                      _TOO_DEEP.format(sys.getrecursionlimit()))
+            raise GraphcError(f"graphc.check cannot judge the point {at}: SymPy op by op has "
+                              f"no answer there (a kink, a domain edge or an infinite local "
+                              f"derivative) and SymPy cannot take the whole function: {reason}. "
+                              f"Check at other points.") from None
+
     def value(self, point) -> float:
-        return oracles.evaluate(self.expr, self.symbols, point)
+        with self._at(point):
+            return oracles.evaluate(self._expression(), self.symbols, point)
+
+    def gradient(self, point) -> tuple[float, ...]:
+        with self._at(point):
+            return tuple(oracles.evaluate(d, self.symbols, point) for d in self._partials())
+
+    def one_sided(self, point, i: int) -> tuple[float, float]:
+        """The derivative along ``wrt[i]`` just left and just right of ``point``."""
+        with self._at(point):
+            return oracles.one_sided(self._partials()[i], self.symbols, point, self.axes[i])
+
+    def size(self) -> Optional[int]:
+        """``count_ops`` of SymPy's derivatives (None: SymPy cannot take the function)."""
+        try:
+            return sum(int(sympy.count_ops(d)) for d in self._partials())
+        except (GraphcError, RecursionError):
+            return None
 
 
 def check_point(f: Function, judge: OpwiseJudge, whole: _Whole, point: tuple[float, ...],
@@ -184,7 +231,7 @@ def check_point(f: Function, judge: OpwiseJudge, whole: _Whole, point: tuple[flo
         return c
     if want is None:
         c.judge = "whole"
-        want = tuple(oracles.evaluate(d, whole.symbols, point) for d in whole.derivatives)
+        want = whole.gradient(point)
     c.sympy_gradient = want
     try:
         c.gradient = tuple(float(g) for g in f.value_and_grad(*point)[1])
@@ -225,9 +272,10 @@ def check(f: Function, points: Sequence[Sequence[float]] | None = None, *, n: in
     """Compare ``f`` with SymPy and finite differences at ``points`` (else ``n`` sampled ones).
 
     Every point gets a verdict (``report.checks``), never an exception: outside the domain,
-    at a kink, agrees or disagrees. Sampled points are uniform in ``ranges`` (default (0.1, 0.9)
-    for every variable); a sampled point where SymPy's value is not a finite real number is
-    drawn again.
+    at a kink, agrees or disagrees; except a GraphcError naming the point where only SymPy's
+    whole expression could judge and SymPy cannot take it (nested too deep for its recursion).
+    Sampled points are uniform in ``ranges`` (default (0.1, 0.9) for every variable); a sampled
+    point where SymPy's value is not a finite real number is drawn again.
     """
     if not isinstance(f, Function):
         raise GraphcError("graphc.check takes a function of one output made by graphc.compile "
@@ -244,7 +292,7 @@ def check(f: Function, points: Sequence[Sequence[float]] | None = None, *, n: in
         whole = _Whole(f, bar)
         sympy_ops = None
         if judge.size <= SIZE_LIMIT:
-            sympy_ops = sum(int(sympy.count_ops(d)) for d in whole.derivatives)
+            sympy_ops = whole.size()
         return _check_points(f, judge, whole, sympy_ops, points, n, seed, ranges, rtol,
                              fd_rtol, bar)
 
@@ -265,6 +313,15 @@ def _derivatives(expr, symbols, bar) -> list:
     return derivatives
 
 
+def _defined(whole: _Whole, point) -> bool:
+    """Whether SymPy's whole expression has a finite real value at a sampled ``point`` (where
+    SymPy cannot take it, the point is drawn again)."""
+    try:
+        return math.isfinite(whole.value(point))
+    except GraphcError:
+        return False
+
+
 def _check_points(f, judge, whole, sympy_ops, points, n, seed, ranges, rtol, fd_rtol, bar):
     """:func:`check` once the judges are ready (``bar`` counts the points)."""
     chosen: list[tuple[float, ...]] = []
@@ -280,8 +337,7 @@ def _check_points(f, judge, whole, sympy_ops, points, n, seed, ranges, rtol, fd_
         while len(chosen) < n and attempt < 50:
             for point in _sample(f.variables, ranges or {}, n, seed + attempt):
                 if len(chosen) < n:
-                    value = judge.at(point, bar.advance)[0]
-                    if value is not None or math.isfinite(whole.value(point)):
+                    if judge.at(point, bar.advance)[0] is not None or _defined(whole, point):
                         chosen.append(point)
             attempt += 1
         if not chosen:

@@ -53,7 +53,7 @@ class CheckReport:
     value_error: float
     grad_error_sympy: float
     grad_error_fd: float
-    sympy_ops: Optional[int]  # None: not built, the function is larger than SIZE_LIMIT
+    sympy_ops: Optional[int]  # None: not built (larger than SIZE_LIMIT, or too deep for SymPy)
     graphc_grad_ops: int
     graphc_value_ops: int
     rtol: float
@@ -112,7 +112,8 @@ class CheckReport:
             rows.append(f"  size: graphc's gradient code has "
                         f"{_plural(self.graphc_grad_ops, 'operation')}, its value code "
                         f"{self.graphc_value_ops}; SymPy's derivatives are not built for "
-                        f"functions of more than {SIZE_LIMIT} operations")
+                        f"functions of more than {SIZE_LIMIT} operations or nested too deep "
+                        f"for SymPy")
         else:
             rows.append(f"  size: SymPy's derivatives have {_plural(self.sympy_ops, 'operation')}"
                         f" (count_ops); graphc's gradient code has {self.graphc_grad_ops} "

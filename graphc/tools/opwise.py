@@ -31,6 +31,7 @@ import math
 import operator
 from typing import Any, Callable, Optional, Sequence
 
+import mpmath
 import sympy
 
 from graphc.graph.graph import Graph, Node
@@ -85,6 +86,26 @@ def _power(base, exponent):
     return base**exponent
 
 
+#: SymPy's functions of one argument evaluated straight by mpmath (which SymPy's own ``evalf``
+#: calls) where the argument is already a float: SymPy's classes spend most of their time on
+#: assumptions about a number. Exact arguments still go through SymPy (``sin(0)`` is 0 exactly).
+_MPMATH = {sympy.exp: mpmath.exp, sympy.log: mpmath.log, sympy.sin: mpmath.sin,
+           sympy.cos: mpmath.cos, sympy.tan: mpmath.tan, sympy.cot: mpmath.cot,
+           sympy.asin: mpmath.asin, sympy.acos: mpmath.acos, sympy.atan: mpmath.atan,
+           sympy.sinh: mpmath.sinh, sympy.cosh: mpmath.cosh, sympy.tanh: mpmath.tanh,
+           sympy.erf: mpmath.erf, sympy.erfc: mpmath.erfc}
+
+
+def _numeric(function, argument: sympy.Float) -> sympy.Basic:
+    """``function`` (mpmath's) of a SymPy float, at the float's precision; a complex result is
+    a ValueError (no real value)."""
+    with mpmath.workprec(argument._prec):
+        result = function(mpmath.mpf(argument._mpf_))
+    if not isinstance(result, mpmath.mpf):
+        raise ValueError("no real value")
+    return sympy.Float._new(result._mpf_, argument._prec)
+
+
 _FAST = {sympy.Add: lambda args: functools.reduce(operator.add, args),
          sympy.Mul: lambda args: functools.reduce(operator.mul, args),
          sympy.Pow: lambda args: _power(*args)}
@@ -128,7 +149,12 @@ class _Program:
                     args = stack[len(stack) - count:]
                     del stack[len(stack) - count:]
                     fast = _FAST.get(what)
-                    stack.append(fast(args) if fast is not None else what(*args))
+                    if fast is not None:
+                        stack.append(fast(args))
+                    elif count == 1 and args[0].is_Float and what in _MPMATH:
+                        stack.append(_numeric(_MPMATH[what], args[0]))
+                    else:
+                        stack.append(what(*args))
             return _settle(stack[0])
         except _FAILED:
             return None

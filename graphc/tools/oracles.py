@@ -46,11 +46,12 @@ def number(value: sympy.Basic) -> float:
 
 def evaluate(expr: sympy.Expr, symbols: Sequence[sympy.Symbol], point: Sequence[float],
              digits: int = DIGITS) -> float:
-    """``expr`` at ``point``, exactly substituted and evaluated to ``digits`` digits."""
+    """``expr`` at ``point``, exactly substituted and evaluated to ``digits`` digits (SymPy's
+    RecursionError on an expression too deep for it is left to the caller: it is not a value)."""
     exact = {s: sympy.Rational(p) for s, p in zip(symbols, point)}
     try:
         return number(expr.xreplace(exact).evalf(digits))
-    except (ArithmeticError, ValueError, TypeError, RecursionError):
+    except (ArithmeticError, ValueError, TypeError):
         return math.nan  # mpmath or SymPy found no number there
 
 
@@ -66,7 +67,7 @@ def one_sided(derivative: sympy.Expr, symbols: Sequence[sympy.Symbol], point: Se
         try:
             value = derivative.xreplace(dict(zip(symbols, moved))).evalf(2 * DIGITS)
             sides.append(number(value))
-        except (ArithmeticError, ValueError, TypeError, RecursionError):
+        except (ArithmeticError, ValueError, TypeError):
             sides.append(math.nan)
     return sides[0], sides[1]
 

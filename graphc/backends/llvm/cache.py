@@ -3,15 +3,17 @@
 :func:`machine` gives the compiled code of an IR module at an optimization level. Within a
 process the same module at the same level compiles once while some function still uses it.
 Across processes, the object code LLVM emits (``TargetMachine.emit_object``) is written to
-``<cache folder>/llvm/graphc_<key>.o`` and loaded into a fresh engine by the next process that
-asks for the same module: loading takes milliseconds where compiling takes up to seconds.
+``<cache folder>/llvm/graphc_<key>.bin`` and linked into the next process that asks for the
+same module (:func:`graphc.backends.llvm.engine.load_object`): loading takes a millisecond or
+two where compiling takes up to seconds.
 
 The key is a SHA-256 of the module text, the optimization level, and what shapes the machine
 code: graphc's, llvmlite's and LLVM's versions, the host's target triple, CPU name and
-features. Nothing in the folder is trusted: beside each object file, ``graphc_<key>.sha256``
-holds the SHA-256 of its bytes as written; an object file whose bytes do not hash to it
-(truncated, corrupt, edited) is never loaded: the module is compiled again and both files are
-rewritten, each atomically (a reader sees the old file or the whole new one).
+features. Nothing in the folder is trusted: each file holds the SHA-256 of the object code (its
+first 32 bytes), then the object code; a file whose code does not hash to its seal (truncated,
+corrupt, edited) is never loaded: the module is compiled again and the file rewritten
+atomically (a reader sees the old file or the whole new one). One file per module, so that a
+load opens one file.
 
 The folder is the ``llvm`` subfolder of graphc's cache folder (``GRAPHC_CACHE_DIR``, else the
 platform's; :mod:`graphc.backends.cache`). graphc loads machine code from it, so a folder that
@@ -35,24 +37,33 @@ from graphc.backends.llvm import engine
 _machines: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 _lock = threading.Lock()
 _warned: list[bool] = []
+_stamp: list[str] = []                 # the versions and the host, as they enter each key
+_checked: dict[Path, Path] = {}        # cache folders already checked in this process
+_SEAL = 32                             # bytes of SHA-256 before the object code in a file
 
 
 def folder() -> Path:
     """The folder of the llvm backend's object code: the ``llvm`` subfolder of graphc's cache
-    folder (:mod:`graphc.backends.cache`), refused if another user may write to it."""
-    return cache_folder.private_folder("llvm")
+    folder (:mod:`graphc.backends.cache`), refused if another user may write to it. Checked
+    once per process and folder."""
+    where = cache_folder.folder("llvm")
+    checked = _checked.get(where)
+    if checked is None:
+        checked = _checked[where] = cache_folder.private_folder("llvm")
+    return checked
 
 
 def key(text: str, level: int) -> str:
     """The cache key of ``text`` at ``level`` (see the module docstring)."""
-    import llvmlite
+    if not _stamp:
+        import llvmlite
 
-    from graphc import __version__
+        from graphc import __version__
 
-    llvm = engine.require()
-    stamp = "\0".join([text, str(level), __version__, llvmlite.__version__,
-                       ".".join(map(str, llvm.llvm_version_info)), llvm.get_process_triple(),
-                       llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten()])
+        llvm = engine.require()
+        _stamp.append("\0".join([__version__, llvmlite.__version__,
+                                 ".".join(map(str, llvm.llvm_version_info)), *engine.host()]))
+    stamp = "\0".join([text, str(level), _stamp[0]])
     return hashlib.sha256(stamp.encode()).hexdigest()[:40]
 
 
@@ -87,34 +98,31 @@ def _path(digest: str) -> Path | None:
                           f"each process (set GRAPHC_CACHE_DIR to a writable folder)",
                           RuntimeWarning, stacklevel=4)
         return None
-    return where / f"graphc_{digest}.o"
+    return where / f"graphc_{digest}.bin"
 
 
 def _read(path: Path) -> bytes | None:
-    """The object code at ``path`` if its bytes hash to the sealed hash, else None."""
+    """The object code at ``path`` if it hashes to the seal before it, else None."""
     try:
-        data = path.read_bytes()
-        sealed = path.with_suffix(".sha256").read_text(encoding="ascii").strip()
-    except (OSError, UnicodeDecodeError):
+        with open(path, "rb") as file:
+            sealed = file.read()
+    except OSError:
         return None
-    return data if hashlib.sha256(data).hexdigest() == sealed else None
+    data = sealed[_SEAL:]
+    return data if hashlib.sha256(data).digest() == sealed[:_SEAL] else None
 
 
 def _store(path: Path, data: bytes) -> None:
-    """Write the object code, then its hash (an unwritable folder: the next process compiles)."""
+    """Write the seal and the object code (an unwritable folder: the next process compiles)."""
     try:
-        _write(path, data)
-        _write(path.with_suffix(".sha256"), hashlib.sha256(data).hexdigest().encode())
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
     except OSError:
-        pass
-
-
-def _write(path: Path, data: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
+        return
     try:
         with os.fdopen(handle, "wb") as file:
-            file.write(data)
+            file.write(hashlib.sha256(data).digest() + data)
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as exc:
         Path(temporary).unlink(missing_ok=True)
-        raise
+        if not isinstance(exc, OSError):
+            raise

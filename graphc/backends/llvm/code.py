@@ -32,6 +32,8 @@ _BATCH = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctyp
 #: Batch optimization level (LLVM's O3 pipeline with the loop and SLP vectorizers), and the
 #: scalar code's.
 BATCH_LEVEL, SCALAR_LEVEL = 3, 1
+#: Doubles in a cache line: the rows of a batch call's outputs start on a line.
+LINE = 8
 
 
 @dataclass
@@ -42,7 +44,7 @@ class LLVMCode:
 
     module: ModuleText
     listing: Listing | None = None
-    _machines: dict = field(default_factory=dict)   # batch? -> engine.Machine
+    _machines: dict = field(default_factory=dict)   # part -> engine.Machine
     _run: object = None
 
     @property
@@ -57,25 +59,32 @@ class LLVMCode:
     def outputs(self) -> int:
         return self.module.outputs
 
-    def machine(self, batch: bool):
-        """The compiled scalar module or batch kernel (compiled on first use)."""
-        machine = self._machines.get(batch)
+    def machine(self, part: bool | str):
+        """The compiled module of ``part`` (:meth:`ModuleText.part`: ``"scalar"`` or False,
+        ``"packed"``, ``"batch"`` or True), compiled on first use. The scalar entries are
+        also in the packed module, which serves them once it is compiled."""
+        part = "batch" if part is True else "scalar" if part is False else part
+        machine = self._machines.get(part)
+        if machine is None and part == "scalar":
+            machine = self._machines.get("packed")
         if machine is None:
-            names = ([self.module.batch] if batch else
-                     [self.module.entry, self.module.python, self.module.packed,
-                      float_entry.name_of(self.module.entry)])
-            what = "batch kernel" if batch else "scalar code"
-            label = f"llvm: compiling {self.module.entry} {what} ({self.module.ops:,} operations)"
+            module = self.module
+            armed = float_entry.name_of(module.entry)
+            names = {"batch": [module.batch], "scalar": [module.entry, module.python, armed],
+                     "packed": [module.entry, module.python, armed, module.packed]}[part]
+            what = {"batch": "batch kernel", "scalar": "scalar code",
+                    "packed": "packed entry"}[part]
+            label = f"llvm: compiling {module.entry} {what} ({module.ops:,} operations)"
             with progress(label).ticking():  # shown on a terminal after half a second
-                machine = self._machines[batch] = cache.machine(
-                    self.module.part(batch), names, BATCH_LEVEL if batch else SCALAR_LEVEL)
+                machine = self._machines[part] = cache.machine(
+                    module.part(part), names, BATCH_LEVEL if part == "batch" else SCALAR_LEVEL)
         return machine
 
     @property
     def run(self):
         """The scalar entry (compiled on first use)."""
         if self._run is None:
-            machine = self.machine(False)
+            machine = self.machine("scalar")
             run = None
             try:
                 run = python_entry.wrap(machine.addresses[self.module.python],
@@ -92,7 +101,7 @@ class LLVMCode:
         interpreter cannot run it."""
         if not float_entry.ready():
             return None
-        machine = self.machine(False)
+        machine = self.machine("scalar")
         address = machine.addresses.get(float_entry.name_of(self.module.entry))
         if not address:
             return None
@@ -104,7 +113,7 @@ class LLVMCode:
     @property
     def kernel(self):
         """The batch kernel, a ctypes function (compiled on first use)."""
-        return _BATCH(self.machine(True).addresses[self.module.batch])
+        return _BATCH(self.machine("batch").addresses[self.module.batch])
 
     def travelling(self) -> "LLVMCode":
         """This code as a dask task carries it: the IR text only, no engine or pointer."""
@@ -167,19 +176,23 @@ def run_batch(code: LLVMCode, arrays: list, shape: tuple, workers: int | None = 
         else:  # broadcast along some axes only: a copy of the full shape
             flats.append(np.ascontiguousarray(np.broadcast_to(a, shape), dtype=float).reshape(-1))
             steps.append(1)
-    out = np.empty((code.outputs, size))
+    out = output_rows(code.outputs, size)
     pointers = (ctypes.c_void_p * max(len(flats), 1))(*[f.ctypes.data for f in flats])
     strides = (ctypes.c_int64 * max(len(steps), 1))(*steps)
-    kernel = code.kernel
-    ranges = threads.split(size, workers)
-    if len(ranges) == 1:
-        flag = kernel(pointers, strides, out.ctypes.data, size, 0, size)
-    else:
-        flag = 0
-        for result in threads.pool().map(
-                lambda r: kernel(pointers, strides, out.ctypes.data, size, r[0], r[1]), ranges):
-            flag |= result
+    kernel, where, row = code.kernel, out.ctypes.data, out.strides[0] // 8
+    flag = threads.run(lambda start, end: kernel(pointers, strides, where, row, start, end),
+                       size, workers)
     return flag, out
+
+
+def output_rows(outputs: int, size: int) -> np.ndarray:
+    """``(outputs, size)`` doubles for a kernel's outputs, a view of rows that start on 64-byte
+    boundaries (each row's length rounded up to a multiple of 8 doubles), so that the kernel
+    stores whole cache lines (:func:`graphc.backends.llvm.kernels.copy_rows`)."""
+    row = -(-size // LINE) * LINE
+    raw = np.empty(outputs * row + LINE)
+    skip = (-raw.ctypes.data % (8 * LINE)) // 8
+    return raw[skip:skip + outputs * row].reshape(outputs, row)[:, :size]
 
 
 def results(code: LLVMCode, out: np.ndarray, shape: tuple):

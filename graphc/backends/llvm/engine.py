@@ -1,19 +1,31 @@
 """From IR text to machine code in this process, with llvmlite.
 
-:func:`compile_ir` parses and verifies the module (llvmlite's LLVM is built with assertions, so
-malformed IR reaching the optimizer would abort the process; parsing and the verifier turn it
-into a :class:`~graphc.errors.GraphcError` first), optimizes it (``level`` 1 for scalar code;
-3 with loop and SLP vectorization for batch kernels, no fast-math flag anywhere, so nan and inf
-and subnormals behave as IEEE says), and makes an MCJIT engine of it. Each engine gets a
-TargetMachine of its own: MCJIT takes ownership of the one it is given, and a machine shared
-between engines is freed twice. One compile runs at a time (:data:`LOCK`): LLVM's global
+:func:`object_code` parses and verifies the module (llvmlite's LLVM is built with assertions,
+so malformed IR reaching the optimizer would abort the process; parsing and the verifier turn
+it into a :class:`~graphc.errors.GraphcError` first), optimizes it (``level`` 1 for scalar
+code; 3 with loop and SLP vectorization for batch kernels, no fast-math flag anywhere, so nan
+and inf and subnormals behave as IEEE says) and writes its object code.
+:func:`load_object` links object code into the process: each object becomes a library of its
+own in one ORC JIT (LLVM's ``LLJIT``, made once per process), linked against one library made
+with the JIT, which resolves the C library's functions in the running process and the C API's
+under graphc's own names (:func:`graphc.backends.llvm.python_entry.symbols`). An object's
+library is unloaded when the last function using its code is gone.
+
+What each of these costs, per module (measured on the lecture's quiz, docs/llvm.md): asking
+LLVM for the host's CPU name and features, and making a TargetMachine, take a few tenths of a
+millisecond each, so both are done once per process (a TargetMachine per optimization level for
+writing object code, reused: it is only ever used under the lock, and never given to an engine;
+the JIT makes its own); linking an object takes a fifth of a millisecond where a fresh MCJIT
+engine took one and a half. One compile or link runs at a time (:data:`LOCK`): LLVM's global
 state is not safe to drive from several threads at once.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 from graphc import errors
 from graphc.errors import GraphcError
@@ -21,11 +33,24 @@ from graphc.errors import GraphcError
 #: One compile at a time, process-wide.
 LOCK = threading.RLock()
 _initialized = False
+_host: tuple[str, str, str] = ("", "", "")   # target triple, CPU name, CPU features
+_writers: dict[int, Any] = {}                # optimization level -> TargetMachine
+_jit: list = []                              # the process's LLJIT and its process library
+_PROCESS = "graphc_process"                  # the library every object links against
+_symbols: dict[str, int] = {}                # the C API's addresses under graphc's names
+_libraries = itertools.count()               # the JIT's library names: each used once
+
+#: The passes of scalar code: the body inlined into its entry, then combined and its blocks
+#: merged. The code is straight-line SSA with its common subexpressions already shared, so
+#: LLVM's whole O1 pipeline gave the same machine code (the same object sizes on the quiz,
+#: nest(80) and mlp(16), calls as fast) at five times the cost: ``python -m
+#: benchmarks.llvm_quick --stages``, docs/llvm.md.
+SCALAR_PASSES = ("always_inliner", "instruction_combine", "simplify_cfg")
 
 
 def require():
     """llvmlite's binding, initialized once, or a GraphcError that says how to install it."""
-    global _initialized
+    global _initialized, _host
     errors.require("llvmlite", "llvm", "backend='llvm'")
     import llvmlite.binding as llvm
     if not _initialized:
@@ -33,40 +58,44 @@ def require():
             if not _initialized:
                 llvm.initialize_native_target()
                 llvm.initialize_native_asmprinter()
-                _add_python_symbols(llvm)
+                _host = (llvm.get_process_triple(), llvm.get_host_cpu_name(),
+                         llvm.get_host_cpu_features().flatten())
+                _symbols.update(_python_symbols())
                 _initialized = True
     return llvm
 
 
-def _add_python_symbols(llvm) -> None:
-    """Make the interpreter's C API known to compiled code by name (the CPython entry's)."""
+def host() -> tuple[str, str, str]:
+    """This host's target triple, CPU name and CPU features (as LLVM names them)."""
+    require()
+    return _host
+
+
+def _python_symbols() -> dict[str, int]:
+    """The interpreter's C API, by the names the CPython and packed entries call."""
     from graphc.backends.llvm import python_entry
 
     try:
-        found = python_entry.symbols()
-    except (AttributeError, ValueError):  # no such C API: the ctypes entry serves alone
-        return
-    for name, address in found.items():
-        llvm.add_symbol(name, address)
+        return python_entry.symbols()
+    except (AttributeError, ValueError, GraphcError):  # no such C API: the ctypes entry serves
+        return {}
 
 
 @dataclass
 class Machine:
-    """A compiled module in this process: the engine (kept alive while its code is used) and
-    the addresses of its functions."""
+    """Compiled code in this process: the owner of its memory (kept alive while the code is
+    used) and the addresses of its functions."""
 
-    engine: object
-    module: object
+    owner: object
     addresses: dict
 
 
 def target_machine(level: int):
-    """A fresh TargetMachine for this host (never shared between engines)."""
+    """A fresh TargetMachine for this host, generating code at ``level`` (at most 3)."""
     llvm = require()
     target = llvm.Target.from_default_triple()
-    return target.create_target_machine(cpu=llvm.get_host_cpu_name(),
-                                        features=llvm.get_host_cpu_features().flatten(),
-                                        opt=min(level, 3), codemodel="jitdefault", jit=True)
+    return target.create_target_machine(cpu=_host[1], features=_host[2], opt=min(level, 3),
+                                        codemodel="jitdefault", jit=True)
 
 
 def parse(text: str):
@@ -82,47 +111,52 @@ def parse(text: str):
 
 
 def optimize(module, machine, level: int) -> None:
-    """Run LLVM's pipeline of ``level`` on ``module`` (vectorizers on from level 2)."""
+    """Run the passes of ``level`` on ``module``: from level 2, LLVM's pipeline of that level
+    with the loop and SLP vectorizers; below, :data:`SCALAR_PASSES` alone."""
     llvm = require()
-    options = llvm.create_pipeline_tuning_options(speed_level=level)
-    options.loop_vectorization = level >= 2
-    options.slp_vectorization = level >= 2
-    options.loop_unrolling = level >= 2
-    builder = llvm.create_pass_builder(machine, options)
-    manager = builder.getModulePassManager()
+    options = llvm.create_pipeline_tuning_options(speed_level=min(level, 3))
+    if level < 2:
+        builder = llvm.create_pass_builder(machine, options)
+        manager = llvm.create_new_module_pass_manager()
+        for name in SCALAR_PASSES:
+            getattr(manager, f"add_{name}_pass")()
+    else:
+        options.loop_vectorization = options.slp_vectorization = options.loop_unrolling = True
+        builder = llvm.create_pass_builder(machine, options)
+        manager = builder.getModulePassManager()
     manager.run(module, builder)
-
-
-def compile_ir(text: str, names: list[str], level: int) -> Machine:
-    """Machine code of the IR ``text`` at optimization ``level``, and the addresses of the
-    functions ``names``."""
-    with LOCK:
-        llvm = require()
-        module = parse(text)
-        machine = target_machine(level)
-        optimize(module, machine, level)
-        engine = llvm.create_mcjit_compiler(module, machine)
-        engine.finalize_object()
-        addresses = {name: engine.get_function_address(name) for name in names}
-    return Machine(engine, module, addresses)
-
-
-def load_object(data: bytes, names: list[str]) -> Machine:
-    """An engine running the object code ``data`` (written by :func:`object_code`)."""
-    with LOCK:
-        llvm = require()
-        empty = parse("")
-        engine = llvm.create_mcjit_compiler(empty, target_machine(0))
-        engine.add_object_file(llvm.ObjectFileRef.from_data(data))
-        engine.finalize_object()
-        addresses = {name: engine.get_function_address(name) for name in names}
-    return Machine(engine, empty, addresses)
 
 
 def object_code(text: str, level: int) -> bytes:
     """The object code of the IR ``text``, optimized at ``level`` (for the disk cache)."""
     with LOCK:
         module = parse(text)
-        machine = target_machine(level)
+        machine = _writers.get(level)
+        if machine is None:
+            machine = _writers[level] = target_machine(level)
         optimize(module, machine, level)
         return machine.emit_object(module)
+
+
+def load_object(data: bytes, names: list[str]) -> Machine:
+    """The object code ``data`` (written by :func:`object_code`) linked into this process as a
+    library of its own, and the addresses of its functions ``names``; the library is unloaded
+    when the returned :class:`Machine` is gone."""
+    with LOCK:
+        llvm = require()
+        if not _jit:
+            # Never freed: a library's memory is given back through the JIT that made it.
+            jit = llvm.create_lljit_compiler(target_machine(0))
+            process = llvm.JITLibraryBuilder().add_current_process()
+            for name, address in _symbols.items():
+                process.import_symbol(name, address)
+            _jit.extend([jit, process.link(jit, _PROCESS)])
+        builder = llvm.JITLibraryBuilder().add_object_img(data).add_jit_library(_PROCESS)
+        for name in names:
+            builder.export_symbol(name)
+        try:
+            library = builder.link(_jit[0], f"graphc{next(_libraries)}")
+        except RuntimeError as exc:
+            raise GraphcError(f"LLVM could not link graphc's compiled code into this process "
+                              f"(the Python backends run this formula): {exc}") from None
+    return Machine(library, {name: library[name] for name in names})

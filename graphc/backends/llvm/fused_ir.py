@@ -10,11 +10,14 @@ i64 %first, i64 %last, double %divisor)``
 
 runs the chunks ``first`` to ``last`` (:data:`CHUNK` rows each, the last one shorter) of ``n``
 rows. Row ``i`` of batched variable ``j`` is ``rows[j][i * size_j ...]`` (C order; a row of
-more than :data:`WIDE` entries is first copied, block by block, into columns); the
+more than :data:`WIDE` entries is first copied, block by block, into columns, four rows at a
+time by a 4 x 4 transpose, :func:`graphc.backends.llvm.fused_emit.transpose`); the
 parameters' entries are read once, from ``params``, and come first among the body's arguments
 (their part of the domain check is then computed once, outside the loop). A chunk is :data:`BLOCK`-row blocks; a
 block's rows run in one loop without a reduction (each row's outputs go to its own slot of
-``scratch``, ``scratch[k * BLOCK + r]``), which LLVM vectorizes with the math library; then each
+``scratch``, ``scratch[k * BLOCK + r]``), which LLVM vectorizes with the math library,
+:data:`INTERLEAVE` groups of four rows a step, and whose domain check is
+:mod:`graphc.backends.llvm.fused_checks`'s short chains; then each
 accumulated output's ``BLOCK`` slots are added four lanes at a time (``<4 x double>``, the
 empty slots of a short block set to 0) and the lanes in the fixed order ``(0 + 1) + (2 + 3)``,
 and the block's sums are added to the chunk's. Chunk ``c``'s sums go to ``partials[c * K ...]``.
@@ -28,9 +31,12 @@ a batched variable in ``wrt`` is written row by row to ``rowgrads[j]``, divided 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
+from graphc.backends.llvm import fused_checks
 from graphc.backends.llvm import module as llvm_module
+from graphc.backends.llvm.fused_emit import Emit, transpose
 from graphc.backends.llvm.fused_rows import RowPlan
 from graphc.backends.naming import Names
 from graphc.backends.scheduling import Program
@@ -43,6 +49,10 @@ CHUNK = BLOCK * 32
 #: LLVM does not vectorize loads of wider rows.
 WIDE = 8
 NAME = "fused"
+#: Groups of four rows that each step of the vectorized loop over a block's rows computes
+#: together: LLVM then interleaves their instructions, which gives the processor independent
+#: work while one group waits for its exponential or division.
+INTERLEAVE = 4
 
 
 @dataclass
@@ -93,12 +103,22 @@ def build(plan: RowPlan, fn, record, value_only: bool, check_all: bool) -> Fused
     row_sizes = [len(v) for v in plan.row_inputs.values()]
     rowgrad_sizes = [len(plan.row_inputs[v]) for v in batched_wrt]
     body = "body_vector" if "@body_vector(" in made.kernel else "body"
-    loop = _kernel(body, row_sizes, len(plan.params) - sum(row_sizes), accumulated,
-                   rowgrad_sizes, "_fast(" in made.kernel)
-    text = made.head + "\n" + _without_batch_kernel(made.kernel, made.batch) + "\n" + \
-        "\n".join(loop) + "\n"
-    return FusedText(text, accumulated, row_sizes, rowgrad_sizes,
-                     len(plan.params) - sum(row_sizes))
+    free = len(plan.params) - sum(row_sizes)
+    module = made.head + "\n" + _without_batch_kernel(made.kernel, made.batch)
+    module = fused_checks.rewrite(module, _invariant(module, free))
+    numbered = [int(n) for n in re.findall(r"^!(\d+) =", module, re.MULTILINE)]
+    loop = _kernel(body, row_sizes, free, accumulated, rowgrad_sizes, "_fast(" in made.kernel,
+                   max(numbered, default=-1) + 1)
+    text = module + "\n" + "\n".join(loop) + "\n"
+    return FusedText(text, accumulated, row_sizes, rowgrad_sizes, free)
+
+
+def _invariant(text: str, free: int) -> set[str]:
+    """The names of the row function's first ``free`` arguments (the parameters' entries),
+    read from its definition."""
+    head = text[text.index("define internal i32 @body("):]
+    arguments = head[head.index("(") + 1:head.index(")")].split(", ")
+    return {a.split()[-1] for a in arguments[:free]}
 
 
 def _without_batch_kernel(kernel: str, name: str) -> str:
@@ -111,49 +131,7 @@ def _without_batch_kernel(kernel: str, name: str) -> str:
     return kernel[:start] + kernel[end:]
 
 
-class _Emit:
-    """Numbered SSA values and labels, one list of lines."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.count = 0
-
-    def __call__(self, text: str) -> str:
-        self.count += 1
-        name = f"%.e{self.count}"
-        self.lines.append(f"  {name} = {text}")
-        return name
-
-    def put(self, text: str) -> None:
-        self.lines.append(f"  {text}" if not text.endswith(":") else text)
-
-    def at(self, base: str, index: str, kind: str = "double") -> str:
-        return self(f"getelementptr {kind}, ptr {base}, i64 {index}")
-
-    def loop(self, label: str, start: str, end: str) -> str:
-        """Open ``for (i = start; i < end; i++)`` (``end > start`` checked by the caller's
-        guard); returns the index. Close it with :meth:`close`."""
-        self.put(f"br label %{label}")
-        self.put(f"{label}:")
-        index = f"%.{label}_i"
-        self.lines.append(f"  {index} = phi i64 [ {start}, %{label}_pre ], "
-                          f"[ %.{label}_next, %{label}_latch ]")
-        return index
-
-    def close(self, label: str, index: str, end: str) -> None:
-        self.put(f"br label %{label}_latch")
-        self.put(f"{label}_latch:")
-        self.lines.append(f"  %.{label}_next = add i64 {index}, 1")
-        more = self(f"icmp slt i64 %.{label}_next, {end}")
-        self.put(f"br i1 {more}, label %{label}, label %{label}_done")
-        self.put(f"{label}_done:")
-
-    def pre(self, label: str) -> None:
-        self.put(f"br label %{label}_pre")
-        self.put(f"{label}_pre:")
-
-
-def _row(e: _Emit, first_row: str, r: str, data: list[str], row_sizes: list[int],
+def _row(e: Emit, first_row: str, r: str, data: list[str], row_sizes: list[int],
          columns: dict) -> list[str]:
     """The arguments of row ``r`` of the block: each batched variable's entries, read from
     the data or, for wide rows, from the block's columns."""
@@ -171,8 +149,10 @@ def _row(e: _Emit, first_row: str, r: str, data: list[str], row_sizes: list[int]
 
 
 def _kernel(body: str, row_sizes: list[int], free: int, accumulated: int,
-            rowgrad_sizes: list[int], ranged: bool) -> list[str]:
-    e = _Emit()
+            rowgrad_sizes: list[int], ranged: bool, metadata: int) -> list[str]:
+    """The lines of ``@fused`` (see the module docstring); ``metadata``: the first metadata
+    number the module leaves free."""
+    e = Emit()
     e.lines += [f"define i64 @{NAME}(ptr noalias nocapture readonly %.rows, "
                 "ptr noalias nocapture readonly %.params, ptr noalias nocapture %.partials, "
                 "ptr noalias nocapture readonly %.rowgrads, ptr noalias nocapture %.scratch, "
@@ -208,13 +188,7 @@ def _kernel(body: str, row_sizes: list[int], free: int, accumulated: int,
     remaining = e(f"sub i64 {chunk_end}, {first_row}")
     count = e(f"call i64 @llvm.smin.i64(i64 {remaining}, i64 {BLOCK})")
     for j, where_to in columns.items():  # wide rows into columns
-        e.pre(f"wide{j}")
-        t = e.loop(f"wide{j}", "0", count)
-        base = e(f"mul i64 {e(f'add i64 {first_row}, {t}')}, {row_sizes[j]}")
-        for col in range(row_sizes[j]):
-            got = e(f"load double, ptr {e.at(data[j], e(f'add i64 {base}, {col}'))}")
-            e.put(f"store double {got}, ptr {e.at(where_to, e(f'add i64 {t}, {col * BLOCK}'))}")
-        e.close(f"wide{j}", t, count)
+        transpose(e, data[j], where_to, first_row, count, row_sizes[j], BLOCK, j)
     # the block's rows: no reduction across rows, so LLVM vectorizes this loop
     e.pre("rows")
     r = e.loop("rows", "0", count)
@@ -225,7 +199,7 @@ def _kernel(body: str, row_sizes: list[int], free: int, accumulated: int,
     before = e(f"load i64, ptr {seen}")
     merged = e(f"or i64 {before}, {wide}")
     e.put(f"store i64 {merged}, ptr {seen}")
-    e.close("rows", r, count)
+    e.close("rows", r, count, loop_data=f"!{metadata}")
     if body == "body_vector" and ranged:  # rows outside a function's fast range: the C library
         state = e(f"load i64, ptr {seen}")
         slow_bit = e(f"and i64 {state}, 2")
@@ -299,5 +273,7 @@ def _kernel(body: str, row_sizes: list[int], free: int, accumulated: int,
     result = e(f"and i64 {final}, 1")
     e.put(f"ret i64 {result}")
     e.lines += ["}", "", "declare i64 @llvm.smin.i64(i64, i64)"]
+    e.lines += [f"!{metadata} = distinct !{{!{metadata}, !{metadata + 1}}}",
+                f'!{metadata + 1} = !{{!"llvm.loop.interleave.count", i32 {INTERLEAVE}}}']
     assert math.gcd(BLOCK, 4) == 4
     return e.lines

@@ -9,9 +9,9 @@ part (or an output) reads lives in the frame, one row of a tile's points per val
 loop's accesses are declared parallel, as the one-loop kernel's are
 (:mod:`graphc.backends.llvm.kernels`), and it calls the math library's functions, which LLVM
 turns into their vector forms. A tile runs: the arguments copied into their rows, the parts in
-order, the outputs copied out, then a pass over the tile's points that or-s their flags and
-computes again with ``@body`` (the C library's functions) every point outside some function's
-fast range, as the one-loop kernel does.
+order, the outputs copied out row by row (:func:`kernels.copy_rows`), then a pass over the
+tile's points that or-s their flags and computes again with ``@body`` (the C library's
+functions) every point outside some function's fast range, as the one-loop kernel does.
 
 The frame is on the kernel's stack: a tile has fewer points where a program has many values in
 the frame, so that the frame stays within :data:`FRAME_BYTES` (and 4 points at the least:
@@ -123,14 +123,14 @@ def batch_kernel(name: str, statements: list, params: list[str], outputs: list[s
         f"  call void @body_vector_part{k}(ptr %.frame, ptr %.flags, i64 %.len)"
         for k in range(len(chunks))]
     ranged = any(fast.FUNCTIONS[f].fast_range_symbol for f in used)
-    work += _copy_out(params, outputs, slots, points, groups)
-    work += _flags(count, check_all) if check_all or ranged else [
-        "  %.seen2 = or i64 %.seent, 0", "  br label %.tiled"]
+    table, copy = _copy_out(params, outputs, slots, points, groups)
+    work += copy + (_flags(count, check_all) if check_all or ranged else [
+        "  %.seen2 = or i64 %.seent, 0", "  br label %.tiled"])
     kernel = kernels.around(name, count, points, work, [], (
-        f"  %.frame = alloca double, i64 {max(len(slots), 1) * points}, align 32",
-        f"  %.flags = alloca i32, i64 {points}, align 32"), len(outputs))
+        f"  %.frame = alloca double, i64 {max(len(slots), 1) * points}, align 64",
+        f"  %.flags = alloca i32, i64 {points}, align 32"), len(outputs), streamed=True)
     metadata = [line for loop in range(groups + 1) for line in kernels.loop_metadata(True, loop)]
-    return lines + kernel + metadata, used
+    return table + lines + kernel + metadata, used
 
 
 def _copy_in(params: list[str], slots: dict[str, int], points: int) -> list[str]:
@@ -148,19 +148,24 @@ def _copy_in(params: list[str], slots: dict[str, int], points: int) -> list[str]
 
 
 def _copy_out(params: list[str], outputs: list[str], slots: dict[str, int], points: int,
-              loop: int) -> list[str]:
-    """Output ``k`` of the tile's points to ``out[k * n + t0 + i]`` (loop ``loop``)."""
+              loop: int) -> tuple[list[str], list[str]]:
+    """The outputs of the tile's points to ``out[k * n + t0 + i]``: those in the frame row by
+    row (:func:`kernels.copy_rows`, its table of rows a global), the others (an argument, a
+    constant) in a loop over the points (loop ``loop``). The global and the code."""
+    rows = [(k, slots[value] * points) for k, value in enumerate(outputs) if value in slots]
+    table = [kernels.row_table("@.outrows", rows)] if rows else []
+    lines = ["  br label %.row", *kernels.copy_rows(len(rows), points, "%.parts", "@.outrows",
+                                                     "%.frame")] if rows else []
+    rest = [(k, value) for k, value in enumerate(outputs) if value not in slots]
+    if not rest:
+        return table, lines + ["  br label %.check", ".check:"]
     group = f"!llvm.access.group !{4 * loop}"
-    lines = ["  br label %.outs", ".outs:",
-             "  %.oi = phi i64 [ 0, %.parts ], [ %.onext, %.outs ]",
-             "  %.opoint = add i64 %.oi, %.t0"]
-    for k, value in enumerate(outputs):
-        if value in slots:
-            lines += [f"  %.or{k} = add i64 %.oi, {slots[value] * points}",
-                      f"  %.oq{k} = getelementptr double, ptr %.frame, i64 %.or{k}",
-                      f"  %.ov{k} = load double, ptr %.oq{k}, {group}"]
-            source = f"%.ov{k}"
-        elif value in params:
+    before = "%.rowsdone" if rows else "%.parts"
+    lines += ["  br label %.outs", ".outs:",
+              f"  %.oi = phi i64 [ 0, {before} ], [ %.onext, %.outs ]",
+              "  %.opoint = add i64 %.oi, %.t0"]
+    for k, value in rest:
+        if value in params:
             j = params.index(value)
             lines += [f"  %.oq{k} = getelementptr double, ptr %.p{j}, i64 %.oi",
                       f"  %.ov{k} = load double, ptr %.oq{k}, {group}"]
@@ -170,9 +175,9 @@ def _copy_out(params: list[str], outputs: list[str], slots: dict[str, int], poin
         lines += [f"  %.ok{k} = mul i64 {k}, %.n", f"  %.oo{k} = add i64 %.ok{k}, %.opoint",
                   f"  %.ow{k} = getelementptr double, ptr %.out, i64 %.oo{k}",
                   f"  store double {source}, ptr %.ow{k}, {group}"]
-    return lines + ["  %.onext = add i64 %.oi, 1", "  %.omore = icmp slt i64 %.onext, %.len",
-                    f"  br i1 %.omore, label %.outs, label %.check, !llvm.loop !{4 * loop + 1}",
-                    ".check:"]
+    return table, lines + [
+        "  %.onext = add i64 %.oi, 1", "  %.omore = icmp slt i64 %.onext, %.len",
+        f"  br i1 %.omore, label %.outs, label %.check, !llvm.loop !{4 * loop + 1}", ".check:"]
 
 
 def _flags(count: int, check_all: bool) -> list[str]:

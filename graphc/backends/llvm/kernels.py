@@ -14,7 +14,13 @@ never read what another point writes), so LLVM vectorizes it with no run-time ch
 or of overlapping outputs, however many arguments and outputs there are. With the math library
 (``vector``) the loop is asked to vectorize four points at a time, the width of the library's
 vector forms (:data:`graphc.backends.llvm.mathlib.WIDTH`), so each of its calls becomes one call
-of a vector function.
+of a vector function; the loop writes the tile's outputs to a buffer on the stack, a row of the
+tile's points per output, and :func:`copy_rows` then copies each row to ``out``, whole cache
+lines as non-temporal stores where ``out`` allows it (:func:`aligned`; a batch call's outputs
+always do: :func:`graphc.backends.llvm.code.output_rows`). A kernel's outputs are written once
+and read later, by then long out of the caches: an ordinary store would first read each line
+from memory, a non-temporal one does not, which leaves a call on many points less memory
+traffic to wait for.
 
 It returns 1 when ``flags`` is asked (``on_domain_error="raise"``) and some point's checked
 value is not finite, else 0. With the math library the loop calls ``@body_vector``; a point
@@ -25,6 +31,8 @@ runs only when some point needs it.
 """
 
 from __future__ import annotations
+
+import platform
 
 #: Points per tile, and the most bytes of broadcast buffers a kernel keeps on its stack.
 TILE, BUFFER_BYTES = 64, 128 * 1024
@@ -107,8 +115,11 @@ def _prefetch_rows(rows: list[str], points: int, write: int, tag: str) -> list[s
 
 
 def batch_kernel(name: str, count: int, flags: bool, vector: bool, outputs: int = 0) -> list[str]:
-    """The kernel's definition and its loop metadata (see the module docstring)."""
+    """The kernel's definition and its loop metadata (see the module docstring). With the
+    math library (``vector``) the body writes a tile's outputs to a buffer on the stack, one
+    row of the tile's points per output, and :func:`copy_rows` copies the rows to ``out``."""
     points = tile(count)
+    staged = vector and outputs > 0
     body = "body_vector" if vector else "body"
     mask = (1 if flags else 0) | (2 if vector else 0)
     loads, args = [], []
@@ -116,34 +127,115 @@ def batch_kernel(name: str, count: int, flags: bool, vector: bool, outputs: int 
         loads += [f"  %.q{j} = getelementptr double, ptr %.p{j}, i64 %.i",
                   f"  %.x{j} = load double, ptr %.q{j}, !llvm.access.group !0"]
         args.append(f"double %.x{j}")
+    target, stride = ("%.obuf", f"i64 {points}") if staged else ("%.ot", "i64 %.n")
     work = ["  %.ot = getelementptr double, ptr %.out, i64 %.t0",
             "  br label %.loop", ".loop:",
             "  %.i = phi i64 [ 0, %.tile ], [ %.next, %.loop ]",
             "  %.seen = phi i64 [ %.seent, %.tile ], [ %.seen2, %.loop ]", *loads,
-            "  %.o = getelementptr double, ptr %.ot, i64 %.i",
-            f"  %.flag = call i32 @{body}({', '.join(args + ['ptr %.o', 'i64 %.n'])}), "
+            f"  %.o = getelementptr double, ptr {target}, i64 %.i",
+            f"  %.flag = call i32 @{body}({', '.join(args + ['ptr %.o', stride])}), "
             "!llvm.access.group !0",
             "  %.wide = zext i32 %.flag to i64",
             f"  %.kept = and i64 %.wide, {mask}",
             "  %.seen2 = or i64 %.seen, %.kept",
             "  %.next = add i64 %.i, 1", "  %.more = icmp slt i64 %.next, %.len",
-            "  br i1 %.more, label %.loop, label %.tiled, !llvm.loop !1"]
+            "  br i1 %.more, label %.loop, label " + ("%.staged" if staged else "%.tiled")
+            + ", !llvm.loop !1"]
+    allocas: tuple[str, ...] = ()
+    if staged:
+        work += [".staged:", "  br label %.row", *copy_rows(outputs, points, "%.staged"),
+                 "  br label %.tiled"]
+        allocas = (f"  %.obuf = alloca double, i64 {outputs * points}, align 64",)
     return (around(name, count, points, work, _second_loop(count) if vector else [],
-                   outputs=outputs) + loop_metadata(vector))
+                   allocas, outputs, staged) + loop_metadata(vector))
+
+
+def row_table(name: str, rows: list[tuple[int, int]]) -> str:
+    """A global ``name``: for :func:`copy_rows`, each row as (output, its first double's index
+    in the buffer)."""
+    items = ", ".join(f"[2 x i64] [i64 {k}, i64 {at}]" for k, at in rows)
+    return f"{name} = private unnamed_addr constant [{len(rows)} x [2 x i64]] [{items}]"
+
+
+#: Whether kernels store whole lines of their outputs non-temporally: on x86-64, whose
+#: ``sfence`` orders such stores before the kernel returns (a locked instruction, which is
+#: what LLVM makes of a ``fence``, does not order them).
+STREAMS = platform.machine().lower() in ("x86_64", "amd64")
+
+
+def aligned() -> list[str]:
+    """``%.aligned``, in the kernel's entry block: whether ``out``, its row length ``%.n`` and
+    ``%.start`` let :func:`copy_rows` store whole cache lines (64 bytes, 8 points)."""
+    return ["  %.outat = ptrtoint ptr %.out to i64", "  %.nbytes = shl i64 %.n, 3",
+            "  %.sbytes = shl i64 %.start, 3", "  %.mixed = or i64 %.outat, %.nbytes",
+            "  %.mixed2 = or i64 %.mixed, %.sbytes", "  %.lowbits = and i64 %.mixed2, 63",
+            "  %.aligned = icmp eq i64 %.lowbits, 0"]
+
+
+def copy_rows(outputs: int, points: int, before: str, table: str = "",
+              buffer: str = "%.obuf") -> list[str]:
+    """Copy a tile's rows to ``out``: output ``k``'s ``%.len`` points, at ``%.obuf`` +
+    ``k * points``, to ``out[k * n + t0 ...]``, for ``k`` below ``outputs``; or with a
+    ``table`` (see :func:`row_table`), the ``outputs`` rows of ``buffer`` it names. It starts in block
+    ``.row``, entered from ``before``, and falls through at its end.
+
+    Where :func:`aligned` holds, the rows' whole cache lines go out as non-temporal stores
+    (straight to memory: a kernel writes more output than the caches keep until it is read,
+    and an ordinary store first reads the line it writes), the last partial line point by
+    point; elsewhere every point is copied as it is."""
+    if table:
+        rows = [f"  %.kq = getelementptr [2 x i64], ptr {table}, i64 %.k",
+                "  %.kout = load i64, ptr %.kq",
+                f"  %.kfq = getelementptr [2 x i64], ptr {table}, i64 %.k, i64 1",
+                "  %.kfrom = load i64, ptr %.kfq"]
+    else:
+        rows = ["  %.kout = add i64 %.k, 0", f"  %.kfrom = mul i64 %.k, {points}"]
+    return [".row:",
+            f"  %.k = phi i64 [ 0, {before} ], [ %.knext, %.rowdone ]", *rows,
+            f"  %.ksrc = getelementptr double, ptr {buffer}, i64 %.kfrom",
+            "  %.krow = mul i64 %.kout, %.n", "  %.kat = add i64 %.krow, %.t0",
+            "  %.kdst = getelementptr double, ptr %.out, i64 %.kat",
+            "  %.lines = and i64 %.len, -8", "  %.anyline = icmp sgt i64 %.lines, 0",
+            "  %.streamed = and i1 %.aligned, %.anyline",
+            "  br i1 %.streamed, label %.stream, label %.rowrest", ".stream:",
+            "  %.w = phi i64 [ 0, %.row ], [ %.wnext, %.stream ]",
+            "  %.ws = getelementptr double, ptr %.ksrc, i64 %.w",
+            "  %.wv = load <8 x double>, ptr %.ws, align 8",
+            "  %.wd = getelementptr double, ptr %.kdst, i64 %.w",
+            "  store <8 x double> %.wv, ptr %.wd, align 64" + (", !nontemporal !{i32 1}" if STREAMS
+                                                                else ""),
+            "  %.wnext = add i64 %.w, 8", "  %.wmore = icmp slt i64 %.wnext, %.lines",
+            "  br i1 %.wmore, label %.stream, label %.rowrest", ".rowrest:",
+            "  %.rcfrom = phi i64 [ 0, %.row ], [ %.lines, %.stream ]",
+            "  %.rcany = icmp slt i64 %.rcfrom, %.len",
+            "  br i1 %.rcany, label %.copyout, label %.rowdone", ".copyout:",
+            "  %.rc = phi i64 [ %.rcfrom, %.rowrest ], [ %.rcnext, %.copyout ]",
+            "  %.rcs = getelementptr double, ptr %.ksrc, i64 %.rc",
+            "  %.rcv = load double, ptr %.rcs",
+            "  %.rcd = getelementptr double, ptr %.kdst, i64 %.rc",
+            "  store double %.rcv, ptr %.rcd",
+            "  %.rcnext = add i64 %.rc, 1", "  %.rcmore = icmp slt i64 %.rcnext, %.len",
+            "  br i1 %.rcmore, label %.copyout, label %.rowdone", ".rowdone:",
+            "  %.knext = add i64 %.k, 1", f"  %.kmore = icmp slt i64 %.knext, {outputs}",
+            "  br i1 %.kmore, label %.row, label %.rowsdone", ".rowsdone:"]
 
 
 def around(name: str, count: int, points: int, work: list[str], second: list[str],
-           allocas: tuple[str, ...] = (), outputs: int = 0) -> list[str]:
+           allocas: tuple[str, ...] = (), outputs: int = 0, streamed: bool = False) -> list[str]:
     """A kernel's definition around the ``work`` of one tile: the broadcast buffers, then for
     each tile ``%.t0`` (its first point), ``%.len`` (its points) and ``%.p<j>`` (argument
     ``j``'s first value for the tile, its values consecutive), and ``%.seent``, the flags so
     far. ``work`` starts in block ``.tile``, defines ``%.seen2`` (the flags with the tile's)
     and ends by branching to ``.tiled``; ``second``, if any, runs after the last tile and ends
     by branching to ``.exit`` from ``.fixnext`` or ``.done``. ``allocas`` go to the entry
-    block (the stack the kernel keeps for its whole run)."""
+    block (the stack the kernel keeps for its whole run). ``streamed``: ``work`` copies its
+    outputs with :func:`copy_rows`, so the entry computes ``%.aligned``, the next tile's
+    outputs are not prefetched (non-temporal stores do not read them), and the kernel ends
+    with ``sfence``, so that the thread that reads ``out`` next sees every store."""
     lines = [f"define i64 @{name}(ptr noalias nocapture readonly %.args, "
              "ptr noalias nocapture readonly %.steps, ptr noalias nocapture %.out, "
-             "i64 %.n, i64 %.start, i64 %.end) nounwind {", ".entry:", *allocas]
+             "i64 %.n, i64 %.start, i64 %.end) nounwind {", ".entry:", *allocas,
+             *(aligned() if streamed else [])]
     if count:
         lines.append(f"  %.buffer = alloca double, i64 {count * points}, align 32")
         lines += _fill(count, points)
@@ -166,7 +258,7 @@ def around(name: str, count: int, points: int, work: list[str], second: list[str
               "  %.left = sub i64 %.end, %.t0",
               f"  %.short = icmp slt i64 %.left, {points}",
               f"  %.len = select i1 %.short, i64 %.left, i64 {points}",
-              *pointers, *_prefetch(count, points, outputs), *work, ".tiled:",
+              *pointers, *_prefetch(count, points, 0 if streamed else outputs), *work, ".tiled:",
               "  %.t0next = add i64 %.t0, %.len",
               "  %.tmore = icmp slt i64 %.t0next, %.end",
               "  br i1 %.tmore, label %.tile, label %.done", ".done:"]
@@ -175,6 +267,7 @@ def around(name: str, count: int, points: int, work: list[str], second: list[str
                     f"  %.result = phi i64 [ 0, {first} ], "
                     + ("[ %.seen2, %.done ], [ %.seen2, %.fixnext ]" if second
                        else "[ %.seen2, %.done ]"),
+                    *(["  call void @llvm.x86.sse.sfence()"] if streamed and STREAMS else []),
                     "  %.answer = and i64 %.result, 1", "  ret i64 %.answer", "}", ""]
 
 

@@ -49,17 +49,29 @@ class ModuleText:
     """The IR of one kind and what the calls need to know about it."""
 
     head: str                # declarations and the body
-    scalar: str              # the scalar entry's definition, the CPython and packed entries'
+    entries: str             # the scalar entry's definition and the CPython entry's
     entry: str               # the scalar entry's name (the kind)
     batch: str               # the batch kernel's name
     inputs: int              # how many doubles the entry reads
     outputs: int             # how many it writes
     structure: object        # the nesting of the outputs: ints (output numbers) in tuples
     ops: int
-    #: Writes the batch kernel's definitions (the vector body, the kernel, the math library):
-    #: only a batch call or the source needs them, so the scalar entry does not wait for them.
+    #: Write the packed entry's definition and the batch kernel's (the vector body, the
+    #: kernel, the math library): only ``f.packed``, a batch call or the source needs them, so
+    #: the scalar entry does not wait for them.
+    make_packed: Callable[[], str] | None = field(default=None, repr=False, compare=False)
     make_kernel: Callable[[], str] | None = field(default=None, repr=False, compare=False)
+    _packed: str | None = field(default=None, repr=False)
     _kernel: str | None = field(default=None, repr=False)
+
+    @property
+    def packed_ir(self) -> str:
+        """The packed entry's definition (written on first use)."""
+        if self._packed is None:
+            assert self.make_packed is not None
+            self._packed = self.make_packed()
+            self.make_packed = None
+        return self._packed
 
     @property
     def kernel(self) -> str:
@@ -69,6 +81,11 @@ class ModuleText:
             self._kernel = self.make_kernel()
             self.make_kernel = None
         return self._kernel
+
+    @property
+    def scalar(self) -> str:
+        """The definitions of the scalar, CPython and packed entries."""
+        return f"{self.entries}\n{self.packed_ir}"
 
     @property
     def text(self) -> str:
@@ -85,13 +102,18 @@ class ModuleText:
         """The packed entry's name."""
         return packed.name_of(self.entry)
 
-    def part(self, batch: bool) -> str:
-        """The module that compiles: the body with the scalar entries, or with the kernel."""
-        return self.head + "\n" + (self.kernel if batch else self.scalar)
+    def part(self, which: bool | str) -> str:
+        """The text of a module that compiles: the body with the scalar and CPython entries
+        (``"scalar"`` or False), with those and the packed entry (``"packed"``), or with the
+        batch kernel (``"batch"`` or True)."""
+        if which in (True, "batch"):
+            return self.head + "\n" + self.kernel
+        return self.head + "\n" + (self.scalar if which == "packed" else self.entries)
 
     def written(self) -> "ModuleText":
         """This module with its kernel written (text only: what a dask task carries)."""
-        return dataclasses.replace(self, make_kernel=None, _kernel=self.kernel)
+        return dataclasses.replace(self, make_packed=None, make_kernel=None,
+                                   _packed=self.packed_ir, _kernel=self.kernel)
 
 
 def local(name: str) -> str:
@@ -154,10 +176,13 @@ def build(graph, program: Program, names: Names, record, ops: int, check_all: bo
             *lowering.declarations(called), "", *body]
     m = len(outputs)
     structure = ast.literal_eval(program.returns.format(*map(str, range(m))) or "()")
-    scalar = "\n".join([*_scalar_entry(entry, len(params)), "",
-                        python_entry.module_ir(entry, len(params), m, structure),
-                        packed.module_ir(entry, len(params) if variables is None else variables,
-                                         len(params), m, scheduling.leaves(structure))])
+    entries = "\n".join([*_scalar_entry(entry, len(params)), "",
+                         python_entry.module_ir(entry, len(params), m, structure)])
+
+    def make_packed() -> str:
+        return packed.module_ir(entry, len(params) if variables is None else variables,
+                                len(params), m, scheduling.leaves(structure))
+
     fast = vector_math.library()   # read now: the setting when the function was made
 
     def make_kernel() -> str:
@@ -176,8 +201,8 @@ def build(graph, program: Program, names: Names, record, ops: int, check_all: bo
             kernel += "\n" + fast.module_ir(sorted(used), vector_math.inlined(batch_body))
         return kernel
 
-    return ModuleText("\n".join(head) + "\n", scalar, entry, batch, len(params), m,
-                      structure, ops, make_kernel)
+    return ModuleText("\n".join(head) + "\n", entries, entry, batch, len(params), m,
+                      structure, ops, make_packed, make_kernel)
 
 
 def _body(name: str, signature: str, statements: list, params: list[str], outputs: list[str],

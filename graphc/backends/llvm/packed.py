@@ -129,6 +129,6 @@ def flat_entry(function, kind: str):
     """``run`` for ``kind`` of ``function`` on llvm (see the module docstring): a Python
     callable that keeps the engine owning its code alive."""
     code = function._get(kind, "llvm")
-    machine = code.machine(False)
+    machine = code.machine("packed")
     name = code.module.packed
     return python_entry.wrap(machine.addresses[name], name, machine)

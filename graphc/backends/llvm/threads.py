@@ -5,6 +5,11 @@ kernel on its range through ctypes, which releases the GIL for the foreign call.
 :func:`count`: ``set_count(n)`` if called, else ``GRAPHC_LLVM_THREADS`` (a number, or ``all``),
 else the machine's cores. Fewer than :data:`MIN_POINTS` points per thread are
 not worth a thread's hand-over, so small batches run on the calling thread.
+
+:func:`run` hands the points out in chunks, :data:`CHUNKS_PER_THREAD` per thread, to threads
+that each take the next chunk when done with one, the calling thread among them: on a machine
+whose cores other work also uses, a thread that the system holds back takes fewer chunks
+instead of making the whole call wait for its fixed share.
 """
 
 from __future__ import annotations
@@ -12,12 +17,18 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
 
 from graphc.errors import GraphcError
 
 ENV = "GRAPHC_LLVM_THREADS"
 #: The fewest points a thread of a batch call is given.
 MIN_POINTS = 4096
+#: Chunks per thread of a batch split over threads (see the module docstring).
+CHUNKS_PER_THREAD = 4
+#: Every chunk but the last starts and ends on a multiple of this many points (a cache line
+#: of each output's row: see :func:`graphc.backends.llvm.code.output_rows`).
+ALIGN = 8
 _chosen: list[int] = []
 _pool: list[ThreadPoolExecutor] = []
 _pool_lock = threading.Lock()
@@ -67,3 +78,42 @@ def pool() -> ThreadPoolExecutor:
             _pool.append(ThreadPoolExecutor(max(os.cpu_count() or 1, count()),
                                             thread_name_prefix="graphc-llvm"))
         return _pool[0]
+
+
+def chunks(points: int, workers: int | None = None) -> list[tuple[int, int]]:
+    """``[(start, end), ...]``: the points of :func:`split`'s threads, each thread's range in
+    :data:`CHUNKS_PER_THREAD` chunks of at least :data:`MIN_POINTS` points (one range if a
+    single thread runs them)."""
+    ranges = split(points, workers)
+    if len(ranges) == 1:
+        return ranges
+    pieces = max(len(ranges), min(len(ranges) * CHUNKS_PER_THREAD, points // MIN_POINTS))
+    edges = [points * k // pieces // ALIGN * ALIGN for k in range(pieces)] + [points]
+    return list(zip(edges[:-1], edges[1:]))
+
+
+def run(kernel: Callable[[int, int], int], points: int, workers: int | None = None) -> int:
+    """``kernel(start, end)`` over :func:`chunks` of the points, the calling thread and
+    ``workers - 1`` threads of :func:`pool` each taking the next chunk until none is left;
+    the kernels' answers or-ed together."""
+    pieces = chunks(points, workers)
+    if len(pieces) == 1:
+        return kernel(*pieces[0])
+    threads = len(split(points, workers))
+    taken = iter(pieces)
+    lock = threading.Lock()
+
+    def work() -> int:
+        flag = 0
+        while True:
+            with lock:
+                piece = next(taken, None)
+            if piece is None:
+                return flag
+            flag |= kernel(*piece)
+
+    helpers = [pool().submit(work) for _ in range(threads - 1)]
+    flag = work()
+    for helper in helpers:
+        flag |= helper.result()
+    return flag
