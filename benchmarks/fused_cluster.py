@@ -182,6 +182,7 @@ def cluster(args, load, disagreement) -> list[str]:
                          f"{parts.get('transfer', 0):.1f} | {WORKERS * seconds - busy:.1f} | "
                          f"{mib(memory)} |")
             print(lines[-1], flush=True)
+    table_end = len(lines)
     lines += ["", f"{load()} after the cluster's passes.", ""] + one_chunk(args.chunk)
     if NUMPY in results and LLVM in results:
         worst = disagreement((results[LLVM][0], results[LLVM][1:]),
@@ -196,4 +197,5 @@ def cluster(args, load, disagreement) -> list[str]:
             lines.append(f"- against the numpy code's pass on `dask.array.random`'s data (the "
                          f"pass before): graphc llvm is {times[BEFORE] / times[LLVM]:.2f} "
                          f"times as fast")
+    print("\n".join(lines[table_end:]), flush=True)  # the table's rows are printed
     return lines + [""]

@@ -335,9 +335,11 @@ class OpwiseJudge:
 
 
 def _abs(value: sympy.Basic) -> float:
-    """The size of a settled number as a float (``inf`` where it has none)."""
-    size = abs(_float(value))
-    return size if not math.isnan(size) else math.inf
+    """The size of a settled number (a finite real) as a float, ``inf`` where too large."""
+    try:
+        return abs(float(value))
+    except (OverflowError, TypeError, ValueError):
+        return math.inf
 
 
 def _finite(magnitude: float, own: float) -> float:
