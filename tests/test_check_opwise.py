@@ -231,3 +231,18 @@ def test_a_value_0_with_magnitude_0_is_compared_exactly(monkeypatch):
     exact, cancelling = graphc.check(f, points=[(0.0, 0.5), (0.25, 0.5)]).checks
     assert exact.verdict == "disagrees" and exact.value_error == math.inf
     assert cancelling.verdict == "agrees"
+
+
+def test_the_whole_expressions_judgement_gets_the_slopes_magnitudes_too():
+    # abs at its kink sends the gradient to SymPy's whole expression; d/dy is 0 by cancellation.
+    # Magnitudes by hand at (1, 0.9): x - 1 is 0 with magnitude 1, abs's 1 (its kink counts 1);
+    # log(exp(y))'s is 0.9 + 1.9 = 2.8, the sum's 0.9 + 1 + 2.8 and the whole's 4.7 + 0.9. The
+    # slopes': 1 * 1 through abs and x - 1; 1 * (1/e) * e + 1 along y.
+    f = graphc.compile("abs(x - 1) + log(exp(y)) - y")
+    judge = _judge(f)
+    assert judge.at((1.0, 0.9)) == (0.0, None)
+    value, slopes = judge.scales((1.0, 0.9))
+    assert (value, *slopes) == pytest.approx((5.6, 1.0, 2.0), rel=1e-14)
+    (c,) = graphc.check(f, points=[(1.0, 0.9)]).checks
+    assert (c.verdict, c.judge, c.sympy_gradient) == ("agrees", "whole", (0.0, 0.0))
+    assert c.grad_error < 1e-15

@@ -17,7 +17,8 @@ pytest.importorskip("llvmlite")
 
 import graphc  # noqa: E402
 from graphc.backends.llvm import code as llvm_code  # noqa: E402
-from graphc.backends.llvm import engine, kernels, parts, threads  # noqa: E402
+from graphc.backends.llvm import (engine, kernels, mathlib_mvec, parts, threads,  # noqa: E402
+                                  vector_math)
 
 from numba_reference import leaves  # noqa: E402
 
@@ -76,18 +77,27 @@ def test_a_long_program_runs_its_parts_as_loops_with_the_same_values(monkeypatch
 
 
 @pytest.mark.parametrize("part", [None, 5])
-def test_the_loops_call_the_vector_forms_of_the_math_library(monkeypatch, part):
+@pytest.mark.parametrize("libmvec", [False, pytest.param(True, marks=pytest.mark.skipif(
+    not vector_math.uses_libmvec(), reason="libmvec is not used here"))])
+def test_the_loops_call_the_vector_forms_of_the_math_library(monkeypatch, part, libmvec):
+    """graphc's own vector forms (sin with its fast-range predicate), or libmvec's sin where
+    batch kernels call it (docs/llvm.md)."""
     if part:
         monkeypatch.setattr(parts, "PART", part)
         monkeypatch.setattr(parts, "KERNEL_PART", part)
+    if not libmvec:
+        monkeypatch.setenv(mathlib_mvec.ENV, "0")
     many = " + ".join(f"exp(w{k} * x) * sin(w{k})" for k in range(20))   # 21 arguments
     f = graphc.compile(many, backend="llvm")
     module = engine.parse(f._get("value_and_grad", "llvm").module.part(True))
     engine.optimize(module, engine.target_machine(3), 3)
     optimized = str(module)
-    for name in ("exp", "sin", "sin_fast"):
-        assert f"call <4 x {'i1' if name == 'sin_fast' else 'double'}> @graphc_{name}_v4(" \
-            in optimized, name
+    calls = ["call <4 x double> @graphc_exp_v4("]
+    calls += (["call <4 x double> @_ZGVdN4v_sin("] if libmvec else
+              ["call <4 x double> @graphc_sin_v4(", "call <4 x i1> @graphc_sin_fast_v4("])
+    for call in calls:
+        assert call in optimized, call
+    assert ("graphc_sin_fast" in optimized) is not libmvec
     if part:   # each part's loop runs whole groups of four points: no scalar remainder loop
         assert "call double @graphc_exp(" not in optimized
 

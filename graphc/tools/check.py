@@ -11,8 +11,7 @@ function: its naive symbolic derivative of ``f.to_sympy()`` evaluated at the poi
 - ``agrees``: value and gradient within ``rtol`` of SymPy's, relative to the larger of SymPy's
   number and its magnitude (the size of what cancelled: a running bound on the rounding error
   of code following the graph, :meth:`OpwiseJudge.scales`), so a result 0 by cancellation is
-  not a disagreement; SymPy's whole expression (below) has no magnitude: relative to its
-  number alone;
+  not a disagreement (where op by op finds no value at all: relative to SymPy's number alone);
 - ``outside``: outside the domain, where graphc raises :class:`DomainError` (or gives an
   infinity or nan) and SymPy has no finite real value either: agreement;
 - ``kink``: SymPy's one-sided derivatives differ there and graphc's documented rule
@@ -233,7 +232,7 @@ def check_point(f: Function, judge: OpwiseJudge, whole: _Whole, point: tuple[flo
             c.verdict, c.value_error = "disagrees", math.inf
             c.note = f"value: graphc {c.value!r}, SymPy has no finite real value"
         return c
-    value_scale, grad_scales = judge.scales(point) if c.judge == "op by op" else (None, None)
+    value_scale, grad_scales = judge.scales(point)
     c.value_error = _relative([c.value], [c.sympy_value], value_scale or 0.0)
     if c.value_error > rtol:
         c.verdict = "disagrees"
@@ -256,7 +255,7 @@ def check_point(f: Function, judge: OpwiseJudge, whole: _Whole, point: tuple[flo
             c.note = (f"the derivative is infinite or undefined there: graphc: "
                       f"{_first_line(exc)}; SymPy: {_entries(whole.wrt, names, want)}")
         return c
-    slope_scale = max(grad_scales or (), default=0.0) if c.judge == "op by op" else 0.0
+    slope_scale = max(grad_scales or (), default=0.0)
     _judge_gradient(c, c.gradient, want, whole.wrt, whole if c.judge == "whole" else None,
                     rtol, slope_scale)
     if c.verdict in ("agrees", "disagrees"):

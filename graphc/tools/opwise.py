@@ -42,7 +42,9 @@ over the chain rule's contributions of ``magnitude(adjoint) * |partial derivativ
 output's being 1. :func:`graphc.check` compares relative to the larger of the exact number and
 its magnitude, so a result 0 by cancellation is judged against the size of what cancelled.
 Where a partial derivative has no finite number (a kink, ``sqrt`` at 0) a node's magnitude
-takes each varying argument's once; a magnitude that overflows is the node's own size.
+takes each varying argument's once; a magnitude that overflows is the node's own size. The
+slopes' magnitudes are kept on where the gradient has no answer, for the whole expression's
+judgement; where a node has no value there are none.
 """
 
 from __future__ import annotations
@@ -284,55 +286,60 @@ class OpwiseJudge:
         value = _float(values[self.output])
         if not math.isfinite(value):
             return None, None
-        self._scales[key] = (size.get(self.output, abs(value)), None)
-        gradient = self._gradient(values, moving, known, counter)
-        if gradient is not None:
-            self._scales[key] = (self._scales[key][0], gradient[1])
-            return value, gradient[0]
-        return value, None
+        gradient, bounds = self._gradient(values, moving, known, counter)
+        self._scales[key] = (size.get(self.output, abs(value)), bounds)
+        return value, gradient
 
     def _gradient(self, values, moving, known, counter: _Counter):
-        """The gradient along ``wrt`` and its magnitudes, or None (see the module's text)."""
-        adjoint: dict[Node, sympy.Basic] = {self.output: sympy.Integer(1)}
+        """The gradient along ``wrt`` (or None, see the module's text) and its magnitudes, which
+        are kept on where the gradient has no answer (a partial derivative without a finite
+        number counting 1) for the whole expression's judgement."""
+        adjoint: Optional[dict[Node, sympy.Basic]] = {self.output: sympy.Integer(1)}
         size: dict[Node, float] = {self.output: 1.0}  # the adjoints' magnitudes
         for node, args, op, free, constants in reversed(self._steps):
             counter.tick()
             varying = moving[node]
+            seed = adjoint.pop(node, None) if adjoint is not None else None
+            bound = size.pop(node, 0.0)
             if varying is None:  # constant near the point: no share for its arguments
-                adjoint.pop(node, None)
-                size.pop(node, None)
                 continue
             partials = known[node] if varying == free else None
             if partials is None:
                 partials = self._partials(op, varying, constants, [values[a] for a in args])
             if partials is None:
-                return None
-            seed, bound = adjoint.pop(node, None), size.pop(node, 0.0)
-            if seed is None or (seed == 0 and bound == 0):
+                adjoint = None
+            if (seed is None or seed == 0) and bound == 0:
                 continue
             for i in varying:
-                partial = partials[i]
-                if partial != 0:
-                    a = args[i]
+                partial = partials[i] if partials is not None else sympy.Integer(1)
+                if partial == 0:
+                    continue
+                a = args[i]
+                size[a] = size.get(a, 0.0) + bound * _abs(partial)
+                if adjoint is not None and seed is not None and seed != 0:
                     share = settle(adjoint[a] + seed * partial if a in adjoint
-                                    else seed * partial)
+                                   else seed * partial)
                     if share is None:
-                        return None
-                    adjoint[a] = share
-                    size[a] = size.get(a, 0.0) + bound * _abs(partial)
+                        adjoint = None
+                    else:
+                        adjoint[a] = share
+        found = {name: size.get(node, 0.0) for node, name in self._inputs}
+        bounds = tuple(_finite(found.get(name, 0.0), 0.0) for name in self.wrt)
+        if adjoint is None:
+            return None, bounds
         by_name = {name: adjoint.get(node, sympy.Integer(0)) for node, name in self._inputs}
         gradient = tuple(_float(by_name.get(name, sympy.Integer(0))) for name in self.wrt)
         if not all(math.isfinite(g) for g in gradient):
-            return None
-        bounds = {name: size.get(node, 0.0) for node, name in self._inputs}
-        return gradient, tuple(_finite(bounds.get(name, 0.0), abs(g))
-                               for name, g in zip(self.wrt, gradient))
+            return None, bounds
+        return gradient, bounds
 
 
 def _abs(value: sympy.Basic) -> float:
-    """The size of a settled number as a float (``inf`` where it has none)."""
-    size = abs(_float(value))
-    return size if not math.isnan(size) else math.inf
+    """The size of a settled number (a finite real) as a float, ``inf`` where too large."""
+    try:
+        return abs(float(value))
+    except (OverflowError, TypeError, ValueError):
+        return math.inf
 
 
 def _finite(magnitude: float, own: float) -> float:
