@@ -31,8 +31,8 @@ the report names its load (``os.getloadavg``) before and after.
 
 ``--cluster``: logistic regression (4 features) over 10^8 rows that dask makes chunk by chunk on
 every pass (the data of ``examples/dask_logistic_regression.py``), on a LocalCluster of 2 worker
-processes of one thread each: one pass of loss and gradient per backend, the time to make the
-data alone, and each pass's peak resident memory per worker.
+processes of one thread each: one pass of loss and gradient per side, split into its parts,
+with each pass's peak resident memory per worker (:mod:`benchmarks.fused_cluster`).
 """
 
 from __future__ import annotations
@@ -297,48 +297,6 @@ def in_memory(args) -> list[str]:
     return lines
 
 
-def cluster(args) -> list[str]:
-    """One pass over ``args.big`` rows made chunk by chunk, per backend, on 2 workers."""
-    from benchmarks.bench_dask import cluster_of, mib, peak, reset_peak, timed
-    from examples.dask_logistic_regression import LOSS, TRUE_W, make_data
-
-    shapes = {"X": ("n", len(TRUE_W)), "y": ("n",), "w": (len(TRUE_W),)}
-    w, b = np.full(len(TRUE_W), 0.1), 0.2
-    X, y = make_data(args.big, args.chunk, 0)
-    lines = [f"### Logistic regression over {args.big:,} rows made chunk by chunk, 2 workers",
-             "", f"Chunks of {args.chunk:,} rows; one pass each, after a pass over one chunk "
-             f"(which loads the backend in the workers); {load()} before.", "",
-             "| side | s per pass | of which making the data | peak MiB per worker |",
-             "|---|---:|---:|---:|"]
-    results = {}
-    with cluster_of(2) as client:
-        data = timed(lambda: client.compute([X.sum(), y.sum()], sync=True))
-        for name, backend in ((NUMPY, None), (LLVM, "llvm")):
-            options = {} if backend is None else {"backend": backend}
-            try:
-                loss = graphc.compile(LOSS, shapes=shapes, wrt="w b", **options)
-                value, grads = loss.value_and_grad(X=X[:args.chunk], y=y[:args.chunk], w=w, b=b)
-                client.compute([value, *grads], sync=True)
-                value, grads = loss.value_and_grad(X=X, y=y, w=w, b=b)
-            except graphc.GraphcError as error:
-                lines.append(f"| {name} | not available: {str(error).splitlines()[0]} | – | – |")
-                print(lines[-1], flush=True)
-                continue
-            client.run(reset_peak)
-            start = time.perf_counter()
-            results[name] = client.compute([value, *grads], sync=True)
-            seconds = time.perf_counter() - start
-            memory = max(client.run(peak).values())
-            lines.append(f"| {name} | {seconds:.1f} | {data:.1f} | {mib(memory)} |")
-            print(lines[-1], flush=True)
-    if len(results) == 2:
-        worst = disagreement((results[LLVM][0], results[LLVM][1:]),
-                             (results[NUMPY][0], results[NUMPY][1:]))
-        lines += ["", f"The two passes agree to {worst:.1e} relative."]
-    lines += ["", f"{load()} after the cluster's passes."]
-    return lines + [""]
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_fused",
                                      description=__doc__.splitlines()[0])
@@ -366,7 +324,9 @@ def main(argv=None) -> int:
     print("\n".join(head), flush=True)
     lines = head + ([] if args.cluster_only else in_memory(args))
     if args.cluster or args.cluster_only:
-        lines += cluster(args)
+        from benchmarks.fused_cluster import cluster
+
+        lines += cluster(args, load, disagreement)
     tail = f"{load()} after."
     print(tail)
     if args.out:

@@ -1,9 +1,10 @@
 """Logistic regression fitted on a data set that is never in memory: dask makes it chunk by chunk.
 
 The data are drawn from the model itself: features X ~ N(0, I) in R^4 and labels
-y ~ Bernoulli(sigmoid(X @ w_true + b_true)), generated lazily by ``dask.array.random`` in
-chunks of rows, so every evaluation of the loss regenerates them chunk by chunk on the workers
-and no machine ever holds the whole set. The loss is the mean cross-entropy,
+y ~ Bernoulli(sigmoid(X @ w_true + b_true)), generated lazily in chunks of rows (numpy's SFC64
+generator, a stream per chunk: :func:`make_data`), so every evaluation of the loss regenerates
+them chunk by chunk on the workers and no machine ever holds the whole set. The loss is the
+mean cross-entropy,
 
     L(w, b) = mean(-(y log s + (1 - y) log(1 - s))),   s = sigmoid(X @ w + b),
 
@@ -38,14 +39,44 @@ TRUE_W = np.array([1.5, -2.0, 0.5, 1.0])
 TRUE_B = -0.5
 
 
+def _stream(seed: int, chunk_index: int, part: int) -> np.random.Generator:
+    """The random numbers of one chunk's ``part`` (0: features, 1: labels): a stream of its own,
+    keyed by the seed and the chunk's index, so a chunk is the same whichever worker makes it,
+    whenever, and in whatever order."""
+    return np.random.Generator(np.random.SFC64([seed, chunk_index, part]))
+
+
+def _features(seed: int, block_info=None) -> np.ndarray:
+    """One chunk's X: standard normal numbers, as many rows as the chunk has."""
+    where = block_info[None]
+    return _stream(seed, where["chunk-location"][0], 0).standard_normal(where["chunk-shape"])
+
+
+def _labels(X: np.ndarray, seed: int, block_info=None) -> np.ndarray:
+    """One chunk's y from its X: 1 where u < sigmoid(X @ w_true + b_true) for a uniform u, that
+    is where u (1 + exp(-(X @ w_true + b_true))) < 1, computed in place in one array."""
+    u = _stream(seed, block_info[0]["chunk-location"][0], 1).random(len(X))
+    t = X @ -TRUE_W
+    t -= TRUE_B
+    np.exp(t, out=t)
+    t += 1
+    t *= u
+    return np.less(t, 1.0, out=t)  # 1.0 or 0.0, written over t
+
+
 def make_data(rows: int, chunk: int, seed: int):
-    """X and y as lazy dask arrays of ``rows`` rows in chunks of ``chunk`` rows."""
+    """X and y as lazy dask arrays of ``rows`` rows in chunks of ``chunk`` rows.
+
+    A chunk's task draws its X from numpy's SFC64 generator (seeded by ``seed`` and the
+    chunk's index), and the task that makes its y reads that X on the same worker; no chunk is
+    ever stored but while a pass uses it. The numbers depend on ``chunk`` as well as ``seed``."""
     import dask.array as da
 
-    rng = da.random.default_rng(seed)
-    X = rng.standard_normal((rows, len(TRUE_W)), chunks=(chunk, len(TRUE_W)))
-    u = rng.random(rows, chunks=chunk)
-    y = (u < 1 / (1 + np.exp(-(X @ TRUE_W + TRUE_B)))).astype(float)
+    d = len(TRUE_W)
+    counts = (chunk,) * (rows // chunk) + ((rows % chunk,) if rows % chunk else ())
+    X = da.map_blocks(_features, seed, chunks=(counts, (d,)), dtype=float,
+                      meta=np.empty((0, 0)))
+    y = X.map_blocks(_labels, seed, drop_axis=1, dtype=float, meta=np.empty((0,)))
     return X, y
 
 

@@ -67,3 +67,21 @@ def test_verdicts_read_each_target_the_right_way_round():
     sides[bench.LLVM] = "refused"
     assert all(line.endswith("not measured (graphc llvm not available)")
                for line in bench.verdicts(case, sides, times))
+
+
+def test_a_cluster_pass_is_split_by_the_part_each_task_plays():
+    from benchmarks import fused_cluster
+
+    def record(key, *steps):
+        return {"key": key, "startstops": [{"action": a, "start": s, "stop": e}
+                                           for a, s, e in steps]}
+
+    stream = [record(("_features-1f", 0), ("compute", 0.0, 0.5)),
+              record(("standard_normal-2a", 1), ("compute", 0.0, 0.25)),
+              record(("_labels-3b", 0), ("compute", 0.5, 0.75)),
+              record(("graphc-value_and_grad-chunks-sum-4c", 0), ("transfer", 0.5, 0.625),
+                     ("compute", 0.75, 1.0)),
+              record(("sum-partial-5d", 0), ("compute", 1.0, 1.0625)),
+              record("sum-aggregate-6e", ("compute", 1.0625, 1.125))]
+    assert fused_cluster.split(stream) == {"data": 1.0, "kernel": 0.25, "reduction": 0.125,
+                                           "transfer": 0.125}

@@ -369,6 +369,7 @@ def test_a_program_in_parts_gives_the_same_numbers(monkeypatch, check_all):
 
     monkeypatch.setattr(parts, "PART", 4)   # the lecture's program in parts of 4 operations
     monkeypatch.setattr(parts, "SCALAR_PART", 4)
+    monkeypatch.setattr(parts, "KERNEL_PART", 4)
     options = {"on_domain_error": "raise"} if check_all else {}
     f = graphc.compile(LECTURE_PROGRAM, backend="llvm", **options)
     reference = f.using("python")

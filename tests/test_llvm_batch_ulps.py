@@ -32,7 +32,7 @@ import sympy
 pytest.importorskip("llvmlite")
 
 import graphc  # noqa: E402
-from graphc.backends.llvm import vector_math  # noqa: E402
+from graphc.backends.llvm import mathlib_mvec, vector_math  # noqa: E402
 from graphc.errors import DomainError  # noqa: E402
 from graphc.ops import scalar  # noqa: E402
 
@@ -44,6 +44,13 @@ from test_ops import OP_TABLE  # noqa: E402
 LIBRARY_OPS = ("exp", "log", "softplus", "softplus_wide", "log_sigmoid", "sigmoid",
                "sigmoid_wide", "one_minus_sigmoid", "tanh", "tanh_wide", "sin", "cos", "tan",
                "cot", "atan", "asin", "acos", "pow", "erf", "erfc", "sqrt", "sinh", "cosh")
+#: The ops whose batch code calls a function batch kernels take from glibc's libmvec where the
+#: machine has it (graphc/backends/llvm/mathlib_mvec.py: WIRED); ``LIBMVEC``: the functions
+#: batch kernels call here, or None where libmvec is not used (not on this machine, or
+#: switched off: GRAPHC_LLVM_LIBMVEC=0 runs this file on graphc's own functions only).
+LIBMVEC_OPS = ("softplus", "softplus_wide", "log_sigmoid", "sin", "cos", "tan", "cot", "atan",
+               "pow", "erf", "erfc", "sinh", "cosh")
+LIBMVEC = vector_math.library() if vector_math.uses_libmvec() else None
 BOUND = 4.0
 TINY = 2.2250738585072014e-308
 SPECIAL = (0.0, -0.0, math.inf, -math.inf, math.nan, 5e-324, -5e-324, TINY, -TINY, 1e-300,
@@ -126,6 +133,23 @@ def no_further_from_exact(name: str, kind: str, got, want, arrays, k: int, i: in
 
 @pytest.mark.parametrize("name", LIBRARY_OPS)
 def test_op_batch_equals_the_math_backend_point_by_point(name):
+    f = within_the_bound_of_the_math_backend(name)
+    calls_libmvec = "_ZGVdN4" in f._get("value_and_grad", "llvm").module.part(True)
+    assert calls_libmvec == (LIBMVEC is not None and name in LIBMVEC_OPS), name
+
+
+@pytest.mark.skipif(LIBMVEC is None, reason="libmvec is not used here: the test above runs "
+                                            "these ops on graphc's own functions")
+@pytest.mark.parametrize("name", LIBMVEC_OPS)
+def test_op_batch_on_graphcs_own_functions_where_libmvec_is_switched_off(name, monkeypatch):
+    monkeypatch.setenv(mathlib_mvec.ENV, "0")
+    f = within_the_bound_of_the_math_backend(name)
+    assert "_ZGVdN4" not in f._get("value_and_grad", "llvm").module.part(True), name
+
+
+def within_the_bound_of_the_math_backend(name: str):
+    """The op's batch value and derivatives, each point against the math backend's; the
+    compiled function."""
     formula, _, domains, _ = OP_TABLE[name]
     f = graphc.compile(formula, variables=["a", "b"][: len(domains)], backend="llvm")
     arrays = points(domains, seed=len(name))
@@ -140,6 +164,7 @@ def test_op_batch_equals_the_math_backend_point_by_point(name):
                 kind, k, [float(a[i]) for a in arrays], got[k, i], want[k, i], error[k, i])
         zero = want == 0.0
         assert np.array_equal(np.signbit(got[zero]), np.signbit(want[zero])), kind
+    return f
 
 
 #: The sigmoid family's batch forms share ``exp(-|x|)`` (graphc/backends/llvm/lowering.py):

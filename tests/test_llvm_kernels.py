@@ -17,7 +17,8 @@ pytest.importorskip("llvmlite")
 
 import graphc  # noqa: E402
 from graphc.backends.llvm import code as llvm_code  # noqa: E402
-from graphc.backends.llvm import engine, kernels, parts, threads  # noqa: E402
+from graphc.backends.llvm import (engine, kernels, mathlib_mvec, parts, threads,  # noqa: E402
+                                  vector_math)
 
 from numba_reference import leaves  # noqa: E402
 
@@ -57,6 +58,7 @@ def test_tiles_and_broadcast_arguments_give_the_python_backends_values(functions
 
 def test_a_long_program_runs_its_parts_as_loops_with_the_same_values(monkeypatch):
     monkeypatch.setattr(parts, "PART", 5)
+    monkeypatch.setattr(parts, "KERNEL_PART", 5)
     f = graphc.compile(FORMULA, variables=VARIABLES, backend="llvm")
     reference = f.using("python")
     source = f.source("hessian")
@@ -75,17 +77,29 @@ def test_a_long_program_runs_its_parts_as_loops_with_the_same_values(monkeypatch
 
 
 @pytest.mark.parametrize("part", [None, 5])
-def test_the_loops_call_the_vector_forms_of_the_math_library(monkeypatch, part):
+@pytest.mark.parametrize("libmvec", [False, pytest.param(True, marks=pytest.mark.skipif(
+    not vector_math.uses_libmvec(), reason="libmvec is not used here"))])
+def test_the_loops_call_the_vector_forms_of_the_math_library(monkeypatch, part, libmvec):
+    """graphc's own vector forms (sin with its fast-range predicate), or libmvec's sin where
+    batch kernels call it (docs/llvm.md)."""
     if part:
         monkeypatch.setattr(parts, "PART", part)
+        monkeypatch.setattr(parts, "KERNEL_PART", part)
+    if not libmvec:
+        monkeypatch.setenv(mathlib_mvec.ENV, "0")
     many = " + ".join(f"exp(w{k} * x) * sin(w{k})" for k in range(20))   # 21 arguments
     f = graphc.compile(many, backend="llvm")
     module = engine.parse(f._get("value_and_grad", "llvm").module.part(True))
     engine.optimize(module, engine.target_machine(3), 3)
     optimized = str(module)
-    for name in ("exp", "sin", "sin_fast"):
-        assert f"call <4 x {'i1' if name == 'sin_fast' else 'double'}> @graphc_{name}_v4(" \
-            in optimized, name
+    calls = ["call <4 x double> @graphc_exp_v4("]
+    calls += (["call <4 x double> @_ZGVdN4v_sin("] if libmvec else
+              ["call <4 x double> @graphc_sin_v4(", "call <4 x i1> @graphc_sin_fast_v4("])
+    for call in calls:
+        assert call in optimized, call
+    assert ("graphc_sin_fast" in optimized) is not libmvec
+    if part:   # each part's loop runs whole groups of four points: no scalar remainder loop
+        assert "call double @graphc_exp(" not in optimized
 
 
 def _kernel_into(f, kind: str, args: list, out: np.ndarray, row: int, start: int, end: int):
@@ -108,6 +122,8 @@ def test_outputs_reach_rows_whatever_their_alignment(monkeypatch, part):
     values either way, and nothing written outside the range."""
     if part:
         monkeypatch.setattr(parts, "PART", part)
+        monkeypatch.setattr(parts, "KERNEL_PART", part)
+    monkeypatch.setattr(kernels, "STAGED_OUTPUTS", 2)   # the formula has 5 outputs
     f = graphc.compile(FORMULA, variables=VARIABLES, backend="llvm")
     n = 2 * kernels.TILE + 13
     args = arguments(n, set())
@@ -145,3 +161,45 @@ def test_chunks_of_threads_start_on_a_cache_line():
     assert len(pieces) > 2 and pieces[0][0] == 0 and pieces[-1][1] == points
     assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:]))
     assert all(start % threads.ALIGN == 0 and start < end for start, end in pieces)
+
+
+def test_a_kernel_made_on_x86_64_compiles_without_its_stream_stores_elsewhere(monkeypatch):
+    monkeypatch.setattr(kernels, "STAGED_OUTPUTS", 2)
+    f = graphc.compile(FORMULA, variables=VARIABLES, backend="llvm")
+    text = f._get("value_and_grad", "llvm").module.part(True)
+    monkeypatch.setattr(kernels, "STREAMS", False)
+    there = kernels.for_host(text)
+    assert "nontemporal" in text or not kernels.STREAMS
+    assert "nontemporal" not in there and "sfence" not in there
+    engine.parse(there)   # still verifies
+    if "sfence" in text:  # made here on x86-64: only those lines differ
+        assert len(text.splitlines()) == len(there.splitlines()) + text.count("sfence")
+
+
+@pytest.mark.parametrize("part", [None, 5])
+def test_tiles_that_start_off_a_cache_line_copy_their_rows_point_by_point(monkeypatch, part):
+    """A tile of 12 points (a frame of many values can make a tile that is not a multiple of
+    8): every other tile starts mid-line, where a non-temporal store of a whole line would
+    fault; those tiles copy point by point, with the same values."""
+    monkeypatch.setattr(kernels, "tile", lambda count: 12)
+    monkeypatch.setattr(kernels, "STAGED_OUTPUTS", 2)
+    if part:
+        monkeypatch.setattr(parts, "PART", part)
+        monkeypatch.setattr(parts, "KERNEL_PART", part)
+    f = graphc.compile(FORMULA, variables=VARIABLES, backend="llvm")
+    assert ("@body_vector_part1(" in f.source("value_and_grad")) == bool(part)
+    args = arguments(5 * 12 + 7, {"b"})
+    close(f.value_and_grad(*args), f.using("python").value_and_grad(*args))
+
+
+def test_few_outputs_are_stored_in_place_many_copied_out_in_rows():
+    few = graphc.compile(FORMULA, variables=VARIABLES, backend="llvm")
+    assert "%.obuf" not in few.source("value_and_grad")
+    many = graphc.compile(" + ".join(f"tanh(w{k} * x)" for k in range(20)), backend="llvm")
+    assert "%.obuf = alloca double" in many.source("value_and_grad")
+    args = [np.linspace(0.1, 0.9, 3 * kernels.TILE + 5)] + [0.5] * 20
+    close(many.value_and_grad(*args), many.using("python").value_and_grad(*args))
+
+
+def test_tiles_are_whole_cache_lines():
+    assert all(kernels.tile(n) % kernels.LINE == 0 for n in (1, 2, 81, 300, 321, 5000))

@@ -278,6 +278,24 @@ def test_the_example_fits_the_generating_parameters_on_the_cluster(client, capsy
     assert np.linalg.norm(np.append(grad_w, grad_b)) < 1e-5
 
 
+def test_the_examples_rows_follow_the_model_and_each_chunk_is_its_own_stream():
+    # No cluster: the synchronous scheduler. y is 1 exactly where u < sigmoid(X @ w + b) for
+    # the chunk's uniform u, recomputed here from the same SFC64 stream, and a chunk computed
+    # alone is the same as within the whole array.
+    example = load("dask_logistic_regression")
+    X, y = example.make_data(5001, 2000, 7)
+    Xc, yc = dask.compute(X, y, scheduler="sync")
+    assert Xc.shape == (5001, 4) and yc.shape == (5001,) and X.chunks[0] == (2000, 2000, 1001)
+    for index, start in enumerate((0, 2000, 4000)):
+        rows = slice(start, start + X.chunks[0][index])
+        stream = np.random.Generator(np.random.SFC64([7, index, 0]))
+        np.testing.assert_array_equal(Xc[rows], stream.standard_normal((X.chunks[0][index], 4)))
+        u = np.random.Generator(np.random.SFC64([7, index, 1])).random(X.chunks[0][index])
+        s = 1 / (1 + np.exp(-(Xc[rows] @ example.TRUE_W + example.TRUE_B)))
+        np.testing.assert_array_equal(yc[rows], (u < s).astype(float))
+    np.testing.assert_array_equal(X.blocks[1].compute(scheduler="sync"), Xc[2000:4000])
+
+
 def test_the_example_by_gradient_descent_lowers_the_loss(client):
     example = load("dask_logistic_regression")
     result = example.main(["--rows", "20001", "--chunk", "7000", "--method", "gd",

@@ -8,7 +8,10 @@ point outside the domain, an infinite local derivative, a kink) it is asked abou
 function: its naive symbolic derivative of ``f.to_sympy()`` evaluated at the point
 (:mod:`graphc.tools.oracles`). Every point gets one verdict:
 
-- ``agrees``: value and gradient within ``rtol`` of SymPy's;
+- ``agrees``: value and gradient within ``rtol`` of SymPy's, relative to the larger of SymPy's
+  number and its magnitude (the size of what cancelled: a running bound on the rounding error
+  of code following the graph, :meth:`OpwiseJudge.scales`), so a result 0 by cancellation is
+  not a disagreement (where op by op finds no value at all: relative to SymPy's number alone);
 - ``outside``: outside the domain, where graphc raises :class:`DomainError` (or gives an
   infinity or nan) and SymPy has no finite real value either: agreement;
 - ``kink``: SymPy's one-sided derivatives differ there and graphc's documented rule
@@ -18,7 +21,7 @@ function: its naive symbolic derivative of ``f.to_sympy()`` evaluated at the poi
 Finite differences (Ridders' extrapolation, a step chosen per point) are a second opinion:
 where they disagree with SymPy and graphc both, the report says they are unreliable there; they
 never make a mismatch. Errors are normwise relative: the largest absolute difference over the
-gradient's entries divided by the largest entry of the reference. For a function of at most
+gradient's entries divided by the largest entry of the reference or the largest magnitude. For a function of at most
 :data:`SIZE_LIMIT` operations the report also sets the size of SymPy's derivative expressions
 (``sympy.count_ops``) against graphc's gradient code.
 
@@ -49,8 +52,11 @@ DEFAULT_RANGE = (0.1, 0.9)
 __all__ = ["CheckReport", "PointCheck", "check", "check_point"]
 
 
-def _relative(got: Sequence[float], want: Sequence[float]) -> float:
-    scale = max((abs(w) for w in want), default=0.0)
+def _relative(got: Sequence[float], want: Sequence[float], magnitude: float = 0.0) -> float:
+    """The largest difference relative to the largest reference entry, or to ``magnitude`` (the
+    size of what cancelled, :meth:`OpwiseJudge.scales`) where that is larger: a reference 0 with
+    magnitude 0 is compared exactly."""
+    scale = max(max((abs(w) for w in want), default=0.0), magnitude)
     diff = max((abs(g - w) for g, w in zip(got, want)), default=0.0)
     if diff == 0.0:
         return 0.0
@@ -72,13 +78,15 @@ def _entries(names: Sequence[str], indices: Sequence[int], numbers: Sequence[flo
 
 
 def _judge_gradient(c: PointCheck, got: Sequence[float], want: Sequence[float],
-                    names: Sequence[str], whole: Optional[_Whole], rtol: float) -> None:
-    """The gradient's verdict: entries compared where both are finite; where SymPy's
-    derivative of the whole expression (``whole``; None: SymPy op by op answered, so the
-    function is differentiable there) is not graphc's, its one-sided derivatives (a kink), the
-    domain elsewhere."""
+                    names: Sequence[str], whole: Optional[_Whole], rtol: float,
+                    magnitude: float = 0.0) -> None:
+    """The gradient's verdict: entries compared where both are finite, within ``rtol`` of the
+    largest entry or of the slopes' largest ``magnitude``; where SymPy's derivative of the
+    whole expression (``whole``; None: SymPy op by op answered, so the function is
+    differentiable there) is not graphc's, its one-sided derivatives (a kink), the domain
+    elsewhere."""
     scale = max((abs(w) for w in want if math.isfinite(w)), default=0.0)
-    scale = max(scale, max((abs(g) for g in got if math.isfinite(g)), default=0.0))
+    scale = max(scale, max((abs(g) for g in got if math.isfinite(g)), default=0.0), magnitude)
     tolerance = rtol * scale
     kinks, outside, wrong = [], [], []
     for i, (g, w) in enumerate(zip(got, want)):
@@ -103,7 +111,7 @@ def _judge_gradient(c: PointCheck, got: Sequence[float], want: Sequence[float],
         else:
             wrong.append(i)
     finite = [(g, w) for g, w in zip(got, want) if math.isfinite(g) and math.isfinite(w)]
-    c.grad_error = _relative([g for g, _ in finite], [w for _, w in finite])
+    c.grad_error = _relative([g for g, _ in finite], [w for _, w in finite], magnitude)
     if wrong:
         c.verdict = "disagrees"
         c.grad_error = max(c.grad_error, math.inf if not finite else c.grad_error)
@@ -224,7 +232,8 @@ def check_point(f: Function, judge: OpwiseJudge, whole: _Whole, point: tuple[flo
             c.verdict, c.value_error = "disagrees", math.inf
             c.note = f"value: graphc {c.value!r}, SymPy has no finite real value"
         return c
-    c.value_error = _relative([c.value], [c.sympy_value])
+    value_scale, grad_scales = judge.scales(point)
+    c.value_error = _relative([c.value], [c.sympy_value], value_scale or 0.0)
     if c.value_error > rtol:
         c.verdict = "disagrees"
         c.note = f"value: graphc {c.value!r}, SymPy {c.sympy_value!r}"
@@ -246,13 +255,14 @@ def check_point(f: Function, judge: OpwiseJudge, whole: _Whole, point: tuple[flo
             c.note = (f"the derivative is infinite or undefined there: graphc: "
                       f"{_first_line(exc)}; SymPy: {_entries(whole.wrt, names, want)}")
         return c
+    slope_scale = max(grad_scales or (), default=0.0)
     _judge_gradient(c, c.gradient, want, whole.wrt, whole if c.judge == "whole" else None,
-                    rtol)
+                    rtol, slope_scale)
     if c.verdict in ("agrees", "disagrees"):
         fd = oracles.gradient(f, point, whole.axes)
         c.fd_gradient = tuple(fd)
         known = [(g, d) for g, d in zip(c.gradient, fd) if d is not None]
-        c.fd_error = _relative([g for g, _ in known], [d for _, d in known])
+        c.fd_error = _relative([g for g, _ in known], [d for _, d in known], slope_scale)
         if c.verdict == "agrees" and c.fd_error > fd_rtol:
             c.fd_unreliable = True
             c.note = (f"finite differences are unreliable here (relative error "

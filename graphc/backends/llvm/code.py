@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from graphc.backends.llvm import cache, float_entry, python_entry, threads
+from graphc.backends.llvm import cache, float_entry, kernels, python_entry, threads
 from graphc.backends.llvm.module import ModuleText
 from graphc.backends.printing import Listing
 from graphc.progress import progress
@@ -77,7 +77,8 @@ class LLVMCode:
             label = f"llvm: compiling {module.entry} {what} ({module.ops:,} operations)"
             with progress(label).ticking():  # shown on a terminal after half a second
                 machine = self._machines[part] = cache.machine(
-                    module.part(part), names, BATCH_LEVEL if part == "batch" else SCALAR_LEVEL)
+                    kernels.for_host(module.part(part)), names,
+                    BATCH_LEVEL if part == "batch" else SCALAR_LEVEL)
         return machine
 
     @property

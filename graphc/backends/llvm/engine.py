@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphc import errors
+from graphc.backends.llvm import mathlib_mvec
 from graphc.errors import GraphcError
 
 #: One compile at a time, process-wide.
@@ -144,6 +145,7 @@ def load_object(data: bytes, names: list[str]) -> Machine:
     when the returned :class:`Machine` is gone."""
     with LOCK:
         llvm = require()
+        mathlib_mvec.require_symbols(data)   # libmvec in the process before its calls link
         if not _jit:
             # Never freed: a library's memory is given back through the JIT that made it.
             jit = llvm.create_lljit_compiler(target_machine(0))

@@ -1,17 +1,21 @@
 """A long program's batch kernel: each part a loop over a tile of points, so that it vectorizes.
 
-A program of more than :data:`graphc.backends.llvm.parts.PART` operations is cut into the same
-parts as its scalar body (:func:`graphc.backends.llvm.parts.split`), so that code generation
-stays linear in its length. In a batch kernel a part is a function with a loop over the points
-of a tile, ``@body_vector_part<k>(ptr %.frame, ptr %.flags, i64 %.len)``: a value that another
-part (or an output) reads lives in the frame, one row of a tile's points per value
-(``frame[slot * points + i]``, consecutive doubles, so the loads and stores vectorize). Each
-loop's accesses are declared parallel, as the one-loop kernel's are
+A program of more than :data:`graphc.backends.llvm.parts.PART` operations is cut into parts of
+at most :data:`graphc.backends.llvm.parts.KERNEL_PART` (:func:`graphc.backends.llvm.parts.split`),
+so that compile time stays linear in its length: LLVM's vectorizers and code generation grow
+faster than linearly with the length of one loop's body. In a batch kernel a part is a function
+with a loop over the points of a tile, ``@body_vector_part<k>(ptr %.frame, ptr %.flags,
+i64 %.groups)``: a value that another part (or an output) reads lives in the frame, one row of a
+tile's points per value (``frame[slot * points + i]``, consecutive doubles, so the loads and
+stores vectorize). Each loop's accesses are declared parallel, as the one-loop kernel's are
 (:mod:`graphc.backends.llvm.kernels`), and it calls the math library's functions, which LLVM
-turns into their vector forms. A tile runs: the arguments copied into their rows, the parts in
-order, the outputs copied out row by row (:func:`kernels.copy_rows`), then a pass over the
-tile's points that or-s their flags and computes again with ``@body`` (the C library's
-functions) every point outside some function's fast range, as the one-loop kernel does.
+turns into their vector forms. A part's loop runs ``%.groups`` whole groups of four points
+(declared at least one), so LLVM writes no scalar copy of it for a remainder: the points of a
+short last tile are padded to a multiple of four with copies of its first point, whose results
+are never read. A tile runs: the arguments copied into their rows, the parts in order, the
+outputs copied out row by row (:func:`kernels.copy_rows`), then a pass over the tile's points
+that or-s their flags and computes again with ``@body`` (the C library's functions) every point
+outside some function's fast range, as the one-loop kernel does.
 
 The frame is on the kernel's stack: a tile has fewer points where a program has many values in
 the frame, so that the frame stays within :data:`FRAME_BYTES` (and 4 points at the least:
@@ -22,10 +26,10 @@ from __future__ import annotations
 
 from graphc.backends.llvm import kernels, lowering, parts
 from graphc.backends.llvm.lowering import ZERO, Block, double
-from graphc.backends.targets import comment_text
 
 #: The most bytes of frame a kernel keeps on its stack (unless a tile of 4 points needs more).
 FRAME_BYTES = 1 << 20
+_LANE_BITS = kernels.LANES.bit_length() - 1   # LANES is a power of two
 
 
 def needed(statements: list) -> bool:
@@ -35,7 +39,7 @@ def needed(statements: list) -> bool:
 
 def _plan(statements: list, params: list[str], outputs: list[str]):
     """The parts, the values each part reads from the frame, and each frame value's slot."""
-    chunks = parts.split(statements)
+    chunks = parts.split(statements, parts.KERNEL_PART)
     where = {p: -1 for p in params}
     for k, chunk in enumerate(chunks):
         for statement in chunk:
@@ -65,28 +69,33 @@ def _row(block: Block, slot: int, points: int, index: str) -> str:
 
 def _part(name: str, number: int, chunk: list, reads: list[str], slots: dict[str, int],
           points: int, check_all: bool, called: set[str], fast, used: set[str]) -> list[str]:
-    """One part as a loop over ``%.len`` points (loop metadata number ``number + 1``)."""
+    """One part as a loop over ``%.len`` points (loop metadata number ``number + 1``). As in
+    the scalar parts, a value from the frame is loaded where the part first reads it and the
+    checked values are summed as they come, so that few values stay live across the loop's
+    body (one long block, where every live value crossing a call is spilled)."""
     group = f"!llvm.access.group !{4 * (number + 1)}"
     lines = [f"define internal void @{name}(ptr noalias nocapture %.frame, "
-             "ptr noalias nocapture %.flags, i64 %.len) noinline nounwind {",
-             ".entry:", "  br label %.loop", ".loop:",
+             "ptr noalias nocapture %.flags, i64 noundef range(i64 1, 1073741824) %.groups) "
+             "noinline nounwind {",
+             ".entry:", f"  %.len = shl nuw nsw i64 %.groups, {_LANE_BITS}",
+             "  br label %.loop", ".loop:",
              "  %.i = phi i64 [ 0, %.entry ], [ %.next, %.loop ]"]
     block = Block(lines, called, fast=fast)
-    for value in reads:
-        block.emit(f"load double, ptr {_row(block, slots[value], points, '%.i')}, {group}", value)
-    checked = []
-    for statement in chunk:
-        if isinstance(statement, str):
-            lines.append(f"  ; {comment_text(statement)}")
-            continue
-        number_, text, op_name, operands, value_name = statement
-        lines.append(f"  ; line {number_}: {comment_text(text)}")
-        value = lowering.lower(block, op_name, operands, value_name)
-        if check_all or op_name not in lowering.SAFE:
-            checked.append(value)
+    unread = set(reads)
+
+    def load(operands: list[str]) -> None:
+        for value in operands:
+            if value in unread:
+                unread.discard(value)
+                pointer = _row(block, slots[value], points, "%.i")
+                block.emit(f"load double, ptr {pointer}, {group}", value)
+
+    def store(value: str) -> None:
         if value in slots:
             lines.append(f"  store double {value}, ptr {_row(block, slots[value], points, '%.i')}"
                          f", {group}")
+
+    checked = lowering.statements(block, chunk, check_all, store, load)
     total = ZERO
     for value in checked:
         total = block.binary("fadd", total, block.binary("fmul", ZERO, value))
@@ -112,7 +121,8 @@ def batch_kernel(name: str, statements: list, params: list[str], outputs: list[s
     chunks, reads, slots = _plan(statements, params, outputs)
     count = len(params)
     fitting = FRAME_BYTES // (8 * max(len(slots), 1))
-    points = max(kernels.LANES, min(kernels.tile(count), fitting - fitting % kernels.LANES))
+    step = kernels.LINE if fitting >= kernels.LINE else kernels.LANES
+    points = max(kernels.LANES, min(kernels.tile(count), fitting - fitting % step))
     used: set[str] = set()
     lines: list[str] = []
     for k, chunk in enumerate(chunks):
@@ -120,7 +130,7 @@ def batch_kernel(name: str, statements: list, params: list[str], outputs: list[s
                        called, fast, used)
     groups = len(chunks) + 1            # loop numbers: 0 copies in, 1.. the parts, then out
     work = _copy_in(params, slots, points) + [
-        f"  call void @body_vector_part{k}(ptr %.frame, ptr %.flags, i64 %.len)"
+        f"  call void @body_vector_part{k}(ptr %.frame, ptr %.flags, i64 %.groups)"
         for k in range(len(chunks))]
     ranged = any(fast.FUNCTIONS[f].fast_range_symbol for f in used)
     table, copy = _copy_out(params, outputs, slots, points, groups)
@@ -134,16 +144,22 @@ def batch_kernel(name: str, statements: list, params: list[str], outputs: list[s
 
 
 def _copy_in(params: list[str], slots: dict[str, int], points: int) -> list[str]:
-    """The arguments the parts read, into their rows (loop 0)."""
-    lines = ["  br label %.in", ".in:", "  %.ii = phi i64 [ 0, %.tile ], [ %.inext, %.in ]"]
+    """The arguments the parts read, into their rows (loop 0), for the tile's points rounded up
+    to whole groups of :data:`kernels.LANES` (the padding copies the tile's first point)."""
+    lines = [f"  %.lenup = add i64 %.len, {kernels.LANES - 1}",
+             f"  %.groups = lshr i64 %.lenup, {_LANE_BITS}",
+             f"  %.whole = shl i64 %.groups, {_LANE_BITS}",
+             "  br label %.in", ".in:", "  %.ii = phi i64 [ 0, %.tile ], [ %.inext, %.in ]",
+             "  %.iinside = icmp slt i64 %.ii, %.len",
+             "  %.isource = select i1 %.iinside, i64 %.ii, i64 0"]
     for j, p in enumerate(params):
         if p in slots:
-            lines += [f"  %.iq{j} = getelementptr double, ptr %.p{j}, i64 %.ii",
+            lines += [f"  %.iq{j} = getelementptr double, ptr %.p{j}, i64 %.isource",
                       f"  %.ix{j} = load double, ptr %.iq{j}, !llvm.access.group !0",
                       f"  %.ir{j} = add i64 %.ii, {slots[p] * points}",
                       f"  %.iw{j} = getelementptr double, ptr %.frame, i64 %.ir{j}",
                       f"  store double %.ix{j}, ptr %.iw{j}, !llvm.access.group !0"]
-    return lines + ["  %.inext = add i64 %.ii, 1", "  %.inmore = icmp slt i64 %.inext, %.len",
+    return lines + ["  %.inext = add i64 %.ii, 1", "  %.inmore = icmp slt i64 %.inext, %.whole",
                     "  br i1 %.inmore, label %.in, label %.parts, !llvm.loop !1", ".parts:"]
 
 

@@ -14,13 +14,13 @@ never read what another point writes), so LLVM vectorizes it with no run-time ch
 or of overlapping outputs, however many arguments and outputs there are. With the math library
 (``vector``) the loop is asked to vectorize four points at a time, the width of the library's
 vector forms (:data:`graphc.backends.llvm.mathlib.WIDTH`), so each of its calls becomes one call
-of a vector function; the loop writes the tile's outputs to a buffer on the stack, a row of the
-tile's points per output, and :func:`copy_rows` then copies each row to ``out``, whole cache
-lines as non-temporal stores where ``out`` allows it (:func:`aligned`; a batch call's outputs
-always do: :func:`graphc.backends.llvm.code.output_rows`). A kernel's outputs are written once
-and read later, by then long out of the caches: an ordinary store would first read each line
-from memory, a non-temporal one does not, which leaves a call on many points less memory
-traffic to wait for.
+of a vector function; with many outputs (:data:`STAGED_OUTPUTS`), the loop writes the tile's
+outputs to a buffer on the stack, a row of the tile's points per output, and :func:`copy_rows`
+then copies each row to ``out``, whole cache lines as non-temporal stores where ``out`` allows
+it (:func:`aligned`; a batch call's outputs always do:
+:func:`graphc.backends.llvm.code.output_rows`). A kernel's outputs are written once and read
+later, by then long out of the caches: an ordinary store would first read each line from
+memory, a non-temporal one does not, which leaves a call on many points less memory traffic to wait for.
 
 It returns 1 when ``flags`` is asked (``on_domain_error="raise"``) and some point's checked
 value is not finite, else 0. With the math library the loop calls ``@body_vector``; a point
@@ -38,13 +38,20 @@ import platform
 TILE, BUFFER_BYTES = 64, 128 * 1024
 #: Lanes the loop is asked to vectorize to with the math library (its vector forms' width).
 LANES = 4
+#: The fewest outputs whose rows a one-loop kernel copies out (:func:`copy_rows`); with
+#: fewer, the loop stores each point's outputs in place (the copy cost the quiz's 3 outputs
+#: and a chain's 3 between 3 and 10 % of their throughput, for no gain).
+STAGED_OUTPUTS = 16
+#: Doubles in a cache line of 64 bytes.
+LINE = 8
 
 
 def tile(count: int) -> int:
     """Points per tile for a kernel of ``count`` arguments (fewer with many arguments, so that
-    the broadcast buffers stay within :data:`BUFFER_BYTES`); a multiple of :data:`LANES`."""
+    the broadcast buffers stay within :data:`BUFFER_BYTES`); a multiple of :data:`LINE`, so
+    that every tile of a chunk that starts on a cache line starts on one too."""
     fitting = BUFFER_BYTES // (8 * max(count, 1))
-    return max(LANES * 2, min(TILE, fitting - fitting % LANES))
+    return max(LINE, min(TILE, fitting - fitting % LINE))
 
 
 def _fill(count: int, points: int) -> list[str]:
@@ -116,10 +123,11 @@ def _prefetch_rows(rows: list[str], points: int, write: int, tag: str) -> list[s
 
 def batch_kernel(name: str, count: int, flags: bool, vector: bool, outputs: int = 0) -> list[str]:
     """The kernel's definition and its loop metadata (see the module docstring). With the
-    math library (``vector``) the body writes a tile's outputs to a buffer on the stack, one
-    row of the tile's points per output, and :func:`copy_rows` copies the rows to ``out``."""
+    math library (``vector``) and at least :data:`STAGED_OUTPUTS` outputs, the body writes a
+    tile's outputs to a buffer on the stack, one row of the tile's points per output, and
+    :func:`copy_rows` copies the rows to ``out``."""
     points = tile(count)
-    staged = vector and outputs > 0
+    staged = vector and outputs >= STAGED_OUTPUTS
     body = "body_vector" if vector else "body"
     mask = (1 if flags else 0) | (2 if vector else 0)
     loads, args = [], []
@@ -163,13 +171,23 @@ def row_table(name: str, rows: list[tuple[int, int]]) -> str:
 STREAMS = platform.machine().lower() in ("x86_64", "amd64")
 
 
+_STREAM_STORE, _SFENCE = ", !nontemporal !{i32 1}", "  call void @llvm.x86.sse.sfence()\n"
+
+
+def for_host(text: str) -> str:
+    """A module's text as this machine compiles it: without the non-temporal stores and the
+    ``sfence`` where the machine is not x86-64 (a dask task's IR may come from another)."""
+    if STREAMS or _SFENCE not in text:
+        return text
+    return text.replace(_STREAM_STORE, "").replace(_SFENCE, "")
+
+
 def aligned() -> list[str]:
-    """``%.aligned``, in the kernel's entry block: whether ``out``, its row length ``%.n`` and
-    ``%.start`` let :func:`copy_rows` store whole cache lines (64 bytes, 8 points)."""
+    """``%.outline``, in the kernel's entry block: ``out``'s address or-ed with its row length
+    in bytes, whose low 6 bits :func:`copy_rows` or-s with a tile's first point's offset, to
+    store whole cache lines (64 bytes, 8 points) where they are all 0."""
     return ["  %.outat = ptrtoint ptr %.out to i64", "  %.nbytes = shl i64 %.n, 3",
-            "  %.sbytes = shl i64 %.start, 3", "  %.mixed = or i64 %.outat, %.nbytes",
-            "  %.mixed2 = or i64 %.mixed, %.sbytes", "  %.lowbits = and i64 %.mixed2, 63",
-            "  %.aligned = icmp eq i64 %.lowbits, 0"]
+            "  %.outline = or i64 %.outat, %.nbytes"]
 
 
 def copy_rows(outputs: int, points: int, before: str, table: str = "",
@@ -179,7 +197,8 @@ def copy_rows(outputs: int, points: int, before: str, table: str = "",
     ``table`` (see :func:`row_table`), the ``outputs`` rows of ``buffer`` it names. It starts in block
     ``.row``, entered from ``before``, and falls through at its end.
 
-    Where :func:`aligned` holds, the rows' whole cache lines go out as non-temporal stores
+    Where ``out``, its row length and the tile's first point put each row's first point on a
+    cache line (:func:`aligned`), the rows' whole cache lines go out as non-temporal stores
     (straight to memory: a kernel writes more output than the caches keep until it is read,
     and an ordinary store first reads the line it writes), the last partial line point by
     point; elsewhere every point is copied as it is."""
@@ -192,17 +211,19 @@ def copy_rows(outputs: int, points: int, before: str, table: str = "",
         rows = ["  %.kout = add i64 %.k, 0", f"  %.kfrom = mul i64 %.k, {points}"]
     return [".row:",
             f"  %.k = phi i64 [ 0, {before} ], [ %.knext, %.rowdone ]", *rows,
+            "  %.tbytes = shl i64 %.t0, 3", "  %.tmixed = or i64 %.outline, %.tbytes",
+            "  %.tlow = and i64 %.tmixed, 63", "  %.tileon = icmp eq i64 %.tlow, 0",
             f"  %.ksrc = getelementptr double, ptr {buffer}, i64 %.kfrom",
             "  %.krow = mul i64 %.kout, %.n", "  %.kat = add i64 %.krow, %.t0",
             "  %.kdst = getelementptr double, ptr %.out, i64 %.kat",
             "  %.lines = and i64 %.len, -8", "  %.anyline = icmp sgt i64 %.lines, 0",
-            "  %.streamed = and i1 %.aligned, %.anyline",
+            "  %.streamed = and i1 %.tileon, %.anyline",
             "  br i1 %.streamed, label %.stream, label %.rowrest", ".stream:",
             "  %.w = phi i64 [ 0, %.row ], [ %.wnext, %.stream ]",
             "  %.ws = getelementptr double, ptr %.ksrc, i64 %.w",
             "  %.wv = load <8 x double>, ptr %.ws, align 8",
             "  %.wd = getelementptr double, ptr %.kdst, i64 %.w",
-            "  store <8 x double> %.wv, ptr %.wd, align 64" + (", !nontemporal !{i32 1}" if STREAMS
+            "  store <8 x double> %.wv, ptr %.wd, align 64" + (_STREAM_STORE if STREAMS
                                                                 else ""),
             "  %.wnext = add i64 %.w, 8", "  %.wmore = icmp slt i64 %.wnext, %.lines",
             "  br i1 %.wmore, label %.stream, label %.rowrest", ".rowrest:",
@@ -229,7 +250,7 @@ def around(name: str, count: int, points: int, work: list[str], second: list[str
     and ends by branching to ``.tiled``; ``second``, if any, runs after the last tile and ends
     by branching to ``.exit`` from ``.fixnext`` or ``.done``. ``allocas`` go to the entry
     block (the stack the kernel keeps for its whole run). ``streamed``: ``work`` copies its
-    outputs with :func:`copy_rows`, so the entry computes ``%.aligned``, the next tile's
+    outputs with :func:`copy_rows`, so the entry computes ``%.outline``, the next tile's
     outputs are not prefetched (non-temporal stores do not read them), and the kernel ends
     with ``sfence``, so that the thread that reads ``out`` next sees every store."""
     lines = [f"define i64 @{name}(ptr noalias nocapture readonly %.args, "
@@ -267,7 +288,7 @@ def around(name: str, count: int, points: int, work: list[str], second: list[str
                     f"  %.result = phi i64 [ 0, {first} ], "
                     + ("[ %.seen2, %.done ], [ %.seen2, %.fixnext ]" if second
                        else "[ %.seen2, %.done ]"),
-                    *(["  call void @llvm.x86.sse.sfence()"] if streamed and STREAMS else []),
+                    *([_SFENCE.rstrip("\n")] if streamed and STREAMS else []),
                     "  %.answer = and i64 %.result, 1", "  ret i64 %.answer", "}", ""]
 
 

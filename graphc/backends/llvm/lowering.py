@@ -338,9 +338,14 @@ def store_outputs(block: Block, outputs: list[str]) -> None:
     """Output ``k`` stored at ``out[k * stride]``."""
     block.lines.append("  ; the outputs, output k at out[k * stride]")
     for k, value in enumerate(outputs):
-        offset = block.emit(f"mul i64 {k}, %.stride")
-        pointer = block.emit(f"getelementptr double, ptr %.out, i64 {offset}")
-        block.lines.append(f"  store double {value}, ptr {pointer}")
+        store_output(block, k, value)
+
+
+def store_output(block: Block, k: int, value: str) -> None:
+    """Output ``k`` (``value``) stored at ``out[k * stride]``."""
+    offset = block.emit(f"mul i64 {k}, %.stride")
+    pointer = block.emit(f"getelementptr double, ptr %.out, i64 {offset}")
+    block.lines.append(f"  store double {value}, ptr {pointer}")
 
 
 def flag(block: Block, checked: list[str]) -> str:

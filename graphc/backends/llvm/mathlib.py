@@ -20,12 +20,18 @@ module (LLVM declares the intrinsics they call by itself). A function with a
 ``fast_range_symbol`` (sin, cos, tan) is accurate only where that predicate is true (it is
 true for |x| < 2**19 except within 2**-30 of a nonzero multiple of pi/2); elsewhere the caller
 evaluates the C library's function for that point, and the result is as the C library's.
+
+A function may instead be glibc's vector math library's (libmvec, where the machine has it:
+:mod:`graphc.backends.llvm.mathlib_mvec`): :func:`with_libmvec` gives the function whose vector
+form calls libmvec's, and whose scalar form calls libmvec's on four copies of its argument and
+takes one, so that a point has the same value in a vector lane and in a loop's scalar
+remainder. :class:`Library` is such a choice of functions, used as this module is.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from graphc.backends.llvm import (mathlib_erf, mathlib_exp, mathlib_inverse, mathlib_log,
                                   mathlib_pow, mathlib_trig)
@@ -46,7 +52,8 @@ class MathFunction:
     ``inline``: a function of one instruction, always inlined (it vectorizes by itself);
     ``square``: ``f(x, 2.0)`` is ``x*x`` (pow: correctly rounded, where the general path is
     good to an ulp and costs fifty times more), chosen by an inlined select that LLVM folds
-    where the exponent is the constant 2."""
+    where the exponent is the constant 2; ``libmvec``: the libmvec symbol its forms call
+    (:func:`with_libmvec`), or None."""
 
     name: str
     symbol: str
@@ -56,6 +63,7 @@ class MathFunction:
     emit_fast_range: Callable[..., str] | None = None
     inline: bool = False
     square: bool = False
+    libmvec: str | None = None
 
     @property
     def general_symbol(self) -> str:
@@ -72,10 +80,14 @@ class MathFunction:
         if self.inline:
             body = Body()
             return define(self.symbol, params, body, self.emit(body, *args))
+        inline = inline and self.libmvec is None   # a libmvec call vectorizes only this way
         pieces = [(self.general_symbol, self.emit, "double")]
         if self.emit_fast_range is not None and self.fast_range_symbol is not None:
             pieces.append((self.fast_range_symbol, self.emit_fast_range, "i1"))
         text = self._square_ir(params) if self.square else ""
+        if self.libmvec is not None:
+            vector = ", ".join([f"<{WIDTH} x double>"] * self.arity)
+            text += f"declare <{WIDTH} x double> @{self.libmvec}({vector}) {_PURE}\n"
         for symbol, emit, returns in pieces:
             for width in (None,) if inline else (None, WIDTH):
                 body = Body(width)
@@ -96,9 +108,10 @@ class MathFunction:
         squared = body.select(body.fcmp("oeq", "%y", body.c(2.0)), body.mul("%x", "%x"), general)
         return define(self.symbol, params, body, squared)
 
-    def vector_symbols(self) -> list[str]:
-        """The symbols of the vector forms this function defines."""
-        if self.inline:
+    def vector_symbols(self, inline: bool = False) -> list[str]:
+        """The symbols of the vector forms this function defines (``inline``: as
+        :meth:`ir` with ``inline``)."""
+        if self.inline or (inline and self.libmvec is None):
             return []
         symbols = [self.general_symbol] + ([self.fast_range_symbol] if self.fast_range_symbol
                                            else [])
@@ -148,23 +161,57 @@ FUNCTIONS: dict[str, MathFunction] = {f.name: f for f in (
 )}
 
 
-def module_ir(names: Iterable[str], inline: bool = False) -> str:
+def with_libmvec(function: MathFunction, symbol: str) -> MathFunction:
+    """``function`` computed by libmvec's ``symbol`` (its vector-function ABI name, four doubles
+    a vector); accurate everywhere, so without a fast-range predicate."""
+    def emit(b: Body, *args: str) -> str:
+        vector = f"<{WIDTH} x double>"
+        if b.width is None:
+            lanes = []
+            for a in args:
+                one = b._emit(f"insertelement {vector} poison, double {a}, i64 0")
+                lanes.append(b._emit(f"shufflevector {vector} {one}, {vector} poison, "
+                                     f"<{WIDTH} x i32> zeroinitializer"))
+        else:
+            lanes = list(args)
+        listed = ", ".join(f"{vector} {a}" for a in lanes)
+        result = b._emit(f"call {vector} @{symbol}({listed})")
+        return result if b.width else b._emit(f"extractelement {vector} {result}, i64 0")
+
+    return replace(function, fast_range_symbol=None, emit=emit, emit_fast_range=None,
+                   libmvec=symbol)
+
+
+@dataclass(frozen=True)
+class Library:
+    """A choice of functions, used as this module is (``FUNCTIONS``, :meth:`module_ir`), by
+    batch kernels (:func:`graphc.backends.llvm.vector_math.library`); ``name`` says what it
+    is, and goes into the module text (so into the cache key of its machine code)."""
+
+    FUNCTIONS: dict[str, MathFunction]
+    name: str
+
+    def module_ir(self, names: Iterable[str], inline: bool = False) -> str:
+        return f"; math library: {self.name}\n" + module_ir(names, inline, self.FUNCTIONS)
+
+
+def module_ir(names: Iterable[str], inline: bool = False,
+              functions: dict[str, MathFunction] = FUNCTIONS) -> str:
     """LLVM IR text defining the functions ``names`` (each once, in a fixed order), scalar and
     vector forms, and the ``@llvm.compiler.used`` list that keeps the vector forms until the
     loop vectorizer has called them (a module holds one such list: this one). ``inline``: the
     scalar functions only, each ``alwaysinline``, for a loop of a few calls: inlined, LLVM
     shares the work of calls on one argument (sin and cos reduce it once) and keeps values in
     registers across them, and the loop, short, still compiles quickly; it vectorizes the
-    inlined code itself."""
+    inlined code itself (a function of libmvec's is never inlined: see :func:`with_libmvec`).
+    ``functions``: the table to take them from."""
     wanted = set(names)
-    unknown = sorted(wanted - FUNCTIONS.keys())
+    unknown = sorted(wanted - functions.keys())
     if unknown:
         raise GraphcError(f"graphc's LLVM math library has no function {', '.join(unknown)}; "
-                          f"it has {', '.join(sorted(FUNCTIONS))}")
-    chosen = [FUNCTIONS[name] for name in sorted(wanted)]
-    if inline:
-        return "".join(f.ir(inline=True) for f in chosen)
-    kept = [f"ptr @{symbol}" for f in chosen for symbol in f.vector_symbols()]
+                          f"it has {', '.join(sorted(functions))}")
+    chosen = [functions[name] for name in sorted(wanted)]
+    kept = [f"ptr @{symbol}" for f in chosen for symbol in f.vector_symbols(inline)]
     used = (f"@llvm.compiler.used = appending global [{len(kept)} x ptr] [{', '.join(kept)}], "
             'section "llvm.metadata"\n') if kept else ""
-    return "".join(f.ir() for f in chosen) + used
+    return "".join(f.ir(inline) for f in chosen) + used

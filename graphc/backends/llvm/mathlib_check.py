@@ -4,7 +4,9 @@
 ``out[i] = f(x[i])`` (two inputs for pow), optimized at O3 for the host so that the loop
 vectorizes, and returns numpy-callable wrappers; ``fma=False`` compiles for the host without
 FMA, as on a machine that lacks it. ``libm=True`` loops call the C library's function instead,
-for comparison. ``ulps(values, exact)`` measures errors in units in the last place.
+for comparison; ``functions``, a table of the library's functions other than its own (as
+:func:`graphc.backends.llvm.vector_math.library` gives batch kernels: libmvec's where the
+machine has it). ``ulps(values, exact)`` measures errors in units in the last place.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from graphc.backends.llvm.mathlib import FUNCTIONS, module_ir
+from graphc.backends.llvm import mathlib_mvec
+from graphc.backends.llvm.mathlib import FUNCTIONS, MathFunction, module_ir
 
 _LOOP = """define void @{loop}({params}ptr noalias %out, i64 %n) {{
 entry:
@@ -71,7 +74,8 @@ def _libm_symbol(name: str) -> str:
     return _LIBM.get(name, name)
 
 
-def compile_loops(names: Iterable[str], *, fma: bool = True, libm: bool = False) -> Compiled:
+def compile_loops(names: Iterable[str], *, fma: bool = True, libm: bool = False,
+                  functions: dict[str, MathFunction] = FUNCTIONS) -> Compiled:
     """Loops ``out[i] = f(x[i])`` for the functions ``names``. Where a function has a
     fast-range predicate, a second loop evaluates it and the points where it is false are
     recomputed with the C library's function (the slow path a kernel takes)."""
@@ -80,9 +84,9 @@ def compile_loops(names: Iterable[str], *, fma: bool = True, libm: bool = False)
     llvm.initialize_native_target()
     llvm.initialize_native_asmprinter()
     names = sorted(set(names))
-    parts = [] if libm else [module_ir(names)]
+    parts = [] if libm else [module_ir(names, functions=functions)]
     for name in names:
-        function = FUNCTIONS[name]
+        function = functions[name]
         declare = f"declare double @{_libm_symbol(name)}({', '.join(['double'] * function.arity)})\n"
         if libm:
             parts += [declare, loop_ir(f"loop_{name}", _libm_symbol(name), function.arity)]
@@ -91,7 +95,9 @@ def compile_loops(names: Iterable[str], *, fma: bool = True, libm: bool = False)
         if function.fast_range_symbol is not None:
             parts += [declare, loop_ir(f"slow_{name}", _libm_symbol(name), function.arity),
                       _flag_loop(f"fast_{name}", function.fast_range_symbol, function.arity)]
-    module = llvm.parse_assembly("".join(parts))
+    text = "".join(parts)
+    mathlib_mvec.require_symbols(text)
+    module = llvm.parse_assembly(text)
     module.verify()
     machine = _target_machine(llvm, fma)
     module.triple = machine.triple
@@ -107,9 +113,9 @@ def compile_loops(names: Iterable[str], *, fma: bool = True, libm: bool = False)
 
     loops, fast = {}, {}
     for name in names:
-        arity = FUNCTIONS[name].arity
+        arity = functions[name].arity
         slow = None
-        if not libm and FUNCTIONS[name].fast_range_symbol is not None:
+        if not libm and functions[name].fast_range_symbol is not None:
             fast[name] = _wrap(cfunc(f"fast_{name}", arity), arity)
             slow = (fast[name], _wrap(cfunc(f"slow_{name}", arity), arity))
         loops[name] = _wrap(cfunc(f"loop_{name}", arity), arity, slow)

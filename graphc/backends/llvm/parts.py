@@ -10,15 +10,21 @@ loaded under its own name where a part first reads it; everything else stays in 
 returns its own flag (bit 1: a checked value is not finite; bit 2: a point outside the math
 library's fast range), and the body or-s them. The instructions, names and quoted lines are
 those of the one-function body.
+
+Each part is also ``optnone``: LLVM's optimizer finds little to do in graphc's straight-line
+code (already simplified, its common subexpressions already shared), and an ``optnone``
+function goes through LLVM's fast instruction selector. On the programs measured (docs/llvm.md,
+"Compiling") that compiles a long body in less than half the time, for calls as fast. In a batch
+kernel's module these parts serve only the points computed again with the C library.
 """
 
 from __future__ import annotations
 
 from graphc.backends.llvm import lowering
-from graphc.backends.llvm.lowering import Block
+from graphc.backends.llvm.lowering import ZERO, Block
 
-#: The most operations in a body of one function (and in one part of a long program's batch
-#: kernel, :mod:`graphc.backends.llvm.kernel_parts`).
+#: The most operations in a body of one function (and in the batch kernel's loop: more, and
+#: the kernel runs in parts, :mod:`graphc.backends.llvm.kernel_parts`).
 PART = 1500
 #: The most operations in one part of a longer scalar body. Measured in CPU seconds of code
 #: generation (docs/llvm.md, "Compiling"): wide(1000)'s 11 000 operations compile in a third
@@ -26,6 +32,10 @@ PART = 1500
 #: inputs live throughout, compile three times faster as one function than in parts of 500:
 #: hence a threshold above the part's size.
 SCALAR_PART = 500
+#: The most operations in one part (one loop) of a long program's batch kernel: LLVM's loop and
+#: SLP vectorizers and its code generation grow faster than linearly with a loop's length
+#: (docs/llvm.md, "Compiling").
+KERNEL_PART = 250
 
 
 def split(statements: list, size: int | None = None) -> list[list]:
@@ -79,18 +89,27 @@ def body(name: str, signature: str, statements: list, params: list[str], outputs
               f"  ; {len(chunks)} parts; values read across them live in the frame"]
     block = Block(lines, called)
     lines.append(f"  %.frame = alloca double, i64 {max(len(slots), 1)}")
+    # Each argument is stored and checked at once, and each output loaded and stored at once,
+    # so that a body of a thousand arguments or outputs keeps few values live (one block of
+    # them all live grows code generation faster than linearly).
+    lines.append("  ; the arguments to the frame; 1 if one is not finite, else 0")
+    total = ZERO
     for p in params:
         if p in slots:
             _store(block, p, slots[p])
+        total = block.binary("fadd", total, block.binary("fmul", ZERO, p))
+    own = block.emit(f"zext i1 {block.compare('uno', total, ZERO)} to i32")
     flag = "0"
     for k in range(len(chunks)):
         result = block.emit(f"call i32 @{name}_part{k}(ptr %.frame)")
         flag = block.emit(f"or i32 {flag}, {result}")
-    for value in dict.fromkeys(_locals(outputs)):
-        if where[value] != -1:
+    lines.append("  ; the outputs, output k at out[k * stride]")
+    fetched: set[str] = set()
+    for k, value in enumerate(outputs):
+        if value.startswith("%") and where[value] != -1 and value not in fetched:
+            fetched.add(value)
             _load(block, value, slots[value])
-    lowering.store_outputs(block, outputs)
-    own = lowering.flag(block, list(params))
+        lowering.store_output(block, k, value)
     lines += [f"  %.flag = or i32 {flag}, {own}", "  ret i32 %.flag", "}", ""]
     return lines, used
 
@@ -107,8 +126,8 @@ def _load(block: Block, value: str, slot: int) -> None:
 
 def _part(name: str, chunk: list, reads: list[str], slots: dict[str, int], check_all: bool,
           called: set[str], fast, used: set[str]) -> list[str]:
-    lines = [f"define internal i32 @{name}(ptr noalias nocapture %.frame) noinline nounwind {{",
-             ".entry:"]
+    lines = [f"define internal i32 @{name}(ptr noalias nocapture %.frame) noinline optnone "
+             "nounwind {", ".entry:"]
     block = Block(lines, called, fast=fast)
     unread = set(reads)
 
