@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from graphc.backends.llvm import cache, kernels, python_entry, threads
+from graphc.backends.llvm import cache, float_entry, kernels, python_entry, threads
 from graphc.backends.llvm.module import ModuleText
 from graphc.backends.printing import Listing
 from graphc.progress import progress
@@ -69,8 +69,9 @@ class LLVMCode:
             machine = self._machines.get("packed")
         if machine is None:
             module = self.module
-            names = {"batch": [module.batch], "scalar": [module.entry, module.python],
-                     "packed": [module.entry, module.python, module.packed]}[part]
+            armed = float_entry.name_of(module.entry)
+            names = {"batch": [module.batch], "scalar": [module.entry, module.python, armed],
+                     "packed": [module.entry, module.python, armed, module.packed]}[part]
             what = {"batch": "batch kernel", "scalar": "scalar code",
                     "packed": "packed entry"}[part]
             label = f"llvm: compiling {module.entry} {what} ({module.ops:,} operations)"
@@ -94,6 +95,21 @@ class LLVMCode:
             self._run = run or _scalar_entry(
                 self, _SCALAR(machine.addresses[self.module.entry]), machine)
         return self._run
+
+    def armed(self, name: str, doc: str, fallback):
+        """``f.grad`` armed (:mod:`graphc.backends.llvm.float_entry`): the entry that reads
+        Python floats itself and hands anything else to ``fallback``; None where this
+        interpreter cannot run it."""
+        if not float_entry.ready():
+            return None
+        machine = self.machine("scalar")
+        address = machine.addresses.get(float_entry.name_of(self.module.entry))
+        if not address:
+            return None
+        try:
+            return float_entry.wrap(address, name, doc, fallback, machine)
+        except Exception:  # noqa: BLE001 - any failure here only costs speed
+            return None
 
     @property
     def kernel(self):
