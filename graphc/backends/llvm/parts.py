@@ -11,7 +11,8 @@ returns its own flag (bit 1: a checked value is not finite; bit 2: a point outsi
 library's fast range), and the body or-s them. The instructions, names and quoted lines are
 those of the one-function body.
 
-Each part is also ``optnone``: LLVM's optimizer finds little to do in graphc's straight-line
+The body that calls the parts is ``noinline optnone`` too (it only moves values), and each
+part is ``optnone``: LLVM's optimizer finds little to do in graphc's straight-line
 code (already simplified, its common subexpressions already shared), and an ``optnone``
 function goes through LLVM's fast instruction selector. On the programs measured (docs/llvm.md,
 "Compiling") that compiles a long body in less than half the time, for calls as fast. In a batch
@@ -85,7 +86,9 @@ def body(name: str, signature: str, statements: list, params: list[str], outputs
     lines: list[str] = []
     for k, chunk in enumerate(chunks):
         lines += _part(f"{name}_part{k}", chunk, reads[k], slots, check_all, called, fast, used)
-    lines += [f"define internal i32 @{name}({signature}) alwaysinline nounwind {{", ".entry:",
+    # The body only moves values and calls the parts: not inlined into the entries, and not
+    # optimized, so that an entry of a thousand arguments costs LLVM no pass over them all.
+    lines += [f"define internal i32 @{name}({signature}) noinline optnone nounwind {{", ".entry:",
               f"  ; {len(chunks)} parts; values read across them live in the frame"]
     block = Block(lines, called)
     lines.append(f"  %.frame = alloca double, i64 {max(len(slots), 1)}")
