@@ -1,6 +1,7 @@
 """The llvm backend's scalar call with Python floats, and what its entries cost per variable.
 
     python -m benchmarks.llvm_entry
+    python -m benchmarks.llvm_entry --numba quiz,wide(1000)   # beside numba's, these cases
 
 Times, on the quiz, mlp(16) and mlp(64) with the variables in the case's order, best of 5
 repeats: ``f.value_and_grad(*floats)`` as it runs once armed (the entry in IR that checks the
@@ -10,6 +11,10 @@ and still serves where the IR entry cannot run); ``f.compiled("value_and_grad")(
 (the CPython entry alone, no check: the floor); and ``f.packed("value_and_grad")(x)``. The
 last columns are each entry's cost over the floor per variable. Scalar calls of a microsecond
 move with the machine's load: compare figures of one run.
+
+``--numba CASES`` (names among quiz, mlp(16), mlp(64), wide(1000)) times instead, on each of
+those cases, ``f.value_and_grad(*floats)`` on llvm and on numba, armed, in interleaved rounds
+(numba compiles each case cold first: minutes for mlp(64) and wide(1000)).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ os.environ.setdefault("GRAPHC_CACHE_DIR", tempfile.mkdtemp(prefix="graphc-llvm-e
 import numpy as np  # noqa: E402
 
 import graphc  # noqa: E402
-from benchmarks.cases import mlp, quiz  # noqa: E402
+from benchmarks.cases import mlp, quiz, wide  # noqa: E402
 from graphc.backends import positional  # noqa: E402
 
 
@@ -42,7 +47,28 @@ def interleaved(calls: dict, number: int, rounds: int = 5) -> dict:
     return times
 
 
+def beside_numba(names: list[str]) -> None:
+    """llvm's armed entry and numba's, on the cases ``names``, in interleaved rounds."""
+    cases = {c.name: c for c in (quiz(), mlp(16), mlp(64), wide(1000))}
+    print("value_and_grad(*floats), µs per call, best of 5 interleaved rounds")
+    print("| case | variables | llvm | numba | llvm / numba |")
+    print("|---|---|---|---|---|")
+    for name in names:
+        case = cases[name]
+        point = [float(p) for p in case.point]
+        on = {backend: graphc.compile(case.text, variables=case.variables, backend=backend)
+              for backend in ("llvm", "numba")}
+        for f in on.values():
+            f.value_and_grad(*point)   # compiles and arms
+        times = interleaved({backend: ((lambda: None), (lambda f=f: f.value_and_grad(*point)))
+                             for backend, f in on.items()}, 20000 if len(point) < 100 else 5000)
+        print(f"| {name} | {len(point)} | {times['llvm'] * 1e6:.2f} | "
+              f"{times['numba'] * 1e6:.2f} | {times['llvm'] / times['numba']:.2f} |")
+
+
 def main(argv: list[str]) -> None:
+    if argv[:1] == ["--numba"]:
+        return beside_numba(argv[1].split(","))
     print("llvm value_and_grad with Python floats, µs per call, best of 5 interleaved rounds")
     print("| case | variables | armed (IR checks) | positional (Python checks) | floor: "
           "f.compiled(...) | packed(x) | over the floor per variable: armed / positional |")

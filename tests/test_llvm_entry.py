@@ -221,6 +221,16 @@ def test_keyword_calls_do_not_arm_the_entry_again(two):
     assert two.__dict__["grad"] is armed
 
 
+def test_a_new_style_drops_the_armed_entry_until_floats_arm_it_again():
+    f = graphc.compile(TWO, variables=["x", "y"], backend="llvm")
+    f.grad(1.5, 2.5)
+    assert "grad" in f.__dict__
+    f.style = "inline"
+    assert "grad" not in f.__dict__
+    assert f.grad(1.5, 2.5) == pytest.approx(hand_two(1.5, 2.5)[1], rel=1e-14)
+    assert "grad" in f.__dict__
+
+
 def _blocks_and_counts(objects):
     gc.collect()   # an error's traceback holds cycles: collected, not leaked
     return sys.getallocatedblocks(), [sys.getrefcount(o) for o in objects]
