@@ -2,12 +2,21 @@
 
     python -m benchmarks.fused_row_cost                 # 2 000 000 rows of 8 and of 32 features
     python -m benchmarks.fused_row_cost --rows 100000   # quicker
+    python -m benchmarks.fused_row_cost --threads       # 8 features on 1 and 2 threads
 
 For each feature count: the exponentials, logarithms, divisions and additions in the loop over
 a block's rows of the fused kernel after LLVM's O3 (:func:`vector_loop_counts`), then the
 kernel's CPU time on one thread (``time.process_time``, the least of the rounds, so that other
 work on a shared machine counts less than in wall time) beside ``X @ w`` on one BLAS thread,
 and their ratio. Run it with ``OPENBLAS_NUM_THREADS=1``.
+
+``--threads`` instead times the 8-feature call on 1 and 2 threads, interleaved round by round,
+in wall time (``time.perf_counter``) and the process's CPU time (``time.process_time``),
+medians over the rounds, beside ``X @ w`` on numpy's default BLAS threads; for 2 threads also
+how long the first thread to finish waits for the other (the last range's end on each thread).
+Equal CPU time for 1 and 2 threads and a wait short beside the call mean the threads run in
+parallel at no extra cost; the wall time then depends on how much of the two cores the
+machine's other work leaves.
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ import argparse
 import collections
 import os
 import re
+import statistics
 import time
 
 import numpy as np
@@ -58,11 +68,60 @@ def cpu_ms(run, rounds: int) -> float:
     return best * 1e3
 
 
+def thread_timing(rows: int, rounds: int) -> None:
+    """The 8-feature call on 1 and 2 threads (see the module docstring)."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((rows, 8)), (rng.random(rows) < 0.5).astype(float)
+    w, b = rng.standard_normal(8) * 0.3, 0.1
+    f = graphc.compile(LOSS, shapes={"X": ("n", 8), "y": ("n",), "w": (8,), "b": ()},
+                       wrt="w b", backend="llvm")
+    share, ends = fused._share, {}
+
+    def traced(part, ranges, count):
+        def timed(t, start, end):
+            flag = part(t, start, end)
+            ends[t] = time.perf_counter()
+            return flag
+        return share(timed, ranges, count)
+
+    fused._share = traced
+    sides = {"X @ w": (None, lambda: X @ w),
+             **{f"fused, {k} thread{'s' * (k > 1)}": (k, lambda: f.value_and_grad(X=X, y=y, w=w,
+                                                                                  b=b))
+                for k in (1, 2)}}
+    times: dict = {name: [] for name in sides}
+    for turn in range(rounds + 1):
+        names = list(sides)[turn % 3:] + list(sides)[:turn % 3]
+        for name in names:
+            workers, run = sides[name]
+            threads.set_count(workers or 1)
+            ends.clear()
+            wall, cpu = time.perf_counter(), time.process_time()
+            run()
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            wait = max(ends.values()) - min(ends.values()) if len(ends) > 1 else 0.0
+            if turn:  # the first round is untimed
+                times[name].append((wall, cpu, wait))
+    fused._share = share
+    for name, got in times.items():
+        wall, cpu, wait = (statistics.median(v[i] for v in got) * 1e3 for i in range(3))
+        waited = f", first thread done waits {wait:.1f} ms" if "2 threads" in name else ""
+        print(f"{rows} x 8, {name}: wall {wall:.1f} ms, CPU {cpu:.1f} ms{waited}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--threads", action="store_true",
+                        help="time 8 features on 1 and 2 threads, wall and CPU")
     args = parser.parse_args()
+    if args.threads:
+        print(f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} before")
+        thread_timing(args.rows, args.rounds)
+        print(f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} after")
+        threads.set_count(None)
+        return
     threads.set_count(1)
     print(f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} before; "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")

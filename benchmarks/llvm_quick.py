@@ -2,6 +2,7 @@
 
     python -m benchmarks.llvm_quick            # add --numba to time numba too
     python -m benchmarks.llvm_quick --stages   # CPU time of each compile stage
+    python -m benchmarks.llvm_quick --stages --cases "wide(2000);wide(20000)" --repeat 1 --batch
 
 Prints, for value_and_grad: the cold compile of the scalar entry (an empty cache folder) in
 ms and ms per operation on three formulas, the scalar call and the packed entry's call in µs on
@@ -33,38 +34,58 @@ def wide(n: int, seed: int = 1) -> str:
                       for k in range(n))
 
 
-def stages(argv: list[str]) -> None:
-    """CPU seconds of each stage of compiling the scalar value_and_grad module (graphc's IR,
-    LLVM's optimizer, its code generator), best of three, on three benchmark cases; with
-    ``--scalar-part N`` the long bodies' parts hold N operations, with ``--part N`` a body is
-    long past N operations."""
-    from benchmarks.cases import mlp, quiz, wide
-    from graphc.backends.llvm import engine, parts
+def _case(spec: str):
+    """A benchmark case from its name: ``quiz``, ``wide(2000)``, ``mlp(64)``..."""
+    from benchmarks import cases
 
-    if "--scalar-part" in argv:
-        parts.SCALAR_PART = int(argv[argv.index("--scalar-part") + 1])
-    if "--part" in argv:
-        parts.PART = int(argv[argv.index("--part") + 1])
+    family, _, size = spec.partition("(")
+    return getattr(cases, family)(*([int(size.rstrip(")"))] if size else []))
+
+
+def stages(argv: list[str]) -> None:
+    """CPU seconds of each stage of compiling the scalar value_and_grad module (graphc: the
+    graph, the derivative and the IR text; LLVM: parsing and verifying it, its optimizer, its
+    code generator), best of ``--repeat`` (3), on the cases of ``--cases`` (default quiz,
+    mlp(64), wide(1000)); ``--batch`` compiles the batch kernel's module instead. With
+    ``--scalar-part N`` the long bodies' parts hold N operations, with ``--part N`` a body is
+    long past N operations, with ``--kernel-part N`` a long kernel's parts hold N."""
+    from graphc.backends.llvm import code, engine, parts
+
+    for option, name in (("--scalar-part", "SCALAR_PART"), ("--part", "PART"),
+                         ("--kernel-part", "KERNEL_PART")):
+        if option in argv:
+            setattr(parts, name, int(argv[argv.index(option) + 1]))
+    batch = "--batch" in argv
+    repeat = int(argv[argv.index("--repeat") + 1]) if "--repeat" in argv else 3
+    names = argv[argv.index("--cases") + 1].split(";") if "--cases" in argv else [
+        "quiz", "mlp(64)", "wide(1000)"]
     engine.require()
-    print(f"CPU seconds to compile the scalar value_and_grad (parts of {parts.SCALAR_PART} "
-          f"operations past {parts.PART}), best of 3")
-    for case in (quiz(), mlp(64), wide(1000)):
+    print(f"CPU seconds to compile the {'batch kernel' if batch else 'scalar code'} of "
+          f"value_and_grad (parts of {parts.SCALAR_PART} operations past "
+          f"{parts.PART}, kernel parts of {parts.KERNEL_PART}), best of {repeat}")
+    for case in map(_case, names):
         best: dict[str, float] = {}
-        for _ in range(3):
+        for _ in range(repeat):
             start = time.process_time()
             f = graphc.compile(case.text, variables=case.variables, backend="llvm")
-            text = f._get("value_and_grad", "llvm").module.part(False)
+            compiled = f._get("value_and_grad", "llvm")
+            text = compiled.module.part(batch)
+            level = code.BATCH_LEVEL if batch else code.scalar_level(compiled.module)
             ir = time.process_time()
-            module, machine = engine.parse(text), engine.target_machine(1)
-            engine.optimize(module, machine, 1)
+            module, machine = engine.parse(text), engine.target_machine(level)
+            parsed = time.process_time()
+            engine.optimize(module, machine, level)
             optimized = time.process_time()
             machine.emit_object(module)
             done = time.process_time()
-            for stage, seconds in (("graphc", ir - start), ("optimize", optimized - ir),
-                                   ("emit", done - optimized)):
+            for stage, seconds in (("graphc", ir - start), ("parse", parsed - ir),
+                                   ("optimize", optimized - parsed), ("codegen", done - optimized)):
                 best[stage] = min(best.get(stage, seconds), seconds)
-        print(f"  {case.name:10s} {f.op_count('value_and_grad'):6d} ops  "
-              + "  ".join(f"{stage} {seconds:6.3f}" for stage, seconds in best.items()))
+        ops = compiled.ops
+        total = sum(best.values())
+        print(f"  {case.name:12s} {ops:7d} ops  "
+              + "  ".join(f"{stage} {seconds:7.3f}" for stage, seconds in best.items())
+              + f"  total {total:7.3f} s, {total / ops * 1e3:.4f} ms per operation", flush=True)
 
 
 def main(argv: list[str]) -> None:

@@ -7,6 +7,12 @@ import csv
 from pathlib import Path
 
 import sympy
+from hypothesis import settings
+
+# Property tests draw the same examples on every run and keep no database of past failures:
+# a test fails or passes for everyone alike, never at random on a clean clone.
+settings.register_profile("graphc", derandomize=True, database=None)
+settings.load_profile("graphc")
 
 # The corpora travel with the repository (sources and licenses in tests/data/README.md).
 CORPORA = Path(__file__).resolve().parent / "data"

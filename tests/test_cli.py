@@ -208,6 +208,22 @@ def test_python_dash_m_graphc_is_the_same_command():
         809.7074792, rel_tol=1e-9)
 
 
+def test_a_reader_that_stops_early_ends_the_command_quietly():
+    # `graphc code ... | head -1`: the pipe closes after a line, the code is far longer than
+    # the pipe's buffer; the command stops with the shell's SIGPIPE status and no traceback
+    formula = " + ".join(f"sin(x*{i})" for i in range(1, 3000))
+    with subprocess.Popen([sys.executable, "-m", "graphc", "code", formula],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        first = proc.stdout.readline()
+        proc.stdout.close()
+        err = proc.stderr.read().decode()
+        status = proc.wait(timeout=120)
+    assert first.startswith(b"import math")
+    assert status == cli.BROKEN_PIPE == 141
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
+
+
 def test_hessian_prints_code_and_the_matrix_sympy_gives(capsys):
     status, out, _ = run(capsys, "hessian", QUIZ, "--at", "x=2,z=3")
     assert status == 0 and "def hessian(x, z):" in out

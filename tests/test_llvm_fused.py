@@ -229,6 +229,38 @@ def test_wide_rows_are_read_through_columns():
     assert relative(grad_b, np.mean(s - y)) <= 1e-12
 
 
+def test_threads_take_a_rounds_chunks_in_contiguous_ranges():
+    assert fused.pieces(3, 40, 37 * fused_ir.CHUNK, 1) == [(3, 40)]
+    rows = 40 * threads.MIN_POINTS  # enough rows for every range of every thread
+    chunks = rows // fused_ir.CHUNK
+    ranges = fused.pieces(5, 5 + chunks, rows, 2)
+    assert len(ranges) == 2 * threads.CHUNKS_PER_THREAD
+    assert ranges[0][0] == 5 and ranges[-1][1] == 5 + chunks
+    assert all(a[1] == b[0] and a[0] < a[1] for a, b in zip(ranges, ranges[1:]))
+    few = fused.pieces(0, 5, 3 * threads.MIN_POINTS, 2)  # one range per MIN_POINTS rows
+    assert few == [(0, 1), (1, 3), (3, 5)]
+
+
+def test_two_threads_taking_ranges_in_any_order_give_the_same_bits(compiled, monkeypatch):
+    loss, numpy_path = compiled["logistic"]
+    given = arguments(loss, data(8 * threads.MIN_POINTS + 333, seed=5))  # eight ranges
+    taken = []
+    share = fused._share
+    monkeypatch.setattr(fused, "_share", lambda part, ranges, count: share(
+        part, taken.append(ranges) or ranges[::-1], count))  # the last range handed out first
+    try:
+        threads.set_count(1)
+        one = leaves(loss.value_and_grad(**given))
+        threads.set_count(2)
+        two = leaves(loss.value_and_grad(**given))
+    finally:
+        threads.set_count(None)
+    assert [len(r) for r in taken] == [1, 2 * threads.CHUNKS_PER_THREAD]
+    for a, b, w in zip(one, two, leaves(numpy_path.value_and_grad(**given)), strict=True):
+        assert np.array_equal(a, b)
+        assert relative(a, w) <= 1e-12
+
+
 def test_chunk_sums_in_rounds_keep_the_bits_of_any_thread_count(compiled, monkeypatch):
     loss, numpy_path = compiled["one hidden layer, sigmoid"]
     given = arguments(loss, data(5 * fused_ir.CHUNK + 77, seed=11))  # six chunks

@@ -123,6 +123,7 @@ def test_outputs_reach_rows_whatever_their_alignment(monkeypatch, part):
     if part:
         monkeypatch.setattr(parts, "PART", part)
         monkeypatch.setattr(parts, "KERNEL_PART", part)
+    monkeypatch.setattr(kernels, "STAGED_OUTPUTS", 2)   # the formula has 5 outputs
     f = graphc.compile(FORMULA, variables=VARIABLES, backend="llvm")
     n = 2 * kernels.TILE + 13
     args = arguments(n, set())
@@ -163,10 +164,12 @@ def test_chunks_of_threads_start_on_a_cache_line():
 
 
 def test_a_kernel_made_on_x86_64_compiles_without_its_stream_stores_elsewhere(monkeypatch):
+    monkeypatch.setattr(kernels, "STAGED_OUTPUTS", 2)
     f = graphc.compile(FORMULA, variables=VARIABLES, backend="llvm")
     text = f._get("value_and_grad", "llvm").module.part(True)
     monkeypatch.setattr(kernels, "STREAMS", False)
     there = kernels.for_host(text)
+    assert "nontemporal" in text or not kernels.STREAMS
     assert "nontemporal" not in there and "sfence" not in there
     engine.parse(there)   # still verifies
     if "sfence" in text:  # made here on x86-64: only those lines differ
@@ -179,11 +182,23 @@ def test_tiles_that_start_off_a_cache_line_copy_their_rows_point_by_point(monkey
     8): every other tile starts mid-line, where a non-temporal store of a whole line would
     fault; those tiles copy point by point, with the same values."""
     monkeypatch.setattr(kernels, "tile", lambda count: 12)
+    monkeypatch.setattr(kernels, "STAGED_OUTPUTS", 2)
     if part:
         monkeypatch.setattr(parts, "PART", part)
+        monkeypatch.setattr(parts, "KERNEL_PART", part)
     f = graphc.compile(FORMULA, variables=VARIABLES, backend="llvm")
+    assert ("@body_vector_part1(" in f.source("value_and_grad")) == bool(part)
     args = arguments(5 * 12 + 7, {"b"})
     close(f.value_and_grad(*args), f.using("python").value_and_grad(*args))
+
+
+def test_few_outputs_are_stored_in_place_many_copied_out_in_rows():
+    few = graphc.compile(FORMULA, variables=VARIABLES, backend="llvm")
+    assert "%.obuf" not in few.source("value_and_grad")
+    many = graphc.compile(" + ".join(f"tanh(w{k} * x)" for k in range(20)), backend="llvm")
+    assert "%.obuf = alloca double" in many.source("value_and_grad")
+    args = [np.linspace(0.1, 0.9, 3 * kernels.TILE + 5)] + [0.5] * 20
+    close(many.value_and_grad(*args), many.using("python").value_and_grad(*args))
 
 
 def test_tiles_are_whole_cache_lines():

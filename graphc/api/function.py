@@ -150,6 +150,8 @@ class Function(Views, Compiled):
             raise GraphcError(f"unknown style {style!r}; use one of {', '.join(inline.STYLES)}")
         self._style = style
         self._scalar_runs.clear()
+        for kind in numba_module.FAST_KINDS:  # armed entries of the old style
+            self.__dict__.pop(kind, None)
 
     # --------------------------------------------------------------------- the graph
     def gradient_nodes(self) -> tuple[Node, ...]:
@@ -281,11 +283,14 @@ class Function(Views, Compiled):
     def _call(self, kind: str, args: tuple, kwargs: dict):
         values = self._bind(args, kwargs)
         if not self.tensor and all(v.__class__ is float for v in values):  # arm the fast path
-            run = self._scalar_runs[kind] = self._get(kind, self._scalar_backend).run
-            if self.backend == "numba" and kind != "value":  # f(...): on the class
+            code = self._get(kind, self._scalar_backend)
+            run = self._scalar_runs[kind] = code.run
+            if kind == "value" or kind in self.__dict__:  # f(...): on the class; armed once
+                pass
+            elif self.backend == "numba":
                 self.__dict__[kind] = numba_module.fast_entry(self, kind, run)
-            elif self.backend == "llvm" and kind != "value":
-                self.__dict__[kind] = positional.entry(self, kind, run)
+            elif self.backend == "llvm":
+                self.__dict__[kind] = positional.armed(self, kind, code, run)
         return self._run(kind, values)
 
     def jvp(self, point: Any, tangent: Any) -> tuple:

@@ -48,3 +48,28 @@ def _text(kind: str, count: int) -> str:
         f"            return python(kind, [{', '.join(params)}], 'python')",
         f"    return slow(kind, tuple([a for a in {listed} if a is not _MISSING]) + rest, "
         f"kwargs)"])
+
+
+def fallback(fn, kind: str):
+    """What the llvm backend's armed entry (:mod:`graphc.backends.llvm.float_entry`) hands a
+    call it does not take itself: ``fn._call``'s binding, conversions and errors; or, for
+    Python floats whose checked values were not finite, the Python backend's answer."""
+    count = len(fn.inputs)
+
+    def answer(*args, **kwargs):
+        if not kwargs and len(args) == count and all(a.__class__ is float for a in args):
+            return fn._run(kind, list(args), "python")
+        return fn._call(kind, args, kwargs)
+
+    answer.__name__ = answer.__qualname__ = f"{kind}_fallback"
+    return answer
+
+
+def armed(fn, kind: str, code, run):
+    """``fn.grad`` or ``fn.value_and_grad`` once armed on llvm: the compiled entry that checks
+    the floats itself where ``code`` has one (see :mod:`graphc.backends.llvm.float_entry`),
+    else :func:`entry` over ``run``."""
+    make = getattr(code, "armed", None)
+    doc = getattr(type(fn), kind).__doc__ or ""
+    made = make(kind, doc, fallback(fn, kind)) if make is not None else None
+    return made if made is not None else entry(fn, kind, run)

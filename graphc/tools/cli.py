@@ -380,6 +380,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+BROKEN_PIPE = 141  # what a shell reports for a command ended by SIGPIPE (128 + 13)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -387,3 +390,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GraphcError as exc:
         print(f"graphc: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (`graphc check ... | head`): stop quietly,
+        try:  # with the rest of standard output sent to the null device, not to the pipe
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):  # no file descriptor (captured): nothing left to flush
+            pass
+        return BROKEN_PIPE

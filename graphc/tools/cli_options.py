@@ -36,7 +36,8 @@ EXAMPLES = {
 
 
 EXIT_STATUS = ("exit status:\n  0  done\n  1  check: graphc and its oracles disagree\n"
-               "  2  a formula, option or point graphc cannot use (the message says why)")
+               "  2  a formula, option or point graphc cannot use (the message says why)\n"
+               "  141  the reader of the output stopped early (`graphc code ... | head`)")
 BACKEND_HELP = ("the code to print and run: python (the default: math code for numbers, numpy "
                 "for vectors and matrices), math, numpy, numba (pip install \"graphc[numba]\"), "
                 "c (C99; runs through the system's C compiler), jax (pip install "

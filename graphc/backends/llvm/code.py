@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from graphc.backends.llvm import cache, kernels, python_entry, threads
+from graphc.backends.llvm import cache, float_entry, kernels, parts, python_entry, threads
 from graphc.backends.llvm.module import ModuleText
 from graphc.backends.printing import Listing
 from graphc.progress import progress
@@ -32,6 +32,12 @@ _BATCH = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctyp
 #: Batch optimization level (LLVM's O3 pipeline with the loop and SLP vectorizers), and the
 #: scalar code's.
 BATCH_LEVEL, SCALAR_LEVEL = 3, 1
+
+
+def scalar_level(module: ModuleText) -> int:
+    """The scalar code's level: :data:`SCALAR_LEVEL`, or for a body in parts (whose functions
+    are ``optnone``) :data:`graphc.backends.llvm.parts.LONG_LEVEL`."""
+    return parts.LONG_LEVEL if parts.in_parts(module.head) else SCALAR_LEVEL
 #: Doubles in a cache line: the rows of a batch call's outputs start on a line.
 LINE = 8
 
@@ -71,15 +77,16 @@ class LLVMCode:
             machine = self._machines.get("packed")
         if machine is None:
             module = self.module
-            names = {"batch": [module.batch], "scalar": [module.entry, module.python],
-                     "packed": [module.entry, module.python, module.packed]}[part]
+            armed = float_entry.name_of(module.entry)
+            names = {"batch": [module.batch], "scalar": [module.entry, module.python, armed],
+                     "packed": [module.entry, module.python, armed, module.packed]}[part]
             what = {"batch": "batch kernel", "scalar": "scalar code",
                     "packed": "packed entry"}[part]
             label = f"llvm: compiling {module.entry} {what} ({module.ops:,} operations)"
             with progress(label).ticking():  # shown on a terminal after half a second
                 machine = self._machines[part] = cache.machine(
                     kernels.for_host(module.part(part)), names,
-                    BATCH_LEVEL if part == "batch" else SCALAR_LEVEL,
+                    BATCH_LEVEL if part == "batch" else scalar_level(module),
                     module.python_module if part == "scalar" else None)
         return machine
 
@@ -97,6 +104,21 @@ class LLVMCode:
             self._run = run or _scalar_entry(
                 self, _SCALAR(machine.addresses[self.module.entry]), machine)
         return self._run
+
+    def armed(self, name: str, doc: str, fallback):
+        """``f.grad`` armed (:mod:`graphc.backends.llvm.float_entry`): the entry that reads
+        Python floats itself and hands anything else to ``fallback``; None where this
+        interpreter cannot run it."""
+        if not float_entry.ready():
+            return None
+        machine = self.machine("scalar")
+        address = machine.addresses.get(float_entry.name_of(self.module.entry))
+        if not address:
+            return None
+        try:
+            return float_entry.wrap(address, name, doc, fallback, machine)
+        except Exception:  # noqa: BLE001 - any failure here only costs speed
+            return None
 
     @property
     def kernel(self):

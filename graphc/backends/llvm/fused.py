@@ -6,7 +6,9 @@ batch axis of rows that stay apart (:func:`check`); its ``value``, ``grad`` and
 ``value_and_grad`` run :mod:`graphc.backends.llvm.fused_ir`'s kernel: one pass over the rows
 that computes each row's value and backward pass and adds them up, vectorized across rows and
 split over threads by fixed chunks of rows, whose sums are added in chunk order, in rounds of
-a fixed number of chunks (the same bits for any thread count, and little memory). Nothing of
+a fixed number of chunks (the same bits for any thread count, and little memory). The threads
+take a round's chunks a range at a time (:func:`pieces`), so that a thread that the machine's
+other work holds back takes fewer ranges instead of making the call wait for a fixed half. Nothing of
 the size of the data is allocated but the gradient of a batched variable in ``wrt``. Other
 kinds (jvp, hvp) run on the numpy backend.
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import threading
 
 import numpy as np
 
@@ -103,18 +106,13 @@ class FusedCode:
             last = min(first + per_round, chunks)
             rows_here = min(n, last * fused_ir.CHUNK) - first * fused_ir.CHUNK
             count = max(1, min(workers, rows_here // threads.MIN_POINTS, last - first))
-            edges = [first + (last - first) * t // count for t in range(count + 1)]
             base = partials.ctypes.data - first * k * 8  # chunk c's sums at row c - first
 
-            def part(t: int) -> int:
+            def part(t: int, start: int, end: int) -> int:
                 return kernel(row_pointers, params.ctypes.data, base, grad_pointers,
-                              scratch[t].ctypes.data, n, edges[t], edges[t + 1], divisor)
+                              scratch[t].ctypes.data, n, start, end, divisor)
 
-            if count == 1:
-                flag |= part(0)
-            else:
-                for got in threads.pool().map(part, range(count)):
-                    flag |= got
+            flag |= _share(part, pieces(first, last, rows_here, count), count)
             totals = totals + np.add.reduce(partials[:last - first], axis=0)  # in chunk order
         if self.how == "mean":
             totals = totals / divisor
@@ -129,6 +127,45 @@ class FusedCode:
             position += size
         leaves = {"value": [value], "grad": grads, "value_and_grad": [value] + grads}[self.kind]
         return flag, _nest(self.layout, leaves)
+
+
+def pieces(first: int, last: int, rows: int, count: int) -> list[tuple[int, int]]:
+    """The chunks ``first`` to ``last`` (``rows`` rows) in contiguous ranges that ``count``
+    threads take one at a time: one range for one thread, else
+    :data:`~graphc.backends.llvm.threads.CHUNKS_PER_THREAD` per thread, and no more ranges
+    than :data:`~graphc.backends.llvm.threads.MIN_POINTS` rows fit in ``rows``."""
+    if count == 1:
+        return [(first, last)]
+    many = max(count, min(count * threads.CHUNKS_PER_THREAD, rows // threads.MIN_POINTS,
+                          last - first))
+    edges = [first + (last - first) * p // many for p in range(many + 1)]
+    return list(zip(edges[:-1], edges[1:]))
+
+
+def _share(part, ranges: list[tuple[int, int]], count: int) -> int:
+    """``part(t, start, end)`` over ``ranges``, the calling thread (``t`` 0) and ``count - 1``
+    threads of the pool each taking the next range when done with one (a thread that the
+    machine's other work holds back takes fewer); the answers or-ed together. Each range's
+    chunks write their own sums, so which thread runs a range changes no bit."""
+    if count == 1:
+        return part(0, *ranges[0])
+    taken = iter(ranges)
+    lock = threading.Lock()
+
+    def work(t: int) -> int:
+        flag = 0
+        while True:
+            with lock:
+                piece = next(taken, None)
+            if piece is None:
+                return flag
+            flag |= part(t, *piece)
+
+    helpers = [threads.pool().submit(work, t) for t in range(1, count)]
+    flag = work(0)
+    for helper in helpers:
+        flag |= helper.result()
+    return flag
 
 
 def _nest(layout, leaves):

@@ -14,13 +14,13 @@ never read what another point writes), so LLVM vectorizes it with no run-time ch
 or of overlapping outputs, however many arguments and outputs there are. With the math library
 (``vector``) the loop is asked to vectorize four points at a time, the width of the library's
 vector forms (:data:`graphc.backends.llvm.mathlib.WIDTH`), so each of its calls becomes one call
-of a vector function; the loop writes the tile's outputs to a buffer on the stack, a row of the
-tile's points per output, and :func:`copy_rows` then copies each row to ``out``, whole cache
-lines as non-temporal stores where ``out`` allows it (:func:`aligned`; a batch call's outputs
-always do: :func:`graphc.backends.llvm.code.output_rows`). A kernel's outputs are written once
-and read later, by then long out of the caches: an ordinary store would first read each line
-from memory, a non-temporal one does not, which leaves a call on many points less memory
-traffic to wait for.
+of a vector function; with many outputs (:data:`STAGED_OUTPUTS`), the loop writes the tile's
+outputs to a buffer on the stack, a row of the tile's points per output, and :func:`copy_rows`
+then copies each row to ``out``, whole cache lines as non-temporal stores where ``out`` allows
+it (:func:`aligned`; a batch call's outputs always do:
+:func:`graphc.backends.llvm.code.output_rows`). A kernel's outputs are written once and read
+later, by then long out of the caches: an ordinary store would first read each line from
+memory, a non-temporal one does not, which leaves a call on many points less memory traffic to wait for.
 
 It returns 1 when ``flags`` is asked (``on_domain_error="raise"``) and some point's checked
 value is not finite, else 0. With the math library the loop calls ``@body_vector``; a point
@@ -38,6 +38,10 @@ import platform
 TILE, BUFFER_BYTES = 64, 128 * 1024
 #: Lanes the loop is asked to vectorize to with the math library (its vector forms' width).
 LANES = 4
+#: The fewest outputs whose rows a one-loop kernel copies out (:func:`copy_rows`); with
+#: fewer, the loop stores each point's outputs in place (the copy cost the quiz's 3 outputs
+#: and a chain's 3 between 3 and 10 % of their throughput, for no gain).
+STAGED_OUTPUTS = 16
 #: Doubles in a cache line of 64 bytes.
 LINE = 8
 
@@ -119,10 +123,11 @@ def _prefetch_rows(rows: list[str], points: int, write: int, tag: str) -> list[s
 
 def batch_kernel(name: str, count: int, flags: bool, vector: bool, outputs: int = 0) -> list[str]:
     """The kernel's definition and its loop metadata (see the module docstring). With the
-    math library (``vector``) the body writes a tile's outputs to a buffer on the stack, one
-    row of the tile's points per output, and :func:`copy_rows` copies the rows to ``out``."""
+    math library (``vector``) and at least :data:`STAGED_OUTPUTS` outputs, the body writes a
+    tile's outputs to a buffer on the stack, one row of the tile's points per output, and
+    :func:`copy_rows` copies the rows to ``out``."""
     points = tile(count)
-    staged = vector and outputs > 0
+    staged = vector and outputs >= STAGED_OUTPUTS
     body = "body_vector" if vector else "body"
     mask = (1 if flags else 0) | (2 if vector else 0)
     loads, args = [], []

@@ -11,7 +11,8 @@ returns its own flag (bit 1: a checked value is not finite; bit 2: a point outsi
 library's fast range), and the body or-s them. The instructions, names and quoted lines are
 those of the one-function body.
 
-Each part is also ``optnone``: LLVM's optimizer finds little to do in graphc's straight-line
+The body that calls the parts is ``noinline optnone`` too (it only moves values), and each
+part is ``optnone``: LLVM's optimizer finds little to do in graphc's straight-line
 code (already simplified, its common subexpressions already shared), and an ``optnone``
 function goes through LLVM's fast instruction selector. On the programs measured (docs/llvm.md,
 "Compiling") that compiles a long body in less than half the time, for calls as fast. In a batch
@@ -32,10 +33,19 @@ PART = 1500
 #: inputs live throughout, compile three times faster as one function than in parts of 500:
 #: hence a threshold above the part's size.
 SCALAR_PART = 500
+#: The optimization level of the scalar code of a body in parts: graphc's few passes, as at
+#: level 1, and LLVM's fast code generator (its fast register allocator) for every function:
+#: the parts are ``optnone`` and the entries only move values (docs/llvm.md, "Compiling").
+LONG_LEVEL = 0
 #: The most operations in one part (one loop) of a long program's batch kernel: LLVM's loop and
 #: SLP vectorizers and its code generation grow faster than linearly with a loop's length
 #: (docs/llvm.md, "Compiling").
 KERNEL_PART = 250
+
+
+def in_parts(text: str) -> bool:
+    """Whether the IR ``text`` holds a body written in parts."""
+    return "@body_part0(" in text
 
 
 def split(statements: list, size: int | None = None) -> list[list]:
@@ -85,7 +95,9 @@ def body(name: str, signature: str, statements: list, params: list[str], outputs
     lines: list[str] = []
     for k, chunk in enumerate(chunks):
         lines += _part(f"{name}_part{k}", chunk, reads[k], slots, check_all, called, fast, used)
-    lines += [f"define internal i32 @{name}({signature}) alwaysinline nounwind {{", ".entry:",
+    # The body only moves values and calls the parts: not inlined into the entries, and not
+    # optimized, so that an entry of a thousand arguments costs LLVM no pass over them all.
+    lines += [f"define internal i32 @{name}({signature}) noinline optnone nounwind {{", ".entry:",
               f"  ; {len(chunks)} parts; values read across them live in the frame"]
     block = Block(lines, called)
     lines.append(f"  %.frame = alloca double, i64 {max(len(slots), 1)}")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ctypes
 
+from graphc.backends.llvm import float_entry
 from graphc.errors import GraphcError
 
 _API = ("PyFloat_AsDouble", "PyFloat_FromDouble", "PyTuple_New", "PyTuple_SetItem",
@@ -49,6 +50,7 @@ def symbols() -> dict[str, int]:
         found[PREFIX + name] = address
     for name in _EXCEPTIONS:
         found[PREFIX + name] = ctypes.addressof(ctypes.c_void_p.in_dll(api, name))
+    found.update(float_entry.symbols())
     return found
 
 
@@ -59,7 +61,8 @@ def name_of(entry: str) -> str:
 def module_ir(entry: str, inputs: int, outputs: int, structure) -> str:
     """The IR of ``@<entry>_python``, which calls the scalar entry ``@<entry>(ptr %.in, ptr
     %.out)`` defined in the same module (so that the body is compiled once, inlined there),
-    and the declarations of the C API it and the packed entry use."""
+    and the declarations of the C API it and the packed entry use; then the armed entry's
+    (:mod:`graphc.backends.llvm.float_entry`)."""
     message = f"{entry} takes {inputs} float{'s' * (inputs != 1)}".encode()
     lines = ["declare double @graphc_PyFloat_AsDouble(ptr)",
              "declare ptr @graphc_PyFloat_FromDouble(double)",
@@ -103,7 +106,9 @@ def module_ir(entry: str, inputs: int, outputs: int, structure) -> str:
 
     result = _build(lines, fresh, structure)
     lines += [f"  ret ptr {result}", "}"]
-    return "\n".join(lines) + "\n"
+    armed = float_entry.module_ir(entry, inputs, outputs, UNROLL,
+                                  lambda more, named: _build(more, named, structure))
+    return "\n".join(lines) + "\n\n" + armed
 
 
 #: Up to this many floats are read, or put in one tuple, by straight-line code; more by a loop,
