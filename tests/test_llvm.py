@@ -172,7 +172,8 @@ def test_compiling_shows_its_time_on_stderr(monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("GRAPHC_CACHE_DIR", str(tmp_path))  # a cold cache: LLVM compiles
     monkeypatch.setenv("GRAPHC_PROGRESS", "1")
     monkeypatch.setattr(progress_module, "DELAY", 0.0)
-    # 400 terms: long enough to compile for more than one redraw interval (0.1 s).
+    monkeypatch.setattr(progress_module, "INTERVAL", 0.001)
+    # 400 terms: long enough to compile for more than one redraw interval (here 1 ms).
     terms = " + ".join(f"{k + 1}*sin({k + 1}*x + y)" for k in range(400))
     f = graphc.compile(terms, backend="llvm")
     dx, dy = f.grad(0.25, 0.5)
