@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from graphc.backends.llvm import cache, float_entry, kernels, python_entry, threads
+from graphc.backends.llvm import cache, float_entry, kernels, parts, python_entry, threads
 from graphc.backends.llvm.module import ModuleText
 from graphc.backends.printing import Listing
 from graphc.progress import progress
@@ -32,6 +32,12 @@ _BATCH = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctyp
 #: Batch optimization level (LLVM's O3 pipeline with the loop and SLP vectorizers), and the
 #: scalar code's.
 BATCH_LEVEL, SCALAR_LEVEL = 3, 1
+
+
+def scalar_level(module: ModuleText) -> int:
+    """The scalar code's level: :data:`SCALAR_LEVEL`, or for a body in parts (whose functions
+    are ``optnone``) :data:`graphc.backends.llvm.parts.LONG_LEVEL`."""
+    return parts.LONG_LEVEL if parts.in_parts(module.head) else SCALAR_LEVEL
 #: Doubles in a cache line: the rows of a batch call's outputs start on a line.
 LINE = 8
 
@@ -78,7 +84,7 @@ class LLVMCode:
             with progress(label).ticking():  # shown on a terminal after half a second
                 machine = self._machines[part] = cache.machine(
                     kernels.for_host(module.part(part)), names,
-                    BATCH_LEVEL if part == "batch" else SCALAR_LEVEL)
+                    BATCH_LEVEL if part == "batch" else scalar_level(module))
         return machine
 
     @property
