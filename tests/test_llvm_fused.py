@@ -108,16 +108,20 @@ def test_uneven_row_counts(count, compiled):
         assert relative(g, w) <= 1e-12
 
 
+def on_threads(count, call):
+    """``call()`` with the llvm backend set to ``count`` threads."""
+    try:
+        threads.set_count(count)
+        return call()
+    finally:
+        threads.set_count(None)
+
+
 def test_one_and_two_threads_give_the_same_bits(compiled):
     fused, numpy_path = compiled["one hidden layer, tanh"]
     given = arguments(fused, data(2 * threads.MIN_POINTS + 1001, seed=3))  # 2 threads split it
-    try:
-        threads.set_count(1)
-        one = leaves(fused.value_and_grad(**given))
-        threads.set_count(2)
-        two = leaves(fused.value_and_grad(**given))
-    finally:
-        threads.set_count(None)
+    one, two = (on_threads(n, lambda: leaves(fused.value_and_grad(**given)))
+                for n in (1, 2))
     for a, b in zip(one, two, strict=True):
         assert np.array_equal(a, b)
     for a, w in zip(one, leaves(numpy_path.value_and_grad(**given)), strict=True):
@@ -248,13 +252,8 @@ def test_two_threads_taking_ranges_in_any_order_give_the_same_bits(compiled, mon
     share = fused._share
     monkeypatch.setattr(fused, "_share", lambda part, ranges, count: share(
         part, taken.append(ranges) or ranges[::-1], count))  # the last range handed out first
-    try:
-        threads.set_count(1)
-        one = leaves(loss.value_and_grad(**given))
-        threads.set_count(2)
-        two = leaves(loss.value_and_grad(**given))
-    finally:
-        threads.set_count(None)
+    one, two = (on_threads(n, lambda: leaves(loss.value_and_grad(**given)))
+                for n in (1, 2))
     assert [len(r) for r in taken] == [1, 2 * threads.CHUNKS_PER_THREAD]
     for a, b, w in zip(one, two, leaves(numpy_path.value_and_grad(**given)), strict=True):
         assert np.array_equal(a, b)
@@ -266,13 +265,8 @@ def test_chunk_sums_in_rounds_keep_the_bits_of_any_thread_count(compiled, monkey
     given = arguments(loss, data(5 * fused_ir.CHUNK + 77, seed=11))  # six chunks
     sums = 1 + D * H1 + 2 * H1 + 1  # the loss and its gradient's entries
     monkeypatch.setattr(fused, "PARTIALS", 4 * sums)  # rounds of four chunks, then two
-    try:
-        threads.set_count(1)
-        one = leaves(loss.value_and_grad(**given))
-        threads.set_count(2)
-        two = leaves(loss.value_and_grad(**given))
-    finally:
-        threads.set_count(None)
+    one, two = (on_threads(n, lambda: leaves(loss.value_and_grad(**given)))
+                for n in (1, 2))
     for a, b, w in zip(one, two, leaves(numpy_path.value_and_grad(**given)), strict=True):
         assert np.array_equal(a, b)
         assert relative(a, w) <= 1e-12

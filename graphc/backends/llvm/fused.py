@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
-import threading
 
 import numpy as np
 
@@ -149,23 +148,7 @@ def _share(part, ranges: list[tuple[int, int]], count: int) -> int:
     chunks write their own sums, so which thread runs a range changes no bit."""
     if count == 1:
         return part(0, *ranges[0])
-    taken = iter(ranges)
-    lock = threading.Lock()
-
-    def work(t: int) -> int:
-        flag = 0
-        while True:
-            with lock:
-                piece = next(taken, None)
-            if piece is None:
-                return flag
-            flag |= part(t, *piece)
-
-    helpers = [threads.pool().submit(work, t) for t in range(1, count)]
-    flag = work(0)
-    for helper in helpers:
-        flag |= helper.result()
-    return flag
+    return threads.share(part, ranges, count)
 
 
 def _nest(layout, leaves):

@@ -99,21 +99,29 @@ def run(kernel: Callable[[int, int], int], points: int, workers: int | None = No
     pieces = chunks(points, workers)
     if len(pieces) == 1:
         return kernel(*pieces[0])
-    threads = len(split(points, workers))
+    return share(lambda _thread, start, end: kernel(start, end), pieces,
+                 len(split(points, workers)))
+
+
+def share(part: Callable[[int, int, int], int], pieces: list[tuple[int, int]],
+          threads: int) -> int:
+    """``part(t, start, end)`` over ``pieces``, the calling thread (``t`` 0) and ``threads - 1``
+    threads of :func:`pool` (``t`` 1, 2, ...) each taking the next piece when done with one, so
+    a thread the machine's other work holds back takes fewer; the answers or-ed together."""
     taken = iter(pieces)
     lock = threading.Lock()
 
-    def work() -> int:
+    def work(t: int) -> int:
         flag = 0
         while True:
             with lock:
                 piece = next(taken, None)
             if piece is None:
                 return flag
-            flag |= kernel(*piece)
+            flag |= part(t, *piece)
 
-    helpers = [pool().submit(work) for _ in range(threads - 1)]
-    flag = work()
+    helpers = [pool().submit(work, t) for t in range(1, threads)]
+    flag = work(0)
     for helper in helpers:
         flag |= helper.result()
     return flag
