@@ -92,8 +92,10 @@ def available(arities: dict[str, int]) -> str | None:
     version = glibc_version()
     if platform.machine() not in ("x86_64", "AMD64") or version is None or version < GLIBC:
         return None
-    import llvmlite.binding as llvm
-
+    try:
+        import llvmlite.binding as llvm
+    except ImportError:  # IR printed without the extra: graphc's own functions
+        return None
     if not _host_has_avx2_and_fma(llvm) or load(llvm) is None:
         return None
     if not _present(llvm, tuple(symbol(n, a) for n, a in sorted(arities.items()))):
