@@ -32,14 +32,14 @@ _BATCH = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctyp
 #: Batch optimization level (LLVM's O3 pipeline with the loop and SLP vectorizers), and the
 #: scalar code's: graphc's few passes (``engine.SCALAR_PASSES``) and LLVM's fast code generator
 #: (its fast instruction selector and register allocator), so that compile time per operation
-#: stays the same from a hundred operations to a million. Its full code generator (level 1)
-#: took 1.6 to 2.2 times as long on programs of two variables (wide(20) to wide(100)), for
-#: calls 5% faster (docs/llvm.md, "Compiling").
+#: stays about the same from a hundred operations to a million. Its full code generator (level
+#: 1) took 1.6 to 2.7 times as long on programs of two variables (wide(20), wide(100), nest(10),
+#: chain(80)) for calls 2 to 5% faster (docs/llvm.md, "Compiling").
 BATCH_LEVEL, SCALAR_LEVEL = 3, 0
 #: The scalar code's level where the program reads more than :data:`MANY_INPUTS` variables in
 #: one function: with more values live throughout than the machine has registers for doubles
-#: (16 on x86-64), LLVM's full register allocator saves spills: calls 20 to 25% faster on
-#: mlp(4) to mlp(64) (21 to 321 variables) for a compile two to four times as long.
+#: (16 on x86-64), LLVM's full register allocator saves spills: level 0's calls were 20 to 25%
+#: slower on mlp(4) to mlp(64) (21 to 321 variables), for a compile 2.3 to 3.9 times quicker.
 MANY_INPUTS, MANY_INPUTS_LEVEL = 16, 1
 
 
