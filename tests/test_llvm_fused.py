@@ -17,7 +17,7 @@ pytest.importorskip("llvmlite")
 
 import graphc  # noqa: E402
 from graphc.backends.dask import scale  # noqa: E402
-from graphc.backends.llvm import fused, fused_ir, threads  # noqa: E402
+from graphc.backends.llvm import fused, fused_ir, fused_rows, threads  # noqa: E402
 
 from numba_reference import leaves, relative  # noqa: E402
 
@@ -339,6 +339,94 @@ def test_wide_rows_give_the_same_bits_on_one_and_two_threads(wide_logistic, monk
     for a, b, want in zip(one, two, logistic_by_numpy(X, y, w, -0.3), strict=True):
         assert np.array_equal(a, b)
         assert relative(a, want) <= 1e-12
+
+
+WIDE_D = fused_ir.WIDE + 5  # wide rows: four entries at a time, then a rest of one
+WIDE_CLASSES = {"X": ("n", WIDE_D), "Y": ("n", K), "W": (WIDE_D, K), "c": (K,)}
+SOFTMAX = "mean(-sum(Y * log_softmax(X @ W + c, 1), 1))"
+
+
+def wide_classes(rows: int, seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    return {"X": rng.standard_normal((rows, WIDE_D)), "Y": np.eye(K)[rng.integers(0, K, rows)],
+            "W": 0.4 * rng.standard_normal((WIDE_D, K)), "c": rng.standard_normal(K)}
+
+
+@pytest.fixture(scope="module")
+def wide_softmax():
+    """Softmax regression over wide rows on llvm (W's gradient by the linear input's sums)
+    and on the numpy backend."""
+    return (graphc.compile(SOFTMAX, shapes=WIDE_CLASSES, wrt="W c", backend="llvm"),
+            graphc.compile(SOFTMAX, shapes=WIDE_CLASSES, wrt="W c"))
+
+
+def test_a_wide_input_read_only_through_a_product_enters_the_row_by_it():
+    def plan(formula, shapes, wrt):
+        f = graphc.compile(formula, shapes=shapes, wrt=wrt, backend="llvm")
+        return fused_rows.row_plan(f, {"n": 1}, fused_ir.WIDE + 1)
+
+    wide = {"X": ("n", WIDE_D), "y": ("n",), "w": (WIDE_D,)}
+    found = plan(LOGISTIC, wide, "w b").linear
+    assert (found.x, found.w, found.features, found.outputs) == ("X", "w", WIDE_D, 1)
+    assert len(plan(LOGISTIC, wide, "w b").row_inputs["X"]) == 1  # the row's X @ w
+    matrix = plan(SOFTMAX, WIDE_CLASSES, "W c").linear
+    assert (matrix.features, matrix.outputs, matrix.matrix) == (WIDE_D, K, True)
+    assert plan(LOGISTIC, wide, "X w b").linear is None  # X's own gradient: entry by entry
+    assert plan(LOGISTIC, SCALAR_ROWS, "w b").linear is None  # narrow rows
+    twice = {"X": ("n", WIDE_D), "w": (WIDE_D,), "v": (WIDE_D,)}
+    assert plan("mean((X @ w)**2 + X @ v)", twice, "w v").linear is None  # X read twice
+    assert plan("mean((X @ w)**2 + sum(w))", {"X": ("n", WIDE_D), "w": (WIDE_D,)},
+                "w").linear is None  # w read twice
+
+
+@pytest.mark.parametrize("count", [1, fused_ir.WIDE_BLOCK + 3, fused_ir.CHUNK + 29])
+def test_softmax_over_wide_rows_equals_the_numpy_backend(count, wide_softmax):
+    loss, numpy_path = wide_softmax
+    given = wide_classes(count, seed=count)
+    want = leaves(numpy_path.value_and_grad(**given))
+    for g, w in zip(leaves(loss.value_and_grad(**given)), want, strict=True):
+        assert np.shape(g) == np.shape(w)
+        assert relative(g, w) <= 1e-12
+    assert relative(loss(**given), want[0]) <= 1e-12
+    only_c = graphc.compile(SOFTMAX, shapes=WIDE_CLASSES, wrt="c", backend="llvm")
+    assert relative(only_c.grad(**given)[0], want[2]) <= 1e-12
+
+
+def test_softmax_over_wide_rows_gives_the_same_bits_on_one_and_two_threads(wide_softmax,
+                                                                           monkeypatch):
+    loss, numpy_path = wide_softmax
+    monkeypatch.setattr(fused, "MIN_ROWS", fused_ir.CHUNK)  # two threads on small data
+    given = wide_classes(3 * fused_ir.CHUNK + 5, seed=4)
+    one, two = (on_threads(n, lambda: leaves(loss.value_and_grad(**given))) for n in (1, 2))
+    for a, b, w in zip(one, two, leaves(numpy_path.value_and_grad(**given)), strict=True):
+        assert np.array_equal(a, b)
+        assert relative(a, w) <= 1e-12
+
+
+def test_softmax_over_wide_rows_in_dask_chunks(wide_softmax):
+    da = pytest.importorskip("dask.array")
+    import dask
+
+    loss, numpy_path = wide_softmax
+    given = wide_classes(1001, seed=6)
+    lazy = dict(given, X=da.from_array(given["X"], chunks=(300, WIDE_D)),
+                Y=da.from_array(given["Y"], chunks=(300, K)))
+    before = scale.chunk_runs()["llvm"]
+    got = dask.compute(*leaves(loss.value_and_grad(**lazy)), scheduler="synchronous")
+    assert scale.chunk_runs()["llvm"] - before == 4
+    for g, w in zip(got, leaves(numpy_path.value_and_grad(**given)), strict=True):
+        assert relative(g, w) <= 1e-12
+
+
+def test_a_wide_row_outside_the_domain_gives_the_numpy_backends_error(wide_softmax):
+    given = wide_classes(50, seed=8)
+    given["X"][17, WIDE_D - 1] = np.inf
+    raising = graphc.compile(SOFTMAX, shapes=WIDE_CLASSES, wrt="W c", on_domain_error="raise")
+    with pytest.raises(graphc.DomainError) as numpy_error:
+        raising.value_and_grad(**given)
+    with pytest.raises(graphc.DomainError) as llvm_error:
+        raising.using("llvm").value_and_grad(**given)
+    assert str(llvm_error.value) == str(numpy_error.value)
 
 
 def test_the_kernel_flags_every_value_that_is_not_finite():

@@ -175,7 +175,7 @@ def code(fn, kind: str, sizes: dict) -> FusedCode:
     value_only = kind == "value"
     made = kept.get((value_only, sized))
     if made is None:
-        plan = fused_rows.row_plan(fn, {**bound, batch: 1})
+        plan = fused_rows.row_plan(fn, {**bound, batch: 1}, fused_ir.WIDE + 1)
         text = fused_ir.build(plan, fn, record.LLVM, value_only,
                               fn.on_domain_error == "raise")
         made = kept[(value_only, sized)] = (text, plan.how, plan.per_row,
