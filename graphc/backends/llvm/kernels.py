@@ -15,9 +15,9 @@ or of overlapping outputs, however many arguments and outputs there are. With th
 (``vector``) the loop is asked to vectorize four points at a time, the width of the library's
 vector forms (:data:`graphc.backends.llvm.mathlib.WIDTH`), so each of its calls becomes one call
 of a vector function, and to interleave :data:`INTERLEAVE` such groups; with many outputs
-(:data:`STAGED_OUTPUTS`), the loop writes the tile's outputs to a buffer on the stack, a row of the tile's points per output, and :func:`copy_rows`
-then copies each row to ``out``, whole cache lines as non-temporal stores where ``out`` allows
-it (:func:`aligned`; a batch call's outputs always do:
+(:data:`STAGED_OUTPUTS`), the loop writes the tile's outputs to a buffer on the stack, a row of
+the tile's points per output, and :func:`copy_rows` then copies each row to ``out``, whole cache
+lines as non-temporal stores where ``out`` allows it (:func:`aligned`; a batch call's outputs always do:
 :func:`graphc.backends.llvm.code.output_rows`). A kernel's outputs are written once and read
 later, by then long out of the caches: an ordinary store would first read each line from
 memory, a non-temporal one does not, which leaves a call on many points less memory traffic to wait for.
