@@ -3,6 +3,7 @@
     python -m benchmarks.fused_row_cost                 # 2 000 000 rows of 8 and of 32 features
     python -m benchmarks.fused_row_cost --rows 100000   # quicker
     python -m benchmarks.fused_row_cost --threads       # 8 features on 1 and 2 threads
+    python -m benchmarks.fused_row_cost --networks      # the tanh and sigmoid networks
 
 For each feature count: the exponentials, logarithms, divisions and additions in the loop over
 a block's rows of the fused kernel after LLVM's O3 (:func:`vector_loop_counts`), then the
@@ -17,6 +18,10 @@ how long the first thread to finish waits for the other (the last range's end on
 Equal CPU time for 1 and 2 threads and a wait short beside the call mean the threads run in
 parallel at no extra cost; the wall time then depends on how much of the two cores the
 machine's other work leaves.
+
+``--networks`` instead counts and times the lecture's networks of ``bench_fused`` (16 tanh or
+sigmoid hidden units, 500 000 rows unless ``--rows`` says otherwise): the math library's calls
+per four rows and the kernel's CPU time on one thread, the least of the rounds.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import time
 import numpy as np
 
 import graphc
-from graphc.backends.llvm import engine, fused, threads
+from graphc.backends.llvm import engine, fused, fused_ir, threads
 
 LOSS = "z = X @ w + b; mean(-(y*log(sigmoid(z)) + (1 - y)*log(1 - sigmoid(z))))"
 
@@ -42,10 +47,11 @@ MARKERS = {"exp": "0x3FF71547652B82FE", "log or log1p": "0x10000000000000"}
 
 
 def vector_loop_counts(text: str) -> collections.Counter:
-    """Per iteration (four rows) of the optimized kernel's vector loop (its block with the most
-    ``<4 x double>`` values): the math library's exp and log1p, called (``@graphc_exp_v4``) or
-    inlined (counted by :data:`MARKERS`), and every ``fdiv`` and ``fadd``, the inlined
-    functions' own included (log1p divides twice)."""
+    """Per iteration of the optimized kernel's vector loop (its block with the most
+    ``<4 x double>`` values; ``fused_ir.INTERLEAVE`` groups of four rows): the math library's
+    exp and log1p, called (``@graphc_exp_v4``) or inlined (counted by :data:`MARKERS`), its
+    tanh and tanh_split (called), and every ``fdiv`` and ``fadd`` in the loop, the inlined
+    functions' own included (log1p divides twice), a called function's not."""
     module = engine.parse(text)
     engine.optimize(module, engine.target_machine(3), 3)
     kernel = str(module).split("@fused(", 1)[1].split("\n}\n", 1)[0]
@@ -54,6 +60,8 @@ def vector_loop_counts(text: str) -> collections.Counter:
     counts["exp"] = loop.count("@graphc_exp_v4(") + loop.count(MARKERS["exp"])
     counts["log or log1p"] = (loop.count("@graphc_log1p_v4(") + loop.count("@graphc_log_v4(")
                               + loop.count(MARKERS["log or log1p"]))
+    counts["tanh"] = loop.count("@graphc_tanh_v4(")
+    counts["tanh_split"] = loop.count("@graphc_tanh_split_v4(")
     counts["fdiv"] = loop.count("fdiv <4 x double>")
     counts["fadd"] = loop.count("fadd <4 x double>")
     return counts
@@ -109,13 +117,39 @@ def thread_timing(rows: int, rounds: int) -> None:
         print(f"{rows} x 8, {name}: wall {wall:.1f} ms, CPU {cpu:.1f} ms{waited}")
 
 
+def networks(rows: int, rounds: int) -> None:
+    """The tanh and sigmoid networks of ``bench_fused`` on one thread (module docstring)."""
+    from benchmarks.bench_fused import network_case
+
+    for activation in ("tanh", "sigmoid"):
+        case = network_case(rows, activation, 3)
+        f = graphc.compile(case.formula, shapes=case.shapes, wrt=" ".join(case.wrt),
+                           backend="llvm")
+        arguments = {**case.data, **case.params}
+        f.value_and_grad(**arguments)
+        counts = vector_loop_counts(fused.code(f, "value_and_grad", {}).made.text)
+        kernel = cpu_ms(lambda: f.value_and_grad(**arguments), rounds)
+        listed = ", ".join(f"{name} {count}" for name, count in counts.items())
+        print(f"{case.name}: per {4 * fused_ir.INTERLEAVE} rows {listed}; fused {kernel:.1f} "
+              "ms CPU on one thread")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--threads", action="store_true",
                         help="time 8 features on 1 and 2 threads, wall and CPU")
+    parser.add_argument("--networks", action="store_true",
+                        help="the tanh and sigmoid networks on one thread")
     args = parser.parse_args()
+    if args.networks:
+        threads.set_count(1)
+        print(f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} before")
+        networks(500_000 if args.rows == parser.get_default("rows") else args.rows, args.rounds)
+        print(f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} after")
+        threads.set_count(None)
+        return
     if args.threads:
         print(f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} before")
         thread_timing(args.rows, args.rounds)
@@ -137,7 +171,7 @@ def main() -> None:
         kernel = cpu_ms(lambda: f.value_and_grad(X=X, y=y, w=w, b=b), args.rounds)
         read = cpu_ms(lambda: X @ w, args.rounds)
         listed = ", ".join(f"{name} {count}" for name, count in counts.items())
-        print(f"{args.rows} x {features}: per 4 rows {listed}; fused {kernel:.1f} ms, "
+        print(f"{args.rows} x {features}: per {4 * fused_ir.INTERLEAVE} rows {listed}; fused {kernel:.1f} ms, "
               f"X @ w {read:.1f} ms, ratio {kernel / read:.2f}")
     print(f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} after")
 

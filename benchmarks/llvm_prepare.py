@@ -7,7 +7,7 @@ Each repeat is the peer harness's pair of fresh processes (:mod:`benchmarks.syst
 and ``graphc_llvm``): after the backend's start-up on a formula of its own, **cold** compiles
 the case into an empty cache folder, then **warm** loads it from that folder and times graphc's
 Python backend on the same formula. Prepare is ``graphc.compile(...)`` and the first
-``f.value_and_grad(*floats)``, as the harness times it; beside its wall clock this prints its
+``f.value_and_grad(*floats)``, after ``gc.collect()``, as the harness times it; beside its wall clock this prints its
 CPU time (``time.process_time``), which a shared machine disturbs far less: the harness's one
 sample of a few milliseconds moves by several times at a load average of 5 to 10. With
 ``--numba``, numba's cold prepare is timed the same way (its start-up excluded, as in the
@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 _CHILD = r"""
-import json, os, sys, tempfile, time
+import gc, json, os, sys, tempfile, time
 job = json.loads(sys.argv[1])
 import graphc
 from benchmarks import cases
@@ -41,6 +41,7 @@ name, _, sizes = job["case"].partition("(")
 case = getattr(cases, name)(*[int(n) for n in sizes.rstrip(")").split(",") if n.strip()])
 times = {}
 for label, chosen in [("", {"backend": job["backend"]})] + ([("python ", {})] if job["python"] else []):
+    gc.collect()
     wall, cpu = time.perf_counter(), time.process_time()
     graphc.compile(case.text, variables=case.variables, **chosen).value_and_grad(*case.point)
     times[label + "wall"] = time.perf_counter() - wall

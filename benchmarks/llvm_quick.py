@@ -3,6 +3,7 @@
     python -m benchmarks.llvm_quick            # add --numba to time numba too
     python -m benchmarks.llvm_quick --stages   # CPU time of each compile stage
     python -m benchmarks.llvm_quick --stages --cases "wide(2000);wide(20000)" --repeat 1 --batch
+    python -m benchmarks.llvm_quick --calls --cases "quiz;mlp(16)" --scalar-level 1
 
 Prints, for value_and_grad: the cold compile of the scalar entry (an empty cache folder) in
 ms and ms per operation on three formulas, the scalar call and the packed entry's call in µs on
@@ -52,8 +53,13 @@ def stages(argv: list[str]) -> None:
     code generator), best of ``--repeat`` (3), on the cases of ``--cases`` (default quiz,
     mlp(64), wide(1000)); ``--batch`` compiles the batch kernel's module instead. With
     ``--scalar-part N`` the long bodies' parts hold N operations, with ``--part N`` a body is
-    long past N operations, with ``--kernel-part N`` a long kernel's parts hold N."""
+    long past N operations, with ``--kernel-part N`` a long kernel's parts hold N, with
+    ``--scalar-level N`` every scalar module compiles at level N (LLVM's code generator at that
+    level; graphc's choice is ``code.scalar_level``)."""
     from graphc.backends.llvm import code, engine, parts
+
+    if "--scalar-level" in argv:
+        code.SCALAR_LEVEL = code.MANY_INPUTS_LEVEL = int(argv[argv.index("--scalar-level") + 1])
 
     for option, name in (("--scalar-part", "SCALAR_PART"), ("--part", "PART"),
                          ("--kernel-part", "KERNEL_PART")):
@@ -93,9 +99,38 @@ def stages(argv: list[str]) -> None:
               + f"  total {total:7.3f} s, {total / ops * 1e3:.4f} ms per operation", flush=True)
 
 
+def calls(argv: list[str]) -> None:
+    """The cold prepare (``graphc.compile`` and the first call, CPU) and the scalar call
+    ``f.value_and_grad(*floats)`` (best of 7 x 2000) of each case of ``--cases`` (default quiz,
+    wide(20), mlp(16)), every scalar module at ``--scalar-level`` where given (else graphc's
+    choice, ``code.scalar_level``)."""
+    from graphc.backends.llvm import code
+
+    if "--scalar-level" in argv:
+        code.SCALAR_LEVEL = code.MANY_INPUTS_LEVEL = int(argv[argv.index("--scalar-level") + 1])
+    names = argv[argv.index("--cases") + 1].split(";") if "--cases" in argv else [
+        "quiz", "wide(20)", "mlp(16)"]
+    start = _case("quiz")  # the shared CPython entry of two variables, compiled before timing
+    graphc.compile(start.text, variables=start.variables, backend="llvm").value_and_grad(
+        *start.point)
+    print(f"scalar code at level {code.SCALAR_LEVEL} ({code.MANY_INPUTS_LEVEL} past "
+          f"{code.MANY_INPUTS} variables): cold prepare (CPU) and value_and_grad call")
+    for case in map(_case, names):
+        began = time.process_time()
+        f = graphc.compile(case.text, variables=case.variables, backend="llvm", limits=_ROOMY)
+        f.value_and_grad(*case.point)
+        prepare = time.process_time() - began
+        point, call = case.point, f.value_and_grad
+        best = min(timeit.repeat(lambda: call(*point), number=2000, repeat=7)) / 2000
+        print(f"  {case.name:12s} {f.op_count('value_and_grad'):7d} ops  prepare "
+              f"{prepare * 1e3:8.2f} ms  call {best * 1e6:7.3f} us", flush=True)
+
+
 def main(argv: list[str]) -> None:
     if "--stages" in argv:
         return stages(argv)
+    if "--calls" in argv:
+        return calls(argv)
     backends = ["llvm"] + (["numba"] if "--numba" in argv else [])
     print("cold compile of the scalar value_and_grad (empty cache folder)")
     for label, formula in [("quiz", QUIZ), ("wide(30)", wide(30)), ("wide(300)", wide(300))]:

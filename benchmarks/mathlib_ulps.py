@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from graphc.backends.llvm.mathlib import FUNCTIONS
+from graphc.backends.llvm.mathlib import OF_THE_C_LIBRARY
 from graphc.backends.llvm.mathlib_check import compile_loops, reference, sample_points, ulps
 
 _NUMPY = {"exp": np.exp, "log": np.log, "tanh": np.tanh, "sin": np.sin, "pow": np.power}
@@ -31,8 +31,9 @@ _THROUGHPUT_INPUTS = {"exp": (-700.0, 700.0), "log": (1e-300, 1e300), "tanh": (-
                       "sin": (-100.0, 100.0)}
 
 
-def accuracy(points: int, fma: bool) -> list[tuple[str, int, float, float, int]]:
-    names = sorted(FUNCTIONS)
+def accuracy(points: int, fma: bool,
+             names: list[str] | None = None) -> list[tuple[str, int, float, float, int]]:
+    names = names or list(OF_THE_C_LIBRARY)
     ours = compile_loops(names, fma=fma)
     libm = compile_loops(names, libm=True)
     rows = []
@@ -87,6 +88,7 @@ def main() -> None:
     parser.add_argument("--no-fma", action="store_true")
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--skip-accuracy", action="store_true")
+    parser.add_argument("--functions", help="the accuracy of these only (comma-separated)")
     options = parser.parse_args()
     import llvmlite.binding as llvm
 
@@ -96,7 +98,8 @@ def main() -> None:
     if not options.skip_accuracy:
         print("| function | points | graphc max ulps | C library max ulps | points on the C library |")
         print("|---|---|---|---|---|")
-        for name, count, ours, theirs, slow in accuracy(options.points, fma):
+        names = options.functions.split(",") if options.functions else None
+        for name, count, ours, theirs, slow in accuracy(options.points, fma, names):
             print(f"| {name} | {count} | {ours:.2f} | {theirs:.2f} | {slow} |")
     if options.skip_throughput:
         return

@@ -371,6 +371,24 @@ def test_the_cache_key_covers_the_level_and_the_text():
     assert len(keys) == 4
 
 
+def test_the_scalar_code_of_many_variables_compiles_with_llvms_full_code_generator():
+    from graphc.backends.llvm import code
+
+    few = graphc.compile("x*x + sin(y)", backend="llvm")
+    names = [f"w{i}" for i in range(code.MANY_INPUTS + 4)]
+    many = graphc.compile(" + ".join(f"{i + 1}*{n}**2" for i, n in enumerate(names)),
+                          variables=names, backend="llvm")
+    levels = {code.scalar_level(f._get("value_and_grad", "llvm").module) for f in (few, many)}
+    assert levels == {code.SCALAR_LEVEL, code.MANY_INPUTS_LEVEL}
+    assert code.SCALAR_LEVEL != code.MANY_INPUTS_LEVEL
+    point = [0.5 + i / 8 for i in range(len(names))]
+    value, grad = many.value_and_grad(*point)   # sum (i+1) w_i^2, by hand
+    assert value == pytest.approx(sum((i + 1) * w * w for i, w in enumerate(point)), rel=1e-15)
+    assert grad == pytest.approx([2 * (i + 1) * w for i, w in enumerate(point)], rel=1e-15)
+    value, grad = few.value_and_grad(2.0, 0.5)
+    assert (value, *grad) == pytest.approx((4 + math.sin(0.5), 4.0, math.cos(0.5)), rel=1e-15)
+
+
 # ------------------------------------------------------------------ long programs in parts
 @pytest.mark.parametrize("check_all", [False, True])
 def test_a_program_in_parts_gives_the_same_numbers(monkeypatch, check_all):

@@ -17,7 +17,7 @@ pytest.importorskip("llvmlite")
 
 import graphc  # noqa: E402
 from graphc.backends.dask import scale  # noqa: E402
-from graphc.backends.llvm import fused, fused_ir, threads  # noqa: E402
+from graphc.backends.llvm import fused, fused_ir, fused_rows, threads  # noqa: E402
 
 from numba_reference import leaves, relative  # noqa: E402
 
@@ -117,7 +117,8 @@ def on_threads(count, call):
         threads.set_count(None)
 
 
-def test_one_and_two_threads_give_the_same_bits(compiled):
+def test_one_and_two_threads_give_the_same_bits(compiled, monkeypatch):
+    monkeypatch.setattr("graphc.backends.llvm.fused.MIN_ROWS", threads.MIN_POINTS)  # 2 threads
     fused, numpy_path = compiled["one hidden layer, tanh"]
     given = arguments(fused, data(2 * threads.MIN_POINTS + 1001, seed=3))  # 2 threads split it
     one, two = (on_threads(n, lambda: leaves(fused.value_and_grad(**given)))
@@ -248,6 +249,7 @@ def test_threads_take_a_rounds_chunks_in_contiguous_ranges():
 def test_two_threads_taking_ranges_in_any_order_give_the_same_bits(compiled, monkeypatch):
     loss, numpy_path = compiled["logistic"]
     given = arguments(loss, data(8 * threads.MIN_POINTS + 333, seed=5))  # eight ranges
+    monkeypatch.setattr(fused, "MIN_ROWS", threads.MIN_POINTS)  # small data, 2 threads
     taken = []
     share = fused._share
     monkeypatch.setattr(fused, "_share", lambda part, ranges, count: share(
@@ -265,11 +267,166 @@ def test_chunk_sums_in_rounds_keep_the_bits_of_any_thread_count(compiled, monkey
     given = arguments(loss, data(5 * fused_ir.CHUNK + 77, seed=11))  # six chunks
     sums = 1 + D * H1 + 2 * H1 + 1  # the loss and its gradient's entries
     monkeypatch.setattr(fused, "PARTIALS", 4 * sums)  # rounds of four chunks, then two
+    monkeypatch.setattr(fused, "MIN_ROWS", fused_ir.CHUNK)  # two threads in each round
     one, two = (on_threads(n, lambda: leaves(loss.value_and_grad(**given)))
                 for n in (1, 2))
     for a, b, w in zip(one, two, leaves(numpy_path.value_and_grad(**given)), strict=True):
         assert np.array_equal(a, b)
         assert relative(a, w) <= 1e-12
+
+
+def test_a_call_runs_on_two_threads_from_twice_min_rows(compiled, monkeypatch):
+    loss, _ = compiled["logistic"]
+    counts = []
+    share = fused._share
+    monkeypatch.setattr(fused, "_share", lambda part, ranges, count: share(
+        part, ranges, counts.append(count) or count))
+    for rows in (2 * fused.MIN_ROWS - 1, 2 * fused.MIN_ROWS):
+        on_threads(2, lambda: loss.value_and_grad(**arguments(loss, data(rows, seed=2))))
+    assert counts == [1, 2]
+
+
+@pytest.fixture(scope="module")
+def wide_logistic():
+    """Logistic regression over rows wider than WIDE (a 4 x 4 part and a rest), on llvm."""
+    wide = fused_ir.WIDE + 5
+    return graphc.compile(LOGISTIC, shapes={"X": ("n", wide), "y": ("n",), "w": (wide,)},
+                          wrt="w b", backend="llvm"), wide
+
+
+def logistic_by_numpy(X, y, w, b):
+    s = 1 / (1 + np.exp(-(X @ w + b)))
+    return np.mean(-(y * np.log(s) + (1 - y) * np.log(1 - s))), X.T @ (s - y) / len(y), \
+        np.mean(s - y)
+
+
+def test_wide_rows_run_in_shorter_blocks_than_narrow_rows(wide_logistic, compiled):
+    loss, _ = wide_logistic
+    narrow, _ = compiled["logistic"]
+    assert fused.code(loss, "value_and_grad", {}).made.block == fused_ir.WIDE_BLOCK
+    assert fused.code(narrow, "value_and_grad", {}).made.block == fused_ir.BLOCK
+    assert fused_ir.WIDE_BLOCK < fused_ir.BLOCK
+
+
+@pytest.mark.parametrize("count", [1, fused_ir.WIDE_BLOCK - 1, fused_ir.WIDE_BLOCK,
+                                   fused_ir.WIDE_BLOCK + 1, 5 * fused_ir.WIDE_BLOCK + 7,
+                                   fused_ir.CHUNK + 19])
+def test_wide_rows_on_uneven_row_counts(count, wide_logistic):
+    loss, wide = wide_logistic
+    rng = np.random.default_rng(count)
+    X, w = rng.standard_normal((count, wide)), 0.3 * rng.standard_normal(wide)
+    y = (rng.random(count) < 0.5).astype(float)
+    value, (grad_w, grad_b) = loss.value_and_grad(X=X, y=y, w=w, b=0.2)
+    want = logistic_by_numpy(X, y, w, 0.2)
+    for got, expected in zip((value, grad_w, grad_b), want, strict=True):
+        assert relative(got, expected) <= 1e-12
+
+
+def test_wide_rows_give_the_same_bits_on_one_and_two_threads(wide_logistic, monkeypatch):
+    loss, wide = wide_logistic
+    monkeypatch.setattr(fused, "MIN_ROWS", fused_ir.CHUNK)  # two threads on small data
+    rng = np.random.default_rng(9)
+    count = 3 * fused_ir.CHUNK + 37
+    X, w = rng.standard_normal((count, wide)), 0.3 * rng.standard_normal(wide)
+    y = (rng.random(count) < 0.5).astype(float)
+    counts = []
+    share = fused._share
+    monkeypatch.setattr(fused, "_share", lambda part, ranges, n: share(
+        part, ranges, counts.append(n) or n))
+    one, two = (on_threads(n, lambda: leaves(loss.value_and_grad(X=X, y=y, w=w, b=-0.3)))
+                for n in (1, 2))
+    assert counts == [1, 2]
+    for a, b, want in zip(one, two, logistic_by_numpy(X, y, w, -0.3), strict=True):
+        assert np.array_equal(a, b)
+        assert relative(a, want) <= 1e-12
+
+
+WIDE_D = fused_ir.WIDE + 5  # wide rows: four entries at a time, then a rest of one
+WIDE_CLASSES = {"X": ("n", WIDE_D), "Y": ("n", K), "W": (WIDE_D, K), "c": (K,)}
+SOFTMAX = "mean(-sum(Y * log_softmax(X @ W + c, 1), 1))"
+
+
+def wide_classes(rows: int, seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    return {"X": rng.standard_normal((rows, WIDE_D)), "Y": np.eye(K)[rng.integers(0, K, rows)],
+            "W": 0.4 * rng.standard_normal((WIDE_D, K)), "c": rng.standard_normal(K)}
+
+
+@pytest.fixture(scope="module")
+def wide_softmax():
+    """Softmax regression over wide rows on llvm (W's gradient by the linear input's sums)
+    and on the numpy backend."""
+    return (graphc.compile(SOFTMAX, shapes=WIDE_CLASSES, wrt="W c", backend="llvm"),
+            graphc.compile(SOFTMAX, shapes=WIDE_CLASSES, wrt="W c"))
+
+
+def test_a_wide_input_read_only_through_a_product_enters_the_row_by_it():
+    def plan(formula, shapes, wrt):
+        f = graphc.compile(formula, shapes=shapes, wrt=wrt, backend="llvm")
+        return fused_rows.row_plan(f, {"n": 1}, fused_ir.WIDE + 1)
+
+    wide = {"X": ("n", WIDE_D), "y": ("n",), "w": (WIDE_D,)}
+    found = plan(LOGISTIC, wide, "w b").linear
+    assert (found.x, found.w, found.features, found.outputs) == ("X", "w", WIDE_D, 1)
+    assert len(plan(LOGISTIC, wide, "w b").row_inputs["X"]) == 1  # the row's X @ w
+    matrix = plan(SOFTMAX, WIDE_CLASSES, "W c").linear
+    assert (matrix.features, matrix.outputs, matrix.matrix) == (WIDE_D, K, True)
+    assert plan(LOGISTIC, wide, "X w b").linear is None  # X's own gradient: entry by entry
+    assert plan(LOGISTIC, SCALAR_ROWS, "w b").linear is None  # narrow rows
+    twice = {"X": ("n", WIDE_D), "w": (WIDE_D,), "v": (WIDE_D,)}
+    assert plan("mean((X @ w)**2 + X @ v)", twice, "w v").linear is None  # X read twice
+    assert plan("mean((X @ w)**2 + sum(w))", {"X": ("n", WIDE_D), "w": (WIDE_D,)},
+                "w").linear is None  # w read twice
+
+
+@pytest.mark.parametrize("count", [1, fused_ir.WIDE_BLOCK + 3, fused_ir.CHUNK + 29])
+def test_softmax_over_wide_rows_equals_the_numpy_backend(count, wide_softmax):
+    loss, numpy_path = wide_softmax
+    given = wide_classes(count, seed=count)
+    want = leaves(numpy_path.value_and_grad(**given))
+    for g, w in zip(leaves(loss.value_and_grad(**given)), want, strict=True):
+        assert np.shape(g) == np.shape(w)
+        assert relative(g, w) <= 1e-12
+    assert relative(loss(**given), want[0]) <= 1e-12
+    only_c = graphc.compile(SOFTMAX, shapes=WIDE_CLASSES, wrt="c", backend="llvm")
+    assert relative(only_c.grad(**given)[0], want[2]) <= 1e-12
+
+
+def test_softmax_over_wide_rows_gives_the_same_bits_on_one_and_two_threads(wide_softmax,
+                                                                           monkeypatch):
+    loss, numpy_path = wide_softmax
+    monkeypatch.setattr(fused, "MIN_ROWS", fused_ir.CHUNK)  # two threads on small data
+    given = wide_classes(3 * fused_ir.CHUNK + 5, seed=4)
+    one, two = (on_threads(n, lambda: leaves(loss.value_and_grad(**given))) for n in (1, 2))
+    for a, b, w in zip(one, two, leaves(numpy_path.value_and_grad(**given)), strict=True):
+        assert np.array_equal(a, b)
+        assert relative(a, w) <= 1e-12
+
+
+def test_softmax_over_wide_rows_in_dask_chunks(wide_softmax):
+    da = pytest.importorskip("dask.array")
+    import dask
+
+    loss, numpy_path = wide_softmax
+    given = wide_classes(1001, seed=6)
+    lazy = dict(given, X=da.from_array(given["X"], chunks=(300, WIDE_D)),
+                Y=da.from_array(given["Y"], chunks=(300, K)))
+    before = scale.chunk_runs()["llvm"]
+    got = dask.compute(*leaves(loss.value_and_grad(**lazy)), scheduler="synchronous")
+    assert scale.chunk_runs()["llvm"] - before == 4
+    for g, w in zip(got, leaves(numpy_path.value_and_grad(**given)), strict=True):
+        assert relative(g, w) <= 1e-12
+
+
+def test_a_wide_row_outside_the_domain_gives_the_numpy_backends_error(wide_softmax):
+    given = wide_classes(50, seed=8)
+    given["X"][17, WIDE_D - 1] = np.inf
+    raising = graphc.compile(SOFTMAX, shapes=WIDE_CLASSES, wrt="W c", on_domain_error="raise")
+    with pytest.raises(graphc.DomainError) as numpy_error:
+        raising.value_and_grad(**given)
+    with pytest.raises(graphc.DomainError) as llvm_error:
+        raising.using("llvm").value_and_grad(**given)
+    assert str(llvm_error.value) == str(numpy_error.value)
 
 
 def test_the_kernel_flags_every_value_that_is_not_finite():
@@ -280,7 +437,7 @@ def test_the_kernel_flags_every_value_that_is_not_finite():
                        wrt="w b", backend="llvm", on_domain_error="raise")
     made = fused.code(f, "value_and_grad", {})
     rng = np.random.default_rng(3)
-    count = fused_ir.BLOCK + 6  # a full block, then four rows and two
+    count = made.made.block + 6  # a full block, then four rows and two
     clean = {"X": rng.standard_normal((count, wide)), "y": (rng.random(count) < 0.5) * 1.0,
              "w": 0.3 * rng.standard_normal(wide), "b": 0.1}
 

@@ -28,7 +28,7 @@ from graphc.backends.llvm.mathlib_check import (  # noqa: E402
     DOMAINS, compile_loops, reference, sample_points, ulps)
 from graphc.errors import GraphcError  # noqa: E402
 
-NAMES = sorted(mathlib.FUNCTIONS)
+NAMES = list(mathlib.OF_THE_C_LIBRARY)
 BOUND = 4.0
 #: The functions batch kernels call on this machine, libmvec's among them, or None where
 #: libmvec is not used here (no glibc 2.35, no AVX2 and FMA, or GRAPHC_LLVM_LIBMVEC=0).
@@ -40,7 +40,8 @@ needs_libmvec = pytest.mark.skipif(
 
 @pytest.fixture(scope="module", params=[True, False], ids=["fma", "no-fma"])
 def loops(request):
-    return compile_loops(NAMES, fma=request.param)
+    """Every function of the library, the helpers of batch code's ops among them."""
+    return compile_loops(mathlib.FUNCTIONS, fma=request.param)
 
 
 @pytest.fixture(scope="module")

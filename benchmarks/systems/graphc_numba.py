@@ -3,7 +3,10 @@
 - **Cold**: a fresh Python process compiles the formula into an empty cache folder
   (``GRAPHC_CACHE_DIR``), after numba's own start-up (import, LLVM, threading layer: paid once
   per process, on a formula of its own in a folder of its own, and reported apart). It times
-  ``graphc.compile(text, backend="numba")`` and the first ``f.value_and_grad(*floats)``.
+  ``graphc.compile(text, backend="numba")`` and the first ``f.value_and_grad(*floats)``, after
+  ``gc.collect()`` as the worker's prepares of every system (:func:`benchmarks.worker.peak_memory`):
+  else the first prepare timed in a fresh process pays for collecting the young objects of the
+  imports and the start-up (a collection of 1 to 1.6 ms, seen inside llvm's warm prepare).
 - **Warm**: a second fresh process does the same with the folder the first one filled: numba
   loads the machine code. That process also times graphc's Python backend on the formula.
 - numba's own dispatcher statistics (``cache_hits``, ``cache_misses`` of the functions in
@@ -20,6 +23,7 @@ timed too (in a case's first round only: later rounds have the kernel in memory)
 from __future__ import annotations
 
 import atexit
+import gc
 import json
 import os
 import shutil
@@ -91,6 +95,7 @@ def _child(job: dict) -> dict:
         try:
             hits, misses = _dispatcher_stats()
             written = _objects_written(job["cache"])
+            gc.collect()  # as the worker does before each system's timed prepare
             start = time.perf_counter()
             f = graphc.compile(text, variables=variables, backend=backend)
             f.value_and_grad(*point)
@@ -103,6 +108,7 @@ def _child(job: dict) -> dict:
                 record.update(hits=now[0] - hits, misses=now[1] - misses)
             record["ops"] = f.op_count("value")
             if item.get("python"):
+                gc.collect()
                 start = time.perf_counter()
                 graphc.compile(text, variables=variables).value_and_grad(*point)
                 record["python_prepare_s"] = time.perf_counter() - start

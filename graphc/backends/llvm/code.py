@@ -30,14 +30,28 @@ _SCALAR = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p)
 _BATCH = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
                           ctypes.c_int64, ctypes.c_int64, ctypes.c_int64)
 #: Batch optimization level (LLVM's O3 pipeline with the loop and SLP vectorizers), and the
-#: scalar code's.
-BATCH_LEVEL, SCALAR_LEVEL = 3, 1
+#: scalar code's: graphc's few passes (``engine.SCALAR_PASSES``) and LLVM's fast code generator
+#: (its fast instruction selector and register allocator), so that compile time per operation
+#: stays about the same from a hundred operations to a million. Its full code generator (level
+#: 1) took 1.6 to 2.7 times as long on programs of two variables (wide(20), wide(100), nest(10),
+#: chain(80)) for calls 2 to 5% faster (docs/llvm.md, "Compiling").
+BATCH_LEVEL, SCALAR_LEVEL = 3, 0
+#: The scalar code's level where the program reads more than :data:`MANY_INPUTS` variables in
+#: one function: with more values live throughout than the machine has registers for doubles
+#: (16 on x86-64), LLVM's full register allocator saves spills: level 0's calls were 20 to 25%
+#: slower on mlp(4) to mlp(64) (21 to 321 variables), for a compile 2.3 to 3.9 times quicker.
+MANY_INPUTS, MANY_INPUTS_LEVEL = 16, 1
 
 
 def scalar_level(module: ModuleText) -> int:
-    """The scalar code's level: :data:`SCALAR_LEVEL`, or for a body in parts (whose functions
-    are ``optnone``) :data:`graphc.backends.llvm.parts.LONG_LEVEL`."""
-    return parts.LONG_LEVEL if parts.in_parts(module.head) else SCALAR_LEVEL
+    """The scalar code's level: :data:`MANY_INPUTS_LEVEL` for a body of one function that
+    reads more than :data:`MANY_INPUTS` variables, else :data:`SCALAR_LEVEL` (a body in parts
+    is ``optnone``: LLVM's fast code generator whatever the level)."""
+    if module.inputs > MANY_INPUTS and not parts.in_parts(module.head):
+        return MANY_INPUTS_LEVEL
+    return SCALAR_LEVEL
+
+
 #: Doubles in a cache line: the rows of a batch call's outputs start on a line.
 LINE = 8
 

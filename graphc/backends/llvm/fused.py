@@ -32,6 +32,11 @@ from graphc.errors import GraphcError
 KINDS = ("value", "grad", "value_and_grad")
 #: The most chunk sums held at once (doubles): the chunks run in rounds of this many sums.
 PARTIALS = 1 << 16
+#: The fewest rows a thread of the fused pass is given: below twice this, one thread runs the
+#: call. Handing half of a call to a second thread cost more than it saved up to 40 000 rows
+#: of 8 features and 20 000 rows of 32 (logistic regression, 2 cores shared, load average 1.5
+#: to 2; docs/fused_speed.md, "Two threads against one").
+MIN_ROWS = 32_768
 _KERNEL = ctypes.CFUNCTYPE(ctypes.c_int64, *[ctypes.c_void_p] * 5, ctypes.c_int64,
                            ctypes.c_int64, ctypes.c_int64, ctypes.c_double)
 
@@ -104,7 +109,7 @@ class FusedCode:
         for first in range(0, chunks, per_round):
             last = min(first + per_round, chunks)
             rows_here = min(n, last * fused_ir.CHUNK) - first * fused_ir.CHUNK
-            count = max(1, min(workers, rows_here // threads.MIN_POINTS, last - first))
+            count = max(1, min(workers, rows_here // MIN_ROWS, last - first))
             base = partials.ctypes.data - first * k * 8  # chunk c's sums at row c - first
 
             def part(t: int, start: int, end: int) -> int:
@@ -170,7 +175,7 @@ def code(fn, kind: str, sizes: dict) -> FusedCode:
     value_only = kind == "value"
     made = kept.get((value_only, sized))
     if made is None:
-        plan = fused_rows.row_plan(fn, {**bound, batch: 1})
+        plan = fused_rows.row_plan(fn, {**bound, batch: 1}, fused_ir.WIDE + 1)
         text = fused_ir.build(plan, fn, record.LLVM, value_only,
                               fn.on_domain_error == "raise")
         made = kept[(value_only, sized)] = (text, plan.how, plan.per_row,

@@ -13,14 +13,20 @@ rows. Row ``i`` of batched variable ``j`` is ``rows[j][i * size_j ...]`` (C orde
 more than :data:`WIDE` entries is first copied, block by block, into columns, four rows at a
 time by a 4 x 4 transpose, :func:`graphc.backends.llvm.fused_emit.transpose`); the
 parameters' entries are read once, from ``params``, and come first among the body's arguments
-(their part of the domain check is then computed once, outside the loop). A chunk is :data:`BLOCK`-row blocks; a
-block's rows run in one loop without a reduction (each row's outputs go to its own slot of
-``scratch``, ``scratch[k * BLOCK + r]``), which LLVM vectorizes with the math library,
+(their part of the domain check is then computed once, outside the loop). A chunk is blocks of
+:func:`block_of` rows (``B``); a block's rows run in one loop without a reduction (each row's
+outputs go to its own slot of ``scratch``, ``scratch[k * B + r]``), which LLVM vectorizes with
+the math library,
 :data:`INTERLEAVE` groups of four rows a step, and whose domain check is
 :mod:`graphc.backends.llvm.fused_checks`'s short chains; then each
-accumulated output's ``BLOCK`` slots are added four lanes at a time (``<4 x double>``, the
+accumulated output's ``B`` slots are added four lanes at a time (``<4 x double>``, the
 empty slots of a short block set to 0) and the lanes in the fixed order ``(0 + 1) + (2 + 3)``,
 and the block's sums are added to the chunk's. Chunk ``c``'s sums go to ``partials[c * K ...]``.
+A batched variable that the loss reads only through its product with a parameter
+(:class:`graphc.backends.llvm.fused_rows.Linear`, rows wider than :data:`WIDE`) is not copied:
+:mod:`graphc.backends.llvm.fused_linear` computes each row's products into the block's columns,
+the row function takes them as its inputs and outputs its gradient with respect to them, and
+the parameter's gradient is summed from those and the rows.
 Every chunk is summed by the same instructions in the same order whichever thread runs it, so
 the caller's sum over chunks in order is the same bits for any thread count. The gradient of
 a batched variable in ``wrt`` is written row by row to ``rowgrads[j]``, divided by ``divisor``
@@ -30,20 +36,26 @@ a batched variable in ``wrt`` is written row by row to ``rowgrads[j]``, divided 
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
-from graphc.backends.llvm import fused_checks
+from graphc.backends.llvm import fused_checks, fused_linear
 from graphc.backends.llvm import module as llvm_module
 from graphc.backends.llvm.fused_emit import Emit, transpose
 from graphc.backends.llvm.fused_rows import RowPlan
 from graphc.backends.naming import Names
 from graphc.backends.scheduling import Program
 
-#: Rows per block (a multiple of 4, the lanes of the block sums) and per chunk.
+#: Rows per block (a multiple of 16, the rows of one step of the vectorized loop: four lanes
+#: times :data:`INTERLEAVE`) and per chunk (a multiple of every block).
 BLOCK = 64
 CHUNK = BLOCK * 32
+#: Rows per block where a batched variable is copied into columns (rows wider than
+#: :data:`WIDE`): the copy reads the data from memory and the loop over rows computes from the
+#: columns, one after the other, so a shorter block alternates them at a finer grain. On
+#: 2 000 000 rows of 32 features, one thread, 16 rows took 15% less CPU time than 64 and 32
+#: rows as much as 16; on 16 features the three were equal (docs/fused_speed.md).
+WIDE_BLOCK = 16
 #: A batched variable with more entries per row than this is first copied, block by block,
 #: into columns (``scratch``), so that the loop over rows reads each entry with a unit step;
 #: LLVM does not vectorize loads of wider rows.
@@ -64,12 +76,54 @@ class FusedText:
     row_sizes: list[int]               # entries per row of each batched variable, in order
     rowgrad_sizes: list[int]           # entries per row of each batched variable in wrt
     param_count: int
+    block: int                         # rows per block (:func:`block_of`)
+    scratch: int                       # doubles of scratch a thread needs
+
+
+@dataclass
+class Kernel:
+    """What the loop around the row function is made of."""
+
+    body: str                          # the row function called: body or body_vector
+    row_sizes: list[int]               # the row function's entries of each batched variable
+    free: int                          # the parameters' entries
+    summed: int                        # row outputs added over the rows (the term first)
+    rowgrad_sizes: list[int]
+    block: int
+    linear: fused_linear.Layout | None
+
+    @property
+    def products(self) -> int:
+        """Doubles of ``w``'s gradient that fused_linear sums (0 without a linear input)."""
+        lay = self.linear
+        return lay.features * lay.outputs if lay is not None and lay.w_slot is not None else 0
+
+    @property
+    def accumulated(self) -> int:
+        return self.summed + self.products
+
+    @property
+    def outputs(self) -> int:
+        """The row function's outputs (a slot of ``block`` doubles each)."""
+        lay = self.linear
+        gradients = lay.outputs if lay is not None and lay.w_slot is not None else 0
+        return self.summed + sum(self.rowgrad_sizes) + gradients
+
+    def columned(self) -> dict[int, int]:
+        """Batched variable -> its entries per row, for those read from columns."""
+        return {j: size for j, size in enumerate(self.row_sizes)
+                if size > WIDE or (self.linear is not None and j == self.linear.index)}
 
     @property
     def scratch(self) -> int:
-        """Doubles of scratch a thread needs."""
-        return (self.accumulated + sum(self.rowgrad_sizes)) * BLOCK + self.accumulated + \
-            sum(size for size in self.row_sizes if size > WIDE) * BLOCK
+        return (self.outputs * self.block + self.accumulated
+                + sum(self.columned().values()) * self.block + self.products)
+
+
+def block_of(row_sizes: list[int], linear=None) -> int:
+    """Rows per block: :data:`WIDE_BLOCK` where some row is copied into columns or has a
+    linear input, else :data:`BLOCK`."""
+    return WIDE_BLOCK if linear is not None or any(size > WIDE for size in row_sizes) else BLOCK
 
 
 def build(plan: RowPlan, fn, record, value_only: bool, check_all: bool) -> FusedText:
@@ -79,12 +133,18 @@ def build(plan: RowPlan, fn, record, value_only: bool, check_all: bool) -> Fused
     gradient = [] if value_only else plan.gradient
     batched_wrt = [] if value_only else [v for v in wrt if v in plan.row_inputs]
     position, free_grads, row_grads = 0, list[int](), list[int]()
+    linear, product_grads, w_slot = plan.linear, list[int](), None
     for name in wrt:
+        if linear is not None and name == linear.w:  # w's gradient: fused_linear's sums
+            product_grads = gradient[position:position + linear.outputs]
+            w_slot = None if value_only else 1 + len(free_grads)
+            position += linear.outputs
+            continue
         size = len(plan.row_inputs.get(name) or plan.free_inputs[name])
         (row_grads if name in plan.row_inputs else free_grads).extend(
             gradient[position:position + size])
         position += size
-    outputs = [plan.term] + free_grads + row_grads
+    outputs = [plan.term] + free_grads + row_grads + product_grads
     # the body's parameters: the others' entries first, then the row's, so that the domain
     # check's sum over them (in this order) starts with terms the same in every row, which LLVM
     # computes once, before the loop over rows
@@ -99,7 +159,7 @@ def build(plan: RowPlan, fn, record, value_only: bool, check_all: bool) -> Fused
     ops = row.count_ops(row.ancestors(outputs))
     made = llvm_module.build(row, program, names, record, ops, check_all,
                              fn.formula)
-    accumulated = 1 + len(free_grads)
+    summed = 1 + len(free_grads)
     row_sizes = [len(v) for v in plan.row_inputs.values()]
     rowgrad_sizes = [len(plan.row_inputs[v]) for v in batched_wrt]
     body = "body_vector" if "@body_vector(" in made.kernel else "body"
@@ -107,10 +167,25 @@ def build(plan: RowPlan, fn, record, value_only: bool, check_all: bool) -> Fused
     module = made.head + "\n" + _without_batch_kernel(made.kernel, made.batch)
     module = fused_checks.rewrite(module, _invariant(module, free))
     numbered = [int(n) for n in re.findall(r"^!(\d+) =", module, re.MULTILINE)]
-    loop = _kernel(body, row_sizes, free, accumulated, rowgrad_sizes, "_fast(" in made.kernel,
-                   max(numbered, default=-1) + 1)
+    lay = None
+    if linear is not None:
+        offset = 0
+        for name, entries in plan.free_inputs.items():
+            if name == linear.w:
+                break
+            offset += len(entries)
+        lay = fused_linear.Layout(list(plan.row_inputs).index(linear.x), linear.features,
+                                  linear.outputs, linear.matrix, offset, w_slot,
+                                  summed + sum(rowgrad_sizes))
+    block = block_of(row_sizes, lay)
+    kernel = Kernel(body, row_sizes, free, summed, rowgrad_sizes, block, lay)
+    loop = _kernel(kernel, "_fast(" in made.kernel, max(numbered, default=-1) + 1)
+    module += "".join(f"\n{line}" for key, line in fused_linear.DECLARATIONS.items()
+                      if lay is not None and not re.search(rf"^declare .*{re.escape(key)}",
+                                                           module, re.MULTILINE))
     text = module + "\n" + "\n".join(loop) + "\n"
-    return FusedText(text, accumulated, row_sizes, rowgrad_sizes, free)
+    return FusedText(text, kernel.accumulated, row_sizes, rowgrad_sizes, free, block,
+                     kernel.scratch)
 
 
 def _invariant(text: str, free: int) -> set[str]:
@@ -132,7 +207,7 @@ def _without_batch_kernel(kernel: str, name: str) -> str:
 
 
 def _row(e: Emit, first_row: str, r: str, data: list[str], row_sizes: list[int],
-         columns: dict) -> list[str]:
+         columns: dict, block: int) -> list[str]:
     """The arguments of row ``r`` of the block: each batched variable's entries, read from
     the data or, for wide rows, from the block's columns."""
     args = []
@@ -141,33 +216,35 @@ def _row(e: Emit, first_row: str, r: str, data: list[str], row_sizes: list[int],
         start = e(f"mul i64 {base}, {size}")
         for col in range(size):
             if j in columns:
-                where = e.at(columns[j], e(f"add i64 {r}, {col * BLOCK}"))
+                where = e.at(columns[j], e(f"add i64 {r}, {col * block}"))
             else:
                 where = e.at(data[j], e(f"add i64 {start}, {col}"))
             args.append("double " + e(f"load double, ptr {where}"))
     return args
 
 
-def _kernel(body: str, row_sizes: list[int], free: int, accumulated: int,
-            rowgrad_sizes: list[int], ranged: bool, metadata: int) -> list[str]:
+def _kernel(kernel: Kernel, ranged: bool, metadata: int) -> list[str]:
     """The lines of ``@fused`` (see the module docstring); ``metadata``: the first metadata
     number the module leaves free."""
+    body, row_sizes, block, lay = kernel.body, kernel.row_sizes, kernel.block, kernel.linear
+    accumulated, summed, rowgrad_sizes = kernel.accumulated, kernel.summed, kernel.rowgrad_sizes
     e = Emit()
     e.lines += [f"define i64 @{NAME}(ptr noalias nocapture readonly %.rows, "
                 "ptr noalias nocapture readonly %.params, ptr noalias nocapture %.partials, "
                 "ptr noalias nocapture readonly %.rowgrads, ptr noalias nocapture %.scratch, "
                 "i64 %.n, i64 %.first, i64 %.last, double %.divisor) nounwind {", "entry:"]
-    total_outputs = accumulated + sum(rowgrad_sizes)
+    total_outputs = kernel.outputs
     data = [e(f"load ptr, ptr {e.at('%.rows', str(j), 'ptr')}") for j in range(len(row_sizes))]
     grads = [e(f"load ptr, ptr {e.at('%.rowgrads', str(j), 'ptr')}")
              for j in range(len(rowgrad_sizes))]
-    params = [e(f"load double, ptr {e.at('%.params', str(k))}") for k in range(free)]
-    acc = e.at("%.scratch", str(total_outputs * BLOCK))
-    columns, start = {}, total_outputs * BLOCK + accumulated
-    for j, size in enumerate(row_sizes):
-        if size > WIDE:
-            columns[j] = e.at("%.scratch", str(start))
-            start += size * BLOCK
+    params = [e(f"load double, ptr {e.at('%.params', str(k))}") for k in range(kernel.free)]
+    acc = e.at("%.scratch", str(total_outputs * block))
+    columns, start = {}, total_outputs * block + accumulated
+    for j, size in kernel.columned().items():
+        columns[j] = e.at("%.scratch", str(start))
+        start += size * block
+    wsum = e.at("%.scratch", str(start))
+    w = fused_linear.weights(e, params, lay) if lay is not None else []
     seen = e("alloca i64")
     e.put(f"store i64 0, ptr {seen}")
     # chunks
@@ -175,26 +252,32 @@ def _kernel(body: str, row_sizes: list[int], free: int, accumulated: int,
     c = e.loop("chunk", "%.first", "%.last")
     for k in range(accumulated):
         e.put(f"store double 0.0, ptr {e.at(acc, str(k))}")
+    if kernel.products and lay is not None:
+        fused_linear.clear(e, lay, wsum)
     chunk_start = e(f"mul i64 {c}, {CHUNK}")
     chunk_end_raw = e(f"add i64 {chunk_start}, {CHUNK}")
     chunk_end = e(f"call i64 @llvm.smin.i64(i64 {chunk_end_raw}, i64 %.n)")
     e.pre("block")
-    b = e.loop("block", "0", str(CHUNK // BLOCK))
-    offset = e(f"mul i64 {b}, {BLOCK}")
+    b = e.loop("block", "0", str(CHUNK // block))
+    offset = e(f"mul i64 {b}, {block}")
     first_row = e(f"add i64 {chunk_start}, {offset}")
     live = e(f"icmp slt i64 {first_row}, {chunk_end}")
     e.put(f"br i1 {live}, label %live, label %block_latch")
     e.put("live:")
     remaining = e(f"sub i64 {chunk_end}, {first_row}")
-    count = e(f"call i64 @llvm.smin.i64(i64 {remaining}, i64 {BLOCK})")
-    for j, where_to in columns.items():  # wide rows into columns
-        transpose(e, data[j], where_to, first_row, count, row_sizes[j], BLOCK, j)
+    count = e(f"call i64 @llvm.smin.i64(i64 {remaining}, i64 {block})")
+    for j, where_to in columns.items():  # wide rows into columns; a linear input's products
+        if lay is not None and j == lay.index:
+            fused_linear.products(e, lay, data[j], where_to, first_row, count, w, block)
+        else:
+            transpose(e, data[j], where_to, first_row, count, row_sizes[j], block, j)
     # the block's rows: no reduction across rows, so LLVM vectorizes this loop
     e.pre("rows")
     r = e.loop("rows", "0", count)
-    args = [f"double {p}" for p in params] + _row(e, first_row, r, data, row_sizes, columns)
+    args = [f"double {p}" for p in params] + _row(e, first_row, r, data, row_sizes, columns,
+                                                   block)
     slot = e.at("%.scratch", r)
-    flag = e(f"call i32 @{body}({', '.join(args + [f'ptr {slot}', f'i64 {BLOCK}'])})")
+    flag = e(f"call i32 @{body}({', '.join(args + [f'ptr {slot}', f'i64 {block}'])})")
     wide = e(f"zext i32 {flag} to i64")
     before = e(f"load i64, ptr {seen}")
     merged = e(f"or i64 {before}, {wide}")
@@ -207,9 +290,10 @@ def _kernel(body: str, row_sizes: list[int], free: int, accumulated: int,
         e.put(f"br i1 {slow}, label %fix_pre, label %fix_done")
         e.put("fix_pre:")
         f = e.loop("fix", "0", count)
-        again = [f"double {p}" for p in params] + _row(e, first_row, f, data, row_sizes, columns)
+        again = [f"double {p}" for p in params] + _row(e, first_row, f, data, row_sizes,
+                                                        columns, block)
         fslot = e.at("%.scratch", f)
-        tail = [f"ptr {fslot}", f"i64 {BLOCK}"]
+        tail = [f"ptr {fslot}", f"i64 {block}"]
         fflag = e(f"call i32 @body_vector({', '.join(again + tail)})")
         fbit = e(f"and i32 {fflag}, 2")
         needs = e(f"icmp ne i32 {fbit}, 0")
@@ -220,35 +304,37 @@ def _kernel(body: str, row_sizes: list[int], free: int, accumulated: int,
         kept = e(f"and i64 {state}, 1")
         e.put(f"store i64 {kept}, ptr {seen}")
     # empty slots of a short block add 0
-    short = e(f"icmp slt i64 {count}, {BLOCK}")
+    short = e(f"icmp slt i64 {count}, {block}")
     e.put(f"br i1 {short}, label %pad_pre, label %pad_done")
     e.put("pad_pre:")
-    p = e.loop("pad", count, str(BLOCK))
-    for k in range(accumulated):
-        at = e(f"add i64 {p}, {k * BLOCK}")
+    p = e.loop("pad", count, str(block))
+    for k in range(summed):
+        at = e(f"add i64 {p}, {k * block}")
         e.put(f"store double 0.0, ptr {e.at('%.scratch', at)}")
-    e.close("pad", p, str(BLOCK))
+    e.close("pad", p, str(block))
     if rowgrad_sizes:  # the batched variables' gradients, row by row
         e.pre("copy")
         q = e.loop("copy", "0", count)
         qi = e(f"add i64 {first_row}, {q}")
-        slot_of = accumulated
+        slot_of = summed
         for j, size in enumerate(rowgrad_sizes):
             base = e(f"mul i64 {qi}, {size}")
             for col in range(size):
-                at = e(f"add i64 {q}, {slot_of * BLOCK}")
+                at = e(f"add i64 {q}, {slot_of * block}")
                 got = e(f"load double, ptr {e.at('%.scratch', at)}")
                 scaled = e(f"fdiv double {got}, %.divisor")
                 to = e(f"add i64 {base}, {col}")
                 e.put(f"store double {scaled}, ptr {e.at(grads[j], to)}")
                 slot_of += 1
         e.close("copy", q, count)
+    if kernel.products and lay is not None:  # w's gradient, row by row
+        fused_linear.gradient(e, lay, data[lay.index], wsum, first_row, count, block)
     # the block's sums, four lanes at a time, added to the chunk's
     e.pre("sums")
-    entry = e.loop("sums", "0", str(accumulated))
-    row0 = e(f"mul i64 {entry}, {BLOCK}")
+    entry = e.loop("sums", "0", str(summed))
+    row0 = e(f"mul i64 {entry}, {block}")
     lanes = "zeroinitializer"
-    for m in range(BLOCK // 4):
+    for m in range(block // 4):
         at = e(f"add i64 {row0}, {4 * m}")
         part = e(f"load <4 x double>, ptr {e.at('%.scratch', at)}, align 8")
         lanes = e(f"fadd <4 x double> {lanes}, {part}")
@@ -257,10 +343,16 @@ def _kernel(body: str, row_sizes: list[int], free: int, accumulated: int,
     high = e(f"fadd double {lane[2]}, {lane[3]}")
     block_sum = e(f"fadd double {low}, {high}")
     held = e.at(acc, entry)
+    if kernel.products and lay is not None and lay.w_slot is not None:  # after w's entries
+        after = e(f"icmp sge i64 {entry}, {lay.w_slot}")
+        held = e.at(acc, e(f"select i1 {after}, i64 {e(f'add i64 {entry}, {kernel.products}')}, "
+                           f"i64 {entry}"))
     before_sum = e(f"load double, ptr {held}")
     e.put(f"store double {e(f'fadd double {before_sum}, {block_sum}')}, ptr {held}")
-    e.close("sums", entry, str(accumulated))
-    e.close("block", b, str(CHUNK // BLOCK))
+    e.close("sums", entry, str(summed))
+    e.close("block", b, str(CHUNK // block))
+    if kernel.products and lay is not None:
+        fused_linear.into_sums(e, lay, wsum, acc)
     e.pre("store")
     s = e.loop("store", "0", str(accumulated))
     first_out = e(f"mul i64 {c}, {accumulated}")
@@ -275,5 +367,5 @@ def _kernel(body: str, row_sizes: list[int], free: int, accumulated: int,
     e.lines += ["}", "", "declare i64 @llvm.smin.i64(i64, i64)"]
     e.lines += [f"!{metadata} = distinct !{{!{metadata}, !{metadata + 1}}}",
                 f'!{metadata + 1} = !{{!"llvm.loop.interleave.count", i32 {INTERLEAVE}}}']
-    assert math.gcd(BLOCK, 4) == 4
+    assert block % 16 == 0 and CHUNK % block == 0
     return e.lines

@@ -39,6 +39,22 @@ class NotFused(GraphcError):
 
 
 @dataclass
+class Linear:
+    """A batched variable ``x`` of ``features`` entries per row that the loss reads only
+    through ``x @ w``, ``w`` a variable of shape ``(features,)`` or ``(features, outputs)`` used
+    nowhere else, ``x`` not in ``wrt``: the row's formula then takes the products' ``outputs``
+    entries as its inputs (``row_inputs[x]``), its gradient with respect to them stands for
+    ``w``'s (``w``'s gradient is the sum over rows of ``x``'s entries times them), and the
+    kernel computes both sums over ``x``'s row itself (:mod:`graphc.backends.llvm.fused_linear`)."""
+
+    x: str
+    w: str
+    features: int
+    outputs: int
+    matrix: bool                            # w is (features, outputs), not (features,)
+
+
+@dataclass
 class RowPlan:
     """One row of a loss, as scalars: the graph, its inputs, the row's term and its gradient."""
 
@@ -52,6 +68,7 @@ class RowPlan:
     term: Node                              # the row's contribution (summed over its entries)
     gradient: list[Node] = field(default_factory=list)   # per wrt variable's entry, in order
     adjoints: dict = field(default_factory=dict)
+    linear: Linear | None = None
 
     @property
     def params(self) -> list[Node]:
@@ -97,9 +114,11 @@ def check(fn) -> str:
     return how
 
 
-def row_plan(fn, sizes: dict) -> RowPlan:
+def row_plan(fn, sizes: dict, linear_from: int | None = None) -> RowPlan:
     """The row formula of ``fn`` with the named sizes ``sizes`` (each variable's entries as
-    inputs of a new scalar graph), differentiated with respect to ``fn.wrt``."""
+    inputs of a new scalar graph), differentiated with respect to ``fn.wrt``. A
+    :class:`Linear` input of at least ``linear_from`` entries per row (None: none) enters it
+    through its products, inputs of the row's formula."""
     how = check(fn)
     graph, output, batch = fn.ir, fn.output, batch_of(fn)
     status = statuses(graph, output, batch)
@@ -113,19 +132,28 @@ def row_plan(fn, sizes: dict) -> RowPlan:
     free_inputs: dict[str, list[Node]] = {}
     shapes = {name: bound(shape) for name, shape in fn.shapes.items()}
     value: dict[Node, np.ndarray] = {}
+    term, *_ = graph.args(output)
+    linear, product = _linear(fn, batch, shapes, term)
+    if linear is None or linear_from is None or linear.features < linear_from:
+        linear, product = None, None
     for name, node in zip(fn.variables, fn.inputs):
         shape = shapes[name]
         batched = bool(fn.shapes[name]) and fn.shapes[name][0] == batch
         inner = shape[1:] if batched else shape
+        label, target = name, node
+        if linear is not None and product is not None and name == linear.x:
+            # the row's x @ w is an input of the row's formula
+            inner = (linear.outputs,) if linear.matrix else ()
+            label, target = f"{name}_{linear.w}", product
         made = np.empty(inner, dtype=object)
         for index in np.ndindex(inner):
-            made[index] = row.input(_entry_name(name, index, taken))
-        value[node] = made
+            made[index] = row.input(_entry_name(label, index, taken))
+        value[target] = made
         (row_inputs if batched else free_inputs)[name] = list(made.ravel())
-    term, *_ = graph.args(output)
     kinds, ops, arguments = graph.columns()
+    unread = {fn.inputs[fn.variables.index(linear.x)]} if linear is not None else set()
     for node in graph.ancestors([term]):
-        if node in value or status[node] == SIZE:
+        if node in value or status[node] == SIZE or node in unread:
             continue
         if kinds[node] == "const":
             if graph.shape(node):
@@ -138,11 +166,39 @@ def row_plan(fn, sizes: dict) -> RowPlan:
     entries = value[term]
     total = _fold(row, "add", list(entries.ravel())) if entries.shape else int(entries[()])
     plan = RowPlan(row, batch, how, math.prod(entries.shape), row_inputs, free_inputs, shapes,
-                   total)
-    wrt = [n for name in fn.wrt for n in (row_inputs.get(name) or free_inputs[name])]
+                   total, linear=linear)
+    wrt = [n for name in fn.wrt
+           for n in (row_inputs[linear.x] if linear is not None and name == linear.w
+                     else row_inputs.get(name) or free_inputs[name])]
     adjoints = differentiate.reverse(row, total, wrt)
     plan.gradient, plan.adjoints = list(adjoints.gradient), adjoints.of
     return plan
+
+
+def _linear(fn, batch: str, shapes: dict, term: Node) -> tuple[Linear | None, Node | None]:
+    """The :class:`Linear` input of ``fn``'s loss and its product node, or ``(None, None)``."""
+    graph = fn.ir
+    names = dict(zip(fn.inputs, fn.variables))
+    kinds, ops, arguments = graph.columns()
+    nodes = graph.ancestors([term])
+    uses: dict[Node, int] = {}
+    for node in nodes:
+        for a in arguments[node] if kinds[node] not in ("input", "const") else ():
+            uses[a] = uses.get(a, 0) + 1
+    for node in nodes:
+        if kinds[node] in ("input", "const") or ops[node].name != "matmul":
+            continue
+        left, right = arguments[node]
+        x, w = names.get(left), names.get(right)
+        if x is None or w is None or x in fn.wrt or uses[left] != 1 or uses[right] != 1:
+            continue
+        declared, x_shape, w_shape = fn.shapes[x], shapes[x], shapes[w]
+        if len(declared) != 2 or declared[0] != batch or not 1 <= len(w_shape) <= 2 \
+                or w_shape[0] != x_shape[1]:
+            continue
+        outputs = w_shape[1] if len(w_shape) == 2 else 1
+        return Linear(x, w, x_shape[1], outputs, len(w_shape) == 2), node
+    return None, None
 
 
 def _entry_name(name: str, index: tuple, taken: set) -> str:

@@ -10,7 +10,9 @@ library's ``pow``, ``float(x > 0)`` is ``1.0`` or ``0.0``. The stable forms of s
 softplus and log_sigmoid are the op table's (``graphc/ops/scalar.py``), computed without a
 branch: both sides, then a ``select`` (IEEE arithmetic never traps, so the side not chosen is
 harmless). In batch code every op of the sigmoid family computes ``exp(-|x|)`` alone, the same
-instructions in each, so that the ops of one ``x`` share one exponential (see ``_sigmoid``).
+instructions in each, so that the ops of one ``x`` share one exponential (see ``_sigmoid``);
+tanh and its derivative share the math library's ``tanh_split`` of ``x`` in the same way (see
+``_tanh_derivative``), where the op table's derivative computes an exponential of its own.
 
 What Python raises on (a call into ``math``, ``/``, ``**``) LLVM computes as nan or inf;
 :data:`MAY_RAISE` names those ops, so that the code can flag a point where one of them is not
@@ -22,6 +24,7 @@ from __future__ import annotations
 import struct
 from typing import Callable
 
+from graphc.backends.llvm.mathlib_exp import TANH_SPLIT
 from graphc.errors import GraphcError
 
 #: The C library's functions of one double that the ops call, by their C name.
@@ -188,8 +191,36 @@ def _log_sigmoid(b: Block, x: str, name=None) -> str:
     return b.binary("fsub", _min(b, x, ZERO), b.call("log1p", _decay(b, x)), name)
 
 
+def _tanh_split(b: Block, x: str) -> tuple[str, str]:
+    """Batch code: the math library's ``tanh_split`` of ``x`` (tanh(|x|) below
+    ``TANH_SPLIT``, 1 - tanh(|x|) from there on) and whether ``|x|`` is below it, written the
+    same way by tanh and its derivative, so that LLVM merges the two ops' calls into one."""
+    split = b.call("tanh_split", x)
+    return split, b.compare("olt", b.fabs(x), double(TANH_SPLIT))
+
+
+def _tanh(b: Block, x: str, name=None) -> str:
+    """``math.tanh(x)``. Batch code: ``copysign(w, x)`` below ``TANH_SPLIT`` and
+    ``copysign(1 - w, x)`` from there on, ``w`` the split (the math library's own tanh does
+    the same arithmetic, so a batch's tanh is the library's, bit for bit)."""
+    if b.fast is None or "tanh_split" not in b.fast.FUNCTIONS:
+        return b.call("tanh", x, name=name)
+    split, small = _tanh_split(b, x)
+    magnitude = b.select(small, split, b.binary("fsub", ONE, split))
+    return b.emit(f"call double @llvm.copysign.f64(double {magnitude}, double {x})", name)
+
+
 def _tanh_derivative(b: Block, x: str, t: str, name=None) -> str:
-    """``exp(-2.0 * abs(x)) * (1.0 + abs(t)) ** 2`` (``** 2``: the C library's pow)."""
+    """``exp(-2.0 * abs(x)) * (1.0 + abs(t)) ** 2`` (``** 2``: the C library's pow), which is
+    1 - t*t for ``t = tanh(x)`` without its cancellation. Batch code: from tanh's split ``w``
+    of ``x``, ``1 - w*w`` below ``TANH_SPLIT`` (w is at most 0.5005 there) and ``w*(2 - w)``
+    from there on (w is 1 - |t|, at most 0.4995): no exponential of its own beside tanh's, and
+    ``t`` is not read (it is tanh(x) by the op's definition)."""
+    if b.fast is not None and "tanh_split" in b.fast.FUNCTIONS:
+        split, small = _tanh_split(b, x)
+        inner = b.binary("fsub", ONE, b.binary("fmul", split, split))
+        outer = b.binary("fmul", split, b.binary("fsub", TWO, split))
+        return b.select(small, inner, outer, name)
     decay = b.call("exp", b.binary("fmul", double(-2.0), b.fabs(x)))
     square = b.call("pow", b.binary("fadd", ONE, b.fabs(t)), TWO)
     return b.binary("fmul", decay, square, name)
@@ -228,7 +259,7 @@ RULES: dict[str, Rule] = {
     "add": _binary("fadd"), "sub": _binary("fsub"), "mul": _binary("fmul"),
     "div": _binary("fdiv"), "neg": _neg,
     "pow": lambda b, x, y, name=None: b.call("pow", x, y, name=name),
-    **{f: _unary(f) for f in LIBM_UNARY if f != "log1p"},
+    **{f: _unary(f) for f in LIBM_UNARY if f != "log1p"}, "tanh": _tanh,
     "sqrt": _sqrt, "cot": _cot, "abs": _abs, "max": _max, "min": _min, "relu": _relu,
     "sigmoid": _sigmoid, "sigmoid_complement": _sigmoid_complement, "softplus": _softplus,
     "log_sigmoid": _log_sigmoid, "tanh_derivative": _tanh_derivative, "sign": _sign,
@@ -252,7 +283,8 @@ def declarations(called: set[str]) -> list[str]:
         lines.append("declare { double, double } @llvm.sincos.f64(double)")
     if "pow" in called:
         lines.append("declare double @pow(double, double)")
-    lines += ["declare double @llvm.fabs.f64(double)", "declare double @llvm.sqrt.f64(double)"]
+    lines += ["declare double @llvm.fabs.f64(double)", "declare double @llvm.sqrt.f64(double)",
+              "declare double @llvm.copysign.f64(double, double)"]
     return lines
 
 

@@ -53,7 +53,8 @@ class MathFunction:
     ``square``: ``f(x, 2.0)`` is ``x*x`` (pow: correctly rounded, where the general path is
     good to an ulp and costs fifty times more), chosen by an inlined select that LLVM folds
     where the exponent is the constant 2; ``libmvec``: the libmvec symbol its forms call
-    (:func:`with_libmvec`), or None."""
+    (:func:`with_libmvec`), or None; ``helper``: a piece that batch code builds ops from, with
+    no function of the C library to compare it with (``tanh_split``: :data:`HELPERS`)."""
 
     name: str
     symbol: str
@@ -64,6 +65,7 @@ class MathFunction:
     inline: bool = False
     square: bool = False
     libmvec: str | None = None
+    helper: bool = False
 
     @property
     def general_symbol(self) -> str:
@@ -125,10 +127,10 @@ def vector_name(symbol: str) -> str:
 
 def _function(name: str, emit: Callable[..., str], arity: int = 1,
               fast_range: Callable[..., str] | None = None, inline: bool = False,
-              square: bool = False) -> MathFunction:
+              square: bool = False, helper: bool = False) -> MathFunction:
     return MathFunction(name, f"graphc_{name}", arity,
                         f"graphc_{name}_fast" if fast_range is not None else None,
-                        emit, fast_range, inline, square)
+                        emit, fast_range, inline, square, helper=helper)
 
 
 def _sqrt(b: Body, x: str) -> str:
@@ -145,6 +147,7 @@ FUNCTIONS: dict[str, MathFunction] = {f.name: f for f in (
     _function("log", mathlib_log.emit_log),
     _function("log1p", mathlib_log.emit_log1p),
     _function("tanh", mathlib_exp.emit_tanh),
+    _function("tanh_split", mathlib_exp.emit_tanh_split, helper=True),
     _function("sinh", mathlib_exp.emit_sinh),
     _function("cosh", mathlib_exp.emit_cosh),
     _function("sin", mathlib_trig.emit_sin, fast_range=mathlib_trig.emit_fast_range),
@@ -159,6 +162,12 @@ FUNCTIONS: dict[str, MathFunction] = {f.name: f for f in (
     _function("sqrt", _sqrt, inline=True),
     _function("fabs", _fabs, inline=True),
 )}
+#: The functions that are pieces of batch code's ops rather than the C library's functions:
+#: ``tanh_split`` (tanh below 0.55, 1 - tanh from there on), which batch tanh and its
+#: derivative share (:mod:`graphc.backends.llvm.lowering`).
+HELPERS = frozenset(name for name, f in FUNCTIONS.items() if f.helper)
+#: The functions that stand for the C library's function of the same name.
+OF_THE_C_LIBRARY = tuple(sorted(name for name in FUNCTIONS if name not in HELPERS))
 
 
 def with_libmvec(function: MathFunction, symbol: str) -> MathFunction:

@@ -1,4 +1,4 @@
-"""exp, expm1 and the functions made from them (tanh, sinh, cosh), branch-free.
+"""exp, expm1 and the functions made from them (tanh and its split, sinh, cosh), branch-free.
 
 Range reduction: n = rint(x / ln 2), r = x - n*ln2_hi - n*ln2_lo with ln2_hi holding 42
 significant bits, so that n*ln2_hi is exact for |n| < 2**11 and x - n*ln2_hi is exact (the
@@ -91,19 +91,51 @@ def emit_expm1(b: Body, x: str) -> str:
     return b.select(b.is_nan(x), x, y)
 
 
+#: Where :func:`emit_tanh_split` changes sides: below it, tanh(|x|) itself (at most 0.5005,
+#: so 1 - t*t does not cancel); from it on, 1 - tanh(|x|) (at most 0.4995, so 1 - u does not).
+TANH_SPLIT = 0.55
+
+
+def emit_tanh_split(b: Body, x: str) -> str:
+    """tanh(|x|) for |x| < TANH_SPLIT, 1 - tanh(|x|) from there on: each side the part of
+    tanh that carries no cancellation, so tanh and its derivative 1 - tanh**2 both follow from
+    it with a few operations and no second exponential (``lowering.py``'s batch tanh and
+    tanh_derivative share one call); nan for nan.
+
+    One reduction of y = -2|x| (|x| taken at most 373, where exp(y) is below half the least
+    subnormal) serves both sides: m = expm1(y) = 2**n * p + (2**n - 1) below TANH_SPLIT (n is
+    0, -1 or -2 there, so both terms are exact and the sum rounds once), E2 = 2 exp(y) =
+    (1 + p) * 2**(n + 1) from it on, the power taken 2**200 larger below 2**-1000 and the
+    product scaled back by a constant, so that E2 rounds once, also where it is subnormal.
+    Then one division: tanh = -m / (2 + m), 1 - tanh = E2 / (1 + E2/2). Within 2.3 ulps of
+    the exact value, measured against mpmath (taking back the rounding of the denominator, as
+    an earlier tanh here did with a second division, left that bound as it was and cost a
+    seventh of the tanh network's time)."""
+    magnitude = b.fabs(x)
+    a = b.select(b.fcmp("olt", magnitude, b.c(373.0)), magnitude, b.c(373.0))  # nan: 373
+    small = b.fcmp("olt", magnitude, b.c(TANH_SPLIT))
+    n, r = reduce(b, b.mul(a, b.c(-2.0)))
+    p = expm1_reduced(b, r)
+    n1 = b.add(n, b.c(1.0))
+    deep = b.fcmp("olt", n1, b.c(-1000.0))
+    power = b.power_of_two(b.select(deep, b.add(n1, b.c(200.0)), n1))
+    twice = b.mul(b.mul(b.add(b.c(1.0), p), power), b.select(deep, b.c(2.0 ** -200), b.c(1.0)))
+    s = b.mul(power, b.c(0.25))                                     # 2**(n - 1), small side
+    m = b.select(b.fcmp("oeq", n, b.c(0.0)), p,
+                 b.mul(b.muladd(s, p, b.sub(s, b.c(0.5))), b.c(2.0)))
+    one = b.select(small, b.c(2.0), b.c(1.0))
+    other = b.select(small, m, b.mul(twice, b.c(0.5)))
+    q = b.div(b.select(small, b.neg(m), twice), b.add(one, other))
+    return b.select(b.is_nan(x), x, q)
+
+
 def emit_tanh(b: Body, x: str) -> str:
-    """tanh(|x|) = e/(e + 2) with e = expm1(2|x|); 1 from |x| = 22 on (tanh(22) rounds to 1)."""
-    a = b.clamp(b.fabs(x), 0.0, 22.0)
-    e = expm1_finite(b, b.mul(a, b.c(2.0)))
-    # d + d_low = e + 2 exactly (the larger term first), and e/(d + d_low) = t*(1 - d_low/d).
-    two = b.c(2.0)
-    d = b.add(e, two)
-    larger = b.fcmp("ogt", e, two)
-    d_low = b.select(larger, b.add(b.sub(e, d), two), b.add(b.sub(two, d), e))
-    t = b.div(e, d)
-    t = b.muladd(b.neg(t), b.div(d_low, d), t)
-    t = b.select(b.fcmp("oge", a, b.c(22.0)), b.c(1.0), t)
-    return b.select(b.is_nan(x), x, b.copysign(t, x))
+    """tanh from :func:`emit_tanh_split`'s w: copysign(w, x) below TANH_SPLIT, copysign(1 - w,
+    x) from there on (1 from |x| = 19.06 on, where 1 - w rounds to 1). Batch code writes the
+    same instructions around its call of the split (``lowering._tanh``)."""
+    w = emit_tanh_split(b, x)
+    small = b.fcmp("olt", b.fabs(x), b.c(TANH_SPLIT))
+    return b.copysign(b.select(small, w, b.sub(b.c(1.0), w)), x)
 
 
 def _exp_big(b: Body, a: str) -> str:

@@ -33,10 +33,6 @@ PART = 1500
 #: inputs live throughout, compile three times faster as one function than in parts of 500:
 #: hence a threshold above the part's size.
 SCALAR_PART = 500
-#: The optimization level of the scalar code of a body in parts: graphc's few passes, as at
-#: level 1, and LLVM's fast code generator (its fast register allocator) for every function:
-#: the parts are ``optnone`` and the entries only move values (docs/llvm.md, "Compiling").
-LONG_LEVEL = 0
 #: The most operations in one part (one loop) of a long program's batch kernel: LLVM's loop and
 #: SLP vectorizers and its code generation grow faster than linearly with a loop's length
 #: (docs/llvm.md, "Compiling").
