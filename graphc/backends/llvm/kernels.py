@@ -41,8 +41,8 @@ LANES = 4
 #: Groups of :data:`LANES` points that one pass of a one-loop kernel's vector loop computes
 #: side by side (LLVM's interleave count): two independent copies of the body, whose chains
 #: of dependent operations the core overlaps, and each cache line of 8 points of an argument or
-#: of a staged output read or written whole in one pass (docs/llvm.md, "Batch calls", has the
-#: throughput and compile time at 1, 2 and 4).
+#: of a staged output read or written whole in one pass (docs/llvm.md, "Batches and threads",
+#: has the throughput and compile time at 1, 2 and 4).
 INTERLEAVE = 2
 #: The fewest outputs whose rows a one-loop kernel copies out (:func:`copy_rows`); with
 #: fewer, the loop stores each point's outputs in place (the copy cost the quiz's 3 outputs
