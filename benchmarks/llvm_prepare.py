@@ -2,6 +2,7 @@
 
     python -m benchmarks.llvm_prepare                 # the quiz, 9 pairs of fresh processes
     python -m benchmarks.llvm_prepare --repeat 5 --case "mlp(16)" --numba
+    python -m benchmarks.llvm_prepare --harness --repeat 9   # the harness's own processes
 
 Each repeat is the peer harness's pair of fresh processes (:mod:`benchmarks.systems.graphc_numba`
 and ``graphc_llvm``): after the backend's start-up on a formula of its own, **cold** compiles
@@ -61,12 +62,46 @@ def _child(case: str, backend: str, cache: str, scratch: str, python: bool) -> d
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def harness(case_name: str, repeat: int) -> None:
+    """The harness's own fresh processes (:func:`benchmarks.systems.graphc_numba._run_child`, as
+    ``prepare_apart`` runs them): one cold, then ``repeat`` warm on its cache folder; printed,
+    the minimum and the median of the warm prepare and of the Python backend's, wall clock."""
+    from benchmarks import cases
+    from benchmarks.systems.graphc_numba import _run_child
+
+    name, _, sizes = case_name.partition("(")
+    case = getattr(cases, name)(*[int(n) for n in sizes.rstrip(")").split(",") if n.strip()])
+    scratch = tempfile.mkdtemp(prefix="graphc-llvm-prepare-")
+    try:
+        cache = tempfile.mkdtemp(dir=scratch)
+        cold = _run_child([case], cache, scratch, python=False, backend="llvm")["items"][0]
+        warm = [_run_child([case], cache, scratch, python=True, backend="llvm")["items"][0]
+                for _ in range(repeat)]
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    if any(w.get("misses") for w in warm):
+        raise SystemExit("a warm process compiled: the cache folder was not used")
+    llvm = [w["prepare_s"] * 1e3 for w in warm]
+    python = [w["python_prepare_s"] * 1e3 for w in warm]
+    ratio = statistics.median(a / b for a, b in zip(llvm, python))
+    print(f"{case_name}, the harness's processes (load average {os.getloadavg()[0]:.1f} at the "
+          f"end): cold {cold['prepare_s'] * 1e3:.2f} ms; over {repeat} warm processes, llvm "
+          f"min {min(llvm):.2f} median {statistics.median(llvm):.2f} ms, Python min "
+          f"{min(python):.2f} median {statistics.median(python):.2f} ms, median of warm / "
+          f"Python {ratio:.2f}x")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--case", default="quiz", help="a case of benchmarks.cases: quiz, nest(80), mlp(16), ...")
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--numba", action="store_true", help="time numba's cold prepare too")
+    parser.add_argument("--harness", action="store_true",
+                        help="the harness's own processes instead (wall clock): one cold, "
+                             "--repeat warm")
     args = parser.parse_args(argv)
+    if args.harness:
+        return harness(args.case, args.repeat)
     scratch = tempfile.mkdtemp(prefix="graphc-llvm-prepare-")
     rows: dict[str, list[float]] = {}
     try:

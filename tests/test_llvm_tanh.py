@@ -89,7 +89,9 @@ def test_batch_tanh_is_the_librarys_tanh_bit_for_bit(library, tanh_llvm):
         batch = np.asarray(tanh_llvm(x), dtype=float)
     own = compile_loops(["tanh"])  # the host's code, as batch kernels are compiled
     assert np.array_equal(batch.view(np.int64), own.loops["tanh"](x).view(np.int64))
-    assert ulps(library.loops["tanh"](x), np.tanh(x)).max() <= BOUND
+    finite = np.isfinite(x)
+    want = np.array([exact(mpmath.tanh, float(v)) for v in x[finite]])
+    assert ulps(library.loops["tanh"](x[finite]), want).max() <= BOUND
 
 
 def test_batch_derivative_of_tanh_is_within_the_bound_of_the_exact_one(tanh_llvm):
