@@ -3,6 +3,7 @@
     python -m benchmarks.fused_row_cost                 # 2 000 000 rows of 8 and of 32 features
     python -m benchmarks.fused_row_cost --rows 100000   # quicker
     python -m benchmarks.fused_row_cost --threads       # 8 features on 1 and 2 threads
+    python -m benchmarks.fused_row_cost --crossover     # 1 and 2 threads from 10 000 rows
     python -m benchmarks.fused_row_cost --networks      # the tanh and sigmoid networks
 
 For each feature count: the exponentials, logarithms, divisions and additions in the loop over
@@ -18,6 +19,10 @@ how long the first thread to finish waits for the other (the last range's end on
 Equal CPU time for 1 and 2 threads and a wait short beside the call mean the threads run in
 parallel at no extra cost; the wall time then depends on how much of the two cores the
 machine's other work leaves.
+
+``--crossover`` times logistic regression's call on 1 and 2 threads at 10 000 to 160 000 rows
+of 8 and of 32 features (:func:`crossover`): where two threads start to pay, which sets
+``graphc.backends.llvm.fused.MIN_ROWS``.
 
 ``--networks`` instead counts and times the lecture's networks of ``bench_fused`` (16 tanh or
 sigmoid hidden units, 500 000 rows unless ``--rows`` says otherwise): the math library's calls
@@ -117,6 +122,40 @@ def thread_timing(rows: int, rounds: int) -> None:
         print(f"{rows} x 8, {name}: wall {wall:.1f} ms, CPU {cpu:.1f} ms{waited}")
 
 
+def crossover(rounds: int, counts=(10_000, 20_000, 40_000, 80_000, 160_000)) -> None:
+    """Logistic regression's call on 1 and 2 threads, 8 and 32 features, at each row count of
+    ``counts`` (the rounds interleaved, calls repeated to about 200 000 rows a round; two
+    threads forced down to :data:`~graphc.backends.llvm.threads.MIN_POINTS` rows a thread):
+    the medians of wall time, and of the ratio within a round (above 1: two threads faster)."""
+    rng = np.random.default_rng(0)
+    kept = fused.MIN_ROWS
+    fused.MIN_ROWS = threads.MIN_POINTS
+    try:
+        for features in (8, 32):
+            f = graphc.compile(LOSS, shapes={"X": ("n", features), "y": ("n",),
+                                             "w": (features,), "b": ()}, wrt="w b",
+                               backend="llvm")
+            for rows in counts:
+                X = rng.standard_normal((rows, features))
+                y, w = (rng.random(rows) < 0.5).astype(float), 0.3 * rng.standard_normal(features)
+                times: dict = {1: [], 2: []}
+                repeat = max(1, 200_000 // rows)
+                for _ in range(rounds + 1):
+                    for workers in (1, 2):
+                        threads.set_count(workers)
+                        start = time.perf_counter()
+                        for _ in range(repeat):
+                            f.value_and_grad(X=X, y=y, w=w, b=0.1)
+                        times[workers].append((time.perf_counter() - start) / repeat)
+                one, two = times[1][1:], times[2][1:]  # the first round is untimed
+                ratio = statistics.median(a / b for a, b in zip(one, two))
+                print(f"{rows} x {features}: 1 thread {statistics.median(one) * 1e3:.3f} ms, "
+                      f"2 threads {statistics.median(two) * 1e3:.3f} ms, 1 over 2 {ratio:.2f}")
+    finally:
+        fused.MIN_ROWS = kept
+        threads.set_count(None)
+
+
 def networks(rows: int, rounds: int) -> None:
     """The tanh and sigmoid networks of ``bench_fused`` on one thread (module docstring)."""
     from benchmarks.bench_fused import network_case
@@ -142,7 +181,14 @@ def main() -> None:
                         help="time 8 features on 1 and 2 threads, wall and CPU")
     parser.add_argument("--networks", action="store_true",
                         help="the tanh and sigmoid networks on one thread")
+    parser.add_argument("--crossover", action="store_true",
+                        help="1 against 2 threads on 10 000 to 160 000 rows of 8 and 32 features")
     args = parser.parse_args()
+    if args.crossover:
+        print(f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} before")
+        crossover(args.rounds)
+        print(f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} after")
+        return
     if args.networks:
         threads.set_count(1)
         print(f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} before")

@@ -34,8 +34,8 @@ KINDS = ("value", "grad", "value_and_grad")
 PARTIALS = 1 << 16
 #: The fewest rows a thread of the fused pass is given: below twice this, one thread runs the
 #: call. Handing half of a call to a second thread cost more than it saved up to 40 000 rows
-#: of 8 features and 20 000 rows of 32 (logistic regression, 2 cores shared, load average 1.5
-#: to 2; docs/fused_speed.md, "Two threads against one").
+#: of 8 features and 20 000 rows of 32 (logistic regression, 2 cores shared, load average 2.0
+#: to 2.2; docs/fused_speed.md, "32 features: where a row's time went").
 MIN_ROWS = 32_768
 _KERNEL = ctypes.CFUNCTYPE(ctypes.c_int64, *[ctypes.c_void_p] * 5, ctypes.c_int64,
                            ctypes.c_int64, ctypes.c_int64, ctypes.c_double)
