@@ -1,18 +1,23 @@
 """Batch throughput of the llvm backend's kernel on one thread, in CPU time (and numba's).
 
     python -m benchmarks.llvm_batch_cpu [--numba] [--cases quiz,nest80,mlp16,mlp64,chain80,wide1000]
+                                        [--interleave N]
 
 For each case of the benchmark suite, ``f.value_and_grad(*arrays)`` on the suite's batch (its
 points and sizes: ``benchmarks.worker``), one thread for llvm (``threads.set_count(1)``) and for
 numba (``numba.set_num_threads(1)``), after a first call that compiles; the best of five calls
 in the process's CPU time (``time.process_time``), so that other work on a shared machine
 counts less than in wall time (it still shares the cores' caches). Prints millions of points
-per second.
+per second. ``--interleave N`` builds the one-loop kernels with LLVM's interleave count ``N``
+(``graphc.backends.llvm.kernels.INTERLEAVE``) and prints the CPU time of each case's first call,
+which compiles its batch kernel (an empty cache folder for the run).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import tempfile
 import time
 
 from benchmarks import cases as suite
@@ -23,8 +28,10 @@ CASES = {"quiz": suite.quiz, "nest80": lambda: suite.nest(80), "mlp16": lambda: 
          "wide1000": lambda: suite.wide(1000)}
 
 
-def rate(f, arrays, points: int) -> float:
+def rate(f, arrays, points: int, compiles: list[float]) -> float:
+    start = time.process_time()
     f.value_and_grad(*(a[:2] for a in arrays))
+    compiles.append(time.process_time() - start)
     f.value_and_grad(*arrays)
     best = float("inf")
     for _ in range(5):
@@ -38,11 +45,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--numba", action="store_true")
     parser.add_argument("--cases", default="quiz,nest80,mlp16,chain80")
+    parser.add_argument("--interleave", type=int, default=None)
     options = parser.parse_args()
+    if options.interleave is not None:
+        os.environ["GRAPHC_CACHE_DIR"] = tempfile.mkdtemp(prefix="graphc-batch-cpu-")
     import graphc
-    from graphc.backends.llvm import threads
+    from graphc.backends.llvm import kernels, threads
 
     threads.set_count(1)
+    if options.interleave is not None:
+        kernels.INTERLEAVE = options.interleave
     backends = ["llvm"]
     if options.numba:
         import numba
@@ -55,9 +67,12 @@ def main() -> None:
         case = CASES[name]()
         points = batch_size(case)
         arrays = batch_points(case, points)
+        compiles: list[float] = []
         rates = [rate(graphc.compile(case.text, variables=case.variables, backend=b), arrays,
-                      points) for b in backends]
-        print(f"| {case.name} | {points} | " + " | ".join(f"{r:.3g}" for r in rates) + " |",
+                      points, compiles) for b in backends]
+        first = (f" (first call {compiles[0]:.2f} s CPU)"
+                 if options.interleave is not None else "")
+        print(f"| {case.name} | {points} | " + " | ".join(f"{r:.3g}" for r in rates) + f" |{first}",
               flush=True)
 
 

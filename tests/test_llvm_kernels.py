@@ -17,8 +17,8 @@ pytest.importorskip("llvmlite")
 
 import graphc  # noqa: E402
 from graphc.backends.llvm import code as llvm_code  # noqa: E402
-from graphc.backends.llvm import (engine, kernels, mathlib_mvec, parts, threads,  # noqa: E402
-                                  vector_math)
+from graphc.backends.llvm import (engine, kernel_parts, kernels, mathlib_mvec,  # noqa: E402
+                                  parts, threads, vector_math)
 
 from numba_reference import leaves  # noqa: E402
 
@@ -74,6 +74,24 @@ def test_a_long_program_runs_its_parts_as_loops_with_the_same_values(monkeypatch
     g = graphc.compile(FORMULA.replace("sin", "exp"), variables=VARIABLES, backend="llvm")
     args = arguments(kernels.TILE + 9, {"b"})
     close(g.hessian(*args), g.using("python").hessian(*args))
+
+
+def test_loops_are_interleaved_in_one_loop_kernels_and_in_kernels_of_few_parts(monkeypatch):
+    asked = '"llvm.loop.interleave.count", i32 '
+    f = graphc.compile(FORMULA, variables=VARIABLES, backend="llvm")
+    text = f.source("grad")
+    assert "@body_vector_part0(" not in text
+    assert text.count(asked) == 1 and f"{asked}{kernels.INTERLEAVE}}}" in text
+    monkeypatch.setattr(parts, "PART", 5)
+    for size, interleave in ((20, kernels.INTERLEAVE), (2, 1)):   # 3 parts, 24 parts
+        monkeypatch.setattr(parts, "KERNEL_PART", size)
+        g = graphc.compile(FORMULA, variables=VARIABLES, backend="llvm")
+        text = g.source("hessian")
+        count = text.count("define internal void @body_vector_part")
+        assert (count <= kernel_parts.INTERLEAVED_PARTS) == (interleave > 1), count
+        assert count > 1 and text.count(asked) == text.count(f"{asked}{interleave}}}") > count
+        args = arguments(3 * kernels.TILE + 7, {"c"})
+        close(g.hessian(*args), g.using("python").hessian(*args))
 
 
 @pytest.mark.parametrize("part", [None, 5])

@@ -15,7 +15,8 @@ short last tile are padded to a multiple of four with copies of its first point,
 are never read. A tile runs: the arguments copied into their rows, the parts in order, the
 outputs copied out row by row (:func:`kernels.copy_rows`), then a pass over the tile's points
 that or-s their flags and computes again with ``@body`` (the C library's functions) every point
-outside some function's fast range, as the one-loop kernel does.
+outside some function's fast range, as the one-loop kernel does. A kernel of few parts
+(:data:`INTERLEAVED_PARTS`) has each part's loop interleaved as the one-loop kernel's is.
 
 The frame is on the kernel's stack: a tile has fewer points where a program has many values in
 the frame, so that the frame stays within :data:`FRAME_BYTES` (and 4 points at the least:
@@ -29,6 +30,10 @@ from graphc.backends.llvm.lowering import ZERO, Block, double
 
 #: The most bytes of frame a kernel keeps on its stack (unless a tile of 4 points needs more).
 FRAME_BYTES = 1 << 20
+#: The most parts whose loops are interleaved (:data:`kernels.INTERLEAVE`): measured on one
+#: thread (docs/llvm.md, "Batches and threads"), nest(80)'s 7 parts ran 1.47 times faster
+#: interleaved, wide(1000)'s 44 parts 14 % slower and compiled in 1.8 times the CPU time.
+INTERLEAVED_PARTS = 8
 _LANE_BITS = kernels.LANES.bit_length() - 1   # LANES is a power of two
 
 
@@ -139,7 +144,9 @@ def batch_kernel(name: str, statements: list, params: list[str], outputs: list[s
     kernel = kernels.around(name, count, points, work, [], (
         f"  %.frame = alloca double, i64 {max(len(slots), 1) * points}, align 64",
         f"  %.flags = alloca i32, i64 {points}, align 32"), len(outputs), streamed=True)
-    metadata = [line for loop in range(groups + 1) for line in kernels.loop_metadata(True, loop)]
+    interleave = kernels.INTERLEAVE if len(chunks) <= INTERLEAVED_PARTS else 1
+    metadata = [line for loop in range(groups + 1)
+                for line in kernels.loop_metadata(True, loop, interleave)]
     return table + lines + kernel + metadata, used
 
 

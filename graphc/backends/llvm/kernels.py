@@ -14,10 +14,10 @@ never read what another point writes), so LLVM vectorizes it with no run-time ch
 or of overlapping outputs, however many arguments and outputs there are. With the math library
 (``vector``) the loop is asked to vectorize four points at a time, the width of the library's
 vector forms (:data:`graphc.backends.llvm.mathlib.WIDTH`), so each of its calls becomes one call
-of a vector function; with many outputs (:data:`STAGED_OUTPUTS`), the loop writes the tile's
-outputs to a buffer on the stack, a row of the tile's points per output, and :func:`copy_rows`
-then copies each row to ``out``, whole cache lines as non-temporal stores where ``out`` allows
-it (:func:`aligned`; a batch call's outputs always do:
+of a vector function, and to interleave :data:`INTERLEAVE` such groups; with many outputs
+(:data:`STAGED_OUTPUTS`), the loop writes the tile's outputs to a buffer on the stack, a row of
+the tile's points per output, and :func:`copy_rows` then copies each row to ``out``, whole cache
+lines as non-temporal stores where ``out`` allows it (:func:`aligned`; a batch call's outputs always do:
 :func:`graphc.backends.llvm.code.output_rows`). A kernel's outputs are written once and read
 later, by then long out of the caches: an ordinary store would first read each line from
 memory, a non-temporal one does not, which leaves a call on many points less memory traffic to wait for.
@@ -38,6 +38,12 @@ import platform
 TILE, BUFFER_BYTES = 64, 128 * 1024
 #: Lanes the loop is asked to vectorize to with the math library (its vector forms' width).
 LANES = 4
+#: Groups of :data:`LANES` points that one pass of a one-loop kernel's vector loop computes
+#: side by side (LLVM's interleave count): two independent copies of the body, whose chains
+#: of dependent operations the core overlaps, and each cache line of 8 points of an argument or
+#: of a staged output read or written whole in one pass (docs/llvm.md, "Batches and threads",
+#: has the throughput and compile time at 1, 2 and 4).
+INTERLEAVE = 2
 #: The fewest outputs whose rows a one-loop kernel copies out (:func:`copy_rows`); with
 #: fewer, the loop stores each point's outputs in place (the copy cost the quiz's 3 outputs
 #: and a chain's 3 between 3 and 10 % of their throughput, for no gain).
@@ -79,17 +85,17 @@ def _fill(count: int, points: int) -> list[str]:
             "  br i1 %.fjmore, label %.fill, label %.ready"]
 
 
-def loop_metadata(vector: bool, loop: int = 0) -> list[str]:
+def loop_metadata(vector: bool, loop: int = 0, interleave: int = 1) -> list[str]:
     """Loop number ``loop``'s access group (``!<4 loop>``) and properties (``!<4 loop + 1>``):
-    its accesses are parallel, and with the math library it is not interleaved (one copy of a
-    long body is enough)."""
+    its accesses are parallel, and with the math library it is interleaved ``interleave``
+    times (1: one copy of the body)."""
     group, me, parallel, once = (4 * loop + k for k in range(4))
     asked = [f"!{once}"] if vector else []
     lines = [f"!{group} = distinct !{{}}",
              f"!{me} = distinct !{{{', '.join([f'!{me}', f'!{parallel}', *asked])}}}",
              f'!{parallel} = !{{!"llvm.loop.parallel_accesses", !{group}}}']
     if vector:
-        lines.append(f'!{once} = !{{!"llvm.loop.interleave.count", i32 1}}')
+        lines.append(f'!{once} = !{{!"llvm.loop.interleave.count", i32 {interleave}}}')
     return lines
 
 
@@ -155,7 +161,7 @@ def batch_kernel(name: str, count: int, flags: bool, vector: bool, outputs: int 
                  "  br label %.tiled"]
         allocas = (f"  %.obuf = alloca double, i64 {outputs * points}, align 64",)
     return (around(name, count, points, work, _second_loop(count) if vector else [],
-                   allocas, outputs, staged) + loop_metadata(vector))
+                   allocas, outputs, staged) + loop_metadata(vector, 0, INTERLEAVE))
 
 
 def row_table(name: str, rows: list[tuple[int, int]]) -> str:
