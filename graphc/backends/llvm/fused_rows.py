@@ -193,8 +193,9 @@ def _linear(fn, batch: str, shapes: dict, term: Node) -> tuple[Linear | None, No
         if x is None or w is None or x in fn.wrt or uses[left] != 1 or uses[right] != 1:
             continue
         declared, x_shape, w_shape = fn.shapes[x], shapes[x], shapes[w]
-        if len(declared) != 2 or declared[0] != batch or not 1 <= len(w_shape) <= 2 \
-                or w_shape[0] != x_shape[1]:
+        w_batched = bool(fn.shapes[w]) and fn.shapes[w][0] == batch
+        if len(declared) != 2 or declared[0] != batch or w_batched \
+                or not 1 <= len(w_shape) <= 2 or w_shape[0] != x_shape[1]:
             continue
         outputs = w_shape[1] if len(w_shape) == 2 else 1
         return Linear(x, w, x_shape[1], outputs, len(w_shape) == 2), node
