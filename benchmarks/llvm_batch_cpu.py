@@ -8,9 +8,10 @@ points and sizes: ``benchmarks.worker``), one thread for llvm (``threads.set_cou
 numba (``numba.set_num_threads(1)``), after a first call that compiles; the best of five calls
 in the process's CPU time (``time.process_time``), so that other work on a shared machine
 counts less than in wall time (it still shares the cores' caches). Prints millions of points
-per second. ``--interleave N`` builds the one-loop kernels with LLVM's interleave count ``N``
-(``graphc.backends.llvm.kernels.INTERLEAVE``) and prints the CPU time of each case's first call,
-which compiles its batch kernel (an empty cache folder for the run).
+per second. ``--interleave N`` builds every kernel that is interleaved with LLVM's interleave
+count ``N`` (``graphc.backends.llvm.kernels.INTERLEAVE`` and ``SHORT_INTERLEAVE``) and prints
+the CPU time of each case's first call, which compiles its batch kernel (an empty cache folder
+for the run).
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def main() -> None:
 
     threads.set_count(1)
     if options.interleave is not None:
-        kernels.INTERLEAVE = options.interleave
+        kernels.INTERLEAVE = kernels.SHORT_INTERLEAVE = options.interleave
     backends = ["llvm"]
     if options.numba:
         import numba

@@ -78,10 +78,15 @@ def test_a_long_program_runs_its_parts_as_loops_with_the_same_values(monkeypatch
 
 def test_loops_are_interleaved_in_one_loop_kernels_and_in_kernels_of_few_parts(monkeypatch):
     asked = '"llvm.loop.interleave.count", i32 '
-    f = graphc.compile(FORMULA, variables=VARIABLES, backend="llvm")
-    text = f.source("grad")
-    assert "@body_vector_part0(" not in text
-    assert text.count(asked) == 1 and f"{asked}{kernels.INTERLEAVE}}}" in text
+    for short, interleave in ((kernels.SHORT_BODY, kernels.SHORT_INTERLEAVE),
+                              (3, kernels.INTERLEAVE)):   # the formula's body is short, then long
+        monkeypatch.setattr(kernels, "SHORT_BODY", short)
+        f = graphc.compile(FORMULA, variables=VARIABLES, backend="llvm")
+        text = f.source("grad")
+        assert "@body_vector_part0(" not in text
+        assert text.count(asked) == 1 and f"{asked}{interleave}}}" in text
+        args = arguments(2 * kernels.TILE + 5, {"b"})
+        close(f.grad(*args), f.using("python").grad(*args))
     monkeypatch.setattr(parts, "PART", 5)
     for size, interleave in ((20, kernels.INTERLEAVE), (2, 1)):   # 3 parts, 24 parts
         monkeypatch.setattr(parts, "KERNEL_PART", size)

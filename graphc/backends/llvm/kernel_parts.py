@@ -16,7 +16,7 @@ are never read. A tile runs: the arguments copied into their rows, the parts in 
 outputs copied out row by row (:func:`kernels.copy_rows`), then a pass over the tile's points
 that or-s their flags and computes again with ``@body`` (the C library's functions) every point
 outside some function's fast range, as the one-loop kernel does. A kernel of few parts
-(:data:`INTERLEAVED_PARTS`) has each part's loop interleaved as the one-loop kernel's is.
+(:data:`INTERLEAVED_PARTS`) has each part's loop interleaved :data:`kernels.INTERLEAVE` times.
 
 The frame is on the kernel's stack: a tile has fewer points where a program has many values in
 the frame, so that the frame stays within :data:`FRAME_BYTES` (and 4 points at the least:

@@ -14,7 +14,7 @@ never read what another point writes), so LLVM vectorizes it with no run-time ch
 or of overlapping outputs, however many arguments and outputs there are. With the math library
 (``vector``) the loop is asked to vectorize four points at a time, the width of the library's
 vector forms (:data:`graphc.backends.llvm.mathlib.WIDTH`), so each of its calls becomes one call
-of a vector function, and to interleave :data:`INTERLEAVE` such groups; with many outputs
+of a vector function, and to interleave :func:`interleave` such groups; with many outputs
 (:data:`STAGED_OUTPUTS`), the loop writes the tile's outputs to a buffer on the stack, a row of
 the tile's points per output, and :func:`copy_rows` then copies each row to ``out``, whole cache
 lines as non-temporal stores where ``out`` allows it (:func:`aligned`; a batch call's outputs always do:
@@ -44,6 +44,15 @@ LANES = 4
 #: of a staged output read or written whole in one pass (docs/llvm.md, "Batches and threads",
 #: has the throughput and compile time at 1, 2 and 4).
 INTERLEAVE = 2
+#: A one-loop kernel of at most this many operations interleaves :data:`SHORT_INTERLEAVE`
+#: groups instead: a short body holds little independent work for the core to overlap, and
+#: four copies of it still compile in little time (docs/llvm.md, "Batches and threads").
+SHORT_BODY, SHORT_INTERLEAVE = 100, 4
+
+
+def interleave(operations: int) -> int:
+    """The interleave count of a one-loop kernel of ``operations`` operations."""
+    return SHORT_INTERLEAVE if operations <= SHORT_BODY else INTERLEAVE
 #: The fewest outputs whose rows a one-loop kernel copies out (:func:`copy_rows`); with
 #: fewer, the loop stores each point's outputs in place (the copy cost the quiz's 3 outputs
 #: and a chain's 3 between 3 and 10 % of their throughput, for no gain).
@@ -127,11 +136,13 @@ def _prefetch_rows(rows: list[str], points: int, write: int, tag: str) -> list[s
     return lines
 
 
-def batch_kernel(name: str, count: int, flags: bool, vector: bool, outputs: int = 0) -> list[str]:
+def batch_kernel(name: str, count: int, flags: bool, vector: bool, outputs: int = 0,
+                 operations: int = SHORT_BODY + 1) -> list[str]:
     """The kernel's definition and its loop metadata (see the module docstring). With the
     math library (``vector``) and at least :data:`STAGED_OUTPUTS` outputs, the body writes a
     tile's outputs to a buffer on the stack, one row of the tile's points per output, and
-    :func:`copy_rows` copies the rows to ``out``."""
+    :func:`copy_rows` copies the rows to ``out``; its loop is interleaved
+    :func:`interleave` ``(operations)`` times."""
     points = tile(count)
     staged = vector and outputs >= STAGED_OUTPUTS
     body = "body_vector" if vector else "body"
@@ -161,7 +172,7 @@ def batch_kernel(name: str, count: int, flags: bool, vector: bool, outputs: int 
                  "  br label %.tiled"]
         allocas = (f"  %.obuf = alloca double, i64 {outputs * points}, align 64",)
     return (around(name, count, points, work, _second_loop(count) if vector else [],
-                   allocas, outputs, staged) + loop_metadata(vector, 0, INTERLEAVE))
+                   allocas, outputs, staged) + loop_metadata(vector, 0, interleave(operations)))
 
 
 def row_table(name: str, rows: list[tuple[int, int]]) -> str:

@@ -207,7 +207,8 @@ def build(graph, program: Program, names: Names, record, ops: int, check_all: bo
         elif fast is not None:
             batch_body, used = _body("body_vector", signature, statements, params, outputs,
                                      check_all, set(called), fast)
-            batch_body += kernels.batch_kernel(batch, len(params), check_all, True, len(outputs))
+            batch_body += kernels.batch_kernel(batch, len(params), check_all, True, len(outputs),
+                                               sum(not isinstance(s, str) for s in statements))
         kernel = "\n".join(batch_body or kernels.batch_kernel(batch, len(params), check_all,
                                                               False)) + "\n"
         if batch_body:
