@@ -1,7 +1,7 @@
 """Batch throughput of the llvm backend's kernel on one thread, in CPU time (and numba's).
 
     python -m benchmarks.llvm_batch_cpu [--numba] [--cases quiz,nest80,mlp16,mlp64,chain80,wide1000]
-                                        [--interleave N]
+                                        [--interleave N] [--first-calls]
 
 For each case of the benchmark suite, ``f.value_and_grad(*arrays)`` on the suite's batch (its
 points and sizes: ``benchmarks.worker``), one thread for llvm (``threads.set_count(1)``) and for
@@ -12,12 +12,21 @@ per second. ``--interleave N`` builds every kernel that is interleaved with LLVM
 count ``N`` (``graphc.backends.llvm.kernels.INTERLEAVE`` and ``SHORT_INTERLEAVE``) and prints
 the CPU time of each case's first call, which compiles its batch kernel (an empty cache folder
 for the run).
+
+``--first-calls`` times instead, on each case in a fresh process of its own, the first three
+calls on the whole batch as the peers' harness does (``benchmarks.worker``: the first call's
+result kept while the next two run), in wall time on the threads of
+``graphc.backends.llvm.threads`` and in the process's system CPU time, then three calls more:
+the memory that a fresh process's first outputs take from the system, against what later calls
+reuse.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
 import tempfile
 import time
 
@@ -42,12 +51,45 @@ def rate(f, arrays, points: int, compiles: list[float]) -> float:
     return points / best / 1e6
 
 
+def first_calls(name: str) -> None:
+    """Print the wall and system CPU milliseconds of the first three calls of case ``name`` on
+    its batch (the first call's result kept while the next two run), then of three more."""
+    import graphc
+
+    case = CASES[name]()
+    arrays = batch_points(case, batch_size(case))
+    f = graphc.compile(case.text, variables=case.variables, backend="llvm")
+    f.value_and_grad(*(a[:2] for a in arrays))
+    for label in ("first three", "three more"):
+        walls, systems, kept = [], [], None
+        for _ in range(3):
+            system, start = os.times().system, time.perf_counter()
+            result = f.value_and_grad(*arrays)
+            walls.append(time.perf_counter() - start)
+            systems.append(os.times().system - system)
+            kept = result if kept is None else kept
+        del kept, result
+        print(f"| {case.name} | {label} | " + ", ".join(f"{w * 1e3:.0f}" for w in walls) + " | "
+              + ", ".join(f"{s * 1e3:.0f}" for s in systems) + " |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--numba", action="store_true")
     parser.add_argument("--cases", default="quiz,nest80,mlp16,chain80")
     parser.add_argument("--interleave", type=int, default=None)
+    parser.add_argument("--first-calls", action="store_true")
+    parser.add_argument("--case", help=argparse.SUPPRESS)   # the child of --first-calls
     options = parser.parse_args()
+    if options.case:
+        first_calls(options.case)
+        return
+    if options.first_calls:
+        print("| case | calls | wall ms | system CPU ms |\n|---|---|---|---|", flush=True)
+        for name in options.cases.split(","):
+            subprocess.run([sys.executable, "-m", "benchmarks.llvm_batch_cpu", "--case", name],
+                           check=True)
+        return
     if options.interleave is not None:
         os.environ["GRAPHC_CACHE_DIR"] = tempfile.mkdtemp(prefix="graphc-batch-cpu-")
     import graphc
