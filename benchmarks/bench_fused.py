@@ -26,8 +26,12 @@ backend (relative 1e-10 in the max norm, output by output); a side that disagree
 Each side is run once more (compiling, warming) and then timed in rounds; within a round the
 sides run in an order that rotates from round to round. A time is the median over rounds, a
 ratio the median of the ratios within a round. Every system runs with its own default threads
-on the machine's cores (BLAS, numba, JAX and graphc-llvm on all of them). The machine is shared;
-the report names its load (``os.getloadavg``) before and after.
+on the machine's cores (BLAS, numba, JAX and graphc-llvm on all of them). Before each side is
+timed the run pauses :data:`PAUSE` seconds: OpenBLAS's threads keep spinning for a while after
+a large product (about 0.1 s here), and a side started in that time shares the cores with them
+(graphc llvm's 32-feature pass took 54 ms right after ``X @ u`` and 34 ms after a pause of
+0.1 s or more, on two threads, load average 1). The machine is shared; the report names its
+load (``os.getloadavg``) before and after.
 
 ``--cluster``: logistic regression (4 features) over 10^8 rows that dask makes chunk by chunk on
 every pass (the data of ``examples/dask_logistic_regression.py``), on a LocalCluster of 2 worker
@@ -58,6 +62,8 @@ NETWORK = ("H = {act}(X @ W + c); o = sigmoid(H @ v + d); "
            "mean(-(y*log(o) + (1 - y)*log(1 - o)))")
 HIDDEN, INPUTS = 16, 2
 AGREE = 1e-10
+#: Seconds of pause before each timed call, longer than BLAS's threads spin after a product.
+PAUSE = 0.25
 READ, NUMPY, NUMBA, LLVM, JAX, GLM = ("one read of X", "graphc numpy", "graphc numba",
                                       "graphc llvm", "JAX jit", "dask-glm formula")
 
@@ -210,12 +216,14 @@ def sides_of(case: Case) -> dict:
     return sides
 
 
-def rounds(sides: dict, count: int) -> dict[str, list[float]]:
-    """Each side's time per round, the sides run in an order rotating from round to round."""
+def rounds(sides: dict, count: int, pause: float = PAUSE) -> dict[str, list[float]]:
+    """Each side's time per round, the sides run in an order rotating from round to round, each
+    after ``pause`` seconds."""
     names = [name for name, side in sides.items() if callable(side)]
     times: dict[str, list[float]] = {name: [] for name in names}
     for r in range(count):
         for name in names[r % len(names):] + names[:r % len(names)]:
+            time.sleep(pause)
             start = time.perf_counter()
             sides[name]()
             times[name].append(time.perf_counter() - start)
@@ -290,7 +298,7 @@ def in_memory(args) -> list[str]:
     lines = []
     for case in cases:
         sides = sides_of(case)
-        times = rounds(sides, args.rounds)
+        times = rounds(sides, args.rounds, 0.0 if args.smoke else PAUSE)
         lines += report(case, sides, times)
         print("\n".join(report(case, sides, times)), flush=True)
         del sides, times
