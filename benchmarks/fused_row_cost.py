@@ -41,6 +41,8 @@ import time
 import numpy as np
 
 import graphc
+from benchmarks.bench_fused import load
+from benchmarks.fused_cluster import cpu_ms
 from graphc.backends.llvm import engine, fused, fused_ir, threads
 
 LOSS = "z = X @ w + b; mean(-(y*log(sigmoid(z)) + (1 - y)*log(1 - sigmoid(z))))"
@@ -70,15 +72,6 @@ def vector_loop_counts(text: str) -> collections.Counter:
     counts["fdiv"] = loop.count("fdiv <4 x double>")
     counts["fadd"] = loop.count("fadd <4 x double>")
     return counts
-
-
-def cpu_ms(run, rounds: int) -> float:
-    best = float("inf")
-    for _ in range(rounds):
-        start = time.process_time()
-        run()
-        best = min(best, time.process_time() - start)
-    return best * 1e3
 
 
 def thread_timing(rows: int, rounds: int) -> None:
@@ -185,25 +178,25 @@ def main() -> None:
                         help="1 against 2 threads on 10 000 to 160 000 rows of 8 and 32 features")
     args = parser.parse_args()
     if args.crossover:
-        print(f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} before")
+        print(f"{load()} before")
         crossover(args.rounds)
-        print(f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} after")
+        print(f"{load()} after")
         return
     if args.networks:
         threads.set_count(1)
-        print(f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} before")
+        print(f"{load()} before")
         networks(500_000 if args.rows == parser.get_default("rows") else args.rows, args.rounds)
-        print(f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} after")
+        print(f"{load()} after")
         threads.set_count(None)
         return
     if args.threads:
-        print(f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} before")
+        print(f"{load()} before")
         thread_timing(args.rows, args.rounds)
-        print(f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} after")
+        print(f"{load()} after")
         threads.set_count(None)
         return
     threads.set_count(1)
-    print(f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} before; "
+    print(f"{load()} before; "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
     rng = np.random.default_rng(0)
     for features in (8, 32):
@@ -219,7 +212,7 @@ def main() -> None:
         listed = ", ".join(f"{name} {count}" for name, count in counts.items())
         print(f"{args.rows} x {features}: per {4 * fused_ir.INTERLEAVE} rows {listed}; fused {kernel:.1f} ms, "
               f"X @ w {read:.1f} ms, ratio {kernel / read:.2f}")
-    print(f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} after")
+    print(f"{load()} after")
 
 
 if __name__ == "__main__":
