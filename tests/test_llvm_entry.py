@@ -251,12 +251,17 @@ def test_many_calls_leak_no_reference_and_no_memory(two, twelve, kind):
         objects = [*args, *kwargs.values(), entry, getattr(entry, "__self__", entry)]
         for _ in range(10 ** 4):   # caches filled (numpy's, behind the NaN message)
             result = outcome(entry, args, kwargs)
-        blocks, counts = _blocks_and_counts(objects)
-        for _ in range(count):
-            result = outcome(entry, args, kwargs)
-        after, counts_after = _blocks_and_counts(objects)
-        assert counts_after == counts, (args, kwargs)
-        assert after - blocks < count // 100, (args, kwargs, after - blocks)
+        # two windows of calls: a leak grows the blocks in each, a cache of the interpreter's
+        # or numpy's that fills once (a few hundred blocks, seen in one window) does not
+        growth = []
+        for _ in range(2):
+            blocks, counts = _blocks_and_counts(objects)
+            for _ in range(count):
+                result = outcome(entry, args, kwargs)
+            after, counts_after = _blocks_and_counts(objects)
+            assert counts_after == counts, (args, kwargs)
+            growth.append(after - blocks)
+        assert min(growth) < count // 100, (args, kwargs, growth)
         if result[0] == "result":   # owned by the caller alone: one reference each
             assert set(_owned(lambda: outcome(entry, args, kwargs), kind)) == {2}, args
 
