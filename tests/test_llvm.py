@@ -389,6 +389,29 @@ def test_the_scalar_code_of_many_variables_compiles_with_llvms_full_code_generat
     assert (value, *grad) == pytest.approx((4 + math.sin(0.5), 4.0, math.cos(0.5)), rel=1e-15)
 
 
+def test_the_scalar_entry_holds_its_body_and_compiles_without_passes():
+    from graphc.backends.llvm import code, engine
+
+    f = graphc.compile("x**2*y + sin(x)", backend="llvm")
+    module = f._get("value_and_grad", "llvm").module
+    assert code.scalar_level(module) == 0
+    for part in ("scalar", "packed"):
+        text = module.part(part)
+        assert "@body(" not in text and "@pow(" not in text   # x**2 written as a product
+        assert "fmul double %x, %x" in text
+    parsed = engine.parse(module.part("scalar"))
+    before = str(parsed)
+    engine.optimize(parsed, engine.target_machine(0), 0)
+    assert str(parsed) == before   # level 0 runs no passes
+    for x, y in [(1.5, -2.0), (1e-160, 3.0), (-0.0, 2.0)]:   # d/dx 2xy + cos x, d/dy x^2
+        value, (dx, dy) = f.value_and_grad(x, y)
+        assert value == pytest.approx(x * x * y + math.sin(x), rel=1e-15, abs=0.0)
+        assert dx == pytest.approx(2 * x * y + math.cos(x), rel=1e-15)
+        assert dy == x * x and math.copysign(1.0, dy) == 1.0   # 1e-320: a subnormal
+    packed = f.packed("value_and_grad")(np.array([1.5, -2.0]))
+    assert packed[0] == f.value_and_grad(1.5, -2.0)[0]
+
+
 # ------------------------------------------------------------------ long programs in parts
 @pytest.mark.parametrize("check_all", [False, True])
 def test_a_program_in_parts_gives_the_same_numbers(monkeypatch, check_all):
@@ -403,6 +426,7 @@ def test_a_program_in_parts_gives_the_same_numbers(monkeypatch, check_all):
     source = f.source("hessian")
     assert "define internal i32 @body_part0(ptr" in source and "noinline" in source
     assert "@body_part2(" in source and "%.frame = alloca double" in source
+    assert "call i32 @body(" in f._get("hessian", "llvm").module.part("scalar")
     point, direction = [2.0, 3.0], [1.0, -0.5]
     assert compare(f, reference, point, direction, SCALAR_KINDS)["hessian"] == 0.0
     assert max(compare(f, reference, point, direction, SCALAR_KINDS).values()) <= MAX_ULPS
