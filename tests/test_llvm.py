@@ -13,6 +13,7 @@ import math
 import os
 import random
 import re
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -332,13 +333,23 @@ def test_a_second_process_loads_the_cached_object_code(tmp_path, monkeypatch):
     monkeypatch.setenv("GRAPHC_CACHE_DIR", str(tmp_path))
     formula = "exp(x*z) + x*z/log(x) + sin(log(x))/(x*z) + 0.25"   # a text no test compiled
     f, reference = pair(formula)
-    f.value_and_grad(2.0, 3.0), f(np.array([2.0, 2.5]), 3.0)      # compiled and written
+    f.value_and_grad(2.0, 3.0)   # the scalar entry and the CPython entry: one file
+    assert len(list((tmp_path / "llvm").glob("graphc_*"))) == 1
+    f(np.array([2.0, 2.5]), 3.0)   # the batch kernel: a second
     objects = sorted((tmp_path / "llvm").glob("graphc_*"))
-    # the body with its scalar entry, the CPython entry (a module of its own), the batch kernel
-    assert len(objects) == 3 and all(o.suffix == ".bin" for o in objects)
-    for path in objects:   # the seal, then the object code
+    assert len(objects) == 2 and all(o.suffix == ".bin" for o in objects)
+    counts = []
+    for path in objects:   # the seal, the objects' lengths, the objects (ELF on Linux)
         sealed = path.read_bytes()
         assert sealed[:32] == hashlib.sha256(sealed[32:]).digest()
+        fits = [n for n in (1, 2) if 32 + 8 * n + sum(struct.unpack_from(f"<{n}Q", sealed, 32))
+                == len(sealed)]
+        assert len(fits) == 1
+        counts.append(fits[0])
+        objects_in = cache._read(path, fits[0])
+        assert objects_in and all(o[:4] == b"\x7fELF" or sys.platform != "linux"
+                                  for o in objects_in)
+    assert sorted(counts) == [1, 2]
     run = _second_process(tmp_path, formula)
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
@@ -364,6 +375,19 @@ def test_corrupt_cache_entries_are_compiled_again(tmp_path, monkeypatch):
     assert g(np.array([2.0]), 3.0)[0] == pytest.approx(reference(2.0, 3.0), rel=1e-15)
     run = _second_process(tmp_path, formula)
     assert run.returncode == 0, run.stderr
+
+
+def test_a_sealed_file_whose_lengths_do_not_add_up_is_not_loaded(tmp_path):
+    objects = [b"\x7fELF the first", b"the second"]
+    path = tmp_path / "graphc_test.bin"
+    cache._store(path, objects)
+    assert cache._read(path, 2) == objects
+    assert cache._read(path, 1) is None   # one length does not fill the file
+    rest = path.read_bytes()[32:] + b"!"
+    path.write_bytes(hashlib.sha256(rest).digest() + rest)   # sealed, one byte too many
+    assert cache._read(path, 2) is None
+    path.write_bytes(hashlib.sha256(b"").digest())   # sealed, no lengths
+    assert cache._read(path, 2) is None
 
 
 def test_the_cache_key_covers_the_level_and_the_text():
