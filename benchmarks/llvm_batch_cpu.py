@@ -16,9 +16,9 @@ for the run).
 ``--first-calls`` times instead, on each case in a fresh process of its own, the first three
 calls on the whole batch as the peers' harness does (``benchmarks.worker``: the first call's
 result kept while the next two run), in wall time on the threads of
-``graphc.backends.llvm.threads`` and in the process's system CPU time, then three calls more:
-the memory that a fresh process's first outputs take from the system, against what later calls
-reuse.
+``graphc.backends.llvm.threads``, user and system CPU time and page faults, then five calls more,
+each result dropped before the next: the memory that a fresh process's first outputs take from
+the system, against what later calls reuse (``GRAPHC_LLVM_KEEP_OUTPUTS=0``: none kept).
 """
 
 from __future__ import annotations
@@ -52,25 +52,34 @@ def rate(f, arrays, points: int, compiles: list[float]) -> float:
 
 
 def first_calls(name: str) -> None:
-    """Print the wall and system CPU milliseconds of the first three calls of case ``name`` on
-    its batch (the first call's result kept while the next two run), then of three more."""
+    """Print, for the first three calls of case ``name`` on its batch (the first call's result
+    kept while the next two run) and then five more (each result dropped before the next call),
+    each call's wall ms, then its user and system CPU ms and the page faults it took
+    (``resource.getrusage``)."""
+    import resource
+
     import graphc
 
     case = CASES[name]()
     arrays = batch_points(case, batch_size(case))
     f = graphc.compile(case.text, variables=case.variables, backend="llvm")
     f.value_and_grad(*(a[:2] for a in arrays))
-    for label in ("first three", "three more"):
-        walls, systems, kept = [], [], None
-        for _ in range(3):
-            system, start = os.times().system, time.perf_counter()
+    for label, calls, keep in (("first three", 3, True), ("five more", 5, False)):
+        walls, users, systems, faults, kept = [], [], [], [], None
+        for _ in range(calls):
+            before, start = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
             result = f.value_and_grad(*arrays)
             walls.append(time.perf_counter() - start)
-            systems.append(os.times().system - system)
-            kept = result if kept is None else kept
-        del kept, result
-        print(f"| {case.name} | {label} | " + ", ".join(f"{w * 1e3:.0f}" for w in walls) + " | "
-              + ", ".join(f"{s * 1e3:.0f}" for s in systems) + " |", flush=True)
+            after = resource.getrusage(resource.RUSAGE_SELF)
+            users.append(after.ru_utime - before.ru_utime)
+            systems.append(after.ru_stime - before.ru_stime)
+            faults.append(after.ru_minflt - before.ru_minflt)
+            kept = result if keep and kept is None else kept
+            del result
+        del kept
+        print(f"| {case.name} | {label} | " + " | ".join(
+            ", ".join(f"{x * 1e3:.0f}" for x in xs) for xs in (walls, users, systems))
+            + " | " + ", ".join(map(str, faults)) + " |", flush=True)
 
 
 def main() -> None:
@@ -85,7 +94,8 @@ def main() -> None:
         first_calls(options.case)
         return
     if options.first_calls:
-        print("| case | calls | wall ms | system CPU ms |\n|---|---|---|---|", flush=True)
+        print("| case | calls | wall ms | user CPU ms | system CPU ms | page faults |\n"
+              "|---|---|---|---|---|---|", flush=True)
         for name in options.cases.split(","):
             subprocess.run([sys.executable, "-m", "benchmarks.llvm_batch_cpu", "--case", name],
                            check=True)

@@ -24,7 +24,12 @@ from benchmarks.systems import ADAPTERS
 
 LATENCY_TARGET = 0.02   # seconds per timing loop
 LATENCY_REPEATS = 5
-BATCH_REPEATS = 3
+#: Batch calls timed (the median is reported; fewer where the calls take a second). A process's
+#: first calls take their outputs' memory from the system, which zeroes it page by page; the
+#: first call's result is kept while the others run, so the second takes fresh memory too, and
+#: from the third on a system whose allocator keeps freed memory (JAX's, graphc-llvm's kept
+#: output blocks) reuses it, as in a loop of calls: the median of five is a loop's call.
+BATCH_REPEATS = 5
 
 
 BATCH_MAX_OPS = 200_000   # larger functions get no batch row: 1000 points would take minutes

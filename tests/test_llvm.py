@@ -13,6 +13,7 @@ import math
 import os
 import random
 import re
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -332,13 +333,23 @@ def test_a_second_process_loads_the_cached_object_code(tmp_path, monkeypatch):
     monkeypatch.setenv("GRAPHC_CACHE_DIR", str(tmp_path))
     formula = "exp(x*z) + x*z/log(x) + sin(log(x))/(x*z) + 0.25"   # a text no test compiled
     f, reference = pair(formula)
-    f.value_and_grad(2.0, 3.0), f(np.array([2.0, 2.5]), 3.0)      # compiled and written
+    f.value_and_grad(2.0, 3.0)   # the scalar entry and the CPython entry: one file
+    assert len(list((tmp_path / "llvm").glob("graphc_*"))) == 1
+    f(np.array([2.0, 2.5]), 3.0)   # the batch kernel: a second
     objects = sorted((tmp_path / "llvm").glob("graphc_*"))
-    # the body with its scalar entry, the CPython entry (a module of its own), the batch kernel
-    assert len(objects) == 3 and all(o.suffix == ".bin" for o in objects)
-    for path in objects:   # the seal, then the object code
+    assert len(objects) == 2 and all(o.suffix == ".bin" for o in objects)
+    counts = []
+    for path in objects:   # the seal, the objects' lengths, the objects (ELF on Linux)
         sealed = path.read_bytes()
         assert sealed[:32] == hashlib.sha256(sealed[32:]).digest()
+        fits = [n for n in (1, 2) if 32 + 8 * n + sum(struct.unpack_from(f"<{n}Q", sealed, 32))
+                == len(sealed)]
+        assert len(fits) == 1
+        counts.append(fits[0])
+        objects_in = cache._read(path, fits[0])
+        assert objects_in and all(o[:4] == b"\x7fELF" or sys.platform != "linux"
+                                  for o in objects_in)
+    assert sorted(counts) == [1, 2]
     run = _second_process(tmp_path, formula)
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
@@ -366,6 +377,19 @@ def test_corrupt_cache_entries_are_compiled_again(tmp_path, monkeypatch):
     assert run.returncode == 0, run.stderr
 
 
+def test_a_sealed_file_whose_lengths_do_not_add_up_is_not_loaded(tmp_path):
+    objects = [b"\x7fELF the first", b"the second"]
+    path = tmp_path / "graphc_test.bin"
+    cache._store(path, objects)
+    assert cache._read(path, 2) == objects
+    assert cache._read(path, 1) is None   # one length does not fill the file
+    rest = path.read_bytes()[32:] + b"!"
+    path.write_bytes(hashlib.sha256(rest).digest() + rest)   # sealed, one byte too many
+    assert cache._read(path, 2) is None
+    path.write_bytes(hashlib.sha256(b"").digest())   # sealed, no lengths
+    assert cache._read(path, 2) is None
+
+
 def test_the_cache_key_covers_the_level_and_the_text():
     keys = {cache.key(text, level) for text in ("a", "b") for level in (1, 3)}
     assert len(keys) == 4
@@ -389,6 +413,29 @@ def test_the_scalar_code_of_many_variables_compiles_with_llvms_full_code_generat
     assert (value, *grad) == pytest.approx((4 + math.sin(0.5), 4.0, math.cos(0.5)), rel=1e-15)
 
 
+def test_the_scalar_entry_holds_its_body_and_compiles_without_passes():
+    from graphc.backends.llvm import code, engine
+
+    f = graphc.compile("x**2*y + sin(x)", backend="llvm")
+    module = f._get("value_and_grad", "llvm").module
+    assert code.scalar_level(module) == 0
+    for part in ("scalar", "packed"):
+        text = module.part(part)
+        assert "@body(" not in text and "@pow(" not in text   # x**2 written as a product
+        assert "fmul double %x, %x" in text
+    parsed = engine.parse(module.part("scalar"))
+    before = str(parsed)
+    engine.optimize(parsed, engine.target_machine(0), 0)
+    assert str(parsed) == before   # level 0 runs no passes
+    for x, y in [(1.5, -2.0), (1e-160, 3.0), (-0.0, 2.0)]:   # d/dx 2xy + cos x, d/dy x^2
+        value, (dx, dy) = f.value_and_grad(x, y)
+        assert value == pytest.approx(x * x * y + math.sin(x), rel=1e-15, abs=0.0)
+        assert dx == pytest.approx(2 * x * y + math.cos(x), rel=1e-15)
+        assert dy == x * x and math.copysign(1.0, dy) == 1.0   # 1e-320: a subnormal
+    packed = f.packed("value_and_grad")(np.array([1.5, -2.0]))
+    assert packed[0] == f.value_and_grad(1.5, -2.0)[0]
+
+
 # ------------------------------------------------------------------ long programs in parts
 @pytest.mark.parametrize("check_all", [False, True])
 def test_a_program_in_parts_gives_the_same_numbers(monkeypatch, check_all):
@@ -403,6 +450,7 @@ def test_a_program_in_parts_gives_the_same_numbers(monkeypatch, check_all):
     source = f.source("hessian")
     assert "define internal i32 @body_part0(ptr" in source and "noinline" in source
     assert "@body_part2(" in source and "%.frame = alloca double" in source
+    assert "call i32 @body(" in f._get("hessian", "llvm").module.part("scalar")
     point, direction = [2.0, 3.0], [1.0, -0.5]
     assert compare(f, reference, point, direction, SCALAR_KINDS)["hessian"] == 0.0
     assert max(compare(f, reference, point, direction, SCALAR_KINDS).values()) <= MAX_ULPS

@@ -6,16 +6,20 @@ the same modules at the same level compile once while some function still uses t
 shared module's object code is kept for the rest of the process.
 Across processes, the object code LLVM emits (``TargetMachine.emit_object``) is written to
 ``<cache folder>/llvm/graphc_<key>.bin`` and linked into the next process that asks for the
-same module (:func:`graphc.backends.llvm.engine.load_object`): loading takes a millisecond or
+same modules (:func:`graphc.backends.llvm.engine.load_object`): loading takes a millisecond or
 two where compiling takes up to seconds.
 
 The key is a SHA-256 of the module text, the optimization level, and what shapes the machine
 code: graphc's, llvmlite's and LLVM's versions, the host's target triple, CPU name and
-features. Nothing in the folder is trusted: each file holds the SHA-256 of the object code (its
-first 32 bytes), then the object code; a file whose code does not hash to its seal (truncated,
-corrupt, edited) is never loaded: the module is compiled again and the file rewritten
-atomically (a reader sees the old file or the whole new one). One file per module, so that a
-load opens one file.
+features, and the file format; with a shared module, of both modules' keys. Nothing in the
+folder is trusted: each file holds the SHA-256 of the rest (its first 32 bytes), then the
+length of each object (8 bytes each, little-endian), then the objects; a file whose rest
+does not hash to its seal (truncated, corrupt, edited) or whose lengths do not add up is never
+loaded: the module is compiled again and the file rewritten atomically (a reader sees the old
+file or the whole new one). One file per call of :func:`machine`, the shared module's object
+in it too: a cold prepare writes one file and a warm one opens one (a few kilobytes of the
+shared entry repeated per formula, where a file of its own cost a second file created in each
+new cache folder).
 
 The folder is the ``llvm`` subfolder of graphc's cache folder (``GRAPHC_CACHE_DIR``, else the
 platform's; :mod:`graphc.backends.cache`). graphc loads machine code from it, so a folder that
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import struct
 import tempfile
 import threading
 import warnings
@@ -42,7 +47,9 @@ _warned: list[bool] = []
 _stamp: list[str] = []                 # the versions and the host, as they enter each key
 _checked: dict[Path, Path] = {}        # cache folders already checked in this process
 _kept: dict[str, bytes] = {}           # key -> object code kept for the process (shared modules)
-_SEAL = 32                             # bytes of SHA-256 before the object code in a file
+_SEAL = 32                             # bytes of SHA-256 before the rest of a file
+_LENGTH = 8                            # bytes of each object's length, after the seal
+_FORMAT = "objects-with-lengths"       # the file format, in every key
 
 
 def folder() -> Path:
@@ -65,7 +72,8 @@ def key(text: str, level: int) -> str:
 
         llvm = engine.require()
         _stamp.append("\0".join([__version__, llvmlite.__version__,
-                                 ".".join(map(str, llvm.llvm_version_info)), *engine.host()]))
+                                 ".".join(map(str, llvm.llvm_version_info)), *engine.host(),
+                                 _FORMAT]))
     stamp = "\0".join([text, str(level), _stamp[0]])
     return hashlib.sha256(stamp.encode()).hexdigest()[:40]
 
@@ -81,32 +89,31 @@ def machine(text: str, names: list[str], level: int, shared: str | None = None
         found = _machines.get((digest, other))
     if found is not None:
         return found
-    objects = [_object(text, digest, level)]
-    if shared is not None and other is not None:
-        objects.append(_object(shared, other, level, keep=True))
-    found = engine.load_object(objects, names)
+    found = engine.load_object(_objects(text, digest, level, shared, other), names)
     with _lock:
         return _machines.setdefault((digest, other), found)
 
 
-def _object(text: str, digest: str, level: int, keep: bool = False) -> bytes:
-    """The object code of ``text``: read from the cache folder, else compiled and written
-    there. With ``keep``, it is also kept for the rest of the process (small modules that many
-    formulas share), and written to a cache folder that lacks it."""
-    path = _path(digest)
-    data = _kept.get(digest) if keep else None
-    if data is not None:
-        if path is not None and not path.exists():
-            _store(path, data)
-        return data
-    data = _read(path) if path is not None else None
-    if data is None:
-        data = engine.object_code(text, level)
+def _objects(text: str, digest: str, level: int, shared: str | None, other: str | None
+             ) -> list[bytes]:
+    """The object code of ``text``, and of ``shared`` after it where given: read from one file
+    of the cache folder, else compiled and written there. The shared module's object code is
+    also kept for the rest of the process (small modules that many formulas share)."""
+    named = digest if other is None else hashlib.sha256(
+        f"{digest}\0{other}".encode()).hexdigest()[:40]
+    path = _path(named)
+    count = 1 if shared is None else 2
+    objects = _read(path, count) if path is not None else None
+    if objects is None:
+        objects = [engine.object_code(text, level)]
+        if shared is not None and other is not None:
+            kept = _kept.get(other)
+            objects.append(kept if kept is not None else engine.object_code(shared, level))
         if path is not None:
-            _store(path, data)
-    if keep:
-        _kept[digest] = data
-    return data
+            _store(path, objects)
+    if other is not None:
+        _kept.setdefault(other, objects[1])
+    return objects
 
 
 def _path(digest: str) -> Path | None:
@@ -122,26 +129,39 @@ def _path(digest: str) -> Path | None:
     return where / f"graphc_{digest}.bin"
 
 
-def _read(path: Path) -> bytes | None:
-    """The object code at ``path`` if it hashes to the seal before it, else None."""
+def _read(path: Path, count: int) -> list[bytes] | None:
+    """The ``count`` objects in the file at ``path`` if its rest hashes to the seal before it
+    and their lengths fill it exactly, else None."""
     try:
         with open(path, "rb") as file:
             sealed = file.read()
     except OSError:
         return None
-    data = sealed[_SEAL:]
-    return data if hashlib.sha256(data).digest() == sealed[:_SEAL] else None
+    rest = memoryview(sealed)[_SEAL:]
+    if len(rest) < count * _LENGTH or hashlib.sha256(rest).digest() != sealed[:_SEAL]:
+        return None
+    lengths = struct.unpack_from(f"<{count}Q", rest)
+    at = count * _LENGTH
+    if at + sum(lengths) != len(rest):
+        return None
+    objects = []
+    for length in lengths:
+        objects.append(bytes(rest[at:at + length]))
+        at += length
+    return objects
 
 
-def _store(path: Path, data: bytes) -> None:
-    """Write the seal and the object code (an unwritable folder: the next process compiles)."""
+def _store(path: Path, objects: list[bytes]) -> None:
+    """Write the seal, the lengths and the objects (an unwritable folder: the next process
+    compiles)."""
     try:
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
     except OSError:
         return
+    rest = struct.pack(f"<{len(objects)}Q", *map(len, objects)) + b"".join(objects)
     try:
         with os.fdopen(handle, "wb") as file:
-            file.write(hashlib.sha256(data).digest() + data)
+            file.write(hashlib.sha256(rest).digest() + rest)
         os.replace(temporary, path)
     except BaseException as exc:
         Path(temporary).unlink(missing_ok=True)

@@ -20,6 +20,7 @@ import numpy as np
 
 from graphc.backends.llvm import cache, float_entry, kernels, parts, python_entry, threads
 from graphc.backends.llvm.module import ModuleText
+from graphc.backends.llvm.outputs import Blocks, output_rows
 from graphc.backends.printing import Listing
 from graphc.progress import progress
 
@@ -52,10 +53,6 @@ def scalar_level(module: ModuleText) -> int:
     return SCALAR_LEVEL
 
 
-#: Doubles in a cache line: the rows of a batch call's outputs start on a line.
-LINE = 8
-
-
 @dataclass
 class LLVMCode:
     """One kind of code on llvm (read like :class:`graphc.api.core._Compiled`): ``source`` is
@@ -66,6 +63,7 @@ class LLVMCode:
     listing: Listing | None = None
     _machines: dict = field(default_factory=dict)   # part -> engine.Machine
     _run: object = None
+    blocks: Blocks = field(default_factory=Blocks, compare=False, repr=False)  # batch outputs
 
     @property
     def source(self) -> str:
@@ -178,16 +176,18 @@ def call(fn, kind: str, arrays: list, batched: bool):
         shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
     except ValueError:
         return fn._run(kind, arrays, "python")  # which says the shapes do not broadcast
-    flag, out = run_batch(code, arrays, shape)
+    flag, out = run_batch(code, arrays, shape, keep=code.blocks)
     if flag and fn.on_domain_error == "raise":
         return fn._run(kind, arrays, "python")
     return results(code, out, shape)
 
 
-def run_batch(code: LLVMCode, arrays: list, shape: tuple, workers: int | None = None):
+def run_batch(code: LLVMCode, arrays: list, shape: tuple, workers: int | None = None,
+              keep: Blocks | None = None):
     """The kernel over every point of ``shape``: ``(flag, out)``, the points' flags or-ed
     together and the outputs, ``(outputs, points)``; ``workers`` threads (default
-    :func:`threads.count`)."""
+    :func:`threads.count`); the outputs in a block of ``keep`` (reused between calls, see
+    :mod:`graphc.backends.llvm.outputs`), else in a new one."""
     size = math.prod(shape)
     flats, steps = [], []
     for a in arrays:
@@ -200,23 +200,13 @@ def run_batch(code: LLVMCode, arrays: list, shape: tuple, workers: int | None = 
         else:  # broadcast along some axes only: a copy of the full shape
             flats.append(np.ascontiguousarray(np.broadcast_to(a, shape), dtype=float).reshape(-1))
             steps.append(1)
-    out = output_rows(code.outputs, size)
+    out = keep.rows(code.outputs, size) if keep is not None else output_rows(code.outputs, size)
     pointers = (ctypes.c_void_p * max(len(flats), 1))(*[f.ctypes.data for f in flats])
     strides = (ctypes.c_int64 * max(len(steps), 1))(*steps)
     kernel, where, row = code.kernel, out.ctypes.data, out.strides[0] // 8
     flag = threads.run(lambda start, end: kernel(pointers, strides, where, row, start, end),
                        size, workers)
     return flag, out
-
-
-def output_rows(outputs: int, size: int) -> np.ndarray:
-    """``(outputs, size)`` doubles for a kernel's outputs, a view of rows that start on 64-byte
-    boundaries (each row's length rounded up to a multiple of 8 doubles), so that the kernel
-    stores whole cache lines (:func:`graphc.backends.llvm.kernels.copy_rows`)."""
-    row = -(-size // LINE) * LINE
-    raw = np.empty(outputs * row + LINE)
-    skip = (-raw.ctypes.data % (8 * LINE)) // 8
-    return raw[skip:skip + outputs * row].reshape(outputs, row)[:, :size]
 
 
 def results(code: LLVMCode, out: np.ndarray, shape: tuple):

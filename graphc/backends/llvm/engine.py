@@ -2,9 +2,10 @@
 
 :func:`object_code` parses and verifies the module (llvmlite's LLVM is built with assertions,
 so malformed IR reaching the optimizer would abort the process; parsing and the verifier turn
-it into a :class:`~graphc.errors.GraphcError` first), optimizes it (``level`` 1 for scalar
-code; 3 with loop and SLP vectorization for batch kernels, no fast-math flag anywhere, so nan
-and inf and subnormals behave as IEEE says) and writes its object code.
+it into a :class:`~graphc.errors.GraphcError` first), optimizes it (no passes at ``level`` 0,
+most scalar code; a few at 1; 3 with loop and SLP vectorization for batch kernels; no
+fast-math flag anywhere, so nan and inf and subnormals behave as IEEE says) and writes its
+object code.
 :func:`load_object` links object code into the process: each object becomes a library of its
 own in one ORC JIT (LLVM's ``LLJIT``, made once per process), linked against one library made
 with the JIT, which resolves the C library's functions in the running process and the C API's
@@ -112,7 +113,13 @@ def parse(text: str):
 
 def optimize(module, machine, level: int) -> None:
     """Run the passes of ``level`` on ``module``: from level 2, LLVM's pipeline of that level
-    with the loop and SLP vectorizers; below, :data:`SCALAR_PASSES` alone."""
+    with the loop and SLP vectorizers; at level 1, :data:`SCALAR_PASSES` alone; at level 0
+    none. Level 0 is graphc's scalar code, whose entry holds its body's instructions (nothing
+    to inline) or calls parts that are ``optnone``: the passes cost a fixed few tenths of a
+    millisecond per module and changed nothing that made calls faster (docs/llvm.md,
+    "Compiling")."""
+    if level == 0:
+        return
     llvm = require()
     options = llvm.create_pipeline_tuning_options(speed_level=min(level, 3))
     if level < 2:

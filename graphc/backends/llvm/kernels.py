@@ -18,7 +18,7 @@ of a vector function, and to interleave :func:`interleave` such groups; with man
 (:data:`STAGED_OUTPUTS`), the loop writes the tile's outputs to a buffer on the stack, a row of
 the tile's points per output, and :func:`copy_rows` then copies each row to ``out``, whole cache
 lines as non-temporal stores where ``out`` allows it (:func:`aligned`; a batch call's outputs always do:
-:func:`graphc.backends.llvm.code.output_rows`). A kernel's outputs are written once and read
+:func:`graphc.backends.llvm.outputs.output_rows`). A kernel's outputs are written once and read
 later, by then long out of the caches: an ordinary store would first read each line from
 memory, a non-temporal one does not, which leaves a call on many points less memory traffic to wait for.
 

@@ -43,6 +43,7 @@ def double(value: float) -> str:
 
 
 ONE, ZERO, TWO = double(1.0), double(0.0), double(2.0)
+_COMMUTING = ("fadd", "fmul")
 
 
 class Block:
@@ -73,9 +74,10 @@ class Block:
 
     def call(self, function: str, *args: str, name: str | None = None) -> str:
         listed = ", ".join(f"double {a}" for a in args)
-        if function == "pow" and self.fast is not None and args[1] == TWO:
-            # x ** 2 in a batch kernel: the product, correctly rounded, every special value
-            # as pow's; the library's pow is many times its cost
+        if function == "pow" and args[1] == TWO:
+            # x ** 2: the product, correctly rounded, every special value as pow's; the
+            # library's pow is many times its cost (LLVM's instruction combiner makes the same
+            # change, but scalar code at level 0 is compiled without passes)
             return self.emit(f"fmul double {args[0]}, {args[0]}", name)
         own = self.fast.FUNCTIONS.get(function) if self.fast is not None else None
         if own is None:
@@ -90,6 +92,8 @@ class Block:
         return self.emit(f"call double @{own.symbol}({listed})", name)
 
     def binary(self, instruction: str, a: str, b: str, name: str | None = None) -> str:
+        if a[0] == "0" and b[0] != "0" and instruction in _COMMUTING:
+            a, b = b, a   # the constant second, where x86 reads it from memory in the operation
         return self.emit(f"{instruction} double {a}, {b}", name)
 
     def compare(self, predicate: str, a: str, b: str) -> str:
@@ -211,7 +215,7 @@ def _tanh(b: Block, x: str, name=None) -> str:
 
 
 def _tanh_derivative(b: Block, x: str, t: str, name=None) -> str:
-    """``exp(-2.0 * abs(x)) * (1.0 + abs(t)) ** 2`` (``** 2``: the C library's pow), which is
+    """``exp(-2.0 * abs(x)) * (1.0 + abs(t)) ** 2`` (``** 2`` written as a product), which is
     1 - t*t for ``t = tanh(x)`` without its cancellation. Batch code: from tanh's split ``w``
     of ``x``, ``1 - w*w`` below ``TANH_SPLIT`` (w is at most 0.5005 there) and ``w*(2 - w)``
     from there on (w is 1 - |t|, at most 0.4995): no exponential of its own beside tanh's, and

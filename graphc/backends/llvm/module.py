@@ -14,8 +14,10 @@ The module holds three functions:
   value with ``on_domain_error="raise"``, as numpy raises on any overflow), else ``0``. It is
   ``alwaysinline``;
 - ``@<kind>(ptr %.in, ptr %.out)``: one point, the variables read from ``in``, the outputs
-  written to ``out``; returns the flag; ``@<kind>_python``, the same as a CPython function
-  (:mod:`graphc.backends.llvm.python_entry`);
+  written to ``out``; returns the flag. It holds the body's instructions itself (the same lines,
+  the same names), so that the scalar and packed modules, which leave ``@body`` out, compile
+  without LLVM's passes; a body in parts (:mod:`graphc.backends.llvm.parts`) it calls.
+  ``@<kind>_python``, the same as a CPython function (:mod:`graphc.backends.llvm.python_entry`);
 - ``@<kind>_batch(ptr %.args, ptr %.steps, ptr %.out, i64 %.n, i64 %.start, i64 %.end)``: the
   points ``start`` to ``end`` of ``n``, argument ``j`` read at ``args[j][i * steps[j]]`` (step 0
   broadcasts one value), output ``k`` of point ``i`` written to ``out[k * n + i]``; returns the
@@ -64,6 +66,9 @@ class ModuleText:
     make_kernel: Callable[[], str] | None = field(default=None, repr=False, compare=False)
     _packed: str | None = field(default=None, repr=False)
     _kernel: str | None = field(default=None, repr=False)
+    #: What the scalar and packed modules begin with: the declarations alone where the scalar
+    #: entry holds its body's instructions itself, else :attr:`head` (a body in parts).
+    scalar_head: str = ""
 
     @property
     def packed_ir(self) -> str:
@@ -121,7 +126,8 @@ class ModuleText:
         packed entries (``"packed"``), or with the batch kernel (``"batch"`` or True)."""
         if which in (True, "batch"):
             return self.head + "\n" + self.kernel
-        return self.head + "\n" + (self.scalar if which == "packed" else self.scalar_entry)
+        return (self.scalar_head or self.head) + "\n" + (
+            self.scalar if which == "packed" else self.scalar_entry)
 
     def written(self) -> "ModuleText":
         """This module with its kernel written (text only: what a dask task carries)."""
@@ -183,13 +189,15 @@ def build(graph, program: Program, names: Names, record, ops: int, check_all: bo
     called: set[str] = set()
     signature = ", ".join([f"double {p}" for p in params] + ["ptr noalias nocapture %.out",
                                                              "i64 %.stride"])
-    body = _body("body", signature, statements, params, outputs, check_all, called, None)[0]
     entry, batch = program.name, f"{program.name}_batch"
-    head = [f"; graphc: {comment_text(program.name)} {comment_text(header)}".rstrip(), "",
-            *lowering.declarations(called), "", *body]
+    body, _, own = _body("body", signature, statements, params, outputs, check_all, called, None,
+                         entry)
+    preamble = [f"; graphc: {comment_text(program.name)} {comment_text(header)}".rstrip(), "",
+                *lowering.declarations(called), ""]
+    head = preamble + body
     m = len(outputs)
     structure = ast.literal_eval(program.returns.format(*map(str, range(m))) or "()")
-    scalar_entry = "\n".join(_scalar_entry(entry, len(params)))
+    scalar_entry = "\n".join(own or _scalar_entry(entry, len(params)))
     python_ir = python_entry.module_ir(entry, len(params), m, structure)
 
     def make_packed() -> str:
@@ -205,8 +213,8 @@ def build(graph, program: Program, names: Names, record, ops: int, check_all: bo
             batch_body, used = kernel_parts.batch_kernel(batch, statements, params, outputs,
                                                          check_all, set(called), fast)
         elif fast is not None:
-            batch_body, used = _body("body_vector", signature, statements, params, outputs,
-                                     check_all, set(called), fast)
+            batch_body, used, _ = _body("body_vector", signature, statements, params,
+                                        outputs, check_all, set(called), fast)
             batch_body += kernels.batch_kernel(batch, len(params), check_all, True, len(outputs),
                                                sum(not isinstance(s, str) for s in statements))
         kernel = "\n".join(batch_body or kernels.batch_kernel(batch, len(params), check_all,
@@ -215,23 +223,48 @@ def build(graph, program: Program, names: Names, record, ops: int, check_all: bo
             kernel += "\n" + fast.module_ir(sorted(used), vector_math.inlined(batch_body))
         return kernel
 
-    return ModuleText("\n".join(head) + "\n", scalar_entry, python_ir, entry, batch,
-                      len(params), m, structure, ops, make_packed, make_kernel)
+    joined = "\n".join(head) + "\n"
+    return ModuleText(joined, scalar_entry, python_ir, entry, batch, len(params), m, structure,
+                      ops, make_packed, make_kernel,
+                      scalar_head="\n".join(preamble) + "\n" if own else joined)
 
 
 def _body(name: str, signature: str, statements: list, params: list[str], outputs: list[str],
-          check_all: bool, called: set[str], fast) -> tuple[list[str], set[str]]:
+          check_all: bool, called: set[str], fast, entry: str | None = None
+          ) -> tuple[list[str], set[str], list[str] | None]:
     """The definition of ``@body`` (the C library's functions) or ``@body_vector`` (``fast``:
     the math library's, for batch kernels; bit 1 of its flag asks for the C library). A long
-    program's body calls its parts (:mod:`graphc.backends.llvm.parts`)."""
+    program's body calls its parts (:mod:`graphc.backends.llvm.parts`). With ``entry``, also
+    the scalar entry ``@<entry>(ptr %.in, ptr %.out)`` holding the same instructions itself:
+    variable ``j`` loaded from ``in[j]``, output ``k`` stored at ``out[k]``, the flag returned.
+    Nothing is left for LLVM to inline or fold, so it compiles without passes
+    (:data:`graphc.backends.llvm.code.SCALAR_LEVEL`); None for a body in parts, whose entry
+    calls ``@body``."""
     if sum(not isinstance(s, str) for s in statements) > parts.PART:
-        return parts.body(name, signature, statements, params, outputs, check_all, called, fast)
+        lines, used = parts.body(name, signature, statements, params, outputs, check_all,
+                                 called, fast)
+        return lines, used, None
     lines = [f"define internal i32 @{name}({signature}) alwaysinline nounwind {{", ".entry:"]
     block = Block(lines, called, fast=fast)
     checked = list(params) + lowering.statements(block, statements, check_all)
+    computed = len(lines)
     lowering.store_outputs(block, outputs)
+    stored = len(lines)
     lines += [f"  ret i32 {lowering.flag(block, checked)}", "}", ""]
-    return lines, block.fast_used
+    if entry is None:
+        return lines, block.fast_used, None
+    own = [f"define i32 @{entry}(ptr noalias nocapture readonly %.in, "
+           "ptr noalias nocapture %.out) nounwind {", ".entry:",
+           "  ; the variables, variable j at in[j]"]
+    for j, param in enumerate(params):
+        own += [f"  %.p{j} = getelementptr double, ptr %.in, i64 {j}",
+                f"  {param} = load double, ptr %.p{j}"]
+    own += lines[2:computed]
+    own.append("  ; the outputs, output k at out[k]")
+    for k, value in enumerate(outputs):
+        own += [f"  %.o{k} = getelementptr double, ptr %.out, i64 {k}",
+                f"  store double {value}, ptr %.o{k}"]
+    return lines, block.fast_used, own + lines[stored:-1]
 
 
 def _scalar_entry(name: str, count: int) -> list[str]:

@@ -27,7 +27,7 @@ MIN_POINTS = 4096
 #: Chunks per thread of a batch split over threads (see the module docstring).
 CHUNKS_PER_THREAD = 4
 #: Every chunk but the last starts and ends on a multiple of this many points (a cache line
-#: of each output's row: see :func:`graphc.backends.llvm.code.output_rows`).
+#: of each output's row: see :func:`graphc.backends.llvm.outputs.output_rows`).
 ALIGN = 8
 _chosen: list[int] = []
 _pool: list[ThreadPoolExecutor] = []
