@@ -64,7 +64,7 @@ def part_of(key) -> str:
     makes the chunk's rows too where they are made for it alone), ``reduction`` (adding the
     chunks' sums) or ``data`` (making rows in tasks of their own)."""
     name = key[0] if isinstance(key, tuple) else str(key)
-    if name.startswith(("sum-partial", "sum-aggregate", "getitem", "graphc-sum")):
+    if name.startswith(("sum-partial", "sum-aggregate", "getitem", "graphc-tree")):
         return "reduction"
     if "graphc" in name:
         return "kernel"

@@ -113,7 +113,7 @@ def tree_sum(chunks, width: int, da, token: str):
     result), added in chunk order ``SPLIT`` at a time."""
     from dask.highlevelgraph import HighLevelGraph
 
-    name = f"graphc-sum-{token}"
+    name = f"graphc-tree-{token}"
     level = [(chunks.name, k) for k in range(chunks.numblocks[0])]
     layer: dict = {}
     depth, add = 0, _first_rows
