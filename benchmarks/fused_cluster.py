@@ -16,9 +16,10 @@ made again on every pass and never stored:
 
 Each side runs a pass over one chunk first (loading its backend in the workers). A pass is
 timed from the client (``s per pass``) and split, from dask's task stream, into the seconds the
-workers spent in tasks making the data, in the tasks that run graphc's code on a chunk (the
-kernel, with the slice and the chunk's partial sum that dask fuses into its task), in the tree
-reduction of the partial sums, and in transfers between workers (a worker fetches while it
+workers spent in tasks of their own making the data, in graphc's tasks for a chunk (the code on
+the chunk's rows, and the making of those rows where only that task needs them, which graphc
+runs inside it: :mod:`graphc.backends.dask.fusion`), in the tree of tasks that adds the chunks'
+sums, and in transfers between workers (a worker fetches while it
 computes, so transfers overlap the rest); ``idle`` is the two workers' time (2 x the pass) that
 no task was computing: waiting for the scheduler, the client, transfers, and the machine's other
 work. Peak memory per worker is the high-water mark of its resident set during the pass
@@ -57,13 +58,14 @@ def random_data(rows: int, chunk: int, seed: int):
 
 
 def part_of(key) -> str:
-    """Which part of a pass a task of this key is: ``kernel`` (graphc's code on a chunk),
-    ``reduction`` (adding the chunks' sums) or ``data`` (making the rows)."""
+    """Which part of a pass a task of this key is: ``kernel`` (graphc's task for a chunk, which
+    makes the chunk's rows too where they are made for it alone), ``reduction`` (adding the
+    chunks' sums) or ``data`` (making rows in tasks of their own)."""
     name = key[0] if isinstance(key, tuple) else str(key)
+    if name.startswith(("sum-partial", "sum-aggregate", "getitem", "graphc-sum")):
+        return "reduction"
     if "graphc" in name:
         return "kernel"
-    if name.startswith(("sum-partial", "sum-aggregate", "getitem")):
-        return "reduction"
     return "data"
 
 

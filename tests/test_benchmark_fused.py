@@ -82,6 +82,8 @@ def test_a_cluster_pass_is_split_by_the_part_each_task_plays():
               record(("graphc-value_and_grad-chunks-sum-4c", 0), ("transfer", 0.5, 0.625),
                      ("compute", 0.75, 1.0)),
               record(("sum-partial-5d", 0), ("compute", 1.0, 1.0625)),
-              record("sum-aggregate-6e", ("compute", 1.0625, 1.125))]
-    assert fused_cluster.split(stream) == {"data": 1.0, "kernel": 0.25, "reduction": 0.125,
+              record("sum-aggregate-6e", ("compute", 1.0625, 1.125)),
+              record(("graphc-sum-7f-0", 0), ("compute", 1.125, 1.25)),
+              record(("graphc-value_and_grad-chunks-8a", 1), ("compute", 1.25, 1.5))]
+    assert fused_cluster.split(stream) == {"data": 1.0, "kernel": 0.5, "reduction": 0.25,
                                            "transfer": 0.125}

@@ -278,6 +278,30 @@ def test_the_example_fits_the_generating_parameters_on_the_cluster(client, capsy
     assert np.linalg.norm(np.append(grad_w, grad_b)) < 1e-5
 
 
+def test_on_the_cluster_the_examples_rows_are_made_in_graphcs_task_for_each_chunk(client):
+    example = load("dask_logistic_regression")
+    X, y = example.make_data(30_001, 7_000, 3)  # 5 chunks
+    loss = graphc.compile(example.LOSS, shapes={"X": ("n", 4), "y": ("n",), "w": (4,)},
+                          wrt="w b")
+    w, b = np.array([0.5, -1.0, 0.25, 2.0]), 0.1
+    with distributed.get_task_stream(client=client) as stream:
+        value, grad_w, grad_b = client.compute(
+            list(_flat(loss.value_and_grad(X=X, y=y, w=w, b=b))), sync=True)
+    ran = [r["key"][0] if isinstance(r["key"], tuple) else r["key"] for r in stream.data]
+    assert not [k for k in ran if k.startswith(("_features", "_labels"))]
+    assert sum(k.startswith("graphc-value_and_grad-chunks") for k in ran) == 5
+    Xm, ym = dask.compute(X, y, scheduler="sync")
+    by_hand, _, _, want_w, want_b = _logistic_by_hand(Xm, ym, w, b)
+    _close(value, by_hand, rtol=1e-13)
+    _close(grad_w, want_w, rtol=1e-12)
+    _close(grad_b, want_b, rtol=1e-12)
+
+
+def _flat(nested):
+    value, grads = nested
+    return [value, *grads]
+
+
 def test_the_examples_rows_follow_the_model_and_each_chunk_is_its_own_stream():
     # No cluster: the synchronous scheduler. y is 1 exactly where u < sigmoid(X @ w + b) for
     # the chunk's uniform u, recomputed here from the same SFC64 stream, and a chunk computed

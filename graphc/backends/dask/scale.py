@@ -11,8 +11,10 @@ its type's ``__dask_graph__``, without importing dask). Two cases:
   inputs are split along their first axis only. A value with the batch axis first maps chunk to
   chunk; a value that is ``sum`` or ``mean`` over the batch axis is computed chunk by chunk, each
   chunk's value and parameter gradients weighted (a mean by the chunk's share of all rows) and
-  added up by dask's tree reduction; gradients with respect to batched inputs come back chunked
-  like them. :mod:`graphc.graph.batch_axis` decides from the graph whether the rows stay apart.
+  added up by a tree of tasks in chunk order; the tasks that make only one chunk's rows run
+  inside that chunk's task (:mod:`graphc.backends.dask.fusion`). Gradients with respect to
+  batched inputs come back chunked like them. :mod:`graphc.graph.batch_axis` decides from the
+  graph whether the rows stay apart.
 
 ``meta`` is always given, so dask never calls the code on dummy inputs. The tasks carry the
 generated source, not a compiled function: each process compiles it once (:class:`Kernel`) and
@@ -37,6 +39,7 @@ import numpy as np
 
 from graphc import errors
 from graphc.backends import registry, scheduling
+from graphc.backends.dask import fusion
 from graphc.backends.numba import dask_kernel as scale_numba
 from graphc.backends.scheduling import positions
 from graphc.errors import DomainError, GraphcError
@@ -344,13 +347,12 @@ def _over_batch(fn, kind: str, values: list, da):
     task = Chunks(Kernel.of(fn, kind, sizes), first, how, sizes[batch], reduced, batched)
     chunks = da.blockwise(task, ("i",), *pairs, align_arrays=True, concatenate=True, dtype=float,
                           meta=np.empty((0,)), token=f"graphc-{kind}-chunks")
-    rows, blocks = chunks.chunks[0], chunks.numblocks[0]
+    chunks = fusion.with_private_inputs(chunks, da)  # a chunk's rows made in its task
+    rows = chunks.chunks[0]
     leaves: list = [None] * count
     if reduced:
         width = sum(math.prod(shapes[k]) for k in reduced)
-        partial = chunks.map_blocks(operator.getitem, 0, chunks=((1,) * blocks, (width,)),
-                                    new_axis=1, dtype=float, meta=np.empty((0, 0)))
-        total, start = partial.sum(axis=0), 0
+        total, start = fusion.tree_sum(chunks, width, da, chunks.name.rsplit("-", 1)[-1]), 0
         for k in reduced:
             size = math.prod(shapes[k])
             leaves[k] = total[start:start + size].reshape(shapes[k]) if shapes[k] else total[start]
