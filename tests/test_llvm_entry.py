@@ -278,3 +278,14 @@ def _owned(call, kind: str) -> list[int]:
         grad = out[1]
         counts.append(sys.getrefcount(grad) - 1)   # the tuple's, less ``grad``
     return counts + [sys.getrefcount(grad[i]) for i in range(len(grad))]
+
+
+def test_the_cpython_entrys_ir_is_written_once_per_kind_arity_and_outputs():
+    from graphc.backends.llvm import python_entry
+
+    text = python_entry.module_ir("grad", 2, 2, (0, 1))
+    assert python_entry.module_ir("grad", 2, 2, (0, 1)) is text   # kept, not written again
+    assert python_entry.module_ir("grad", 2, 2, [0, 1]) == text   # a list: written, the same
+    assert "grad takes 2 floats" in text
+    other = python_entry.module_ir("grad", 3, 3, (0, 1, 2))
+    assert other != text and "grad takes 3 floats" in other

@@ -31,8 +31,8 @@ _SCALAR = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p)
 _BATCH = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
                           ctypes.c_int64, ctypes.c_int64, ctypes.c_int64)
 #: Batch optimization level (LLVM's O3 pipeline with the loop and SLP vectorizers), and the
-#: scalar code's: graphc's few passes (``engine.SCALAR_PASSES``) and LLVM's fast code generator
-#: (its fast instruction selector and register allocator), so that compile time per operation
+#: scalar code's: no passes (its entry holds its body's instructions) and LLVM's fast code
+#: generator (its fast instruction selector and register allocator), so that compile time per operation
 #: stays about the same from a hundred operations to a million. Its full code generator (level
 #: 1) took 1.6 to 2.7 times as long on programs of two variables (wide(20), wide(100), nest(10),
 #: chain(80)) for calls 2 to 5% faster (docs/llvm.md, "Compiling").

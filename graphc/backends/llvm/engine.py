@@ -42,10 +42,11 @@ _PROCESS = "graphc_process"                  # the library every object links ag
 _symbols: dict[str, int] = {}                # the C API's addresses under graphc's names
 _libraries = itertools.count()               # the JIT's library names: each used once
 
-#: The passes of scalar code: the body inlined into its entry, then combined and its blocks
-#: merged. The code is straight-line SSA with its common subexpressions already shared, so
-#: LLVM's whole O1 pipeline gave object code within 0.4% of the size, calls as fast, at two to
-#: ten times the optimizer's time (docs/llvm.md, "Compiling").
+#: The passes of scalar code at level 1 (many variables, :data:`graphc.backends.llvm.code.
+#: MANY_INPUTS`): anything left to inline, then combined and its blocks merged. The code is
+#: straight-line SSA with its common subexpressions already shared, so LLVM's whole O1 pipeline
+#: gave object code within 0.4% of the size, calls as fast, at two to ten times the
+#: optimizer's time (docs/llvm.md, "Compiling").
 SCALAR_PASSES = ("always_inliner", "instruction_combine", "simplify_cfg")
 
 
@@ -115,9 +116,9 @@ def optimize(module, machine, level: int) -> None:
     """Run the passes of ``level`` on ``module``: from level 2, LLVM's pipeline of that level
     with the loop and SLP vectorizers; at level 1, :data:`SCALAR_PASSES` alone; at level 0
     none. Level 0 is graphc's scalar code, whose entry holds its body's instructions (nothing
-    to inline) or calls parts that are ``optnone``: the passes cost a fixed few tenths of a
-    millisecond per module and changed nothing that made calls faster (docs/llvm.md,
-    "Compiling")."""
+    to inline) or calls parts that are ``optnone``: the passes cost about a millisecond of a
+    small formula's cold prepare, and their one change that made calls faster, ``pow(x, 2.0)``
+    as ``x * x``, graphc writes itself (docs/llvm.md, "Compiling")."""
     if level == 0:
         return
     llvm = require()

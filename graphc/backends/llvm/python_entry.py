@@ -21,6 +21,7 @@ place: same results, slower.
 from __future__ import annotations
 
 import ctypes
+import functools
 
 from graphc.backends.llvm import float_entry
 from graphc.errors import GraphcError
@@ -60,9 +61,17 @@ def name_of(entry: str) -> str:
 
 def module_ir(entry: str, inputs: int, outputs: int, structure) -> str:
     """The IR of ``@<entry>_python``, which calls the scalar entry ``@<entry>(ptr %.in, ptr
-    %.out)`` defined in the same module (so that the body is compiled once, inlined there),
-    and the declarations of the C API it and the packed entry use; then the armed entry's
-    (:mod:`graphc.backends.llvm.float_entry`)."""
+    %.out)`` (of the module it is linked with), and the declarations of the C API it and the
+    packed entry use; then the armed entry's (:mod:`graphc.backends.llvm.float_entry`). The
+    same for every formula of one kind, arity and outputs: written once per process."""
+    try:
+        return _module_ir(entry, inputs, outputs, structure)
+    except TypeError:   # a nesting of lists: not a key of the cache
+        return _module_ir.__wrapped__(entry, inputs, outputs, structure)
+
+
+@functools.lru_cache(maxsize=256)
+def _module_ir(entry: str, inputs: int, outputs: int, structure) -> str:
     message = f"{entry} takes {inputs} float{'s' * (inputs != 1)}".encode()
     lines = ["declare double @graphc_PyFloat_AsDouble(ptr)",
              "declare ptr @graphc_PyFloat_FromDouble(double)",
