@@ -297,6 +297,28 @@ def test_on_the_cluster_the_examples_rows_are_made_in_graphcs_task_for_each_chun
     _close(grad_b, want_b, rtol=1e-12)
 
 
+def test_rows_persisted_in_the_workers_are_read_where_they_are(client):
+    example = load("dask_logistic_regression")
+    X, y = example.make_data(20_001, 6_000, 2)
+    loss = graphc.compile(example.LOSS, shapes={"X": ("n", 4), "y": ("n",), "w": (4,)},
+                          wrt="w b")
+    w, b = np.array([0.5, -1.0, 0.25, 2.0]), 0.1
+    Xm, ym = dask.compute(X, y, scheduler="sync")
+    by_hand, _, _, want_w, want_b = _logistic_by_hand(Xm, ym, w, b)
+    kept, both = client.persist(X), client.persist([X, y])
+    distributed.wait([kept, *both])  # made before the passes below
+    made_y = kept.map_blocks(example._labels, 2, drop_axis=1, dtype=float, meta=np.empty((0,)))
+    for rows, labels in ((kept, made_y), tuple(both)):
+        with distributed.get_task_stream(client=client) as stream:
+            value, grad_w, grad_b = client.compute(
+                list(_flat(loss.value_and_grad(X=rows, y=labels, w=w, b=b))), sync=True)
+        ran = [r["key"][0] if isinstance(r["key"], tuple) else r["key"] for r in stream.data]
+        assert not [k for k in ran if k.startswith(("_features", "_labels"))]
+        _close(value, by_hand, rtol=1e-13)
+        _close(grad_w, want_w, rtol=1e-12)
+        _close(grad_b, want_b, rtol=1e-12)
+
+
 def _flat(nested):
     value, grads = nested
     return [value, *grads]
