@@ -176,7 +176,8 @@ def numba_tables(results, series) -> list[str]:
                      f"{mib(None if peak is None or outputs is None else peak - outputs)} |")
     lines += ["", "### graphc-numba: compile time against size", "",
               "Cold prepares alone, each in a fresh process with an empty cache folder (as the "
-              "cold column above), of `wide(n)` at about 10^2, 10^3 and 10^4 operations; "
+              "cold column above; the least of three such processes for a size prepared in under 3 "
+              "s), of `wide(n)` at about 10^2, 10^3 and 10^4 operations; "
               "per operation is the cold prepare over the value code's operations, and the "
               "marginal cost is the difference to the size before over the operations added.", "",
               "| case | value ops | cold prepare | per operation | marginal per operation |",
