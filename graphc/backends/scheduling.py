@@ -47,13 +47,13 @@ def positions(returns: str) -> tuple[object, int]:
     return ast.literal_eval(text or "()"), returns.count("{")
 
 
-def leaves(nested) -> list:
-    """The items of nested tuples in order, without recursion: the values a return statement
-    lists, from its result or from :func:`positions`' structure."""
+def leaves(nested, container: type[tuple] | type[list] = tuple) -> list:
+    """The items of nested tuples (or of nested ``container``) in order, without recursion: the
+    values a return statement lists, from its result or from :func:`positions`' structure."""
     found, stack = [], [nested]
     while stack:
         item = stack.pop()
-        if isinstance(item, tuple):
+        if isinstance(item, container):
             stack.extend(reversed(item))
         else:
             found.append(item)

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from graphc.backends.scheduling import leaves
+
 #: How many partial sums one task of the tree adds.
 SPLIT = 8
 
@@ -58,7 +60,7 @@ def with_private_inputs(array, da):
         for dep in node.dependencies:
             if dep in dependents:
                 dependents[dep] += 1
-    outputs = [key for key in _flat(array.__dask_keys__())]
+    outputs = leaves(array.__dask_keys__(), list)  # the keys (tuples) in nested lists
     kept = set(outputs)
     fused = dict(tasks)
     for out in outputs:
@@ -79,17 +81,6 @@ def with_private_inputs(array, da):
     if len(fused) == len(tasks):
         return array
     return da.Array(fused, array.name, array.chunks, meta=array._meta)
-
-
-def _flat(keys):
-    stack, out = [keys], []
-    while stack:
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(reversed(item))
-        else:
-            out.append(item)
-    return out
 
 
 def _first_rows(*results):
