@@ -148,3 +148,44 @@ def _in_order(rows):
     for r in rows[1:]:
         total = total + r
     return total
+
+
+def test_a_chunks_task_reads_its_rows_where_they_lie_without_a_copy(monkeypatch):
+    """The rows reach the code as the block dask made, not a copy of it: each chunk's X shares
+    its memory with the array that the task making it returned."""
+    from graphc.backends.dask import scale
+
+    made_here: list = []
+    seen: list = []
+    run = scale.Kernel.run
+
+    def recording(self, arrays):
+        seen.append(arrays[0])
+        return run(self, arrays)
+
+    def features(block_info=None):
+        block = _features(block_info)
+        made_here.append(block)
+        return block
+
+    monkeypatch.setattr(scale.Kernel, "run", recording)
+    X = da.map_blocks(features, chunks=((300, 250, 300), (3,)), dtype=float,
+                      meta=np.empty((0, 0)))
+    f = graphc.compile("z = X @ w + b; sum(z * z)", shapes={"X": ("n", 3), "w": (3,)}, wrt="w b")
+    value, (grad_w, grad_b) = f.value_and_grad(X=X, w=W, b=B)
+    got = dask.compute(value, grad_w, grad_b, scheduler="sync")
+    assert len(seen) == len(made_here) == 3   # each chunk made once, read once
+    assert all(any(np.shares_memory(x, m) for m in made_here) for x in seen)
+    rows = np.concatenate(made_here)   # in the order made: the sums below do not depend on it
+    z = rows @ W + B
+    want = (np.sum(z * z), rows.T @ (2 * z), np.sum(2 * z))
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=0)
+
+
+def test_a_list_of_blocks_is_one_input_where_it_holds_one():
+    from graphc.backends.dask.scale import _whole
+
+    a = np.arange(12.0).reshape(4, 3)
+    assert _whole(a) is a and _whole([a]) is a and _whole([[a]]) is a
+    np.testing.assert_array_equal(_whole([a[:, :1], a[:, 1:]]), a)

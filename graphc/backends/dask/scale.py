@@ -287,13 +287,33 @@ class Chunks:
                 self.total, tuple(self.reduced), tuple(self.batched))
 
     def __call__(self, *blocks):
-        arrays = [b if b.__class__ is float else np.asarray(b, dtype=float) for b in blocks]
+        arrays = [b if b.__class__ is float else np.asarray(_whole(b), dtype=float)
+                  for b in blocks]
         rows = np.shape(arrays[self.first])[0]
         weight = rows / self.total if self.weight == "mean" else 1.0
         leaves = scheduling.leaves(self.kernel.run(arrays))
         parts = [np.ravel(leaves[k]) * weight for k in self.reduced]
         flat = np.concatenate(parts)[None, :] if parts else np.empty((1, 0))
         return (flat,) + tuple(np.asarray(leaves[k], dtype=float) * weight for k in self.batched)
+
+
+def _whole(block):
+    """A chunk's input as one array. blockwise hands a task, for each axis of an input that its
+    output lacks, a list of that axis's blocks; graphc makes every such axis one chunk
+    (:func:`_over_batch`), so the lists hold one block, which is the input itself. (Asked to
+    concatenate them, dask copies even one block: a chunk of 10^6 rows of 4 features is 32 MB
+    copied in every task.)"""
+    if not isinstance(block, list):
+        return block
+    found = scheduling.leaves(block, list)
+    if len(found) == 1:
+        return found[0]
+    from dask.array.core import concatenate_axes   # axes of several chunks: joined
+
+    depth, first = 0, block   # one level of lists per axis after the batch axis
+    while isinstance(first, list):
+        depth, first = depth + 1, first[0]
+    return concatenate_axes(block, list(range(1, depth + 1)))
 
 
 def _over_batch(fn, kind: str, values: list, da):
@@ -345,7 +365,7 @@ def _over_batch(fn, kind: str, values: list, da):
     batched = [k for k, o in enumerate(outputs) if fn.ir.shape(o)[:1] == (batch,)]
     reduced = [k for k in range(count) if k not in batched]
     task = Chunks(Kernel.of(fn, kind, sizes), first, how, sizes[batch], reduced, batched)
-    chunks = da.blockwise(task, ("i",), *pairs, align_arrays=True, concatenate=True, dtype=float,
+    chunks = da.blockwise(task, ("i",), *pairs, align_arrays=True, concatenate=False, dtype=float,
                           meta=np.empty((0,)), token=f"graphc-{kind}-chunks")
     chunks = fusion.with_private_inputs(chunks, da)  # a chunk's rows made in its task
     rows = chunks.chunks[0]
