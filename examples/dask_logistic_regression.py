@@ -64,19 +64,28 @@ def _labels(X: np.ndarray, seed: int, block_info=None) -> np.ndarray:
     return np.less(t, 1.0, out=t)  # 1.0 or 0.0, written over t
 
 
+def _labels_column(X: np.ndarray, seed: int, block_info=None) -> np.ndarray:
+    """:func:`_labels` as a column, ``(rows, 1)``: a block of the same axes as X's, so that
+    dask hands the task X's block itself (for a function that drops an axis, dask joins the
+    blocks along it first, which copies even one block: 32 MB a chunk of 10^6 rows)."""
+    return _labels(X, seed, block_info)[:, None]
+
+
 def make_data(rows: int, chunk: int, seed: int):
     """X and y as lazy dask arrays of ``rows`` rows in chunks of ``chunk`` rows.
 
     A chunk's task draws its X from numpy's SFC64 generator (seeded by ``seed`` and the
-    chunk's index), and the task that makes its y reads that X on the same worker; no chunk is
-    ever stored but while a pass uses it. The numbers depend on ``chunk`` as well as ``seed``."""
+    chunk's index), and the task that makes its y reads that X on the same worker (its block
+    itself, not a copy); no chunk is ever stored but while a pass uses it. The numbers depend
+    on ``chunk`` as well as ``seed``."""
     import dask.array as da
 
     d = len(TRUE_W)
     counts = (chunk,) * (rows // chunk) + ((rows % chunk,) if rows % chunk else ())
     X = da.map_blocks(_features, seed, chunks=(counts, (d,)), dtype=float,
                       meta=np.empty((0, 0)))
-    y = X.map_blocks(_labels, seed, drop_axis=1, dtype=float, meta=np.empty((0,)))
+    y = X.map_blocks(_labels_column, seed, chunks=(X.chunks[0], (1,)), dtype=float,
+                     meta=np.empty((0, 0)))[:, 0]
     return X, y
 
 
