@@ -3,6 +3,7 @@
     python -m benchmarks.llvm_prepare                 # the quiz, 9 pairs of fresh processes
     python -m benchmarks.llvm_prepare --repeat 5 --case "mlp(16)" --numba
     python -m benchmarks.llvm_prepare --harness --repeat 9   # the harness's own processes
+    python -m benchmarks.llvm_prepare --case "wide(1)" --no-collect   # no gc.collect() first
 
 Each repeat is the peer harness's pair of fresh processes (:mod:`benchmarks.systems.graphc_numba`
 and ``graphc_llvm``): after the backend's start-up on a formula of its own, **cold** compiles
@@ -12,7 +13,9 @@ Python backend on the same formula. Prepare is ``graphc.compile(...)`` and the f
 CPU time (``time.process_time``), which a shared machine disturbs far less: the harness's one
 sample of a few milliseconds moves by several times at a load average of 5 to 10. With
 ``--numba``, numba's cold prepare is timed the same way (its start-up excluded, as in the
-harness). Printed: the minimum and the median of each.
+harness). With ``--no-collect``, no ``gc.collect()`` before each timed prepare: the collector's
+pass over every object of the process leaves the caches full of its own data, which the
+prepare after it fills again. Printed: the minimum and the median of each.
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ name, _, sizes = job["case"].partition("(")
 case = getattr(cases, name)(*[int(n) for n in sizes.rstrip(")").split(",") if n.strip()])
 times = {}
 for label, chosen in [("", {"backend": job["backend"]})] + ([("python ", {})] if job["python"] else []):
-    gc.collect()
+    if job["collect"]:
+        gc.collect()
     wall, cpu = time.perf_counter(), time.process_time()
     graphc.compile(case.text, variables=case.variables, **chosen).value_and_grad(*case.point)
     times[label + "wall"] = time.perf_counter() - wall
@@ -51,9 +55,10 @@ print(json.dumps(times))
 """
 
 
-def _child(case: str, backend: str, cache: str, scratch: str, python: bool) -> dict:
+def _child(case: str, backend: str, cache: str, scratch: str, python: bool,
+           collect: bool = True) -> dict:
     job = json.dumps({"case": case, "backend": backend, "cache": cache, "scratch": scratch,
-                      "python": python})
+                      "python": python, "collect": collect})
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     done = subprocess.run([sys.executable, "-c", _CHILD, job], cwd=ROOT, env=env,
                           capture_output=True, text=True)
@@ -96,6 +101,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--case", default="quiz", help="a case of benchmarks.cases: quiz, nest(80), mlp(16), ...")
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--numba", action="store_true", help="time numba's cold prepare too")
+    parser.add_argument("--no-collect", action="store_true",
+                        help="no gc.collect() before each timed prepare (the harness runs one): "
+                             "what the collector's pass over every object costs the prepare "
+                             "after it, in caches refilled")
     parser.add_argument("--harness", action="store_true",
                         help="the harness's own processes instead (wall clock): one cold, "
                              "--repeat warm")
@@ -107,11 +116,12 @@ def main(argv: list[str] | None = None) -> None:
     try:
         for _ in range(args.repeat):
             cache = tempfile.mkdtemp(dir=scratch)
-            runs = [("llvm cold", _child(args.case, "llvm", cache, scratch, False)),
-                    ("llvm warm", _child(args.case, "llvm", cache, scratch, True))]
+            collect = not args.no_collect
+            runs = [("llvm cold", _child(args.case, "llvm", cache, scratch, False, collect)),
+                    ("llvm warm", _child(args.case, "llvm", cache, scratch, True, collect))]
             if args.numba:
                 runs.append(("numba cold", _child(args.case, "numba", tempfile.mkdtemp(
-                    dir=scratch), scratch, False)))
+                    dir=scratch), scratch, False, collect)))
             for name, times in runs:
                 for key, seconds in times.items():
                     label = "python prepare " + key[7:] if key.startswith("python ") else \
@@ -119,7 +129,8 @@ def main(argv: list[str] | None = None) -> None:
                     rows.setdefault(label, []).append(seconds)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    print(f"{args.case}: prepare in ms over {args.repeat} pairs of fresh processes "
+    collected = ", no gc.collect() before it" if args.no_collect else ""
+    print(f"{args.case}: prepare in ms over {args.repeat} pairs of fresh processes{collected} "
           f"(load average {os.getloadavg()[0]:.1f} at the end)")
     for label, values in rows.items():
         print(f"  {label:22s} min {min(values) * 1e3:8.2f}  median "

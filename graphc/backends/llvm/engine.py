@@ -7,10 +7,12 @@ most scalar code; a few at 1; 3 with loop and SLP vectorization for batch kernel
 fast-math flag anywhere, so nan and inf and subnormals behave as IEEE says) and writes its
 object code.
 :func:`load_object` links object code into the process: each object becomes a library of its
-own in one ORC JIT (LLVM's ``LLJIT``, made once per process), linked against one library made
-with the JIT, which resolves the C library's functions in the running process and the C API's
-under graphc's own names (:func:`graphc.backends.llvm.python_entry.symbols`). An object's
-library is unloaded when the last function using its code is gone.
+own in an ORC JIT (LLVM's ``LLJIT``), linked against one library made with the JIT, which
+resolves the C library's functions in the running process and the C API's under graphc's own
+names (:func:`graphc.backends.llvm.python_entry.symbols`). An object's library is unloaded
+when the last function using its code is gone. A JIT links :data:`LIBRARIES_PER_JIT`
+libraries, then a new one takes over; an old JIT is disposed of once its last library is
+unloaded.
 
 What each of these costs, per module (measured on the lecture's quiz, docs/llvm.md): asking
 LLVM for the host's CPU name and features, and making a TargetMachine, take a few tenths of a
@@ -24,6 +26,7 @@ state is not safe to drive from several threads at once.
 from __future__ import annotations
 
 import itertools
+import sys
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -37,10 +40,17 @@ LOCK = threading.RLock()
 _initialized = False
 _host: tuple[str, str, str] = ("", "", "")   # target triple, CPU name, CPU features
 _writers: dict[int, Any] = {}                # optimization level -> TargetMachine
-_jit: list = []                              # the process's LLJIT and its process library
 _PROCESS = "graphc_process"                  # the library every object links against
 _symbols: dict[str, int] = {}                # the C API's addresses under graphc's names
-_libraries = itertools.count()               # the JIT's library names: each used once
+_libraries = itertools.count()               # the JITs' library names: each used once
+
+#: Libraries linked through one JIT before a new JIT takes over. ORC keeps every library a JIT
+#: has made, unloaded ones included (a name is never used twice), and each link walks that list
+#: and the JIT's tables: in a process that compiled formula after formula (a search over
+#: formulas, say) through one JIT, a link took 0.40 ms over the first thousand formulas and
+#: 1.56 ms over the twentieth (``python -m benchmarks.llvm_many``, docs/llvm.md, "Many formulas
+#: in one process"). A new JIT costs about a millisecond.
+LIBRARIES_PER_JIT = 256
 
 #: The passes of scalar code at level 1 (many variables, :data:`graphc.backends.llvm.code.
 #: MANY_INPUTS`): anything left to inline, then combined and its blocks merged. The code is
@@ -154,13 +164,6 @@ def load_object(objects: list[bytes], names: list[str]) -> Machine:
         llvm = require()
         for data in objects:   # libmvec in the process before its calls link
             mathlib_mvec.require_symbols(data)
-        if not _jit:
-            # Never freed: a library's memory is given back through the JIT that made it.
-            jit = llvm.create_lljit_compiler(target_machine(0))
-            process = llvm.JITLibraryBuilder().add_current_process()
-            for name, address in _symbols.items():
-                process.import_symbol(name, address)
-            _jit.extend([jit, process.link(jit, _PROCESS)])
         builder = llvm.JITLibraryBuilder()
         for data in objects:
             builder.add_object_img(data)
@@ -168,8 +171,99 @@ def load_object(objects: list[bytes], names: list[str]) -> Machine:
         for name in names:
             builder.export_symbol(name)
         try:
-            library = builder.link(_jit[0], f"graphc{next(_libraries)}")
+            if not _current or _current[0].linked >= LIBRARIES_PER_JIT:
+                if _current:
+                    _current.pop().retire()
+                _current.append(_Jit(llvm))
+            jit = _current[0]
+            jit.linked += 1   # the name is spent even if the link fails
+            library = builder.link(jit.jit, f"graphc{next(_libraries)}")
         except RuntimeError as exc:
             raise GraphcError(f"LLVM could not link graphc's compiled code into this process "
-                              f"(the Python backends run this formula): {exc}") from None
-    return Machine(library, {name: library[name] for name in names})
+                              f"(the Python backends run this formula): {exc}"
+                              f"{_mappings_hint(str(exc))}") from None
+        jit.loaded += 1
+    return Machine(_Library(library, jit), {name: library[name] for name in names})
+
+
+def _mappings_hint(message: str) -> str:
+    """Where linking ran out of memory: how many libraries are loaded, and the limit on memory
+    mappings that they most likely reached (each loaded library holds about four of them)."""
+    if "allocate memory" not in message:
+        return ""
+    loaded = sum(jit.loaded for jit in (*_current, *_retired))
+    try:
+        with open("/proc/sys/vm/max_map_count") as file:
+            limit = f"the process's limit of {int(file.read())} memory mappings"
+    except (OSError, ValueError):
+        limit = "the process's limit on memory mappings"
+    return (f". {loaded:,} libraries of llvm code are loaded in this process, each holding about "
+            f"four memory mappings, and {limit} (vm.max_map_count) is the likely cause: let go "
+            f"of Functions no longer used (their code is unloaded with them), or raise the limit")
+
+
+class _Jit:
+    """An LLJIT, the library made with it that every object links against (the C library's
+    and the C API's functions), and how many libraries it has linked and holds loaded."""
+
+    def __init__(self, llvm) -> None:
+        self.jit = llvm.create_lljit_compiler(target_machine(0))
+        process = llvm.JITLibraryBuilder().add_current_process()
+        for name, address in _symbols.items():
+            process.import_symbol(name, address)
+        self.process = process.link(self.jit, _PROCESS)
+        self.linked = 0
+        self.loaded = 0
+        _made[0] += 1
+
+    def retire(self) -> None:
+        """No more links through this JIT: disposed of now if it holds no library, else when
+        its last library is unloaded (:class:`_Library`). Called under :data:`LOCK`."""
+        if self.loaded:
+            _retired.add(self)
+        else:
+            self.dispose()
+
+    def dispose(self) -> None:
+        """The JIT and its process library freed (none of its libraries is loaded)."""
+        _retired.discard(self)
+        self.process.close()
+        self.jit.close()
+
+
+_current: list[_Jit] = []     # the JIT that links new objects (made on first use)
+_retired: set[_Jit] = set()   # JITs past LIBRARIES_PER_JIT that still hold loaded libraries
+_made = [0]                   # JITs made in this process
+
+
+class _Library:
+    """A linked library (its resource tracker) and the JIT that linked it: the owner of a
+    :class:`Machine`'s code. When it goes, the library is unloaded, and a retired JIT whose
+    last library this was is disposed of, in that order: only here, so that a JIT is never
+    freed before a library of its own (the cyclic collector would call finalizers in any
+    order). The JITs are held by this module, never left to the collector."""
+
+    __slots__ = ("tracker", "jit")
+
+    def __init__(self, tracker, jit: _Jit) -> None:
+        self.tracker, self.jit = tracker, jit
+
+    def __del__(self, _finalizing=sys.is_finalizing, _lock=LOCK) -> None:
+        # Bound as defaults: at the process's end this module's globals may be gone already.
+        if _finalizing():   # the process is ending: LLVM's memory goes with it
+            return
+        with _lock:
+            jit = self.jit
+            try:
+                self.tracker.close()
+            finally:
+                jit.loaded -= 1
+                if not jit.loaded and jit in _retired:
+                    jit.dispose()
+
+
+def jits() -> tuple[int, int]:
+    """How many JITs this process has made, and how many it holds now (the current one and
+    the retired ones that still hold a loaded library)."""
+    with LOCK:
+        return _made[0], len(_current) + len(_retired)
