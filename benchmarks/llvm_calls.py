@@ -120,12 +120,16 @@ def _call_time(f, point: list[float]) -> float:
     return min(timeit.repeat("call(*point)", globals=names, number=_LOOPS, repeat=7)) / _LOOPS
 
 
-def _numba_calls(f) -> collections.Counter:
-    """The C library functions that numba's optimized IR of ``f``'s value_and_grad calls (its
-    body, which the entry calls)."""
+def _numba_body(f):
+    """numba's dispatcher of ``f``'s value_and_grad body (which its entry calls)."""
     compiled = f._get("value_and_grad", "numba")
-    body = getattr(compiled.module, f"{compiled.entry}_body", None) or getattr(
+    return getattr(compiled.module, f"{compiled.entry}_body", None) or getattr(
         compiled.module, compiled.entry)
+
+
+def _numba_calls(f) -> collections.Counter:
+    """The C library functions that numba's optimized IR of ``f``'s value_and_grad calls."""
+    body = _numba_body(f)
     counted: collections.Counter = collections.Counter()
     for signature in body.signatures:
         for function in re.findall(r"call (?:fast )?double @(llvm\.\w+\.f64|[a-z]\w*)\(",
@@ -138,9 +142,7 @@ def _numba_calls(f) -> collections.Counter:
 
 def _numba_machine_code(f) -> list[str]:
     """The C library functions whose addresses numba's machine code of ``f``'s body loads."""
-    compiled = f._get("value_and_grad", "numba")
-    body = getattr(compiled.module, f"{compiled.entry}_body", None) or getattr(
-        compiled.module, compiled.entry)
+    body = _numba_body(f)
     found: set[str] = set()
     for signature in body.signatures:
         for name in re.findall(r"movabsq\s+\$(\w+),", body.inspect_asm(signature)):
