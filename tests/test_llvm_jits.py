@@ -120,3 +120,28 @@ def test_a_link_out_of_memory_says_how_many_libraries_are_loaded(monkeypatch):
     assert "libraries of llvm code are loaded in this process" in message
     assert "vm.max_map_count" in message and "let go of Functions" in message
     _check(kept, 7.25, 0.3, 0.7)
+
+
+def test_threads_compiling_at_once_each_get_their_own_code(three_per_jit):
+    """Four threads compile and call formulas of their own while JITs retire and go."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def work(thread: int) -> list[tuple[float, float, float]]:
+        seen = []
+        for k in range(6):
+            c = 8.0 + thread + k / 8
+            f = _compiled(c)
+            value, (dx, dy) = f.value_and_grad(0.5, 1.25)
+            seen.append((c, value, dy))
+            del f
+            gc.collect()
+        return seen
+
+    with ThreadPoolExecutor(4) as pool:
+        results = [item for found in pool.map(work, range(4)) for item in found]
+    assert len(results) == 24
+    for c, value, dy in results:
+        assert value == math.sin(c * 0.5) * 1.25
+        assert dy == math.sin(c * 0.5)
+    gc.collect()
+    assert all(jit.loaded > 0 for jit in engine._retired)   # a retired JIT without code is gone
