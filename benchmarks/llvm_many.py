@@ -5,10 +5,11 @@
     python -m benchmarks.llvm_many --formulas 20000 --keep
 
 Each formula is new (a small random formula of two variables, seeded), compiled with
-``backend="llvm"`` into an empty cache folder and called once (``f.value_and_grad``), so each
-one compiles and links a library of its own. Printed per block of 1 000 formulas: the mean
-prepare (compile and first call) and the mean link (:func:`graphc.backends.llvm.engine.
-load_object`), wall clock, and the JITs made. ``--per-jit N`` sets
+``backend="llvm"`` (into a cache folder of the run's own, which starts empty) and called once
+(``f.value_and_grad``), so each one compiles and links a library of its own. Printed per
+block of 1 000 formulas: the mean prepare (compile and first call) and the mean link
+(:func:`graphc.backends.llvm.engine.load_object`), wall clock, the JITs made and held, and the
+process's memory mappings (Linux; each loaded library holds some). ``--per-jit N`` sets
 :data:`graphc.backends.llvm.engine.LIBRARIES_PER_JIT` (0: never a new JIT, what graphc did
 before it had the setting); ``--keep`` keeps every Function alive (by default each is dropped
 after its call, so its library is unloaded).
@@ -38,6 +39,15 @@ def formula(rng: random.Random) -> str:
         c = round(rng.uniform(0.5, 2.0), 3)
         terms.append(f"{rng.choice(_UNARY)}({c}*{rng.choice('xy')}*{rng.choice('xy')} + 1)")
     return " + ".join(terms)
+
+
+def _mappings() -> str:
+    """The process's memory mappings (Linux: the lines of /proc/self/maps), else nothing."""
+    try:
+        with open("/proc/self/maps") as maps:
+            return f", memory mappings {sum(1 for _ in maps):,}"
+    except OSError:
+        return ""
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -78,8 +88,8 @@ def main(argv: list[str] | None = None) -> None:
             made, held = engine.jits()
             print(f"  formulas {k - count + 1:>6,}-{k:<6,}  prepare "
                   f"{(time.perf_counter() - began) / count * 1e3:6.3f} ms  link "
-                  f"{linked[0] / count * 1e3:6.3f} ms  JITs made {made}, held {held}",
-                  flush=True)
+                  f"{linked[0] / count * 1e3:6.3f} ms  JITs made {made}, held {held}"
+                  f"{_mappings()}", flush=True)
             began, linked[0] = time.perf_counter(), 0.0
 
 

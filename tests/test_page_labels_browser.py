@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from test_page_browser import ARTIFACTS, QUIZ, browser, load  # noqa: F401
+from test_page_browser import ARTIFACTS, QUIZ, browser, load, pytestmark  # noqa: F401
 
 import graphc
 from graphc.tools import page

@@ -11,7 +11,8 @@ import math
 
 import pytest
 import sympy
-from test_page_browser import ARTIFACTS, QUIZ, browser, load, press, viewport  # noqa: F401
+from test_page_browser import (ARTIFACTS, QUIZ, browser, load, press,  # noqa: F401
+                               pytestmark, viewport)
 
 import graphc
 from graphc.tools import cli, tables
