@@ -48,8 +48,9 @@ _libraries = itertools.count()               # the JITs' library names: each use
 #: has made, unloaded ones included (a name is never used twice), and each link walks that list
 #: and the JIT's tables: in a process that compiled formula after formula (a search over
 #: formulas, say) through one JIT, a link took 0.40 ms over the first thousand formulas and
-#: 1.56 ms over the twentieth (``python -m benchmarks.llvm_many``, docs/llvm.md, "Many formulas
-#: in one process"). A new JIT costs about a millisecond.
+#: 1.56 ms over the twentieth; with a new JIT every 256 links, 0.36 ms throughout, making the
+#: JITs included (``python -m benchmarks.llvm_many``, docs/llvm.md, "Many formulas in one
+#: process").
 LIBRARIES_PER_JIT = 256
 
 #: The passes of scalar code at level 1 (many variables, :data:`graphc.backends.llvm.code.
