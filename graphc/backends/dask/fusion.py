@@ -83,20 +83,18 @@ def with_private_inputs(array, da):
     return da.Array(fused, array.name, array.chunks, meta=array._meta)
 
 
-def _first_rows(*results):
-    """The sum, in order, of the flat partial sums (a ``(1, width)`` row) that start each
-    chunk's result."""
-    total = np.array(results[0][0][0], dtype=float)
-    for result in results[1:]:
-        total += result[0][0]
-    return total
-
-
 def _add(*totals):
+    """The sum of ``totals`` in order, in a new array."""
     total = np.array(totals[0], dtype=float)
     for part in totals[1:]:
         total += part
     return total
+
+
+def _first_rows(*results):
+    """The sum, in order, of the flat partial sums (a ``(1, width)`` row) that start each
+    chunk's result."""
+    return _add(*(result[0][0] for result in results))
 
 
 def tree_sum(chunks, width: int, da, token: str):
